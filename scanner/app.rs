@@ -1,0 +1,1 @@
+//! The commands: one entry function each, called by main.rs.

@@ -1,0 +1,197 @@
+//! What was typed: clap's view of the command line and nothing more.
+//!
+//! These structs are parsed and then handed to [`crate::config`], which
+//! validates them and resolves defaults. Code past `config` never sees raw
+//! flags. Flag names here are a public contract (README "Command line").
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  excert demo                                   simulated fleet on loopback, writes ./excert-demo
+  excert scan ex01.contoso.local ex02.contoso.local
+  excert scan --targets-file servers.csv --namespace mail.contoso.com --out report-2026-11
+  excert scan 10.1.2.0/28 --sni mail.contoso.com --ca-bundle corp-root.pem
+  excert targets --targets-file servers.txt     dry run: what would be scanned
+  excert report excert-report/scan.json --as-of 2027-06-30
+                                                 re-judge saved evidence for a migration date
+
+Exit codes: 0 nothing at warning or above, 1 warning, 2 critical,
+3 nothing could be scanned, 64 usage or input error.";
+
+/// Read-only TLS certificate audit for Microsoft Exchange fleets.
+///
+/// Connects to the Default Web Site (443) and the Exchange Back End (444) of
+/// every server, reads the presented certificate chains, and reports which
+/// servers need their backend certificate renewed or have lost their public
+/// certificate binding. Writes report.html, report.csv and scan.json.
+#[derive(Debug, Parser)]
+#[command(name = "excert", version, after_help = EXAMPLES, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan servers and write the reports.
+    Scan(ScanArgs),
+    /// Re-analyse a saved scan.json (no network) and write the reports.
+    Report(ReportArgs),
+    /// Start a simulated Exchange fleet on loopback, scan it, write the reports.
+    Demo(DemoArgs),
+    /// Dry run: print the endpoints a scan would probe, one JSON object per line.
+    Targets(TargetsArgs),
+}
+
+/// Where targets come from and how they map to endpoints.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// Hosts, IPs, host:port, [v6]:port or CIDR ranges; `-` reads stdin.
+    #[arg(value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// A file of targets: text lines, or a CSV such as Export-Csv writes
+    /// (UTF-8 or UTF-16 with BOM). Repeatable; `-` is stdin.
+    #[arg(long = "targets-file", value_name = "FILE")]
+    pub targets_file: Vec<PathBuf>,
+    /// CSV column holding the host (default: Fqdn, Name, Identity, Server, Host, Address).
+    #[arg(long, value_name = "NAME")]
+    pub column: Option<String>,
+    /// Default Web Site ports (comma list or repeated).
+    #[arg(
+        long = "frontend-ports",
+        value_name = "PORTS",
+        value_delimiter = ',',
+        default_value = "443"
+    )]
+    pub frontend_ports: Vec<u16>,
+    /// Exchange Back End ports (comma list or repeated).
+    #[arg(
+        long = "backend-ports",
+        value_name = "PORTS",
+        value_delimiter = ',',
+        default_value = "444"
+    )]
+    pub backend_ports: Vec<u16>,
+    /// Pin HOST to ADDR without DNS (curl's convention). Repeatable.
+    #[arg(long, value_name = "HOST:ADDR")]
+    pub resolve: Vec<String>,
+    /// Scan every address a name resolves to (default: first IPv4, else first IPv6).
+    #[arg(long = "all-addresses")]
+    pub all_addresses: bool,
+    /// Send this server name (SNI) to every endpoint, e.g. mail.contoso.com.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Expand CIDR ranges of more than 65,536 addresses.
+    #[arg(long = "allow-large-ranges")]
+    pub allow_large_ranges: bool,
+    /// Scan the valid entries even if some are invalid (they are listed in scan.json).
+    #[arg(long = "skip-invalid")]
+    pub skip_invalid: bool,
+}
+
+/// Settings that change verdicts; shared by `scan`, `report` and `demo`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AnalysisArgs {
+    /// Extra trust roots (PEM), e.g. the company's AD CS root. Repeatable.
+    #[arg(long = "ca-bundle", value_name = "PEM")]
+    pub ca_bundle: Vec<PathBuf>,
+    /// Client-facing name the public cert must cover, e.g. mail.contoso.com. Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub namespace: Vec<String>,
+    /// Warn when a certificate expires within this many days.
+    #[arg(long = "warn-days", value_name = "DAYS")]
+    pub warn_days: Option<i64>,
+    /// Critical when a certificate expires within this many days.
+    #[arg(long = "critical-days", value_name = "DAYS")]
+    pub critical_days: Option<i64>,
+    /// Judge expiry as of this date or time (YYYY-MM-DD or RFC 3339) instead of now.
+    #[arg(long = "as-of", value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+/// Where and how results are written.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Folder for scan.json, report.csv and report.html.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write one CSV row per finding to FILE (for pivot tables).
+    #[arg(long = "csv-findings", value_name = "FILE")]
+    pub csv_findings: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Lowest finding severity that makes the exit code non-zero.
+    #[arg(long = "fail-on", value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Never,
+    Warning,
+    Critical,
+}
+
+/// How hard to probe.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProbeArgs {
+    /// Seconds allowed for each connect and each handshake.
+    #[arg(long, value_name = "SECS", default_value = "5")]
+    pub timeout: f64,
+    /// Seconds allowed for the TCP connect (default: --timeout).
+    #[arg(long = "connect-timeout", value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Endpoints probed at once.
+    #[arg(long, value_name = "N", default_value = "256")]
+    pub concurrency: usize,
+    /// Retries after a connect timeout (only then).
+    #[arg(long, value_name = "N", default_value = "1")]
+    pub retries: u32,
+    /// Skip the extra TLS 1.0/1.1 hellos that map protocol support.
+    #[arg(long = "no-protocol-scan")]
+    pub no_protocol_scan: bool,
+    /// Also probe without SNI and report when the chain differs.
+    #[arg(long = "also-no-sni")]
+    pub also_no_sni: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A scan.json written by `excert scan` or `excert demo`.
+    #[arg(value_name = "SCAN.json")]
+    pub scan: PathBuf,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetsArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+}

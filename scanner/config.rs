@@ -1,0 +1,358 @@
+//! What the command line means: validated settings with defaults resolved.
+//!
+//! This is the "hiargs" layer. Everything past here works with these types
+//! and never with raw flags. Loading trust roots and parsing `--as-of` happen
+//! here, so that `analyze` stays free of I/O and of the clock.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::analyze::trust::TrustRoots;
+use crate::cli;
+use crate::error::Error;
+
+/// Default thresholds, as HealthChecker grades (60 days fine, under 30 red).
+pub const DEFAULT_WARN_DAYS: i64 = 60;
+pub const DEFAULT_CRITICAL_DAYS: i64 = 30;
+
+/// Inputs for `analyze`: everything that changes a verdict.
+#[derive(Debug, Clone)]
+pub struct AnalysisSettings {
+    pub as_of: OffsetDateTime,
+    pub warn_days: i64,
+    pub critical_days: i64,
+    /// Client-facing names, lowercase.
+    pub namespaces: Vec<String>,
+    pub roots: Arc<TrustRoots>,
+    /// The `--ca-bundle` paths, kept for the report's parameters.
+    pub ca_bundles: Vec<String>,
+}
+
+/// How the probe behaves.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    pub connect_timeout: Duration,
+    /// Each handshake (and each read within it).
+    pub handshake_timeout: Duration,
+    /// Hard cap on everything one endpoint may cost.
+    pub endpoint_deadline: Duration,
+    pub concurrency: usize,
+    /// Connections at once to one IP, to stay polite.
+    pub per_address: usize,
+    pub retries: u32,
+    pub protocol_scan: bool,
+    pub also_no_sni: bool,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            connect_timeout: Duration::from_secs(5),
+            handshake_timeout: Duration::from_secs(5),
+            endpoint_deadline: Duration::from_secs(30),
+            concurrency: 256,
+            per_address: 2,
+            retries: 1,
+            protocol_scan: true,
+            also_no_sni: false,
+            progress: false,
+        }
+    }
+}
+
+/// Where the target list comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// One target typed on the command line.
+    Arg(String),
+    File(PathBuf),
+    Stdin,
+}
+
+/// How targets become endpoints.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    pub inputs: Vec<Input>,
+    pub frontend_ports: Vec<u16>,
+    pub backend_ports: Vec<u16>,
+    pub column: Option<String>,
+    /// `--resolve` pins, names lowercase.
+    pub pins: Vec<(String, IpAddr)>,
+    pub all_addresses: bool,
+    pub sni: Option<String>,
+    pub allow_large_ranges: bool,
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Never,
+    Warning,
+    Critical,
+}
+
+/// Where and how to write.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub out_dir: PathBuf,
+    pub csv_findings: Option<PathBuf>,
+    pub quiet: bool,
+    pub fail_on: FailOn,
+    /// Colour in the terminal summary.
+    pub color: bool,
+}
+
+fn secs(value: f64, flag: &str) -> Result<Duration, Error> {
+    if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
+        return Err(Error::usage(format!(
+            "{flag} must be between 0 and 3600 seconds, got {value}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+impl ProbeOptions {
+    pub fn from_args(a: &cli::ProbeArgs, quiet: bool) -> Result<Self, Error> {
+        let handshake_timeout = secs(a.timeout, "--timeout")?;
+        let connect_timeout = secs(a.connect_timeout.unwrap_or(a.timeout), "--connect-timeout")?;
+        if a.concurrency == 0 {
+            return Err(Error::usage("--concurrency must be at least 1"));
+        }
+        if a.retries > 10 {
+            return Err(Error::usage("--retries must be 10 or less"));
+        }
+        // Connect (with retries), the rustls attempt, the legacy fallback and
+        // two version hellos each get their own timeout; the deadline caps the
+        // sum so one endpoint can never stall the scan for long.
+        let endpoint_deadline = connect_timeout * (a.retries + 1) + handshake_timeout * 4;
+        Ok(ProbeOptions {
+            connect_timeout,
+            handshake_timeout,
+            endpoint_deadline,
+            concurrency: a.concurrency,
+            per_address: 2,
+            retries: a.retries,
+            protocol_scan: !a.no_protocol_scan,
+            also_no_sni: a.also_no_sni,
+            progress: !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        })
+    }
+}
+
+impl TargetOptions {
+    pub fn from_args(a: &cli::TargetArgs) -> Result<Self, Error> {
+        let mut inputs = Vec::new();
+        for h in &a.hosts {
+            inputs.push(if h == "-" {
+                Input::Stdin
+            } else {
+                Input::Arg(h.clone())
+            });
+        }
+        for f in &a.targets_file {
+            inputs.push(if f.as_os_str() == "-" {
+                Input::Stdin
+            } else {
+                Input::File(f.clone())
+            });
+        }
+        if a.frontend_ports.is_empty() && a.backend_ports.is_empty() {
+            return Err(Error::usage(
+                "no ports to scan: give --frontend-ports or --backend-ports",
+            ));
+        }
+        if let Some(p) = a
+            .frontend_ports
+            .iter()
+            .find(|p| a.backend_ports.contains(p))
+        {
+            return Err(Error::usage(format!(
+                "port {p} is in both --frontend-ports and --backend-ports"
+            )));
+        }
+        if a.frontend_ports.contains(&0) || a.backend_ports.contains(&0) {
+            return Err(Error::usage("port 0 cannot be scanned"));
+        }
+        let mut pins = Vec::new();
+        for r in &a.resolve {
+            pins.push(parse_pin(r)?);
+        }
+        let sni = match &a.sni {
+            Some(s) if s.parse::<IpAddr>().is_ok() => {
+                return Err(Error::usage(format!(
+                    "--sni {s}: SNI must be a DNS name, not an IP address"
+                )))
+            }
+            Some(s) if s.trim().is_empty() => return Err(Error::usage("--sni must not be empty")),
+            other => other.clone(),
+        };
+        Ok(TargetOptions {
+            inputs,
+            frontend_ports: a.frontend_ports.clone(),
+            backend_ports: a.backend_ports.clone(),
+            column: a.column.clone(),
+            pins,
+            all_addresses: a.all_addresses,
+            sni,
+            allow_large_ranges: a.allow_large_ranges,
+            skip_invalid: a.skip_invalid,
+        })
+    }
+}
+
+/// `HOST:ADDR`, where ADDR may be an IPv6 literal with or without brackets.
+/// curl's `HOST:PORT:ADDR` form is accepted too; the port is ignored since
+/// the port lists decide what is scanned.
+fn parse_pin(text: &str) -> Result<(String, IpAddr), Error> {
+    let bad = || {
+        Error::usage(format!(
+            "--resolve {text}: expected HOST:ADDR, e.g. ex01:10.1.2.3"
+        ))
+    };
+    let (host, rest) = text.split_once(':').ok_or_else(bad)?;
+    let addr_text = match rest.split_once(':') {
+        Some((port, addr)) if port.parse::<u16>().is_ok() && !rest.starts_with('[') => addr,
+        _ => rest,
+    };
+    let addr_text = addr_text.trim_start_matches('[').trim_end_matches(']');
+    let addr = addr_text.parse::<IpAddr>().map_err(|_| bad())?;
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok((host.to_ascii_lowercase(), addr))
+}
+
+/// Parse `--as-of`: a date (midnight UTC) or an RFC 3339 time.
+pub fn parse_as_of(text: &str) -> Result<OffsetDateTime, Error> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(t);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &fmt)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| {
+            Error::usage(format!(
+                "--as-of {text}: expected YYYY-MM-DD or an RFC 3339 time"
+            ))
+        })
+}
+
+impl AnalysisSettings {
+    /// Validate the thresholds and load the trust roots (webpki-roots, the OS
+    /// store and every `--ca-bundle`). `now` is used when `--as-of` is absent.
+    pub fn from_args(
+        a: &cli::AnalysisArgs,
+        now: OffsetDateTime,
+        defaults: Option<&crate::model::Parameters>,
+    ) -> Result<Self, Error> {
+        let warn_days = a
+            .warn_days
+            .or(defaults.map(|p| p.warn_days))
+            .unwrap_or(DEFAULT_WARN_DAYS);
+        let critical_days = a
+            .critical_days
+            .or(defaults.map(|p| p.critical_days))
+            .unwrap_or(DEFAULT_CRITICAL_DAYS);
+        if critical_days < 0 || warn_days < 0 {
+            return Err(Error::usage(
+                "--warn-days and --critical-days must not be negative",
+            ));
+        }
+        if critical_days > warn_days {
+            return Err(Error::usage(format!(
+                "--critical-days ({critical_days}) must not exceed --warn-days ({warn_days})"
+            )));
+        }
+        let as_of = match &a.as_of {
+            Some(t) => parse_as_of(t)?,
+            None => now,
+        };
+        let mut namespaces: Vec<String> = a
+            .namespace
+            .iter()
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect();
+        if namespaces.is_empty() {
+            if let Some(p) = defaults {
+                namespaces = p.namespaces.clone();
+            }
+        }
+        let roots = TrustRoots::load(&a.ca_bundle)?;
+        Ok(AnalysisSettings {
+            as_of,
+            warn_days,
+            critical_days,
+            namespaces,
+            roots: Arc::new(roots),
+            ca_bundles: a
+                .ca_bundle
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+        })
+    }
+}
+
+impl OutputOptions {
+    pub fn from_args(a: &cli::OutputArgs, default_dir: &str, default_fail: FailOn) -> Self {
+        let fail_on = match a.fail_on {
+            Some(cli::FailOn::Never) => FailOn::Never,
+            Some(cli::FailOn::Warning) => FailOn::Warning,
+            Some(cli::FailOn::Critical) => FailOn::Critical,
+            None => default_fail,
+        };
+        let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        OutputOptions {
+            out_dir: a.out.clone().unwrap_or_else(|| PathBuf::from(default_dir)),
+            csv_findings: a.csv_findings.clone(),
+            quiet: a.quiet,
+            fail_on,
+            color,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pins_accept_v4_v6_and_curl_form() {
+        assert_eq!(
+            parse_pin("EX01:10.0.0.1").unwrap(),
+            ("ex01".into(), "10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            parse_pin("ex01:[::1]").unwrap().1,
+            "::1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_pin("ex01:::1").unwrap().1,
+            "::1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_pin("ex01:444:10.0.0.2").unwrap().1,
+            "10.0.0.2".parse::<IpAddr>().unwrap()
+        );
+        assert!(parse_pin("ex01").is_err());
+        assert!(parse_pin("ex01:notanip").is_err());
+    }
+
+    #[test]
+    fn as_of_takes_dates_and_rfc3339() {
+        assert_eq!(
+            parse_as_of("2027-06-30").unwrap().unix_timestamp(),
+            1_814_313_600
+        );
+        assert!(parse_as_of("2027-06-30T12:00:00Z").is_ok());
+        assert!(parse_as_of("next tuesday").is_err());
+    }
+}

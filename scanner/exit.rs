@@ -1,0 +1,35 @@
+//! Exit codes, decided in one place. They follow the Nagios plugin
+//! convention so monitoring systems can run excert as a check.
+
+use crate::config::FailOn;
+use crate::model::{ScanReport, Severity, Status};
+
+/// Nothing at warning or above (or below the `--fail-on` level).
+pub const OK: i32 = 0;
+/// The worst finding is a warning.
+pub const WARNING: i32 = 1;
+/// The worst finding is critical.
+pub const CRITICAL: i32 = 2;
+/// Nothing could be scanned.
+pub const UNKNOWN: i32 = 3;
+/// Usage or input errors (clap's default of 2 would read as "critical").
+pub const USAGE: i32 = 64;
+/// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: i32 = 130;
+
+/// The exit code for a finished scan or re-analysis.
+pub fn for_report(report: &ScanReport, fail_on: FailOn) -> i32 {
+    if !report.complete {
+        return INTERRUPTED;
+    }
+    if !report.endpoints.iter().any(|e| e.status == Status::Ok) {
+        return UNKNOWN;
+    }
+    let worst = report.endpoints.iter().filter_map(|e| e.worst()).min();
+    match (worst, fail_on) {
+        (_, FailOn::Never) => OK,
+        (Some(Severity::Critical), _) => CRITICAL,
+        (Some(Severity::Warning), FailOn::Warning) => WARNING,
+        _ => OK,
+    }
+}

@@ -1,0 +1,1 @@
+//! The simulated Exchange fleet used by `excert demo` and the tests.

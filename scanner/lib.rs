@@ -1,0 +1,146 @@
+//! excert: a read-only TLS certificate audit for Microsoft Exchange fleets.
+//!
+//! Every Exchange server binds its own self-signed "Microsoft Exchange"
+//! certificate to the Exchange Back End site on port 444, and a public
+//! certificate to the Default Web Site on 443. excert reads both chains from
+//! every server and says which servers need the backend cert renewed and
+//! which lost their public binding.
+//!
+//! The data flows one way, one module per stage:
+//!
+//! 1. [`targets`]: command line and files become a list of [`model::Endpoint`]s.
+//! 2. [`probe`]: each endpoint is read over the network into
+//!    [`model::EndpointEvidence`] (rustls first, then a cleartext legacy hello).
+//! 3. [`analyze`]: evidence plus settings become facts, findings and a verdict
+//!    per server. Pure: no I/O, and the as-of time is an input.
+//! 4. [`report`]: scan.json, report.csv and report.html, plus the terminal summary.
+//!
+//! [`scan`] runs stages 1-3 live; [`reanalyze`] runs stage 3 again on a saved
+//! scan.json. [`app`] wires the commands to these and decides exit codes.
+#![forbid(unsafe_code)]
+
+pub mod analyze;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod exit;
+pub mod lab;
+pub mod model;
+pub mod probe;
+pub mod report;
+pub mod targets;
+
+use time::OffsetDateTime;
+
+use config::{AnalysisSettings, ProbeOptions, TargetOptions};
+use model::{Parameters, ScanReport, ToolInfo, SCHEMA_VERSION};
+
+pub use error::Error;
+
+/// Stops a scan early (Ctrl-C, SIGTERM): no new probes start, in-flight ones
+/// are abandoned, and the report is marked incomplete.
+pub type Cancel = tokio_util_cancel::Token;
+
+/// A tiny cancellation flag, so we need no extra crate for it.
+pub mod tokio_util_cancel {
+    use std::sync::Arc;
+    use tokio::sync::watch;
+
+    /// Cloneable; `cancel()` on any clone wakes every `cancelled()`.
+    #[derive(Clone, Debug)]
+    pub struct Token {
+        tx: Arc<watch::Sender<bool>>,
+        rx: watch::Receiver<bool>,
+    }
+
+    impl Default for Token {
+        fn default() -> Self {
+            let (tx, rx) = watch::channel(false);
+            Token {
+                tx: Arc::new(tx),
+                rx,
+            }
+        }
+    }
+
+    impl Token {
+        pub fn cancel(&self) {
+            self.tx.send_replace(true);
+        }
+        pub fn is_cancelled(&self) -> bool {
+            *self.rx.borrow()
+        }
+        /// Resolves once cancelled.
+        pub async fn cancelled(&self) {
+            let mut rx = self.rx.clone();
+            let _ = rx.wait_for(|c| *c).await;
+        }
+    }
+}
+
+/// Run the live pipeline: resolve the targets, probe every endpoint, analyse.
+///
+/// `targets` comes from [`targets::load`], so bad input was already reported
+/// before any packet is sent.
+pub async fn scan(
+    targets: targets::TargetList,
+    target_opts: &TargetOptions,
+    probe_opts: &ProbeOptions,
+    settings: &AnalysisSettings,
+    cancel: Cancel,
+) -> ScanReport {
+    let started_at = OffsetDateTime::now_utc();
+    let invalid_targets = targets.invalid.clone();
+    let endpoints = targets::resolve(targets, target_opts).await;
+    let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
+    let analysis = analyze::analyze(&probed.evidence, settings);
+    ScanReport {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo::default(),
+        started_at,
+        finished_at: OffsetDateTime::now_utc(),
+        as_of: settings.as_of,
+        complete: probed.complete,
+        parameters: parameters(target_opts, Some(probe_opts), settings),
+        endpoints: analysis.endpoints,
+        servers: analysis.servers,
+        expiry_cliffs: analysis.expiry_cliffs,
+        invalid_targets,
+    }
+}
+
+/// Run the analysis again on a saved scan.json with new settings (a later
+/// as-of date, other thresholds or namespaces). Nothing touches the network.
+pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport {
+    let evidence: Vec<_> = saved.endpoints.iter().map(|e| e.to_evidence()).collect();
+    let analysis = analyze::analyze(&evidence, settings);
+    let mut parameters = saved.parameters.clone();
+    parameters.warn_days = settings.warn_days;
+    parameters.critical_days = settings.critical_days;
+    parameters.namespaces = settings.namespaces.clone();
+    parameters.ca_bundles = settings.ca_bundles.clone();
+    ScanReport {
+        as_of: settings.as_of,
+        parameters,
+        endpoints: analysis.endpoints,
+        servers: analysis.servers,
+        expiry_cliffs: analysis.expiry_cliffs,
+        ..saved.clone()
+    }
+}
+
+/// The settings a report was made with, kept in scan.json as evidence.
+pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSettings) -> Parameters {
+    Parameters {
+        frontend_ports: t.frontend_ports.clone(),
+        backend_ports: t.backend_ports.clone(),
+        timeout_secs: p.map_or(0.0, |p| p.handshake_timeout.as_secs_f64()),
+        concurrency: p.map_or(0, |p| p.concurrency),
+        warn_days: s.warn_days,
+        critical_days: s.critical_days,
+        namespaces: s.namespaces.clone(),
+        ca_bundles: s.ca_bundles.clone(),
+        protocol_scan: p.is_some_and(|p| p.protocol_scan),
+    }
+}

@@ -1,0 +1,505 @@
+//! The records that flow between the stages, and the scan.json contract.
+//!
+//! Everything here is plain data. `probe` fills in [`EndpointEvidence`],
+//! `analyze` turns evidence into [`EndpointReport`]s and [`ServerReport`]s,
+//! and `report` renders a [`ScanReport`]. scan.json is a serialised
+//! [`ScanReport`]; because it keeps every certificate's DER, `excert report`
+//! can rebuild the evidence from it and analyse again without the network.
+//!
+//! Field names are a public contract (see README "scan.json"): add, never
+//! rename or remove.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The scan.json schema this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Which IIS site a port belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Default Web Site, normally 443: should present the public cert.
+    Frontend,
+    /// Exchange Back End, normally 444: should present the server's own
+    /// "Microsoft Exchange" self-signed cert.
+    Backend,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Frontend => "frontend",
+            Role::Backend => "backend",
+        }
+    }
+}
+
+/// What became of one attempt to read an endpoint's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Refused,
+    Timeout,
+    Unreachable,
+    NotTls,
+    HandshakeFailed,
+    DnsFailed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Refused => "refused",
+            Status::Timeout => "timeout",
+            Status::Unreachable => "unreachable",
+            Status::NotTls => "not_tls",
+            Status::HandshakeFailed => "handshake_failed",
+            Status::DnsFailed => "dns_failed",
+        }
+    }
+}
+
+/// Which probe path got the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// A full rustls handshake (TLS 1.2 with modern suites, or TLS 1.3).
+    Rustls,
+    /// The hand-built ClientHello that reads the cleartext Certificate
+    /// message of TLS 1.0-1.2 servers rustls cannot talk to.
+    Legacy,
+}
+
+/// Optional grouping carried from the input (CSV columns), so the report can
+/// show DAGs and sites.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_role: Option<String>,
+}
+
+impl Group {
+    pub fn is_empty(&self) -> bool {
+        self.site.is_none() && self.dag.is_none() && self.server_role.is_none()
+    }
+}
+
+/// Where a target came from, for error messages and the dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// File name, `-` for stdin, or `args` for the command line.
+    pub file: String,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+/// One address:port to probe, with everything known before connecting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// The name or IP as the user gave it.
+    pub host: String,
+    /// The IP scanned; `None` when the name did not resolve.
+    pub address: Option<IpAddr>,
+    pub port: u16,
+    pub role: Role,
+    /// The server name sent in the ClientHello, if any. Never an IP literal.
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// Other names given for the same address:port; it is probed once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Group::is_empty")]
+    pub group: Group,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// A DER certificate, base64 in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Der(pub Vec<u8>);
+
+impl Serialize for Der {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Der {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine;
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map(Der)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// What the handshake showed about the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// Negotiated version, e.g. `TLSv1.2`.
+    pub version: String,
+    /// IANA name of the negotiated suite, e.g. `TLS_RSA_WITH_AES_256_CBC_SHA`.
+    pub cipher_suite: String,
+    pub method: Method,
+    /// Every version the endpoint was seen to accept, oldest first, e.g.
+    /// `["TLSv1.0", "TLSv1.2"]`. Only what was tested: with
+    /// `--no-protocol-scan` it holds just what the handshake showed.
+    #[serde(default)]
+    pub versions: Vec<String>,
+    /// Whether the extra TLS 1.0/1.1 hellos were sent.
+    #[serde(default)]
+    pub versions_scanned: bool,
+}
+
+/// The raw result of one probe of one endpoint: what the server said, no
+/// judgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub status: Status,
+    pub error: Option<String>,
+    pub tls: Option<TlsInfo>,
+    /// Leaf first, as presented.
+    pub chain: Vec<Der>,
+}
+
+impl Observation {
+    pub fn failed(status: Status, error: impl Into<String>) -> Self {
+        Observation {
+            status,
+            error: Some(error.into()),
+            tls: None,
+            chain: Vec::new(),
+        }
+    }
+}
+
+/// Everything the probe learned about one endpoint. This is the input to
+/// `analyze`, live or rebuilt from scan.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointEvidence {
+    pub endpoint: Endpoint,
+    pub observation: Observation,
+    /// A second probe without SNI (`--also-no-sni`).
+    pub no_sni: Option<Observation>,
+}
+
+/// Severity of a finding, worst first in `Ord`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// A server's overall grade: the worst finding, or `ok`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grade {
+    Critical,
+    Warning,
+    Info,
+    Ok,
+}
+
+impl Grade {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::Critical => "critical",
+            Grade::Warning => "warning",
+            Grade::Info => "info",
+            Grade::Ok => "ok",
+        }
+    }
+}
+
+impl From<Severity> for Grade {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Critical => Grade::Critical,
+            Severity::Warning => Grade::Warning,
+            Severity::Info => Grade::Info,
+        }
+    }
+}
+
+/// How a certificate is classified from its shape on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Classification {
+    /// The "Microsoft Exchange" self-signed server cert.
+    ExchangeSelfSigned,
+    /// "Microsoft Exchange Server Auth Certificate".
+    ExchangeAuth,
+    /// IIS Web Management Service cert.
+    Wmsvc,
+    /// Any other self-issued cert.
+    SelfSigned,
+    CaIssued,
+    /// DER that x509-parser could not read.
+    Unparsable,
+}
+
+impl Classification {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::ExchangeSelfSigned => "exchange_self_signed",
+            Classification::ExchangeAuth => "exchange_auth",
+            Classification::Wmsvc => "wmsvc",
+            Classification::SelfSigned => "self_signed",
+            Classification::CaIssued => "ca_issued",
+            Classification::Unparsable => "unparsable",
+        }
+    }
+
+    /// The label a person reads in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Classification::ExchangeSelfSigned => "Exchange self-signed",
+            Classification::ExchangeAuth => "Exchange Auth",
+            Classification::Wmsvc => "WMSvc",
+            Classification::SelfSigned => "Self-signed",
+            Classification::CaIssued => "CA-issued",
+            Classification::Unparsable => "Unparsable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// `RSA`, `EC`, `Ed25519`, ... or `unknown`.
+    pub algorithm: String,
+    pub bits: u32,
+    /// Named curve for EC keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+}
+
+/// Facts read from one certificate. Derived from `der_base64`, which is the
+/// evidence; the rest is recomputed by `excert report`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertFacts {
+    pub subject: String,
+    pub issuer: String,
+    pub subject_cn: Option<String>,
+    pub sans: Vec<String>,
+    pub serial: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Uppercase hex, as `Get-ExchangeCertificate` shows it.
+    pub sha1: String,
+    /// Lowercase hex.
+    pub sha256: String,
+    pub key: KeyInfo,
+    pub signature_algorithm: String,
+    /// Subject equals issuer.
+    pub self_issued: bool,
+    /// Self-issued and the signature verifies with its own key.
+    pub self_signed: bool,
+    /// `Some(true)` for CA:TRUE, `Some(false)` for CA:FALSE, `None` when absent.
+    pub basic_constraints_ca: Option<bool>,
+    pub key_usage: Vec<String>,
+    pub extended_key_usage: Vec<String>,
+    pub classification: Classification,
+    /// Whole days from the as-of time to not_after (negative once expired).
+    pub days_left: i64,
+    pub der_base64: Der,
+}
+
+/// Result of chain validation against the trust roots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trust {
+    pub trusted: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable id from the catalogue, e.g. `backend-cert-expired`.
+    pub id: String,
+    pub severity: Severity,
+    pub title: String,
+    /// The concrete facts: dates, days left, thumbprint.
+    pub detail: String,
+    /// What to do, with thumbprints and names filled in.
+    pub remediation: String,
+}
+
+/// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoSniReport {
+    pub status: Status,
+    pub error: Option<String>,
+    pub tls: Option<TlsInfo>,
+    pub chain: Vec<CertFacts>,
+}
+
+/// One endpoint in scan.json: the evidence plus what analysis made of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointReport {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    pub status: Status,
+    pub error: Option<String>,
+    pub tls: Option<TlsInfo>,
+    pub chain: Vec<CertFacts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_sni: Option<NoSniReport>,
+    #[serde(default)]
+    pub trust: Option<Trust>,
+    pub findings: Vec<Finding>,
+}
+
+impl EndpointReport {
+    pub fn leaf(&self) -> Option<&CertFacts> {
+        self.chain.first()
+    }
+
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).min()
+    }
+}
+
+/// One server (host) with its overall verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerReport {
+    pub host: String,
+    pub severity: Grade,
+    /// One of `ok`, `renew-backend`, `rebind-public-cert`,
+    /// `renew-public-cert`, `fix-backend-binding`, `review` or
+    /// `investigate`.
+    pub verdict: String,
+    /// The verdict in a sentence.
+    #[serde(default)]
+    pub summary: String,
+    /// Numbered steps with thumbprints filled in; empty when nothing to do.
+    #[serde(default)]
+    pub remediation: Vec<String>,
+    /// Indexes into `endpoints`.
+    pub endpoints: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Group::is_empty")]
+    pub group: Group,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: "excert".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// The settings the scan and the analysis ran with, kept as evidence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Parameters {
+    pub frontend_ports: Vec<u16>,
+    pub backend_ports: Vec<u16>,
+    pub timeout_secs: f64,
+    pub concurrency: usize,
+    pub warn_days: i64,
+    pub critical_days: i64,
+    pub namespaces: Vec<String>,
+    pub ca_bundles: Vec<String>,
+    #[serde(default)]
+    pub protocol_scan: bool,
+}
+
+/// A target line that could not be used (`--skip-invalid`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvalidTarget {
+    pub file: String,
+    pub line: usize,
+    pub text: String,
+    pub error: String,
+}
+
+/// Backend certs that expire close together: servers installed together
+/// fall over together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiryCliff {
+    #[serde(with = "time::serde::rfc3339")]
+    pub from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub to: OffsetDateTime,
+    pub hosts: Vec<String>,
+}
+
+/// The whole of scan.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    /// False when the scan was interrupted: some endpoints were not probed.
+    #[serde(default = "yes")]
+    pub complete: bool,
+    #[serde(default)]
+    pub parameters: Parameters,
+    pub endpoints: Vec<EndpointReport>,
+    pub servers: Vec<ServerReport>,
+    #[serde(default)]
+    pub expiry_cliffs: Vec<ExpiryCliff>,
+    #[serde(default)]
+    pub invalid_targets: Vec<InvalidTarget>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl EndpointReport {
+    /// Rebuild the evidence this report was made from, for re-analysis.
+    pub fn to_evidence(&self) -> EndpointEvidence {
+        EndpointEvidence {
+            endpoint: self.endpoint.clone(),
+            observation: Observation {
+                status: self.status,
+                error: self.error.clone(),
+                tls: self.tls.clone(),
+                chain: self.chain.iter().map(|c| c.der_base64.clone()).collect(),
+            },
+            no_sni: self.no_sni.as_ref().map(|n| Observation {
+                status: n.status,
+                error: n.error.clone(),
+                tls: n.tls.clone(),
+                chain: n.chain.iter().map(|c| c.der_base64.clone()).collect(),
+            }),
+        }
+    }
+}
