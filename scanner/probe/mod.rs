@@ -3,6 +3,8 @@
 //! The probe only collects evidence. It never judges a certificate: an
 //! expired, self-signed or misnamed chain is recorded as presented.
 
+pub mod legacy;
+
 use crate::config::ProbeOptions;
 use crate::model::{Endpoint, EndpointEvidence};
 use crate::Cancel;

@@ -1,0 +1,471 @@
+//! The legacy probe against real `openssl s_server` processes that rustls
+//! cannot talk to (TLS 1.0, TLS 1.1, RSA-key-exchange-only TLS 1.2), a
+//! fragmented 3-certificate chain, a TLS 1.3-only server, and a few
+//! misbehaving in-process servers.
+//!
+//! Keys and certificates are made at test time with the openssl CLI. Every
+//! server listens on 127.0.0.1 port 0 and is killed when its guard drops.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use excert::model::Status;
+use excert::probe::legacy::{
+    accepts_version, legacy_hello, suite_name, version_name, FlightReader, Goal, LegacyError,
+    LegacyVersion, ServerFlight,
+};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A root -> intermediate -> leaf RSA 2048 chain made with the openssl CLI.
+struct Pki {
+    dir: PathBuf,
+    /// DER, leaf first.
+    chain: Vec<Vec<u8>>,
+}
+
+impl Pki {
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl CLI must be installed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn pem_to_der(pem: &[u8]) -> Vec<Vec<u8>> {
+    x509_parser::pem::Pem::iter_from_buffer(pem)
+        .map(|p| p.expect("valid PEM").contents)
+        .collect()
+}
+
+/// Made once per test binary: RSA key generation is the slow part.
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir =
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("legacy-pki-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("ca.ext"),
+            "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("leaf.ext"),
+            "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        let d = &dir;
+        openssl(d, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "root.key",
+            "-out", "root.pem", "-subj", "/CN=excert test root", "-days", "3650",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+        openssl(d, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "int.key", "-out",
+            "int.csr", "-subj", "/CN=excert test intermediate"]);
+        openssl(d, &["x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key",
+            "-set_serial", "0x1001", "-days", "3650", "-extfile", "ca.ext", "-out", "int.pem"]);
+        openssl(d, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out",
+            "leaf.csr", "-subj", "/CN=localhost"]);
+        openssl(d, &["x509", "-req", "-in", "leaf.csr", "-CA", "int.pem", "-CAkey", "int.key",
+            "-set_serial", "0x2002", "-days", "365", "-extfile", "leaf.ext", "-out", "leaf.pem"]);
+        let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+        let mut chain_pem = read("int.pem");
+        chain_pem.extend(read("root.pem"));
+        std::fs::write(dir.join("chain.pem"), &chain_pem).unwrap();
+        let mut chain = pem_to_der(&read("leaf.pem"));
+        chain.extend(pem_to_der(&chain_pem));
+        assert_eq!(chain.len(), 3);
+        Pki { dir, chain }
+    })
+}
+
+/// A running `openssl s_server`, killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `openssl s_server` with the test chain and `extra` flags, on
+/// 127.0.0.1 and a port the kernel picks, and wait until it listens.
+fn s_server(extra: &[&str]) -> Server {
+    let pki = pki();
+    let mut child = Command::new("openssl")
+        .args(["s_server", "-accept", "127.0.0.1:0", "-cert"])
+        .arg(pki.path("leaf.pem"))
+        .arg("-key")
+        .arg(pki.path("leaf.key"))
+        .arg("-cert_chain")
+        .arg(pki.path("chain.pem"))
+        .args(extra)
+        // s_server quits at EOF on stdin, so keep stdin open (and unused).
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the openssl CLI must be installed");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout);
+    let mut port = None;
+    let mut line = String::new();
+    // "ACCEPT 127.0.0.1:PORT" is printed once the socket listens.
+    while lines.read_line(&mut line).unwrap_or(0) > 0 {
+        if let Some(addr) = line.trim().strip_prefix("ACCEPT ") {
+            port = addr.rsplit(':').next().and_then(|p| p.parse().ok());
+            break;
+        }
+        line.clear();
+    }
+    let Some(port) = port else {
+        let _ = child.kill();
+        panic!("openssl s_server {extra:?} did not start");
+    };
+    // Keep draining stdout, or s_server blocks once the pipe is full.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    Server { child, port }
+}
+
+async fn connect(port: u16) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", port)).await.unwrap()
+}
+
+async fn probe(port: u16, max: LegacyVersion) -> Result<ServerFlight, LegacyError> {
+    let mut stream = connect(port).await;
+    legacy_hello(&mut stream, Some("localhost"), max, TIMEOUT).await
+}
+
+async fn accepts(port: u16, version: LegacyVersion) -> Result<Option<u16>, LegacyError> {
+    let mut stream = connect(port).await;
+    accepts_version(&mut stream, Some("localhost"), version, TIMEOUT).await
+}
+
+fn assert_flight(flight: &ServerFlight, version: &str, suite: &str) {
+    assert_eq!(version_name(flight.version), version);
+    assert_eq!(suite_name(flight.cipher_suite), suite);
+    assert_eq!(flight.chain.len(), 3, "leaf, intermediate and root");
+    assert!(
+        flight.chain == pki().chain,
+        "the chain read must be the served PEM files, leaf first"
+    );
+}
+
+#[tokio::test]
+async fn tls10_only_server_gives_its_chain() {
+    let server = s_server(&["-tls1", "-cipher", "ALL:@SECLEVEL=0"]);
+    let flight = probe(server.port, LegacyVersion::Tls12).await.unwrap();
+    assert_flight(&flight, "TLSv1.0", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA");
+}
+
+#[tokio::test]
+async fn tls11_only_server_gives_its_chain() {
+    let server = s_server(&["-tls1_1", "-cipher", "ALL:@SECLEVEL=0"]);
+    let flight = probe(server.port, LegacyVersion::Tls12).await.unwrap();
+    assert_flight(&flight, "TLSv1.1", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA");
+}
+
+#[tokio::test]
+async fn rsa_key_exchange_cbc_only_server_gives_its_chain() {
+    let server = s_server(&["-tls1_2", "-cipher", "AES256-SHA"]);
+    let flight = probe(server.port, LegacyVersion::Tls12).await.unwrap();
+    assert_flight(&flight, "TLSv1.2", "TLS_RSA_WITH_AES_256_CBC_SHA");
+}
+
+/// Reads what the server sends while passing it through, so a real flight
+/// can be replayed into the reassembler in other chunkings.
+struct Recording<'a> {
+    inner: &'a mut TcpStream,
+    seen: Vec<u8>,
+}
+
+impl AsyncRead for Recording<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let poll = Pin::new(&mut *this.inner).poll_read(cx, buf);
+        this.seen.extend_from_slice(&buf.filled()[before..]);
+        poll
+    }
+}
+
+impl AsyncWrite for Recording<'_> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut *self.inner).poll_write(cx, data)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Count the records in a captured byte stream (trusted test data).
+fn count_records(mut bytes: &[u8]) -> usize {
+    let mut n = 0;
+    while bytes.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
+        bytes = &bytes[(5 + len).min(bytes.len())..];
+        n += 1;
+    }
+    n
+}
+
+fn replay(bytes: &[u8], chunk: usize) -> ServerFlight {
+    let mut reader = FlightReader::new(Goal::Certificate);
+    for piece in bytes.chunks(chunk) {
+        if reader.feed(piece).unwrap() {
+            break;
+        }
+    }
+    reader
+        .into_flight()
+        .expect("the replayed flight is complete")
+}
+
+#[tokio::test]
+async fn chain_split_over_many_512_byte_records_is_reassembled() {
+    let server = s_server(&["-max_send_frag", "512"]);
+    let mut stream = connect(server.port).await;
+    let mut recording = Recording {
+        inner: &mut stream,
+        seen: Vec::new(),
+    };
+    let flight = legacy_hello(
+        &mut recording,
+        Some("localhost"),
+        LegacyVersion::Tls12,
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+    assert_flight(&flight, "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    let captured = recording.seen;
+    assert!(
+        count_records(&captured) >= 6,
+        "a 3-cert chain at 512 bytes a record spans many records"
+    );
+    // The same real flight, fed in awkward pieces, gives the same answer.
+    for chunk in [1, 7, 13, 4099] {
+        assert_eq!(replay(&captured, chunk), flight, "chunk size {chunk}");
+    }
+    if std::env::var_os("EXCERT_WRITE_FIXTURES").is_some() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/legacy");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("flight-tls12-frag512.bin"), &captured).unwrap();
+        let chain: Vec<u8> = flight.chain.concat();
+        std::fs::write(dir.join("flight-tls12-frag512.chain.der"), chain).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn tls13_only_server_is_a_clear_refusal_not_a_hang() {
+    let server = s_server(&["-tls1_3"]);
+    let started = Instant::now();
+    let err = probe(server.port, LegacyVersion::Tls12).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "no waiting for a timeout"
+    );
+    assert_eq!(
+        err,
+        LegacyError::Alert {
+            level: 2,
+            description: 70
+        }
+    );
+    assert_eq!(err.status(), Status::HandshakeFailed);
+    assert_eq!(
+        err.to_string(),
+        "server sent fatal alert protocol_version (70)"
+    );
+}
+
+#[tokio::test]
+async fn tls12_only_server_refuses_tls10_and_tls11_hellos() {
+    let server = s_server(&["-tls1_2"]);
+    assert_eq!(
+        accepts(server.port, LegacyVersion::Tls10).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        accepts(server.port, LegacyVersion::Tls11).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        accepts(server.port, LegacyVersion::Tls12).await.unwrap(),
+        Some(0x0303)
+    );
+}
+
+#[tokio::test]
+async fn tls10_server_accepts_tls10_but_not_tls11() {
+    let server = s_server(&["-tls1", "-cipher", "ALL:@SECLEVEL=0"]);
+    assert_eq!(
+        accepts(server.port, LegacyVersion::Tls10).await.unwrap(),
+        Some(0x0301)
+    );
+    // It answers a 1.1 hello with 1.0: TLS 1.1 itself is not accepted.
+    assert_eq!(
+        accepts(server.port, LegacyVersion::Tls11).await.unwrap(),
+        None
+    );
+}
+
+/// An in-process TCP server that runs `behave` on its first connection.
+async fn misbehaving<F, Fut>(behave: F) -> u16
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        if let Ok((stream, _)) = listener.accept().await {
+            behave(stream).await;
+        }
+    });
+    port
+}
+
+async fn read_some(stream: &mut TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let _ = stream.read(&mut buf).await;
+}
+
+#[tokio::test]
+async fn plain_http_is_not_tls() {
+    let port = misbehaving(|mut s| async move {
+        read_some(&mut s).await;
+        let _ = s
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let err = probe(port, LegacyVersion::Tls12).await.unwrap_err();
+    assert_eq!(err.status(), Status::NotTls);
+    assert!(err.to_string().contains("HTTP/1.1 400"), "{err}");
+}
+
+#[tokio::test]
+async fn silent_and_trickling_servers_cost_one_timeout() {
+    let silent = misbehaving(|mut s| async move {
+        read_some(&mut s).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let trickle = misbehaving(|mut s| async move {
+        read_some(&mut s).await;
+        // A valid-looking record header, then one byte every 50 ms forever.
+        let _ = s.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]).await;
+        loop {
+            if s.write_all(&[0]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    for port in [silent, trickle] {
+        let mut stream = connect(port).await;
+        let started = Instant::now();
+        let err = legacy_hello(
+            &mut stream,
+            None,
+            LegacyVersion::Tls12,
+            Duration::from_millis(500),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, LegacyError::Timeout);
+        assert_eq!(err.status(), Status::Timeout);
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}
+
+#[tokio::test]
+async fn huge_record_header_fails_at_once() {
+    let port = misbehaving(|mut s| async move {
+        read_some(&mut s).await;
+        let _ = s.write_all(&[0x16, 0x03, 0x03, 0xff, 0xff]).await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let started = Instant::now();
+    let err = probe(port, LegacyVersion::Tls12).await.unwrap_err();
+    assert_eq!(err, LegacyError::RecordTooLong { declared: 0xffff });
+    assert_eq!(err.status(), Status::HandshakeFailed);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn close_without_answer_is_a_refusal_of_the_version() {
+    // Schannel refuses a disabled protocol version by hanging up.
+    let hang_up = || {
+        misbehaving(|mut s| async move {
+            read_some(&mut s).await;
+        })
+    };
+    let err = probe(hang_up().await, LegacyVersion::Tls12)
+        .await
+        .unwrap_err();
+    assert_eq!(err, LegacyError::Closed);
+    assert_eq!(err.status(), Status::HandshakeFailed);
+    assert_eq!(
+        accepts(hang_up().await, LegacyVersion::Tls10)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn close_half_way_through_the_flight_is_truncated() {
+    let port = misbehaving(|mut s| async move {
+        read_some(&mut s).await;
+        // A record header promising 100 bytes, and only 10 of them.
+        let _ = s.write_all(&[0x16, 0x03, 0x03, 0x00, 100]).await;
+        let _ = s.write_all(&[2, 0, 0, 70, 3, 3, 0, 0, 0, 0]).await;
+    })
+    .await;
+    let err = probe(port, LegacyVersion::Tls12).await.unwrap_err();
+    assert_eq!(err, LegacyError::Truncated);
+    assert_eq!(
+        err.to_string(),
+        "server closed the connection before its certificate was complete"
+    );
+}
