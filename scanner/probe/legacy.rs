@@ -31,6 +31,8 @@ pub mod flight;
 pub mod hello;
 pub mod names;
 pub mod reassembly;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
