@@ -36,10 +36,13 @@ pub struct FlightReader {
 }
 
 impl FlightReader {
+    /// A reader with the default [`Limits`].
     pub fn new(goal: Goal) -> Self {
         Self::with_limits(goal, Limits::default())
     }
 
+    /// A reader with other limits, e.g. a larger byte limit for a known
+    /// long chain.
     pub fn with_limits(goal: Goal, limits: Limits) -> Self {
         FlightReader {
             reassembler: Reassembler::with_limits(limits),
@@ -92,6 +95,8 @@ impl FlightReader {
                 self.hello = Some((version, cipher_suite));
                 Ok(())
             }
+            // HelloRequest may come at any time and asks for nothing we do.
+            Event::OtherHandshake(0) => Ok(()),
             _ if self.hello.is_none() => Err(LegacyError::malformed(
                 "the server's first handshake message was not a ServerHello",
             )),

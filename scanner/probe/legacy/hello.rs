@@ -16,8 +16,11 @@ use super::error::LegacyError;
 /// versions from TLS 1.0 up to this one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LegacyVersion {
+    /// TLS 1.0 only: what Windows Server 2008 R2 speaks by default.
     Tls10,
+    /// TLS 1.0 and 1.1.
     Tls11,
+    /// TLS 1.0 to 1.2: the hello that reads the chain.
     Tls12,
 }
 

@@ -125,6 +125,7 @@ impl Reassembler {
         Self::with_limits(Limits::default())
     }
 
+    /// A reassembler with other limits.
     pub fn with_limits(limits: Limits) -> Self {
         Reassembler {
             limits,

@@ -265,6 +265,13 @@ fn alert_in_the_middle_of_the_certificate_is_reported() {
 }
 
 #[test]
+fn hello_request_before_the_hello_is_ignored() {
+    let mut bytes = record(22, &[0, 0, 0, 0]);
+    bytes.extend(synthetic_flight());
+    assert_eq!(outcome(&bytes, 5).unwrap().chain, fake_chain());
+}
+
+#[test]
 fn warning_before_the_hello_is_ignored() {
     // Some servers warn unrecognized_name before answering.
     let mut bytes = record(21, &[1, 112]);
@@ -323,8 +330,19 @@ fn random_bytes_and_mutated_flights_never_panic() {
             bytes[at] = rng.next() as u8;
         }
         let chunk = 1 + (rng.next() as usize % 600);
-        // Any outcome is fine, as long as it is an outcome.
-        let _ = outcome(&bytes, chunk);
+        // Any outcome is fine, as long as it is an outcome, and the same
+        // one however the peer chunks its bytes.
+        let chunked = outcome(&bytes, chunk);
+        let whole = outcome(&bytes, bytes.len());
+        match (&chunked, &whole) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!(
+                std::mem::discriminant(a),
+                std::mem::discriminant(b),
+                "{a:?} vs {b:?}"
+            ),
+            _ => panic!("chunking changed the outcome: {chunked:?} vs {whole:?}"),
+        }
         let mut r = Reassembler::with_limits(Limits {
             max_bytes: 4096,
             max_records: 64,
