@@ -157,7 +157,8 @@ impl fmt::Display for LegacyError {
             LegacyError::Malformed(m) => write!(f, "malformed TLS from server: {m}"),
             LegacyError::RecordTooLong { declared } => write!(
                 f,
-                "server sent a TLS record header declaring {declared} bytes, over the 18432-byte maximum"
+                "server sent a TLS record header declaring {declared} bytes, over the {}-byte maximum",
+                super::reassembly::MAX_RECORD_LEN
             ),
             LegacyError::TooLarge { limit } => write!(
                 f,
