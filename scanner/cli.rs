@@ -107,7 +107,8 @@ pub struct AnalysisArgs {
     /// Critical when a certificate expires within this many days.
     #[arg(long = "critical-days", value_name = "DAYS")]
     pub critical_days: Option<i64>,
-    /// Judge expiry as of this date or time (YYYY-MM-DD or RFC 3339) instead of now.
+    /// Judge expiry as of this date or time (YYYY-MM-DD, RFC 3339, or `now`).
+    /// Default: now for scan and demo; the scan's own as-of for report.
     #[arg(long = "as-of", value_name = "DATE")]
     pub as_of: Option<String>,
 }

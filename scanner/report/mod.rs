@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::model::ScanReport;
 
+pub mod terminal;
+
 /// The files written.
 pub struct Written {
     pub json: PathBuf,

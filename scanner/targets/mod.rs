@@ -28,3 +28,8 @@ pub fn load(_opts: &TargetOptions) -> Result<TargetList, Error> {
 pub async fn resolve(_list: TargetList, _opts: &TargetOptions) -> Vec<(Endpoint, Option<String>)> {
     todo!("targets::resolve")
 }
+
+/// TEMPORARY STUB: replaced by the targets branch.
+pub fn dry_run_lines(_endpoints: &[(Endpoint, Option<String>)]) -> Vec<String> {
+    todo!()
+}
