@@ -635,6 +635,30 @@ fn backend_bound_to_wmsvc_auth_public_or_another_servers_cert() {
 }
 
 #[test]
+fn expired_wmsvc_on_444_is_a_binding_fix_not_a_renewal() {
+    let a = run(
+        &[ev("EX2016", Role::Backend, vec![fixture("wmsvc")])],
+        &settings(
+            datetime!(2032-01-01 0:00 UTC),
+            TrustRoots::empty(),
+            &NAMESPACES,
+        ),
+    );
+    let f = find(&a, 0, "backend-cert-expired");
+    assert!(
+        f.remediation.starts_with("Do not renew"),
+        "{}",
+        f.remediation
+    );
+    assert!(ids(&a, 0).contains(&"backend-unexpected-cert".to_string()));
+    assert_eq!(a.servers[0].verdict, "fix-backend-binding");
+    assert!(!a.servers[0]
+        .remediation
+        .iter()
+        .any(|r| r.contains("New-ExchangeCertificate -Force")));
+}
+
+#[test]
 fn fleet_of_five_flags_the_one_serving_last_years_public_cert() {
     let ca = ca();
     let current = public(
@@ -870,6 +894,8 @@ fn classification_of_each_fixture_class() {
             exchange("EX50", 100, 2).remove(0),
             Classification::ExchangeSelfSigned,
         ),
+        (fixture("ex2007"), Classification::ExchangeSelfSigned),
+        (fixture("ex-2years"), Classification::SelfSigned),
         (fixture("exchange-auth"), Classification::ExchangeAuth),
         (fixture("wmsvc"), Classification::Wmsvc),
         (fixture("ca"), Classification::SelfSigned),

@@ -212,7 +212,17 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
         leaf.sha1,
         when
     );
+    let renewable = matches!(
+        leaf.classification,
+        Classification::ExchangeSelfSigned | Classification::SelfSigned
+    );
     let remediation = match role {
+        Role::Backend if !renewable => format!(
+            "Do not renew {} for 444: bind {}'s own \"Microsoft Exchange\" certificate to \
+             Exchange Back End https/444 (*:444) instead, then iisreset off-hours (after moving \
+             DAG databases).",
+            leaf.sha1, ctx.evidence.endpoint.host
+        ),
         Role::Backend => backend_renewal_steps(
             &ctx.evidence.endpoint.host,
             &leaf.sha1,

@@ -24,7 +24,7 @@
 //!    that need a look but none of the above.
 //! 7. `ok`: nothing at warning or above.
 
-use crate::model::{EndpointReport, Finding, Grade, Role, Severity};
+use crate::model::{Classification, EndpointReport, Finding, Grade, Role, Severity};
 
 use super::rules::{backend_renewal_steps, UNKNOWN_PUBLIC};
 
@@ -78,6 +78,27 @@ pub fn verdict_for(finding_id: &str, role: Role) -> Verdict {
     }
 }
 
+/// Whether a backend leaf is one `New-ExchangeCertificate` can renew: the
+/// Exchange cert, or another self-signed one bound there by an admin. A WMSvc,
+/// Auth or CA-issued cert on 444 is a binding problem, not a renewal.
+fn renewable_backend(e: &EndpointReport) -> bool {
+    e.leaf().is_some_and(|l| {
+        matches!(
+            l.classification,
+            Classification::ExchangeSelfSigned | Classification::SelfSigned
+        )
+    })
+}
+
+/// The verdict a finding on this endpoint calls for. Backend expiry on a
+/// cert that should not be on 444 at all calls for a rebinding.
+fn verdict_on(e: &EndpointReport, f: &Finding) -> Verdict {
+    match verdict_for(&f.id, e.endpoint.role) {
+        Verdict::RenewBackend if !renewable_backend(e) => Verdict::FixBackendBinding,
+        v => v,
+    }
+}
+
 /// The verdict, grade, summary and steps for one server.
 pub(crate) struct ServerVerdict {
     pub verdict: Verdict,
@@ -105,7 +126,7 @@ pub(crate) fn judge(
     let verdict = all
         .iter()
         .filter(|(_, f)| f.severity <= Severity::Warning)
-        .map(|(e, f)| (f.severity, verdict_for(&f.id, e.endpoint.role)))
+        .map(|(e, f)| (f.severity, verdict_on(e, f)))
         .min()
         .map_or(Verdict::Ok, |(_, v)| v);
     let has = |id: &str| all.iter().any(|(_, f)| f.id == id);
@@ -114,11 +135,15 @@ pub(crate) fn judge(
     let summary = summary(host, verdict, &all, endpoints);
     let mut steps: Vec<String> = Vec::new();
 
-    let renew_backend = first("backend-cert-expired").or_else(|| first("backend-cert-expiring"));
+    let renew_backend = first("backend-cert-expired")
+        .or_else(|| first("backend-cert-expiring"))
+        .filter(|e| renewable_backend(e));
     if let Some(e) = renew_backend {
         let old = e.leaf().map_or("<backend thumbprint>", |l| l.sha1.as_str());
         steps.extend(strip_numbers(backend_renewal_steps(host, old, public)));
     } else if has("backend-unexpected-cert")
+        || has("backend-cert-expired")
+        || has("backend-cert-expiring")
         || (has("not-yet-valid") && role_has(&all, "not-yet-valid", Role::Backend))
     {
         steps.push(format!(
@@ -301,9 +326,7 @@ fn ids(
 ) -> String {
     let mut ids: Vec<&str> = all
         .iter()
-        .filter(|(e, f)| {
-            f.severity <= Severity::Warning && keep(verdict_for(&f.id, e.endpoint.role))
-        })
+        .filter(|(e, f)| f.severity <= Severity::Warning && keep(verdict_on(e, f)))
         .map(|(_, f)| f.id.as_str())
         .collect();
     let mut seen = Vec::new();
