@@ -983,3 +983,65 @@ fn catalogue_is_public_and_complete() {
     );
     assert!(catalog::lookup("no-such-rule").is_none());
 }
+
+/// The demo fleet's chains, analysed without the network: each server must
+/// get the verdict the demo table promises.
+#[test]
+fn demo_fleet_verdicts() {
+    use excert::lab::Service;
+    let fleet = excert::lab::demo_fleet(NOW);
+    let mut evidence = Vec::new();
+    for h in &fleet.hosts {
+        let host = format!("{}.{}", h.name.to_ascii_lowercase(), excert::lab::DOMAIN);
+        for (role, service) in [(Role::Frontend, &h.frontend), (Role::Backend, &h.backend)] {
+            evidence.push(match service {
+                Service::Tls(s) => ev(
+                    &host,
+                    role,
+                    s.chain.iter().map(|c| c.as_ref().to_vec()).collect(),
+                ),
+                _ => failed(&host, role, Status::Refused, "connection refused"),
+            });
+        }
+    }
+    let roots = TrustRoots::from_der([fleet.ca.root.as_ref()]).unwrap();
+    let ns: Vec<&str> = fleet.namespaces.iter().map(String::as_str).collect();
+    let a = run(&evidence, &settings(NOW, roots, &ns));
+    let verdicts: Vec<(&str, &str)> = a
+        .servers
+        .iter()
+        .map(|s| (s.host.split('.').next().unwrap(), s.verdict.as_str()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("ex01", "ok"),
+            ("ex02", "ok"),
+            ("ex03", "renew-backend"),
+            ("ex04", "renew-backend"),
+            ("ex05", "renew-backend"),
+            ("ex06", "investigate"),
+            ("ex07", "rebind-public-cert"),
+        ]
+    );
+    // EX05: renew first, then give IIS back to the fleet's public cert.
+    let public = cert::sha1_hex(&a.endpoints[0].chain[0].der_base64.0);
+    assert!(a.servers[4]
+        .remediation
+        .iter()
+        .any(|r| r.contains(&format!("Enable-ExchangeCertificate -Thumbprint {public}"))));
+    // EX07's expiring cert is fixed by binding the fleet's, not renewing.
+    let ex07 = &a.endpoints[12];
+    assert!(ex07
+        .findings
+        .iter()
+        .any(|f| f.id == "frontend-cert-expiring" && f.remediation.contains(&public)));
+    assert!(
+        !a.servers[6]
+            .remediation
+            .iter()
+            .any(|r| r.contains("Get a new public certificate")),
+        "{:?}",
+        a.servers[6].remediation
+    );
+}

@@ -129,7 +129,17 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
             evidence.get(o.endpoint),
             chains.get(o.endpoint).and_then(|c| c.first()),
         ) {
-            slot.push(inconsistent_finding(e, leaf, o));
+            let f = inconsistent_finding(e, leaf, o);
+            // Expiry of a lagging cert is fixed by binding the fleet's cert.
+            if f.detail.contains(verdict::LAGS_MARK) {
+                for x in slot
+                    .iter_mut()
+                    .filter(|x| x.id.starts_with("frontend-cert-exp"))
+                {
+                    x.remediation = f.remediation.clone();
+                }
+            }
+            slot.push(f);
         }
     }
 
@@ -273,6 +283,10 @@ fn inconsistent_finding(
             " This server's certificate expires later: if it is the renewed one, roll it out to \
              the other servers instead.",
         );
+    } else {
+        detail.push(' ');
+        detail.push_str(verdict::LAGS_MARK);
+        detail.push_str(": bind it rather than renewing this one.");
     }
     catalog::finding(
         "public-cert-inconsistent",

@@ -91,13 +91,33 @@ fn renewable_backend(e: &EndpointReport) -> bool {
 }
 
 /// The verdict a finding on this endpoint calls for. Backend expiry on a
-/// cert that should not be on 444 at all calls for a rebinding.
+/// cert that should not be on 444 at all calls for a rebinding; so does
+/// frontend expiry on a server that lags behind the fleet's newer public
+/// cert (the fleet's cert is already there to bind, nothing to renew).
 fn verdict_on(e: &EndpointReport, f: &Finding) -> Verdict {
     match verdict_for(&f.id, e.endpoint.role) {
         Verdict::RenewBackend if !renewable_backend(e) => Verdict::FixBackendBinding,
+        Verdict::RenewPublicCert
+            if (f.id == "frontend-cert-expired" || f.id == "frontend-cert-expiring")
+                && lags_fleet(e) =>
+        {
+            Verdict::RebindPublicCert
+        }
         v => v,
     }
 }
+
+/// The endpoint presents an older public cert than the fleet's majority.
+pub(crate) fn lags_fleet(e: &EndpointReport) -> bool {
+    e.findings
+        .iter()
+        .any(|f| f.id == "public-cert-inconsistent" && f.detail.contains(LAGS_MARK))
+}
+
+/// Written into the `public-cert-inconsistent` detail when the majority's
+/// cert outlives this one, so the verdict can tell "bind the fleet's" from
+/// "renew".
+pub(crate) const LAGS_MARK: &str = "The fleet's certificate is newer";
 
 /// The verdict, grade, summary and steps for one server.
 pub(crate) struct ServerVerdict {
@@ -174,8 +194,10 @@ pub(crate) fn judge(
     } else if let (None, Some((_, f))) = (renew_backend, inconsistent) {
         steps.push(f.remediation.clone());
     }
-    if has("frontend-cert-expired")
-        || has("frontend-cert-expiring")
+    let renew_public_expiry = all.iter().any(|(e, f)| {
+        (f.id == "frontend-cert-expired" || f.id == "frontend-cert-expiring") && !lags_fleet(e)
+    });
+    if renew_public_expiry
         || has("frontend-cert-untrusted")
         || has("name-mismatch")
         || (has("weak-key") && role_has(&all, "weak-key", Role::Frontend))
@@ -304,7 +326,7 @@ fn summary(
             let failed: Vec<String> = endpoints
                 .iter()
                 .filter(|e| e.findings.iter().any(|f| f.id == "endpoint-not-scanned" || f.id == "cert-unparsable"))
-                .map(|e| format!("{} ({})", e.endpoint.port, e.status.as_str()))
+                .map(|e| format!("{}: {}", e.endpoint.port, e.status.as_str()))
                 .collect();
             format!(
                 "{host}: could not be fully scanned (port {}); not counted healthy.",
