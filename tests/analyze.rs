@@ -1045,3 +1045,26 @@ fn demo_fleet_verdicts() {
         a.servers[6].remediation
     );
 }
+
+#[test]
+fn ca_bundles_load_and_bad_ones_name_the_file() {
+    let dir = format!("{}/fixtures/certs", env!("CARGO_MANIFEST_DIR"));
+    let good = std::path::PathBuf::from(format!("{dir}/ca.pem"));
+    let roots = TrustRoots::load(std::slice::from_ref(&good)).unwrap();
+    // webpki-roots alone is well over a hundred anchors, plus our bundle.
+    assert!(roots.len() > 100, "{}", roots.len());
+    let bad = std::path::PathBuf::from(format!("{dir}/make.sh"));
+    let err = TrustRoots::load(&[bad]).unwrap_err();
+    assert!(matches!(err, excert::Error::BadFile { .. }), "{err}");
+    assert!(err.to_string().contains("make.sh"), "{err}");
+}
+
+#[test]
+fn a_ca_bundle_makes_an_enterprise_chain_trusted() {
+    let ca = ca();
+    let evidence = [ev("EX80", Role::Frontend, healthy_public(&ca))];
+    let without = run(&evidence, &settings(NOW, TrustRoots::empty(), &NAMESPACES));
+    assert!(ids(&without, 0).contains(&"frontend-cert-untrusted".to_string()));
+    let with = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
+    assert!(ids(&with, 0).is_empty());
+}

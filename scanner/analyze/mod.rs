@@ -224,13 +224,16 @@ fn anchor_flags(chain: &[Der], settings: &AnalysisSettings) -> Vec<bool> {
 /// spelling is kept.
 fn group_by_host(evidence: &[EndpointEvidence]) -> Vec<(String, Vec<usize>)> {
     let mut servers: Vec<(String, Vec<usize>)> = Vec::new();
+    // Lowercase host -> position in `servers`, so big fleets stay linear.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, e) in evidence.iter().enumerate() {
-        match servers
-            .iter_mut()
-            .find(|(h, _)| h.eq_ignore_ascii_case(&e.endpoint.host))
-        {
+        let key = e.endpoint.host.to_ascii_lowercase();
+        match index.get(&key).and_then(|&s| servers.get_mut(s)) {
             Some((_, members)) => members.push(i),
-            None => servers.push((e.endpoint.host.clone(), vec![i])),
+            None => {
+                index.insert(key, servers.len());
+                servers.push((e.endpoint.host.clone(), vec![i]));
+            }
         }
     }
     servers
