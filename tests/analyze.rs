@@ -1068,3 +1068,53 @@ fn a_ca_bundle_makes_an_enterprise_chain_trusted() {
     let with = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
     assert!(ids(&with, 0).is_empty());
 }
+
+/// Our RFC 6125 matcher and webpki's name check must agree, so the report
+/// never contradicts what rustls clients do.
+#[test]
+fn name_matching_agrees_with_webpki() {
+    let ca = ca();
+    let der = public(
+        &ca,
+        &["*.contoso.com", "mail.fabrikam.com"],
+        NOW - Duration::days(1),
+        NOW + Duration::days(90),
+        1,
+    )
+    .remove(0);
+    let facts = cert::facts(&der, NOW);
+    let cert_der = rustls_pki_types::CertificateDer::from(der.as_slice());
+    let ee = webpki::EndEntityCert::try_from(&cert_der).unwrap();
+    for name in [
+        "mail.contoso.com",
+        "MAIL.CONTOSO.COM",
+        "a.b.contoso.com",
+        "contoso.com",
+        "mail.fabrikam.com",
+        "owa.fabrikam.com",
+        "autodiscover.contoso.com",
+    ] {
+        let sn = rustls_pki_types::ServerName::try_from(name).unwrap();
+        let webpki_ok = ee.verify_is_valid_for_subject_name(&sn).is_ok();
+        assert_eq!(
+            excert::analyze::names::covers(&facts, name),
+            webpki_ok,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn expired_exchange_cert_on_443_is_one_lost_binding_finding() {
+    let ca = ca();
+    let evidence = [
+        ev("EX01", Role::Frontend, healthy_public(&ca)),
+        ev("EX90", Role::Frontend, exchange("EX90", -30, 3)),
+    ];
+    let a = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
+    assert_eq!(ids(&a, 1), ["public-binding-lost"]);
+    assert!(find(&a, 1, "public-binding-lost")
+        .detail
+        .contains("expired 2025-05-02"));
+    assert_eq!(a.servers[1].verdict, "rebind-public-cert");
+}

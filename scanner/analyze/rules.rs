@@ -4,8 +4,8 @@
 //! Decisions worth knowing:
 //! - Dates follow HealthChecker: `expiring` when fewer than `--warn-days`
 //!   days are left, critical when fewer than `--critical-days`.
-//! - When `public-binding-lost` fires, the 443 trust, chain and name rules
-//!   are not raised as well: the lost binding explains all of them, and one
+//! - When `public-binding-lost` fires, the 443 expiry, trust, chain and name
+//!   rules are not raised as well: the lost binding explains all of them, and one
 //!   clear critical finding beats four symptoms of it.
 //! - `chain-incomplete` explains an "unknown issuer" on its own, so
 //!   `frontend-cert-untrusted` is not raised next to it.
@@ -69,14 +69,18 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
         ));
     } else {
         let role = ctx.evidence.endpoint.role;
-        out.extend(not_yet_valid(ctx, leaf));
-        out.extend(expiry(ctx, leaf));
         let lost = if role == Role::Frontend {
             public_binding_lost(ctx, leaf)
         } else {
             None
         };
         let lost_fired = lost.is_some();
+        out.extend(not_yet_valid(ctx, leaf));
+        // A self-signed cert that should not be on 443 at all: its expiry
+        // date is in the lost-binding detail, and rebinding fixes both.
+        if !lost_fired {
+            out.extend(expiry(ctx, leaf));
+        }
         out.extend(lost);
         if role == Role::Frontend && !lost_fired {
             let incomplete = chain_incomplete(ctx, leaf);
@@ -293,11 +297,16 @@ fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Findin
         "the Exchange self-signed certificate"
     };
     let public = ctx.public_thumbprint.unwrap_or(UNKNOWN_PUBLIC);
+    let expires = if leaf.not_after <= ctx.settings.as_of {
+        "expired"
+    } else {
+        "expires"
+    };
     Some(finding(
         "public-binding-lost",
         Severity::Critical,
         format!(
-            "{} presents {what}, {} (SHA-1 {}, expires {}), instead of the public certificate.",
+            "{} presents {what}, {} (SHA-1 {}, {expires} {}), instead of the public certificate.",
             where_(ctx),
             leaf.subject,
             leaf.sha1,
@@ -560,15 +569,22 @@ fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding
     ))
 }
 
-/// Rank of a protocol name, higher is newer; `None` for names we do not know.
+/// Rank of a protocol name, higher is newer; `None` for names we do not
+/// know. Accepts the spellings probes and tools use: `TLSv1.2`, `TLS 1.2`,
+/// `TLS1.2`, `TLSv1`, `SSLv3`.
 fn protocol_rank(v: &str) -> Option<u8> {
-    match v.trim().to_ascii_uppercase().replace(' ', "").as_str() {
-        "SSLV2" => Some(0),
-        "SSLV3" => Some(1),
-        "TLSV1.0" | "TLSV1" => Some(2),
-        "TLSV1.1" => Some(3),
-        "TLSV1.2" => Some(4),
-        "TLSV1.3" => Some(5),
+    let n: String = v
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | 'v' | 'V'))
+        .collect::<String>()
+        .to_ascii_uppercase();
+    match n.as_str() {
+        "SSL2" | "SSL2.0" => Some(0),
+        "SSL3" | "SSL3.0" => Some(1),
+        "TLS1" | "TLS1.0" => Some(2),
+        "TLS1.1" => Some(3),
+        "TLS1.2" => Some(4),
+        "TLS1.3" => Some(5),
         _ => None,
     }
 }
@@ -664,4 +680,20 @@ fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
             ctx.evidence.endpoint.port
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::protocol_rank;
+
+    #[test]
+    fn protocol_spellings() {
+        assert_eq!(protocol_rank("TLSv1.2"), Some(4));
+        assert_eq!(protocol_rank("TLS 1.2"), Some(4));
+        assert_eq!(protocol_rank("tls1.3"), Some(5));
+        assert_eq!(protocol_rank("TLSv1"), Some(2));
+        assert_eq!(protocol_rank("TLSv1.0"), Some(2));
+        assert_eq!(protocol_rank("SSLv3"), Some(1));
+        assert_eq!(protocol_rank("QUIC"), None);
+    }
 }
