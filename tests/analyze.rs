@@ -1118,3 +1118,22 @@ fn expired_exchange_cert_on_443_is_one_lost_binding_finding() {
         .contains("expired 2025-05-02"));
     assert_eq!(a.servers[1].verdict, "rebind-public-cert");
 }
+
+#[test]
+fn another_servers_expired_cert_on_444_is_rebound_not_renewed() {
+    let a = run(
+        &[ev("EX91", Role::Backend, exchange("EX92", -5, 3))],
+        &settings(NOW, TrustRoots::empty(), &NAMESPACES),
+    );
+    assert!(ids(&a, 0).contains(&"backend-cert-expired".to_string()));
+    assert!(ids(&a, 0).contains(&"backend-unexpected-cert".to_string()));
+    assert_eq!(a.servers[0].verdict, "fix-backend-binding");
+    assert!(
+        !a.servers[0]
+            .remediation
+            .iter()
+            .any(|r| r.contains("New-ExchangeCertificate -Force")),
+        "{:?}",
+        a.servers[0].remediation
+    );
+}

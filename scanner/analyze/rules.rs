@@ -78,8 +78,13 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
         out.extend(not_yet_valid(ctx, leaf));
         // A self-signed cert that should not be on 443 at all: its expiry
         // date is in the lost-binding detail, and rebinding fixes both.
+        let unexpected = if role == Role::Backend {
+            backend_unexpected(ctx, leaf)
+        } else {
+            None
+        };
         if !lost_fired {
-            out.extend(expiry(ctx, leaf));
+            out.extend(expiry(ctx, leaf, unexpected.is_none()));
         }
         out.extend(lost);
         if role == Role::Frontend && !lost_fired {
@@ -90,9 +95,7 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
             out.extend(incomplete);
             out.extend(name_mismatch(ctx, leaf));
         }
-        if role == Role::Backend {
-            out.extend(backend_unexpected(ctx, leaf));
-        }
+        out.extend(unexpected);
         out.extend(weak_signature(ctx));
         out.extend(weak_key(ctx));
     }
@@ -182,7 +185,9 @@ fn not_yet_valid(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     ))
 }
 
-fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
+/// `own_backend`: on 444, the leaf is this server's own Exchange cert, so
+/// the fix is a renewal; otherwise it is a rebinding.
+fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts, own_backend: bool) -> Option<Finding> {
     let s = ctx.settings;
     let role = ctx.evidence.endpoint.role;
     let expired = leaf.not_after <= s.as_of;
@@ -216,12 +221,8 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
         leaf.sha1,
         when
     );
-    let renewable = matches!(
-        leaf.classification,
-        Classification::ExchangeSelfSigned | Classification::SelfSigned
-    );
     let remediation = match role {
-        Role::Backend if !renewable => format!(
+        Role::Backend if !own_backend => format!(
             "Do not renew {} for 444: bind {}'s own \"Microsoft Exchange\" certificate to \
              Exchange Back End https/444 (*:444) instead, then iisreset off-hours (after moving \
              DAG databases).",

@@ -78,16 +78,13 @@ pub fn verdict_for(finding_id: &str, role: Role) -> Verdict {
     }
 }
 
-/// Whether a backend leaf is one `New-ExchangeCertificate` can renew: the
-/// Exchange cert, or another self-signed one bound there by an admin. A WMSvc,
-/// Auth or CA-issued cert on 444 is a binding problem, not a renewal.
+/// Whether a backend leaf is one to renew: the server's own Exchange cert.
+/// Anything else on 444 (WMSvc, Auth, CA-issued, another server's) is a
+/// binding problem, and renewing it would only entrench the wrong binding.
 fn renewable_backend(e: &EndpointReport) -> bool {
-    e.leaf().is_some_and(|l| {
-        matches!(
-            l.classification,
-            Classification::ExchangeSelfSigned | Classification::SelfSigned
-        )
-    })
+    e.leaf()
+        .is_some_and(|l| l.classification == Classification::ExchangeSelfSigned)
+        && !e.findings.iter().any(|f| f.id == "backend-unexpected-cert")
 }
 
 /// The verdict a finding on this endpoint calls for. Backend expiry on a
@@ -149,10 +146,15 @@ pub(crate) fn judge(
         .map(|(e, f)| (f.severity, verdict_on(e, f)))
         .min()
         .map_or(Verdict::Ok, |(_, v)| v);
+    let summary = summary(host, verdict, &all, endpoints);
+    // Steps come only from what needs action: info findings add none.
+    let all: Vec<(&EndpointReport, &Finding)> = all
+        .into_iter()
+        .filter(|(_, f)| f.severity <= Severity::Warning)
+        .collect();
     let has = |id: &str| all.iter().any(|(_, f)| f.id == id);
     let first = |id: &str| all.iter().find(|(_, f)| f.id == id).map(|(e, _)| *e);
 
-    let summary = summary(host, verdict, &all, endpoints);
     let mut steps: Vec<String> = Vec::new();
 
     let renew_backend = first("backend-cert-expired")
