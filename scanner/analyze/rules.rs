@@ -75,14 +75,14 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
             None
         };
         let lost_fired = lost.is_some();
-        out.extend(not_yet_valid(ctx, leaf));
-        // A self-signed cert that should not be on 443 at all: its expiry
-        // date is in the lost-binding detail, and rebinding fixes both.
         let unexpected = if role == Role::Backend {
             backend_unexpected(ctx, leaf)
         } else {
             None
         };
+        out.extend(not_yet_valid(ctx, leaf));
+        // A self-signed cert that should not be on 443 at all: its expiry
+        // date is in the lost-binding detail, and rebinding fixes both.
         if !lost_fired {
             out.extend(expiry(ctx, leaf, unexpected.is_none()));
         }
