@@ -362,6 +362,18 @@ fn hostile_lines_give_escaped_errors_not_panics() {
 }
 
 #[test]
+fn a_file_of_mostly_garbage_is_refused_whole() {
+    let text = "not a host!\n".repeat(1500);
+    let mut o = opts(vec![Input::Stdin]);
+    o.skip_invalid = true;
+    let err = targets::load_with_stdin(&o, &mut Cursor::new(text)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "-: more than 1000 invalid lines; is this a list of servers?"
+    );
+}
+
+#[test]
 fn files_that_are_not_text_are_refused_whole() {
     let dir = std::env::temp_dir().join(format!("excert-targets-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -3,7 +3,9 @@
 //!
 //! Contract: one JSON object per endpoint on stdout and exit 0; on bad input
 //! nothing on stdout, one `file:line: message: "text"` line per bad entry
-//! on stderr, and exit 64.
+//! on stderr, and exit 64. These tests need the `targets` command wired in
+//! scanner/app.rs (load, resolve, print `dry_run_lines`); until that lands
+//! on a branch they fail there.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -55,6 +55,11 @@ pub const ARGS_FILE: &str = "args";
 /// The `file` of targets read from stdin.
 pub const STDIN_FILE: &str = "-";
 
+/// Most invalid entries one file may hold. Past this it is not a server
+/// list with typos but the wrong file, and listing a million errors helps
+/// nobody.
+pub const MAX_BAD_PER_FILE: usize = 1000;
+
 /// Longest target text kept in an error message.
 const MAX_SHOWN_CHARS: usize = 200;
 
@@ -187,6 +192,17 @@ impl<'a> Collector<'a> {
     fn file(&mut self, name: &str, path: &Path, bytes: &[u8]) -> Result<(), Error> {
         let text = decode::decode(bytes).map_err(|e| Error::bad_file(path, e.0))?;
         let column = self.opts.column.as_deref();
+        let bad_before = self.bad.len();
+        let too_many = |c: &Self| {
+            (c.bad.len() - bad_before > MAX_BAD_PER_FILE).then(|| {
+                Error::bad_file(
+                    path,
+                    format!(
+                        "more than {MAX_BAD_PER_FILE} invalid lines; is this a list of servers?"
+                    ),
+                )
+            })
+        };
         if csv_input::looks_like_csv(&text, column) {
             let rows = csv_input::rows(&text, column).map_err(|m| Error::bad_file(path, m))?;
             for row in rows {
@@ -194,10 +210,16 @@ impl<'a> Collector<'a> {
                     Ok(r) => self.target(name, r.line, &r.host, r.group),
                     Err((line, text, message)) => self.bad(name, line, &text, message),
                 }
+                if let Some(e) = too_many(self) {
+                    return Err(e);
+                }
             }
         } else {
             for (line, target) in parse::text_lines(&text) {
                 self.target(name, line, target, Group::default());
+                if let Some(e) = too_many(self) {
+                    return Err(e);
+                }
             }
         }
         Ok(())

@@ -174,8 +174,9 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 ///
 /// `Get-ExchangeServer | Select Fqdn > servers.txt` (without `-Expand`)
 /// writes a table: a blank line, the column name, a row of dashes, then the
-/// values. When the second target line is only dashes, the first two are
-/// that heading and are skipped, so such files load as they are.
+/// values. When the second target line is only dashes (two or more), the
+/// first two are that heading and are skipped, so such files load as they
+/// are.
 pub(crate) fn text_lines(text: &str) -> Vec<(usize, &str)> {
     let mut lines: Vec<(usize, &str)> = text
         .lines()
@@ -186,7 +187,7 @@ pub(crate) fn text_lines(text: &str) -> Vec<(usize, &str)> {
         })
         .filter(|(_, t)| !t.is_empty())
         .collect();
-    let is_rule = |t: &str| t.contains('-') && t.chars().all(|c| c == '-' || c == ' ');
+    let is_rule = |t: &str| t.starts_with("--") && t.chars().all(|c| c == '-' || c == ' ');
     if lines.get(1).is_some_and(|(_, t)| is_rule(t)) {
         lines.drain(..2);
     }
@@ -273,5 +274,7 @@ mod tests {
         assert_eq!(text_lines(text), vec![(3, "ex01"), (4, "ex02")]);
         let table = "\r\nFqdn\r\n----\r\nex01.contoso.local\r\n";
         assert_eq!(text_lines(table), vec![(4, "ex01.contoso.local")]);
+        // A lone dash is a bad target to report, not a heading to skip.
+        assert_eq!(text_lines("ex01\n-\n"), vec![(1, "ex01"), (2, "-")]);
     }
 }
