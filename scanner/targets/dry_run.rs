@@ -30,6 +30,7 @@ pub struct DryRunLine<'a> {
 }
 
 impl<'a> DryRunLine<'a> {
+    /// The line for one resolved endpoint and its resolver error, if any.
     pub fn new(endpoint: &'a Endpoint, error: Option<&'a str>) -> Self {
         DryRunLine {
             host: &endpoint.host,

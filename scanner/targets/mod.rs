@@ -6,8 +6,8 @@
 //!
 //! Inputs are command-line arguments, `--targets-file` files and stdin
 //! (`-`). A file is either one target per line or a CSV such as
-//! `Export-Csv` writes; see [`csv_input`] and [`parse`] for the formats and
-//! [`decode`] for the encodings.
+//! `Export-Csv` writes; see `csv_input.rs` and `parse.rs` for the formats
+//! and `decode.rs` for the encodings.
 //!
 //! Choices a user may notice:
 //! - Each target becomes one endpoint per `--frontend-ports` port, then one
@@ -129,7 +129,8 @@ pub async fn resolve(list: TargetList, opts: &TargetOptions) -> Vec<(Endpoint, O
     resolve::resolve(list.endpoints, opts).await
 }
 
-/// The whole dry run: load, resolve, and one JSON line per endpoint.
+/// The whole dry run: load, resolve, and one JSON line per endpoint. Reads
+/// the process's stdin if `-` is among the inputs.
 pub async fn dry_run(opts: &TargetOptions) -> Result<Vec<String>, Error> {
     let list = load(opts)?;
     Ok(dry_run_lines(&resolve(list, opts).await))
