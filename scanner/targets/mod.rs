@@ -441,8 +441,3 @@ mod tests {
         assert_eq!(thousands(512), "512");
     }
 }
-
-/// TEMPORARY STUB: replaced by the targets branch.
-pub fn dry_run_lines(_endpoints: &[(Endpoint, Option<String>)]) -> Vec<String> {
-    todo!()
-}
