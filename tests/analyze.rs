@@ -357,28 +357,58 @@ fn public_binding_lost_when_443_presents_the_same_self_signed_cert_as_444() {
 }
 
 #[test]
-fn renewal_trap_expired_backend_and_lost_binding_renews_first() {
+fn renewal_trap_binds_the_already_renewed_cert_instead_of_renewing_again() {
     let ca = ca();
+    let fleet_public = healthy_public(&ca);
+    let renewed = exchange("EX10", 1825, 3);
+    let old = exchange("EX10", -3, 4);
     let evidence = [
-        ev("EX01", Role::Frontend, healthy_public(&ca)),
-        ev("EX10", Role::Frontend, exchange("EX10", 1825, 3)),
-        ev("EX10", Role::Backend, exchange("EX10", -3, 4)),
+        ev("EX01", Role::Frontend, fleet_public.clone()),
+        ev("EX10", Role::Frontend, renewed.clone()),
+        ev("EX10", Role::Backend, old.clone()),
     ];
     let a = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
     assert!(ids(&a, 1).contains(&"public-binding-lost".to_string()));
-    assert!(ids(&a, 2).contains(&"backend-cert-expired".to_string()));
-    let s = &a.servers[1];
-    assert_eq!(s.verdict, "renew-backend");
+    let expired = find(&a, 2, "backend-cert-expired");
+    let new = sha1(&renewed[0]);
     assert!(
-        s.summary.contains("443 lost its public certificate"),
+        expired.remediation.contains(&format!("select {new}")),
         "{}",
-        s.summary
+        expired.remediation
     );
-    // The rebind comes after the renewal, which would otherwise undo it.
+    let s = &a.servers[1];
+    assert_eq!(s.verdict, "rebind-public-cert");
+    assert!(s.summary.contains("444"), "{}", s.summary);
+    let steps = s.remediation.join("\n");
+    assert!(
+        steps.contains(&format!(
+            "Enable-ExchangeCertificate -Thumbprint {} -Services IIS",
+            sha1(&fleet_public[0])
+        )),
+        "{steps}"
+    );
+    assert!(steps.contains(&format!("select {new}")), "{steps}");
+    assert!(steps.contains("do not renew again"), "{steps}");
+    assert!(!steps.contains("New-ExchangeCertificate -Force"), "{steps}");
+}
+
+#[test]
+fn same_self_signed_cert_on_both_ports_expiring_renews_then_rebinds() {
+    let ca = ca();
+    let both = exchange("EX93", 10, 4);
+    let evidence = [
+        ev("EX01", Role::Frontend, healthy_public(&ca)),
+        ev("EX93", Role::Frontend, both.clone()),
+        ev("EX93", Role::Backend, both.clone()),
+    ];
+    let a = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
+    let s = &a.servers[1];
+    assert_eq!(s.verdict, "rebind-public-cert");
+    // A renewal would move IIS again, so re-enabling IIS comes last.
     let renew = s
         .remediation
         .iter()
-        .position(|r| r.contains("New-ExchangeCertificate"))
+        .position(|r| r.contains("New-ExchangeCertificate -Force"))
         .unwrap();
     let rebind = s
         .remediation
@@ -1019,7 +1049,7 @@ fn demo_fleet_verdicts() {
             ("ex02", "ok"),
             ("ex03", "renew-backend"),
             ("ex04", "renew-backend"),
-            ("ex05", "renew-backend"),
+            ("ex05", "rebind-public-cert"),
             ("ex06", "investigate"),
             ("ex07", "rebind-public-cert"),
         ]

@@ -95,6 +95,14 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                 .collect()
         };
         let backend_self_signed = sha_where(Role::Backend, true);
+        let frontend_exchange = members.iter().find_map(|&i| {
+            let e = evidence.get(i)?;
+            let leaf = chains.get(i)?.first()?;
+            (e.endpoint.role == Role::Frontend
+                && e.observation.status == Status::Ok
+                && leaf.classification == Classification::ExchangeSelfSigned)
+                .then_some(leaf)
+        });
         let frontend_leaves = sha_where(Role::Frontend, false);
         let public = own_public(members, evidence, &chains, &odd, settings)
             .or_else(|| majority.map(|m| m.sha1.clone()));
@@ -114,6 +122,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                 check: check.as_ref(),
                 backend_self_signed: &backend_self_signed,
                 frontend_leaves: &frontend_leaves,
+                frontend_exchange,
                 public_thumbprint: public.as_deref(),
                 settings,
             };

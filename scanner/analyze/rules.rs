@@ -37,6 +37,9 @@ pub(crate) struct EndpointCtx<'a> {
     /// SHA-1 thumbprints of the leaves this server presents on its frontend
     /// ports.
     pub frontend_leaves: &'a [String],
+    /// An Exchange self-signed leaf this server presents on a frontend port:
+    /// after the renewal trap, that is the renewed backend cert.
+    pub frontend_exchange: Option<&'a CertFacts>,
     /// The public cert to bind: this server's own healthy one, else the
     /// fleet majority. `None` when no scanned server presents one.
     pub public_thumbprint: Option<&'a str>,
@@ -221,7 +224,23 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts, own_backend: bool) -> Option<
         leaf.sha1,
         when
     );
+    let renewed = ctx.frontend_exchange.filter(|new| {
+        new.subject_cn.is_some()
+            && new
+                .subject_cn
+                .as_deref()
+                .zip(leaf.subject_cn.as_deref())
+                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+            && new.not_after > leaf.not_after
+            && new.days_left > 0
+    });
     let remediation = match role {
+        Role::Backend if own_backend && renewed.is_some() => renewed
+            .map(|new| {
+                bind_renewed_steps(&ctx.evidence.endpoint.host, new, ctx.public_thumbprint)
+                    .join(" ")
+            })
+            .unwrap_or_default(),
         Role::Backend if !own_backend => format!(
             "Do not renew {} for 444: bind {}'s own \"Microsoft Exchange\" certificate to \
              Exchange Back End https/444 (*:444) instead, then iisreset off-hours (after moving \
@@ -282,6 +301,60 @@ pub(crate) fn backend_renewal_steps(host: &str, old: &str, public: Option<&str>)
             "5. Re-enable IIS on the public certificate, since renewal moves IIS to the new \
              self-signed one: Enable-ExchangeCertificate -Thumbprint {} -Services IIS.",
             public.unwrap_or(UNKNOWN_PUBLIC)
+        ),
+    ]
+}
+
+/// The renewal trap's trace: 443 presents this server's own Exchange cert,
+/// valid longer than the one on 444. That cert is the renewed one; it only
+/// needs binding to 444.
+pub(crate) fn already_renewed<'a>(
+    backend: &crate::model::EndpointReport,
+    endpoints: &[&'a crate::model::EndpointReport],
+) -> Option<&'a CertFacts> {
+    let old = backend.leaf()?;
+    endpoints
+        .iter()
+        .filter(|e| e.endpoint.role == Role::Frontend && e.status == Status::Ok)
+        .filter_map(|e| e.leaf())
+        .find(|new| {
+            new.classification == Classification::ExchangeSelfSigned
+                && new.subject_cn.is_some()
+                && new
+                    .subject_cn
+                    .as_deref()
+                    .zip(old.subject_cn.as_deref())
+                    .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+                && new.not_after > old.not_after
+                && new.days_left > 0
+        })
+}
+
+/// The fix when the renewed backend cert already exists (443 presents it).
+pub(crate) fn bind_renewed_steps(host: &str, new: &CertFacts, public: Option<&str>) -> Vec<String> {
+    vec![
+        format!(
+            "1. Re-enable IIS on the public certificate on {host}: Enable-ExchangeCertificate \
+             -Thumbprint {} -Services IIS (import it first with Import-ExchangeCertificate if it \
+             is not on this server).",
+            public.unwrap_or(UNKNOWN_PUBLIC)
+        ),
+        format!(
+            "2. The renewed self-signed certificate {} (expires {}) already exists on {host}: do \
+             not renew again. Copy it from Personal to Trusted Root Certification Authorities \
+             (certlm.msc, Local Computer) if it is not there yet.",
+            new.sha1,
+            new.not_after.date()
+        ),
+        format!(
+            "3. In IIS Manager open Exchange Back End > Bindings > https 444 and select {}. Keep \
+             the binding on All Unassigned (*:444): a single-IP binding breaks Extended \
+             Protection.",
+            new.sha1
+        ),
+        format!(
+            "4. Run iisreset: off-hours on a standalone server, or after moving the active \
+             databases off {host} in a DAG."
         ),
     ]
 }

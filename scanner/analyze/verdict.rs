@@ -5,14 +5,19 @@
 //! Only warning and critical findings decide a verdict; info never does.
 //! The most severe finding wins. Among equally severe findings the order is:
 //!
-//! 1. `renew-backend`: an expired or expiring backend (444) cert. It comes
-//!    first because renewing a self-signed cert gives the new one the IIS
-//!    service (the renewal trap): a rebind done before the renewal would be
-//!    undone by it. The renewal steps end by re-enabling IIS on the public
-//!    cert, so they fix a lost binding too.
-//! 2. `rebind-public-cert`: 443 lost its public cert, presents a different
-//!    one from the fleet, or presents a cert that is not valid yet. The fix
-//!    is one `Enable-ExchangeCertificate` with a thumbprint we already know.
+//! 1. `rebind-public-cert`: 443 lost its public cert, presents a different
+//!    one from the fleet, or presents a cert that is not valid yet. Every
+//!    client of this server is affected now (Outlook and browser warnings,
+//!    ActiveSync, Autodiscover, hybrid), and the fix is one
+//!    `Enable-ExchangeCertificate` with a thumbprint we already know. A lost
+//!    binding is usually the trace of a backend renewal (the renewal trap),
+//!    so it often comes with an expiring 444: the steps then say whether the
+//!    renewed cert already exists (443 presents it: bind it to 444, no new
+//!    renewal) or must still be made (renew first, re-enable IIS last, since
+//!    a renewal would move IIS again).
+//! 2. `renew-backend`: an expired or expiring backend (444) cert, the
+//!    server's own Exchange cert. Breaks proxying to this server and remote
+//!    PowerShell, and the next CU setup.
 //! 3. `renew-public-cert`: the public cert itself is wrong: expiring,
 //!    untrusted, missing a namespace, weak. This needs the CA, so it is slower
 //!    and usually fleet-wide.
@@ -26,13 +31,13 @@
 
 use crate::model::{Classification, EndpointReport, Finding, Grade, Role, Severity};
 
-use super::rules::{backend_renewal_steps, UNKNOWN_PUBLIC};
+use super::rules::{already_renewed, backend_renewal_steps, bind_renewed_steps, UNKNOWN_PUBLIC};
 
 /// A server's verdict, in precedence order (first is acted on first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
-    RenewBackend,
     RebindPublicCert,
+    RenewBackend,
     RenewPublicCert,
     FixBackendBinding,
     Investigate,
@@ -160,7 +165,10 @@ pub(crate) fn judge(
     let renew_backend = first("backend-cert-expired")
         .or_else(|| first("backend-cert-expiring"))
         .filter(|e| renewable_backend(e));
-    if let Some(e) = renew_backend {
+    let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
+    if let (Some(_), Some(new)) = (renew_backend, renewed) {
+        steps.extend(strip_numbers(bind_renewed_steps(host, new, public)));
+    } else if let Some(e) = renew_backend {
         let old = e.leaf().map_or("<backend thumbprint>", |l| l.sha1.as_str());
         steps.extend(strip_numbers(backend_renewal_steps(host, old, public)));
     } else if has("backend-unexpected-cert")
@@ -309,7 +317,12 @@ fn summary(
             format!("{host}: the backend (444) certificate{when}{lost}; renew it.")
         }
         Verdict::RebindPublicCert => {
-            if all.iter().any(|(_, f)| f.id == "public-binding-lost") {
+            let backend = all
+                .iter()
+                .any(|(_, f)| f.id == "backend-cert-expired" || f.id == "backend-cert-expiring");
+            if all.iter().any(|(_, f)| f.id == "public-binding-lost") && backend {
+                format!("{host}: 443 presents a self-signed certificate and the backend (444) certificate needs renewing; re-enable IIS on the public certificate and fix 444.")
+            } else if all.iter().any(|(_, f)| f.id == "public-binding-lost") {
                 format!("{host}: 443 presents a self-signed certificate; re-enable IIS on the public certificate.")
             } else if all.iter().any(|(_, f)| f.id == "public-cert-inconsistent") {
                 format!("{host}: 443 presents a different public certificate from the rest of the fleet; bind the fleet's certificate.")
