@@ -32,6 +32,7 @@ use crate::model::{
 };
 
 /// What analysis made of a whole scan.
+#[derive(Debug, Clone)]
 pub struct Analysis {
     /// One report per evidence item, in the same order.
     pub endpoints: Vec<EndpointReport>,
