@@ -222,9 +222,7 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
 /// `excert targets`: show what would be scanned, without connecting.
 async fn dry_run(a: TargetsArgs) -> Result<i32, Error> {
     let target_opts = TargetOptions::from_args(&a.targets)?;
-    let list = targets::load(&target_opts)?;
-    let resolved = targets::resolve(list, &target_opts).await;
-    for line in targets::dry_run_lines(&resolved) {
+    for line in targets::dry_run(&target_opts).await? {
         println!("{line}");
     }
     Ok(exit::OK)

@@ -49,7 +49,7 @@ pub enum Command {
 /// Where targets come from and how they map to endpoints.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
-    /// Hosts, IPs, host:port, [v6]:port or CIDR ranges; `-` reads stdin.
+    /// Hosts, IPs, host:port, `[v6]:port` or CIDR ranges; `-` reads stdin.
     #[arg(value_name = "HOST")]
     pub hosts: Vec<String>,
     /// A file of targets: text lines, or a CSV such as Export-Csv writes

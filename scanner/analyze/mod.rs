@@ -3,19 +3,312 @@
 //! Pure: no I/O and no clock. The as-of time and the trust roots come in
 //! through [`AnalysisSettings`], so the same evidence always gives the same
 //! answer, live or from a saved scan.json.
+//!
+//! One job per submodule:
+//! - [`cert`]: DER to [`CertFacts`];
+//! - [`classify`]: which kind of Exchange cert it is, by shape;
+//! - [`trust`]: roots and chain validation (rustls-webpki);
+//! - [`names`]: RFC 6125 name matching;
+//! - [`catalog`]: every finding id and its text ([`catalog::CATALOG`]);
+//! - [`rules`]: per-endpoint findings;
+//! - [`fleet`]: fleet-wide findings and expiry cliffs;
+//! - [`verdict`]: one verdict per server, with remediation steps.
 
+pub mod catalog;
+pub mod cert;
+pub mod classify;
+pub mod fleet;
+pub mod names;
+pub(crate) mod rules;
 pub mod trust;
+pub mod verdict;
+
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::config::AnalysisSettings;
-use crate::model::{EndpointEvidence, EndpointReport, ExpiryCliff, ServerReport};
+use crate::model::{
+    CertFacts, Classification, Der, EndpointEvidence, EndpointReport, ExpiryCliff, NoSniReport,
+    Role, ServerReport, Severity, Status,
+};
 
 /// What analysis made of a whole scan.
+#[derive(Debug, Clone)]
 pub struct Analysis {
+    /// One report per evidence item, in the same order.
     pub endpoints: Vec<EndpointReport>,
+    /// One per distinct host, in first-seen order.
     pub servers: Vec<ServerReport>,
     pub expiry_cliffs: Vec<ExpiryCliff>,
 }
 
-pub fn analyze(_evidence: &[EndpointEvidence], _settings: &AnalysisSettings) -> Analysis {
-    todo!("analyze")
+/// Analyse every endpoint, then the fleet, then judge each server.
+pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> Analysis {
+    let as_of = settings.as_of;
+    let chains: Vec<Vec<CertFacts>> = evidence
+        .iter()
+        .map(|e| chain_facts(&e.observation.chain, as_of))
+        .collect();
+    let anchors: Vec<Vec<bool>> = evidence
+        .iter()
+        .map(|e| anchor_flags(&e.observation.chain, settings))
+        .collect();
+    let checks: Vec<Option<trust::ChainCheck>> = evidence
+        .iter()
+        .map(|e| {
+            (e.observation.status == Status::Ok && !e.observation.chain.is_empty())
+                .then(|| trust::check_chain(&e.observation.chain, &settings.roots, as_of))
+        })
+        .collect();
+
+    let servers = group_by_host(evidence);
+
+    // The fleet's public cert: CA-issued leaves on frontends that answered.
+    let front: Vec<fleet::FrontLeaf<'_>> = evidence
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok)
+        .filter_map(|(i, e)| {
+            let leaf = chains.get(i)?.first()?;
+            (leaf.classification == Classification::CaIssued).then_some(fleet::FrontLeaf {
+                endpoint: i,
+                host: e.endpoint.host.as_str(),
+                leaf,
+            })
+        })
+        .collect();
+    let majority = fleet::majority_public(&front, as_of);
+    let odd = fleet::inconsistent(&front);
+
+    let mut findings: Vec<Vec<crate::model::Finding>> = vec![Vec::new(); evidence.len()];
+    let mut public_for_server: Vec<Option<String>> = Vec::new();
+    for (_, members) in &servers {
+        let sha_where = |role: Role, self_issued_only: bool| -> Vec<String> {
+            members
+                .iter()
+                .filter_map(|&i| {
+                    let e = evidence.get(i)?;
+                    let leaf = chains.get(i)?.first()?;
+                    (e.endpoint.role == role
+                        && e.observation.status == Status::Ok
+                        && (!self_issued_only || leaf.self_issued))
+                        .then(|| leaf.sha1.clone())
+                })
+                .collect()
+        };
+        let backend_self_signed = sha_where(Role::Backend, true);
+        let frontend_exchange = members.iter().find_map(|&i| {
+            let e = evidence.get(i)?;
+            let leaf = chains.get(i)?.first()?;
+            (e.endpoint.role == Role::Frontend
+                && e.observation.status == Status::Ok
+                && leaf.classification == Classification::ExchangeSelfSigned)
+                .then_some(leaf)
+        });
+        let frontend_leaves = sha_where(Role::Frontend, false);
+        let public = own_public(members, evidence, &chains, &odd, settings)
+            .or_else(|| majority.map(|m| m.sha1.clone()));
+        for &i in members {
+            let (Some(e), Some(chain), Some(flags), Some(check)) = (
+                evidence.get(i),
+                chains.get(i),
+                anchors.get(i),
+                checks.get(i),
+            ) else {
+                continue;
+            };
+            let ctx = rules::EndpointCtx {
+                evidence: e,
+                chain,
+                is_anchor: flags,
+                check: check.as_ref(),
+                backend_self_signed: &backend_self_signed,
+                frontend_leaves: &frontend_leaves,
+                frontend_exchange,
+                public_thumbprint: public.as_deref(),
+                settings,
+            };
+            if let Some(slot) = findings.get_mut(i) {
+                *slot = rules::endpoint_findings(&ctx);
+            }
+        }
+        public_for_server.push(public);
+    }
+    for o in &odd {
+        if let (Some(slot), Some(e), Some(leaf)) = (
+            findings.get_mut(o.endpoint),
+            evidence.get(o.endpoint),
+            chains.get(o.endpoint).and_then(|c| c.first()),
+        ) {
+            let f = inconsistent_finding(e, leaf, o);
+            // Expiry of a lagging cert is fixed by binding the fleet's cert.
+            if f.detail.contains(verdict::LAGS_MARK) {
+                for x in slot
+                    .iter_mut()
+                    .filter(|x| x.id.starts_with("frontend-cert-exp"))
+                {
+                    x.remediation = f.remediation.clone();
+                }
+            }
+            slot.push(f);
+        }
+    }
+
+    let endpoints: Vec<EndpointReport> = evidence
+        .iter()
+        .zip(chains)
+        .zip(checks)
+        .zip(findings)
+        .map(|(((e, chain), check), mut findings)| {
+            findings.sort_by_key(|f| f.severity);
+            EndpointReport {
+                endpoint: e.endpoint.clone(),
+                status: e.observation.status,
+                error: e.observation.error.clone(),
+                tls: e.observation.tls.clone(),
+                chain,
+                no_sni: e.no_sni.as_ref().map(|n| NoSniReport {
+                    status: n.status,
+                    error: n.error.clone(),
+                    tls: n.tls.clone(),
+                    chain: chain_facts(&n.chain, as_of),
+                }),
+                trust: check.map(|c| c.trust),
+                findings,
+            }
+        })
+        .collect();
+
+    let server_reports = servers
+        .iter()
+        .zip(&public_for_server)
+        .map(|((host, members), public)| {
+            let reports: Vec<&EndpointReport> =
+                members.iter().filter_map(|&i| endpoints.get(i)).collect();
+            let v = verdict::judge(host, &reports, public.as_deref());
+            ServerReport {
+                host: host.clone(),
+                severity: v.grade,
+                verdict: v.verdict.as_str().to_string(),
+                summary: v.summary,
+                remediation: v.remediation,
+                endpoints: members.clone(),
+                group: reports
+                    .iter()
+                    .map(|r| r.endpoint.group.clone())
+                    .find(|g| !g.is_empty())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+
+    let backends: Vec<(String, time::OffsetDateTime)> = endpoints
+        .iter()
+        .filter(|e| e.endpoint.role == Role::Backend && e.status == Status::Ok)
+        .filter_map(|e| {
+            let leaf = e.leaf().filter(|l| cert::is_parsed(l))?;
+            Some((e.endpoint.host.clone(), leaf.not_after))
+        })
+        .collect();
+    let expiry_cliffs = fleet::expiry_cliffs(&backends, as_of);
+
+    Analysis {
+        endpoints,
+        servers: server_reports,
+        expiry_cliffs,
+    }
+}
+
+fn chain_facts(chain: &[Der], as_of: time::OffsetDateTime) -> Vec<CertFacts> {
+    chain.iter().map(|d| cert::facts(&d.0, as_of)).collect()
+}
+
+fn anchor_flags(chain: &[Der], settings: &AnalysisSettings) -> Vec<bool> {
+    chain
+        .iter()
+        .map(|d| X509Certificate::from_der(&d.0).is_ok_and(|(_, c)| settings.roots.is_anchor(&c)))
+        .collect()
+}
+
+/// Hosts in first-seen order with the indexes of their endpoints. Hosts
+/// compare case-insensitively (EX01 and ex01 are one server); the first
+/// spelling is kept.
+fn group_by_host(evidence: &[EndpointEvidence]) -> Vec<(String, Vec<usize>)> {
+    let mut servers: Vec<(String, Vec<usize>)> = Vec::new();
+    // Lowercase host -> position in `servers`, so big fleets stay linear.
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, e) in evidence.iter().enumerate() {
+        let key = e.endpoint.host.to_ascii_lowercase();
+        match index.get(&key).and_then(|&s| servers.get_mut(s)) {
+            Some((_, members)) => members.push(i),
+            None => {
+                index.insert(key, servers.len());
+                servers.push((e.endpoint.host.clone(), vec![i]));
+            }
+        }
+    }
+    servers
+}
+
+/// This server's own public cert, when its 443 presents a CA-issued leaf
+/// that is valid now and agrees with the fleet: that is the one a backend
+/// renewal must re-enable IIS on.
+fn own_public(
+    members: &[usize],
+    evidence: &[EndpointEvidence],
+    chains: &[Vec<CertFacts>],
+    odd: &[fleet::OddOneOut<'_>],
+    settings: &AnalysisSettings,
+) -> Option<String> {
+    members.iter().find_map(|&i| {
+        let e = evidence.get(i)?;
+        let leaf = chains.get(i)?.first()?;
+        let ok = e.endpoint.role == Role::Frontend
+            && e.observation.status == Status::Ok
+            && leaf.classification == Classification::CaIssued
+            && leaf.not_before <= settings.as_of
+            && leaf.not_after > settings.as_of
+            && !odd.iter().any(|o| o.endpoint == i);
+        ok.then(|| leaf.sha1.clone())
+    })
+}
+
+fn inconsistent_finding(
+    e: &EndpointEvidence,
+    leaf: &CertFacts,
+    o: &fleet::OddOneOut<'_>,
+) -> crate::model::Finding {
+    let m = o.majority;
+    let mut detail = format!(
+        "{}:{} presents {} (SHA-1 {}, expires {}), but {} of {} servers presenting a \
+         certificate for these names present SHA-1 {} (expires {}).",
+        e.endpoint.host,
+        e.endpoint.port,
+        leaf.subject,
+        leaf.sha1,
+        leaf.not_after.date(),
+        o.majority_hosts,
+        o.compared_hosts,
+        m.sha1,
+        m.not_after.date()
+    );
+    if leaf.not_after > m.not_after {
+        detail.push_str(
+            " This server's certificate expires later: if it is the renewed one, roll it out to \
+             the other servers instead.",
+        );
+    } else {
+        detail.push(' ');
+        detail.push_str(verdict::LAGS_MARK);
+        detail.push_str(": bind it rather than renewing this one.");
+    }
+    catalog::finding(
+        "public-cert-inconsistent",
+        Severity::Warning,
+        detail,
+        format!(
+            "On {} import the fleet's public certificate if needed (Import-ExchangeCertificate) \
+             and run Enable-ExchangeCertificate -Thumbprint {} -Services IIS.",
+            e.endpoint.host, m.sha1
+        ),
+    )
 }

@@ -1,0 +1,101 @@
+//! Does a certificate cover a name? RFC 6125 rules, as browsers apply them.
+//!
+//! - Names compare case-insensitively, ignoring one trailing dot.
+//! - A wildcard is only the whole leftmost label (`*.contoso.com`), covers
+//!   exactly one label (not `a.b.contoso.com`, not `contoso.com`), and is
+//!   refused when what follows it is a single label (`*.com`), since that
+//!   would cover a whole public suffix.
+//! - Partial wildcards such as `mail*.contoso.com` match nothing: browsers
+//!   disagree on them, so a cert that relies on one is a mismatch.
+//! - The subject CN is used only when the cert has no SAN at all (RFC 6125
+//!   §6.4.4); modern clients ignore it otherwise.
+
+use std::net::IpAddr;
+
+use crate::model::CertFacts;
+
+/// Whether one certificate name (`pattern`, possibly a wildcard) covers the
+/// DNS name `name`.
+pub fn dns_matches(pattern: &str, name: &str) -> bool {
+    let pattern = normalise(pattern);
+    let name = normalise(name);
+    if pattern.is_empty() || name.is_empty() {
+        return false;
+    }
+    let Some(suffix) = pattern.strip_prefix("*.") else {
+        return !pattern.contains('*') && pattern == name;
+    };
+    if suffix.contains('*') || !suffix.contains('.') {
+        return false;
+    }
+    match name.split_once('.') {
+        Some((first, rest)) => !first.is_empty() && rest == suffix,
+        None => false,
+    }
+}
+
+/// Whether the cert covers `name` (a DNS name or an IP literal).
+pub fn covers(cert: &CertFacts, name: &str) -> bool {
+    if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return cert
+            .sans
+            .iter()
+            .any(|s| s.parse::<IpAddr>().is_ok_and(|s| s == ip));
+    }
+    let dns: Vec<&String> = cert
+        .sans
+        .iter()
+        .filter(|s| s.parse::<IpAddr>().is_err())
+        .collect();
+    if cert.sans.is_empty() {
+        return cert
+            .subject_cn
+            .as_deref()
+            .is_some_and(|cn| dns_matches(cn, name));
+    }
+    dns.iter().any(|p| dns_matches(p, name))
+}
+
+/// Whether `host` is a DNS name worth checking a cert against: it has a dot
+/// and is not an IP literal. Short names like `EX01` are what Exchange's own
+/// cert covers, not a client namespace.
+pub fn is_checkable_dns_name(host: &str) -> bool {
+    let h = normalise(host);
+    h.contains('.') && h.parse::<IpAddr>().is_err() && !h.contains(':')
+}
+
+fn normalise(s: &str) -> String {
+    s.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_covers_exactly_one_label() {
+        assert!(dns_matches("*.contoso.com", "mail.contoso.com"));
+        assert!(dns_matches("*.Contoso.COM", "MAIL.contoso.com."));
+        assert!(!dns_matches("*.contoso.com", "a.b.contoso.com"));
+        assert!(!dns_matches("*.contoso.com", "contoso.com"));
+        assert!(!dns_matches("*.com", "contoso.com"));
+        assert!(!dns_matches("mail*.contoso.com", "mail1.contoso.com"));
+        assert!(!dns_matches("mail.*.com", "mail.contoso.com"));
+        assert!(!dns_matches("*.contoso.com", ".contoso.com"));
+    }
+
+    #[test]
+    fn exact_names_ignore_case() {
+        assert!(dns_matches("Mail.Contoso.com", "mail.contoso.com"));
+        assert!(!dns_matches("mail.contoso.com", "autodiscover.contoso.com"));
+        assert!(!dns_matches("", "x"));
+    }
+
+    #[test]
+    fn checkable_names() {
+        assert!(is_checkable_dns_name("mail.contoso.com"));
+        assert!(!is_checkable_dns_name("EX01"));
+        assert!(!is_checkable_dns_name("10.0.0.1"));
+        assert!(!is_checkable_dns_name("::1"));
+    }
+}
