@@ -127,8 +127,9 @@ async fn legacy_flight(
 }
 
 /// Add TLS 1.0/1.1 (and 1.2 when 1.3 was negotiated) to `tls.versions` by
-/// sending hellos capped at each. No fallback SCSV is sent, so a server that
-/// supports better still answers honestly at the lower version.
+/// sending hellos capped at each, stopping at the ServerHello. No fallback
+/// SCSV is sent, so a server that supports better still answers honestly at
+/// the lower version.
 async fn map_versions(
     addr: SocketAddr,
     sni: Option<&str>,
@@ -144,23 +145,20 @@ async fn map_versions(
         if Instant::now() >= deadline {
             return;
         }
-        if let Ok(flight) = legacy_flight(addr, sni, cap, opts, deadline).await {
-            let name = legacy::version_name(flight.version);
-            if flight.version == wire(cap) && !tls.versions.contains(&name) {
+        let Ok(mut tcp) = net::connect(addr, budget(opts.connect_timeout, deadline), 0).await
+        else {
+            return;
+        };
+        let limit = budget(opts.handshake_timeout, deadline);
+        if let Ok(Some(_)) = legacy::accepts_version(&mut tcp, sni, cap, limit).await {
+            let name = cap.name();
+            if !tls.versions.contains(&name) {
                 tls.versions.push(name);
             }
         }
     }
     tls.versions.sort_by_key(|v| version_rank(v));
     tls.versions_scanned = true;
-}
-
-fn wire(v: LegacyVersion) -> u16 {
-    match v {
-        LegacyVersion::Tls10 => 0x0301,
-        LegacyVersion::Tls11 => 0x0302,
-        LegacyVersion::Tls12 => 0x0303,
-    }
 }
 
 fn version_rank(v: &str) -> u8 {
