@@ -1,0 +1,138 @@
+//! The compact summary printed after a scan: counts, the "act now" list and
+//! where the reports are.
+//!
+//! The caller decides about colour (stdout is a TTY and `NO_COLOR` is
+//! unset); this module only obeys. Every string that came from the network
+//! or a targets file goes through [`sanitize::visible`], so a certificate
+//! cannot send escape sequences to the admin's terminal.
+
+use std::fmt::Write as _;
+
+use super::{act_now, counts, sanitize, Written};
+use crate::model::{ScanReport, Severity};
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("{code}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn grade_code(grade: &str) -> &'static str {
+    match grade {
+        "critical" => "\x1b[1;31m",
+        "warning" => "\x1b[33m",
+        "info" => "\x1b[36m",
+        "ok" => "\x1b[32m",
+        _ => "",
+    }
+}
+
+/// "expired 3 days ago", "expires today", "expires in 20 days".
+pub(crate) fn days_phrase(days: i64) -> String {
+    match days {
+        d if d < -1 => format!("expired {} days ago", -d),
+        -1 => "expired yesterday".into(),
+        0 => "expires today".into(),
+        1 => "expires tomorrow".into(),
+        d => format!("expires in {d} days"),
+    }
+}
+
+/// The summary text, ending with a newline. With `color`, severities are
+/// coloured with ANSI codes; without, the text is plain.
+pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
+    let c = counts(report);
+    let mut out = String::new();
+    let as_of = super::html::format_time(report.as_of);
+    let _ = writeln!(
+        out,
+        "{} {} servers, {} endpoints, {} answered (as of {as_of})",
+        paint(color, BOLD, "excert:"),
+        c.servers,
+        c.endpoints,
+        c.answered,
+    );
+    let tiles = [
+        ("critical", c.critical),
+        ("warning", c.warning),
+        ("info", c.info),
+        ("ok", c.ok),
+    ];
+    let line: Vec<String> = tiles
+        .iter()
+        .map(|(name, n)| {
+            let text = format!("{name} {n}");
+            if *n > 0 {
+                paint(color, grade_code(name), &text)
+            } else {
+                text
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "  servers: {}", line.join("  "));
+    if !report.complete {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint(
+                color,
+                grade_code("critical"),
+                "INCOMPLETE: the scan was interrupted; endpoints not listed were not probed"
+            )
+        );
+    }
+
+    let actions = act_now(report);
+    if actions.is_empty() {
+        let _ = writeln!(out, "\nNothing to act on now.");
+    } else {
+        let _ = writeln!(out, "\nAct now:");
+        let width = actions
+            .iter()
+            .map(|a| sanitize::visible(&a.server.host).chars().count())
+            .max()
+            .unwrap_or(0);
+        for a in &actions {
+            let label = match a.severity {
+                Severity::Critical => "CRITICAL",
+                Severity::Warning => "WARNING ",
+                Severity::Info => "INFO    ",
+            };
+            let host = sanitize::visible(&a.server.host);
+            let days = a
+                .days_left
+                .map(|d| format!(" ({})", days_phrase(d)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {host:<width$}  {}{days}",
+                paint(color, grade_code(a.severity.as_str()), label),
+                sanitize::visible(&a.headline),
+            );
+            if !a.fix.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  {:8} {:width$}  fix: {}",
+                    "",
+                    "",
+                    sanitize::visible(&a.fix)
+                );
+            }
+        }
+    }
+
+    let _ = writeln!(out, "\nReports:");
+    let mut paths = vec![&written.html, &written.csv, &written.json];
+    if let Some(p) = &written.csv_findings {
+        paths.push(p);
+    }
+    for p in paths {
+        let _ = writeln!(out, "  {}", sanitize::visible(&p.display().to_string()));
+    }
+    out
+}
