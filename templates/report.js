@@ -67,10 +67,28 @@
     });
   });
 
+  // A link such as report.html#severity=critical&role=backend&q=ex01&sort=days
+  // opens the table filtered and sorted. Only form values are set from it;
+  // nothing from the URL is ever inserted as markup.
+  function fromHash() {
+    var hash = window.location.hash.slice(1);
+    if (hash.indexOf("=") === -1 || typeof URLSearchParams === "undefined") { return; }
+    var params = new URLSearchParams(hash);
+    if (params.has("severity")) { sev.value = params.get("severity"); }
+    if (params.has("role")) { role.value = params.get("role"); }
+    if (params.has("q")) { text.value = params.get("q"); }
+    var by = (params.get("sort") || "").toLowerCase();
+    heads.forEach(function (th) {
+      var button = th.querySelector("button.sort");
+      if (by && button && th.textContent.trim().toLowerCase() === by) { button.click(); }
+    });
+  }
+
   sev.addEventListener("change", apply);
   role.addEventListener("change", apply);
   text.addEventListener("input", apply);
   controls.hidden = false;
+  fromHash();
   apply();
   doc.documentElement.dataset.js = "ready";
 })();

@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use common::{catalog, sample_report, HOSTILE_SUBJECT};
+use common::{catalog, external_references, sample_report, HOSTILE_SUBJECT};
 use excert::model::ScanReport;
 use excert::report::{self, csv as report_csv, html, json, summary, Written};
 
@@ -207,31 +207,6 @@ fn csp_allows_only_the_inline_script_by_its_hash() {
         "{meta}"
     );
     assert!(!meta.contains("unsafe-eval") && !meta.contains("script-src 'unsafe-inline'"));
-}
-
-/// Every `src=`, `href=`, `action=` or CSS `url(` that could make a request.
-pub fn external_references(html: &str) -> Vec<String> {
-    let mut bad = Vec::new();
-    for attr in ["src=", "href=", "action=", "srcset=", "poster=", "data="] {
-        for (i, _) in html.match_indices(attr) {
-            // Preceded by white space: a real attribute, not escaped text
-            // (escaped text has `&#x3D;` instead of `=` anyway).
-            let before = html[..i].chars().last();
-            if !matches!(before, Some(' ' | '\n' | '\t')) {
-                continue;
-            }
-            let value = html[i + attr.len()..].trim_start_matches(['"', '\'']);
-            if !value.starts_with('#') {
-                bad.push(html[i..(i + 60).min(html.len())].to_string());
-            }
-        }
-    }
-    for pat in ["url(", "@import"] {
-        if html.contains(pat) {
-            bad.push(pat.to_string());
-        }
-    }
-    bad
 }
 
 #[test]

@@ -66,7 +66,7 @@ pub fn content_security_policy() -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, SCRIPT.as_bytes());
     let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
     format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+        "default-src 'none'; style-src 'unsafe-inline'; \
          script-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'"
     )
 }
@@ -217,6 +217,7 @@ struct RowView {
     port: u16,
     role: &'static str,
     status: &'static str,
+    answered: bool,
     subject: String,
     class: &'static str,
     class_label: &'static str,
@@ -595,6 +596,7 @@ fn rows(report: &ScanReport) -> Vec<RowView> {
                 port: e.endpoint.port,
                 role: e.endpoint.role.as_str(),
                 status: e.status.as_str(),
+                answered: e.status == Status::Ok,
                 subject: leaf.map(|c| c.subject.clone()).unwrap_or_default(),
                 class: leaf.map_or("", |c| c.classification.as_str()),
                 class_label: leaf.map_or("", |c| c.classification.label()),
@@ -625,9 +627,9 @@ fn rows(report: &ScanReport) -> Vec<RowView> {
 
 /// Chart geometry, in SVG user units.
 const WIDTH: f64 = 1160.0;
-const LABEL_W: f64 = 300.0;
+const LABEL_W: f64 = 330.0;
 const RIGHT_PAD: f64 = 24.0;
-const TOP: f64 = 58.0;
+const TOP: f64 = 84.0;
 const LANE: f64 = 24.0;
 /// More lanes than this and the chart stops being readable; the rest are
 /// in the endpoint table.
@@ -662,6 +664,7 @@ struct Band {
     class: &'static str,
     label: String,
     label_x: f64,
+    label_y: f64,
 }
 
 #[derive(Serialize)]
@@ -746,7 +749,9 @@ fn timeline(report: &ScanReport) -> Timeline {
     let mut seen: Vec<Seen<'_>> = Vec::new();
     for e in &report.endpoints {
         let Some(leaf) = e.leaf() else { continue };
-        let place = format!("{}:{}", e.endpoint.host, e.endpoint.port);
+        // The port matters more than the domain suffix, so the host is
+        // shortened and the port kept.
+        let place = format!("{}:{}", truncate(&e.endpoint.host, 13), e.endpoint.port);
         let frontend = e.endpoint.role == Role::Frontend;
         match seen.iter_mut().find(|s| s.cert.sha1 == leaf.sha1) {
             Some(s) => {
@@ -778,19 +783,23 @@ fn timeline(report: &ScanReport) -> Timeline {
         * DAY;
 
     let plot_x = LABEL_W;
-    let plot_w = WIDTH - LABEL_W - RIGHT_PAD - 150.0;
+    let plot_w = WIDTH - LABEL_W - RIGHT_PAD - 110.0;
     let mut lo = as_of.min(today) - 30.0 * DAY;
     let mut hi = as_of.max(today) + warn + 30.0 * DAY;
     for s in &seen {
         lo = lo.min(secs(s.cert.not_after) - 20.0 * DAY);
         hi = hi.max(secs(s.cert.not_after) + 20.0 * DAY);
     }
-    let focus_lo = (as_of.min(today) - 60.0 * DAY).max(lo);
-    let focus_hi = (as_of.max(today) + (2.0 * warn).max(200.0 * DAY)).min(hi);
+    let focus_lo = (as_of.min(today) - 30.0 * DAY).max(lo);
+    let focus_hi = (as_of.max(today) + (1.5 * warn).max(120.0 * DAY)).min(hi);
     let mut knots = Vec::new();
     let mut breaks = Vec::new();
-    let past = lo < focus_lo;
-    let future = hi > focus_hi;
+    // Compress only spans long enough to be worth a break in the axis;
+    // a few weeks either side just widen the focus.
+    let past = lo < focus_lo - 90.0 * DAY;
+    let future = hi > focus_hi + 120.0 * DAY;
+    let focus_lo = if past { focus_lo } else { lo };
+    let focus_hi = if future { focus_hi } else { hi };
     let past_w = if past { plot_w * 0.14 } else { 0.0 };
     let future_w = if future { plot_w * 0.24 } else { 0.0 };
     if past {
@@ -805,7 +814,7 @@ fn timeline(report: &ScanReport) -> Timeline {
     }
     let scale = Scale { knots };
 
-    let lanes_top = TOP + 20.0;
+    let lanes_top = TOP;
     let lanes_bottom = lanes_top + LANE * seen.len().max(1) as f64;
     let axis_y = lanes_bottom + 6.0;
     let height = axis_y + 56.0;
@@ -819,6 +828,11 @@ fn timeline(report: &ScanReport) -> Timeline {
             class,
             label,
             label_x: x + w / 2.0,
+            label_y: if class == "cliff" {
+                TOP - 26.0
+            } else {
+                TOP - 8.0
+            },
         }
     };
     let mut bands = vec![
@@ -865,7 +879,7 @@ fn timeline(report: &ScanReport) -> Timeline {
         markers.push(Marker {
             x: scale.x(as_of),
             label: format!("today = as-of {}", format_date(report.as_of)),
-            label_y: TOP - 8.0,
+            label_y: 18.0,
             class: "asof",
         });
     } else {
@@ -873,17 +887,13 @@ fn timeline(report: &ScanReport) -> Timeline {
         markers.push(Marker {
             x: xt,
             label: format!("today {}", format_date(report.finished_at)),
-            label_y: TOP - 8.0,
+            label_y: 18.0,
             class: "today",
         });
         markers.push(Marker {
             x: xa,
             label: format!("as-of {}", format_date(report.as_of)),
-            label_y: if (xt - xa).abs() < 150.0 {
-                TOP - 26.0
-            } else {
-                TOP - 8.0
-            },
+            label_y: if (xt - xa).abs() < 150.0 { 36.0 } else { 18.0 },
             class: "asof",
         });
     }
@@ -911,8 +921,8 @@ fn timeline(report: &ScanReport) -> Timeline {
                 diamond: s.frontend,
                 diamond_path: format!("M{:.1} {:.1} l7 7 l-7 7 l-7 -7 z", x, y - 7.0),
                 state: days_state(report, s.cert.days_left),
-                label: truncate(&name, 26),
-                where_: truncate(&where_, 22),
+                label: truncate(&name, 22),
+                where_,
                 date: format!(
                     "{} · {}",
                     format_date(s.cert.not_after),

@@ -163,8 +163,9 @@ pub struct Action<'a> {
     pub server: &'a ServerReport,
     pub severity: Severity,
     /// Fewest days left on a certificate behind a critical or warning
-    /// finding of this server; `None` when no certificate is involved
-    /// (e.g. an endpoint that did not answer).
+    /// finding of this server, if that certificate is inside the warning
+    /// window; `None` otherwise (a lost binding, an endpoint that did not
+    /// answer).
     pub days_left: Option<i64>,
     /// Ids of the critical and warning findings, worst first.
     pub finding_ids: Vec<&'a str>,
@@ -214,6 +215,9 @@ fn action<'a>(report: &'a ScanReport, server: &'a ServerReport) -> Option<Action
     let days_left = urgent
         .iter()
         .filter_map(|(e, _)| e.leaf().map(|c| c.days_left))
+        // A cert far from expiry is not why this server is listed (a lost
+        // binding, say); showing "900 d left" would mislead.
+        .filter(|&d| d <= report.parameters.warn_days)
         .min();
     let mut finding_ids: Vec<&str> = Vec::new();
     for (_, f) in &urgent {

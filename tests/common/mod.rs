@@ -404,3 +404,28 @@ pub fn sample_report() -> ScanReport {
         invalid_targets: vec![],
     }
 }
+
+/// Every `src=`, `href=`, `action=` or CSS `url(` that could make a request.
+pub fn external_references(html: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    for attr in ["src=", "href=", "action=", "srcset=", "poster=", "data="] {
+        for (i, _) in html.match_indices(attr) {
+            // Preceded by white space: a real attribute, not escaped text
+            // (escaped text has `&#x3D;` instead of `=` anyway).
+            let before = html[..i].chars().last();
+            if !matches!(before, Some(' ' | '\n' | '\t')) {
+                continue;
+            }
+            let value = html[i + attr.len()..].trim_start_matches(['"', '\'']);
+            if !value.starts_with('#') {
+                bad.push(html[i..].chars().take(60).collect());
+            }
+        }
+    }
+    for pat in ["url(", "@import"] {
+        if html.contains(pat) {
+            bad.push(pat.to_string());
+        }
+    }
+    bad
+}
