@@ -49,7 +49,7 @@ pub enum Command {
 /// Where targets come from and how they map to endpoints.
 #[derive(Debug, Args, Clone, Default)]
 pub struct TargetArgs {
-    /// Hosts, IPs, host:port, [v6]:port or CIDR ranges; `-` reads stdin.
+    /// Hosts, IPs, host:port, `[v6]:port` or CIDR ranges; `-` reads stdin.
     #[arg(value_name = "HOST")]
     pub hosts: Vec<String>,
     /// A file of targets: text lines, or a CSV such as Export-Csv writes
@@ -107,7 +107,8 @@ pub struct AnalysisArgs {
     /// Critical when a certificate expires within this many days.
     #[arg(long = "critical-days", value_name = "DAYS")]
     pub critical_days: Option<i64>,
-    /// Judge expiry as of this date or time (YYYY-MM-DD or RFC 3339) instead of now.
+    /// Judge expiry as of this date or time (YYYY-MM-DD, RFC 3339, or `now`).
+    /// Default: now for scan and demo; the scan's own as-of for report.
     #[arg(long = "as-of", value_name = "DATE")]
     pub as_of: Option<String>,
 }

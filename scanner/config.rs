@@ -271,6 +271,7 @@ impl AnalysisSettings {
             )));
         }
         let as_of = match &a.as_of {
+            Some(t) if t.eq_ignore_ascii_case("now") => now,
             Some(t) => parse_as_of(t)?,
             None => now,
         };

@@ -48,6 +48,9 @@ pub enum Status {
     NotTls,
     HandshakeFailed,
     DnsFailed,
+    /// The scan was interrupted (Ctrl-C, SIGTERM) before this endpoint was
+    /// probed. Never counted healthy.
+    Cancelled,
 }
 
 impl Status {
@@ -60,6 +63,7 @@ impl Status {
             Status::NotTls => "not_tls",
             Status::HandshakeFailed => "handshake_failed",
             Status::DnsFailed => "dns_failed",
+            Status::Cancelled => "cancelled",
         }
     }
 }

@@ -228,16 +228,26 @@ fn interrupted_scan_is_marked_incomplete() {
     let mut report = sample_report();
     assert!(!page(&report).contains("Scan interrupted"));
     report.complete = false;
+    for e in report.endpoints.iter_mut().rev().take(2) {
+        e.status = excert::model::Status::Cancelled;
+        e.error = Some("scan interrupted".into());
+        e.tls = None;
+        e.chain.clear();
+        e.findings.clear();
+    }
     let html = page(&report);
     assert!(html.contains("id=\"incomplete\""));
-    assert!(html.contains("Scan interrupted — incomplete."));
+    assert!(html.contains("Scan interrupted: 2 endpoints not probed — incomplete."));
+    // Not probed is never healthy.
+    assert_eq!(html.matches("<tr data-severity=\"unscanned\"").count(), 3);
     let written = Written {
         json: "j".into(),
         csv: "c".into(),
         html: "h".into(),
         csv_findings: None,
     };
-    assert!(summary(&report, &written, false).contains("INCOMPLETE"));
+    assert!(summary(&report, &written, false)
+        .contains("Scan interrupted: 2 endpoints not probed — incomplete"));
 }
 
 #[test]
@@ -266,7 +276,8 @@ fn write_all_writes_every_file_atomically() {
     let findings = dir.join("findings.csv");
     let report = sample_report();
     for _ in 0..2 {
-        let written = report::write_all(&report, &out, Some(&findings), &catalog()).expect("write");
+        let written = report::write_all_with_catalog(&report, &out, Some(&findings), &catalog())
+            .expect("write");
         assert_eq!(written.csv_findings.as_deref(), Some(findings.as_path()));
         assert!(written.html.exists() && written.csv.exists() && written.json.exists());
     }

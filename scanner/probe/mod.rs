@@ -2,24 +2,200 @@
 //!
 //! The probe only collects evidence. It never judges a certificate: an
 //! expired, self-signed or misnamed chain is recorded as presented.
+//!
+//! Per endpoint: connect; try rustls ([`modern`]); if the peer spoke but
+//! rustls could not finish, reconnect and read the cleartext Certificate
+//! message with a hand-built hello ([`legacy`]); then map which old protocol
+//! versions the endpoint still accepts. Only what a handshake needs is ever
+//! sent, and the connection is closed before any key exchange.
+
+pub mod legacy;
+pub mod modern;
+pub mod net;
+mod run;
+
+pub use run::{probe_all, Probed};
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::config::ProbeOptions;
-use crate::model::{Endpoint, EndpointEvidence};
-use crate::Cancel;
+use crate::model::{Der, Endpoint, Method, Observation, Status, TlsInfo};
+use legacy::LegacyVersion;
 
-/// Evidence for every endpoint, in input order.
-pub struct Probed {
-    pub evidence: Vec<EndpointEvidence>,
-    /// False when cancelled before every endpoint was probed.
-    pub complete: bool,
+/// Time left before `deadline`, capped at `step`.
+fn budget(step: Duration, deadline: Instant) -> Duration {
+    step.min(deadline.saturating_duration_since(Instant::now()))
 }
 
-/// Probe all endpoints with bounded concurrency. The `Option<String>` beside
-/// each endpoint is a resolver error, which becomes `dns_failed`.
-pub async fn probe_all(
-    _endpoints: Vec<(Endpoint, Option<String>)>,
-    _opts: &ProbeOptions,
-    _cancel: Cancel,
-) -> Probed {
-    todo!("probe_all")
+/// Read one endpoint's chain, SNI as given (or none).
+pub async fn observe(
+    addr: SocketAddr,
+    sni: Option<&str>,
+    opts: &ProbeOptions,
+    deadline: Instant,
+) -> Observation {
+    let tcp = match net::connect(addr, budget(opts.connect_timeout, deadline), opts.retries).await {
+        Ok(tcp) => tcp,
+        Err(e) => return Observation::failed(e.status, e.message),
+    };
+    let rustls_error = match modern::handshake(
+        tcp,
+        sni,
+        addr.ip(),
+        budget(opts.handshake_timeout, deadline),
+    )
+    .await
+    {
+        Ok(hs) => {
+            return Observation {
+                status: Status::Ok,
+                error: None,
+                tls: Some(hs.tls),
+                chain: hs.chain,
+            }
+        }
+        // A server that says nothing to a modern hello would say nothing to
+        // an old one either; another timeout would only double the cost.
+        Err(modern::HandshakeError::Timeout) => {
+            return Observation::failed(
+                Status::Timeout,
+                format!(
+                    "TLS handshake: no answer within {:.1} s",
+                    opts.handshake_timeout.as_secs_f64()
+                ),
+            )
+        }
+        Err(modern::HandshakeError::Failed(e)) => e,
+    };
+    match legacy_flight(addr, sni, LegacyVersion::Tls12, opts, deadline).await {
+        Ok(flight) => {
+            let version = legacy::version_name(flight.version);
+            Observation {
+                status: Status::Ok,
+                error: None,
+                tls: Some(TlsInfo {
+                    versions: vec![version.clone()],
+                    version,
+                    cipher_suite: legacy::suite_name(flight.cipher_suite),
+                    method: Method::Legacy,
+                    versions_scanned: false,
+                }),
+                chain: flight.chain.into_iter().map(Der).collect(),
+            }
+        }
+        Err(Failure { status, message }) => Observation::failed(
+            status,
+            format!("rustls: {rustls_error}; legacy hello: {message}"),
+        ),
+    }
+}
+
+struct Failure {
+    status: Status,
+    message: String,
+}
+
+/// One legacy hello on a fresh connection.
+async fn legacy_flight(
+    addr: SocketAddr,
+    sni: Option<&str>,
+    max: LegacyVersion,
+    opts: &ProbeOptions,
+    deadline: Instant,
+) -> Result<legacy::ServerFlight, Failure> {
+    let mut tcp = net::connect(addr, budget(opts.connect_timeout, deadline), 0)
+        .await
+        .map_err(|e| Failure {
+            status: e.status,
+            message: e.message,
+        })?;
+    let limit = budget(opts.handshake_timeout, deadline);
+    match tokio::time::timeout(limit, legacy::legacy_hello(&mut tcp, sni, max, limit)).await {
+        Ok(Ok(flight)) => Ok(flight),
+        Ok(Err(e)) => Err(Failure {
+            status: e.status(),
+            message: e.to_string(),
+        }),
+        Err(_) => Err(Failure {
+            status: Status::Timeout,
+            message: format!("no complete answer within {:.1} s", limit.as_secs_f64()),
+        }),
+    }
+}
+
+/// Add TLS 1.0/1.1 (and 1.2 when 1.3 was negotiated) to `tls.versions` by
+/// sending hellos capped at each. No fallback SCSV is sent, so a server that
+/// supports better still answers honestly at the lower version.
+async fn map_versions(
+    addr: SocketAddr,
+    sni: Option<&str>,
+    tls: &mut TlsInfo,
+    opts: &ProbeOptions,
+    deadline: Instant,
+) {
+    let mut caps = vec![LegacyVersion::Tls10, LegacyVersion::Tls11];
+    if tls.version == "TLSv1.3" {
+        caps.push(LegacyVersion::Tls12);
+    }
+    for cap in caps {
+        if Instant::now() >= deadline {
+            return;
+        }
+        if let Ok(flight) = legacy_flight(addr, sni, cap, opts, deadline).await {
+            let name = legacy::version_name(flight.version);
+            if flight.version == wire(cap) && !tls.versions.contains(&name) {
+                tls.versions.push(name);
+            }
+        }
+    }
+    tls.versions.sort_by_key(|v| version_rank(v));
+    tls.versions_scanned = true;
+}
+
+fn wire(v: LegacyVersion) -> u16 {
+    match v {
+        LegacyVersion::Tls10 => 0x0301,
+        LegacyVersion::Tls11 => 0x0302,
+        LegacyVersion::Tls12 => 0x0303,
+    }
+}
+
+fn version_rank(v: &str) -> u8 {
+    match v {
+        "SSLv3" => 0,
+        "TLSv1.0" => 1,
+        "TLSv1.1" => 2,
+        "TLSv1.2" => 3,
+        "TLSv1.3" => 4,
+        _ => 5,
+    }
+}
+
+/// Everything about one endpoint, bounded by the endpoint deadline.
+pub async fn probe_endpoint(
+    endpoint: &Endpoint,
+    opts: &ProbeOptions,
+) -> (Observation, Option<Observation>) {
+    let Some(ip) = endpoint.address else {
+        return (
+            Observation::failed(Status::DnsFailed, "name did not resolve"),
+            None,
+        );
+    };
+    let addr = SocketAddr::new(ip, endpoint.port);
+    let deadline = Instant::now() + opts.endpoint_deadline;
+    let sni = endpoint.sni.as_deref();
+    let mut main = observe(addr, sni, opts, deadline).await;
+    if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
+        map_versions(addr, sni, tls, opts, deadline).await;
+    }
+    let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
+        Some(observe(addr, None, opts, Instant::now() + opts.endpoint_deadline).await)
+    } else {
+        None
+    };
+    (main, no_sni)
 }

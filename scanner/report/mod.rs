@@ -46,12 +46,22 @@ pub struct CatalogEntry<'a> {
     pub fix: &'a str,
 }
 
+/// [`write_all_with_catalog`] without the finding catalogue: the HTML
+/// appendix then says none was supplied.
+pub fn write_all(
+    report: &ScanReport,
+    out_dir: &Path,
+    csv_findings: Option<&Path>,
+) -> Result<Written, Error> {
+    write_all_with_catalog(report, out_dir, csv_findings, &[])
+}
+
 /// Write scan.json, report.csv and report.html into `out_dir` (created if
 /// missing), plus the findings CSV at `csv_findings` when given. `catalog`
 /// becomes the appendix of report.html.
 ///
 /// Every file is replaced atomically; a failure names the file.
-pub fn write_all(
+pub fn write_all_with_catalog(
     report: &ScanReport,
     out_dir: &Path,
     csv_findings: Option<&Path>,
@@ -116,6 +126,8 @@ pub struct Counts {
     pub endpoints: usize,
     /// Endpoints that completed a handshake.
     pub answered: usize,
+    /// Endpoints an interrupted scan never probed (status `cancelled`).
+    pub not_probed: usize,
     /// Servers by grade.
     pub critical: usize,
     pub warning: usize,
@@ -137,6 +149,11 @@ pub fn counts(report: &ScanReport) -> Counts {
             .iter()
             .filter(|e| e.status == Status::Ok)
             .count(),
+        not_probed: report
+            .endpoints
+            .iter()
+            .filter(|e| e.status == Status::Cancelled)
+            .count(),
         ..Counts::default()
     };
     for s in &report.servers {
@@ -155,6 +172,20 @@ pub fn counts(report: &ScanReport) -> Counts {
         }
     }
     c
+}
+
+/// The incomplete-scan warning, or `None` for a complete scan.
+pub fn incomplete_notice(report: &ScanReport) -> Option<String> {
+    if report.complete {
+        return None;
+    }
+    let n = counts(report).not_probed;
+    let what = match n {
+        0 => "some targets were not probed".to_string(),
+        1 => "1 endpoint not probed".to_string(),
+        n => format!("{n} endpoints not probed"),
+    };
+    Some(format!("Scan interrupted: {what} — incomplete"))
 }
 
 /// One line of the "Act now" list: a server that needs work.

@@ -75,16 +75,8 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
         })
         .collect();
     let _ = writeln!(out, "  servers: {}", line.join("  "));
-    if !report.complete {
-        let _ = writeln!(
-            out,
-            "  {}",
-            paint(
-                color,
-                grade_code("critical"),
-                "INCOMPLETE: the scan was interrupted; endpoints not listed were not probed"
-            )
-        );
+    if let Some(notice) = super::incomplete_notice(report) {
+        let _ = writeln!(out, "  {}", paint(color, grade_code("critical"), &notice));
     }
 
     let actions = act_now(report);

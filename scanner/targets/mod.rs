@@ -3,10 +3,65 @@
 //! Reading and parsing ([`load`]) is separate from name resolution
 //! ([`resolve`]) so that every bad line is reported, with its file and line,
 //! before anything touches the network.
+//!
+//! Inputs are command-line arguments, `--targets-file` files and stdin
+//! (`-`). A file is either one target per line or a CSV such as
+//! `Export-Csv` writes; see `csv_input.rs` and `parse.rs` for the formats
+//! and `decode.rs` for the encodings.
+//!
+//! Choices a user may notice:
+//! - Each target becomes one endpoint per `--frontend-ports` port, then one
+//!   per `--backend-ports` port, in input order. `host:port` scans that port
+//!   only, with the role of the list the port is in; a port in neither list
+//!   is an error, because the role decides which findings apply.
+//! - IPv4 CIDR ranges skip the network and broadcast addresses for prefixes
+//!   shorter than /31 (no Exchange server lives there, and probing a
+//!   broadcast address is noise); IPv6 ranges include every address.
+//! - The SNI is the name as given, lowercased and without a trailing dot;
+//!   IP literals get none. `--sni` replaces it for every endpoint.
 
-use crate::config::TargetOptions;
+mod csv_input;
+mod decode;
+mod dry_run;
+mod parse;
+mod resolve;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+
+use crate::config::{Input, TargetOptions};
 use crate::error::Error;
-use crate::model::{Endpoint, InvalidTarget};
+use crate::model::{Endpoint, Group, InvalidTarget, Role, Source};
+
+pub use csv_input::HOST_COLUMNS;
+pub use dry_run::{dry_run_lines, DryRunLine};
+pub use parse::MAX_TARGET_CHARS;
+
+/// Largest file (or stdin) read, in bytes. A real fleet list is a few KB.
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+/// Largest CIDR range expanded without `--allow-large-ranges` (a /16).
+pub const LARGE_RANGE: u64 = 65_536;
+
+/// Most endpoints one run may hold, and so the largest CIDR range expanded
+/// even with `--allow-large-ranges` (a /11): past this the endpoint records
+/// alone need gigabytes, and no Exchange fleet is that large.
+pub const MAX_ENDPOINTS: u64 = 1 << 21;
+
+/// The `file` of targets typed on the command line.
+pub const ARGS_FILE: &str = "args";
+/// The `file` of targets read from stdin.
+pub const STDIN_FILE: &str = "-";
+
+/// Most invalid entries one file may hold. Past this it is not a server
+/// list with typos but the wrong file, and listing a million errors helps
+/// nobody.
+pub const MAX_BAD_PER_FILE: usize = 1000;
+
+/// Longest target text kept in an error message.
+const MAX_SHOWN_CHARS: usize = 200;
 
 /// Parsed targets, not yet resolved.
 #[derive(Debug, Clone, Default)]
@@ -18,13 +73,371 @@ pub struct TargetList {
 }
 
 /// Read every input and expand it into endpoints.
-pub fn load(_opts: &TargetOptions) -> Result<TargetList, Error> {
-    todo!("targets::load")
+///
+/// Every bad entry is collected; if there are any and `--skip-invalid` was
+/// not given, the result is [`Error::BadTargets`] holding one
+/// [`Error::BadTarget`] per entry, so nothing gets scanned from a bad input.
+/// Unreadable files are an [`Error::Io`] or [`Error::BadFile`] at once.
+pub fn load(opts: &TargetOptions) -> Result<TargetList, Error> {
+    load_with_stdin(opts, &mut std::io::stdin().lock())
+}
+
+/// [`load`], reading [`Input::Stdin`] from `stdin` instead of the process's
+/// standard input (tests, or an embedding program). Stdin is read once even
+/// if `-` is given twice.
+pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<TargetList, Error> {
+    if opts.frontend_ports.is_empty() && opts.backend_ports.is_empty() {
+        return Err(Error::usage(
+            "no ports to scan: give --frontend-ports or --backend-ports",
+        ));
+    }
+    let mut acc = Collector::new(opts);
+    let mut stdin_read = false;
+    for (i, input) in opts.inputs.iter().enumerate() {
+        match input {
+            // Hosts come first in `inputs`, so the index is the argument's
+            // position among the HOST arguments.
+            Input::Arg(text) => acc.target(ARGS_FILE, i + 1, text.trim(), Group::default()),
+            Input::File(path) => {
+                let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+                let bytes = read_capped(&mut file, path)?;
+                acc.file(&path.display().to_string(), path, &bytes)?;
+            }
+            Input::Stdin if stdin_read => {}
+            Input::Stdin => {
+                stdin_read = true;
+                let path = Path::new(STDIN_FILE);
+                let bytes = read_capped(stdin, path)?;
+                acc.file(STDIN_FILE, path, &bytes)?;
+            }
+        }
+    }
+    acc.finish()
 }
 
 /// Resolve names concurrently, apply SNI rules and de-duplicate by
 /// address:port. Names that do not resolve keep `address: None` and are
 /// reported as `dns_failed` by the probe.
-pub async fn resolve(_list: TargetList, _opts: &TargetOptions) -> Vec<(Endpoint, Option<String>)> {
-    todo!("targets::resolve")
+///
+/// The `Option<String>` is the resolver's message for a name that did not
+/// resolve. Each distinct name is looked up once. With `--all-addresses`
+/// a name yields one endpoint per address; otherwise the first IPv4, else
+/// the first IPv6. An address:port reached through several names is kept
+/// once, under the first name in input order, with the others in `aliases`
+/// (its SNI stays the first name's).
+pub async fn resolve(list: TargetList, opts: &TargetOptions) -> Vec<(Endpoint, Option<String>)> {
+    resolve::resolve(list.endpoints, opts).await
+}
+
+/// The whole dry run: load, resolve, and one JSON line per endpoint. Reads
+/// the process's stdin if `-` is among the inputs.
+pub async fn dry_run(opts: &TargetOptions) -> Result<Vec<String>, Error> {
+    let list = load(opts)?;
+    Ok(dry_run_lines(&resolve(list, opts).await))
+}
+
+fn read_capped(r: &mut dyn Read, path: &Path) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    r.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "larger than {} MB; a server list is far smaller",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A bad entry: where, what, why.
+struct Bad {
+    source: Source,
+    text: String,
+    message: String,
+}
+
+/// Accumulates endpoints and bad entries across all inputs.
+struct Collector<'a> {
+    opts: &'a TargetOptions,
+    /// `--resolve` pins by lowercase name, in the order given.
+    pins: HashMap<String, Vec<IpAddr>>,
+    /// Lowercase `--sni`, if given.
+    sni: Option<String>,
+    endpoints: Vec<Endpoint>,
+    bad: Vec<Bad>,
+}
+
+impl<'a> Collector<'a> {
+    fn new(opts: &'a TargetOptions) -> Self {
+        let mut pins: HashMap<String, Vec<IpAddr>> = HashMap::new();
+        for (host, addr) in &opts.pins {
+            let list = pins.entry(resolve::name_key(host)).or_default();
+            if !list.contains(addr) {
+                list.push(*addr);
+            }
+        }
+        Collector {
+            opts,
+            pins,
+            sni: opts.sni.as_deref().map(|s| resolve::name_key(s.trim())),
+            endpoints: Vec::new(),
+            bad: Vec::new(),
+        }
+    }
+
+    /// A whole file (or stdin): decode, then CSV or text lines.
+    fn file(&mut self, name: &str, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        let text = decode::decode(bytes).map_err(|e| Error::bad_file(path, e.0))?;
+        let column = self.opts.column.as_deref();
+        let bad_before = self.bad.len();
+        let too_many = |c: &Self| {
+            (c.bad.len() - bad_before > MAX_BAD_PER_FILE).then(|| {
+                Error::bad_file(
+                    path,
+                    format!(
+                        "more than {MAX_BAD_PER_FILE} invalid lines; is this a list of servers?"
+                    ),
+                )
+            })
+        };
+        if csv_input::looks_like_csv(&text, column) {
+            let rows = csv_input::rows(&text, column).map_err(|m| Error::bad_file(path, m))?;
+            for row in rows {
+                match row {
+                    Ok(r) => self.target(name, r.line, &r.host, r.group),
+                    Err((line, text, message)) => self.bad(name, line, &text, message),
+                }
+                if let Some(e) = too_many(self) {
+                    return Err(e);
+                }
+            }
+        } else {
+            for (line, target) in parse::text_lines(&text) {
+                self.target(name, line, target, Group::default());
+                if let Some(e) = too_many(self) {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn target(&mut self, file: &str, line: usize, text: &str, group: Group) {
+        let source = Source {
+            file: file.to_string(),
+            line,
+        };
+        let result = parse::parse_entry(text).and_then(|e| self.expand(e, &source, &group));
+        if let Err(message) = result {
+            self.bad(file, line, text, message);
+        }
+    }
+
+    fn bad(&mut self, file: &str, line: usize, text: &str, message: String) {
+        let text = if text.chars().count() > MAX_SHOWN_CHARS {
+            let mut t: String = text.chars().take(MAX_SHOWN_CHARS).collect();
+            t.push_str("...");
+            t
+        } else {
+            text.to_string()
+        };
+        self.bad.push(Bad {
+            source: Source {
+                file: file.to_string(),
+                line,
+            },
+            text,
+            message,
+        });
+    }
+
+    /// The ports an entry is scanned on, with their roles.
+    fn ports(&self, port: Option<u16>) -> Result<Vec<(u16, Role)>, String> {
+        let front = self
+            .opts
+            .frontend_ports
+            .iter()
+            .map(|p| (*p, Role::Frontend));
+        let back = self.opts.backend_ports.iter().map(|p| (*p, Role::Backend));
+        let Some(p) = port else {
+            return Ok(front.chain(back).collect());
+        };
+        front
+            .chain(back)
+            .find(|(q, _)| *q == p)
+            .map(|r| vec![r])
+            .ok_or_else(|| {
+                format!(
+                    "port {p} is in neither --frontend-ports ({}) nor --backend-ports ({})",
+                    list(&self.opts.frontend_ports),
+                    list(&self.opts.backend_ports)
+                )
+            })
+    }
+
+    /// Refuse to grow past [`MAX_ENDPOINTS`].
+    fn check_total(&self, hosts: u64, ports: usize) -> Result<(), String> {
+        let adding = hosts.saturating_mul(ports as u64);
+        if (self.endpoints.len() as u64).saturating_add(adding) > MAX_ENDPOINTS {
+            return Err(format!(
+                "more than {} endpoints in all; scan in smaller batches",
+                thousands(MAX_ENDPOINTS)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Add an entry's endpoints, all or none.
+    fn expand(
+        &mut self,
+        entry: parse::Entry,
+        source: &Source,
+        group: &Group,
+    ) -> Result<(), String> {
+        let ports = self.ports(entry.port)?;
+        // (host as shown, address if known, SNI)
+        let hosts: Vec<(String, Option<IpAddr>, Option<String>)> = match entry.spec {
+            parse::Spec::Name(name) => {
+                let key = resolve::name_key(&name);
+                let sni = Some(self.sni.clone().unwrap_or_else(|| key.clone()));
+                match self.pins.get(&key) {
+                    Some(addrs) => {
+                        let take = if self.opts.all_addresses {
+                            addrs.len()
+                        } else {
+                            1
+                        };
+                        addrs
+                            .iter()
+                            .take(take)
+                            .map(|a| (name.clone(), Some(*a), sni.clone()))
+                            .collect()
+                    }
+                    None => vec![(name, None, sni)],
+                }
+            }
+            parse::Spec::Addr(a) => vec![(a.to_string(), Some(a), self.sni.clone())],
+            parse::Spec::Range(net) => {
+                let bits = u32::from(net.max_prefix_len() - net.prefix_len());
+                let size = 1u64.checked_shl(bits).filter(|s| *s <= MAX_ENDPOINTS);
+                match size {
+                    Some(s) if s <= LARGE_RANGE || self.opts.allow_large_ranges => {}
+                    Some(s) => {
+                        return Err(format!(
+                            "range of {} addresses is larger than {}; split it or give \
+                             --allow-large-ranges",
+                            thousands(s),
+                            thousands(LARGE_RANGE)
+                        ))
+                    }
+                    None => {
+                        return Err(format!(
+                            "range of 2^{bits} addresses is too large to scan (at most {} even \
+                             with --allow-large-ranges)",
+                            thousands(MAX_ENDPOINTS)
+                        ))
+                    }
+                }
+                // Checked before expanding, so a huge range never allocates.
+                self.check_total(size.unwrap_or(u64::MAX), ports.len())?;
+                net.hosts()
+                    .map(|a| (a.to_string(), Some(a), self.sni.clone()))
+                    .collect()
+            }
+        };
+        self.check_total(hosts.len() as u64, ports.len())?;
+        for (host, address, sni) in hosts {
+            for (port, role) in &ports {
+                self.endpoints.push(Endpoint {
+                    host: host.clone(),
+                    address,
+                    port: *port,
+                    role: *role,
+                    sni: sni.clone(),
+                    aliases: Vec::new(),
+                    group: group.clone(),
+                    source: Some(source.clone()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<TargetList, Error> {
+        let bad_targets = |bad: Vec<Bad>| {
+            Error::BadTargets(
+                bad.into_iter()
+                    .map(|b| Error::BadTarget {
+                        file: b.source.file,
+                        line: b.source.line,
+                        text: b.text,
+                        message: b.message,
+                    })
+                    .collect(),
+            )
+        };
+        if !self.bad.is_empty() && (!self.opts.skip_invalid || self.endpoints.is_empty()) {
+            return Err(bad_targets(self.bad));
+        }
+        if self.endpoints.is_empty() {
+            return Err(Error::usage(if self.opts.inputs.is_empty() {
+                "no targets: give hosts, --targets-file FILE, or - to read stdin"
+            } else {
+                "no targets: the inputs hold only blank lines, comments or a CSV header"
+            }));
+        }
+        Ok(TargetList {
+            endpoints: self.endpoints,
+            invalid: self
+                .bad
+                .into_iter()
+                .map(|b| InvalidTarget {
+                    file: b.source.file,
+                    line: b.source.line,
+                    text: b.text,
+                    error: b.message,
+                })
+                .collect(),
+        })
+    }
+}
+
+fn list(ports: &[u16]) -> String {
+    if ports.is_empty() {
+        return "none".into();
+    }
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `65536` as `65,536`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(65_536), "65,536");
+        assert_eq!(thousands(16_777_216), "16,777,216");
+        assert_eq!(thousands(512), "512");
+    }
 }

@@ -1,1 +1,0 @@
-//! The simulated Exchange fleet used by `excert demo` and the tests.

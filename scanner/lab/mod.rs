@@ -1,0 +1,230 @@
+//! The simulated Exchange fleet used by `excert demo` and the tests.
+//!
+//! Real TLS servers on loopback addresses (127.x.y.z, one per host) and high
+//! ports, so no root is needed and many labs can run side by side. Hosts are
+//! reached by name through `--resolve`-style pins, exactly as a user would
+//! scan a fleet whose DNS they do not control.
+
+pub mod certs;
+pub mod server;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use ring::rand::SecureRandom;
+use time::{Duration, OffsetDateTime};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::config::{Input, TargetOptions};
+pub use certs::{LabCa, Served};
+pub use server::{RawHandler, Service};
+
+/// One host of the lab: its short name and what its two ports do.
+#[derive(Clone)]
+pub struct HostSpec {
+    pub name: String,
+    pub frontend: Service,
+    pub backend: Service,
+}
+
+/// A running host.
+#[derive(Debug, Clone)]
+pub struct LabHost {
+    /// Short name, e.g. `EX01`.
+    pub name: String,
+    /// `ex01.contoso.lab`.
+    pub fqdn: String,
+    pub ip: IpAddr,
+}
+
+/// A running lab. Dropping it stops every listener.
+pub struct Lab {
+    pub domain: String,
+    pub hosts: Vec<LabHost>,
+    pub frontend_port: u16,
+    pub backend_port: u16,
+    tasks: JoinSet<()>,
+}
+
+/// The lab's DNS domain; `.lab` is reserved for nothing and resolves nowhere.
+pub const DOMAIN: &str = "contoso.lab";
+
+fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    let _ = ring::rand::SystemRandom::new().fill(&mut b);
+    u32::from_le_bytes(b)
+}
+
+/// Host `i` of a lab whose addresses start at 127.`a`.`b`.1.
+fn host_ip(a: u8, b: u8, i: usize) -> Ipv4Addr {
+    let block = b as usize + i / 250;
+    Ipv4Addr::new(127, a, (block % 256) as u8, (1 + i % 250) as u8)
+}
+
+impl Lab {
+    /// Bind every host's two ports and start serving. Addresses and ports
+    /// are random, and a clash with another lab just means another draw.
+    pub async fn start(specs: Vec<HostSpec>) -> io::Result<Lab> {
+        crate::probe::net::raise_fd_limit();
+        let mut last_error = None;
+        for _ in 0..20 {
+            let r = random_u32();
+            let (a, b) = (2 + (r % 250) as u8, (r >> 8) as u8);
+            let frontend_port = 20000 + ((r >> 16) % 20000) as u16 * 2;
+            match Self::bind_all(&specs, a, b, frontend_port).await {
+                Ok(lab) => return Ok(lab),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("could not place the lab")))
+    }
+
+    async fn bind_all(specs: &[HostSpec], a: u8, b: u8, frontend_port: u16) -> io::Result<Lab> {
+        let backend_port = frontend_port + 1;
+        let mut listeners = Vec::new();
+        let mut hosts = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let ip = IpAddr::V4(host_ip(a, b, i));
+            for (port, service) in [
+                (frontend_port, &spec.frontend),
+                (backend_port, &spec.backend),
+            ] {
+                if !matches!(service, Service::Closed) {
+                    listeners.push((
+                        TcpListener::bind(SocketAddr::new(ip, port)).await?,
+                        service.clone(),
+                    ));
+                }
+            }
+            hosts.push(LabHost {
+                name: spec.name.clone(),
+                fqdn: format!("{}.{DOMAIN}", spec.name.to_ascii_lowercase()),
+                ip,
+            });
+        }
+        let mut tasks = JoinSet::new();
+        for (listener, service) in listeners {
+            tasks.spawn(server::serve(listener, service));
+        }
+        Ok(Lab {
+            domain: DOMAIN.into(),
+            hosts,
+            frontend_port,
+            backend_port,
+            tasks,
+        })
+    }
+
+    /// Targets that reach this lab: every host by FQDN, pinned to its
+    /// address, with the lab's ports as the frontend and backend lists.
+    pub fn target_options(&self) -> TargetOptions {
+        TargetOptions {
+            inputs: self
+                .hosts
+                .iter()
+                .map(|h| Input::Arg(h.fqdn.clone()))
+                .collect(),
+            frontend_ports: vec![self.frontend_port],
+            backend_ports: vec![self.backend_port],
+            pins: self.hosts.iter().map(|h| (h.fqdn.clone(), h.ip)).collect(),
+            ..TargetOptions::default()
+        }
+    }
+
+    /// Stop every listener now.
+    pub fn stop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+/// The demo fleet and the trust root its public certificate chains to.
+pub struct DemoFleet {
+    pub hosts: Vec<HostSpec>,
+    pub ca: LabCa,
+    /// Client-facing names the public certificate covers.
+    pub namespaces: Vec<String>,
+}
+
+/// A fleet with the problems excert exists for, dated relative to `now`:
+///
+/// | host | 443 | 444 |
+/// | --- | --- | --- |
+/// | EX01, EX02 | public cert | own self-signed, years left |
+/// | EX03 | public cert | self-signed, expired 12 days ago |
+/// | EX04 | public cert | self-signed, expires in 20 days |
+/// | EX05 | renewed self-signed (lost binding) | old self-signed, 5 days left |
+/// | EX06 | public cert | nothing listening |
+/// | EX07 | last year's public cert, 25 days left | own self-signed |
+pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
+    let ca = LabCa::new(now);
+    let mail = format!("mail.{DOMAIN}");
+    let autodiscover = format!("autodiscover.{DOMAIN}");
+    let names = [mail.as_str(), autodiscover.as_str()];
+    let public_key = certs::key(8);
+    let public = ca.issue(
+        &names,
+        now - Duration::days(200),
+        now + Duration::days(165),
+        &public_key,
+    );
+    let last_year = ca.issue(
+        &names,
+        now - Duration::days(340),
+        now + Duration::days(25),
+        &public_key,
+    );
+    let years_ago = |y: i64| now - Duration::days(365 * y);
+    let backend = |name: &str, key: usize, not_before: OffsetDateTime| {
+        Service::Tls(certs::exchange_self_signed(
+            name,
+            DOMAIN,
+            not_before,
+            &certs::key(key),
+        ))
+    };
+    let to_expire_in = |days: i64| certs::plus_years(now + Duration::days(days), -5);
+    let host = |name: &str, frontend: Service, backend: Service| HostSpec {
+        name: name.into(),
+        frontend,
+        backend,
+    };
+    let hosts = vec![
+        host(
+            "EX01",
+            Service::Tls(public.clone()),
+            backend("EX01", 1, years_ago(2)),
+        ),
+        host(
+            "EX02",
+            Service::Tls(public.clone()),
+            backend("EX02", 2, years_ago(3)),
+        ),
+        host(
+            "EX03",
+            Service::Tls(public.clone()),
+            backend("EX03", 3, to_expire_in(-12)),
+        ),
+        host(
+            "EX04",
+            Service::Tls(public.clone()),
+            backend("EX04", 4, to_expire_in(20)),
+        ),
+        host(
+            "EX05",
+            backend("EX05", 6, now - Duration::days(3)),
+            backend("EX05", 5, to_expire_in(5)),
+        ),
+        host("EX06", Service::Tls(public.clone()), Service::Closed),
+        host(
+            "EX07",
+            Service::Tls(last_year),
+            backend("EX07", 7, years_ago(1)),
+        ),
+    ];
+    DemoFleet {
+        hosts,
+        ca,
+        namespaces: vec![mail, autodiscover],
+    }
+}

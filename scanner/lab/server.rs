@@ -1,0 +1,171 @@
+//! Lab listeners: real TLS servers (tokio-rustls) and the misbehaving ones a
+//! fleet also has.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::ServerConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use super::certs::Served;
+
+/// A hand-written peer for hostile-server tests.
+pub type RawHandler =
+    Arc<dyn Fn(TcpStream) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// What one port of a lab host does.
+#[derive(Clone)]
+pub enum Service {
+    /// Nothing listens: connections are refused.
+    Closed,
+    /// A TLS server presenting this chain.
+    Tls(Served),
+    /// A TLS server choosing the chain by SNI (lowercase name), with a
+    /// default for hellos without SNI or with an unknown name.
+    BySni {
+        names: Vec<(String, Served)>,
+        default: Served,
+    },
+    /// A TLS server limited to TLS 1.3.
+    Tls13Only(Served),
+    /// Accepts and never says a word.
+    Silent,
+    /// Answers like a plain HTTP server.
+    PlainHttp,
+    /// Anything else.
+    Raw(RawHandler),
+}
+
+#[derive(Debug)]
+struct BySni {
+    names: HashMap<String, Arc<CertifiedKey>>,
+    default: Arc<CertifiedKey>,
+}
+
+impl ResolvesServerCert for BySni {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let name = hello.server_name().map(|n| n.to_ascii_lowercase());
+        Some(
+            name.and_then(|n| self.names.get(&n).cloned())
+                .unwrap_or_else(|| self.default.clone()),
+        )
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn certified(served: &Served) -> Arc<CertifiedKey> {
+    let key = provider()
+        .key_provider
+        .load_private_key(served.key.clone_key())
+        .expect("lab key loads");
+    Arc::new(CertifiedKey::new(served.chain.clone(), key))
+}
+
+fn tls_config(resolver: Arc<dyn ResolvesServerCert>, tls13_only: bool) -> Arc<ServerConfig> {
+    let versions: &[&rustls::SupportedProtocolVersion] = if tls13_only {
+        &[&rustls::version::TLS13]
+    } else {
+        &[&rustls::version::TLS13, &rustls::version::TLS12]
+    };
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(versions)
+        .expect("ring supports these versions")
+        .with_no_client_auth()
+        .with_cert_resolver(resolver);
+    Arc::new(config)
+}
+
+/// A listener's behaviour, prepared once.
+enum Prepared {
+    Tls(TlsAcceptor),
+    Silent,
+    PlainHttp,
+    Raw(RawHandler),
+}
+
+fn prepare(service: &Service) -> Option<Prepared> {
+    let single = |s: &Served| -> Arc<dyn ResolvesServerCert> {
+        Arc::new(BySni {
+            names: HashMap::new(),
+            default: certified(s),
+        })
+    };
+    Some(match service {
+        Service::Closed => return None,
+        Service::Tls(s) => Prepared::Tls(TlsAcceptor::from(tls_config(single(s), false))),
+        Service::Tls13Only(s) => Prepared::Tls(TlsAcceptor::from(tls_config(single(s), true))),
+        Service::BySni { names, default } => {
+            let names = names
+                .iter()
+                .map(|(n, s)| (n.to_ascii_lowercase(), certified(s)))
+                .collect();
+            let resolver = Arc::new(BySni {
+                names,
+                default: certified(default),
+            });
+            Prepared::Tls(TlsAcceptor::from(tls_config(resolver, false)))
+        }
+        Service::Silent => Prepared::Silent,
+        Service::PlainHttp => Prepared::PlainHttp,
+        Service::Raw(h) => Prepared::Raw(h.clone()),
+    })
+}
+
+/// Connections the lab keeps open at most this long, so a forgotten client
+/// cannot pin a task forever.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+
+async fn handle(prepared: Arc<Prepared>, mut stream: TcpStream) {
+    match &*prepared {
+        Prepared::Tls(acceptor) => {
+            if let Ok(mut tls) = acceptor.accept(stream).await {
+                // The scanner closes after the handshake; wait for that.
+                let mut buf = [0u8; 512];
+                let _ = tls.read(&mut buf).await;
+            }
+        }
+        Prepared::Silent => {
+            let mut buf = [0u8; 4096];
+            while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+        }
+        Prepared::PlainHttp => {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let body = "<html><body>400 Bad Request</body></html>";
+            let reply = format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+        Prepared::Raw(handler) => handler(stream).await,
+    }
+}
+
+/// Serve `service` on `listener` until the task is aborted.
+pub(crate) async fn serve(listener: TcpListener, service: Service) {
+    let Some(prepared) = prepare(&service).map(Arc::new) else {
+        return;
+    };
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let prepared = prepared.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, handle(prepared, stream)).await;
+        });
+    }
+}

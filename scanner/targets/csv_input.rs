@@ -1,0 +1,282 @@
+//! CSV files as `Export-Csv` writes them: an optional `#TYPE ...` first
+//! line, a header, quoted fields, and `,` or `;` (regional Excel and
+//! `-UseCulture`) as the delimiter.
+
+use crate::model::Group;
+
+/// Host columns tried in order when `--column` is not given. `Fqdn` first:
+/// `Get-ExchangeServer` exports carry both `Name` (short) and `Fqdn`, and the
+/// FQDN is what the certificates name.
+pub const HOST_COLUMNS: [&str; 6] = ["Fqdn", "Name", "Identity", "Server", "Host", "Address"];
+
+/// One data row: the host cell and the grouping columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Row {
+    /// 1-based line of the file where the record starts.
+    pub line: usize,
+    pub host: String,
+    pub group: Group,
+}
+
+/// A row that cannot be used: `(line, text, message)`.
+pub(crate) type BadRow = (usize, String, String);
+
+/// Whether a file's text is a CSV rather than one target per line. Target
+/// lines never hold `,`, `;` or `"`, and Export-Csv always quotes its
+/// header, so the first line that is not a comment decides. A lone unquoted
+/// header (`Fqdn`, or the `--column` name) also counts: no server is named
+/// after a column.
+pub(crate) fn looks_like_csv(text: &str, column: Option<&str>) -> bool {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    if first.starts_with("#TYPE") {
+        return true;
+    }
+    let mut lines = std::iter::once(first)
+        .chain(lines)
+        .filter(|l| !l.starts_with('#'));
+    let Some(header) = lines.next() else {
+        return false;
+    };
+    if header.contains([',', ';', '"']) {
+        return true;
+    }
+    // `Select Fqdn > file` writes the same word over a row of dashes: that
+    // is a table heading for the text reader, not a CSV header.
+    let table_rule = lines.next().is_some_and(|l| l.starts_with('-'));
+    let column_name = HOST_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(header))
+        || column.is_some_and(|c| c.trim().eq_ignore_ascii_case(header));
+    column_name && !table_rule
+}
+
+/// The delimiter used by the header: `;` when it has more semicolons than
+/// commas outside quotes, else `,`.
+fn delimiter(header: &str) -> u8 {
+    let (mut commas, mut semis, mut quoted) = (0, 0, false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semis += 1,
+            _ => {}
+        }
+    }
+    if semis > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Read the rows of a CSV file. A file-level problem (no host column) is an
+/// `Err` with a message; bad rows come back one by one.
+pub(crate) fn rows(text: &str, column: Option<&str>) -> Result<Vec<Result<Row, BadRow>>, String> {
+    let header_line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or_default();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(header_line))
+        .has_headers(false)
+        .flexible(true)
+        // Skips the `#TYPE` line and any `#` comment lines.
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => return Err(format!("cannot read the CSV header: {e}")),
+        None => return Ok(Vec::new()),
+    };
+    let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let find = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
+    let host_col = match column {
+        Some(c) => find(c.trim()).ok_or_else(|| {
+            format!(
+                "no column named {:?}; the columns are: {}",
+                c,
+                names.join(", ")
+            )
+        })?,
+        None => HOST_COLUMNS.iter().find_map(|c| find(c)).ok_or_else(|| {
+            format!(
+                "no host column: expected one of {}, or name it with --column; the columns are: {}",
+                HOST_COLUMNS.join(", "),
+                names.join(", ")
+            )
+        })?,
+    };
+    let site_col = find("Site");
+    let role_col = find("ServerRole");
+    let dag_col = find("DatabaseAvailabilityGroup").or_else(|| find("DAG"));
+
+    let lines = LineIndex::new(text);
+    let mut out = Vec::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
+                out.push(Err((
+                    line,
+                    String::new(),
+                    format!("unreadable CSV row: {e}"),
+                )));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let host = cell(Some(host_col));
+        if host.is_empty() {
+            out.push(Err((
+                line,
+                record.iter().collect::<Vec<_>>().join(","),
+                format!(
+                    "the {} column is empty",
+                    names.get(host_col).map_or("host", |s| s)
+                ),
+            )));
+            continue;
+        }
+        let group = Group {
+            site: optional(cell(site_col)).map(site_name),
+            dag: optional(cell(dag_col)),
+            server_role: optional(cell(role_col)),
+        };
+        if [&group.site, &group.dag, &group.server_role]
+            .iter()
+            .any(|v| {
+                v.as_deref()
+                    .is_some_and(|v| v.chars().any(char::is_control))
+            })
+        {
+            out.push(Err((
+                line,
+                host.to_string(),
+                "a Site, ServerRole or DAG cell contains control characters".into(),
+            )));
+            continue;
+        }
+        out.push(Ok(Row {
+            line,
+            host: host.to_string(),
+            group,
+        }));
+    }
+    Ok(out)
+}
+
+/// Line numbers from byte offsets. The csv crate's own line count is one
+/// short on CRLF files (the `\n` of a row is consumed with the next one), and
+/// Export-Csv writes CRLF.
+struct LineIndex<'a> {
+    text: &'a [u8],
+    /// Byte offset of every `\n`.
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let text = text.as_bytes();
+        let newlines = text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        LineIndex { text, newlines }
+    }
+
+    /// The 1-based line of the first character at or after `offset` that
+    /// is not a line ending: where the record really starts.
+    fn line_at(&self, offset: u64) -> usize {
+        let mut start = usize::try_from(offset).unwrap_or(usize::MAX);
+        while self
+            .text
+            .get(start)
+            .is_some_and(|b| *b == b'\r' || *b == b'\n')
+        {
+            start += 1;
+        }
+        1 + self.newlines.partition_point(|n| *n < start)
+    }
+}
+
+fn optional(v: &str) -> Option<String> {
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// `Get-ExchangeServer` exports the site as its AD path,
+/// `contoso.local/Configuration/Sites/Default-First-Site-Name`; admins know
+/// it by the last part, as AD Sites and Services shows it.
+fn site_name(v: String) -> String {
+    match v.rsplit_once("/Sites/") {
+        Some((_, name)) if !name.is_empty() => name.to_string(),
+        _ => v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_tells_csv_from_target_lines() {
+        assert!(looks_like_csv(
+            "#TYPE Selected.Foo\n\"Fqdn\"\n\"ex01\"\n",
+            None
+        ));
+        assert!(looks_like_csv("\"Fqdn\"\r\n\"ex01\"\r\n", None));
+        assert!(looks_like_csv("# list\nName;Site\nex01;A\n", None));
+        assert!(looks_like_csv("fqdn\nex01\n", None));
+        assert!(looks_like_csv("Computer\nex01\n", Some("computer")));
+        assert!(!looks_like_csv("# list\nex01\n10.1.2.0/28\n", None));
+        assert!(!looks_like_csv("", None));
+        assert!(!looks_like_csv("\r\nFqdn\r\n----\r\nex01\r\n", None));
+    }
+
+    #[test]
+    fn line_numbers_are_right_for_crlf_and_lf() {
+        for nl in ["\n", "\r\n"] {
+            let text = ["#TYPE X", "\"Fqdn\"", "\"a\"", "", "\"b\""].join(nl) + nl;
+            let lines: Vec<usize> = rows(&text, None)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.unwrap().line)
+                .collect();
+            assert_eq!(lines, [3, 5], "{nl:?}");
+        }
+    }
+
+    #[test]
+    fn semicolons_win_only_when_they_are_the_delimiter() {
+        assert_eq!(delimiter("\"Name\";\"Fqdn\""), b';');
+        assert_eq!(delimiter("\"Name\",\"Fqdn\""), b',');
+        assert_eq!(delimiter("\"A;B\",\"Fqdn\""), b',');
+    }
+
+    #[test]
+    fn host_column_is_chosen_in_order_or_by_name() {
+        let text = "\"Name\",\"Fqdn\",\"Site\"\n\"EX01\",\"ex01.contoso.local\",\"c.local/Configuration/Sites/HQ\"\n";
+        let r = rows(text, None).unwrap();
+        let row = r[0].as_ref().unwrap();
+        assert_eq!(row.host, "ex01.contoso.local");
+        assert_eq!(row.line, 2);
+        assert_eq!(row.group.site.as_deref(), Some("HQ"));
+        let r = rows(text, Some("name")).unwrap();
+        assert_eq!(r[0].as_ref().unwrap().host, "EX01");
+        assert!(rows(text, Some("Server"))
+            .unwrap_err()
+            .contains("Name, Fqdn, Site"));
+        assert!(rows("\"Foo\"\n\"x\"\n", None)
+            .unwrap_err()
+            .contains("--column"));
+    }
+}

@@ -1,0 +1,117 @@
+//! Bytes of a targets file become text.
+//!
+//! Windows PowerShell 5.1 writes `>` redirections as UTF-16 LE with a byte
+//! order mark, PowerShell 7 and most editors write UTF-8 (sometimes with a
+//! BOM), and a few tools write UTF-16 BE. All of them must load as-is.
+//!
+//! We use `encoding_rs` (outside the preferred crate list) because it sniffs
+//! the three BOMs and decodes UTF-16 strictly, refusing unpaired surrogates
+//! instead of guessing; doing that by hand means re-implementing byte pairing
+//! and surrogate checks that this well-audited crate (Firefox's decoder)
+//! already gets right.
+
+use std::borrow::Cow;
+
+/// Why a file's bytes are not text we can read. The message is one line a
+/// person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DecodeError(pub String);
+
+/// Decode a whole file: UTF-8 with or without BOM, UTF-16 LE or BE with BOM.
+/// The BOM is removed. Anything else is refused with a hint, rather than
+/// decoded into replacement characters that would become odd host names.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
+    if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let body = bytes.get(bom_len..).unwrap_or_default();
+        return encoding
+            .decode_without_bom_handling_and_without_replacement(body)
+            .ok_or_else(|| {
+                DecodeError(format!(
+                    "the file starts with a {} byte order mark but is not valid {}",
+                    encoding.name(),
+                    encoding.name()
+                ))
+            });
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(DecodeError(
+            "this looks like an Excel workbook or other zip file; save it as CSV".into(),
+        ));
+    }
+    // UTF-16 without a BOM has a zero byte next to every ASCII letter, and
+    // those zeros are valid UTF-8, so this must be checked first.
+    if bytes.contains(&0) {
+        return Err(DecodeError(
+            "this holds zero bytes, like UTF-16 without a byte order mark; save it as \
+             UTF-8 or UTF-16 with a BOM (PowerShell: Out-File -Encoding utf8)"
+                .into(),
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(Cow::Borrowed(text)),
+        Err(e) => Err(DecodeError(not_utf8_message(bytes, e.valid_up_to()))),
+    }
+}
+
+fn not_utf8_message(bytes: &[u8], valid_up_to: usize) -> String {
+    let line = 1 + bytes
+        .get(..valid_up_to)
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count();
+    format!(
+        "line {line} is not valid UTF-8; save the file as UTF-8 or UTF-16 with a BOM \
+         (PowerShell: Out-File -Encoding utf8)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(text: &str) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xFE];
+        out.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        out
+    }
+
+    fn utf16be(text: &str) -> Vec<u8> {
+        let mut out = vec![0xFE, 0xFF];
+        out.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
+        out
+    }
+
+    #[test]
+    fn every_encoding_powershell_writes_decodes_to_the_same_text() {
+        let text = "ex01.contoso.local\r\nEX02\r\n";
+        assert_eq!(decode(text.as_bytes()).unwrap(), text);
+        let mut bom8 = b"\xEF\xBB\xBF".to_vec();
+        bom8.extend_from_slice(text.as_bytes());
+        assert_eq!(decode(&bom8).unwrap(), text);
+        assert_eq!(decode(&utf16le(text)).unwrap(), text);
+        assert_eq!(decode(&utf16be(text)).unwrap(), text);
+    }
+
+    #[test]
+    fn unreadable_bytes_are_refused_with_a_hint() {
+        let no_bom: Vec<u8> = "ex01\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert!(decode(&no_bom)
+            .unwrap_err()
+            .0
+            .contains("UTF-16 without a byte order mark"));
+        assert!(decode(b"PK\x03\x04\xff\xfe")
+            .unwrap_err()
+            .0
+            .contains("Excel"));
+        assert!(decode(b"ex01\nex\xe902\n")
+            .unwrap_err()
+            .0
+            .starts_with("line 2 "));
+        // An unpaired surrogate after a UTF-16 BOM.
+        assert!(decode(&[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00]).is_err());
+    }
+}

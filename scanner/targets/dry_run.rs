@@ -1,0 +1,61 @@
+//! `excert targets`: what a scan would probe, one JSON object per line, so it
+//! can be read by people and by `jq` alike.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::model::{Endpoint, Group, Role};
+
+/// One line of the dry run. Every key is always present (null or empty when
+/// unknown), so scripts need no special cases. Field order is the key order.
+#[derive(Debug, Serialize)]
+pub struct DryRunLine<'a> {
+    pub host: &'a str,
+    /// Null when the name did not resolve.
+    pub address: Option<IpAddr>,
+    pub port: u16,
+    pub role: Role,
+    /// Null for IP literals without `--sni`.
+    pub sni: Option<&'a str>,
+    /// `{}` when the input had no Site/ServerRole/DAG columns.
+    pub group: &'a Group,
+    /// Input file, `args` or `-` (stdin).
+    pub file: Option<&'a str>,
+    pub line: Option<usize>,
+    /// Other names that reach the same address:port.
+    pub aliases: &'a [String],
+    /// The resolver's message when the name did not resolve.
+    pub error: Option<&'a str>,
+}
+
+impl<'a> DryRunLine<'a> {
+    /// The line for one resolved endpoint and its resolver error, if any.
+    pub fn new(endpoint: &'a Endpoint, error: Option<&'a str>) -> Self {
+        DryRunLine {
+            host: &endpoint.host,
+            address: endpoint.address,
+            port: endpoint.port,
+            role: endpoint.role,
+            sni: endpoint.sni.as_deref(),
+            group: &endpoint.group,
+            file: endpoint.source.as_ref().map(|s| s.file.as_str()),
+            line: endpoint.source.as_ref().map(|s| s.line),
+            aliases: &endpoint.aliases,
+            error,
+        }
+    }
+}
+
+/// The dry-run output: one compact JSON object per endpoint, in scan order.
+pub fn dry_run_lines(endpoints: &[(Endpoint, Option<String>)]) -> Vec<String> {
+    endpoints
+        .iter()
+        .map(|(e, err)| {
+            // Serialising plain strings, numbers and an IpAddr cannot fail;
+            // an empty object keeps the line count right if it ever did.
+            serde_json::to_string(&DryRunLine::new(e, err.as_deref()))
+                .unwrap_or_else(|_| "{}".to_string())
+        })
+        .collect()
+}

@@ -1,0 +1,101 @@
+//! Shared helpers for tests that run the lab: endpoints and probe options.
+#![allow(dead_code)]
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use excert::config::ProbeOptions;
+use excert::model::{Endpoint, Role};
+
+pub fn endpoint(host: &str, ip: IpAddr, port: u16, role: Role, sni: Option<&str>) -> Endpoint {
+    Endpoint {
+        host: host.into(),
+        address: Some(ip),
+        port,
+        role,
+        sni: sni.map(str::to_string),
+        aliases: vec![],
+        group: Default::default(),
+        source: None,
+    }
+}
+
+/// Short timeouts: every lab server answers at once on loopback.
+pub fn quick(timeout_ms: u64) -> ProbeOptions {
+    let t = Duration::from_millis(timeout_ms);
+    ProbeOptions {
+        connect_timeout: t,
+        handshake_timeout: t,
+        endpoint_deadline: t * 6,
+        retries: 0,
+        ..ProbeOptions::default()
+    }
+}
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use excert::lab::Lab;
+use excert::model::ScanReport;
+
+/// Arguments that point `excert scan` at a running lab: every host by
+/// name, pinned to its loopback address, with the lab's ports.
+pub fn lab_args(lab: &Lab) -> Vec<String> {
+    let mut args = vec![
+        "--frontend-ports".to_string(),
+        lab.frontend_port.to_string(),
+        "--backend-ports".to_string(),
+        lab.backend_port.to_string(),
+        "--timeout".to_string(),
+        "3".to_string(),
+    ];
+    for h in &lab.hosts {
+        args.push(h.fqdn.clone());
+        args.push("--resolve".into());
+        args.push(format!("{}:{}", h.fqdn, h.ip));
+    }
+    args
+}
+
+/// Run the real binary (the lab keeps serving on the test's runtime).
+pub async fn excert(args: &[String]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_excert"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("the excert binary runs")
+}
+
+pub fn read_scan(dir: &Path) -> ScanReport {
+    let text = std::fs::read_to_string(dir.join("scan.json")).expect("scan.json written");
+    serde_json::from_str(&text).expect("scan.json follows the model")
+}
+
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn path_arg(p: &Path) -> String {
+    p.display().to_string()
+}
+
+pub fn tmp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_path_buf();
+    (dir, path)
+}
+
+/// Finding ids on the endpoint of `host` (short name) and `port`.
+pub fn ids(report: &ScanReport, host: &str, port: u16) -> Vec<String> {
+    let prefix = format!("{}.", host.to_ascii_lowercase());
+    report
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint.host.starts_with(&prefix) && e.endpoint.port == port)
+        .unwrap_or_else(|| panic!("no endpoint {host}:{port}"))
+        .findings
+        .iter()
+        .map(|f| f.id.clone())
+        .collect()
+}

@@ -1,0 +1,167 @@
+//! The probe against real lab servers on loopback: statuses, chains,
+//! protocol details. No mocks: every case is a real listener.
+
+mod lab_support;
+
+use std::time::Instant;
+
+use excert::lab::{certs, HostSpec, Lab, Service};
+use excert::model::{Method, Role, Status};
+use excert::probe::probe_endpoint;
+use lab_support::{endpoint, quick};
+use time::{Duration, OffsetDateTime};
+
+fn exchange_cert(name: &str, key: usize) -> certs::Served {
+    certs::exchange_self_signed(
+        name,
+        "contoso.lab",
+        OffsetDateTime::now_utc() - Duration::days(30),
+        &certs::key(key),
+    )
+}
+
+async fn lab(frontend: Service, backend: Service) -> Lab {
+    Lab::start(vec![HostSpec {
+        name: "EX01".into(),
+        frontend,
+        backend,
+    }])
+    .await
+    .expect("lab starts")
+}
+
+#[tokio::test]
+async fn reads_the_whole_chain_with_rustls() {
+    let ca = certs::LabCa::new(OffsetDateTime::now_utc());
+    let now = OffsetDateTime::now_utc();
+    let public = ca.issue(
+        &["mail.contoso.lab"],
+        now - Duration::days(1),
+        now + Duration::days(90),
+        &certs::key(8),
+    );
+    let lab = lab(
+        Service::Tls(public.clone()),
+        Service::Tls13Only(exchange_cert("EX01", 1)),
+    )
+    .await;
+    let ip = lab.hosts[0].ip;
+
+    let ep = endpoint(
+        "ex01.contoso.lab",
+        ip,
+        lab.frontend_port,
+        Role::Frontend,
+        Some("ex01.contoso.lab"),
+    );
+    let (obs, _) = probe_endpoint(&ep, &quick(2000)).await;
+    assert_eq!(obs.status, Status::Ok, "{:?}", obs.error);
+    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.0.as_slice()).collect();
+    let want: Vec<&[u8]> = public.chain.iter().map(|d| d.as_ref()).collect();
+    assert_eq!(got, want, "leaf and intermediate, leaf first, as presented");
+    let tls = obs.tls.expect("tls details");
+    assert_eq!(tls.method, Method::Rustls);
+    assert_eq!(tls.version, "TLSv1.3");
+    assert!(
+        tls.cipher_suite.starts_with("TLS_"),
+        "IANA suite name, got {}",
+        tls.cipher_suite
+    );
+
+    let ep = endpoint(
+        "ex01.contoso.lab",
+        ip,
+        lab.backend_port,
+        Role::Backend,
+        None,
+    );
+    let (obs, _) = probe_endpoint(&ep, &quick(2000)).await;
+    assert_eq!(
+        obs.status,
+        Status::Ok,
+        "a TLS 1.3-only server is read by rustls: {:?}",
+        obs.error
+    );
+    assert_eq!(obs.chain.len(), 1);
+    assert_eq!(
+        obs.tls.unwrap().versions,
+        vec!["TLSv1.3".to_string()],
+        "the 1.0/1.1/1.2 hellos were refused"
+    );
+}
+
+#[tokio::test]
+async fn closed_port_is_refused() {
+    let lab = lab(Service::Tls(exchange_cert("EX01", 1)), Service::Closed).await;
+    let ep = endpoint(
+        "ex01",
+        lab.hosts[0].ip,
+        lab.backend_port,
+        Role::Backend,
+        None,
+    );
+    let (obs, _) = probe_endpoint(&ep, &quick(2000)).await;
+    assert_eq!(obs.status, Status::Refused);
+    assert!(obs.error.unwrap().contains("refused"));
+    assert!(obs.chain.is_empty());
+}
+
+#[tokio::test]
+async fn silent_listener_times_out_within_the_timeout() {
+    let lab = lab(Service::Silent, Service::Closed).await;
+    let ep = endpoint(
+        "ex01",
+        lab.hosts[0].ip,
+        lab.frontend_port,
+        Role::Frontend,
+        None,
+    );
+    let started = Instant::now();
+    let (obs, _) = probe_endpoint(&ep, &quick(700)).await;
+    assert_eq!(obs.status, Status::Timeout, "{:?}", obs.error);
+    // One handshake timeout, not one per fallback path.
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn plain_http_is_not_tls() {
+    let lab = lab(Service::PlainHttp, Service::Closed).await;
+    let ep = endpoint(
+        "ex01",
+        lab.hosts[0].ip,
+        lab.frontend_port,
+        Role::Frontend,
+        None,
+    );
+    let (obs, _) = probe_endpoint(&ep, &quick(2000)).await;
+    assert_eq!(obs.status, Status::NotTls, "{:?}", obs.error);
+}
+
+#[tokio::test]
+async fn sni_picks_the_certificate_and_no_sni_probe_sees_the_default() {
+    let named = exchange_cert("NAMED", 2);
+    let default = exchange_cert("DEFAULT", 3);
+    let service = Service::BySni {
+        names: vec![("mail.contoso.lab".into(), named.clone())],
+        default: default.clone(),
+    };
+    let lab = lab(service, Service::Closed).await;
+    let mut opts = quick(2000);
+    opts.also_no_sni = true;
+    let ep = endpoint(
+        "10.0.0.1",
+        lab.hosts[0].ip,
+        lab.frontend_port,
+        Role::Frontend,
+        Some("mail.contoso.lab"),
+    );
+    let (obs, no_sni) = probe_endpoint(&ep, &opts).await;
+    assert_eq!(obs.chain[0].0, named.chain[0].as_ref());
+    let no_sni = no_sni.expect("--also-no-sni adds a second probe");
+    assert_eq!(no_sni.status, Status::Ok);
+    assert_eq!(no_sni.chain[0].0, default.chain[0].as_ref());
+}
