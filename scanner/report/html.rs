@@ -990,7 +990,7 @@ fn ticks(scale: &Scale, lo: f64, hi: f64, focus_lo: f64, focus_hi: f64) -> Vec<T
             } else {
                 year.to_string()
             };
-            let room = out.last().map_or(true, |p| x - p.x >= 44.0);
+            let room = out.last().is_none_or(|p| x - p.x >= 44.0);
             if room {
                 out.push(Tick { x, label, major });
             } else if major {
