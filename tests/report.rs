@@ -335,3 +335,45 @@ fn appendix_shows_catalogue_parameters_and_evidence() {
     }
     let _ = HOSTILE_SUBJECT;
 }
+
+#[test]
+fn a_large_fleet_lists_every_endpoint_and_keeps_the_timeline_readable() {
+    let sample = sample_report();
+    let mut report = sample.clone();
+    report.endpoints.clear();
+    report.servers.clear();
+    report.expiry_cliffs.clear();
+    for n in 0..2500 {
+        for (k, server) in sample.servers.iter().enumerate() {
+            let mut s = server.clone();
+            s.host = format!("ex{n}-{k}.contoso.local");
+            let mut indexes = Vec::new();
+            for &i in &server.endpoints {
+                let mut e = sample.endpoints[i].clone();
+                e.endpoint.host = s.host.clone();
+                for c in &mut e.chain {
+                    // Distinct certificates, as in a real fleet.
+                    c.sha1 = format!("{}{n:08}", &c.sha1[..32]);
+                }
+                indexes.push(report.endpoints.len());
+                report.endpoints.push(e);
+            }
+            s.endpoints = indexes;
+            report.servers.push(s);
+        }
+        // Enough for many more certificates than lanes; a 10,000-endpoint
+        // render takes seconds in a debug build.
+        if report.endpoints.len() >= 1_000 {
+            break;
+        }
+    }
+    let html = page(&report);
+    assert_eq!(
+        html.matches("<tr data-severity=").count(),
+        report.endpoints.len()
+    );
+    let chart = html.split("class=\"chart\"").nth(1).expect("chart");
+    let chart = chart.split("</svg>").next().unwrap_or(chart);
+    assert_eq!(chart.matches("<title>").count(), 40, "at most 40 lanes");
+    assert!(html.contains("more certificates expire on or after"));
+}

@@ -12,6 +12,8 @@
 //! script is allowed by its SHA-256 hash in the Content-Security-Policy,
 //! computed from the exact text embedded.
 
+use std::collections::HashMap;
+
 use base64::Engine as _;
 use handlebars::Handlebars;
 use serde::Serialize;
@@ -19,7 +21,7 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::{act_now, counts, endpoint_grade, method_name, sanitize, CatalogEntry};
-use crate::model::{CertFacts, EndpointReport, Role, ScanReport, Status, TlsInfo};
+use crate::model::{CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo};
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
 const CSS: &str = include_str!("../../templates/report.css");
@@ -346,12 +348,18 @@ fn anchor(index: usize) -> String {
     format!("server-{index}")
 }
 
-fn server_index(report: &ScanReport, host: &str) -> usize {
-    report
-        .servers
-        .iter()
-        .position(|s| s.host == host)
-        .unwrap_or(0)
+/// For each endpoint, the index of the server card that shows it. Built
+/// once: fleets have thousands of endpoints.
+fn card_of_endpoint(report: &ScanReport) -> Vec<usize> {
+    let mut card = vec![0; report.endpoints.len()];
+    for (i, s) in report.servers.iter().enumerate() {
+        for &e in &s.endpoints {
+            if let Some(slot) = card.get_mut(e) {
+                *slot = i;
+            }
+        }
+    }
+    card
 }
 
 fn actions(report: &ScanReport) -> Vec<ActionView> {
@@ -359,7 +367,7 @@ fn actions(report: &ScanReport) -> Vec<ActionView> {
         .into_iter()
         .map(|a| ActionView {
             host: a.server.host.clone(),
-            anchor: anchor(server_index(report, &a.server.host)),
+            anchor: anchor(a.server_index),
             severity: a.severity.as_str(),
             days: a.days_left.map(days_short).unwrap_or_default(),
             headline: a.headline,
@@ -398,7 +406,7 @@ fn role_order(e: &EndpointReport) -> (u8, u16) {
     (r, e.endpoint.port)
 }
 
-fn server_view(report: &ScanReport, index: usize, s: &crate::model::ServerReport) -> ServerView {
+fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerView {
     let mut eps: Vec<&EndpointReport> = s
         .endpoints
         .iter()
@@ -581,17 +589,19 @@ fn matrix(tls: Option<&TlsInfo>) -> Vec<VersionCell> {
 }
 
 fn rows(report: &ScanReport) -> Vec<RowView> {
+    let card = card_of_endpoint(report);
     report
         .endpoints
         .iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(i, e)| {
             let leaf = e.leaf();
             let grade = endpoint_grade(e);
             RowView {
                 grade,
                 grade_rank: severity_rank(grade),
                 host: e.endpoint.host.clone(),
-                anchor: anchor(server_index(report, &e.endpoint.host)),
+                anchor: anchor(card.get(i).copied().unwrap_or(0)),
                 address: e
                     .endpoint
                     .address
@@ -751,22 +761,29 @@ const DAY: f64 = 86_400.0;
 
 fn timeline(report: &ScanReport) -> Timeline {
     let mut seen: Vec<Seen<'_>> = Vec::new();
+    let mut by_sha1: HashMap<&str, usize> = HashMap::new();
     for e in &report.endpoints {
         let Some(leaf) = e.leaf() else { continue };
         // The port matters more than the domain suffix, so the host is
         // shortened and the port kept.
         let place = format!("{}:{}", truncate(&e.endpoint.host, 13), e.endpoint.port);
         let frontend = e.endpoint.role == Role::Frontend;
-        match seen.iter_mut().find(|s| s.cert.sha1 == leaf.sha1) {
+        match by_sha1
+            .get(leaf.sha1.as_str())
+            .and_then(|&i| seen.get_mut(i))
+        {
             Some(s) => {
                 s.frontend |= frontend;
                 s.places.push(place);
             }
-            None => seen.push(Seen {
-                cert: leaf,
-                frontend,
-                places: vec![place],
-            }),
+            None => {
+                by_sha1.insert(&leaf.sha1, seen.len());
+                seen.push(Seen {
+                    cert: leaf,
+                    frontend,
+                    places: vec![place],
+                });
+            }
         }
     }
     seen.sort_by_key(|s| s.cert.not_after);

@@ -192,6 +192,8 @@ pub fn incomplete_notice(report: &ScanReport) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action<'a> {
     pub server: &'a ServerReport,
+    /// Position of `server` in `report.servers`.
+    pub server_index: usize,
     pub severity: Severity,
     /// Fewest days left on a certificate behind a critical or warning
     /// finding of this server, if that certificate is inside the warning
@@ -212,7 +214,8 @@ pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
     let mut actions: Vec<Action<'_>> = report
         .servers
         .iter()
-        .filter_map(|server| action(report, server))
+        .enumerate()
+        .filter_map(|(i, server)| action(report, i, server))
         .collect();
     actions.sort_by(|a, b| {
         a.severity
@@ -228,7 +231,11 @@ pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
     actions
 }
 
-fn action<'a>(report: &'a ScanReport, server: &'a ServerReport) -> Option<Action<'a>> {
+fn action<'a>(
+    report: &'a ScanReport,
+    server_index: usize,
+    server: &'a ServerReport,
+) -> Option<Action<'a>> {
     let severity = match server.severity {
         Grade::Critical => Severity::Critical,
         Grade::Warning => Severity::Warning,
@@ -272,6 +279,7 @@ fn action<'a>(report: &'a ScanReport, server: &'a ServerReport) -> Option<Action
         .unwrap_or_default();
     Some(Action {
         server,
+        server_index,
         severity,
         days_left,
         finding_ids,
