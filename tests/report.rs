@@ -377,3 +377,19 @@ fn a_large_fleet_lists_every_endpoint_and_keeps_the_timeline_readable() {
     assert_eq!(chart.matches("<title>").count(), 40, "at most 40 lanes");
     assert!(html.contains("more certificates expire on or after"));
 }
+
+#[test]
+fn remediation_blocks_copy_exactly_as_written() {
+    let report = sample_report();
+    let html = page(&report);
+    let finding = &report.endpoints[3].findings[0];
+    assert_eq!(finding.id, "backend-cert-expired");
+    // Not re-indented and not escaped beyond HTML: a copy-paste gives the
+    // admin the exact command with the thumbprint filled in.
+    let expected = format!(
+        "<pre class=\"copy\">{}</pre>",
+        finding.remediation.replace('\'', "&#x27;")
+    );
+    assert!(html.contains(&expected), "remediation block altered");
+    assert!(finding.remediation.contains('\n'));
+}

@@ -77,6 +77,10 @@ pub fn content_security_policy() -> String {
 pub fn render(report: &ScanReport, catalog: &[CatalogEntry<'_>]) -> Result<String, RenderError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
+    // Partials are not re-indented to match their call site: the output
+    // is not meant to be read as source, and re-indenting costs about a
+    // third of the render time on a large fleet.
+    hb.set_prevent_indent(true);
     hb.register_escape_fn(sanitize::html);
     for (name, text) in PARTIALS {
         hb.register_partial(name, *text).map_err(Box::new)?;

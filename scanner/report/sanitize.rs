@@ -53,6 +53,15 @@ pub fn visible(text: &str) -> String {
 /// element content and inside a quoted attribute. Newlines and tabs stay:
 /// remediation blocks are multi-line and HTML treats them as white space.
 pub fn html(text: &str) -> String {
+    // Most values (numbers, dates, thumbprints) need nothing; skip the
+    // rewriting passes for them, which matters on fleets of thousands.
+    let plain = |c: char| {
+        !matches!(c, '&' | '<' | '>' | '"' | '\'' | '`' | '=')
+            && (!is_hidden_or_control(c) || c == '\n' || c == '\t')
+    };
+    if text.chars().all(plain) {
+        return text.to_string();
+    }
     let shown = visible_except(text, &['\n', '\t']);
     let mut out = String::with_capacity(shown.len() + 16);
     for c in shown.chars() {
