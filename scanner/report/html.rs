@@ -673,6 +673,7 @@ struct Timeline {
     hidden: usize,
     hidden_after: String,
     cliffs: Vec<CliffView>,
+    windows: String,
 }
 
 #[derive(Serialize)]
@@ -861,18 +862,8 @@ fn timeline(report: &ScanReport) -> Timeline {
         }
     };
     let mut bands = vec![
-        band(
-            as_of,
-            as_of + crit,
-            "critical",
-            format!("critical ≤ {} d", report.parameters.critical_days),
-        ),
-        band(
-            as_of + crit,
-            as_of + warn,
-            "warning",
-            format!("warn ≤ {} d", report.parameters.warn_days),
-        ),
+        band(as_of, as_of + crit, "critical", "critical".to_string()),
+        band(as_of + crit, as_of + warn, "warning", "warning".to_string()),
     ];
     let mut cliffs = Vec::new();
     for c in &report.expiry_cliffs {
@@ -978,6 +969,10 @@ fn timeline(report: &ScanReport) -> Timeline {
         hidden,
         hidden_after,
         cliffs,
+        windows: format!(
+            "shaded: critical ≤ {} d, warning ≤ {} d after as-of",
+            report.parameters.critical_days, report.parameters.warn_days
+        ),
     }
 }
 
@@ -1039,5 +1034,79 @@ fn truncate(text: &str, max: usize) -> String {
         let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
         s.push('…');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Method;
+
+    fn tls(version: &str, method: Method, versions: &[&str], scanned: bool) -> TlsInfo {
+        TlsInfo {
+            version: version.into(),
+            cipher_suite: String::new(),
+            method,
+            versions: versions.iter().map(|v| v.to_string()).collect(),
+            versions_scanned: scanned,
+        }
+    }
+
+    fn marks(t: Option<&TlsInfo>) -> String {
+        matrix(t).iter().map(|c| c.mark).collect()
+    }
+
+    #[test]
+    fn matrix_claims_refused_only_where_the_probe_showed_it() {
+        // A TLS 1.0-only server read by the legacy hello, 1.1 tested too.
+        let legacy = tls("TLSv1.0", Method::Legacy, &["TLSv1.0"], true);
+        assert_eq!(marks(Some(&legacy)), "✓✗✗✗");
+        // TLS 1.3 over rustls without the extra hellos: 1.0-1.2 unknown.
+        let modern = tls("TLSv1.3", Method::Rustls, &["TLSv1.3"], false);
+        assert_eq!(marks(Some(&modern)), "–––✓");
+        // Same with the extra hellos refused: 1.0/1.1 known refused, 1.2
+        // still unknown (nothing offered only 1.2).
+        let scanned = tls("TLSv1.3", Method::Rustls, &["TLSv1.3"], true);
+        assert_eq!(marks(Some(&scanned)), "✗✗–✓");
+        // No handshake: nothing known.
+        assert_eq!(marks(None), "––––");
+    }
+
+    #[test]
+    fn warning_window_starts_where_the_critical_window_ends() {
+        let report = ScanReport {
+            schema_version: 1,
+            tool: crate::model::ToolInfo::default(),
+            started_at: OffsetDateTime::UNIX_EPOCH,
+            finished_at: OffsetDateTime::UNIX_EPOCH,
+            as_of: OffsetDateTime::UNIX_EPOCH,
+            complete: true,
+            parameters: crate::model::Parameters {
+                warn_days: 60,
+                critical_days: 30,
+                ..Default::default()
+            },
+            endpoints: Vec::new(),
+            servers: Vec::new(),
+            expiry_cliffs: Vec::new(),
+            invalid_targets: Vec::new(),
+        };
+        let t = timeline(&report);
+        assert!(t.empty);
+        // The critical band starts at as-of and ends before the warning one.
+        let crit = t
+            .bands
+            .iter()
+            .find(|b| b.class == "critical")
+            .map(|b| (b.x, b.w));
+        let warn = t
+            .bands
+            .iter()
+            .find(|b| b.class == "warning")
+            .map(|b| (b.x, b.w));
+        match (crit, warn) {
+            (Some((cx, cw)), Some((wx, _))) => assert!((cx + cw - wx).abs() < 0.01 && cw > 0.0),
+            other => panic!("bands missing: {other:?}"),
+        }
     }
 }

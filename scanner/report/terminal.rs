@@ -32,17 +32,6 @@ fn grade_code(grade: &str) -> &'static str {
     }
 }
 
-/// "expired 3 days ago", "expires today", "expires in 20 days".
-pub(crate) fn days_phrase(days: i64) -> String {
-    match days {
-        d if d < -1 => format!("expired {} days ago", -d),
-        -1 => "expired yesterday".into(),
-        0 => "expires today".into(),
-        1 => "expires tomorrow".into(),
-        d => format!("expires in {d} days"),
-    }
-}
-
 /// The summary text, ending with a newline. With `color`, severities are
 /// coloured with ANSI codes; without, the text is plain.
 pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
@@ -96,20 +85,20 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
                 Severity::Info => "INFO    ",
             };
             let host = sanitize::visible(&a.server.host);
-            let days = a
-                .days_left
-                .map(|d| format!(" ({})", days_phrase(d)))
-                .unwrap_or_default();
+            // The headline usually says the days in words; the column
+            // makes the list scannable and shows why it is in this order.
+            let days = a.days_left.map(|d| format!("{d} d")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {} {host:<width$}  {}{days}",
+                "  {} {days:>7}  {host:<width$}  {}",
                 paint(color, grade_code(a.severity.as_str()), label),
                 sanitize::visible(&a.headline),
             );
             if !a.fix.is_empty() {
                 let _ = writeln!(
                     out,
-                    "  {:8} {:width$}  fix: {}",
+                    "  {:8} {:7}  {:width$}  fix: {}",
+                    "",
                     "",
                     "",
                     sanitize::visible(&a.fix)
