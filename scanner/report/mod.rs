@@ -1,25 +1,298 @@
 //! Stage 4: render a [`ScanReport`] for people (HTML, terminal), for
 //! spreadsheets (CSV) and for automation (scan.json). Rendering reads the
 //! report and never scans.
+//!
+//! Each output has its own module; the text neutralising rules for all of
+//! them live together in [`sanitize`], and every file is written through
+//! [`atomic::write`] so an interrupted run never leaves half a report.
+//! What the HTML and the terminal both need (counts, the "act now" list)
+//! is computed once here.
+
+pub mod atomic;
+pub mod csv;
+pub mod html;
+pub mod json;
+pub mod sanitize;
+pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::model::ScanReport;
+use crate::model::{EndpointReport, Grade, Method, ScanReport, ServerReport, Severity, Status};
 
-pub mod terminal;
+pub use terminal::summary;
 
 /// The files written.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
     pub json: PathBuf,
     pub csv: PathBuf,
     pub html: PathBuf,
+    /// The findings CSV, when `--csv-findings` asked for one.
+    pub csv_findings: Option<PathBuf>,
 }
 
+/// One entry of the finding catalogue, for the report's appendix. Mirrors
+/// `analyze::catalog::Rule` field for field, so the caller maps one to the
+/// other without the report depending on the analysis stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogEntry<'a> {
+    pub id: &'a str,
+    pub severity: Severity,
+    pub title: &'a str,
+    /// What the finding means and why it matters.
+    pub why: &'a str,
+    /// How to fix it, in the admin's words.
+    pub fix: &'a str,
+}
+
+/// [`write_all_with_catalog`] without the finding catalogue: the HTML
+/// appendix then says none was supplied.
 pub fn write_all(
-    _report: &ScanReport,
-    _out_dir: &Path,
-    _csv_findings: Option<&Path>,
+    report: &ScanReport,
+    out_dir: &Path,
+    csv_findings: Option<&Path>,
 ) -> Result<Written, Error> {
-    todo!("write_all")
+    write_all_with_catalog(report, out_dir, csv_findings, &[])
+}
+
+/// Write scan.json, report.csv and report.html into `out_dir` (created if
+/// missing), plus the findings CSV at `csv_findings` when given. `catalog`
+/// becomes the appendix of report.html.
+///
+/// Every file is replaced atomically; a failure names the file.
+pub fn write_all_with_catalog(
+    report: &ScanReport,
+    out_dir: &Path,
+    csv_findings: Option<&Path>,
+    catalog: &[CatalogEntry<'_>],
+) -> Result<Written, Error> {
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let written = Written {
+        json: out_dir.join("scan.json"),
+        csv: out_dir.join("report.csv"),
+        html: out_dir.join("report.html"),
+        csv_findings: csv_findings.map(Path::to_path_buf),
+    };
+
+    let json = json::render(report).map_err(|e| render_error(&written.json, e))?;
+    put(&written.json, json.as_bytes())?;
+
+    let table = csv::render_endpoints(report).map_err(|e| render_error(&written.csv, e))?;
+    put(&written.csv, &table)?;
+
+    if let Some(path) = &written.csv_findings {
+        let rows = csv::render_findings(report).map_err(|e| render_error(path, e))?;
+        put(path, &rows)?;
+    }
+
+    let page = html::render(report, catalog).map_err(|e| render_error(&written.html, e))?;
+    put(&written.html, page.as_bytes())?;
+    Ok(written)
+}
+
+fn put(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    atomic::write(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+fn render_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::bad_file(path, format!("could not render: {e}"))
+}
+
+/// The grade of one endpoint as the reports show it: its worst finding,
+/// `ok` when it answered and nothing was found, and `unscanned` when it
+/// could not be read and analysis attached no finding. An endpoint that was
+/// not read is never shown as healthy.
+pub fn endpoint_grade(e: &EndpointReport) -> &'static str {
+    match e.worst() {
+        Some(s) => s.as_str(),
+        None if e.status == Status::Ok => "ok",
+        None => "unscanned",
+    }
+}
+
+pub(crate) fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Rustls => "rustls",
+        Method::Legacy => "legacy",
+    }
+}
+
+/// Scope and severity counts shown at the top of every report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Distinct servers (hosts).
+    pub servers: usize,
+    pub endpoints: usize,
+    /// Endpoints that completed a handshake.
+    pub answered: usize,
+    /// Endpoints an interrupted scan never probed (status `cancelled`).
+    pub not_probed: usize,
+    /// Servers by grade.
+    pub critical: usize,
+    pub warning: usize,
+    pub info: usize,
+    pub ok: usize,
+    /// Findings by severity, over all endpoints.
+    pub findings_critical: usize,
+    pub findings_warning: usize,
+    pub findings_info: usize,
+}
+
+/// Count servers by grade and findings by severity.
+pub fn counts(report: &ScanReport) -> Counts {
+    let mut c = Counts {
+        servers: report.servers.len(),
+        endpoints: report.endpoints.len(),
+        answered: report
+            .endpoints
+            .iter()
+            .filter(|e| e.status == Status::Ok)
+            .count(),
+        not_probed: report
+            .endpoints
+            .iter()
+            .filter(|e| e.status == Status::Cancelled)
+            .count(),
+        ..Counts::default()
+    };
+    for s in &report.servers {
+        match s.severity {
+            Grade::Critical => c.critical += 1,
+            Grade::Warning => c.warning += 1,
+            Grade::Info => c.info += 1,
+            Grade::Ok => c.ok += 1,
+        }
+    }
+    for f in report.endpoints.iter().flat_map(|e| &e.findings) {
+        match f.severity {
+            Severity::Critical => c.findings_critical += 1,
+            Severity::Warning => c.findings_warning += 1,
+            Severity::Info => c.findings_info += 1,
+        }
+    }
+    c
+}
+
+/// The incomplete-scan warning, or `None` for a complete scan.
+pub fn incomplete_notice(report: &ScanReport) -> Option<String> {
+    if report.complete {
+        return None;
+    }
+    let n = counts(report).not_probed;
+    let what = match n {
+        0 => "some targets were not probed".to_string(),
+        1 => "1 endpoint not probed".to_string(),
+        n => format!("{n} endpoints not probed"),
+    };
+    Some(format!("Scan interrupted: {what} — incomplete"))
+}
+
+/// One line of the "Act now" list: a server that needs work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action<'a> {
+    pub server: &'a ServerReport,
+    /// Position of `server` in `report.servers`.
+    pub server_index: usize,
+    pub severity: Severity,
+    /// Fewest days left on a certificate behind a critical or warning
+    /// finding of this server, if that certificate is inside the warning
+    /// window; `None` otherwise (a lost binding, an endpoint that did not
+    /// answer).
+    pub days_left: Option<i64>,
+    /// Ids of the critical and warning findings, worst first.
+    pub finding_ids: Vec<&'a str>,
+    /// What is wrong, in a sentence.
+    pub headline: String,
+    /// The first step of the fix, on one line.
+    pub fix: String,
+}
+
+/// Servers graded critical or warning, most urgent first: critical before
+/// warning, then fewest days left (expired certs first), then host name.
+pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
+    let mut actions: Vec<Action<'_>> = report
+        .servers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, server)| action(report, i, server))
+        .collect();
+    actions.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| match (a.days_left, b.days_left) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.server.host.cmp(&b.server.host))
+    });
+    actions
+}
+
+fn action<'a>(
+    report: &'a ScanReport,
+    server_index: usize,
+    server: &'a ServerReport,
+) -> Option<Action<'a>> {
+    let severity = match server.severity {
+        Grade::Critical => Severity::Critical,
+        Grade::Warning => Severity::Warning,
+        Grade::Info | Grade::Ok => return None,
+    };
+    let endpoints = server
+        .endpoints
+        .iter()
+        .filter_map(|&i| report.endpoints.get(i));
+    let mut urgent: Vec<(&EndpointReport, &crate::model::Finding)> = endpoints
+        .flat_map(|e| e.findings.iter().map(move |f| (e, f)))
+        .filter(|(_, f)| f.severity <= Severity::Warning)
+        .collect();
+    urgent.sort_by_key(|(_, f)| f.severity);
+    let days_left = urgent
+        .iter()
+        .filter_map(|(e, _)| e.leaf().map(|c| c.days_left))
+        // A cert far from expiry is not why this server is listed (a lost
+        // binding, say); showing "900 d left" would mislead.
+        .filter(|&d| d <= report.parameters.warn_days)
+        .min();
+    let mut finding_ids: Vec<&str> = Vec::new();
+    for (_, f) in &urgent {
+        if !finding_ids.contains(&f.id.as_str()) {
+            finding_ids.push(&f.id);
+        }
+    }
+    let headline = if !server.summary.trim().is_empty() {
+        server.summary.clone()
+    } else {
+        urgent
+            .first()
+            .map(|(_, f)| f.title.clone())
+            .unwrap_or_else(|| server.verdict.clone())
+    };
+    let fix = server
+        .remediation
+        .first()
+        .map(|s| first_line(s))
+        .or_else(|| urgent.first().map(|(_, f)| first_line(&f.remediation)))
+        .unwrap_or_default();
+    Some(Action {
+        server,
+        server_index,
+        severity,
+        days_left,
+        finding_ids,
+        headline,
+        fix,
+    })
+}
+
+/// The first non-empty line, trimmed.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
 }

@@ -1,10 +1,119 @@
-//! TEMPORARY STUB: replaced by the report branch.
-use super::Written;
-use crate::model::ScanReport;
-pub fn summary(report: &ScanReport, written: &Written, _color: bool) -> String {
-    format!(
-        "{} endpoints; report: {}\n",
-        report.endpoints.len(),
-        written.html.display()
-    )
+//! The compact summary printed after a scan: counts, the "act now" list and
+//! where the reports are.
+//!
+//! The caller decides about colour (stdout is a TTY and `NO_COLOR` is
+//! unset); this module only obeys. Every string that came from the network
+//! or a targets file goes through [`sanitize::visible`], so a certificate
+//! cannot send escape sequences to the admin's terminal.
+
+use std::fmt::Write as _;
+
+use super::{act_now, counts, sanitize, Written};
+use crate::model::{ScanReport, Severity};
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+
+fn paint(color: bool, code: &str, text: &str) -> String {
+    if color {
+        format!("{code}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn grade_code(grade: &str) -> &'static str {
+    match grade {
+        "critical" => "\x1b[1;31m",
+        "warning" => "\x1b[33m",
+        "info" => "\x1b[36m",
+        "ok" => "\x1b[32m",
+        _ => "",
+    }
+}
+
+/// The summary text, ending with a newline. With `color`, severities are
+/// coloured with ANSI codes; without, the text is plain.
+pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
+    let c = counts(report);
+    let mut out = String::new();
+    let as_of = super::html::format_time(report.as_of);
+    let _ = writeln!(
+        out,
+        "{} {} servers, {} endpoints, {} answered (as of {as_of})",
+        paint(color, BOLD, "excert:"),
+        c.servers,
+        c.endpoints,
+        c.answered,
+    );
+    let tiles = [
+        ("critical", c.critical),
+        ("warning", c.warning),
+        ("info", c.info),
+        ("ok", c.ok),
+    ];
+    let line: Vec<String> = tiles
+        .iter()
+        .map(|(name, n)| {
+            let text = format!("{name} {n}");
+            if *n > 0 {
+                paint(color, grade_code(name), &text)
+            } else {
+                text
+            }
+        })
+        .collect();
+    let _ = writeln!(out, "  servers: {}", line.join("  "));
+    if let Some(notice) = super::incomplete_notice(report) {
+        let _ = writeln!(out, "  {}", paint(color, grade_code("critical"), &notice));
+    }
+
+    let actions = act_now(report);
+    if actions.is_empty() {
+        let _ = writeln!(out, "\nNothing to act on now.");
+    } else {
+        let _ = writeln!(out, "\nAct now:");
+        let width = actions
+            .iter()
+            .map(|a| sanitize::visible(&a.server.host).chars().count())
+            .max()
+            .unwrap_or(0);
+        for a in &actions {
+            let label = match a.severity {
+                Severity::Critical => "CRITICAL",
+                Severity::Warning => "WARNING ",
+                Severity::Info => "INFO    ",
+            };
+            let host = sanitize::visible(&a.server.host);
+            // The headline usually says the days in words; the column
+            // makes the list scannable and shows why it is in this order.
+            let days = a.days_left.map(|d| format!("{d} d")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {days:>7}  {host:<width$}  {}",
+                paint(color, grade_code(a.severity.as_str()), label),
+                sanitize::visible(&a.headline),
+            );
+            if !a.fix.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  {:8} {:7}  {:width$}  fix: {}",
+                    "",
+                    "",
+                    "",
+                    sanitize::visible(&a.fix)
+                );
+            }
+        }
+    }
+
+    let _ = writeln!(out, "\nReports:");
+    let mut paths = vec![&written.html, &written.csv, &written.json];
+    if let Some(p) = &written.csv_findings {
+        paths.push(p);
+    }
+    for p in paths {
+        let _ = writeln!(out, "  {}", sanitize::visible(&p.display().to_string()));
+    }
+    out
 }

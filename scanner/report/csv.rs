@@ -1,0 +1,183 @@
+//! report.csv (one row per endpoint) and the optional findings CSV (one row
+//! per finding), for Excel and pivot tables.
+//!
+//! Excel opens these correctly by double-click: UTF-8 with a byte-order
+//! mark, CRLF line ends, ISO 8601 dates. Every text cell goes through
+//! [`sanitize::csv_text`]; numbers (port, days left) are written as numbers
+//! so a negative day count stays a number.
+
+use csv::{Terminator, WriterBuilder};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{endpoint_grade, sanitize};
+use crate::model::{EndpointReport, ScanReport};
+
+/// The UTF-8 byte-order mark: without it Excel reads the file as ANSI and
+/// mangles non-ASCII names.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// report.csv columns, in order. A contract: add at the end, never reorder.
+pub const ENDPOINT_COLUMNS: &[&str] = &[
+    "host",
+    "address",
+    "port",
+    "role",
+    "status",
+    "severity",
+    "finding_ids",
+    "leaf_subject",
+    "leaf_issuer",
+    "classification",
+    "not_before",
+    "not_after",
+    "days_left",
+    "sha1",
+    "protocol",
+    "versions",
+    "cipher_suite",
+    "method",
+    "trust",
+    "error",
+    "aliases",
+    "site",
+    "dag",
+];
+
+/// Findings CSV columns, in order (`--csv-findings FILE`).
+pub const FINDING_COLUMNS: &[&str] = &[
+    "host",
+    "address",
+    "port",
+    "role",
+    "id",
+    "severity",
+    "title",
+    "detail",
+    "remediation",
+    "sha1",
+    "not_after",
+];
+
+/// A cell: text is neutralised, numbers are not.
+enum Cell {
+    Text(String),
+    Number(i64),
+}
+
+fn text(s: impl AsRef<str>) -> Cell {
+    Cell::Text(sanitize::csv_text(s.as_ref()))
+}
+
+fn date(t: OffsetDateTime) -> Cell {
+    // Rfc3339 formatting only fails for years outside 0..=9999, which
+    // x509 dates cannot express; an empty cell is the honest fallback.
+    Cell::Text(t.format(&Rfc3339).unwrap_or_default())
+}
+
+fn write_table(header: &[&str], rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, csv::Error> {
+    let mut out = BOM.to_vec();
+    let mut w = WriterBuilder::new()
+        .terminator(Terminator::CRLF)
+        .from_writer(&mut out);
+    w.write_record(header)?;
+    for row in rows {
+        let fields: Vec<String> = row
+            .into_iter()
+            .map(|c| match c {
+                Cell::Text(s) => s,
+                Cell::Number(n) => n.to_string(),
+            })
+            .collect();
+        w.write_record(&fields)?;
+    }
+    w.flush()?;
+    drop(w);
+    Ok(out)
+}
+
+fn address(e: &EndpointReport) -> Cell {
+    text(
+        e.endpoint
+            .address
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
+    let leaf = e.leaf();
+    let ids: Vec<&str> = e.findings.iter().map(|f| f.id.as_str()).collect();
+    let tls = e.tls.as_ref();
+    let trust = match &e.trust {
+        Some(t) if t.trusted => "trusted".to_string(),
+        Some(t) => match &t.error {
+            Some(err) => format!("untrusted: {err}"),
+            None => "untrusted".to_string(),
+        },
+        None => String::new(),
+    };
+    vec![
+        text(&e.endpoint.host),
+        address(e),
+        Cell::Number(i64::from(e.endpoint.port)),
+        text(e.endpoint.role.as_str()),
+        text(e.status.as_str()),
+        text(endpoint_grade(e)),
+        text(ids.join(" ")),
+        text(leaf.map(|c| c.subject.as_str()).unwrap_or_default()),
+        text(leaf.map(|c| c.issuer.as_str()).unwrap_or_default()),
+        text(leaf.map(|c| c.classification.as_str()).unwrap_or_default()),
+        leaf.map_or(text(""), |c| date(c.not_before)),
+        leaf.map_or(text(""), |c| date(c.not_after)),
+        leaf.map_or(text(""), |c| Cell::Number(c.days_left)),
+        text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
+        text(tls.map(|t| t.version.as_str()).unwrap_or_default()),
+        text(tls.map(|t| t.versions.join(" ")).unwrap_or_default()),
+        text(tls.map(|t| t.cipher_suite.as_str()).unwrap_or_default()),
+        text(
+            tls.map(|t| super::method_name(t.method))
+                .unwrap_or_default(),
+        ),
+        text(trust),
+        text(e.error.as_deref().unwrap_or_default()),
+        text(e.endpoint.aliases.join(" ")),
+        text(e.endpoint.group.site.as_deref().unwrap_or_default()),
+        text(e.endpoint.group.dag.as_deref().unwrap_or_default()),
+    ]
+}
+
+/// report.csv: header plus one row per endpoint, in scan.json order.
+pub fn render_endpoints(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+    write_table(
+        ENDPOINT_COLUMNS,
+        report.endpoints.iter().map(endpoint_row).collect(),
+    )
+}
+
+/// The findings CSV: one row per finding, with the endpoint it sits on.
+pub fn render_findings(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+    let rows = report
+        .endpoints
+        .iter()
+        .flat_map(|e| {
+            let leaf = e.leaf();
+            e.findings.iter().map(move |f| {
+                vec![
+                    text(&e.endpoint.host),
+                    address(e),
+                    Cell::Number(i64::from(e.endpoint.port)),
+                    text(e.endpoint.role.as_str()),
+                    text(&f.id),
+                    text(f.severity.as_str()),
+                    text(&f.title),
+                    text(&f.detail),
+                    text(&f.remediation),
+                    text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
+                    leaf.map_or(text(""), |c| date(c.not_after)),
+                ]
+            })
+        })
+        .collect();
+    write_table(FINDING_COLUMNS, rows)
+}

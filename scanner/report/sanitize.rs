@@ -1,0 +1,141 @@
+//! The one place where text that came from the network (or from a targets
+//! file) is made harmless for each output.
+//!
+//! A certificate subject is attacker-chosen: it can carry HTML, a
+//! spreadsheet formula, terminal escape sequences or bidi overrides that
+//! make `exe.txt` read as `txt.exe`. Each renderer calls exactly one
+//! function from here, so the rules live side by side and are tested
+//! together.
+
+use std::fmt::Write as _;
+
+/// Whether `c` must never reach a reader as itself: C0/C1 controls, DEL,
+/// and the invisible characters that reorder or hide text (bidi
+/// embeddings, overrides and isolates, direction marks, zero-width
+/// characters, line/paragraph separators, the BOM).
+pub fn is_hidden_or_control(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1F}'
+        | '\u{7F}'..='\u{9F}'
+        | '\u{61C}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Rewrite every hidden or control character as visible `\u{XXXX}` text,
+/// keeping `keep` (e.g. newlines in our own multi-line remediation).
+fn visible_except(text: &str, keep: &[char]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hidden_or_control(c) && !keep.contains(&c) {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One-line text with every hidden or control character shown as
+/// `\u{XXXX}`. Used for the terminal: an ESC byte becomes the six visible
+/// characters `\u{1B}`, so a certificate cannot recolour or rewrite the
+/// screen.
+pub fn visible(text: &str) -> String {
+    visible_except(text, &[])
+}
+
+/// The handlebars escape function for report.html: bidi and control
+/// characters made visible, then HTML-escaped so the text is safe both as
+/// element content and inside a quoted attribute. Newlines and tabs stay:
+/// remediation blocks are multi-line and HTML treats them as white space.
+pub fn html(text: &str) -> String {
+    // Most values (numbers, dates, thumbprints) need nothing; skip the
+    // rewriting passes for them, which matters on fleets of thousands.
+    let plain = |c: char| {
+        !matches!(c, '&' | '<' | '>' | '"' | '\'' | '`' | '=')
+            && (!is_hidden_or_control(c) || c == '\n' || c == '\t')
+    };
+    if text.chars().all(plain) {
+        return text.to_string();
+    }
+    let shown = visible_except(text, &['\n', '\t']);
+    let mut out = String::with_capacity(shown.len() + 16);
+    for c in shown.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            '`' => out.push_str("&#x60;"),
+            '=' => out.push_str("&#x3D;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A CSV cell for text that may come from the network. Hidden characters
+/// are made visible, and a cell that a spreadsheet would run as a formula
+/// (leading `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`, which Excel
+/// and LibreOffice treat as "this is text". Multi-line text keeps its
+/// newlines; the csv crate quotes them.
+pub fn csv_text(text: &str) -> String {
+    // Tab and CR are checked on the raw text: they are the formula
+    // triggers the issue names, and visible() would otherwise hide them.
+    let formula_like = matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    );
+    let shown = visible_except(text, &['\n']);
+    if formula_like {
+        format!("'{shown}")
+    } else {
+        shown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidi_override_is_shown_not_applied() {
+        assert_eq!(visible("a\u{202E}b"), "a\\u{202E}b");
+        assert_eq!(html("a\u{202E}b"), "a\\u{202E}b");
+    }
+
+    #[test]
+    fn ansi_escape_cannot_reach_the_terminal() {
+        let out = visible("\u{1b}[31mred\u{9b}0m");
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{9b}'));
+        assert_eq!(out, "\\u{001B}[31mred\\u{009B}0m");
+    }
+
+    #[test]
+    fn html_escapes_markup_and_attribute_breakers() {
+        assert_eq!(
+            html("<script>\"x'=`&"),
+            "&lt;script&gt;&quot;x&#x27;&#x3D;&#x60;&amp;"
+        );
+    }
+
+    #[test]
+    fn csv_neutralises_formula_triggers_only_at_the_start() {
+        for lead in ["=", "+", "-", "@", "\t", "\r"] {
+            assert!(
+                csv_text(&format!("{lead}1+1")).starts_with('\''),
+                "{lead:?}"
+            );
+        }
+        assert_eq!(csv_text("CN=EX01"), "CN=EX01");
+        assert_eq!(
+            csv_text("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+    }
+}

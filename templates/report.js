@@ -1,0 +1,94 @@
+(function () {
+  "use strict";
+  // Progressive enhancement only: the page is complete without this script.
+  // It reads rows from the DOM and never receives scan data any other way.
+  var doc = document;
+  var table = doc.getElementById("endpoints");
+  var controls = doc.getElementById("filters");
+  if (!table || !controls || !table.tBodies.length) {
+    doc.documentElement.dataset.js = "ready";
+    return;
+  }
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  var sev = doc.getElementById("f-severity");
+  var role = doc.getElementById("f-role");
+  var text = doc.getElementById("f-text");
+  var count = doc.getElementById("f-count");
+
+  function apply() {
+    var s = sev.value;
+    var r = role.value;
+    var t = text.value.trim().toLowerCase();
+    var shown = 0;
+    rows.forEach(function (row) {
+      var keep = (!s || row.dataset.severity === s) &&
+        (!r || row.dataset.role === r) &&
+        (!t || row.textContent.toLowerCase().indexOf(t) !== -1);
+      row.hidden = !keep;
+      if (keep) { shown += 1; }
+    });
+    count.textContent = shown + " of " + rows.length + " endpoints";
+  }
+
+  function key(row, i, numeric) {
+    var cell = row.cells[i];
+    if (!cell) { return numeric ? 0 : ""; }
+    var k = cell.dataset.key !== undefined ? cell.dataset.key : cell.textContent.trim();
+    if (numeric) {
+      var n = parseFloat(k);
+      return isNaN(n) ? Number.MAX_VALUE : n;
+    }
+    return k.toLowerCase();
+  }
+
+  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  heads.forEach(function (th, i) {
+    var kind = th.dataset.sort;
+    if (!kind) { return; }
+    var button = doc.createElement("button");
+    button.type = "button";
+    button.className = "sort";
+    button.textContent = th.textContent;
+    th.textContent = "";
+    th.appendChild(button);
+    button.addEventListener("click", function () {
+      var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
+      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+      var numeric = kind === "number";
+      rows.sort(function (a, b) {
+        var x = key(a, i, numeric);
+        var y = key(b, i, numeric);
+        var c = numeric ? x - y : x.localeCompare(y);
+        return c * dir;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+
+  // A link such as report.html#severity=critical&role=backend&q=ex01&sort=days
+  // opens the table filtered and sorted. Only form values are set from it;
+  // nothing from the URL is ever inserted as markup.
+  function fromHash() {
+    var hash = window.location.hash.slice(1);
+    if (hash.indexOf("=") === -1 || typeof URLSearchParams === "undefined") { return; }
+    var params = new URLSearchParams(hash);
+    if (params.has("severity")) { sev.value = params.get("severity"); }
+    if (params.has("role")) { role.value = params.get("role"); }
+    if (params.has("q")) { text.value = params.get("q"); }
+    var by = (params.get("sort") || "").toLowerCase();
+    heads.forEach(function (th) {
+      var button = th.querySelector("button.sort");
+      if (by && button && th.textContent.trim().toLowerCase() === by) { button.click(); }
+    });
+  }
+
+  sev.addEventListener("change", apply);
+  role.addEventListener("change", apply);
+  text.addEventListener("input", apply);
+  controls.hidden = false;
+  fromHash();
+  apply();
+  doc.documentElement.dataset.js = "ready";
+})();

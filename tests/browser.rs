@@ -1,0 +1,424 @@
+//! The report as a person sees it: rendered by a real Chromium, headless.
+//!
+//! Checks that the DOM Chromium built shows the same counts, servers and
+//! findings as the ScanReport, that the filter/sort script ran under the
+//! page's Content-Security-Policy, and that the page asks for nothing from
+//! the network. Leaves `target/excert-report.png`, a print-to-PDF
+//! `target/excert-report.pdf` and the page itself as artifacts to look at.
+//!
+//! Skips, saying so on stderr, where no Chromium is installed; CI installs
+//! Debian's `chromium`. `EXCERT_CHROMIUM` names a binary explicitly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use excert::model::ScanReport;
+use excert::report;
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("EXCERT_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let names = [
+        "/usr/bin/chromium",
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+    ];
+    names.iter().find_map(|name| {
+        let path = Path::new(name);
+        if path.is_absolute() {
+            return path.exists().then(|| path.to_path_buf());
+        }
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        })
+    })
+}
+
+/// Where artifacts go: `$CARGO_TARGET_DIR` or the package's `target/`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Run headless Chromium with a fresh profile and no background traffic,
+/// killing it if it hangs. Returns (stdout, stderr).
+fn chromium(bin: &Path, profile: &Path, args: &[String]) -> (String, String) {
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .args(args)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("start chromium");
+    let id = child.id();
+    // Chromium can hang on a broken display setup; never hang the suite.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let start = Instant::now();
+    match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(out) => {
+            let out = out.expect("chromium output");
+            (
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+        Err(_) => {
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("chromium did not finish within {:?}", start.elapsed());
+        }
+    }
+}
+
+/// Text as Chromium serialises it in `--dump-dom`.
+fn dom_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The number in `<... id="ID">N<`.
+fn number_by_id(dom: &str, id: &str) -> usize {
+    let marker = format!("id=\"{id}\">");
+    let rest = dom
+        .split(&marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no #{id}"));
+    rest.split('<')
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("#{id} is not a number"))
+}
+
+/// URLs the page itself asked for, from a Chromium `--log-net-log` file:
+/// requests whose initiator is the page's opaque file:// origin ("null")
+/// or whose isolation key names file://.
+fn page_requests(netlog: &str) -> Vec<String> {
+    let log: serde_json::Value = serde_json::from_str(netlog).expect("net log is JSON");
+    let events = log["events"].as_array().cloned().unwrap_or_default();
+    let mut urls = Vec::new();
+    for event in &events {
+        let params = &event["params"];
+        let Some(url) = params["url"].as_str() else {
+            continue;
+        };
+        let from_page = ["initiator", "site_for_cookies", "network_isolation_key"]
+            .iter()
+            .filter_map(|k| params[*k].as_str())
+            .any(|v| v == "null" || v.contains("file://"));
+        if from_page && !url.starts_with("file:") && !urls.iter().any(|u| u == url) {
+            urls.push(url.to_string());
+        }
+    }
+    urls
+}
+
+/// (host, port) of the endpoint-table rows the script left visible, in
+/// their on-screen order.
+fn visible_rows(dom: &str) -> Vec<(String, u16)> {
+    let table = dom.split("id=\"endpoints\"").nth(1).unwrap_or_default();
+    table
+        .split("<tr data-severity=")
+        .skip(1)
+        .filter(|row| {
+            let tag = row.split('>').next().unwrap_or_default();
+            !tag.contains(" hidden")
+        })
+        .filter_map(|row| {
+            let port = row
+                .split("data-port=\"")
+                .nth(1)?
+                .split('"')
+                .next()?
+                .parse()
+                .ok()?;
+            let host = row
+                .split("<a href=\"#")
+                .nth(1)?
+                .split('>')
+                .nth(1)?
+                .split('<')
+                .next()?;
+            Some((host.to_string(), port))
+        })
+        .collect()
+}
+
+/// Everything a reader of `html_path` must see, checked in Chromium
+/// against the ScanReport it was rendered from. The lead's demo test calls
+/// this with the demo fleet's report.
+pub fn check_report_in_browser(chromium_bin: &Path, html_path: &Path, report: &ScanReport) {
+    let html = std::fs::read_to_string(html_path).expect("read report.html");
+    assert_eq!(common::external_references(&html), Vec::<String>::new());
+
+    let profile = std::env::temp_dir().join(format!("excert-chromium-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    let url = format!(
+        "file://{}",
+        html_path.canonicalize().expect("path").display()
+    );
+    let netlog = std::env::temp_dir().join(format!("excert-netlog-{}.json", std::process::id()));
+    let (dom, log) = chromium(
+        chromium_bin,
+        &profile,
+        &[
+            format!("--log-net-log={}", netlog.display()),
+            "--dump-dom".to_string(),
+            url.clone(),
+        ],
+    );
+    assert!(
+        dom.contains("</html>"),
+        "no DOM dumped; chromium said:\n{log}"
+    );
+
+    // No request leaves the page. Chromium's own background traffic
+    // (update checks) is in the net log too, so only requests made on
+    // behalf of the file:// page count.
+    let net = std::fs::read_to_string(&netlog).expect("chromium wrote a net log");
+    let _ = std::fs::remove_file(&netlog);
+    let page_requests = page_requests(&net);
+    assert!(
+        page_requests.is_empty(),
+        "the page made requests: {page_requests:?}"
+    );
+
+    // The script ran to its last line under the CSP, and nothing was
+    // refused: a blocked script or resource shows up as a CSP message.
+    assert!(
+        dom.contains("data-js=\"ready\""),
+        "filter/sort script did not run:\n{log}"
+    );
+    // Any console message (a CSP violation, an exception) is a failure:
+    // the script logs nothing when it works.
+    for bad in [
+        "CONSOLE",
+        "Refused to",
+        "Content Security Policy",
+        "Uncaught",
+        "net::ERR_",
+    ] {
+        assert!(!log.contains(bad), "chromium reported {bad:?}:\n{log}");
+    }
+    assert!(dom.contains("id=\"filters\">") || !dom.contains("id=\"filters\" hidden"));
+    let rows = report.endpoints.len();
+    assert!(
+        dom.contains(&format!("{rows} of {rows} endpoints")),
+        "filter counter not set by the script"
+    );
+    assert_eq!(dom.matches("class=\"sort\"").count(), 11, "sort buttons");
+
+    // Counts as scan.json says.
+    let c = report::counts(report);
+    for (id, n) in [
+        ("count-servers", c.servers),
+        ("count-endpoints", c.endpoints),
+        ("count-answered", c.answered),
+        ("count-critical", c.critical),
+        ("count-warning", c.warning),
+        ("count-info", c.info),
+        ("count-ok", c.ok),
+    ] {
+        assert_eq!(number_by_id(&dom, id), n, "#{id}");
+    }
+
+    // The act-now list: the same servers in the same order.
+    let act = dom.split("id=\"act-now\"").nth(1).expect("act-now section");
+    let act = act.split("id=\"timeline\"").next().unwrap_or(act);
+    let shown: Vec<&str> = act
+        .split("class=\"action sev-")
+        .skip(1)
+        .filter_map(|s| s.split("data-host=\"").nth(1)?.split('"').next())
+        .collect();
+    let expected: Vec<String> = report::act_now(report)
+        .iter()
+        .map(|a| dom_text(&a.server.host))
+        .collect();
+    assert_eq!(shown, expected, "act-now list");
+
+    // The timeline is drawn with one mark per distinct leaf certificate.
+    let mut leaves: Vec<&str> = report
+        .endpoints
+        .iter()
+        .filter_map(|e| e.leaf().map(|l| l.sha1.as_str()))
+        .collect();
+    leaves.sort_unstable();
+    leaves.dedup();
+    let chart = dom.split("class=\"chart\"").nth(1).expect("timeline svg");
+    let chart = chart.split("</svg>").next().unwrap_or(chart);
+    assert_eq!(chart.matches("<title>").count(), leaves.len().min(40));
+
+    // A card per server, with every finding of its endpoints.
+    for server in &report.servers {
+        let card_start = format!("data-host=\"{}\"", dom_text(&server.host));
+        let card = dom
+            .split("<article ")
+            .skip(1)
+            .find(|s| s.contains(&card_start))
+            .unwrap_or_else(|| panic!("no card for {}", server.host));
+        let card = card.split("</article>").next().unwrap_or(card);
+        assert!(card.contains(&format!("class=\"badge sev-{}\"", server.severity.as_str())));
+        let findings: Vec<&excert::model::Finding> = server
+            .endpoints
+            .iter()
+            .filter_map(|&i| report.endpoints.get(i))
+            .flat_map(|e| &e.findings)
+            .collect();
+        assert_eq!(
+            card.matches("class=\"finding sev-").count(),
+            findings.len(),
+            "{}",
+            server.host
+        );
+        for f in findings {
+            assert!(card.contains(&format!("<span class=\"fid\">{}</span>", dom_text(&f.id))));
+        }
+        for &i in &server.endpoints {
+            if let Some(sha1) = report
+                .endpoints
+                .get(i)
+                .and_then(|e| e.leaf())
+                .map(|l| &l.sha1)
+            {
+                assert!(card.contains(sha1.as_str()), "{} lacks {sha1}", server.host);
+            }
+        }
+    }
+
+    // The table: one row per endpoint.
+    let table = dom
+        .split("id=\"endpoints\"")
+        .nth(1)
+        .expect("endpoint table");
+    assert_eq!(table.matches("<tr data-severity=").count(), rows);
+
+    // The filter and sort work: a link that asks for critical endpoints,
+    // fewest days first, shows exactly those, in that order.
+    let (dom, log) = chromium(
+        chromium_bin,
+        &profile,
+        &[
+            "--dump-dom".to_string(),
+            format!("{url}#severity=critical&sort=days"),
+        ],
+    );
+    assert!(dom.contains("data-js=\"ready\""), "script failed:\n{log}");
+    let mut expected: Vec<(String, u16, i64)> = report
+        .endpoints
+        .iter()
+        .filter(|e| report::endpoint_grade(e) == "critical")
+        .map(|e| {
+            let days = e.leaf().map_or(i64::MAX, |l| l.days_left);
+            (dom_text(&e.endpoint.host), e.endpoint.port, days)
+        })
+        .collect();
+    expected.sort_by_key(|(_, _, days)| *days);
+    let expected: Vec<(String, u16)> = expected.into_iter().map(|(h, p, _)| (h, p)).collect();
+    assert_eq!(visible_rows(&dom), expected, "filtered, sorted table");
+    assert!(dom.contains(&format!("{} of {rows} endpoints", expected.len())));
+
+    // Artifacts: what the admin sees, and what "Print to PDF" gives.
+    let target = target_dir();
+    std::fs::create_dir_all(&target).expect("target dir");
+    // The page itself too, to open by hand next to the screenshot.
+    let _ = std::fs::copy(html_path, target.join("excert-report.html"));
+    let png = target.join("excert-report.png");
+    let pdf = target.join("excert-report.pdf");
+    let _ = std::fs::remove_file(&png);
+    let _ = std::fs::remove_file(&pdf);
+    let (_, log) = chromium(
+        chromium_bin,
+        &profile,
+        &[
+            format!("--screenshot={}", png.display()),
+            "--window-size=1400,2000".into(),
+            url.clone(),
+        ],
+    );
+    assert!(png.exists(), "no screenshot; chromium said:\n{log}");
+    let (_, log) = chromium(
+        chromium_bin,
+        &profile,
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".into(),
+            url,
+        ],
+    );
+    let pdf_bytes = std::fs::read(&pdf).unwrap_or_else(|_| panic!("no PDF; chromium said:\n{log}"));
+    assert!(pdf_bytes.starts_with(b"%PDF"));
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+#[test]
+fn report_in_chromium_agrees_with_scan_json() {
+    let Some(bin) = find_chromium() else {
+        eprintln!("SKIPPED: no chromium binary found; install Debian's chromium (apt-get install chromium) or set EXCERT_CHROMIUM");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("excert-browser-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = common::sample_report();
+    let written = report::write_all_with_catalog(&report, &dir, None, &common::catalog())
+        .expect("write reports");
+    check_report_in_browser(&bin, &written.html, &report);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The "no request leaves the page" check must be able to fail: a page
+/// that loads an image from a closed loopback port is caught.
+#[test]
+fn request_detector_sees_a_page_request() {
+    let Some(bin) = find_chromium() else {
+        eprintln!("SKIPPED: no chromium binary found; install Debian's chromium (apt-get install chromium) or set EXCERT_CHROMIUM");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("excert-leaky-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let page = dir.join("leaky.html");
+    std::fs::write(
+        &page,
+        "<html><body><img src=\"http://127.0.0.1:9/x.png\"></body></html>",
+    )
+    .expect("write page");
+    let netlog = dir.join("net.json");
+    let (_, log) = chromium(
+        &bin,
+        &dir.join("profile"),
+        &[
+            format!("--log-net-log={}", netlog.display()),
+            "--dump-dom".into(),
+            format!("file://{}", page.display()),
+        ],
+    );
+    let net = std::fs::read_to_string(&netlog).unwrap_or_else(|_| panic!("no net log:\n{log}"));
+    assert_eq!(page_requests(&net), ["http://127.0.0.1:9/x.png"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
