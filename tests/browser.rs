@@ -385,8 +385,7 @@ fn report_in_chromium_agrees_with_scan_json() {
     let dir = std::env::temp_dir().join(format!("excert-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let report = common::sample_report();
-    let written = report::write_all_with_catalog(&report, &dir, None, &common::catalog())
-        .expect("write reports");
+    let written = report::write_all(&report, &dir, None).expect("write reports");
     check_report_in_browser(&bin, &written.html, &report);
     let _ = std::fs::remove_dir_all(&dir);
 }

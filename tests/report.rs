@@ -7,12 +7,12 @@ mod common;
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use common::{catalog, external_references, sample_report, HOSTILE_SUBJECT};
+use common::{external_references, sample_report, HOSTILE_SUBJECT};
 use excert::model::ScanReport;
 use excert::report::{self, csv as report_csv, html, json, summary, Written};
 
 fn page(report: &ScanReport) -> String {
-    html::render(report, &catalog()).expect("render html")
+    html::render(report, excert::analyze::catalog::CATALOG).expect("render html")
 }
 
 /// A fresh folder under the system temp dir, unique per test.
@@ -167,7 +167,10 @@ fn act_now_lists_the_most_urgent_server_first() {
     let ex02 = text.find("ex02.contoso.local").expect("ex02 listed");
     let ex05 = text.find("ex05.contoso.local").expect("ex05 listed");
     assert!(ex02 < ex05);
-    assert!(text.contains("CRITICAL   -12 d  ex02.contoso.local"), "{text}");
+    assert!(
+        text.contains("CRITICAL   -12 d  ex02.contoso.local"),
+        "{text}"
+    );
     assert!(
         !text.contains("ex01.contoso.local"),
         "healthy servers need no action"
@@ -276,8 +279,7 @@ fn write_all_writes_every_file_atomically() {
     let findings = dir.join("findings.csv");
     let report = sample_report();
     for _ in 0..2 {
-        let written = report::write_all_with_catalog(&report, &out, Some(&findings), &catalog())
-            .expect("write");
+        let written = report::write_all(&report, &out, Some(&findings)).expect("write");
         assert_eq!(written.csv_findings.as_deref(), Some(findings.as_path()));
         assert!(written.html.exists() && written.csv.exists() && written.json.exists());
     }

@@ -20,7 +20,8 @@ use serde::Serialize;
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
-use super::{act_now, counts, endpoint_grade, method_name, sanitize, CatalogEntry};
+use super::{act_now, counts, endpoint_grade, method_name, sanitize};
+use crate::analyze::catalog::Rule;
 use crate::model::{CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo};
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
@@ -74,7 +75,7 @@ pub fn content_security_policy() -> String {
 }
 
 /// Render the page. `catalog` fills the appendix.
-pub fn render(report: &ScanReport, catalog: &[CatalogEntry<'_>]) -> Result<String, RenderError> {
+pub fn render(report: &ScanReport, catalog: &[Rule]) -> Result<String, RenderError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     // Partials are not re-indented to match their call site: the output
@@ -268,7 +269,7 @@ struct InvalidView {
     error: String,
 }
 
-fn page(report: &ScanReport, catalog: &[CatalogEntry<'_>]) -> Page {
+fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
     let c = counts(report);
     let p = &report.parameters;
     let join = |v: &[u16]| v.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");

@@ -17,6 +17,7 @@ pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
+use crate::analyze::catalog::CATALOG;
 use crate::error::Error;
 use crate::model::{EndpointReport, Grade, Method, ScanReport, ServerReport, Severity, Status};
 
@@ -32,40 +33,15 @@ pub struct Written {
     pub csv_findings: Option<PathBuf>,
 }
 
-/// One entry of the finding catalogue, for the report's appendix. Mirrors
-/// `analyze::catalog::Rule` field for field, so the caller maps one to the
-/// other without the report depending on the analysis stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CatalogEntry<'a> {
-    pub id: &'a str,
-    pub severity: Severity,
-    pub title: &'a str,
-    /// What the finding means and why it matters.
-    pub why: &'a str,
-    /// How to fix it, in the admin's words.
-    pub fix: &'a str,
-}
-
-/// [`write_all_with_catalog`] without the finding catalogue: the HTML
-/// appendix then says none was supplied.
+/// Write scan.json, report.csv and report.html into `out_dir` (created if
+/// missing), plus the findings CSV at `csv_findings` when given.
+/// The finding catalogue becomes the appendix of report.html.
+///
+/// Every file is replaced atomically; a failure names the file.
 pub fn write_all(
     report: &ScanReport,
     out_dir: &Path,
     csv_findings: Option<&Path>,
-) -> Result<Written, Error> {
-    write_all_with_catalog(report, out_dir, csv_findings, &[])
-}
-
-/// Write scan.json, report.csv and report.html into `out_dir` (created if
-/// missing), plus the findings CSV at `csv_findings` when given. `catalog`
-/// becomes the appendix of report.html.
-///
-/// Every file is replaced atomically; a failure names the file.
-pub fn write_all_with_catalog(
-    report: &ScanReport,
-    out_dir: &Path,
-    csv_findings: Option<&Path>,
-    catalog: &[CatalogEntry<'_>],
 ) -> Result<Written, Error> {
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let written = Written {
@@ -86,7 +62,7 @@ pub fn write_all_with_catalog(
         put(path, &rows)?;
     }
 
-    let page = html::render(report, catalog).map_err(|e| render_error(&written.html, e))?;
+    let page = html::render(report, CATALOG).map_err(|e| render_error(&written.html, e))?;
     put(&written.html, page.as_bytes())?;
     Ok(written)
 }

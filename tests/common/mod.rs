@@ -9,7 +9,6 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use excert::model::*;
-use excert::report::CatalogEntry;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -17,25 +16,6 @@ pub const AS_OF: OffsetDateTime = datetime!(2026-03-02 09:00 UTC);
 
 /// Every attack the issue names, in one certificate subject.
 pub const HOSTILE_SUBJECT: &str = "=HYPERLINK(\"http://x\") CN=<script>alert(1)</script> \"onmouseover=alert(1) x=\"\u{202E}gnp.exe \u{1b}[31mred";
-
-pub fn catalog() -> Vec<CatalogEntry<'static>> {
-    vec![
-        CatalogEntry {
-            id: "backend-cert-expired",
-            severity: Severity::Critical,
-            title: "Backend certificate expired",
-            why: "The Exchange Back End site on 444 presents an expired certificate; proxying from the frontend fails.",
-            fix: "Renew the Microsoft Exchange certificate and bind it to Exchange Back End https/444.",
-        },
-        CatalogEntry {
-            id: "public-binding-lost",
-            severity: Severity::Critical,
-            title: "Public certificate binding lost",
-            why: "443 presents the server's self-signed certificate instead of the public one.",
-            fix: "Re-enable IIS on the public certificate.",
-        },
-    ]
-}
 
 fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> CertFacts {
     let not_after = AS_OF + Duration::days(days);

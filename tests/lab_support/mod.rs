@@ -46,8 +46,6 @@ pub fn lab_args(lab: &Lab) -> Vec<String> {
         lab.frontend_port.to_string(),
         "--backend-ports".to_string(),
         lab.backend_port.to_string(),
-        "--timeout".to_string(),
-        "3".to_string(),
     ];
     for h in &lab.hosts {
         args.push(h.fqdn.clone());
