@@ -3,8 +3,9 @@
 //! Checks that the DOM Chromium built shows the same counts, servers and
 //! findings as the ScanReport, that the filter/sort script ran under the
 //! page's Content-Security-Policy, and that the page asks for nothing from
-//! the network. Leaves `target/excert-report.png`, a print-to-PDF
-//! `target/excert-report.pdf` and the page itself as artifacts to look at.
+//! the network. Leaves a screenshot, a print-to-PDF and the page itself
+//! under `target/` (`excert-demo.*` for the demo fleet, `excert-sample.*`
+//! for the hostile sample) as artifacts to look at.
 //!
 //! Skips, saying so on stderr, where no Chromium is installed; CI installs
 //! Debian's `chromium`. `EXCERT_CHROMIUM` names a binary explicitly.
@@ -173,17 +174,26 @@ fn visible_rows(dom: &str) -> Vec<(String, u16)> {
 /// Everything a reader of `html_path` must see, checked in Chromium
 /// against the ScanReport it was rendered from. The lead's demo test calls
 /// this with the demo fleet's report.
-pub fn check_report_in_browser(chromium_bin: &Path, html_path: &Path, report: &ScanReport) {
+/// `label` names the artifacts (`target/excert-<label>.png`, ...) and the
+/// browser profile, so checks can run side by side.
+pub fn check_report_in_browser(
+    chromium_bin: &Path,
+    html_path: &Path,
+    report: &ScanReport,
+    label: &str,
+) {
     let html = std::fs::read_to_string(html_path).expect("read report.html");
     assert_eq!(common::external_references(&html), Vec::<String>::new());
 
-    let profile = std::env::temp_dir().join(format!("excert-chromium-{}", std::process::id()));
+    let profile =
+        std::env::temp_dir().join(format!("excert-chromium-{label}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     let url = format!(
         "file://{}",
         html_path.canonicalize().expect("path").display()
     );
-    let netlog = std::env::temp_dir().join(format!("excert-netlog-{}.json", std::process::id()));
+    let netlog =
+        std::env::temp_dir().join(format!("excert-netlog-{label}-{}.json", std::process::id()));
     let (dom, log) = chromium(
         chromium_bin,
         &profile,
@@ -347,9 +357,9 @@ pub fn check_report_in_browser(chromium_bin: &Path, html_path: &Path, report: &S
     let target = target_dir();
     std::fs::create_dir_all(&target).expect("target dir");
     // The page itself too, to open by hand next to the screenshot.
-    let _ = std::fs::copy(html_path, target.join("excert-report.html"));
-    let png = target.join("excert-report.png");
-    let pdf = target.join("excert-report.pdf");
+    let _ = std::fs::copy(html_path, target.join(format!("excert-{label}.html")));
+    let png = target.join(format!("excert-{label}.png"));
+    let pdf = target.join(format!("excert-{label}.pdf"));
     let _ = std::fs::remove_file(&png);
     let _ = std::fs::remove_file(&pdf);
     let (_, log) = chromium(
@@ -376,17 +386,56 @@ pub fn check_report_in_browser(chromium_bin: &Path, html_path: &Path, report: &S
     let _ = std::fs::remove_dir_all(&profile);
 }
 
+/// The browser, or `None` with a clear message. CI sets
+/// `EXCERT_REQUIRE_CHROMIUM` so a missing browser fails there instead.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() {
+        let msg = "no chromium binary found; install Debian's chromium (apt-get install chromium) or set EXCERT_CHROMIUM";
+        assert!(
+            std::env::var_os("EXCERT_REQUIRE_CHROMIUM").is_none(),
+            "{msg}"
+        );
+        eprintln!("SKIPPED: {msg}");
+    }
+    found
+}
+
+/// The demo fleet's own report, as `excert demo` writes it.
+#[test]
+fn demo_report_in_chromium_agrees_with_scan_json() {
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("excert-browser-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_excert"))
+        .args(["demo", "--quiet", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("excert demo runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("scan.json")).expect("scan.json");
+    let report: ScanReport = serde_json::from_str(&text).expect("scan.json parses");
+    check_report_in_browser(&bin, &dir.join("report.html"), &report, "demo");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The sample fleet, with a hostile certificate subject.
 #[test]
 fn report_in_chromium_agrees_with_scan_json() {
-    let Some(bin) = find_chromium() else {
-        eprintln!("SKIPPED: no chromium binary found; install Debian's chromium (apt-get install chromium) or set EXCERT_CHROMIUM");
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("excert-browser-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let report = common::sample_report();
     let written = report::write_all(&report, &dir, None).expect("write reports");
-    check_report_in_browser(&bin, &written.html, &report);
+    check_report_in_browser(&bin, &written.html, &report, "sample");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -394,8 +443,7 @@ fn report_in_chromium_agrees_with_scan_json() {
 /// that loads an image from a closed loopback port is caught.
 #[test]
 fn request_detector_sees_a_page_request() {
-    let Some(bin) = find_chromium() else {
-        eprintln!("SKIPPED: no chromium binary found; install Debian's chromium (apt-get install chromium) or set EXCERT_CHROMIUM");
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("excert-leaky-{}", std::process::id()));
