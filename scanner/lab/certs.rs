@@ -130,8 +130,6 @@ pub fn exchange_self_signed(
 
 /// A two-level lab PKI, like an enterprise or public CA.
 pub struct LabCa {
-    root_params: CertificateParams,
-    root_key: KeyPair,
     pub root: CertificateDer<'static>,
     inter_params: CertificateParams,
     inter_key: KeyPair,
@@ -179,8 +177,6 @@ impl LabCa {
             .der()
             .clone();
         LabCa {
-            root_params,
-            root_key,
             root,
             inter_params,
             inter_key,
@@ -229,10 +225,5 @@ impl LabCa {
         let issuer = Issuer::from_params(&self.inter_params, &self.inter_key);
         let cert = params.signed_by(key, &issuer).expect("lab leaf");
         Served::new(vec![cert.der().clone(), self.intermediate.clone()], key)
-    }
-
-    /// Keeps the root's signing material alive for callers that issue more.
-    pub fn root_issuer(&self) -> Issuer<'_, &KeyPair> {
-        Issuer::from_params(&self.root_params, &self.root_key)
     }
 }
