@@ -85,16 +85,20 @@ async fn scan(a: ScanArgs) -> Result<i32, Error> {
     let target_opts = TargetOptions::from_args(&a.targets)?;
     let probe_opts = ProbeOptions::from_args(&a.probe, output.quiet)?;
     let settings = AnalysisSettings::from_args(&a.analysis, OffsetDateTime::now_utc(), None)?;
-    let list = targets::load(&target_opts)?;
-    let report = crate::scan(
-        list,
-        &target_opts,
-        &probe_opts,
-        &settings,
-        cancel_on_signal(),
-    )
-    .await;
-    finish(&report, &output)
+    scan_and_finish(&target_opts, &probe_opts, &settings, &output).await
+}
+
+/// The live pipeline shared by `scan` and `demo`: read the targets (bad
+/// input stops here, before any packet), scan, write, exit code.
+async fn scan_and_finish(
+    target_opts: &TargetOptions,
+    probe_opts: &ProbeOptions,
+    settings: &AnalysisSettings,
+    output: &OutputOptions,
+) -> Result<i32, Error> {
+    let list = targets::load(target_opts)?;
+    let report = crate::scan(list, target_opts, probe_opts, settings, cancel_on_signal()).await;
+    finish(&report, output)
 }
 
 /// Write the three reports, print the summary, and pick the exit code.
@@ -206,17 +210,9 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
         progress: !output.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         ..ProbeOptions::default()
     };
-    let list = targets::load(&target_opts)?;
-    let report = crate::scan(
-        list,
-        &target_opts,
-        &probe_opts,
-        &settings,
-        cancel_on_signal(),
-    )
-    .await;
+    let code = scan_and_finish(&target_opts, &probe_opts, &settings, &output).await;
     drop(lab);
-    finish(&report, &output)
+    code
 }
 
 /// `excert targets`: show what would be scanned, without connecting.
