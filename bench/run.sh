@@ -5,8 +5,8 @@
 #
 # The fleet: HOSTS hosts on 127.77.x.y, each with a Default Web Site port
 # (10443) and an Exchange Back End port (10444), served by one nginx from
-# Debian with RSA-2048 certificates. 10% of hosts speak TLS 1.0 only (as
-# Windows 2008 R2 does). A second excert run adds 10% hanging hosts (accept,
+# Debian with RSA-2048 certificates. Like an Exchange fleet: 90% of hosts
+# speak TLS 1.2 (Windows 2016/2019), 10% TLS 1.0 only (Windows 2008 R2). A second excert run adds 10% hanging hosts (accept,
 # never speak) to measure the hang penalty.
 #
 # Needs: nginx and openssl (apt-get install nginx openssl); optional nmap
@@ -46,7 +46,7 @@ legacy_every=10   # every 10th host is TLS 1.0-only
     if (( i % legacy_every == 0 )); then
       proto="ssl_protocols TLSv1; ssl_ciphers ALL:@SECLEVEL=0;"
     else
-      proto="ssl_protocols TLSv1.2 TLSv1.3;"
+      proto="ssl_protocols TLSv1.2;"
     fi
     k=$(( i % 4 + 1 ))
     echo "server { listen $a:10443 ssl; $proto ssl_certificate $work/public.pem; ssl_certificate_key $PWD/fixtures/lab/key-08.pem; return 200; }"
@@ -64,7 +64,8 @@ import asyncio, sys
 n, base = int(sys.argv[1]), int(sys.argv[2])
 def ip(i): return f"127.77.{i // 250}.{i % 250 + 1}"
 async def hold(reader, writer):
-    await reader.read(1 << 20)  # until the client gives up
+    while await reader.read(1 << 16):  # never answer; wait for the client to give up
+        pass
     writer.close()
 async def main():
     servers = [await asyncio.start_server(hold, ip(base + i), port) for i in range(n) for port in (10443, 10444)]

@@ -23,6 +23,8 @@ pub(crate) mod rules;
 pub mod trust;
 pub mod verdict;
 
+use std::collections::HashMap;
+
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::config::AnalysisSettings;
@@ -44,19 +46,28 @@ pub struct Analysis {
 /// Analyse every endpoint, then the fleet, then judge each server.
 pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> Analysis {
     let as_of = settings.as_of;
+    // A fleet serves a handful of distinct certs many times over (one
+    // public cert on every 443): parse, verify and validate each once.
+    let mut facts = Memo::default();
     let chains: Vec<Vec<CertFacts>> = evidence
         .iter()
-        .map(|e| chain_facts(&e.observation.chain, as_of))
+        .map(|e| facts.chain(&e.observation.chain, as_of))
         .collect();
     let anchors: Vec<Vec<bool>> = evidence
         .iter()
         .map(|e| anchor_flags(&e.observation.chain, settings))
         .collect();
+    let mut checked: HashMap<&[Der], trust::ChainCheck> = HashMap::new();
     let checks: Vec<Option<trust::ChainCheck>> = evidence
         .iter()
         .map(|e| {
-            (e.observation.status == Status::Ok && !e.observation.chain.is_empty())
-                .then(|| trust::check_chain(&e.observation.chain, &settings.roots, as_of))
+            let chain = e.observation.chain.as_slice();
+            (e.observation.status == Status::Ok && !chain.is_empty()).then(|| {
+                checked
+                    .entry(chain)
+                    .or_insert_with(|| trust::check_chain(chain, &settings.roots, as_of))
+                    .clone()
+            })
         })
         .collect();
 
@@ -170,7 +181,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                     status: n.status,
                     error: n.error.clone(),
                     tls: n.tls.clone(),
-                    chain: chain_facts(&n.chain, as_of),
+                    chain: facts.chain(&n.chain, as_of),
                 }),
                 trust: check.map(|c| c.trust),
                 findings,
@@ -218,8 +229,22 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
     }
 }
 
-fn chain_facts(chain: &[Der], as_of: time::OffsetDateTime) -> Vec<CertFacts> {
-    chain.iter().map(|d| cert::facts(&d.0, as_of)).collect()
+/// Facts per distinct DER, computed once per analysis.
+#[derive(Default)]
+struct Memo<'a>(HashMap<&'a [u8], CertFacts>);
+
+impl<'a> Memo<'a> {
+    fn chain(&mut self, chain: &'a [Der], as_of: time::OffsetDateTime) -> Vec<CertFacts> {
+        chain
+            .iter()
+            .map(|d| {
+                self.0
+                    .entry(&d.0)
+                    .or_insert_with(|| cert::facts(&d.0, as_of))
+                    .clone()
+            })
+            .collect()
+    }
 }
 
 fn anchor_flags(chain: &[Der], settings: &AnalysisSettings) -> Vec<bool> {

@@ -89,11 +89,32 @@ pub async fn accepts_version<S: AsyncRead + AsyncWrite + Unpin>(
     version: LegacyVersion,
     timeout: Duration,
 ) -> Result<Option<u16>, LegacyError> {
-    match exchange(stream, sni, version, Goal::ServerHello, timeout).await {
+    Ok(best_version(stream, sni, version, timeout)
+        .await?
+        .filter(|&v| v == version.wire()))
+}
+
+/// The version the server picks for a hello offering TLS 1.0 up to `max`:
+/// the best it supports at or below `max`, on a fresh connection.
+///
+/// - `Ok(Some(v))`: a ServerHello for `v` (never above `max`).
+/// - `Ok(None)`: refused, as for [`accepts_version`]: it supports nothing
+///   at or below `max`.
+/// - `Err(_)`: no verdict.
+///
+/// One hello capped at TLS 1.1 that gets TLS 1.1 back, or a refusal, says
+/// as much about TLS 1.0 as about 1.1, which saves a connection per host.
+pub async fn best_version<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    sni: Option<&str>,
+    max: LegacyVersion,
+    timeout: Duration,
+) -> Result<Option<u16>, LegacyError> {
+    match exchange(stream, sni, max, Goal::ServerHello, timeout).await {
         Ok(reader) => Ok(reader
             .server_hello()
             .map(|(v, _)| v)
-            .filter(|&v| v == version.wire())),
+            .filter(|&v| (0x0300..=max.wire()).contains(&v))),
         // TLS 1.3 in answer to a hello without supported_versions is broken
         // but it is not this version; treat it like any other refusal.
         Err(e) if e.is_refusal() || matches!(e, LegacyError::Tls13 { .. }) => Ok(None),

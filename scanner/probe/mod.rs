@@ -126,10 +126,15 @@ async fn legacy_flight(
     }
 }
 
-/// Add TLS 1.0/1.1 (and 1.2 when 1.3 was negotiated) to `tls.versions` by
-/// sending hellos capped at each, stopping at the ServerHello. No fallback
-/// SCSV is sent, so a server that supports better still answers honestly at
-/// the lower version.
+/// Add the versions below the negotiated one that the endpoint still
+/// accepts (TLS 1.0 and 1.1, and 1.2 under a TLS 1.3 server) to
+/// `tls.versions`, with hellos that stop at the ServerHello.
+///
+/// A server answers with the best version it shares with the client, so
+/// versions above the negotiated one are already known to be refused, and
+/// each hello below it tells about every version down to the one it gets
+/// back: a TLS 1.2-only server needs one hello, capped at TLS 1.1. No
+/// fallback SCSV is sent, so the server judges each hello on its version.
 async fn map_versions(
     addr: SocketAddr,
     sni: Option<&str>,
@@ -137,11 +142,17 @@ async fn map_versions(
     opts: &ProbeOptions,
     deadline: Instant,
 ) {
-    let mut caps = vec![LegacyVersion::Tls10, LegacyVersion::Tls11];
-    if tls.version == "TLSv1.3" {
-        caps.push(LegacyVersion::Tls12);
-    }
-    for cap in caps {
+    let below = |rank: u8| {
+        [
+            LegacyVersion::Tls12,
+            LegacyVersion::Tls11,
+            LegacyVersion::Tls10,
+        ]
+        .into_iter()
+        .find(|cap| version_rank(&cap.name()) < rank)
+    };
+    let mut next = below(version_rank(&tls.version));
+    while let Some(cap) = next {
         if Instant::now() >= deadline {
             return;
         }
@@ -150,12 +161,20 @@ async fn map_versions(
             return;
         };
         let limit = budget(opts.handshake_timeout, deadline);
-        if let Ok(Some(_)) = legacy::accepts_version(&mut tcp, sni, cap, limit).await {
-            let name = cap.name();
-            if !tls.versions.contains(&name) {
-                tls.versions.push(name);
+        next = match legacy::best_version(&mut tcp, sni, cap, limit).await {
+            Ok(Some(v)) => {
+                let name = legacy::version_name(v);
+                let rank = version_rank(&name);
+                if !tls.versions.contains(&name) {
+                    tls.versions.push(name);
+                }
+                below(rank)
             }
-        }
+            // Refused: nothing at or below this cap.
+            Ok(None) => None,
+            // No verdict: leave the map unfinished rather than guess.
+            Err(_) => return,
+        };
     }
     tls.versions.sort_by_key(|v| version_rank(v));
     tls.versions_scanned = true;
