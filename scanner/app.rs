@@ -116,9 +116,16 @@ fn finish(report: &ScanReport, output: &OutputOptions) -> Result<i32, Error> {
 /// Read and check a saved scan.json.
 pub fn load_saved(path: &Path) -> Result<ScanReport, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
+    // Read the version alone first, so a newer schema gets "unsupported
+    // version" rather than a confusing field error. Unknown fields are
+    // skipped without building a copy of the document.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: Option<u64>,
+    }
+    let version: Version = serde_json::from_str(&text)
         .map_err(|e| Error::bad_file(path, format!("not valid JSON: {e}")))?;
-    match value.get("schema_version").and_then(|v| v.as_u64()) {
+    match version.schema_version {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
             return Err(Error::bad_file(
@@ -133,7 +140,7 @@ pub fn load_saved(path: &Path) -> Result<ScanReport, Error> {
             ))
         }
     }
-    serde_json::from_value(value)
+    serde_json::from_str(&text)
         .map_err(|e| Error::bad_file(path, format!("does not follow the scan.json schema: {e}")))
 }
 

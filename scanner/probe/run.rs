@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::Semaphore;
@@ -23,6 +24,17 @@ pub struct Probed {
 
 /// File descriptors kept free for the runtime, stdio and report files.
 const FD_RESERVE: u64 = 64;
+
+/// A probe that has held a working slot this long is waiting on a slow or
+/// silent server, not working: it hands the slot to the next endpoint and
+/// goes on waiting for its own timeout. So a fleet where 10% of hosts hang
+/// costs about one timeout more, not one timeout per wave of `concurrency`.
+const STALL: Duration = Duration::from_millis(300);
+
+/// Probes waiting past [`STALL`] still hold a socket each; this many times
+/// `--concurrency` may be in flight at once (and never more than the
+/// descriptors we have).
+const IN_FLIGHT_FACTOR: usize = 16;
 
 fn progress_bar(total: usize, show: bool) -> ProgressBar {
     if !show {
@@ -50,12 +62,15 @@ pub async fn probe_all(
     cancel: Cancel,
 ) -> Probed {
     let mut concurrency = opts.concurrency.max(1);
+    let mut max_in_flight = concurrency.saturating_mul(IN_FLIGHT_FACTOR);
     if let Some(limit) = super::net::raise_fd_limit() {
         // Each probe holds one socket at a time.
-        let usable = limit.saturating_sub(FD_RESERVE).max(1);
-        concurrency = concurrency.min(usable as usize);
+        let usable = limit.saturating_sub(FD_RESERVE).max(1) as usize;
+        concurrency = concurrency.min(usable);
+        max_in_flight = max_in_flight.min(usable);
     }
     let global = Arc::new(Semaphore::new(concurrency));
+    let in_flight = Arc::new(Semaphore::new(max_in_flight));
     let mut per_address: HashMap<IpAddr, Arc<Semaphore>> = HashMap::new();
     let bar = progress_bar(endpoints.len(), opts.progress);
     let failed = Arc::new(AtomicUsize::new(0));
@@ -81,7 +96,7 @@ pub async fn probe_all(
                 .or_insert_with(|| Arc::new(Semaphore::new(opts.per_address.max(1))))
                 .clone()
         });
-        let global = global.clone();
+        let (global, in_flight) = (global.clone(), in_flight.clone());
         let opts = opts.clone();
         let (bar, ok, failed) = (bar.clone(), ok.clone(), failed.clone());
         tasks.spawn(async move {
@@ -91,8 +106,18 @@ pub async fn probe_all(
                 Some(s) => Some(s.acquire_owned().await),
                 None => None,
             };
-            let _slot = global.acquire_owned().await;
-            let (observation, no_sni) = super::probe_endpoint(&endpoint, &opts).await;
+            let _socket = in_flight.acquire_owned().await;
+            let mut slot = Some(global.acquire_owned().await);
+            let (observation, no_sni) = {
+                let probe = super::probe_endpoint(&endpoint, &opts);
+                tokio::pin!(probe);
+                loop {
+                    tokio::select! {
+                        result = &mut probe => break result,
+                        _ = tokio::time::sleep(STALL), if slot.is_some() => slot = None,
+                    }
+                }
+            };
             let counter = if observation.status == Status::Ok {
                 &ok
             } else {

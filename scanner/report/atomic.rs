@@ -15,8 +15,17 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Atomically replace `path` with `bytes`.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_with(path, |w| w.write_all(bytes))
+}
+
+/// Atomically replace `path` with what `fill` writes. Large reports are
+/// streamed this way instead of being built in memory first.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let tmp = temp_path(path);
-    let result = write_temp(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    let result = write_temp(&tmp, fill).and_then(|()| fs::rename(&tmp, path));
     if result.is_err() {
         // Best effort: the original error is what the user needs to see.
         let _ = fs::remove_file(&tmp);
@@ -26,9 +35,11 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-fn write_temp(tmp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(tmp)?;
-    file.write_all(bytes)?;
+fn write_temp(tmp: &Path, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let file = OpenOptions::new().write(true).create_new(true).open(tmp)?;
+    let mut out = io::BufWriter::with_capacity(64 * 1024, file);
+    fill(&mut out)?;
+    let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
     file.sync_all()
 }
 

@@ -13,6 +13,7 @@
 //! computed from the exact text embedded.
 
 use std::collections::HashMap;
+use std::io::Write;
 
 use base64::Engine as _;
 use handlebars::Handlebars;
@@ -47,6 +48,7 @@ const PARTIALS: &[(&str, &str)] = &[
         include_str!("../../templates/partials/endpoint.hbs"),
     ),
     ("table", include_str!("../../templates/partials/table.hbs")),
+    ("row", include_str!("../../templates/partials/row.hbs")),
     (
         "appendix",
         include_str!("../../templates/partials/appendix.hbs"),
@@ -57,6 +59,10 @@ const PARTIALS: &[(&str, &str)] = &[
 /// not in the data; tests render every template.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    #[error("the page template has no {0} slot")]
+    Slot(&'static str),
+    #[error("write: {0}")]
+    Io(#[from] std::io::Error),
     #[error("template: {0}")]
     Template(#[from] Box<handlebars::TemplateError>),
     #[error("render: {0}")]
@@ -74,8 +80,28 @@ pub fn content_security_policy() -> String {
     )
 }
 
-/// Render the page. `catalog` fills the appendix.
+/// Render the page to a string (tests and small reports).
 pub fn render(report: &ScanReport, catalog: &[Rule]) -> Result<String, RenderError> {
+    let mut out = Vec::new();
+    render_to(report, catalog, &mut out)?;
+    String::from_utf8(out).map_err(|e| RenderError::Io(std::io::Error::other(e)))
+}
+
+/// Where the page shell leaves room for the per-server cards and the
+/// per-endpoint rows, which are streamed one at a time.
+const SERVERS_SLOT: &str = "<!--excert:servers-->";
+const ROWS_SLOT: &str = "<!--excert:rows-->";
+
+/// Render the page into `out`. `catalog` fills the appendix.
+///
+/// The shell (summary, timeline, appendix) is rendered whole; server cards
+/// and table rows are rendered one by one into `out`, so memory stays flat
+/// however large the fleet (a 10,000-endpoint page is tens of MB).
+pub fn render_to(
+    report: &ScanReport,
+    catalog: &[Rule],
+    out: &mut dyn Write,
+) -> Result<(), RenderError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     // Partials are not re-indented to match their call site: the output
@@ -85,8 +111,34 @@ pub fn render(report: &ScanReport, catalog: &[Rule]) -> Result<String, RenderErr
     hb.register_escape_fn(sanitize::html);
     hb.register_template_string("page", inline_partials(PAGE))
         .map_err(Box::new)?;
-    let view = page(report, catalog);
-    Ok(hb.render("page", &view).map_err(Box::new)?)
+    hb.register_template_string("server", inline_partials("{{> server}}"))
+        .map_err(Box::new)?;
+    hb.register_template_string("row", inline_partials("{{> row}}"))
+        .map_err(Box::new)?;
+
+    let shell = hb
+        .render("page", &page(report, catalog))
+        .map_err(Box::new)?;
+    let (head, rest) = shell
+        .split_once(SERVERS_SLOT)
+        .ok_or(RenderError::Slot(SERVERS_SLOT))?;
+    let (middle, tail) = rest
+        .split_once(ROWS_SLOT)
+        .ok_or(RenderError::Slot(ROWS_SLOT))?;
+    out.write_all(head.as_bytes())?;
+    for (i, s) in report.servers.iter().enumerate() {
+        hb.render_to_write("server", &server_view(report, i, s), &mut *out)
+            .map_err(Box::new)?;
+    }
+    out.write_all(middle.as_bytes())?;
+    let card = card_of_endpoint(report);
+    for (i, e) in report.endpoints.iter().enumerate() {
+        let row = row_view(report, e, card.get(i).copied().unwrap_or(0));
+        hb.render_to_write("row", &row, &mut *out)
+            .map_err(Box::new)?;
+    }
+    out.write_all(tail.as_bytes())?;
+    Ok(())
 }
 
 /// The page with every `{{> name}}` replaced by the partial's text.
@@ -133,8 +185,6 @@ struct Page {
     counts: CountsView,
     actions: Vec<ActionView>,
     timeline: Timeline,
-    servers: Vec<ServerView>,
-    rows: Vec<RowView>,
     catalog: Vec<CatalogView>,
     params: ParamsView,
     invalid_targets: Vec<InvalidView>,
@@ -321,13 +371,6 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
         },
         actions: actions(report),
         timeline: timeline(report),
-        servers: report
-            .servers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| server_view(report, i, s))
-            .collect(),
-        rows: rows(report),
         catalog: catalog
             .iter()
             .map(|e| CatalogView {
@@ -607,52 +650,45 @@ fn matrix(tls: Option<&TlsInfo>) -> Vec<VersionCell> {
         .collect()
 }
 
-fn rows(report: &ScanReport) -> Vec<RowView> {
-    let card = card_of_endpoint(report);
-    report
-        .endpoints
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let leaf = e.leaf();
-            let grade = endpoint_grade(e);
-            RowView {
-                grade,
-                grade_rank: severity_rank(grade),
-                host: e.endpoint.host.clone(),
-                anchor: anchor(card.get(i).copied().unwrap_or(0)),
-                address: e
-                    .endpoint
-                    .address
-                    .map(|a| a.to_string())
-                    .unwrap_or_default(),
-                port: e.endpoint.port,
-                role: e.endpoint.role.as_str(),
-                status: e.status.as_str(),
-                answered: e.status == Status::Ok,
-                subject: leaf.map(|c| c.subject.clone()).unwrap_or_default(),
-                class: leaf.map_or("", |c| c.classification.as_str()),
-                class_label: leaf.map_or("", |c| c.classification.label()),
-                not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
-                not_after_key: leaf.map_or(i64::MAX, |c| c.not_after.unix_timestamp()),
-                days: leaf.map(|c| c.days_left.to_string()).unwrap_or_default(),
-                days_key: leaf.map_or(i64::MAX, |c| c.days_left),
-                days_state: leaf.map_or("none", |c| days_state(report, c.days_left)),
-                sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
-                protocol: e
-                    .tls
-                    .as_ref()
-                    .map(|t| t.version.clone())
-                    .unwrap_or_default(),
-                ids: e
-                    .findings
-                    .iter()
-                    .map(|f| f.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            }
-        })
-        .collect()
+/// One row of the endpoint table; `card` is the index of its server card.
+fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
+    let leaf = e.leaf();
+    let grade = endpoint_grade(e);
+    RowView {
+        grade,
+        grade_rank: severity_rank(grade),
+        host: e.endpoint.host.clone(),
+        anchor: anchor(card),
+        address: e
+            .endpoint
+            .address
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        port: e.endpoint.port,
+        role: e.endpoint.role.as_str(),
+        status: e.status.as_str(),
+        answered: e.status == Status::Ok,
+        subject: leaf.map(|c| c.subject.clone()).unwrap_or_default(),
+        class: leaf.map_or("", |c| c.classification.as_str()),
+        class_label: leaf.map_or("", |c| c.classification.label()),
+        not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
+        not_after_key: leaf.map_or(i64::MAX, |c| c.not_after.unix_timestamp()),
+        days: leaf.map(|c| c.days_left.to_string()).unwrap_or_default(),
+        days_key: leaf.map_or(i64::MAX, |c| c.days_left),
+        days_state: leaf.map_or("none", |c| days_state(report, c.days_left)),
+        sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
+        protocol: e
+            .tls
+            .as_ref()
+            .map(|t| t.version.clone())
+            .unwrap_or_default(),
+        ids: e
+            .findings
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 // ---------------------------------------------------------------------------

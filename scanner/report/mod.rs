@@ -51,8 +51,7 @@ pub fn write_all(
         csv_findings: csv_findings.map(Path::to_path_buf),
     };
 
-    let json = json::render(report).map_err(|e| render_error(&written.json, e))?;
-    put(&written.json, json.as_bytes())?;
+    stream(&written.json, |w| json::write(report, w))?;
 
     let table = csv::render_endpoints(report).map_err(|e| render_error(&written.csv, e))?;
     put(&written.csv, &table)?;
@@ -62,9 +61,17 @@ pub fn write_all(
         put(path, &rows)?;
     }
 
-    let page = html::render(report, CATALOG).map_err(|e| render_error(&written.html, e))?;
-    put(&written.html, page.as_bytes())?;
+    stream(&written.html, |w| {
+        html::render_to(report, CATALOG, w).map_err(std::io::Error::other)
+    })?;
     Ok(written)
+}
+
+fn stream(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    atomic::write_with(path, fill).map_err(|e| Error::io(path, e))
 }
 
 fn put(path: &Path, bytes: &[u8]) -> Result<(), Error> {
