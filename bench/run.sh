@@ -87,21 +87,38 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# CPU seconds nginx's workers have used so far: the servers' share of the
+# work (mostly one RSA-2048 signature per full handshake).
+tck=$(getconf CLK_TCK)
+server_cpu() {
+  local t=0 p
+  for p in $(pgrep -P "$nginx_pid"); do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done
+  echo "$t"
+}
+run() {
+  local label=$1; shift
+  local before after
+  before=$(server_cpu)
+  python3 bench/measure.py "$label" -- "$@" | tr -d '\n'
+  after=$(server_cpu)
+  awk -v t=$(( after - before )) -v hz="$tck" 'BEGIN { printf "\t%.2f\n", t / hz }'
+}
+
 echo "fleet: $HOSTS hosts, $(( HOSTS * 2 )) endpoints, every ${legacy_every}th host TLS 1.0-only; $hang_hosts extra hanging hosts in the last run"
-printf 'run\twall_s\tcpu_s\trss_mb\texit\n'
-python3 bench/measure.py "excert" -- "$excert" scan --targets-file "$work/hosts" --frontend-ports 10443 --backend-ports 10444 \
+printf 'run\twall_s\tcpu_s\trss_mb\texit\tserver_cpu_s\n'
+run "excert" "$excert" scan --targets-file "$work/hosts" --frontend-ports 10443 --backend-ports 10444 \
   --timeout "$TIMEOUT" --quiet --fail-on never --out "$work/excert"
 python3 bench/check.py excert "$work/excert/scan.json"
-python3 bench/measure.py "excert --no-protocol-scan" -- "$excert" scan --targets-file "$work/hosts" --frontend-ports 10443 \
+run "excert --no-protocol-scan" "$excert" scan --targets-file "$work/hosts" --frontend-ports 10443 \
   --backend-ports 10444 --timeout "$TIMEOUT" --quiet --fail-on never --no-protocol-scan --out "$work/excert-np"
 python3 bench/check.py excert "$work/excert-np/scan.json"
-python3 bench/measure.py "excert +10% hanging" -- "$excert" scan --targets-file "$work/hosts-with-hanging" \
+run "excert +10% hanging" "$excert" scan --targets-file "$work/hosts-with-hanging" \
   --frontend-ports 10443 --backend-ports 10444 --timeout "$TIMEOUT" --quiet --fail-on never --out "$work/excert-hang"
 python3 bench/check.py excert "$work/excert-hang/scan.json"
 if [ -n "${NO_PEERS:-}" ]; then
   echo "peers skipped (NO_PEERS set)"
 elif command -v nmap >/dev/null; then
-  python3 bench/measure.py "nmap ssl-cert" -- nmap -n -Pn -sT -p 10443,10444 --script ssl-cert -iL "$work/hosts" -T4 -oX "$work/nmap.xml"
+  run "nmap ssl-cert" nmap -n -Pn -sT -p 10443,10444 --script ssl-cert -iL "$work/hosts" -T4 -oX "$work/nmap.xml"
   python3 bench/check.py nmap "$work/nmap.xml"
 else
   echo "nmap: not installed (apt-get install nmap)"
@@ -109,7 +126,7 @@ fi
 if [ -n "${NO_PEERS:-}" ]; then
   :
 elif [ -x "$SSLYZE" ]; then
-  python3 bench/measure.py "sslyze --certinfo" -- "$SSLYZE" --targets_in "$work/sslyze-targets" --certinfo --json_out "$work/sslyze.json"
+  run "sslyze --certinfo" "$SSLYZE" --targets_in "$work/sslyze-targets" --certinfo --json_out "$work/sslyze.json"
   python3 bench/check.py sslyze "$work/sslyze.json"
 else
   echo "sslyze: not installed (pip install sslyze)"
