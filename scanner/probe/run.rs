@@ -29,12 +29,12 @@ const FD_RESERVE: u64 = 64;
 /// silent server, not working: it hands the slot to the next endpoint and
 /// goes on waiting for its own timeout. So a fleet where 10% of hosts hang
 /// costs about one timeout more, not one timeout per wave of `concurrency`.
-const STALL: Duration = Duration::from_millis(300);
+const STALL: Duration = Duration::from_millis(500);
 
 /// Probes waiting past [`STALL`] still hold a socket each; this many times
 /// `--concurrency` may be in flight at once (and never more than the
 /// descriptors we have).
-const IN_FLIGHT_FACTOR: usize = 16;
+const IN_FLIGHT_FACTOR: usize = 4;
 
 fn progress_bar(total: usize, show: bool) -> ProgressBar {
     if !show {
