@@ -546,8 +546,17 @@ fn role_label(role: Role) -> &'static str {
 fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
     let leaf = e.leaf();
     let tls = e.tls.as_ref();
+    let exchange_backend = e.endpoint.role == Role::Backend
+        && leaf
+            .is_some_and(|c| c.classification == crate::model::Classification::ExchangeSelfSigned);
     let (trust, trust_state) = match &e.trust {
         Some(t) if t.trusted => ("trusted".to_string(), "ok"),
+        // Exchange's own cert on 444 is self-signed by design: the
+        // frontends trust it from the Trusted Root store, not from a CA.
+        Some(_) if exchange_backend => (
+            "self-signed, as Exchange intends on 444".to_string(),
+            "none",
+        ),
         Some(t) => (
             match &t.error {
                 Some(err) => format!("not trusted: {err}"),
