@@ -1,9 +1,8 @@
 //! The probe against real lab servers on loopback: statuses, chains,
-//! protocol details. No mocks: every case is a real listener.
+//! protocol details. No mocks: every case is a real listener. Servers that
+//! misbehave (silent, plain HTTP, ...) are in hostile.rs.
 
 mod lab_support;
-
-use std::time::Instant;
 
 use excert::lab::{certs, HostSpec, Lab, Service};
 use excert::model::{Method, Role, Status};
@@ -104,41 +103,6 @@ async fn closed_port_is_refused() {
     assert_eq!(obs.status, Status::Refused);
     assert!(obs.error.unwrap().contains("refused"));
     assert!(obs.chain.is_empty());
-}
-
-#[tokio::test]
-async fn silent_listener_times_out_within_the_timeout() {
-    let lab = lab(Service::Silent, Service::Closed).await;
-    let ep = endpoint(
-        "ex01",
-        lab.hosts[0].ip,
-        lab.frontend_port,
-        Role::Frontend,
-        None,
-    );
-    let started = Instant::now();
-    let (obs, _) = probe_endpoint(&ep, &quick(700)).await;
-    assert_eq!(obs.status, Status::Timeout, "{:?}", obs.error);
-    // One handshake timeout, not one per fallback path.
-    assert!(
-        started.elapsed() < std::time::Duration::from_millis(1500),
-        "took {:?}",
-        started.elapsed()
-    );
-}
-
-#[tokio::test]
-async fn plain_http_is_not_tls() {
-    let lab = lab(Service::PlainHttp, Service::Closed).await;
-    let ep = endpoint(
-        "ex01",
-        lab.hosts[0].ip,
-        lab.frontend_port,
-        Role::Frontend,
-        None,
-    );
-    let (obs, _) = probe_endpoint(&ep, &quick(2000)).await;
-    assert_eq!(obs.status, Status::NotTls, "{:?}", obs.error);
 }
 
 #[tokio::test]
