@@ -162,7 +162,9 @@ pub struct TlsInfo {
     /// `--no-protocol-scan` it holds just what the handshake showed.
     #[serde(default)]
     pub versions: Vec<String>,
-    /// Whether the extra TLS 1.0/1.1 hellos were sent.
+    /// Whether hellos mapped every version below the negotiated one (TLS
+    /// 1.0 and 1.1, and 1.2 under TLS 1.3); versions above it are refused,
+    /// since a server answers with the best version it shares.
     #[serde(default)]
     pub versions_scanned: bool,
 }

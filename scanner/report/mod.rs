@@ -14,6 +14,7 @@ pub mod html;
 pub mod json;
 pub mod sanitize;
 pub mod terminal;
+mod timeline;
 
 use std::path::{Path, PathBuf};
 
