@@ -19,7 +19,7 @@ Examples:
                                                  re-judge saved evidence for a migration date
 
 Exit codes: 0 nothing at warning or above, 1 warning, 2 critical,
-3 nothing could be scanned, 64 usage or input error.";
+3 nothing could be scanned, 64 usage or input error, 130 interrupted.";
 
 /// Read-only TLS certificate audit for Microsoft Exchange fleets.
 ///
@@ -37,8 +37,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan servers and write the reports.
+    #[command(after_help = EXAMPLES)]
     Scan(ScanArgs),
     /// Re-analyse a saved scan.json (no network) and write the reports.
+    #[command(after_help = EXAMPLES)]
     Report(ReportArgs),
     /// Start a simulated Exchange fleet on loopback, scan it, write the reports.
     Demo(DemoArgs),
