@@ -149,6 +149,26 @@ impl<'de> Deserialize<'de> for Der {
     }
 }
 
+/// Rank of a protocol name, higher is newer; `None` for names we do not
+/// know. Accepts the spellings probes and tools use: `TLSv1.2`, `TLS 1.2`,
+/// `TLS1.2`, `TLSv1`, `SSLv3`.
+pub fn protocol_rank(v: &str) -> Option<u8> {
+    let n: String = v
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | 'v' | 'V'))
+        .collect::<String>()
+        .to_ascii_uppercase();
+    match n.as_str() {
+        "SSL2" | "SSL2.0" => Some(0),
+        "SSL3" | "SSL3.0" => Some(1),
+        "TLS1" | "TLS1.0" => Some(2),
+        "TLS1.1" => Some(3),
+        "TLS1.2" => Some(4),
+        "TLS1.3" => Some(5),
+        _ => None,
+    }
+}
+
 /// What the handshake showed about the protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsInfo {

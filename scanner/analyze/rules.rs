@@ -16,7 +16,9 @@
 //!   key: clients trust it by identity.
 
 use crate::config::AnalysisSettings;
-use crate::model::{CertFacts, Classification, EndpointEvidence, Finding, Role, Severity, Status};
+use crate::model::{
+    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, Role, Severity, Status,
+};
 
 use super::catalog::finding;
 use super::cert::{is_parsed, is_weak_signature};
@@ -643,26 +645,6 @@ fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding
     ))
 }
 
-/// Rank of a protocol name, higher is newer; `None` for names we do not
-/// know. Accepts the spellings probes and tools use: `TLSv1.2`, `TLS 1.2`,
-/// `TLS1.2`, `TLSv1`, `SSLv3`.
-fn protocol_rank(v: &str) -> Option<u8> {
-    let n: String = v
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | 'v' | 'V'))
-        .collect::<String>()
-        .to_ascii_uppercase();
-    match n.as_str() {
-        "SSL2" | "SSL2.0" => Some(0),
-        "SSL3" | "SSL3.0" => Some(1),
-        "TLS1" | "TLS1.0" => Some(2),
-        "TLS1.1" => Some(3),
-        "TLS1.2" => Some(4),
-        "TLS1.3" => Some(5),
-        _ => None,
-    }
-}
-
 fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let Some(tls) = ctx.evidence.observation.tls.as_ref() else {
         return Vec::new();
@@ -758,7 +740,7 @@ fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::protocol_rank;
+    use crate::model::protocol_rank;
 
     #[test]
     fn protocol_spellings() {

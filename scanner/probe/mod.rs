@@ -180,15 +180,9 @@ async fn map_versions(
     tls.versions_scanned = true;
 }
 
+/// Protocol order for sorting and comparing; unknown names sort last.
 fn version_rank(v: &str) -> u8 {
-    match v {
-        "SSLv3" => 0,
-        "TLSv1.0" => 1,
-        "TLSv1.1" => 2,
-        "TLSv1.2" => 3,
-        "TLSv1.3" => 4,
-        _ => 5,
-    }
+    crate::model::protocol_rank(v).unwrap_or(u8::MAX)
 }
 
 /// Everything about one endpoint, bounded by the endpoint deadline.
