@@ -15,12 +15,22 @@
 //!    per server. Pure: no I/O, and the as-of time is an input.
 //! 4. [`report`]: scan.json, report.csv and report.html, plus the terminal summary.
 //!
-//! [`scan`] runs stages 1-3 live; [`reanalyze`] runs stage 3 again on a saved
-//! scan.json. [`app`] wires the commands to these and decides exit codes.
+//! A whole `excert scan`, as [`app`] runs it:
+//!
+//! ```text
+//! let list = targets::load(&target_opts)?;        // 1. read inputs; any bad line stops here
+//! let report = scan(list, &target_opts, &probe_opts, &settings, cancel).await;
+//!                                                  // 1-3. resolve, probe, analyse
+//! report::write_all(&report, &out_dir, None)?;     // 4. scan.json, report.csv, report.html
+//! ```
+//!
+//! [`reanalyze`] runs stage 3 again on a saved scan.json (`excert report`).
+//! [`app`] holds one entry function per command and decides exit codes.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
 pub mod app;
+pub mod cancel;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -40,44 +50,7 @@ pub use error::Error;
 
 /// Stops a scan early (Ctrl-C, SIGTERM): no new probes start, in-flight ones
 /// are abandoned, and the report is marked incomplete.
-pub type Cancel = tokio_util_cancel::Token;
-
-/// A tiny cancellation flag, so we need no extra crate for it.
-pub mod tokio_util_cancel {
-    use std::sync::Arc;
-    use tokio::sync::watch;
-
-    /// Cloneable; `cancel()` on any clone wakes every `cancelled()`.
-    #[derive(Clone, Debug)]
-    pub struct Token {
-        tx: Arc<watch::Sender<bool>>,
-        rx: watch::Receiver<bool>,
-    }
-
-    impl Default for Token {
-        fn default() -> Self {
-            let (tx, rx) = watch::channel(false);
-            Token {
-                tx: Arc::new(tx),
-                rx,
-            }
-        }
-    }
-
-    impl Token {
-        pub fn cancel(&self) {
-            self.tx.send_replace(true);
-        }
-        pub fn is_cancelled(&self) -> bool {
-            *self.rx.borrow()
-        }
-        /// Resolves once cancelled.
-        pub async fn cancelled(&self) {
-            let mut rx = self.rx.clone();
-            let _ = rx.wait_for(|c| *c).await;
-        }
-    }
-}
+pub use cancel::Cancel;
 
 /// Run the live pipeline: resolve the targets, probe every endpoint, analyse.
 ///
