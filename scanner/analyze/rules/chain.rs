@@ -1,0 +1,98 @@
+//! The public chain as clients judge it: trust, missing intermediates and
+//! names.
+
+use super::*;
+
+pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
+    let why = ctx.check?.non_date_error.as_deref()?;
+    let leaf = ctx.chain.first()?;
+    Some(finding(
+        "frontend-cert-untrusted",
+        Severity::Warning,
+        format!(
+            "{} presents {} (SHA-1 {}, issuer {}), whose chain does not validate: {}.",
+            where_(ctx),
+            leaf.subject,
+            leaf.sha1,
+            leaf.issuer,
+            why
+        ),
+        "Bind a certificate from a CA your clients trust and enable IIS on it \
+         (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS); if the issuer is your \
+         enterprise CA, pass its root with --ca-bundle."
+            .into(),
+    ))
+}
+
+pub(super) fn chain_incomplete(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
+    let check = ctx.check?;
+    if leaf.self_issued || check.issuer_known {
+        return None;
+    }
+    Some(finding(
+        "chain-incomplete",
+        Severity::Warning,
+        format!(
+            "{} presents {} (SHA-1 {}) without its issuer \"{}\", which is not a known root \
+             either: an intermediate is missing, or the root of a private CA was not given \
+             with --ca-bundle.",
+            where_(ctx),
+            leaf.subject,
+            leaf.sha1,
+            leaf.issuer
+        ),
+        format!(
+            "On {} import the intermediate certificate of \"{}\" into Intermediate \
+             Certification Authorities (certlm.msc, Local Computer) and run iisreset at a safe \
+             time.",
+            ctx.evidence.endpoint.host, leaf.issuer
+        ),
+    ))
+}
+
+/// The names clients use for this endpoint: the namespaces, or the scanned
+/// DNS name when none were given.
+pub(super) fn expected_names(ctx: &EndpointCtx<'_>) -> Vec<String> {
+    if !ctx.settings.namespaces.is_empty() {
+        return ctx.settings.namespaces.clone();
+    }
+    let e = &ctx.evidence.endpoint;
+    let scanned = e.sni.as_deref().unwrap_or(&e.host);
+    if names::is_checkable_dns_name(scanned) {
+        vec![scanned.to_ascii_lowercase()]
+    } else {
+        Vec::new()
+    }
+}
+
+pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
+    let missing: Vec<String> = expected_names(ctx)
+        .into_iter()
+        .filter(|n| !names::covers(leaf, n))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let covered = if leaf.sans.is_empty() {
+        format!("CN {}", leaf.subject_cn.as_deref().unwrap_or("(none)"))
+    } else {
+        leaf.sans.join(", ")
+    };
+    Some(finding(
+        "name-mismatch",
+        Severity::Warning,
+        format!(
+            "{} presents {} (SHA-1 {}), which does not cover {}; it covers {}.",
+            where_(ctx),
+            leaf.subject,
+            leaf.sha1,
+            missing.join(", "),
+            covered
+        ),
+        format!(
+            "Reissue the public certificate with {} in its SAN, import it on every server and \
+             run Enable-ExchangeCertificate -Thumbprint <new> -Services IIS.",
+            missing.join(", ")
+        ),
+    ))
+}

@@ -1,0 +1,92 @@
+//! Weak signatures and keys.
+
+use super::*;
+
+pub(super) fn is_exchange_made(c: Classification) -> bool {
+    matches!(
+        c,
+        Classification::ExchangeSelfSigned | Classification::ExchangeAuth | Classification::Wmsvc
+    )
+}
+
+pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
+    let mut warn = Vec::new();
+    let mut info = Vec::new();
+    for (i, c) in ctx.chain.iter().enumerate() {
+        if !is_parsed(c) || ctx.is_anchor.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        if !is_weak_signature(&c.signature_algorithm) {
+            continue;
+        }
+        let text = format!(
+            "{} (SHA-1 {}, {})",
+            c.subject, c.sha1, c.signature_algorithm
+        );
+        if !c.self_issued {
+            warn.push(text);
+        } else if i == 0 && !is_exchange_made(c.classification) {
+            info.push(text);
+        }
+    }
+    let (severity, certs) = if !warn.is_empty() {
+        (Severity::Warning, warn)
+    } else if !info.is_empty() {
+        (Severity::Info, info)
+    } else {
+        return None;
+    };
+    let detail = if severity == Severity::Warning {
+        format!(
+            "{} presents CA-issued certificates signed with a broken hash: {}.",
+            where_(ctx),
+            certs.join("; ")
+        )
+    } else {
+        format!(
+            "{} presents a self-signed certificate signed with a broken hash: {}. On a \
+             self-signed certificate the signature protects nothing, so this is only info.",
+            where_(ctx),
+            certs.join("; ")
+        )
+    };
+    Some(finding(
+        "weak-signature",
+        severity,
+        detail,
+        "Reissue the certificate signed with SHA-256 and enable IIS on the new one \
+         (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS)."
+            .into(),
+    ))
+}
+
+pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
+    let weak: Vec<String> = ctx
+        .chain
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| is_parsed(c) && !ctx.is_anchor.get(*i).copied().unwrap_or(false))
+        .filter(|(_, c)| match c.key.algorithm.as_str() {
+            "RSA" | "DSA" => c.key.bits > 0 && c.key.bits < 2048,
+            "EC" => c.key.bits > 0 && c.key.bits < 256,
+            _ => false,
+        })
+        .map(|(_, c)| {
+            format!(
+                "{} (SHA-1 {}, {} {} bits)",
+                c.subject, c.sha1, c.key.algorithm, c.key.bits
+            )
+        })
+        .collect();
+    if weak.is_empty() {
+        return None;
+    }
+    Some(finding(
+        "weak-key",
+        Severity::Warning,
+        format!("{} presents weak keys: {}.", where_(ctx), weak.join("; ")),
+        "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key, import it \
+         and enable it for IIS (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS)."
+            .into(),
+    ))
+}

@@ -1,0 +1,198 @@
+//! Per-endpoint rules: one function per finding id, each reading the
+//! analysed chain and the server's other endpoints, never the network.
+//!
+//! Decisions worth knowing:
+//! - Dates follow HealthChecker: `expiring` when fewer than `--warn-days`
+//!   days are left, critical when fewer than `--critical-days`.
+//! - When `public-binding-lost` fires, the 443 expiry, trust, chain and name
+//!   rules are not raised as well: the lost binding explains all of them, and one
+//!   clear critical finding beats four symptoms of it.
+//! - `chain-incomplete` explains an "unknown issuer" on its own, so
+//!   `frontend-cert-untrusted` is not raised next to it.
+//! - `frontend-cert-untrusted` is never raised for expiry alone (the expiry
+//!   rules say that better); the chain is re-checked inside the leaf's
+//!   validity to find any other reason.
+//! - A cert that is itself a trust anchor is not judged for its signature or
+//!   key: clients trust it by identity.
+
+use crate::config::AnalysisSettings;
+use crate::model::{
+    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, Role, Severity, Status,
+};
+
+use super::catalog::finding;
+use super::cert::{is_parsed, is_weak_signature};
+use super::names;
+use super::trust::ChainCheck;
+
+// One file per family of findings; each reads the context below.
+mod binding;
+mod chain;
+mod crypto;
+mod expiry;
+mod protocol;
+
+use binding::*;
+use chain::*;
+use crypto::*;
+use expiry::*;
+use protocol::*;
+
+pub(crate) use expiry::{already_renewed, backend_renewal_steps, bind_renewed_steps};
+
+/// Everything the rules need about one endpoint.
+pub(crate) struct EndpointCtx<'a> {
+    pub evidence: &'a EndpointEvidence,
+    /// The analysed chain, leaf first.
+    pub chain: &'a [CertFacts],
+    /// Per chain cert: is it a trust anchor.
+    pub is_anchor: &'a [bool],
+    pub check: Option<&'a ChainCheck>,
+    /// SHA-1 thumbprints of self-issued leaves this server presents on its
+    /// backend ports.
+    pub backend_self_signed: &'a [String],
+    /// SHA-1 thumbprints of the leaves this server presents on its frontend
+    /// ports.
+    pub frontend_leaves: &'a [String],
+    /// An Exchange self-signed leaf this server presents on a frontend port:
+    /// after the renewal trap, that is the renewed backend cert.
+    pub frontend_exchange: Option<&'a CertFacts>,
+    /// The public cert to bind: this server's own healthy one, else the
+    /// fleet majority. `None` when no scanned server presents one.
+    pub public_thumbprint: Option<&'a str>,
+    pub settings: &'a AnalysisSettings,
+}
+
+/// What to type when the public thumbprint is unknown.
+pub(crate) const UNKNOWN_PUBLIC: &str = "<public thumbprint>";
+
+/// Run every per-endpoint rule.
+pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let obs = &ctx.evidence.observation;
+    let Some(leaf) = ctx.chain.first().filter(|_| obs.status == Status::Ok) else {
+        out.push(not_scanned(ctx));
+        return out;
+    };
+    if !is_parsed(leaf) {
+        out.push(finding(
+            "cert-unparsable",
+            Severity::Warning,
+            format!(
+                "{} presents a certificate that cannot be parsed (SHA-1 {}).",
+                where_(ctx),
+                leaf.sha1
+            ),
+            "Check the IIS binding of this site (IIS Manager, certlm.msc) and bind a valid \
+             certificate."
+                .into(),
+        ));
+    } else {
+        let role = ctx.evidence.endpoint.role;
+        let lost = if role == Role::Frontend {
+            public_binding_lost(ctx, leaf)
+        } else {
+            None
+        };
+        let lost_fired = lost.is_some();
+        let unexpected = if role == Role::Backend {
+            backend_unexpected(ctx, leaf)
+        } else {
+            None
+        };
+        out.extend(not_yet_valid(ctx, leaf));
+        // A self-signed cert that should not be on 443 at all: its expiry
+        // date is in the lost-binding detail, and rebinding fixes both.
+        if !lost_fired {
+            out.extend(expiry(ctx, leaf, unexpected.is_none()));
+        }
+        out.extend(lost);
+        if role == Role::Frontend && !lost_fired {
+            let incomplete = chain_incomplete(ctx, leaf);
+            if incomplete.is_none() {
+                out.extend(untrusted(ctx));
+            }
+            out.extend(incomplete);
+            out.extend(name_mismatch(ctx, leaf));
+        }
+        out.extend(unexpected);
+        out.extend(weak_signature(ctx));
+        out.extend(weak_key(ctx));
+    }
+    out.extend(protocols(ctx));
+    out.extend(sni_dependent(ctx));
+    out
+}
+
+/// `EX01:444 (backend)`, for detail sentences.
+fn where_(ctx: &EndpointCtx<'_>) -> String {
+    let e = &ctx.evidence.endpoint;
+    format!("{}:{} ({})", e.host, e.port, e.role.as_str())
+}
+
+fn short_host(host: &str) -> String {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return host.to_string();
+    }
+    host.split('.').next().unwrap_or(host).to_string()
+}
+
+fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
+    let e = &ctx.evidence.endpoint;
+    let obs = &ctx.evidence.observation;
+    let error = obs
+        .error
+        .as_deref()
+        .unwrap_or("no certificate was presented");
+    let mut detail = format!(
+        "{} could not be scanned: status {}, {}.",
+        where_(ctx),
+        obs.status.as_str(),
+        error.trim_end_matches('.')
+    );
+    if e.role == Role::Backend && obs.status == Status::Refused {
+        detail.push_str(
+            " A refused 444 may mean Exchange 2010 or a CAS-only 2013 server, which have no \
+             Exchange Back End site; it does not mean the certificate expired.",
+        );
+    }
+    let remediation = match obs.status {
+        Status::DnsFailed => format!(
+            "Check that {} resolves from the scanning host (or pin it with --resolve), then scan again.",
+            e.host
+        ),
+        Status::Refused if e.role == Role::Backend => format!(
+            "If {} is an Exchange 2013+ Mailbox server, check that the Exchange Back End site is \
+             started and bound to https *:{} in IIS Manager (HttpEvent 15021 in the System log \
+             means the binding points to a deleted certificate); otherwise no action.",
+            e.host, e.port
+        ),
+        _ => format!(
+            "Check that {} is up, that port {} is reachable from the scanning host, and that the \
+             IIS site is bound to a certificate; then scan again.",
+            e.host, e.port
+        ),
+    };
+    finding(
+        "endpoint-not-scanned",
+        Severity::Warning,
+        detail,
+        remediation,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::protocol_rank;
+
+    #[test]
+    fn protocol_spellings() {
+        assert_eq!(protocol_rank("TLSv1.2"), Some(4));
+        assert_eq!(protocol_rank("TLS 1.2"), Some(4));
+        assert_eq!(protocol_rank("tls1.3"), Some(5));
+        assert_eq!(protocol_rank("TLSv1"), Some(2));
+        assert_eq!(protocol_rank("TLSv1.0"), Some(2));
+        assert_eq!(protocol_rank("SSLv3"), Some(1));
+        assert_eq!(protocol_rank("QUIC"), None);
+    }
+}

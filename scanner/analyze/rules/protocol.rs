@@ -1,0 +1,97 @@
+//! What the handshakes showed: old protocol versions, and a different
+//! certificate without SNI.
+
+use super::*;
+
+pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
+    let Some(tls) = ctx.evidence.observation.tls.as_ref() else {
+        return Vec::new();
+    };
+    let mut versions: Vec<&str> = tls.versions.iter().map(String::as_str).collect();
+    if !tls.version.is_empty() && !versions.contains(&tls.version.as_str()) {
+        versions.push(tls.version.as_str());
+    }
+    let ranked: Vec<(u8, &str)> = versions
+        .iter()
+        .filter_map(|v| protocol_rank(v).map(|r| (r, *v)))
+        .collect();
+    let Some(best) = ranked.iter().map(|(r, _)| *r).max() else {
+        return Vec::new();
+    };
+    let mut legacy: Vec<&str> = ranked
+        .iter()
+        .filter(|(r, _)| *r < 4)
+        .map(|(_, v)| *v)
+        .collect();
+    legacy.sort_by_key(|v| protocol_rank(v));
+    let host = &ctx.evidence.endpoint.host;
+    if best < 4 {
+        vec![finding(
+            "legacy-tls-only",
+            Severity::Warning,
+            format!(
+                "{} accepts only {}; the best version is older than TLS 1.2.",
+                where_(ctx),
+                legacy.join(", ")
+            ),
+            format!(
+                "Enable TLS 1.2 on {host}: Exchange 2013 CU19+ or 2016 CU8+, then the SCHANNEL \
+                 TLS 1.2 and .NET SchUseStrongCrypto registry settings, and restart the server."
+            ),
+        )]
+    } else if !legacy.is_empty() {
+        vec![finding(
+            "legacy-protocols-enabled",
+            Severity::Info,
+            format!(
+                "{} still accepts {} next to TLS 1.2 or later.",
+                where_(ctx),
+                legacy.join(", ")
+            ),
+            format!(
+                "Once every client speaks TLS 1.2, disable TLS 1.0 and 1.1 on {host} (SCHANNEL \
+                 registry settings) and restart the server."
+            ),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
+    let no_sni = ctx.evidence.no_sni.as_ref()?;
+    if no_sni.status != Status::Ok || no_sni.chain.is_empty() {
+        return None;
+    }
+    let with = &ctx.evidence.observation.chain;
+    if *with == no_sni.chain {
+        return None;
+    }
+    let sha = |c: &[crate::model::Der]| {
+        c.first()
+            .map(|d| crate::analyze::cert::sha1_hex(&d.0))
+            .unwrap_or_else(|| "(none)".into())
+    };
+    let sni = ctx
+        .evidence
+        .endpoint
+        .sni
+        .as_deref()
+        .unwrap_or(&ctx.evidence.endpoint.host);
+    Some(finding(
+        "sni-dependent-cert",
+        Severity::Info,
+        format!(
+            "{} presents leaf SHA-1 {} for SNI {sni} but SHA-1 {} without SNI.",
+            where_(ctx),
+            sha(with),
+            sha(&no_sni.chain)
+        ),
+        format!(
+            "In IIS Manager check the bindings of the site on port {}: an SNI binding next to an \
+             All Unassigned binding with another certificate. Bind the same certificate to both \
+             unless the difference is intended.",
+            ctx.evidence.endpoint.port
+        ),
+    ))
+}
