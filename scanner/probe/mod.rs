@@ -71,25 +71,33 @@ pub async fn observe(
         Err(modern::HandshakeError::Failed(e)) => e,
     };
     match legacy_flight(addr, sni, LegacyVersion::Tls12, opts, deadline).await {
-        Ok(flight) => {
-            let version = legacy::version_name(flight.version);
-            Observation {
-                status: Status::Ok,
-                error: None,
-                tls: Some(TlsInfo {
-                    versions: vec![version.clone()],
-                    version,
-                    cipher_suite: legacy::suite_name(flight.cipher_suite),
-                    method: Method::Legacy,
-                    versions_scanned: false,
-                }),
-                chain: flight.chain.into_iter().map(Der).collect(),
-            }
-        }
+        Ok(flight) => Observation {
+            status: Status::Ok,
+            error: None,
+            tls: Some(negotiated(
+                flight.version,
+                flight.cipher_suite,
+                Method::Legacy,
+            )),
+            chain: flight.chain.into_iter().map(Der).collect(),
+        },
         Err(Failure { status, message }) => Observation::failed(
             status,
             format!("rustls: {rustls_error}; legacy hello: {message}"),
         ),
+    }
+}
+
+/// What one handshake showed, with IANA names; the protocol map adds the
+/// other versions later.
+pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
+    let version = legacy::version_name(version);
+    TlsInfo {
+        versions: vec![version.clone()],
+        version,
+        cipher_suite: legacy::suite_name(suite),
+        method,
+        versions_scanned: false,
     }
 }
 

@@ -124,15 +124,8 @@ pub async fn handshake(
         .negotiated_cipher_suite()
         .map(|s| u16::from(s.suite()))
         .unwrap_or_default();
-    let version = crate::probe::legacy::version_name(version);
     Ok(Handshake {
-        tls: TlsInfo {
-            versions: vec![version.clone()],
-            version,
-            cipher_suite: crate::probe::legacy::suite_name(suite),
-            method: Method::Rustls,
-            versions_scanned: false,
-        },
+        tls: super::negotiated(version, suite, Method::Rustls),
         chain,
     })
     // The stream drops here: a TCP close, with no application data sent.
