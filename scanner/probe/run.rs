@@ -42,9 +42,16 @@ fn progress_bar(total: usize, show: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(total as u64);
     let style = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} endpoints [{bar:30}] {per_sec} ETA {eta} {msg}",
+        "{spinner} {pos}/{len} endpoints [{bar:30}] {rate} ETA {eta} {msg}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
+    // Whole endpoints per second; indicatif's own {per_sec} prints 4 decimals.
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        },
+    )
     .progress_chars("=> ");
     bar.set_style(style);
     bar.set_draw_target(ProgressDrawTarget::stderr());
