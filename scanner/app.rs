@@ -167,6 +167,7 @@ fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
         Some(&saved.parameters),
     )?;
     let report = crate::reanalyze(&saved, &settings);
+    drop(saved);
     finish(&report, &output)
 }
 
