@@ -100,6 +100,41 @@ async fn exit_codes_follow_the_nagios_convention() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn output_streams_stay_clean_for_scripts() {
+    let (lab, ca) = one_server(200).await;
+    let (_t, dir) = tmp();
+    let ca_path = dir.join("root.pem");
+    std::fs::write(&ca_path, ca.root_pem()).unwrap();
+    let mut args = strings(&[
+        "scan",
+        "--ca-bundle",
+        &path_arg(&ca_path),
+        "--out",
+        &path_arg(&dir.join("out")),
+    ]);
+    args.extend(lab_args(&lab));
+    let out = excert(&args).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("report.html") && !summary.contains('\u{1b}'),
+        "plain summary: {summary}"
+    );
+
+    args.push("--quiet".into());
+    let out = excert(&args).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "--quiet prints nothing but errors"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn usage_errors_exit_64_and_help_has_examples() {
     let out = excert(&strings(&["scan", "--no-such-flag"])).await;
     assert_eq!(out.status.code(), Some(64));
