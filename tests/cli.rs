@@ -34,17 +34,22 @@ async fn one_server(public_days: i64) -> (Lab, LabCa) {
     (lab, ca)
 }
 
-async fn scan_code(lab: &Lab, ca: &LabCa, extra: &[&str]) -> (i32, String) {
-    let (_t, dir) = tmp();
+/// `excert scan` trusting the lab CA, writing under `dir/out`.
+fn scan_args(ca: &LabCa, dir: &std::path::Path) -> Vec<String> {
     let ca_path = dir.join("root.pem");
     std::fs::write(&ca_path, ca.root_pem()).unwrap();
-    let mut args = strings(&[
+    strings(&[
         "scan",
         "--ca-bundle",
         &path_arg(&ca_path),
         "--out",
         &path_arg(&dir.join("out")),
-    ]);
+    ])
+}
+
+async fn scan_code(lab: &Lab, ca: &LabCa, extra: &[&str]) -> (i32, String) {
+    let (_t, dir) = tmp();
+    let mut args = scan_args(ca, &dir);
     args.extend(lab_args(lab));
     args.extend(strings(extra));
     let out = excert(&args).await;
@@ -103,15 +108,7 @@ async fn exit_codes_follow_the_nagios_convention() {
 async fn output_streams_stay_clean_for_scripts() {
     let (lab, ca) = one_server(200).await;
     let (_t, dir) = tmp();
-    let ca_path = dir.join("root.pem");
-    std::fs::write(&ca_path, ca.root_pem()).unwrap();
-    let mut args = strings(&[
-        "scan",
-        "--ca-bundle",
-        &path_arg(&ca_path),
-        "--out",
-        &path_arg(&dir.join("out")),
-    ]);
+    let mut args = scan_args(&ca, &dir);
     args.extend(lab_args(&lab));
     let out = excert(&args).await;
     assert_eq!(out.status.code(), Some(0));
