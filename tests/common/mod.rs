@@ -151,6 +151,13 @@ fn finding(
     }
 }
 
+/// The server-level fix: the one-line renewal the act-now list shows.
+fn renew_steps(sha1: &str) -> Vec<String> {
+    vec![format!(
+        "Renew: Get-ExchangeCertificate -Thumbprint {sha1} | New-ExchangeCertificate -Force"
+    )]
+}
+
 fn renew(sha1: &str) -> String {
     format!(
         "Get-ExchangeCertificate -Thumbprint {sha1} | New-ExchangeCertificate -Force\n\
@@ -224,10 +231,7 @@ pub fn sample_report() -> ScanReport {
         ),
         renew(&c.sha1),
     );
-    let steps = vec![format!(
-        "Renew: Get-ExchangeCertificate -Thumbprint {} | New-ExchangeCertificate -Force",
-        c.sha1
-    )];
+    let steps = renew_steps(&c.sha1);
     endpoints.push(endpoint(
         "ex02.contoso.local",
         2,
@@ -263,10 +267,7 @@ pub fn sample_report() -> ScanReport {
             ),
             renew(&c.sha1),
         );
-        let steps = vec![format!(
-            "Renew: Get-ExchangeCertificate -Thumbprint {} | New-ExchangeCertificate -Force",
-            c.sha1
-        )];
+        let steps = renew_steps(&c.sha1);
         endpoints.push(endpoint(host, n, 443, vec![public_cert(300)], vec![]));
         endpoints.push(endpoint(host, n, 444, vec![c], vec![f]));
         servers.push(server(
