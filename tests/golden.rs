@@ -37,8 +37,12 @@ fn check(written: &Path, golden: &str) {
         std::fs::write(&golden, &actual).expect("write golden");
         return;
     }
-    let expected = std::fs::read_to_string(&golden)
-        .unwrap_or_else(|e| panic!("{}: {e} (EXCERT_UPDATE_GOLDEN=1 writes it)", golden.display()));
+    let expected = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (EXCERT_UPDATE_GOLDEN=1 writes it)",
+            golden.display()
+        )
+    });
     if actual != expected {
         let first = actual
             .lines()
@@ -61,7 +65,10 @@ fn golden_case(as_of: &str, name: &str, exit: i32) {
     let dir = tempfile::tempdir().expect("tempdir");
     assert_eq!(report(as_of, dir.path()), exit, "exit code as of {as_of}");
     check(&dir.path().join("scan.json"), &format!("{name}.scan.json"));
-    check(&dir.path().join("report.csv"), &format!("{name}.report.csv"));
+    check(
+        &dir.path().join("report.csv"),
+        &format!("{name}.report.csv"),
+    );
 }
 
 #[test]
