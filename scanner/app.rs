@@ -104,6 +104,9 @@ async fn scan_and_finish(
 /// Write the three reports, print the summary, and pick the exit code.
 fn finish(report: &ScanReport, output: &OutputOptions) -> Result<i32, Error> {
     let written = report::write_all(report, &output.out_dir, output.csv_findings.as_deref())?;
+    if let Some(path) = &output.prom {
+        report::prom::write(report, path)?;
+    }
     if !output.quiet {
         print!(
             "{}",

@@ -12,6 +12,7 @@ pub mod atomic;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod prom;
 pub mod sanitize;
 pub mod terminal;
 mod timeline;
