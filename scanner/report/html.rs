@@ -254,6 +254,7 @@ struct EndpointView {
     sans: String,
     class: &'static str,
     class_label: &'static str,
+    class_reason: String,
     not_before: String,
     not_after: String,
     days: String,
@@ -374,7 +375,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
         catalog: catalog
             .iter()
             .map(|e| CatalogView {
-                id: e.id.into(),
+                id: e.id.as_str().into(),
                 severity: e.severity.as_str(),
                 title: e.title.into(),
                 why: e.why.into(),
@@ -479,7 +480,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .iter()
         .flat_map(|e| {
             e.findings.iter().map(|f| FindingView {
-                id: f.id.clone(),
+                id: f.id.as_str().to_string(),
                 severity: f.severity.as_str(),
                 title: f.title.clone(),
                 detail: f.detail.clone(),
@@ -517,7 +518,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         host: s.host.clone(),
         anchor: anchor(index),
         grade: s.severity.as_str(),
-        verdict: s.verdict.replace('-', " "),
+        verdict: s.verdict.as_str().replace('-', " "),
         summary: s.summary.clone(),
         group,
         steps,
@@ -585,6 +586,9 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         sans: leaf.map(|c| c.sans.join(", ")).unwrap_or_default(),
         class: leaf.map_or("", |c| c.classification.as_str()),
         class_label: leaf.map_or("", |c| c.classification.label()),
+        class_reason: leaf
+            .map(|c| c.classification_reason.clone())
+            .unwrap_or_default(),
         not_before: leaf.map(|c| format_date(c.not_before)).unwrap_or_default(),
         not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
         days: leaf.map(|c| days_short(c.days_left)).unwrap_or_default(),

@@ -51,6 +51,7 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         key_usage: vec!["digitalSignature".into(), "keyEncipherment".into()],
         extended_key_usage: vec!["serverAuth".into()],
         classification: class,
+        classification_reason: format!("{} (test record).", class.label()),
         days_left: days,
         der_base64: Der(vec![0x30, 0x03, 0x02, 0x01, seed]),
     }
@@ -117,6 +118,7 @@ fn endpoint(
                 server_role: None,
             },
             source: None,
+            from_scan: None,
         },
         status: Status::Ok,
         error: None,
@@ -132,6 +134,7 @@ fn endpoint(
             error: (role == Role::Backend).then(|| "self-signed".to_string()),
         }),
         findings,
+        lags_fleet: false,
     }
 }
 
@@ -143,7 +146,7 @@ fn finding(
     remediation: String,
 ) -> Finding {
     Finding {
-        id: id.into(),
+        id: serde_json::from_value(serde_json::json!(id)).expect("known finding id"),
         severity,
         title: title.into(),
         detail,
@@ -177,7 +180,7 @@ fn server(
     ServerReport {
         host: host.into(),
         severity,
-        verdict: verdict.into(),
+        verdict: serde_json::from_value(serde_json::json!(verdict)).expect("known verdict"),
         summary: summary.into(),
         remediation: steps,
         endpoints,
@@ -383,6 +386,7 @@ pub fn sample_report() -> ScanReport {
             hosts: vec!["ex03.contoso.local".into(), "ex07.contoso.local".into()],
         }],
         invalid_targets: vec![],
+        merged_from: Vec::new(),
     }
 }
 

@@ -21,7 +21,7 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
         "expires"
     };
     Some(finding(
-        "public-binding-lost",
+        FindingId::PublicBindingLost,
         Severity::Critical,
         format!(
             "{} presents {what}, {} (SHA-1 {}, {expires} {}), instead of the public certificate.",
@@ -45,12 +45,13 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
     let host_is_name = host.parse::<std::net::IpAddr>().is_err();
     let what = match leaf.classification {
         Classification::ExchangeSelfSigned => {
-            let cn = leaf.subject_cn.as_deref().unwrap_or("");
-            if host_is_name && !cn.eq_ignore_ascii_case(&short) {
-                format!("another server's self-signed certificate (CN={cn})")
-            } else {
+            // Long host names have a 15-character NetBIOS CN, so compare
+            // what Exchange guarantees: the CN or a SAN names this host.
+            if super::super::classify::is_own_cert(leaf, host) {
                 return None;
             }
+            let cn = leaf.subject_cn.as_deref().unwrap_or("");
+            format!("another server's self-signed certificate (CN={cn})")
         }
         Classification::Wmsvc => "the WMSvc (IIS Web Management Service) certificate".into(),
         Classification::ExchangeAuth => {
@@ -83,7 +84,7 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
         Classification::Unparsable => return None,
     };
     Some(finding(
-        "backend-unexpected-cert",
+        FindingId::BackendUnexpectedCert,
         Severity::Warning,
         format!(
             "{} presents {what}: {} (SHA-1 {}, expires {}), not {short}'s own \"Microsoft \
