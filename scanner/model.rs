@@ -447,8 +447,64 @@ pub struct Finding {
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
-    /// What to do, with thumbprints and names filled in.
+    /// What to do, with thumbprints and names filled in: the text of
+    /// `remediation_steps`, numbered when there are several.
     pub remediation: String,
+    /// The same steps as data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
+}
+
+/// What a remediation step achieves. The steps themselves are written in
+/// `crate::analyze::remediation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Renew the server's own "Microsoft Exchange" certificate.
+    RenewBackend,
+    /// Copy a certificate to Trusted Root Certification Authorities.
+    TrustCertificate,
+    /// Bind a certificate to Exchange Back End https/444.
+    BindBackend,
+    /// Find (or create) the server's own "Microsoft Exchange" certificate.
+    FindOwnCertificate,
+    /// Run iisreset at a safe time.
+    Iisreset,
+    /// Enable IIS on a public certificate that already exists.
+    EnablePublic,
+    /// Get a new public certificate from the CA.
+    ReplacePublic,
+    /// Fix the chain the server presents (a missing intermediate).
+    ImportIntermediate,
+    /// Bind a certificate that is valid now.
+    BindValidCertificate,
+    /// Check the IIS bindings of a site.
+    CheckBinding,
+    /// Change the protocols the server accepts.
+    ConfigureProtocols,
+    /// Find out why an endpoint could not be scanned.
+    CheckEndpoint,
+    /// Do the same on the other servers.
+    RepeatOnOtherServers,
+}
+
+/// One thing to do, with everything needed to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub task: Task,
+    /// The server to do it on; empty when it applies to every server.
+    pub server: String,
+    /// The port of the IIS site concerned, when the step is about one site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The PowerShell command to run, when the step has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powershell: Option<String>,
+    /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbprints: Vec<String>,
+    /// The step as the admin reads it, with names and thumbprints filled in.
+    pub text: String,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
@@ -532,6 +588,9 @@ pub struct ServerReport {
     /// Numbered steps with thumbprints filled in; empty when nothing to do.
     #[serde(default)]
     pub remediation: Vec<String>,
+    /// The same steps as data, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
     /// Indexes into `endpoints`.
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
