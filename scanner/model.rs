@@ -125,6 +125,31 @@ pub struct Endpoint {
     pub group: Group,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The scan this observation came from, when `excert report` merged
+    /// several scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_scan: Option<ScanOrigin>,
+}
+
+/// Which scan.json an observation came from (`excert report A.json B.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOrigin {
+    /// The scan.json as given on the command line.
+    pub file: String,
+    /// When that scan started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Older scans that also saw this endpoint; the newest observation won.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<ScanSeen>,
+}
+
+/// An older observation that a newer one replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSeen {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
 }
 
 /// A DER certificate, base64 in JSON.
@@ -669,6 +694,27 @@ pub struct ScanReport {
     pub expiry_cliffs: Vec<ExpiryCliff>,
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
+    /// The scans `excert report` merged into this one, oldest first; empty
+    /// for a single scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedScan>,
+}
+
+/// One input of a merged report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedScan {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    pub complete: bool,
+    /// Endpoints in that scan.
+    pub endpoints: usize,
+    /// Of those, how many were kept (not replaced by a newer observation).
+    pub kept: usize,
 }
 
 fn yes() -> bool {
@@ -694,4 +740,112 @@ impl EndpointReport {
             }),
         }
     }
+}
+
+/// Where a store record came from: the export file and the 1-based object
+/// (CLIXML) or line (CSV) in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventorySource {
+    pub file: String,
+    pub object: usize,
+}
+
+/// One certificate in one server's store, from the admin's export
+/// (`--inventory`). The evidence is `der_base64` when the export carried the
+/// DER (CLIXML); a CSV record keeps the columns it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCertificate {
+    /// The server whose store holds it (from `Identity`, else `PSComputerName`).
+    pub server: String,
+    /// SHA-1 of the DER, upper-case hex, as PowerShell shows it.
+    pub thumbprint: String,
+    /// Null when the export does not carry it.
+    pub friendly_name: Option<String>,
+    /// E.g. `["IMAP","POP","IIS","SMTP"]`; null when unknown.
+    pub services: Option<Vec<String>>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    pub subject: String,
+    pub issuer: String,
+    pub self_signed: bool,
+    pub classification: Classification,
+    /// Why the classification was chosen, e.g. from the friendly name.
+    #[serde(default)]
+    pub classification_reason: Option<String>,
+    pub source: InventorySource,
+    /// `Status` as exported (`Valid`, `DateInvalid`, ...), if any.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The export gave dates without a UTC offset; UTC was assumed.
+    #[serde(default)]
+    pub dates_assumed_utc: bool,
+    /// Whole days from the as-of time to not_after (negative once expired).
+    #[serde(default)]
+    pub days_left: i64,
+    /// DNS names (SAN, or `CertificateDomains`), when known.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Where the scan saw this certificate presented, e.g. `["443"]`.
+    #[serde(default)]
+    pub bound: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub der_base64: Option<Der>,
+}
+
+/// The organisation's OAuth (Auth certificate) configuration, from
+/// `Get-AuthConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthConfig {
+    pub current_thumbprint: Option<String>,
+    pub next_thumbprint: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_effective_date: Option<OffsetDateTime>,
+    pub previous_thumbprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<InventorySource>,
+}
+
+/// One `Get-ExchangeServer` record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeServerInfo {
+    pub name: String,
+    pub fqdn: Option<String>,
+    pub site: Option<String>,
+    pub role: Option<String>,
+    pub version: Option<String>,
+    pub source: InventorySource,
+}
+
+/// One receive or send connector (`Get-ReceiveConnector`, `Get-SendConnector`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connector {
+    /// `receive` or `send`.
+    pub kind: String,
+    pub name: String,
+    /// The server it runs on (receive connectors), or its source transport
+    /// servers (send connectors).
+    pub servers: Vec<String>,
+    pub fqdn: Option<String>,
+    /// `<I>issuer<S>subject`, when set.
+    pub tls_certificate_name: Option<String>,
+    /// Made by the Hybrid Configuration Wizard (CloudServicesMailEnabled, or
+    /// named "Outbound to Office 365").
+    pub hybrid: bool,
+    pub source: InventorySource,
+}
+
+/// What the admin's exports said about the stores (`--inventory`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub certificates: Vec<StoreCertificate>,
+    pub auth_config: Option<AuthConfig>,
+    #[serde(default)]
+    pub exchange_servers: Vec<ExchangeServerInfo>,
+    #[serde(default)]
+    pub connectors: Vec<Connector>,
+    /// The export files read.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
