@@ -20,8 +20,9 @@ use serde::Serialize;
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+use super::groups::act_now_groups;
 use super::timeline::{timeline, Timeline};
-use super::{act_now, counts, endpoint_grade, method_name, sanitize};
+use super::{counts, endpoint_grade, method_name, sanitize};
 use crate::analyze::catalog::Rule;
 use crate::analyze::remediation;
 use crate::model::{CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo};
@@ -184,7 +185,7 @@ struct Page {
     complete: bool,
     incomplete: String,
     counts: CountsView,
-    actions: Vec<ActionView>,
+    groups: Vec<GroupView>,
     timeline: Timeline,
     catalog: Vec<CatalogView>,
     params: ParamsView,
@@ -207,6 +208,17 @@ struct CountsView {
     findings_info: usize,
 }
 
+/// Servers of the act-now list that need the same work.
+#[derive(Serialize)]
+struct GroupView {
+    severity: &'static str,
+    verdict: &'static str,
+    title: String,
+    /// What the most urgent server of the group needs, in a sentence.
+    lead: String,
+    actions: Vec<ActionView>,
+}
+
 #[derive(Serialize)]
 struct ActionView {
     host: String,
@@ -216,6 +228,8 @@ struct ActionView {
     headline: String,
     fix: String,
     ids: Vec<String>,
+    /// The server's numbered remediation steps, for its command block.
+    steps: String,
 }
 
 #[derive(Serialize)]
@@ -371,7 +385,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             findings_warning: c.findings_warning,
             findings_info: c.findings_info,
         },
-        actions: actions(report),
+        groups: groups(report),
         timeline: timeline(report),
         catalog: catalog
             .iter()
@@ -426,17 +440,32 @@ fn card_of_endpoint(report: &ScanReport) -> Vec<usize> {
     card
 }
 
-fn actions(report: &ScanReport) -> Vec<ActionView> {
-    act_now(report)
+fn groups(report: &ScanReport) -> Vec<GroupView> {
+    act_now_groups(report)
         .into_iter()
-        .map(|a| ActionView {
-            host: a.server.host.clone(),
-            anchor: anchor(a.server_index),
-            severity: a.severity.as_str(),
-            days: a.days_left.map(days_short).unwrap_or_default(),
-            headline: a.headline,
-            fix: a.fix,
-            ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+        .map(|g| GroupView {
+            severity: g.severity.as_str(),
+            verdict: g.verdict.as_str(),
+            title: g.title(),
+            lead: g
+                .actions
+                .first()
+                .map(|a| a.headline.clone())
+                .unwrap_or_default(),
+            actions: g
+                .actions
+                .into_iter()
+                .map(|a| ActionView {
+                    host: a.server.host.clone(),
+                    anchor: anchor(a.server_index),
+                    severity: a.severity.as_str(),
+                    days: a.days_left.map(days_short).unwrap_or_default(),
+                    headline: a.headline,
+                    fix: a.fix,
+                    ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+                    steps: remediation::numbered(&a.server.remediation_steps).join("\n"),
+                })
+                .collect(),
         })
         .collect()
 }

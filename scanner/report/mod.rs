@@ -10,6 +10,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod groups;
 pub mod html;
 pub mod json;
 pub mod prom;
