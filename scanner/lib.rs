@@ -35,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod exit;
+pub mod files;
 pub mod lab;
 pub mod model;
 pub mod probe;
