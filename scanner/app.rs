@@ -111,7 +111,19 @@ async fn scan_and_finish(
 
 /// Write the report set, print the summary, and pick the exit code.
 fn finish(report: &ScanReport, output: &OutputOptions) -> Result<i32, Error> {
-    let written = report::write_all(report, &output.out_dir, output.csv_findings.as_deref())?;
+    // Every output is one set: renamed into place together or not at all.
+    let mut set = report::atomic::Set::default();
+    let written = report::stage_all(
+        report,
+        &output.out_dir,
+        output.csv_findings.as_deref(),
+        &mut set,
+    )?;
+    if let Some(path) = &output.prom {
+        let text = report::prom::render(report);
+        report::stage(&mut set, path, |w| w.write_all(text.as_bytes()))?;
+    }
+    report::commit(set)?;
     if !output.quiet {
         print_out(&report::terminal::summary(report, &written, output.color));
     }

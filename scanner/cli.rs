@@ -125,6 +125,10 @@ pub struct OutputArgs {
     /// Also write one CSV row per finding to FILE (for pivot tables).
     #[arg(long = "csv-findings", value_name = "FILE")]
     pub csv_findings: Option<PathBuf>,
+    /// Also write a Prometheus textfile-collector file (atomically), e.g.
+    /// /var/lib/prometheus/node-exporter/excert.prom.
+    #[arg(long, value_name = "FILE")]
+    pub prom: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,

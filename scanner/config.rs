@@ -96,6 +96,8 @@ pub struct TargetOptions {
 pub struct OutputOptions {
     pub out_dir: PathBuf,
     pub csv_findings: Option<PathBuf>,
+    /// `--prom`: the Prometheus textfile to write.
+    pub prom: Option<PathBuf>,
     pub quiet: bool,
     pub fail_on: FailOn,
     /// Colour in the terminal summary.
@@ -338,6 +340,9 @@ impl OutputOptions {
         if let Some(path) = &self.csv_findings {
             files.push(NamedPath::new(path, "--csv-findings"));
         }
+        if let Some(path) = &self.prom {
+            files.push(NamedPath::new(path, "--prom"));
+        }
         files
     }
 
@@ -348,6 +353,7 @@ impl OutputOptions {
         OutputOptions {
             out_dir: a.out.clone().unwrap_or_else(|| PathBuf::from(default_dir)),
             csv_findings: a.csv_findings.clone(),
+            prom: a.prom.clone(),
             quiet: a.quiet,
             fail_on,
             color,

@@ -351,6 +351,10 @@ pub struct CertFacts {
     pub key_usage: Vec<String>,
     pub extended_key_usage: Vec<String>,
     pub classification: Classification,
+    /// Why the certificate got its classification: the Exchange guarantees it
+    /// meets (or the first it misses) and the layout, key and hash signals.
+    #[serde(default)]
+    pub classification_reason: String,
     /// Whole days from the as-of time to not_after (negative once expired).
     pub days_left: i64,
     pub der_base64: Der,

@@ -51,6 +51,7 @@ fn unparsable(der: &[u8], as_of: OffsetDateTime, why: &str) -> CertFacts {
         key_usage: Vec::new(),
         extended_key_usage: Vec::new(),
         classification: Classification::Unparsable,
+        classification_reason: format!("The certificate could not be parsed: {why}."),
         days_left: 0,
         der_base64: Der(der.to_vec()),
     }
@@ -61,7 +62,7 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
     let not_after = to_time(cert.validity().not_after.timestamp());
     let self_issued = is_self_issued(cert);
     let key = key_info(cert);
-    let classification = classify::classify(cert, &key, self_issued);
+    let classified = classify::classify(cert, &key, self_issued);
     CertFacts {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
@@ -83,7 +84,8 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
             .map(|bc| bc.value.ca),
         key_usage: key_usage(cert),
         extended_key_usage: extended_key_usage(cert),
-        classification,
+        classification: classified.class,
+        classification_reason: classified.reason,
         days_left: days_between(as_of, not_after),
         der_base64: Der(der.to_vec()),
     }

@@ -254,6 +254,7 @@ struct EndpointView {
     sans: String,
     class: &'static str,
     class_label: &'static str,
+    class_reason: String,
     not_before: String,
     not_after: String,
     days: String,
@@ -585,6 +586,9 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         sans: leaf.map(|c| c.sans.join(", ")).unwrap_or_default(),
         class: leaf.map_or("", |c| c.classification.as_str()),
         class_label: leaf.map_or("", |c| c.classification.label()),
+        class_reason: leaf
+            .map(|c| c.classification_reason.clone())
+            .unwrap_or_default(),
         not_before: leaf.map(|c| format_date(c.not_before)).unwrap_or_default(),
         not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
         days: leaf.map(|c| days_short(c.days_left)).unwrap_or_default(),

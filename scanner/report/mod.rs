@@ -14,6 +14,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod outputs;
+pub mod prom;
 pub mod sanitize;
 pub mod terminal;
 mod timeline;

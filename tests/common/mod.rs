@@ -51,6 +51,7 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         key_usage: vec!["digitalSignature".into(), "keyEncipherment".into()],
         extended_key_usage: vec!["serverAuth".into()],
         classification: class,
+        classification_reason: format!("{} (test record).", class.label()),
         days_left: days,
         der_base64: Der(vec![0x30, 0x03, 0x02, 0x01, seed]),
     }

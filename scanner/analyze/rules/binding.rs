@@ -45,12 +45,13 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
     let host_is_name = host.parse::<std::net::IpAddr>().is_err();
     let what = match leaf.classification {
         Classification::ExchangeSelfSigned => {
-            let cn = leaf.subject_cn.as_deref().unwrap_or("");
-            if host_is_name && !cn.eq_ignore_ascii_case(&short) {
-                format!("another server's self-signed certificate (CN={cn})")
-            } else {
+            // Long host names have a 15-character NetBIOS CN, so compare
+            // what Exchange guarantees: the CN or a SAN names this host.
+            if super::super::classify::is_own_cert(leaf, host) {
                 return None;
             }
+            let cn = leaf.subject_cn.as_deref().unwrap_or("");
+            format!("another server's self-signed certificate (CN={cn})")
         }
         Classification::Wmsvc => "the WMSvc (IIS Web Management Service) certificate".into(),
         Classification::ExchangeAuth => {
