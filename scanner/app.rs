@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use crate::cancel::Signals;
-use crate::cli::{AnalysisArgs, Cli, Command, DemoArgs, FailOn, ReportArgs, ScanArgs, TargetsArgs};
+use crate::cli::{
+    AnalysisArgs, Cli, Command, DemoArgs, DiffArgs, FailOn, ReportArgs, ScanArgs, TargetsArgs,
+};
 use crate::config::{AnalysisSettings, OutputOptions, ProbeOptions, TargetOptions};
 use crate::error::{say, Error};
 use crate::model::{ScanReport, SCHEMA_VERSION};
@@ -32,6 +34,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Report(a) => report_cmd(a),
             Command::Demo(a) => demo(a).await,
             Command::Targets(a) => dry_run(a).await,
+            Command::Diff(a) => diff_cmd(a),
         }
     });
     // Don't wait for lingering lab connections or abandoned probes.
@@ -203,9 +206,29 @@ fn json_error(e: &serde_json::Error) -> String {
 fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
     let mut output = OutputOptions::from_args(&a.output, "excert-report", FailOn::Warning);
     let saved = load_saved(&a.scan)?;
-    let mut analysis = a.analysis.clone();
+    let settings = saved_settings(&a.analysis, &saved)?;
+    let mut inputs = vec![NamedPath::new(&a.scan, "SCAN.json")];
+    inputs.extend(
+        settings
+            .ca_bundles
+            .iter()
+            .map(|b| NamedPath::new(b, "--ca-bundle")),
+    );
+    if a.output.out.is_none() {
+        output.out_dir = default_report_dir(&output, &inputs, &settings);
+    }
+    check_outputs(&output, &inputs)?;
+    let report = crate::reanalyze(&saved, &settings);
+    drop(saved);
+    finish(&report, &output)
+}
+
+/// The settings to judge a saved scan with: the flags given, else the
+/// scan's own as-of time, thresholds, namespaces and CA bundles, so the
+/// same evidence gets the same findings.
+fn saved_settings(a: &AnalysisArgs, saved: &ScanReport) -> Result<AnalysisSettings, Error> {
+    let mut analysis = a.clone();
     if analysis.as_of.is_none() {
-        // Same evidence, same as-of: the same findings as the live scan.
         analysis.as_of = Some(
             saved
                 .as_of
@@ -214,22 +237,39 @@ fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
         );
     }
     if analysis.ca_bundle.is_empty() {
-        analysis.ca_bundle = saved_bundles(&saved);
+        analysis.ca_bundle = saved_bundles(saved);
     }
-    let settings = AnalysisSettings::from_args(
+    AnalysisSettings::from_args(
         &analysis,
         OffsetDateTime::now_utc(),
         Some(&saved.parameters),
-    )?;
-    let mut inputs = vec![NamedPath::new(&a.scan, "SCAN.json")];
-    inputs.extend(bundle_inputs(&analysis.ca_bundle));
-    if a.output.out.is_none() {
-        output.out_dir = default_report_dir(&output, &inputs, &settings);
+    )
+}
+
+/// `excert diff`: compare two saved scans, both judged with the newer
+/// scan's settings (or the flags given) at one as-of time.
+fn diff_cmd(a: DiffArgs) -> Result<i32, Error> {
+    let old = load_saved(&a.old)?;
+    let new = load_saved(&a.new)?;
+    let newer = if old.started_at > new.started_at {
+        &old
+    } else {
+        &new
+    };
+    let settings = saved_settings(&a.analysis, newer)?;
+    use crate::diff::{compare, ScanRef};
+    let diff = compare(
+        &crate::reanalyze(&old, &settings),
+        &crate::reanalyze(&new, &settings),
+        ScanRef::of(&old, &a.old.display().to_string()),
+        ScanRef::of(&new, &a.new.display().to_string()),
+    );
+    let out_dir = a.out.unwrap_or_else(|| "excert-diff".into());
+    let (json, page) = crate::diff::output::write(&diff, &out_dir)?;
+    if !a.quiet {
+        print_out(&crate::diff::output::summary(&diff, &json, &page));
     }
-    check_outputs(&output, &inputs)?;
-    let report = crate::reanalyze(&saved, &settings);
-    drop(saved);
-    finish(&report, &output)
+    Ok(exit::for_diff(&diff))
 }
 
 /// Without `--out`, `excert report excert-report/scan.json` would replace

@@ -133,6 +133,7 @@ fn endpoint(
             error: (role == Role::Backend).then(|| "self-signed".to_string()),
         }),
         findings,
+        lags_fleet: false,
     }
 }
 
@@ -144,7 +145,7 @@ fn finding(
     remediation: String,
 ) -> Finding {
     Finding {
-        id: id.into(),
+        id: serde_json::from_value(serde_json::json!(id)).expect("known finding id"),
         severity,
         title: title.into(),
         detail,
@@ -178,7 +179,7 @@ fn server(
     ServerReport {
         host: host.into(),
         severity,
-        verdict: verdict.into(),
+        verdict: serde_json::from_value(serde_json::json!(verdict)).expect("known verdict"),
         summary: summary.into(),
         remediation: steps,
         endpoints,

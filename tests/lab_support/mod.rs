@@ -94,6 +94,6 @@ pub fn ids(report: &ScanReport, host: &str, port: u16) -> Vec<String> {
         .unwrap_or_else(|| panic!("no endpoint {host}:{port}"))
         .findings
         .iter()
-        .map(|f| f.id.clone())
+        .map(|f| f.id.to_string())
         .collect()
 }
