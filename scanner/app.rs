@@ -205,9 +205,10 @@ fn json_error(e: &serde_json::Error) -> String {
 /// `excert report`: judge saved evidence again, with no network.
 fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
     let mut output = OutputOptions::from_args(&a.output, "excert-report", FailOn::Warning);
-    let saved = load_saved(&a.scan)?;
+    let saved = load_merged(&a.scan, &a.more, output.quiet)?;
     let settings = saved_settings(&a.analysis, &saved)?;
     let mut inputs = vec![NamedPath::new(&a.scan, "SCAN.json")];
+    inputs.extend(a.more.iter().map(|m| NamedPath::new(m, "SCAN.json")));
     inputs.extend(
         settings
             .ca_bundles
@@ -221,6 +222,36 @@ fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
     let report = crate::reanalyze(&saved, &settings);
     drop(saved);
     finish(&report, &output)
+}
+
+/// Read one saved scan, or several merged into one fleet
+/// ([`crate::merge`]).
+fn load_merged(
+    first: &Path,
+    more: &[std::path::PathBuf],
+    quiet: bool,
+) -> Result<ScanReport, Error> {
+    if more.is_empty() {
+        return load_saved(first);
+    }
+    let mut scans = Vec::new();
+    for path in std::iter::once(first).chain(more.iter().map(|p| p.as_path())) {
+        scans.push((path.display().to_string(), load_saved(path)?));
+    }
+    let merged = crate::merge::merge(scans);
+    if !quiet {
+        let replaced: usize = merged
+            .merged_from
+            .iter()
+            .map(|m| m.endpoints - m.kept)
+            .sum();
+        println!(
+            "Merged {} scans: {} endpoints ({replaced} older observations replaced by newer ones)",
+            merged.merged_from.len(),
+            merged.endpoints.len()
+        );
+    }
+    Ok(merged)
 }
 
 /// The settings to judge a saved scan with: the flags given, else the

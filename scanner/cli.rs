@@ -17,6 +17,8 @@ Examples:
   excert targets --targets-file servers.txt     dry run: what would be scanned
   excert report excert-report/scan.json --as-of 2027-06-30
                                                  re-judge saved evidence for a migration date
+  excert report site-a/scan.json site-b/scan.json   merge segment scans into one fleet report
+  excert diff before/scan.json after/scan.json  what a maintenance window changed
 
 Exit codes: 0 nothing at warning or above, 1 warning, 2 critical,
 3 nothing could be scanned, 64 usage or input error, 73 cannot write an
@@ -198,6 +200,10 @@ pub struct ReportArgs {
     /// A scan.json written by `excert scan` or `excert demo`.
     #[arg(value_name = "SCAN.json")]
     pub scan: PathBuf,
+    /// More scans (one per site or network segment) merged into one fleet
+    /// report; the newest observation of an endpoint wins.
+    #[arg(value_name = "MORE.json")]
+    pub more: Vec<PathBuf>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     #[command(flatten)]

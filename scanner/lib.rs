@@ -38,6 +38,7 @@ pub mod error;
 pub mod exit;
 pub mod files;
 pub mod lab;
+pub mod merge;
 pub mod model;
 pub mod probe;
 pub mod report;
@@ -82,6 +83,7 @@ pub async fn scan(
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
         invalid_targets,
+        merged_from: Vec::new(),
     }
 }
 

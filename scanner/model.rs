@@ -125,6 +125,31 @@ pub struct Endpoint {
     pub group: Group,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The scan this observation came from, when `excert report` merged
+    /// several scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_scan: Option<ScanOrigin>,
+}
+
+/// Which scan.json an observation came from (`excert report A.json B.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOrigin {
+    /// The scan.json as given on the command line.
+    pub file: String,
+    /// When that scan started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Older scans that also saw this endpoint; the newest observation won.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<ScanSeen>,
+}
+
+/// An older observation that a newer one replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSeen {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
 }
 
 /// A DER certificate, base64 in JSON.
@@ -610,6 +635,27 @@ pub struct ScanReport {
     pub expiry_cliffs: Vec<ExpiryCliff>,
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
+    /// The scans `excert report` merged into this one, oldest first; empty
+    /// for a single scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedScan>,
+}
+
+/// One input of a merged report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedScan {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    pub complete: bool,
+    /// Endpoints in that scan.
+    pub endpoints: usize,
+    /// Of those, how many were kept (not replaced by a newer observation).
+    pub kept: usize,
 }
 
 fn yes() -> bool {

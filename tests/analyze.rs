@@ -51,6 +51,7 @@ fn endpoint(host: &str, role: Role) -> Endpoint {
         aliases: vec![],
         group: Group::default(),
         source: None,
+        from_scan: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
             aliases: vec![],
             group: Group::default(),
             source: None,
+            from_scan: None,
         },
         observation: Observation {
             status: Status::Ok,
@@ -248,6 +249,7 @@ fn report_of(a: Analysis) -> excert::model::ScanReport {
         servers: a.servers,
         expiry_cliffs: a.expiry_cliffs,
         invalid_targets: vec![],
+        merged_from: Vec::new(),
     }
 }
 

@@ -349,6 +349,7 @@ impl<'a> Collector<'a> {
                     aliases: Vec::new(),
                     group: group.clone(),
                     source: Some(source.clone()),
+                    from_scan: None,
                 });
             }
         }

@@ -118,6 +118,7 @@ fn endpoint(
                 server_role: None,
             },
             source: None,
+            from_scan: None,
         },
         status: Status::Ok,
         error: None,
@@ -385,6 +386,7 @@ pub fn sample_report() -> ScanReport {
             hosts: vec!["ex03.contoso.local".into(), "ex07.contoso.local".into()],
         }],
         invalid_targets: vec![],
+        merged_from: Vec::new(),
     }
 }
 

@@ -17,6 +17,7 @@ pub fn endpoint(host: &str, ip: IpAddr, port: u16, role: Role, sni: Option<&str>
         aliases: vec![],
         group: Default::default(),
         source: None,
+        from_scan: None,
     }
 }
 
