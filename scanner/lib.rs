@@ -37,6 +37,7 @@ pub mod diff;
 pub mod error;
 pub mod exit;
 pub mod files;
+pub mod inventory;
 pub mod lab;
 pub mod merge;
 pub mod model;
