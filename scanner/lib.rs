@@ -84,6 +84,7 @@ pub async fn scan(
         expiry_cliffs: analysis.expiry_cliffs,
         invalid_targets,
         merged_from: Vec::new(),
+        inventory: None,
     }
 }
 

@@ -383,6 +383,13 @@ pub struct CertFacts {
     /// Whole days from the as-of time to not_after (negative once expired).
     pub days_left: i64,
     pub der_base64: Der,
+    /// The friendly name in this server's store (`--inventory`), when the
+    /// store holds this certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// The services it is enabled for in that store (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
 }
 
 /// Result of chain validation against the trust roots.
@@ -456,6 +463,19 @@ finding_ids! {
     EndpointNotScanned = "endpoint-not-scanned",
     /// The presented certificate is not valid X.509.
     CertUnparsable = "cert-unparsable",
+    /// The current Auth certificate (OAuth) has expired (`--inventory`).
+    AuthCertExpired = "auth-cert-expired",
+    /// The current Auth certificate expires within `--warn-days`.
+    AuthCertExpiring = "auth-cert-expiring",
+    /// The Auth certificate AuthConfig names is not in a server's store.
+    AuthCertMissing = "auth-cert-missing",
+    /// The store holds a newer valid certificate than the one a port presents.
+    RenewedCertNotBound = "renewed-cert-not-bound",
+    /// IIS in the store and what 443 presents disagree (pending iisreset).
+    StoreBindingDrift = "store-binding-drift",
+    /// A hybrid connector's TlsCertificateName names no valid certificate
+    /// in the server's store.
+    HybridConnectorCertInvalid = "hybrid-connector-cert-invalid",
 }
 
 impl std::fmt::Display for FindingId {
@@ -524,6 +544,8 @@ pub enum Verdict {
     RebindPublicCert,
     RenewBackend,
     RenewPublicCert,
+    /// The organisation's Auth certificate needs rotating (`--inventory`).
+    RotateAuthCert,
     FixBackendBinding,
     Investigate,
     Review,
@@ -537,6 +559,7 @@ impl Verdict {
             Verdict::RenewBackend => "renew-backend",
             Verdict::RebindPublicCert => "rebind-public-cert",
             Verdict::RenewPublicCert => "renew-public-cert",
+            Verdict::RotateAuthCert => "rotate-auth-cert",
             Verdict::FixBackendBinding => "fix-backend-binding",
             Verdict::Investigate => "investigate",
             Verdict::Review => "review",
@@ -561,6 +584,10 @@ pub struct ServerReport {
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
     pub group: Group,
+    /// Findings about the server's certificate store (`--inventory`),
+    /// shaped like endpoint findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -639,6 +666,9 @@ pub struct ScanReport {
     /// for a single scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<MergedScan>,
+    /// The certificate stores from the admin's exports (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
 }
 
 /// One input of a merged report.

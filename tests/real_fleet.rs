@@ -250,6 +250,7 @@ fn report_of(a: Analysis) -> excert::model::ScanReport {
         expiry_cliffs: a.expiry_cliffs,
         invalid_targets: vec![],
         merged_from: Vec::new(),
+        inventory: None,
     }
 }
 

@@ -54,6 +54,8 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         classification_reason: format!("{} (test record).", class.label()),
         days_left: days,
         der_base64: Der(vec![0x30, 0x03, 0x02, 0x01, seed]),
+        friendly_name: None,
+        services: None,
     }
 }
 
@@ -189,6 +191,7 @@ fn server(
             dag: Some("DAG01".into()),
             server_role: None,
         },
+        findings: Vec::new(),
     }
 }
 
@@ -387,6 +390,7 @@ pub fn sample_report() -> ScanReport {
         }],
         invalid_targets: vec![],
         merged_from: Vec::new(),
+        inventory: None,
     }
 }
 
