@@ -89,11 +89,22 @@ pub struct Group {
     pub dag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_role: Option<String>,
+    /// The product, from `AdminDisplayVersion`: `2010`, `2013`, `2016`,
+    /// `2019` or `SE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_version: Option<String>,
+    /// The build, e.g. `15.2.1544.4` (2019 CU14), from `AdminDisplayVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_build: Option<String>,
 }
 
 impl Group {
     pub fn is_empty(&self) -> bool {
-        self.site.is_none() && self.dag.is_none() && self.server_role.is_none()
+        self.site.is_none()
+            && self.dag.is_none()
+            && self.server_role.is_none()
+            && self.exchange_version.is_none()
+            && self.exchange_build.is_none()
     }
 }
 
@@ -125,6 +136,18 @@ pub struct Endpoint {
     pub group: Group,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+}
+
+/// An endpoint left out on purpose: the server's role or version says it
+/// has no such site (an Edge server has no IIS, Exchange 2010 and CAS-only
+/// 2013 servers have no Exchange Back End). Listed so the report shows why
+/// it was not scanned; never counted healthy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedEndpoint {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// Why this port is not expected on this server.
+    pub reason: String,
 }
 
 /// A DER certificate, base64 in JSON.
@@ -460,6 +483,9 @@ pub struct Parameters {
     pub warn_days: i64,
     pub critical_days: i64,
     pub namespaces: Vec<String>,
+    /// `--namespace SITE:NAME`, by site.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub ca_bundles: Vec<String>,
     #[serde(default)]
     pub protocol_scan: bool,
@@ -507,6 +533,10 @@ pub struct ScanReport {
     pub expiry_cliffs: Vec<ExpiryCliff>,
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
+    /// Ports not scanned because the server's role or version has no such
+    /// site (from the targets CSV or `--role`).
+    #[serde(default)]
+    pub skipped_endpoints: Vec<SkippedEndpoint>,
 }
 
 fn yes() -> bool {

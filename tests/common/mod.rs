@@ -116,6 +116,7 @@ fn endpoint(
                 site: Some("HQ".into()),
                 dag: Some("DAG01".into()),
                 server_role: None,
+                ..Group::default()
             },
             source: None,
         },
@@ -186,6 +187,7 @@ fn server(
             site: Some("HQ".into()),
             dag: Some("DAG01".into()),
             server_role: None,
+            ..Group::default()
         },
     }
 }
@@ -375,6 +377,7 @@ pub fn sample_report() -> ScanReport {
             namespaces: vec!["mail.contoso.com".into()],
             ca_bundles: vec![],
             protocol_scan: true,
+            ..Parameters::default()
         },
         endpoints,
         servers,
@@ -384,6 +387,7 @@ pub fn sample_report() -> ScanReport {
             hosts: vec!["ex03.contoso.local".into(), "ex07.contoso.local".into()],
         }],
         invalid_targets: vec![],
+        skipped_endpoints: vec![],
     }
 }
 
