@@ -33,9 +33,11 @@ pub mod app;
 pub mod cancel;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod exit;
 pub mod lab;
+pub mod merge;
 pub mod model;
 pub mod probe;
 pub mod report;
@@ -82,6 +84,7 @@ pub async fn scan(
         expiry_cliffs: analysis.expiry_cliffs,
         invalid_targets,
         skipped_endpoints,
+        merged_from: Vec::new(),
     }
 }
 

@@ -136,6 +136,31 @@ pub struct Endpoint {
     pub group: Group,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The scan this observation came from, when `excert report` merged
+    /// several scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_scan: Option<ScanOrigin>,
+}
+
+/// Which scan.json an observation came from (`excert report A.json B.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOrigin {
+    /// The scan.json as given on the command line.
+    pub file: String,
+    /// When that scan started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Older scans that also saw this endpoint; the newest observation won.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<ScanSeen>,
+}
+
+/// An older observation that a newer one replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSeen {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
 }
 
 /// An endpoint left out on purpose: the server's role or version says it
@@ -390,10 +415,82 @@ pub struct Trust {
     pub error: Option<String>,
 }
 
+/// Declares [`FindingId`] from one table, so each id's string is written
+/// once and [`FindingId::ALL`] cannot miss a variant.
+macro_rules! finding_ids {
+    ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
+        /// Every finding id excert can report. The strings are a public
+        /// contract (scan.json, CSV, monitoring): add, never rename. Each
+        /// id's severity and text are in [`crate::analyze::catalog`], looked
+        /// up by an exhaustive match.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum FindingId {
+            $($(#[$doc])* #[serde(rename = $id)] $variant,)*
+        }
+
+        impl FindingId {
+            /// Every id, in the order the report's appendix lists them.
+            pub const ALL: &'static [FindingId] = &[$(FindingId::$variant,)*];
+
+            /// The id as scan.json spells it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(FindingId::$variant => $id,)*
+                }
+            }
+        }
+    };
+}
+
+finding_ids! {
+    /// The Exchange Back End (444) certificate has expired.
+    BackendCertExpired = "backend-cert-expired",
+    /// The Exchange Back End (444) certificate expires within `--warn-days`.
+    BackendCertExpiring = "backend-cert-expiring",
+    /// The Default Web Site (443) certificate has expired.
+    FrontendCertExpired = "frontend-cert-expired",
+    /// The Default Web Site (443) certificate expires within `--warn-days`.
+    FrontendCertExpiring = "frontend-cert-expiring",
+    /// 443 presents a self-signed certificate (the renewal trap).
+    PublicBindingLost = "public-binding-lost",
+    /// The presented certificate is not valid yet.
+    NotYetValid = "not-yet-valid",
+    /// The 443 chain does not validate, for a reason other than expiry.
+    FrontendCertUntrusted = "frontend-cert-untrusted",
+    /// The leaf's issuer is neither presented nor a known root.
+    ChainIncomplete = "chain-incomplete",
+    /// The 443 certificate does not cover a client namespace.
+    NameMismatch = "name-mismatch",
+    /// A certificate in the chain is signed with SHA-1 or MD5.
+    WeakSignature = "weak-signature",
+    /// A key is too short.
+    WeakKey = "weak-key",
+    /// 444 presents something other than the server's own Exchange cert.
+    BackendUnexpectedCert = "backend-unexpected-cert",
+    /// 443 presents another public cert than most of the fleet.
+    PublicCertInconsistent = "public-cert-inconsistent",
+    /// Nothing newer than TLS 1.1 is accepted.
+    LegacyTlsOnly = "legacy-tls-only",
+    /// TLS 1.0 or 1.1 is accepted next to TLS 1.2 or later.
+    LegacyProtocolsEnabled = "legacy-protocols-enabled",
+    /// Another chain is presented without SNI.
+    SniDependentCert = "sni-dependent-cert",
+    /// No certificate could be read.
+    EndpointNotScanned = "endpoint-not-scanned",
+    /// The presented certificate is not valid X.509.
+    CertUnparsable = "cert-unparsable",
+}
+
+impl std::fmt::Display for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable id from the catalogue, e.g. `backend-cert-expired`.
-    pub id: String,
+    /// Stable id from the catalogue.
+    pub id: FindingId,
     pub severity: Severity,
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
@@ -425,6 +522,11 @@ pub struct EndpointReport {
     #[serde(default)]
     pub trust: Option<Trust>,
     pub findings: Vec<Finding>,
+    /// This frontend presents an older public certificate than most of the
+    /// fleet ([`FindingId::PublicCertInconsistent`]): binding the fleet's certificate
+    /// fixes it, no renewal needed. Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lags_fleet: bool,
 }
 
 impl EndpointReport {
@@ -437,15 +539,41 @@ impl EndpointReport {
     }
 }
 
+/// A server's verdict, in precedence order (first is acted on first).
+/// `crate::analyze::verdict` explains the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    RebindPublicCert,
+    RenewBackend,
+    RenewPublicCert,
+    FixBackendBinding,
+    Investigate,
+    Review,
+    Ok,
+}
+
+impl Verdict {
+    /// The string scan.json and the report use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::RenewBackend => "renew-backend",
+            Verdict::RebindPublicCert => "rebind-public-cert",
+            Verdict::RenewPublicCert => "renew-public-cert",
+            Verdict::FixBackendBinding => "fix-backend-binding",
+            Verdict::Investigate => "investigate",
+            Verdict::Review => "review",
+            Verdict::Ok => "ok",
+        }
+    }
+}
+
 /// One server (host) with its overall verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerReport {
     pub host: String,
     pub severity: Grade,
-    /// One of `ok`, `renew-backend`, `rebind-public-cert`,
-    /// `renew-public-cert`, `fix-backend-binding`, `review` or
-    /// `investigate`.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The verdict in a sentence.
     #[serde(default)]
     pub summary: String,
@@ -537,6 +665,27 @@ pub struct ScanReport {
     /// site (from the targets CSV or `--role`).
     #[serde(default)]
     pub skipped_endpoints: Vec<SkippedEndpoint>,
+    /// The scans `excert report` merged into this one, oldest first; empty
+    /// for a single scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedScan>,
+}
+
+/// One input of a merged report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedScan {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    pub complete: bool,
+    /// Endpoints in that scan.
+    pub endpoints: usize,
+    /// Of those, how many were kept (not replaced by a newer observation).
+    pub kept: usize,
 }
 
 fn yes() -> bool {

@@ -25,7 +25,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// A finding id as scan.json spells it.
 fn id_of(f: &Finding) -> String {
-    serde_json::to_value(&f.id)
+    serde_json::to_value(f.id)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
@@ -58,6 +58,7 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
             aliases: vec![],
             group: Group::default(),
             source: None,
+            from_scan: None,
         },
         observation: Observation {
             status: Status::Ok,
@@ -180,7 +181,7 @@ fn long_host_name_backend_is_its_own_certificate() {
     let a = analyze(&evidence, &settings(NOW));
     assert!(ids(&a, 0).is_empty(), "{:?}", ids(&a, 0));
     assert_eq!(
-        serde_json::to_value(&a.servers[0].verdict).unwrap(),
+        serde_json::to_value(a.servers[0].verdict).unwrap(),
         serde_json::json!("ok")
     );
     // Another host presenting it is still told so.
@@ -250,6 +251,7 @@ fn report_of(a: Analysis) -> excert::model::ScanReport {
         expiry_cliffs: a.expiry_cliffs,
         invalid_targets: vec![],
         skipped_endpoints: vec![],
+        merged_from: Vec::new(),
     }
 }
 
@@ -263,7 +265,7 @@ fn html_card_shows_the_classification_reason() {
         )],
         &settings(NOW),
     );
-    let html = excert::report::html::render(&report_of(a), excert::analyze::catalog::CATALOG)
+    let html = excert::report::html::render(&report_of(a), &excert::analyze::catalog::all())
         .expect("render");
     assert!(
         html.contains("the NetBIOS name: the first 15 characters of exchange-mailbox01"),

@@ -4,7 +4,7 @@
 //! that does not parse still becomes a [`CertFacts`], classified
 //! [`Classification::Unparsable`], with its thumbprints (which need no
 //! parsing) and placeholder dates equal to the as-of time. The rules skip
-//! such certs for date checks and raise `cert-unparsable` instead, so a
+//! such certs for date checks and raise [`FindingId::CertUnparsable`](crate::model::FindingId::CertUnparsable) instead, so a
 //! garbled chain is never counted healthy.
 
 use ring::digest;
@@ -260,7 +260,7 @@ pub fn is_weak_signature(name: &str) -> bool {
 /// Whether `issuer`'s key verifies `cert`'s signature.
 ///
 /// ring's legacy 1024-bit RSA verifiers are used on purpose: a self-signed
-/// 1024-bit cert is still self-signed, and `weak-key` reports the size.
+/// 1024-bit cert is still self-signed, and [`FindingId::WeakKey`](crate::model::FindingId::WeakKey) reports the size.
 /// Algorithms ring does not have (PSS, odd curves) fall back to x509-parser.
 pub fn signature_verifies(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
     use ring::signature as sig;

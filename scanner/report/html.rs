@@ -385,7 +385,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
         catalog: catalog
             .iter()
             .map(|e| CatalogView {
-                id: e.id.into(),
+                id: e.id.as_str().into(),
                 severity: e.severity.as_str(),
                 title: e.title.into(),
                 why: e.why.into(),
@@ -521,7 +521,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .iter()
         .flat_map(|e| {
             e.findings.iter().map(|f| FindingView {
-                id: f.id.clone(),
+                id: f.id.as_str().to_string(),
                 severity: f.severity.as_str(),
                 title: f.title.clone(),
                 detail: f.detail.clone(),
@@ -551,7 +551,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         host: s.host.clone(),
         anchor: anchor(index),
         grade: s.severity.as_str(),
-        verdict: s.verdict.replace('-', " "),
+        verdict: s.verdict.as_str().replace('-', " "),
         summary: s.summary.clone(),
         group,
         steps,

@@ -118,7 +118,7 @@ pub fn render(report: &ScanReport) -> String {
         .servers
         .iter()
         .map(|s| {
-            let l = labels(&[("host", &s.host), ("verdict", &s.verdict)]);
+            let l = labels(&[("host", &s.host), ("verdict", s.verdict.as_str())]);
             (l, grade_value(s.severity).to_string())
         })
         .collect();

@@ -429,6 +429,7 @@ mod tests {
             expiry_cliffs: Vec::new(),
             invalid_targets: Vec::new(),
             skipped_endpoints: Vec::new(),
+            merged_from: Vec::new(),
         };
         let t = timeline(&report);
         assert!(t.empty);

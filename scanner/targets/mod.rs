@@ -372,6 +372,7 @@ impl<'a> Collector<'a> {
                     aliases: Vec::new(),
                     group: group.clone(),
                     source: Some(source.clone()),
+                    from_scan: None,
                 };
                 // A port typed as host:port is scanned whatever the role.
                 match roles::skip_reason(&group, *role).filter(|_| entry.port.is_none()) {

@@ -119,6 +119,7 @@ fn endpoint(
                 ..Group::default()
             },
             source: None,
+            from_scan: None,
         },
         status: Status::Ok,
         error: None,
@@ -134,6 +135,7 @@ fn endpoint(
             error: (role == Role::Backend).then(|| "self-signed".to_string()),
         }),
         findings,
+        lags_fleet: false,
     }
 }
 
@@ -145,7 +147,7 @@ fn finding(
     remediation: String,
 ) -> Finding {
     Finding {
-        id: id.into(),
+        id: serde_json::from_value(serde_json::json!(id)).expect("known finding id"),
         severity,
         title: title.into(),
         detail,
@@ -179,7 +181,7 @@ fn server(
     ServerReport {
         host: host.into(),
         severity,
-        verdict: verdict.into(),
+        verdict: serde_json::from_value(serde_json::json!(verdict)).expect("known verdict"),
         summary: summary.into(),
         remediation: steps,
         endpoints,
@@ -388,6 +390,7 @@ pub fn sample_report() -> ScanReport {
         }],
         invalid_targets: vec![],
         skipped_endpoints: vec![],
+        merged_from: Vec::new(),
     }
 }
 

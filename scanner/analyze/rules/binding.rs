@@ -21,7 +21,7 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
         "expires"
     };
     Some(finding(
-        "public-binding-lost",
+        FindingId::PublicBindingLost,
         Severity::Critical,
         format!(
             "{} presents {what}, {} (SHA-1 {}, {expires} {}), instead of the public certificate.",
@@ -84,7 +84,7 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
         Classification::Unparsable => return None,
     };
     Some(finding(
-        "backend-unexpected-cert",
+        FindingId::BackendUnexpectedCert,
         Severity::Warning,
         format!(
             "{} presents {what}: {} (SHA-1 {}, expires {}), not {short}'s own \"Microsoft \

@@ -7,7 +7,7 @@ pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
     let why = ctx.check?.non_date_error.as_deref()?;
     let leaf = ctx.chain.first()?;
     Some(finding(
-        "frontend-cert-untrusted",
+        FindingId::FrontendCertUntrusted,
         Severity::Warning,
         format!(
             "{} presents {} (SHA-1 {}, issuer {}), whose chain does not validate: {}.",
@@ -30,7 +30,7 @@ pub(super) fn chain_incomplete(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Optio
         return None;
     }
     Some(finding(
-        "chain-incomplete",
+        FindingId::ChainIncomplete,
         Severity::Warning,
         format!(
             "{} presents {} (SHA-1 {}) without its issuer \"{}\", which is not a known root \
@@ -79,7 +79,7 @@ pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
         leaf.sans.join(", ")
     };
     Some(finding(
-        "name-mismatch",
+        FindingId::NameMismatch,
         Severity::Warning,
         format!(
             "{} presents {} (SHA-1 {}), which does not cover {}; it covers {}.",

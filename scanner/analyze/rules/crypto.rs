@@ -51,7 +51,7 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         )
     };
     Some(finding(
-        "weak-signature",
+        FindingId::WeakSignature,
         severity,
         detail,
         "Reissue the certificate signed with SHA-256 and enable IIS on the new one \
@@ -82,7 +82,7 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         return None;
     }
     Some(finding(
-        "weak-key",
+        FindingId::WeakKey,
         Severity::Warning,
         format!("{} presents weak keys: {}.", where_(ctx), weak.join("; ")),
         "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key, import it \

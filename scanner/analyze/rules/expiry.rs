@@ -8,7 +8,7 @@ pub(super) fn not_yet_valid(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
         return None;
     }
     Some(finding(
-        "not-yet-valid",
+        FindingId::NotYetValid,
         Severity::Critical,
         format!(
             "{} presents {} (SHA-1 {}), valid only from {}, after the as-of date {}.",
@@ -41,10 +41,10 @@ pub(super) fn expiry(
         return None;
     }
     let (id, severity) = match (role, expired) {
-        (Role::Backend, true) => ("backend-cert-expired", Severity::Critical),
-        (Role::Frontend, true) => ("frontend-cert-expired", Severity::Critical),
-        (Role::Backend, false) => ("backend-cert-expiring", escalate(leaf, s)),
-        (Role::Frontend, false) => ("frontend-cert-expiring", escalate(leaf, s)),
+        (Role::Backend, true) => (FindingId::BackendCertExpired, Severity::Critical),
+        (Role::Frontend, true) => (FindingId::FrontendCertExpired, Severity::Critical),
+        (Role::Backend, false) => (FindingId::BackendCertExpiring, escalate(leaf, s)),
+        (Role::Frontend, false) => (FindingId::FrontendCertExpiring, escalate(leaf, s)),
     };
     let when = if expired {
         format!(

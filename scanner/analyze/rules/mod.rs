@@ -4,20 +4,21 @@
 //! Decisions worth knowing:
 //! - Dates follow HealthChecker: `expiring` when fewer than `--warn-days`
 //!   days are left, critical when fewer than `--critical-days`.
-//! - When `public-binding-lost` fires, the 443 expiry, trust, chain and name
-//!   rules are not raised as well: the lost binding explains all of them, and one
-//!   clear critical finding beats four symptoms of it.
-//! - `chain-incomplete` explains an "unknown issuer" on its own, so
-//!   `frontend-cert-untrusted` is not raised next to it.
-//! - `frontend-cert-untrusted` is never raised for expiry alone (the expiry
-//!   rules say that better); the chain is re-checked inside the leaf's
-//!   validity to find any other reason.
+//! - When [`FindingId::PublicBindingLost`] fires, the 443 expiry, trust,
+//!   chain and name rules are not raised as well: the lost binding explains
+//!   all of them, and one clear critical finding beats four symptoms of it.
+//! - [`FindingId::ChainIncomplete`] explains an "unknown issuer" on its own,
+//!   so [`FindingId::FrontendCertUntrusted`] is not raised next to it.
+//! - [`FindingId::FrontendCertUntrusted`] is never raised for expiry alone
+//!   (the expiry rules say that better); the chain is re-checked inside the
+//!   leaf's validity to find any other reason.
 //! - A cert that is itself a trust anchor is not judged for its signature or
 //!   key: clients trust it by identity.
 
 use crate::config::AnalysisSettings;
 use crate::model::{
-    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, Role, Severity, Status,
+    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity,
+    Status,
 };
 
 use super::catalog::finding;
@@ -76,7 +77,7 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     };
     if !is_parsed(leaf) {
         out.push(finding(
-            "cert-unparsable",
+            FindingId::CertUnparsable,
             Severity::Warning,
             format!(
                 "{} presents a certificate that cannot be parsed (SHA-1 {}).",
@@ -174,7 +175,7 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
         ),
     };
     finding(
-        "endpoint-not-scanned",
+        FindingId::EndpointNotScanned,
         Severity::Warning,
         detail,
         remediation,

@@ -27,7 +27,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let host = &ctx.evidence.endpoint.host;
     if best < 4 {
         vec![finding(
-            "legacy-tls-only",
+            FindingId::LegacyTlsOnly,
             Severity::Warning,
             format!(
                 "{} accepts only {}; the best version is older than TLS 1.2.",
@@ -41,7 +41,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
         )]
     } else if !legacy.is_empty() {
         vec![finding(
-            "legacy-protocols-enabled",
+            FindingId::LegacyProtocolsEnabled,
             Severity::Info,
             format!(
                 "{} still accepts {} next to TLS 1.2 or later.",
@@ -79,7 +79,7 @@ pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         .as_deref()
         .unwrap_or(&ctx.evidence.endpoint.host);
     Some(finding(
-        "sni-dependent-cert",
+        FindingId::SniDependentCert,
         Severity::Info,
         format!(
             "{} presents leaf SHA-1 {} for SNI {sni} but SHA-1 {} without SNI.",
