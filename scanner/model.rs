@@ -495,8 +495,64 @@ pub struct Finding {
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
-    /// What to do, with thumbprints and names filled in.
+    /// What to do, with thumbprints and names filled in: the text of
+    /// `remediation_steps`, numbered when there are several.
     pub remediation: String,
+    /// The same steps as data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
+}
+
+/// What a remediation step achieves. The steps themselves are written in
+/// `crate::analyze::remediation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Renew the server's own "Microsoft Exchange" certificate.
+    RenewBackend,
+    /// Copy a certificate to Trusted Root Certification Authorities.
+    TrustCertificate,
+    /// Bind a certificate to Exchange Back End https/444.
+    BindBackend,
+    /// Find (or create) the server's own "Microsoft Exchange" certificate.
+    FindOwnCertificate,
+    /// Run iisreset at a safe time.
+    Iisreset,
+    /// Enable IIS on a public certificate that already exists.
+    EnablePublic,
+    /// Get a new public certificate from the CA.
+    ReplacePublic,
+    /// Fix the chain the server presents (a missing intermediate).
+    ImportIntermediate,
+    /// Bind a certificate that is valid now.
+    BindValidCertificate,
+    /// Check the IIS bindings of a site.
+    CheckBinding,
+    /// Change the protocols the server accepts.
+    ConfigureProtocols,
+    /// Find out why an endpoint could not be scanned.
+    CheckEndpoint,
+    /// Do the same on the other servers.
+    RepeatOnOtherServers,
+}
+
+/// One thing to do, with everything needed to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub task: Task,
+    /// The server to do it on; empty when it applies to every server.
+    pub server: String,
+    /// The port of the IIS site concerned, when the step is about one site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The PowerShell command to run, when the step has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powershell: Option<String>,
+    /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbprints: Vec<String>,
+    /// The step as the admin reads it, with names and thumbprints filled in.
+    pub text: String,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
@@ -580,6 +636,9 @@ pub struct ServerReport {
     /// Numbered steps with thumbprints filled in; empty when nothing to do.
     #[serde(default)]
     pub remediation: Vec<String>,
+    /// The same steps as data, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
     /// Indexes into `endpoints`.
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
@@ -711,4 +770,112 @@ impl EndpointReport {
             }),
         }
     }
+}
+
+/// Where a store record came from: the export file and the 1-based object
+/// (CLIXML) or line (CSV) in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventorySource {
+    pub file: String,
+    pub object: usize,
+}
+
+/// One certificate in one server's store, from the admin's export
+/// (`--inventory`). The evidence is `der_base64` when the export carried the
+/// DER (CLIXML); a CSV record keeps the columns it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCertificate {
+    /// The server whose store holds it (from `Identity`, else `PSComputerName`).
+    pub server: String,
+    /// SHA-1 of the DER, upper-case hex, as PowerShell shows it.
+    pub thumbprint: String,
+    /// Null when the export does not carry it.
+    pub friendly_name: Option<String>,
+    /// E.g. `["IMAP","POP","IIS","SMTP"]`; null when unknown.
+    pub services: Option<Vec<String>>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    pub subject: String,
+    pub issuer: String,
+    pub self_signed: bool,
+    pub classification: Classification,
+    /// Why the classification was chosen, e.g. from the friendly name.
+    #[serde(default)]
+    pub classification_reason: Option<String>,
+    pub source: InventorySource,
+    /// `Status` as exported (`Valid`, `DateInvalid`, ...), if any.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The export gave dates without a UTC offset; UTC was assumed.
+    #[serde(default)]
+    pub dates_assumed_utc: bool,
+    /// Whole days from the as-of time to not_after (negative once expired).
+    #[serde(default)]
+    pub days_left: i64,
+    /// DNS names (SAN, or `CertificateDomains`), when known.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Where the scan saw this certificate presented, e.g. `["443"]`.
+    #[serde(default)]
+    pub bound: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub der_base64: Option<Der>,
+}
+
+/// The organisation's OAuth (Auth certificate) configuration, from
+/// `Get-AuthConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthConfig {
+    pub current_thumbprint: Option<String>,
+    pub next_thumbprint: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_effective_date: Option<OffsetDateTime>,
+    pub previous_thumbprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<InventorySource>,
+}
+
+/// One `Get-ExchangeServer` record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeServerInfo {
+    pub name: String,
+    pub fqdn: Option<String>,
+    pub site: Option<String>,
+    pub role: Option<String>,
+    pub version: Option<String>,
+    pub source: InventorySource,
+}
+
+/// One receive or send connector (`Get-ReceiveConnector`, `Get-SendConnector`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connector {
+    /// `receive` or `send`.
+    pub kind: String,
+    pub name: String,
+    /// The server it runs on (receive connectors), or its source transport
+    /// servers (send connectors).
+    pub servers: Vec<String>,
+    pub fqdn: Option<String>,
+    /// `<I>issuer<S>subject`, when set.
+    pub tls_certificate_name: Option<String>,
+    /// Made by the Hybrid Configuration Wizard (CloudServicesMailEnabled, or
+    /// named "Outbound to Office 365").
+    pub hybrid: bool,
+    pub source: InventorySource,
+}
+
+/// What the admin's exports said about the stores (`--inventory`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub certificates: Vec<StoreCertificate>,
+    pub auth_config: Option<AuthConfig>,
+    #[serde(default)]
+    pub exchange_servers: Vec<ExchangeServerInfo>,
+    #[serde(default)]
+    pub connectors: Vec<Connector>,
+    /// The export files read.
+    #[serde(default)]
+    pub files: Vec<String>,
 }

@@ -23,6 +23,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 use super::timeline::{timeline, Timeline};
 use super::{act_now, counts, endpoint_grade, method_name, sanitize};
 use crate::analyze::catalog::Rule;
+use crate::analyze::remediation;
 use crate::model::{CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo};
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
@@ -532,21 +533,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .collect();
     findings.sort_by_key(|f| severity_rank(f.severity));
     let group = group_text(&s.group);
-    let steps = s
-        .remediation
-        .iter()
-        .enumerate()
-        .map(|(i, step)| {
-            // Steps may or may not carry their own numbers.
-            let t = step.trim();
-            if t.starts_with(|c: char| c.is_ascii_digit()) {
-                t.to_string()
-            } else {
-                format!("{}. {t}", i + 1)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let steps = remediation::numbered(&s.remediation_steps).join("\n");
     ServerView {
         host: s.host.clone(),
         anchor: anchor(index),

@@ -20,8 +20,8 @@
 //! - The SNI is the name as given, lowercased and without a trailing dot;
 //!   IP literals get none. `--sni` replaces it for every endpoint.
 
-mod csv_input;
-mod decode;
+pub(crate) mod csv_input;
+pub(crate) mod decode;
 mod dry_run;
 mod parse;
 mod resolve;

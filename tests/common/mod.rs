@@ -152,6 +152,7 @@ fn finding(
         title: title.into(),
         detail,
         remediation,
+        remediation_steps: Vec::new(),
     }
 }
 
@@ -170,6 +171,21 @@ fn renew(sha1: &str) -> String {
     )
 }
 
+/// Steps as analysis would make them; the texts are the fixture's.
+fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
+    texts
+        .iter()
+        .map(|text| Step {
+            task: Task::RenewBackend,
+            server: host.into(),
+            port: None,
+            powershell: None,
+            thumbprints: Vec::new(),
+            text: text.clone(),
+        })
+        .collect()
+}
+
 fn server(
     host: &str,
     severity: Grade,
@@ -183,7 +199,8 @@ fn server(
         severity,
         verdict: serde_json::from_value(serde_json::json!(verdict)).expect("known verdict"),
         summary: summary.into(),
-        remediation: steps,
+        remediation: excert::analyze::remediation::numbered(&typed_steps(host, &steps)),
+        remediation_steps: typed_steps(host, &steps),
         endpoints,
         group: Group {
             site: Some("HQ".into()),
