@@ -110,6 +110,12 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
         union(&mut parameters.frontend_ports, &s.parameters.frontend_ports);
         union(&mut parameters.backend_ports, &s.parameters.backend_ports);
         union(&mut parameters.namespaces, &s.parameters.namespaces);
+        for (site, names) in &s.parameters.site_namespaces {
+            union(
+                parameters.site_namespaces.entry(site.clone()).or_default(),
+                names,
+            );
+        }
         union(&mut parameters.ca_bundles, &s.parameters.ca_bundles);
     }
     ScanReport {
@@ -136,6 +142,10 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
         invalid_targets: scans
             .iter()
             .flat_map(|(_, s)| s.invalid_targets.iter().cloned())
+            .collect(),
+        skipped_endpoints: scans
+            .iter()
+            .flat_map(|(_, s)| s.skipped_endpoints.iter().cloned())
             .collect(),
         merged_from,
     }

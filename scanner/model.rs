@@ -89,11 +89,22 @@ pub struct Group {
     pub dag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_role: Option<String>,
+    /// The product, from `AdminDisplayVersion`: `2010`, `2013`, `2016`,
+    /// `2019` or `SE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_version: Option<String>,
+    /// The build, e.g. `15.2.1544.4` (2019 CU14), from `AdminDisplayVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_build: Option<String>,
 }
 
 impl Group {
     pub fn is_empty(&self) -> bool {
-        self.site.is_none() && self.dag.is_none() && self.server_role.is_none()
+        self.site.is_none()
+            && self.dag.is_none()
+            && self.server_role.is_none()
+            && self.exchange_version.is_none()
+            && self.exchange_build.is_none()
     }
 }
 
@@ -150,6 +161,18 @@ pub struct ScanSeen {
     pub file: String,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
+}
+
+/// An endpoint left out on purpose: the server's role or version says it
+/// has no such site (an Edge server has no IIS, Exchange 2010 and CAS-only
+/// 2013 servers have no Exchange Back End). Listed so the report shows why
+/// it was not scanned; never counted healthy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedEndpoint {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// Why this port is not expected on this server.
+    pub reason: String,
 }
 
 /// A DER certificate, base64 in JSON.
@@ -492,8 +515,64 @@ pub struct Finding {
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
-    /// What to do, with thumbprints and names filled in.
+    /// What to do, with thumbprints and names filled in: the text of
+    /// `remediation_steps`, numbered when there are several.
     pub remediation: String,
+    /// The same steps as data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
+}
+
+/// What a remediation step achieves. The steps themselves are written in
+/// `crate::analyze::remediation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Renew the server's own "Microsoft Exchange" certificate.
+    RenewBackend,
+    /// Copy a certificate to Trusted Root Certification Authorities.
+    TrustCertificate,
+    /// Bind a certificate to Exchange Back End https/444.
+    BindBackend,
+    /// Find (or create) the server's own "Microsoft Exchange" certificate.
+    FindOwnCertificate,
+    /// Run iisreset at a safe time.
+    Iisreset,
+    /// Enable IIS on a public certificate that already exists.
+    EnablePublic,
+    /// Get a new public certificate from the CA.
+    ReplacePublic,
+    /// Fix the chain the server presents (a missing intermediate).
+    ImportIntermediate,
+    /// Bind a certificate that is valid now.
+    BindValidCertificate,
+    /// Check the IIS bindings of a site.
+    CheckBinding,
+    /// Change the protocols the server accepts.
+    ConfigureProtocols,
+    /// Find out why an endpoint could not be scanned.
+    CheckEndpoint,
+    /// Do the same on the other servers.
+    RepeatOnOtherServers,
+}
+
+/// One thing to do, with everything needed to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub task: Task,
+    /// The server to do it on; empty when it applies to every server.
+    pub server: String,
+    /// The port of the IIS site concerned, when the step is about one site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The PowerShell command to run, when the step has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powershell: Option<String>,
+    /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbprints: Vec<String>,
+    /// The step as the admin reads it, with names and thumbprints filled in.
+    pub text: String,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
@@ -580,6 +659,9 @@ pub struct ServerReport {
     /// Numbered steps with thumbprints filled in; empty when nothing to do.
     #[serde(default)]
     pub remediation: Vec<String>,
+    /// The same steps as data, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
     /// Indexes into `endpoints`.
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
@@ -615,6 +697,9 @@ pub struct Parameters {
     pub warn_days: i64,
     pub critical_days: i64,
     pub namespaces: Vec<String>,
+    /// `--namespace SITE:NAME`, by site.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub ca_bundles: Vec<String>,
     #[serde(default)]
     pub protocol_scan: bool,
@@ -662,6 +747,10 @@ pub struct ScanReport {
     pub expiry_cliffs: Vec<ExpiryCliff>,
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
+    /// Ports not scanned because the server's role or version has no such
+    /// site (from the targets CSV or `--role`).
+    #[serde(default)]
+    pub skipped_endpoints: Vec<SkippedEndpoint>,
     /// The scans `excert report` merged into this one, oldest first; empty
     /// for a single scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

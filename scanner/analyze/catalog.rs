@@ -9,7 +9,9 @@
 //! never drift apart. Ids are a public contract (scan.json, CSV,
 //! monitoring): add, never rename.
 
-use crate::model::{Finding, FindingId, Severity};
+use crate::model::{Finding, FindingId, Severity, Step};
+
+use super::remediation;
 
 /// One kind of finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,20 +267,28 @@ pub fn all() -> Vec<Rule> {
     FindingId::ALL.iter().map(|&id| entry(id)).collect()
 }
 
-/// A finding for `id` with the catalogue's title and the given severity.
+/// A finding for `id` with the catalogue's title, the given severity, and
+/// the steps that fix it (from [`super::remediation`]).
 pub(crate) fn finding(
     id: FindingId,
     severity: Severity,
     detail: String,
-    remediation: String,
+    steps: Vec<Step>,
 ) -> Finding {
     Finding {
         id,
         severity,
         title: entry(id).title.to_string(),
         detail,
-        remediation,
+        remediation: remediation::inline(&steps),
+        remediation_steps: steps,
     }
+}
+
+/// Give a finding other steps, keeping its `remediation` text in step.
+pub(crate) fn replace_steps(f: &mut Finding, steps: Vec<Step>) {
+    f.remediation = remediation::inline(&steps);
+    f.remediation_steps = steps;
 }
 
 #[cfg(test)]

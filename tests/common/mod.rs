@@ -118,6 +118,7 @@ fn endpoint(
                 site: Some("HQ".into()),
                 dag: Some("DAG01".into()),
                 server_role: None,
+                ..Group::default()
             },
             source: None,
             from_scan: None,
@@ -153,6 +154,7 @@ fn finding(
         title: title.into(),
         detail,
         remediation,
+        remediation_steps: Vec::new(),
     }
 }
 
@@ -171,6 +173,21 @@ fn renew(sha1: &str) -> String {
     )
 }
 
+/// Steps as analysis would make them; the texts are the fixture's.
+fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
+    texts
+        .iter()
+        .map(|text| Step {
+            task: Task::RenewBackend,
+            server: host.into(),
+            port: None,
+            powershell: None,
+            thumbprints: Vec::new(),
+            text: text.clone(),
+        })
+        .collect()
+}
+
 fn server(
     host: &str,
     severity: Grade,
@@ -184,12 +201,14 @@ fn server(
         severity,
         verdict: serde_json::from_value(serde_json::json!(verdict)).expect("known verdict"),
         summary: summary.into(),
-        remediation: steps,
+        remediation: excert::analyze::remediation::numbered(&typed_steps(host, &steps)),
+        remediation_steps: typed_steps(host, &steps),
         endpoints,
         group: Group {
             site: Some("HQ".into()),
             dag: Some("DAG01".into()),
             server_role: None,
+            ..Group::default()
         },
         findings: Vec::new(),
     }
@@ -380,6 +399,7 @@ pub fn sample_report() -> ScanReport {
             namespaces: vec!["mail.contoso.com".into()],
             ca_bundles: vec![],
             protocol_scan: true,
+            ..Parameters::default()
         },
         endpoints,
         servers,
@@ -389,6 +409,7 @@ pub fn sample_report() -> ScanReport {
             hosts: vec!["ex03.contoso.local".into(), "ex07.contoso.local".into()],
         }],
         invalid_targets: vec![],
+        skipped_endpoints: vec![],
         merged_from: Vec::new(),
         inventory: None,
     }

@@ -25,6 +25,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
         .collect();
     legacy.sort_by_key(|v| protocol_rank(v));
     let host = &ctx.evidence.endpoint.host;
+    let port = ctx.evidence.endpoint.port;
     if best < 4 {
         vec![finding(
             FindingId::LegacyTlsOnly,
@@ -34,10 +35,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
                 where_(ctx),
                 legacy.join(", ")
             ),
-            format!(
-                "Enable TLS 1.2 on {host}: Exchange 2013 CU19+ or 2016 CU8+, then the SCHANNEL \
-                 TLS 1.2 and .NET SchUseStrongCrypto registry settings, and restart the server."
-            ),
+            vec![remediation::enable_tls12(host, port)],
         )]
     } else if !legacy.is_empty() {
         vec![finding(
@@ -48,10 +46,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
                 where_(ctx),
                 legacy.join(", ")
             ),
-            format!(
-                "Once every client speaks TLS 1.2, disable TLS 1.0 and 1.1 on {host} (SCHANNEL \
-                 registry settings) and restart the server."
-            ),
+            vec![remediation::disable_legacy_tls(host, port)],
         )]
     } else {
         Vec::new()
@@ -87,11 +82,9 @@ pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
             sha(with),
             sha(&no_sni.chain)
         ),
-        format!(
-            "In IIS Manager check the bindings of the site on port {}: an SNI binding next to an \
-             All Unassigned binding with another certificate. Bind the same certificate to both \
-             unless the difference is intended.",
-            ctx.evidence.endpoint.port
-        ),
+        vec![remediation::check_sni_bindings(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }
