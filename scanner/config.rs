@@ -12,8 +12,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::analyze::trust::TrustRoots;
-use crate::cli;
+use crate::cli::{self, FailOn};
 use crate::error::Error;
+use crate::report::outputs::NamedPath;
 
 /// Default thresholds, as HealthChecker grades (60 days fine, under 30 red).
 pub const DEFAULT_WARN_DAYS: i64 = 60;
@@ -27,6 +28,8 @@ pub struct AnalysisSettings {
     pub critical_days: i64,
     /// Client-facing names, lowercase.
     pub namespaces: Vec<String>,
+    /// `--namespace SITE:NAME`: names for one AD site, lowercase, by site.
+    pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub roots: Arc<TrustRoots>,
     /// The `--ca-bundle` paths, kept for the report's parameters.
     pub ca_bundles: Vec<String>,
@@ -88,13 +91,10 @@ pub struct TargetOptions {
     pub sni: Option<String>,
     pub allow_large_ranges: bool,
     pub skip_invalid: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
-    Never,
-    Warning,
-    Critical,
+    /// `--role HOST=ROLE`: host (lowercase) and canonical role list.
+    pub roles: Vec<(String, String)>,
+    /// `--site HOST=SITE`: host (lowercase) and site name.
+    pub sites: Vec<(String, String)>,
 }
 
 /// Where and how to write.
@@ -148,6 +148,17 @@ impl ProbeOptions {
 }
 
 impl TargetOptions {
+    /// The files this run reads targets from, for the output checks.
+    pub fn input_files(&self) -> Vec<NamedPath> {
+        self.inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(p) => Some(NamedPath::new(p, "--targets-file")),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn from_args(a: &cli::TargetArgs) -> Result<Self, Error> {
         let mut inputs = Vec::new();
         for h in &a.hosts {
@@ -194,7 +205,21 @@ impl TargetOptions {
             Some(s) if s.trim().is_empty() => return Err(Error::usage("--sni must not be empty")),
             other => other.clone(),
         };
+        let mut roles = Vec::new();
+        for r in &a.role {
+            let (host, role) = parse_assignment("--role", r, "HOST=ROLE, e.g. edge01=Edge")?;
+            let role = crate::targets::parse_roles(&role)
+                .map_err(|e| Error::usage(format!("--role {r}: {e}")))?;
+            roles.push((host, role));
+        }
+        let mut sites = Vec::new();
+        for r in &a.site {
+            let (host, site) = parse_assignment("--site", r, "HOST=SITE, e.g. ex05=Branch-1")?;
+            sites.push((host, crate::targets::site_name(site)));
+        }
         Ok(TargetOptions {
+            roles,
+            sites,
             inputs,
             frontend_ports: a.frontend_ports.clone(),
             backend_ports: a.backend_ports.clone(),
@@ -206,6 +231,21 @@ impl TargetOptions {
             skip_invalid: a.skip_invalid,
         })
     }
+}
+
+/// `HOST=VALUE`, both non-empty and free of control characters; the host
+/// lowercase, without a trailing dot.
+fn parse_assignment(flag: &str, text: &str, expected: &str) -> Result<(String, String), Error> {
+    let bad = || Error::usage(format!("{flag} {text}: expected {expected}"));
+    let (host, value) = text.split_once('=').ok_or_else(bad)?;
+    let (host, value) = (host.trim(), value.trim());
+    if host.is_empty() || value.is_empty() || text.chars().any(char::is_control) {
+        return Err(bad());
+    }
+    Ok((
+        host.trim_end_matches('.').to_ascii_lowercase(),
+        value.to_string(),
+    ))
 }
 
 /// `HOST:ADDR`, where ADDR may be an IPv6 literal with or without brackets.
@@ -262,14 +302,34 @@ impl AnalysisSettings {
             .critical_days
             .or(defaults.map(|p| p.critical_days))
             .unwrap_or(DEFAULT_CRITICAL_DAYS);
-        if critical_days < 0 || warn_days < 0 {
-            return Err(Error::usage(
-                "--warn-days and --critical-days must not be negative",
-            ));
+        // Name where each value came from: a flag, or the saved scan.json
+        // when the user gave no flag.
+        let name = |flag: &'static str, field: &'static str, given: bool| {
+            if given || defaults.is_none() {
+                flag.to_string()
+            } else {
+                format!("{field} in the saved scan.json")
+            }
+        };
+        let warn_name = name("--warn-days", "warn_days", a.warn_days.is_some());
+        let crit_name = name(
+            "--critical-days",
+            "critical_days",
+            a.critical_days.is_some(),
+        );
+        if warn_days < 0 {
+            return Err(Error::usage(format!(
+                "{warn_name} must not be negative, got {warn_days}"
+            )));
+        }
+        if critical_days < 0 {
+            return Err(Error::usage(format!(
+                "{crit_name} must not be negative, got {critical_days}"
+            )));
         }
         if critical_days > warn_days {
             return Err(Error::usage(format!(
-                "--critical-days ({critical_days}) must not exceed --warn-days ({warn_days})"
+                "{crit_name} ({critical_days}) must not exceed {warn_name} ({warn_days})"
             )));
         }
         let as_of = match &a.as_of {
@@ -277,14 +337,30 @@ impl AnalysisSettings {
             Some(t) => parse_as_of(t)?,
             None => now,
         };
-        let mut namespaces: Vec<String> = a
-            .namespace
-            .iter()
-            .map(|n| n.trim().to_ascii_lowercase())
-            .collect();
-        if namespaces.is_empty() {
+        let mut namespaces: Vec<String> = Vec::new();
+        let mut site_namespaces: std::collections::BTreeMap<String, Vec<String>> =
+            Default::default();
+        for n in &a.namespace {
+            // DNS names never hold a colon, so SITE:NAME is unambiguous.
+            match n.split_once(':') {
+                Some((site, name)) if !site.trim().is_empty() && !name.trim().is_empty() => {
+                    site_namespaces
+                        .entry(site.trim().to_string())
+                        .or_default()
+                        .push(name.trim().to_ascii_lowercase());
+                }
+                Some(_) => {
+                    return Err(Error::usage(format!(
+                        "--namespace {n}: expected NAME or SITE:NAME, e.g. HQ:mail.contoso.com"
+                    )))
+                }
+                None => namespaces.push(n.trim().to_ascii_lowercase()),
+            }
+        }
+        if a.namespace.is_empty() {
             if let Some(p) = defaults {
                 namespaces = p.namespaces.clone();
+                site_namespaces = p.site_namespaces.clone();
             }
         }
         let roots = TrustRoots::load(&a.ca_bundle)?;
@@ -293,6 +369,7 @@ impl AnalysisSettings {
             warn_days,
             critical_days,
             namespaces,
+            site_namespaces,
             roots: Arc::new(roots),
             ca_bundles: a
                 .ca_bundle
@@ -304,13 +381,25 @@ impl AnalysisSettings {
 }
 
 impl OutputOptions {
+    /// Every file this run will write, with the flag that names it, for
+    /// [`crate::report::outputs`]'s checks. Commands that add outputs add
+    /// them here.
+    pub fn files(&self) -> Vec<NamedPath> {
+        let mut files: Vec<NamedPath> = ["scan.json", "report.csv", "report.html"]
+            .into_iter()
+            .map(|name| NamedPath::new(self.out_dir.join(name), "--out"))
+            .collect();
+        if let Some(path) = &self.csv_findings {
+            files.push(NamedPath::new(path, "--csv-findings"));
+        }
+        if let Some(path) = &self.prom {
+            files.push(NamedPath::new(path, "--prom"));
+        }
+        files
+    }
+
     pub fn from_args(a: &cli::OutputArgs, default_dir: &str, default_fail: FailOn) -> Self {
-        let fail_on = match a.fail_on {
-            Some(cli::FailOn::Never) => FailOn::Never,
-            Some(cli::FailOn::Warning) => FailOn::Warning,
-            Some(cli::FailOn::Critical) => FailOn::Critical,
-            None => default_fail,
-        };
+        let fail_on = a.fail_on.unwrap_or(default_fail);
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         OutputOptions {

@@ -14,6 +14,12 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod crypto;
+mod protocol;
+
+pub use crypto::{HashAlgorithm, KeyAlgorithm};
+pub use protocol::TlsVersion;
+
 /// The scan.json schema this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -89,11 +95,22 @@ pub struct Group {
     pub dag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_role: Option<String>,
+    /// The product, from `AdminDisplayVersion`: `2010`, `2013`, `2016`,
+    /// `2019` or `SE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_version: Option<String>,
+    /// The build, e.g. `15.2.1544.4` (2019 CU14), from `AdminDisplayVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_build: Option<String>,
 }
 
 impl Group {
     pub fn is_empty(&self) -> bool {
-        self.site.is_none() && self.dag.is_none() && self.server_role.is_none()
+        self.site.is_none()
+            && self.dag.is_none()
+            && self.server_role.is_none()
+            && self.exchange_version.is_none()
+            && self.exchange_build.is_none()
     }
 }
 
@@ -152,6 +169,18 @@ pub struct ScanSeen {
     pub started_at: OffsetDateTime,
 }
 
+/// An endpoint left out on purpose: the server's role or version says it
+/// has no such site (an Edge server has no IIS, Exchange 2010 and CAS-only
+/// 2013 servers have no Exchange Back End). Listed so the report shows why
+/// it was not scanned; never counted healthy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedEndpoint {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// Why this port is not expected on this server.
+    pub reason: String,
+}
+
 /// A DER certificate, base64 in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Der(pub Vec<u8>);
@@ -174,31 +203,11 @@ impl<'de> Deserialize<'de> for Der {
     }
 }
 
-/// Rank of a protocol name, higher is newer; `None` for names we do not
-/// know. Accepts the spellings probes and tools use: `TLSv1.2`, `TLS 1.2`,
-/// `TLS1.2`, `TLSv1`, `SSLv3`.
-pub fn protocol_rank(v: &str) -> Option<u8> {
-    let n: String = v
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | 'v' | 'V'))
-        .collect::<String>()
-        .to_ascii_uppercase();
-    match n.as_str() {
-        "SSL2" | "SSL2.0" => Some(0),
-        "SSL3" | "SSL3.0" => Some(1),
-        "TLS1" | "TLS1.0" => Some(2),
-        "TLS1.1" => Some(3),
-        "TLS1.2" => Some(4),
-        "TLS1.3" => Some(5),
-        _ => None,
-    }
-}
-
 /// What the handshake showed about the protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsInfo {
-    /// Negotiated version, e.g. `TLSv1.2`.
-    pub version: String,
+    /// Negotiated version, written e.g. `TLSv1.2`.
+    pub version: TlsVersion,
     /// IANA name of the negotiated suite, e.g. `TLS_RSA_WITH_AES_256_CBC_SHA`.
     pub cipher_suite: String,
     pub method: Method,
@@ -206,7 +215,7 @@ pub struct TlsInfo {
     /// `["TLSv1.0", "TLSv1.2"]`. Only what was tested: with
     /// `--no-protocol-scan` it holds just what the handshake showed.
     #[serde(default)]
-    pub versions: Vec<String>,
+    pub versions: Vec<TlsVersion>,
     /// Whether hellos mapped every version below the negotiated one (TLS
     /// 1.0 and 1.1, and 1.2 under TLS 1.3); versions above it are refused,
     /// since a server answers with the best version it shares.
@@ -340,8 +349,8 @@ impl Classification {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
-    /// `RSA`, `EC`, `Ed25519`, ... or `unknown`.
-    pub algorithm: String,
+    /// Written `RSA`, `EC`, `DSA`, `Ed25519`, `Ed448` or `unknown`.
+    pub algorithm: KeyAlgorithm,
     pub bits: u32,
     /// Named curve for EC keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -367,6 +376,10 @@ pub struct CertFacts {
     pub sha256: String,
     pub key: KeyInfo,
     pub signature_algorithm: String,
+    /// The hash the issuer signed with; null when the algorithm has none of
+    /// its own (Ed25519, RSA-PSS) or is not known.
+    #[serde(default)]
+    pub signature_hash: Option<HashAlgorithm>,
     /// Subject equals issuer.
     pub self_issued: bool,
     /// Self-issued and the signature verifies with its own key.
@@ -383,6 +396,13 @@ pub struct CertFacts {
     /// Whole days from the as-of time to not_after (negative once expired).
     pub days_left: i64,
     pub der_base64: Der,
+    /// The friendly name in this server's store (`--inventory`), when the
+    /// store holds this certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// The services it is enabled for in that store (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
 }
 
 /// Result of chain validation against the trust roots.
@@ -456,6 +476,19 @@ finding_ids! {
     EndpointNotScanned = "endpoint-not-scanned",
     /// The presented certificate is not valid X.509.
     CertUnparsable = "cert-unparsable",
+    /// The current Auth certificate (OAuth) has expired (`--inventory`).
+    AuthCertExpired = "auth-cert-expired",
+    /// The current Auth certificate expires within `--warn-days`.
+    AuthCertExpiring = "auth-cert-expiring",
+    /// The Auth certificate AuthConfig names is not in a server's store.
+    AuthCertMissing = "auth-cert-missing",
+    /// The store holds a newer valid certificate than the one a port presents.
+    RenewedCertNotBound = "renewed-cert-not-bound",
+    /// IIS in the store and what 443 presents disagree (pending iisreset).
+    StoreBindingDrift = "store-binding-drift",
+    /// A hybrid connector's TlsCertificateName names no valid certificate
+    /// in the server's store.
+    HybridConnectorCertInvalid = "hybrid-connector-cert-invalid",
 }
 
 impl std::fmt::Display for FindingId {
@@ -472,8 +505,64 @@ pub struct Finding {
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
-    /// What to do, with thumbprints and names filled in.
+    /// What to do, with thumbprints and names filled in: the text of
+    /// `remediation_steps`, numbered when there are several.
     pub remediation: String,
+    /// The same steps as data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
+}
+
+/// What a remediation step achieves. The steps themselves are written in
+/// `crate::analyze::remediation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Renew the server's own "Microsoft Exchange" certificate.
+    RenewBackend,
+    /// Copy a certificate to Trusted Root Certification Authorities.
+    TrustCertificate,
+    /// Bind a certificate to Exchange Back End https/444.
+    BindBackend,
+    /// Find (or create) the server's own "Microsoft Exchange" certificate.
+    FindOwnCertificate,
+    /// Run iisreset at a safe time.
+    Iisreset,
+    /// Enable IIS on a public certificate that already exists.
+    EnablePublic,
+    /// Get a new public certificate from the CA.
+    ReplacePublic,
+    /// Fix the chain the server presents (a missing intermediate).
+    ImportIntermediate,
+    /// Bind a certificate that is valid now.
+    BindValidCertificate,
+    /// Check the IIS bindings of a site.
+    CheckBinding,
+    /// Change the protocols the server accepts.
+    ConfigureProtocols,
+    /// Find out why an endpoint could not be scanned.
+    CheckEndpoint,
+    /// Do the same on the other servers.
+    RepeatOnOtherServers,
+}
+
+/// One thing to do, with everything needed to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub task: Task,
+    /// The server to do it on; empty when it applies to every server.
+    pub server: String,
+    /// The port of the IIS site concerned, when the step is about one site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The PowerShell command to run, when the step has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powershell: Option<String>,
+    /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbprints: Vec<String>,
+    /// The step as the admin reads it, with names and thumbprints filled in.
+    pub text: String,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
@@ -524,6 +613,8 @@ pub enum Verdict {
     RebindPublicCert,
     RenewBackend,
     RenewPublicCert,
+    /// The organisation's Auth certificate needs rotating (`--inventory`).
+    RotateAuthCert,
     FixBackendBinding,
     Investigate,
     Review,
@@ -537,6 +628,7 @@ impl Verdict {
             Verdict::RenewBackend => "renew-backend",
             Verdict::RebindPublicCert => "rebind-public-cert",
             Verdict::RenewPublicCert => "renew-public-cert",
+            Verdict::RotateAuthCert => "rotate-auth-cert",
             Verdict::FixBackendBinding => "fix-backend-binding",
             Verdict::Investigate => "investigate",
             Verdict::Review => "review",
@@ -557,10 +649,17 @@ pub struct ServerReport {
     /// Numbered steps with thumbprints filled in; empty when nothing to do.
     #[serde(default)]
     pub remediation: Vec<String>,
+    /// The same steps as data, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
     /// Indexes into `endpoints`.
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
     pub group: Group,
+    /// Findings about the server's certificate store (`--inventory`),
+    /// shaped like endpoint findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -588,6 +687,9 @@ pub struct Parameters {
     pub warn_days: i64,
     pub critical_days: i64,
     pub namespaces: Vec<String>,
+    /// `--namespace SITE:NAME`, by site.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub ca_bundles: Vec<String>,
     #[serde(default)]
     pub protocol_scan: bool,
@@ -635,10 +737,17 @@ pub struct ScanReport {
     pub expiry_cliffs: Vec<ExpiryCliff>,
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
+    /// Ports not scanned because the server's role or version has no such
+    /// site (from the targets CSV or `--role`).
+    #[serde(default)]
+    pub skipped_endpoints: Vec<SkippedEndpoint>,
     /// The scans `excert report` merged into this one, oldest first; empty
     /// for a single scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<MergedScan>,
+    /// The certificate stores from the admin's exports (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
 }
 
 /// One input of a merged report.

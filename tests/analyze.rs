@@ -14,7 +14,7 @@ use excert::config::AnalysisSettings;
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
     Classification, Der, Endpoint, EndpointEvidence, FindingId, Grade, Group, Method, Observation,
-    Role, Severity, Status, TlsInfo, Verdict,
+    Role, Severity, Status, Task, TlsInfo, TlsVersion, Verdict,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -33,6 +33,7 @@ fn settings(as_of: OffsetDateTime, roots: TrustRoots, namespaces: &[&str]) -> An
         warn_days: 60,
         critical_days: 30,
         namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+        site_namespaces: Default::default(),
         roots: Arc::new(roots),
         ca_bundles: vec![],
     }
@@ -57,10 +58,13 @@ fn endpoint(host: &str, role: Role) -> Endpoint {
 
 fn tls(versions: &[&str]) -> TlsInfo {
     TlsInfo {
-        version: versions.last().copied().unwrap_or("TLSv1.2").into(),
+        version: TlsVersion::parse(versions.last().copied().unwrap_or("TLSv1.2")).unwrap(),
         cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
         method: Method::Rustls,
-        versions: versions.iter().map(|s| s.to_string()).collect(),
+        versions: versions
+            .iter()
+            .map(|s| TlsVersion::parse(s).unwrap())
+            .collect(),
         versions_scanned: true,
     }
 }
@@ -230,6 +234,31 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     assert!(s.remediation.iter().any(|r| r.contains("*:444")));
     assert!(s.remediation.iter().any(|r| r.contains("iisreset")));
     assert!(s.remediation.iter().any(|r| r.contains(&public)));
+    // The same steps as data: numbered once, thumbprints and commands apart.
+    assert_eq!(s.remediation.len(), s.remediation_steps.len());
+    for (i, (text, step)) in s.remediation.iter().zip(&s.remediation_steps).enumerate() {
+        assert_eq!(*text, format!("{}. {}", i + 1, step.text));
+        assert!(!step.text.starts_with(|c: char| c.is_ascii_digit()));
+    }
+    let renew = &s.remediation_steps[0];
+    assert_eq!(renew.task, Task::RenewBackend);
+    assert_eq!(renew.server, "EX02");
+    assert_eq!(renew.thumbprints, std::slice::from_ref(&old));
+    assert_eq!(
+        renew.powershell.as_deref(),
+        Some(
+            format!(
+                "Get-ExchangeCertificate -Thumbprint {old} | New-ExchangeCertificate -Force -PrivateKeyExportable $true"
+            )
+            .as_str()
+        )
+    );
+    assert!(
+        s.remediation_steps
+            .iter()
+            .any(|st| st.task == Task::EnablePublic
+                && st.thumbprints == std::slice::from_ref(&public))
+    );
 }
 
 #[test]
@@ -950,7 +979,7 @@ fn facts_of_the_setup_made_exchange_cert() {
     assert_eq!(f.sha1, "7606756734D7B5FBD628160D2599C4A95D3992D2");
     assert_eq!(f.sha256.len(), 64);
     assert!(f.sha256.chars().all(|c| !c.is_ascii_uppercase()));
-    assert_eq!(f.key.algorithm, "RSA");
+    assert_eq!(f.key.algorithm.name(), "RSA");
     assert_eq!(f.key.bits, 2048);
     assert_eq!(f.signature_algorithm, "sha1WithRSAEncryption");
     assert!(f.self_issued && f.self_signed);

@@ -12,13 +12,15 @@
 //! - [`catalog`]: every finding id's severity and text ([`catalog::entry`]);
 //! - [`rules`]: per-endpoint findings;
 //! - [`fleet`]: fleet-wide findings and expiry cliffs;
-//! - [`verdict`]: one verdict per server, with remediation steps.
+//! - [`remediation`]: every remediation step, as data;
+//! - [`verdict`]: one verdict per server, with its steps.
 
 pub mod catalog;
 pub mod cert;
 pub mod classify;
 pub mod fleet;
 pub mod names;
+pub mod remediation;
 pub(crate) mod rules;
 pub mod trust;
 pub mod verdict;
@@ -162,7 +164,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                         FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
                     )
                 }) {
-                    x.remediation = f.remediation.clone();
+                    catalog::replace_steps(x, f.remediation_steps.clone());
                 }
             }
             slot.push(f);
@@ -208,13 +210,15 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                 severity: v.grade,
                 verdict: v.verdict,
                 summary: v.summary,
-                remediation: v.remediation,
+                remediation: remediation::numbered(&v.steps),
+                remediation_steps: v.steps,
                 endpoints: members.clone(),
                 group: reports
                     .iter()
                     .map(|r| r.endpoint.group.clone())
                     .find(|g| !g.is_empty())
                     .unwrap_or_default(),
+                findings: Vec::new(),
             }
         })
         .collect();
@@ -342,10 +346,10 @@ fn inconsistent_finding(
         FindingId::PublicCertInconsistent,
         Severity::Warning,
         detail,
-        format!(
-            "On {} import the fleet's public certificate if needed (Import-ExchangeCertificate) \
-             and run Enable-ExchangeCertificate -Thumbprint {} -Services IIS.",
-            e.endpoint.host, m.sha1
-        ),
+        vec![remediation::bind_fleet_public(
+            &e.endpoint.host,
+            e.endpoint.port,
+            &m.sha1,
+        )],
     )
 }

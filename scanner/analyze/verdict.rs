@@ -1,4 +1,5 @@
-//! One verdict per server, a sentence, and numbered remediation steps.
+//! One verdict per server, a sentence, and its remediation steps (written
+//! by [`super::remediation`]).
 //!
 //! # Verdict precedence
 //!
@@ -31,7 +32,8 @@
 
 use crate::model::{Classification, EndpointReport, Finding, FindingId, Grade, Role, Severity};
 
-use super::rules::{already_renewed, backend_renewal_steps, bind_renewed_steps, UNKNOWN_PUBLIC};
+use super::remediation::{self, Step};
+use super::rules::already_renewed;
 
 pub use crate::model::Verdict;
 
@@ -55,6 +57,10 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (ChainIncomplete | LegacyTlsOnly | LegacyProtocolsEnabled | SniDependentCert, _) => {
             Verdict::Review
         }
+        (AuthCertExpired | AuthCertExpiring | AuthCertMissing, _) => Verdict::RotateAuthCert,
+        (RenewedCertNotBound, Role::Frontend) => Verdict::RebindPublicCert,
+        (RenewedCertNotBound, Role::Backend) => Verdict::FixBackendBinding,
+        (StoreBindingDrift | HybridConnectorCertInvalid, _) => Verdict::Review,
     }
 }
 
@@ -93,7 +99,7 @@ pub(crate) struct ServerVerdict {
     pub verdict: Verdict,
     pub grade: Grade,
     pub summary: String,
-    pub remediation: Vec<String>,
+    pub steps: Vec<Step>,
 }
 
 /// Judge one server from its endpoints (already carrying their findings).
@@ -120,144 +126,104 @@ pub(crate) fn judge(
         .map_or(Verdict::Ok, |(_, v)| v);
     let summary = summary(host, verdict, &all, endpoints);
     // Steps come only from what needs action: info findings add none.
-    let all: Vec<(&EndpointReport, &Finding)> = all
+    let actionable: Vec<(&EndpointReport, &Finding)> = all
         .into_iter()
         .filter(|(_, f)| f.severity <= Severity::Warning)
         .collect();
+    ServerVerdict {
+        verdict,
+        grade,
+        summary,
+        steps: steps(host, endpoints, &actionable, public),
+    }
+}
+
+/// The server's steps, in the order to do them: the backend first, then the
+/// public binding or certificate, then the rest.
+fn steps(
+    host: &str,
+    endpoints: &[&EndpointReport],
+    all: &[(&EndpointReport, &Finding)],
+    public: Option<&str>,
+) -> Vec<Step> {
     let has = |id: FindingId| all.iter().any(|(_, f)| f.id == id);
     let first = |id: FindingId| all.iter().find(|(_, f)| f.id == id).map(|(e, _)| *e);
+    // The steps a finding already carries (the first such finding's).
+    let steps_of = |id: FindingId| {
+        all.iter()
+            .find(|(_, f)| f.id == id)
+            .map(|(_, f)| f.remediation_steps.clone())
+            .unwrap_or_default()
+    };
 
-    let mut steps: Vec<String> = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
 
     let renew_backend = first(FindingId::BackendCertExpired)
         .or_else(|| first(FindingId::BackendCertExpiring))
         .filter(|e| renewable_backend(e));
     let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
     if let (Some(_), Some(new)) = (renew_backend, renewed) {
-        steps.extend(strip_numbers(bind_renewed_steps(host, new, public)));
+        steps.extend(remediation::bind_renewed(host, new, public));
     } else if let Some(e) = renew_backend {
         let old = e.leaf().map_or("<backend thumbprint>", |l| l.sha1.as_str());
-        steps.extend(strip_numbers(backend_renewal_steps(host, old, public)));
+        steps.extend(remediation::renew_backend(host, old, public));
     } else if has(FindingId::BackendUnexpectedCert)
         || has(FindingId::BackendCertExpired)
         || has(FindingId::BackendCertExpiring)
-        || (has(FindingId::NotYetValid) && role_has(&all, FindingId::NotYetValid, Role::Backend))
+        || role_has(all, FindingId::NotYetValid, Role::Backend)
     {
-        steps.push(format!(
-            "Find {host}'s own \"Microsoft Exchange\" certificate (Get-ExchangeCertificate | \
-             Where-Object FriendlyName -eq 'Microsoft Exchange'); create one with \
-             New-ExchangeCertificate and copy it to Trusted Root if it is missing or expired."
-        ));
-        steps.push(
-            "In IIS Manager open Exchange Back End > Bindings > https 444 and select that \
-             certificate, keeping All Unassigned (*:444)."
-                .into(),
-        );
-        steps.push(format!(
-            "Run iisreset: off-hours on a standalone server, or after moving the active databases \
-             off {host} in a DAG."
-        ));
+        steps.extend(remediation::fix_backend_binding(host));
     }
-    let inconsistent = all
-        .iter()
-        .find(|(_, f)| f.id == FindingId::PublicCertInconsistent);
     if renew_backend.is_none()
         && (has(FindingId::PublicBindingLost)
-            || role_has(&all, FindingId::NotYetValid, Role::Frontend))
+            || role_has(all, FindingId::NotYetValid, Role::Frontend))
     {
-        steps.push(format!(
-            "Re-enable IIS on the public certificate on {host}: Enable-ExchangeCertificate \
-             -Thumbprint {} -Services IIS (import it first with Import-ExchangeCertificate if it \
-             is not on this server).",
-            public.unwrap_or(UNKNOWN_PUBLIC)
-        ));
-    } else if let (None, Some((_, f))) = (renew_backend, inconsistent) {
-        steps.push(f.remediation.clone());
+        steps.push(remediation::rebind_public(host, public));
+    } else if renew_backend.is_none() {
+        steps.extend(steps_of(FindingId::PublicCertInconsistent));
     }
     let renew_public_expiry = all.iter().any(|(e, f)| {
-        (f.id == FindingId::FrontendCertExpired || f.id == FindingId::FrontendCertExpiring)
-            && !e.lags_fleet
+        matches!(
+            f.id,
+            FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+        ) && !e.lags_fleet
     });
     if renew_public_expiry
         || has(FindingId::FrontendCertUntrusted)
         || has(FindingId::NameMismatch)
-        || (has(FindingId::WeakKey) && role_has(&all, FindingId::WeakKey, Role::Frontend))
-        || (has(FindingId::WeakSignature)
-            && role_has(&all, FindingId::WeakSignature, Role::Frontend))
+        || role_has(all, FindingId::WeakKey, Role::Frontend)
+        || role_has(all, FindingId::WeakSignature, Role::Frontend)
     {
         let current = endpoints
             .iter()
             .find(|e| e.endpoint.role == Role::Frontend)
             .and_then(|e| e.leaf())
-            .map_or("the current certificate".to_string(), |l| l.sha1.clone());
-        steps.push(format!(
-            "Get a new public certificate from your CA (SHA-256, RSA 2048+, every namespace in \
-             the SAN) to replace {current}; import it on every server with \
-             Import-ExchangeCertificate."
-        ));
-        steps.push(format!(
-            "On {host} run Enable-ExchangeCertificate -Thumbprint <new> -Services IIS."
-        ));
+            .map(|l| l.sha1.as_str());
+        steps.extend(remediation::new_public_cert(host, current));
     }
-    if has(FindingId::ChainIncomplete) {
-        steps.extend(
-            all.iter()
-                .filter(|(_, f)| f.id == FindingId::ChainIncomplete)
-                .map(|(_, f)| f.remediation.clone())
-                .take(1),
-        );
-    }
-    if has(FindingId::LegacyTlsOnly) {
-        steps.extend(
-            all.iter()
-                .filter(|(_, f)| f.id == FindingId::LegacyTlsOnly)
-                .map(|(_, f)| f.remediation.clone())
-                .take(1),
-        );
-    }
-    for (e, f) in all
-        .iter()
-        .filter(|(_, f)| f.id == FindingId::EndpointNotScanned || f.id == FindingId::CertUnparsable)
-    {
-        steps.push(format!(
-            "{}:{}: {}",
-            e.endpoint.host, e.endpoint.port, f.remediation
+    steps.extend(steps_of(FindingId::ChainIncomplete));
+    steps.extend(steps_of(FindingId::LegacyTlsOnly));
+    for (e, f) in all.iter().filter(|(_, f)| {
+        matches!(
+            f.id,
+            FindingId::EndpointNotScanned | FindingId::CertUnparsable
+        )
+    }) {
+        steps.extend(remediation::at_endpoint(
+            &e.endpoint.host,
+            e.endpoint.port,
+            &f.remediation_steps,
         ));
     }
     if renew_backend.is_some() {
-        steps.push(
-            "Repeat on every DAG member: each has its own self-signed certificate and must be \
-             checked and renewed on its own."
-                .into(),
-        );
+        steps.push(remediation::repeat_on_dag_members());
     }
-    let remediation = steps
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| format!("{}. {}", i + 1, s))
-        .collect();
-    ServerVerdict {
-        verdict,
-        grade,
-        summary,
-        remediation,
-    }
+    steps
 }
 
 fn role_has(all: &[(&EndpointReport, &Finding)], id: FindingId, role: Role) -> bool {
     all.iter()
         .any(|(e, f)| f.id == id && e.endpoint.role == role)
-}
-
-/// The renewal steps are numbered on their own; the server list renumbers.
-fn strip_numbers(steps: Vec<String>) -> Vec<String> {
-    steps
-        .into_iter()
-        .map(|s| match s.split_once(". ") {
-            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest.to_string(),
-            _ => s,
-        })
-        .collect()
 }
 
 fn summary(
@@ -323,6 +289,9 @@ fn summary(
         Verdict::Review => format!(
             "{host}: needs a look ({}).",
             ids(all, |v| v == Verdict::Review, endpoints)
+        ),
+        Verdict::RotateAuthCert => format!(
+            "{host}: the Exchange Server Auth Certificate (OAuth) needs rotating or importing."
         ),
         Verdict::Ok => format!("{host}: no action needed."),
     }

@@ -25,6 +25,7 @@ pub(crate) mod decode;
 mod dry_run;
 mod parse;
 mod resolve;
+mod roles;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -33,14 +34,17 @@ use std::path::Path;
 
 use crate::config::{Input, TargetOptions};
 use crate::error::Error;
-use crate::model::{Endpoint, Group, InvalidTarget, Role, Source};
+use crate::files;
+use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source};
 
 pub use csv_input::HOST_COLUMNS;
-pub use dry_run::{dry_run_lines, DryRunLine};
+pub use dry_run::{dry_run_lines, skipped_lines, DryRunLine};
 pub use parse::MAX_TARGET_CHARS;
+pub use roles::{is_edge, skip_reason, version_of};
+pub(crate) use roles::{parse_roles, site_name};
 
 /// Largest file (or stdin) read, in bytes. A real fleet list is a few KB.
-pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = crate::files::MAX_TARGETS_BYTES as usize;
 
 /// Largest CIDR range expanded without `--allow-large-ranges` (a /16).
 pub const LARGE_RANGE: u64 = 65_536;
@@ -70,6 +74,8 @@ pub struct TargetList {
     pub endpoints: Vec<Endpoint>,
     /// Lines skipped under `--skip-invalid`.
     pub invalid: Vec<InvalidTarget>,
+    /// Ports the server's role or version says it does not have.
+    pub skipped: Vec<SkippedEndpoint>,
 }
 
 /// Read every input and expand it into endpoints.
@@ -99,15 +105,19 @@ pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<Tar
             // position among the HOST arguments.
             Input::Arg(text) => acc.target(ARGS_FILE, i + 1, text.trim(), Group::default()),
             Input::File(path) => {
-                let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-                let bytes = read_capped(&mut file, path)?;
+                let bytes = files::read_limited(path, files::MAX_TARGETS_BYTES, "a targets file")?;
                 acc.file(&path.display().to_string(), path, &bytes)?;
             }
             Input::Stdin if stdin_read => {}
             Input::Stdin => {
                 stdin_read = true;
                 let path = Path::new(STDIN_FILE);
-                let bytes = read_capped(stdin, path)?;
+                let bytes = files::read_capped(
+                    &mut *stdin,
+                    path,
+                    files::MAX_TARGETS_BYTES,
+                    "a targets file",
+                )?;
                 acc.file(STDIN_FILE, path, &bytes)?;
             }
         }
@@ -133,24 +143,10 @@ pub async fn resolve(list: TargetList, opts: &TargetOptions) -> Vec<(Endpoint, O
 /// the process's stdin if `-` is among the inputs.
 pub async fn dry_run(opts: &TargetOptions) -> Result<Vec<String>, Error> {
     let list = load(opts)?;
-    Ok(dry_run_lines(&resolve(list, opts).await))
-}
-
-fn read_capped(r: &mut dyn Read, path: &Path) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
-    r.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::bad_file(
-            path,
-            format!(
-                "larger than {} MB; a server list is far smaller",
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    Ok(bytes)
+    let skipped = skipped_lines(&list.skipped);
+    let mut lines = dry_run_lines(&resolve(list, opts).await);
+    lines.extend(skipped);
+    Ok(lines)
 }
 
 /// A bad entry: where, what, why.
@@ -168,6 +164,7 @@ struct Collector<'a> {
     /// Lowercase `--sni`, if given.
     sni: Option<String>,
     endpoints: Vec<Endpoint>,
+    skipped: Vec<SkippedEndpoint>,
     bad: Vec<Bad>,
 }
 
@@ -185,6 +182,7 @@ impl<'a> Collector<'a> {
             pins,
             sni: opts.sni.as_deref().map(|s| resolve::name_key(s.trim())),
             endpoints: Vec::new(),
+            skipped: Vec::new(),
             bad: Vec::new(),
         }
     }
@@ -351,8 +349,9 @@ impl<'a> Collector<'a> {
         };
         self.check_total(hosts.len() as u64, ports.len())?;
         for (host, address, sni) in hosts {
+            let group = self.overridden(&host, group);
             for (port, role) in &ports {
-                self.endpoints.push(Endpoint {
+                let endpoint = Endpoint {
                     host: host.clone(),
                     address,
                     port: *port,
@@ -362,10 +361,34 @@ impl<'a> Collector<'a> {
                     group: group.clone(),
                     source: Some(source.clone()),
                     from_scan: None,
-                });
+                };
+                // A port typed as host:port is scanned whatever the role.
+                match roles::skip_reason(&group, *role).filter(|_| entry.port.is_none()) {
+                    Some(reason) => self.skipped.push(SkippedEndpoint { endpoint, reason }),
+                    None => self.endpoints.push(endpoint),
+                }
             }
         }
         Ok(())
+    }
+
+    /// The input's grouping with `--role` and `--site` applied (the last
+    /// matching flag wins).
+    fn overridden(&self, host: &str, group: &Group) -> Group {
+        let mut group = group.clone();
+        let matching = |list: &'a [(String, String)]| {
+            list.iter()
+                .rev()
+                .find(|(h, _)| roles::host_matches(h, host))
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(role) = matching(&self.opts.roles) {
+            group.server_role = Some(role);
+        }
+        if let Some(site) = matching(&self.opts.sites) {
+            group.site = Some(site);
+        }
+        group
     }
 
     fn finish(self) -> Result<TargetList, Error> {
@@ -384,6 +407,13 @@ impl<'a> Collector<'a> {
         if !self.bad.is_empty() && (!self.opts.skip_invalid || self.endpoints.is_empty()) {
             return Err(bad_targets(self.bad));
         }
+        if let (true, Some(first)) = (self.endpoints.is_empty(), self.skipped.first()) {
+            return Err(Error::usage(format!(
+                "nothing to scan: every port was skipped for the server's role or version \
+                 ({}: {})",
+                first.endpoint.host, first.reason
+            )));
+        }
         if self.endpoints.is_empty() {
             return Err(Error::usage(if self.opts.inputs.is_empty() {
                 "no targets: give hosts, --targets-file FILE, or - to read stdin"
@@ -393,6 +423,7 @@ impl<'a> Collector<'a> {
         }
         Ok(TargetList {
             endpoints: self.endpoints,
+            skipped: self.skipped,
             invalid: self
                 .bad
                 .into_iter()

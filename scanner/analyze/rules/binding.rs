@@ -14,7 +14,6 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
     } else {
         "the Exchange self-signed certificate"
     };
-    let public = ctx.public_thumbprint.unwrap_or(UNKNOWN_PUBLIC);
     let expires = if leaf.not_after <= ctx.settings.as_of {
         "expired"
     } else {
@@ -30,12 +29,11 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
             leaf.sha1,
             leaf.not_after.date()
         ),
-        format!(
-            "On {} run Enable-ExchangeCertificate -Thumbprint {public} -Services IIS (import the \
-             public certificate first if it is not on this server), then check that \
-             https://{}/ presents it.",
-            ctx.evidence.endpoint.host, ctx.evidence.endpoint.host
-        ),
+        vec![remediation::public_binding_lost(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+            ctx.public_thumbprint,
+        )],
     ))
 }
 
@@ -94,13 +92,10 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
             leaf.sha1,
             leaf.not_after.date()
         ),
-        format!(
-            "On {host} find the \"Microsoft Exchange\" certificate (Get-ExchangeCertificate | \
-             Where-Object FriendlyName -eq 'Microsoft Exchange'); in IIS Manager open Exchange \
-             Back End > Bindings > https 444 and select it instead of {}, keeping All Unassigned \
-             (*:444). If it is missing or expired, create one with New-ExchangeCertificate and \
-             copy it to Trusted Root first. Then iisreset off-hours (after moving DAG databases).",
-            leaf.sha1
-        ),
+        vec![remediation::bind_own_backend(
+            host,
+            ctx.evidence.endpoint.port,
+            &leaf.sha1,
+        )],
     ))
 }

@@ -17,10 +17,10 @@ pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
             leaf.issuer,
             why
         ),
-        "Bind a certificate from a CA your clients trust and enable IIS on it \
-         (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS); if the issuer is your \
-         enterprise CA, pass its root with --ca-bundle."
-            .into(),
+        vec![remediation::trusted_public(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }
 
@@ -41,12 +41,11 @@ pub(super) fn chain_incomplete(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Optio
             leaf.sha1,
             leaf.issuer
         ),
-        format!(
-            "On {} import the intermediate certificate of \"{}\" into Intermediate \
-             Certification Authorities (certlm.msc, Local Computer) and run iisreset at a safe \
-             time.",
-            ctx.evidence.endpoint.host, leaf.issuer
-        ),
+        vec![remediation::import_intermediate(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+            &leaf.issuer,
+        )],
     ))
 }
 
@@ -89,10 +88,10 @@ pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
             missing.join(", "),
             covered
         ),
-        format!(
-            "Reissue the public certificate with {} in its SAN, import it on every server and \
-             run Enable-ExchangeCertificate -Thumbprint <new> -Services IIS.",
-            missing.join(", ")
-        ),
+        vec![remediation::add_names(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+            &missing,
+        )],
     ))
 }

@@ -16,7 +16,7 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         if !is_parsed(c) || ctx.is_anchor.get(i).copied().unwrap_or(false) {
             continue;
         }
-        if !is_weak_signature(&c.signature_algorithm) {
+        if !c.signature_hash.is_some_and(|h| h.is_broken()) {
             continue;
         }
         let text = format!(
@@ -54,9 +54,10 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         FindingId::WeakSignature,
         severity,
         detail,
-        "Reissue the certificate signed with SHA-256 and enable IIS on the new one \
-         (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS)."
-            .into(),
+        vec![remediation::reissue_sha256(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }
 
@@ -66,10 +67,11 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         .iter()
         .enumerate()
         .filter(|(i, c)| is_parsed(c) && !ctx.is_anchor.get(*i).copied().unwrap_or(false))
-        .filter(|(_, c)| match c.key.algorithm.as_str() {
-            "RSA" | "DSA" => c.key.bits > 0 && c.key.bits < 2048,
-            "EC" => c.key.bits > 0 && c.key.bits < 256,
-            _ => false,
+        .filter(|(_, c)| {
+            c.key
+                .algorithm
+                .min_bits()
+                .is_some_and(|min| c.key.bits > 0 && c.key.bits < min)
         })
         .map(|(_, c)| {
             format!(
@@ -85,8 +87,9 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         FindingId::WeakKey,
         Severity::Warning,
         format!("{} presents weak keys: {}.", where_(ctx), weak.join("; ")),
-        "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key, import it \
-         and enable it for IIS (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS)."
-            .into(),
+        vec![remediation::stronger_key(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }

@@ -17,13 +17,14 @@
 
 use crate::config::AnalysisSettings;
 use crate::model::{
-    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity,
-    Status,
+    CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity, Status,
+    TlsVersion,
 };
 
 use super::catalog::finding;
-use super::cert::{is_parsed, is_weak_signature};
+use super::cert::is_parsed;
 use super::names;
+use super::remediation;
 use super::trust::ChainCheck;
 
 // One file per family of findings; each reads the context below.
@@ -39,7 +40,7 @@ use crypto::*;
 use expiry::*;
 use protocol::*;
 
-pub(crate) use expiry::{already_renewed, backend_renewal_steps, bind_renewed_steps};
+pub(crate) use expiry::already_renewed;
 
 /// Everything the rules need about one endpoint.
 pub(crate) struct EndpointCtx<'a> {
@@ -64,9 +65,6 @@ pub(crate) struct EndpointCtx<'a> {
     pub settings: &'a AnalysisSettings,
 }
 
-/// What to type when the public thumbprint is unknown.
-pub(crate) const UNKNOWN_PUBLIC: &str = "<public thumbprint>";
-
 /// Run every per-endpoint rule.
 pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -84,9 +82,10 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
                 where_(ctx),
                 leaf.sha1
             ),
-            "Check the IIS binding of this site (IIS Manager, certlm.msc) and bind a valid \
-             certificate."
-                .into(),
+            vec![remediation::rebind_unparsable(
+                &ctx.evidence.endpoint.host,
+                ctx.evidence.endpoint.port,
+            )],
         ));
     } else {
         let role = ctx.evidence.endpoint.role;
@@ -157,43 +156,12 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
              Exchange Back End site; it does not mean the certificate expired.",
         );
     }
-    let remediation = match obs.status {
-        Status::DnsFailed => format!(
-            "Check that {} resolves from the scanning host (or pin it with --resolve), then scan again.",
-            e.host
-        ),
-        Status::Refused if e.role == Role::Backend => format!(
-            "If {} is an Exchange 2013+ Mailbox server, check that the Exchange Back End site is \
-             started and bound to https *:{} in IIS Manager (HttpEvent 15021 in the System log \
-             means the binding points to a deleted certificate); otherwise no action.",
-            e.host, e.port
-        ),
-        _ => format!(
-            "Check that {} is up, that port {} is reachable from the scanning host, and that the \
-             IIS site is bound to a certificate; then scan again.",
-            e.host, e.port
-        ),
-    };
     finding(
         FindingId::EndpointNotScanned,
         Severity::Warning,
         detail,
-        remediation,
+        vec![remediation::check_endpoint(
+            &e.host, e.port, e.role, obs.status,
+        )],
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::model::protocol_rank;
-
-    #[test]
-    fn protocol_spellings() {
-        assert_eq!(protocol_rank("TLSv1.2"), Some(4));
-        assert_eq!(protocol_rank("TLS 1.2"), Some(4));
-        assert_eq!(protocol_rank("tls1.3"), Some(5));
-        assert_eq!(protocol_rank("TLSv1"), Some(2));
-        assert_eq!(protocol_rank("TLSv1.0"), Some(2));
-        assert_eq!(protocol_rank("SSLv3"), Some(1));
-        assert_eq!(protocol_rank("QUIC"), None);
-    }
 }

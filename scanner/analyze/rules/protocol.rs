@@ -7,25 +7,26 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let Some(tls) = ctx.evidence.observation.tls.as_ref() else {
         return Vec::new();
     };
-    let mut versions: Vec<&str> = tls.versions.iter().map(String::as_str).collect();
-    if !tls.version.is_empty() && !versions.contains(&tls.version.as_str()) {
-        versions.push(tls.version.as_str());
-    }
-    let ranked: Vec<(u8, &str)> = versions
+    let mut known: Vec<TlsVersion> = tls
+        .versions
         .iter()
-        .filter_map(|v| protocol_rank(v).map(|r| (r, *v)))
+        .chain([&tls.version])
+        .copied()
+        .filter(|v| v.is_known())
         .collect();
-    let Some(best) = ranked.iter().map(|(r, _)| *r).max() else {
+    known.sort();
+    known.dedup();
+    let Some(best) = known.last().copied() else {
         return Vec::new();
     };
-    let mut legacy: Vec<&str> = ranked
+    let legacy = known
         .iter()
-        .filter(|(r, _)| *r < 4)
-        .map(|(_, v)| *v)
-        .collect();
-    legacy.sort_by_key(|v| protocol_rank(v));
+        .filter(|v| v.is_legacy())
+        .map(|v| v.name())
+        .collect::<Vec<_>>();
     let host = &ctx.evidence.endpoint.host;
-    if best < 4 {
+    let port = ctx.evidence.endpoint.port;
+    if best.is_legacy() {
         vec![finding(
             FindingId::LegacyTlsOnly,
             Severity::Warning,
@@ -34,10 +35,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
                 where_(ctx),
                 legacy.join(", ")
             ),
-            format!(
-                "Enable TLS 1.2 on {host}: Exchange 2013 CU19+ or 2016 CU8+, then the SCHANNEL \
-                 TLS 1.2 and .NET SchUseStrongCrypto registry settings, and restart the server."
-            ),
+            vec![remediation::enable_tls12(host, port)],
         )]
     } else if !legacy.is_empty() {
         vec![finding(
@@ -48,10 +46,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
                 where_(ctx),
                 legacy.join(", ")
             ),
-            format!(
-                "Once every client speaks TLS 1.2, disable TLS 1.0 and 1.1 on {host} (SCHANNEL \
-                 registry settings) and restart the server."
-            ),
+            vec![remediation::disable_legacy_tls(host, port)],
         )]
     } else {
         Vec::new()
@@ -87,11 +82,9 @@ pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
             sha(with),
             sha(&no_sni.chain)
         ),
-        format!(
-            "In IIS Manager check the bindings of the site on port {}: an SNI binding next to an \
-             All Unassigned binding with another certificate. Bind the same certificate to both \
-             unless the difference is intended.",
-            ctx.evidence.endpoint.port
-        ),
+        vec![remediation::check_sni_bindings(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }
