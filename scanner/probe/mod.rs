@@ -9,21 +9,24 @@
 //! versions the endpoint still accepts. Only what a handshake needs is ever
 //! sent, and the connection is closed before any key exchange.
 
+mod gate;
 pub mod legacy;
 pub mod modern;
 pub mod net;
 mod run;
 
+pub use gate::Gate;
 pub use run::{probe_all, Probed};
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::config::ProbeOptions;
 use crate::model::{Der, Endpoint, Method, Observation, Status, TlsInfo, TlsVersion};
-use legacy::LegacyVersion;
+use legacy::{LegacyError, LegacyVersion, NoSignAnswer, Offer};
 
 /// Time left before `deadline`, capped at `step`.
 fn budget(step: Duration, deadline: Instant) -> Duration {
@@ -37,7 +40,76 @@ pub async fn observe(
     opts: &ProbeOptions,
     deadline: Instant,
 ) -> Observation {
-    let tcp = match net::connect(addr, budget(opts.connect_timeout, deadline), opts.retries).await {
+    let first = net::connect(addr, budget(opts.connect_timeout, deadline), opts.retries).await;
+    observe_on(first, addr, sni, opts, deadline).await
+}
+
+/// [`observe`] with the first connection already attempted.
+///
+/// The first hello asks nothing of the server's private key
+/// ([`legacy::no_sign_hello`]): a TLS 1.0-1.2 server with RSA key exchange
+/// answers with its chain in cleartext, a TLS 1.3 server with a
+/// HelloRetryRequest. Only a TLS 1.3 server, or one that refuses RSA key
+/// exchange, costs a full rustls handshake (and then, if rustls cannot
+/// finish, the broad legacy hello).
+async fn observe_on(
+    first: Result<TcpStream, net::ConnectError>,
+    addr: SocketAddr,
+    sni: Option<&str>,
+    opts: &ProbeOptions,
+    deadline: Instant,
+) -> Observation {
+    let mut tcp = match first {
+        Ok(tcp) => tcp,
+        Err(e) => return Observation::failed(e.status, e.message),
+    };
+    let no_answer = || {
+        Observation::failed(
+            Status::Timeout,
+            format!(
+                "TLS handshake: no answer within {:.1} s",
+                opts.handshake_timeout.as_secs_f64()
+            ),
+        )
+    };
+    let limit = budget(opts.handshake_timeout, deadline);
+    let answer = tokio::time::timeout(limit, legacy::no_sign_exchange(&mut tcp, sni, limit)).await;
+    drop(tcp);
+    let mut evidence = Vec::new();
+    match answer {
+        Ok(Ok(NoSignAnswer::Flight(flight))) => {
+            let mut tls = negotiated(flight.version, flight.cipher_suite, Method::Legacy);
+            tls.evidence.push(format!(
+                "chain: cleartext Certificate ({}, {}) after a hello offering TLS 1.3 with no key \
+                 share and RSA key exchange; the server signed nothing",
+                legacy::version_name(flight.version),
+                tls.cipher_suite
+            ));
+            return Observation {
+                status: Status::Ok,
+                error: None,
+                tls: Some(tls),
+                chain: flight.chain.into_iter().map(Der).collect(),
+            };
+        }
+        Ok(Ok(NoSignAnswer::Tls13 { cipher_suite })) => evidence.push(format!(
+            "TLSv1.3: HelloRetryRequest ({}) to a hello with no key share; the server signed \
+             nothing",
+            legacy::suite_name(cipher_suite)
+        )),
+        // A server that says nothing to one hello would say nothing to the
+        // next either; another timeout would only double the cost.
+        Ok(Err(LegacyError::Timeout)) | Err(_) => return no_answer(),
+        Ok(Err(e @ LegacyError::NotTls { .. })) => {
+            return Observation::failed(e.status(), e.to_string())
+        }
+        // No RSA key exchange, or a stack that dislikes the hello: a full
+        // handshake decides.
+        Ok(Err(e)) => evidence.push(format!(
+            "no chain from a hello offering TLS 1.3 with no key share and RSA key exchange: {e}"
+        )),
+    }
+    let tcp = match net::connect(addr, budget(opts.connect_timeout, deadline), 0).await {
         Ok(tcp) => tcp,
         Err(e) => return Observation::failed(e.status, e.message),
     };
@@ -49,38 +121,40 @@ pub async fn observe(
     )
     .await
     {
-        Ok(hs) => {
+        Ok(mut hs) => {
+            evidence.push(format!(
+                "chain: full rustls handshake ({}, {})",
+                hs.tls.version.name(),
+                hs.tls.cipher_suite
+            ));
+            hs.tls.evidence = evidence;
             return Observation {
                 status: Status::Ok,
                 error: None,
                 tls: Some(hs.tls),
                 chain: hs.chain,
-            }
+            };
         }
-        // A server that says nothing to a modern hello would say nothing to
-        // an old one either; another timeout would only double the cost.
-        Err(modern::HandshakeError::Timeout) => {
-            return Observation::failed(
-                Status::Timeout,
-                format!(
-                    "TLS handshake: no answer within {:.1} s",
-                    opts.handshake_timeout.as_secs_f64()
-                ),
-            )
-        }
+        Err(modern::HandshakeError::Timeout) => return no_answer(),
         Err(modern::HandshakeError::Failed(e)) => e,
     };
     match legacy_flight(addr, sni, LegacyVersion::Tls12, opts, deadline).await {
-        Ok(flight) => Observation {
-            status: Status::Ok,
-            error: None,
-            tls: Some(negotiated(
-                flight.version,
-                flight.cipher_suite,
-                Method::Legacy,
-            )),
-            chain: flight.chain.into_iter().map(Der).collect(),
-        },
+        Ok(flight) => {
+            let mut tls = negotiated(flight.version, flight.cipher_suite, Method::Legacy);
+            evidence.push(format!("rustls: {rustls_error}"));
+            evidence.push(format!(
+                "chain: cleartext Certificate ({}, {}) after the broad legacy hello",
+                legacy::version_name(flight.version),
+                tls.cipher_suite
+            ));
+            tls.evidence = evidence;
+            Observation {
+                status: Status::Ok,
+                error: None,
+                tls: Some(tls),
+                chain: flight.chain.into_iter().map(Der).collect(),
+            }
+        }
         Err(Failure { status, message }) => Observation::failed(
             status,
             format!("rustls: {rustls_error}; legacy hello: {message}"),
@@ -98,6 +172,7 @@ pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
         cipher_suite: legacy::suite_name(suite),
         method,
         versions_scanned: false,
+        evidence: Vec::new(),
     }
 }
 
@@ -143,6 +218,12 @@ async fn legacy_flight(
 /// each hello below it tells about every version down to the one it gets
 /// back: a TLS 1.2-only server needs one hello, capped at TLS 1.1. No
 /// fallback SCSV is sent, so the server judges each hello on its version.
+///
+/// Where RSA key exchange may work (the chain came with it, or TLS 1.3 hid
+/// the answer), the hellos offer only that, so the server signs nothing. A
+/// refusal that does not name the version (handshake_failure, a close or a
+/// reset, which is also how Schannel refuses a version) is then asked again
+/// with every suite before the version counts as refused.
 async fn map_versions(
     addr: SocketAddr,
     sni: Option<&str>,
@@ -159,6 +240,12 @@ async fn map_versions(
         .into_iter()
         .find(|cap| TlsVersion::from_wire(cap.wire()) < version)
     };
+    let mut offer = if tls.version == TlsVersion::Tls13 || tls.cipher_suite.starts_with("TLS_RSA_")
+    {
+        Offer::NoSign
+    } else {
+        Offer::Broad
+    };
     let mut next = below(tls.version);
     while let Some(cap) = next {
         if Instant::now() >= deadline {
@@ -169,16 +256,38 @@ async fn map_versions(
             return;
         };
         let limit = budget(opts.handshake_timeout, deadline);
-        next = match legacy::best_version(&mut tcp, sni, cap, limit).await {
+        let answer = legacy::version_answer(&mut tcp, sni, cap, offer, limit).await;
+        let asked = format!(
+            "hello up to {} offering {}",
+            cap.name(),
+            match offer {
+                Offer::NoSign => "only RSA key exchange",
+                Offer::Broad => "every suite",
+            }
+        );
+        next = match answer {
             Ok(Some(v)) => {
                 let version = TlsVersion::from_wire(v);
+                tls.evidence
+                    .push(format!("{asked}: ServerHello {}", version.name()));
                 if !tls.versions.contains(&version) {
                     tls.versions.push(version);
                 }
                 below(version)
             }
-            // Refused: nothing at or below this cap.
-            Ok(None) => None,
+            Ok(None) => {
+                tls.evidence.push(format!("{asked}: refused"));
+                None
+            }
+            Err(e) if offer == Offer::NoSign && e.is_refusal() && !e.is_version_refusal() => {
+                tls.evidence.push(format!("{asked}: {e}; asking again"));
+                offer = Offer::Broad;
+                Some(cap)
+            }
+            Err(e) if e.is_refusal() => {
+                tls.evidence.push(format!("{asked}: refused ({e})"));
+                None
+            }
             // No verdict: leave the map unfinished rather than guess.
             Err(_) => return,
         };
@@ -192,6 +301,16 @@ pub async fn probe_endpoint(
     endpoint: &Endpoint,
     opts: &ProbeOptions,
 ) -> (Observation, Option<Observation>) {
+    probe_endpoint_gated(endpoint, opts, &Gate::open()).await
+}
+
+/// [`probe_endpoint`], whose TLS phase waits at `gate` once the first
+/// connection is open; the endpoint deadline starts there.
+pub async fn probe_endpoint_gated(
+    endpoint: &Endpoint,
+    opts: &ProbeOptions,
+    gate: &Gate,
+) -> (Observation, Option<Observation>) {
     let Some(ip) = endpoint.address else {
         return (
             Observation::failed(Status::DnsFailed, "name did not resolve"),
@@ -199,16 +318,27 @@ pub async fn probe_endpoint(
         );
     };
     let addr = SocketAddr::new(ip, endpoint.port);
-    let deadline = Instant::now() + opts.endpoint_deadline;
-    let sni = endpoint.sni.as_deref();
-    let mut main = observe(addr, sni, opts, deadline).await;
-    if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
-        map_versions(addr, sni, tls, opts, deadline).await;
-    }
-    let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
-        Some(observe(addr, None, opts, Instant::now() + opts.endpoint_deadline).await)
-    } else {
-        None
+    let first = match net::connect(addr, opts.connect_timeout, opts.retries).await {
+        Ok(tcp) => Ok(tcp),
+        // Nothing to do in the TLS phase: do not queue for it.
+        Err(e) => return (Observation::failed(e.status, e.message), None),
     };
-    (main, no_sni)
+    // Boxed: the TLS phase's state is most of a probe's size, and it is
+    // only needed once the connection is open, so a probe waiting on its
+    // connect or at the gate stays small.
+    gate.pass(Box::pin(async {
+        let deadline = Instant::now() + opts.endpoint_deadline;
+        let sni = endpoint.sni.as_deref();
+        let mut main = observe_on(first, addr, sni, opts, deadline).await;
+        if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
+            map_versions(addr, sni, tls, opts, deadline).await;
+        }
+        let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
+            Some(observe(addr, None, opts, Instant::now() + opts.endpoint_deadline).await)
+        } else {
+            None
+        };
+        (main, no_sni)
+    }))
+    .await
 }

@@ -775,6 +775,7 @@ mod tests {
                 .filter_map(|v| TlsVersion::parse(v))
                 .collect(),
             versions_scanned: scanned,
+            evidence: Vec::new(),
         }
     }
 
