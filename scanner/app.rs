@@ -88,7 +88,9 @@ async fn scan(a: ScanArgs) -> Result<i32, Error> {
     let target_opts = TargetOptions::from_args(&a.targets)?;
     let probe_opts = ProbeOptions::from_args(&a.probe, output.quiet)?;
     let settings = AnalysisSettings::from_args(&a.analysis, OffsetDateTime::now_utc(), None)?;
-    scan_and_finish(&target_opts, &probe_opts, &settings, &output).await
+    // A bad export stops here, before any packet.
+    let inventory = crate::inventory::load(&a.inventory.inventory)?;
+    scan_and_finish(&target_opts, &probe_opts, &settings, inventory, &output).await
 }
 
 /// The live pipeline shared by `scan` and `demo`: read the targets (bad
@@ -97,10 +99,19 @@ async fn scan_and_finish(
     target_opts: &TargetOptions,
     probe_opts: &ProbeOptions,
     settings: &AnalysisSettings,
+    inventory: Option<crate::model::Inventory>,
     output: &OutputOptions,
 ) -> Result<i32, Error> {
     let list = targets::load(target_opts)?;
-    let report = crate::scan(list, target_opts, probe_opts, settings, cancel_on_signal()).await;
+    let report = crate::scan(
+        list,
+        target_opts,
+        probe_opts,
+        settings,
+        inventory,
+        cancel_on_signal(),
+    )
+    .await;
     finish(&report, output)
 }
 
@@ -153,11 +164,47 @@ pub fn load_saved(path: &Path) -> Result<ScanReport, Error> {
 /// `excert report`: judge saved evidence again, with no network.
 fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
     let output = OutputOptions::from_args(&a.output, "excert-report", FailOn::Warning);
-    let saved = load_merged(&a.scan, &a.more, output.quiet)?;
+    // Exports first: a bad one stops before anything is read or written.
+    let inventory = crate::inventory::load(&a.inventory.inventory)?;
+    let mut saved = match (&a.scan, &inventory) {
+        (Some(first), _) => load_merged(first, &a.more, output.quiet)?,
+        (None, Some(_)) => store_only(&a.analysis)?,
+        (None, None) => {
+            return Err(Error::usage(
+                "give a scan.json, or --inventory FILE for a store-only audit",
+            ))
+        }
+    };
+    if let Some(inv) = inventory {
+        crate::inventory::merge_saved(saved.inventory.get_or_insert_with(Default::default), inv);
+    }
     let settings = saved_settings(&a.analysis, &saved)?;
     let report = crate::reanalyze(&saved, &settings);
     drop(saved);
     finish(&report, &output)
+}
+
+/// The empty scan a store-only audit (`excert report --inventory ...`)
+/// judges: no endpoints, as of --as-of or now.
+fn store_only(a: &AnalysisArgs) -> Result<ScanReport, Error> {
+    let now = OffsetDateTime::now_utc();
+    let settings = AnalysisSettings::from_args(a, now, None)?;
+    Ok(ScanReport {
+        schema_version: SCHEMA_VERSION,
+        tool: crate::model::ToolInfo::default(),
+        started_at: now,
+        finished_at: now,
+        as_of: settings.as_of,
+        complete: true,
+        parameters: crate::parameters(&TargetOptions::default(), None, &settings),
+        endpoints: Vec::new(),
+        servers: Vec::new(),
+        expiry_cliffs: Vec::new(),
+        invalid_targets: Vec::new(),
+        merged_from: Vec::new(),
+        skipped_endpoints: Default::default(),
+        inventory: None,
+    })
 }
 
 /// Read one saved scan, or several merged into one fleet
@@ -286,7 +333,7 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
         progress: !output.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         ..ProbeOptions::default()
     };
-    let code = scan_and_finish(&target_opts, &probe_opts, &settings, &output).await;
+    let code = scan_and_finish(&target_opts, &probe_opts, &settings, None, &output).await;
     drop(lab);
     code
 }
