@@ -137,6 +137,7 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
         endpoints,
         // Judged again by the caller.
         servers: Vec::new(),
+        inventory: merged_inventory(&scans),
         expiry_cliffs: Vec::new(),
         invalid_targets: scans
             .iter()
@@ -156,4 +157,16 @@ fn union<T: Clone + PartialEq>(into: &mut Vec<T>, from: &[T]) {
             into.push(x.clone());
         }
     }
+}
+
+/// The scans' store exports, together: the stores are evidence like the
+/// endpoints, and the caller judges them again.
+fn merged_inventory(scans: &[(String, ScanReport)]) -> Option<crate::model::Inventory> {
+    let mut all: Option<crate::model::Inventory> = None;
+    for (_, s) in scans {
+        if let Some(inv) = &s.inventory {
+            crate::inventory::merge_saved(all.get_or_insert_with(Default::default), inv.clone());
+        }
+    }
+    all
 }

@@ -14,6 +14,12 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod crypto;
+mod protocol;
+
+pub use crypto::{HashAlgorithm, KeyAlgorithm};
+pub use protocol::TlsVersion;
+
 /// The scan.json schema this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -197,31 +203,11 @@ impl<'de> Deserialize<'de> for Der {
     }
 }
 
-/// Rank of a protocol name, higher is newer; `None` for names we do not
-/// know. Accepts the spellings probes and tools use: `TLSv1.2`, `TLS 1.2`,
-/// `TLS1.2`, `TLSv1`, `SSLv3`.
-pub fn protocol_rank(v: &str) -> Option<u8> {
-    let n: String = v
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | 'v' | 'V'))
-        .collect::<String>()
-        .to_ascii_uppercase();
-    match n.as_str() {
-        "SSL2" | "SSL2.0" => Some(0),
-        "SSL3" | "SSL3.0" => Some(1),
-        "TLS1" | "TLS1.0" => Some(2),
-        "TLS1.1" => Some(3),
-        "TLS1.2" => Some(4),
-        "TLS1.3" => Some(5),
-        _ => None,
-    }
-}
-
 /// What the handshake showed about the protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsInfo {
-    /// Negotiated version, e.g. `TLSv1.2`.
-    pub version: String,
+    /// Negotiated version, written e.g. `TLSv1.2`.
+    pub version: TlsVersion,
     /// IANA name of the negotiated suite, e.g. `TLS_RSA_WITH_AES_256_CBC_SHA`.
     pub cipher_suite: String,
     pub method: Method,
@@ -229,7 +215,7 @@ pub struct TlsInfo {
     /// `["TLSv1.0", "TLSv1.2"]`. Only what was tested: with
     /// `--no-protocol-scan` it holds just what the handshake showed.
     #[serde(default)]
-    pub versions: Vec<String>,
+    pub versions: Vec<TlsVersion>,
     /// Whether hellos mapped every version below the negotiated one (TLS
     /// 1.0 and 1.1, and 1.2 under TLS 1.3); versions above it are refused,
     /// since a server answers with the best version it shares.
@@ -363,8 +349,8 @@ impl Classification {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
-    /// `RSA`, `EC`, `Ed25519`, ... or `unknown`.
-    pub algorithm: String,
+    /// Written `RSA`, `EC`, `DSA`, `Ed25519`, `Ed448` or `unknown`.
+    pub algorithm: KeyAlgorithm,
     pub bits: u32,
     /// Named curve for EC keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -390,6 +376,10 @@ pub struct CertFacts {
     pub sha256: String,
     pub key: KeyInfo,
     pub signature_algorithm: String,
+    /// The hash the issuer signed with; null when the algorithm has none of
+    /// its own (Ed25519, RSA-PSS) or is not known.
+    #[serde(default)]
+    pub signature_hash: Option<HashAlgorithm>,
     /// Subject equals issuer.
     pub self_issued: bool,
     /// Self-issued and the signature verifies with its own key.
@@ -406,6 +396,13 @@ pub struct CertFacts {
     /// Whole days from the as-of time to not_after (negative once expired).
     pub days_left: i64,
     pub der_base64: Der,
+    /// The friendly name in this server's store (`--inventory`), when the
+    /// store holds this certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// The services it is enabled for in that store (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
 }
 
 /// Result of chain validation against the trust roots.
@@ -479,6 +476,19 @@ finding_ids! {
     EndpointNotScanned = "endpoint-not-scanned",
     /// The presented certificate is not valid X.509.
     CertUnparsable = "cert-unparsable",
+    /// The current Auth certificate (OAuth) has expired (`--inventory`).
+    AuthCertExpired = "auth-cert-expired",
+    /// The current Auth certificate expires within `--warn-days`.
+    AuthCertExpiring = "auth-cert-expiring",
+    /// The Auth certificate AuthConfig names is not in a server's store.
+    AuthCertMissing = "auth-cert-missing",
+    /// The store holds a newer valid certificate than the one a port presents.
+    RenewedCertNotBound = "renewed-cert-not-bound",
+    /// IIS in the store and what 443 presents disagree (pending iisreset).
+    StoreBindingDrift = "store-binding-drift",
+    /// A hybrid connector's TlsCertificateName names no valid certificate
+    /// in the server's store.
+    HybridConnectorCertInvalid = "hybrid-connector-cert-invalid",
 }
 
 impl std::fmt::Display for FindingId {
@@ -609,6 +619,8 @@ pub enum Verdict {
     RebindPublicCert,
     RenewBackend,
     RenewPublicCert,
+    /// The organisation's Auth certificate needs rotating (`--inventory`).
+    RotateAuthCert,
     FixBackendBinding,
     Investigate,
     Review,
@@ -622,6 +634,7 @@ impl Verdict {
             Verdict::RenewBackend => "renew-backend",
             Verdict::RebindPublicCert => "rebind-public-cert",
             Verdict::RenewPublicCert => "renew-public-cert",
+            Verdict::RotateAuthCert => "rotate-auth-cert",
             Verdict::FixBackendBinding => "fix-backend-binding",
             Verdict::Investigate => "investigate",
             Verdict::Review => "review",
@@ -649,6 +662,10 @@ pub struct ServerReport {
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
     pub group: Group,
+    /// Findings about the server's certificate store (`--inventory`),
+    /// shaped like endpoint findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -734,6 +751,9 @@ pub struct ScanReport {
     /// for a single scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<MergedScan>,
+    /// The certificate stores from the admin's exports (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
 }
 
 /// One input of a merged report.

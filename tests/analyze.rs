@@ -14,7 +14,7 @@ use excert::config::AnalysisSettings;
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
     Classification, Der, Endpoint, EndpointEvidence, FindingId, Grade, Group, Method, Observation,
-    Role, Severity, Status, Task, TlsInfo, Verdict,
+    Role, Severity, Status, Task, TlsInfo, TlsVersion, Verdict,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -58,10 +58,13 @@ fn endpoint(host: &str, role: Role) -> Endpoint {
 
 fn tls(versions: &[&str]) -> TlsInfo {
     TlsInfo {
-        version: versions.last().copied().unwrap_or("TLSv1.2").into(),
+        version: TlsVersion::parse(versions.last().copied().unwrap_or("TLSv1.2")).unwrap(),
         cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
         method: Method::Rustls,
-        versions: versions.iter().map(|s| s.to_string()).collect(),
+        versions: versions
+            .iter()
+            .map(|s| TlsVersion::parse(s).unwrap())
+            .collect(),
         versions_scanned: true,
     }
 }
@@ -1020,7 +1023,7 @@ fn facts_of_the_setup_made_exchange_cert() {
     assert_eq!(f.sha1, "7606756734D7B5FBD628160D2599C4A95D3992D2");
     assert_eq!(f.sha256.len(), 64);
     assert!(f.sha256.chars().all(|c| !c.is_ascii_uppercase()));
-    assert_eq!(f.key.algorithm, "RSA");
+    assert_eq!(f.key.algorithm.name(), "RSA");
     assert_eq!(f.key.bits, 2048);
     assert_eq!(f.signature_algorithm, "sha1WithRSAEncryption");
     assert!(f.self_issued && f.self_signed);

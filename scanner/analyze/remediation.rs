@@ -749,6 +749,22 @@ pub fn check_endpoint(host: &str, port: u16, role: Role, status: Status) -> Step
     Step::new(Task::CheckEndpoint, host, text).port(port)
 }
 
+/// What a verdict asks of the admin, as the heading of a group of servers
+/// in the act-now list ("37 servers: renew the backend certificate").
+pub fn verdict_action(verdict: crate::model::Verdict) -> &'static str {
+    use crate::model::Verdict;
+    match verdict {
+        Verdict::RenewBackend => "renew the backend certificate",
+        Verdict::RebindPublicCert => "bind the public certificate to the Default Web Site again",
+        Verdict::RenewPublicCert => "renew the public certificate",
+        Verdict::RotateAuthCert => "rotate the Exchange Auth certificate",
+        Verdict::FixBackendBinding => "bind the server's own certificate to the Exchange Back End",
+        Verdict::Investigate => "find out why an endpoint could not be scanned",
+        Verdict::Review => "review the findings",
+        Verdict::Ok => "no action needed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -430,6 +430,7 @@ mod tests {
             invalid_targets: Vec::new(),
             skipped_endpoints: Vec::new(),
             merged_from: Vec::new(),
+            inventory: None,
         };
         let t = timeline(&report);
         assert!(t.empty);
