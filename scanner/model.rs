@@ -544,6 +544,12 @@ pub enum Task {
     CheckEndpoint,
     /// Do the same on the other servers.
     RepeatOnOtherServers,
+    /// Scan again to check the fix.
+    Verify,
+    /// Remove a replaced certificate once nothing refers to it.
+    RemoveOldCertificate,
+    /// Re-create the Edge Subscription after a certificate change on Edge.
+    RecreateEdgeSubscription,
 }
 
 /// One thing to do, with everything needed to do it.

@@ -62,6 +62,9 @@ pub(crate) struct EndpointCtx<'a> {
     /// The public cert to bind: this server's own healthy one, else the
     /// fleet majority. `None` when no scanned server presents one.
     pub public_thumbprint: Option<&'a str>,
+    /// The client namespaces the 443 certificate must cover: `--namespace`
+    /// for the server's site, else those inferred from the fleet.
+    pub expected_names: &'a [String],
     pub settings: &'a AnalysisSettings,
 }
 
