@@ -11,6 +11,8 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod fleet_table;
+pub mod groups;
 pub mod html;
 pub mod json;
 pub mod outputs;
