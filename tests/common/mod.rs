@@ -88,6 +88,7 @@ fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
         method,
         versions: versions.iter().map(|s| s.to_string()).collect(),
         versions_scanned: true,
+        starttls: false,
     })
 }
 
@@ -126,6 +127,7 @@ fn endpoint(
             tls("TLSv1.2", Method::Rustls, &["TLSv1.0", "TLSv1.2"])
         },
         chain,
+        dialogue: Default::default(),
         no_sni: None,
         trust: Some(Trust {
             trusted: role == Role::Frontend,
@@ -374,6 +376,7 @@ pub fn sample_report() -> ScanReport {
             namespaces: vec!["mail.contoso.com".into()],
             ca_bundles: vec![],
             protocol_scan: true,
+            ..Default::default()
         },
         endpoints,
         servers,

@@ -167,18 +167,32 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
              means the binding points to a deleted certificate); otherwise no action.",
             e.host, e.port
         ),
+        _ if e.role.is_mail() => format!(
+            "If {} should accept {} on port {}, check that it is reachable from the scanning \
+             host (firewalls often block it between workstations and servers); then scan again.",
+            e.host,
+            e.role.as_str().to_ascii_uppercase(),
+            e.port
+        ),
         _ => format!(
             "Check that {} is up, that port {} is reachable from the scanning host, and that the \
              IIS site is bound to a certificate; then scan again.",
             e.host, e.port
         ),
     };
-    finding(
-        "endpoint-not-scanned",
-        Severity::Warning,
-        detail,
-        remediation,
-    )
+    // Many networks block 25 (and IMAP/POP) between the admin's
+    // workstation and the servers: an unreachable mail port is worth
+    // knowing, never a reason to act on the server.
+    let unreachable = matches!(
+        obs.status,
+        Status::Refused | Status::Timeout | Status::Unreachable
+    );
+    let severity = if e.role.is_mail() && unreachable {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    finding("endpoint-not-scanned", severity, detail, remediation)
 }
 
 #[cfg(test)]
