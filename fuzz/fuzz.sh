@@ -21,6 +21,7 @@ max_len() {
     legacy_reassembly) echo 300000 ;;
     cert_facts) echo 65536 ;;
     scan_json) echo 262144 ;;
+    inventory) echo 262144 ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac
 }

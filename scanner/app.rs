@@ -6,7 +6,9 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use crate::cli::{AnalysisArgs, Cli, Command, DemoArgs, ReportArgs, ScanArgs, TargetsArgs};
+use crate::cli::{
+    AnalysisArgs, Cli, Command, DemoArgs, DiffArgs, ReportArgs, ScanArgs, TargetsArgs,
+};
 use crate::config::{AnalysisSettings, FailOn, OutputOptions, ProbeOptions, TargetOptions};
 use crate::error::Error;
 use crate::model::{ScanReport, SCHEMA_VERSION};
@@ -30,6 +32,7 @@ pub fn run(cli: Cli) -> i32 {
             Command::Report(a) => report_cmd(a),
             Command::Demo(a) => demo(a).await,
             Command::Targets(a) => dry_run(a).await,
+            Command::Diff(a) => diff_cmd(a),
         }
     });
     // Don't wait for lingering lab connections or abandoned probes.
@@ -104,6 +107,9 @@ async fn scan_and_finish(
 /// Write the three reports, print the summary, and pick the exit code.
 fn finish(report: &ScanReport, output: &OutputOptions) -> Result<i32, Error> {
     let written = report::write_all(report, &output.out_dir, output.csv_findings.as_deref())?;
+    if let Some(path) = &output.prom {
+        report::prom::write(report, path)?;
+    }
     if !output.quiet {
         print!(
             "{}",
@@ -147,10 +153,49 @@ pub fn load_saved(path: &Path) -> Result<ScanReport, Error> {
 /// `excert report`: judge saved evidence again, with no network.
 fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
     let output = OutputOptions::from_args(&a.output, "excert-report", FailOn::Warning);
-    let saved = load_saved(&a.scan)?;
-    let mut analysis = a.analysis.clone();
+    let saved = load_merged(&a.scan, &a.more, output.quiet)?;
+    let settings = saved_settings(&a.analysis, &saved)?;
+    let report = crate::reanalyze(&saved, &settings);
+    drop(saved);
+    finish(&report, &output)
+}
+
+/// Read one saved scan, or several merged into one fleet
+/// ([`crate::merge`]).
+fn load_merged(
+    first: &Path,
+    more: &[std::path::PathBuf],
+    quiet: bool,
+) -> Result<ScanReport, Error> {
+    if more.is_empty() {
+        return load_saved(first);
+    }
+    let mut scans = Vec::new();
+    for path in std::iter::once(first).chain(more.iter().map(|p| p.as_path())) {
+        scans.push((path.display().to_string(), load_saved(path)?));
+    }
+    let merged = crate::merge::merge(scans);
+    if !quiet {
+        let replaced: usize = merged
+            .merged_from
+            .iter()
+            .map(|m| m.endpoints - m.kept)
+            .sum();
+        println!(
+            "Merged {} scans: {} endpoints ({replaced} older observations replaced by newer ones)",
+            merged.merged_from.len(),
+            merged.endpoints.len()
+        );
+    }
+    Ok(merged)
+}
+
+/// The settings to judge a saved scan with: the flags given, else the
+/// scan's own as-of time, thresholds, namespaces and CA bundles, so the
+/// same evidence gets the same findings.
+fn saved_settings(a: &AnalysisArgs, saved: &ScanReport) -> Result<AnalysisSettings, Error> {
+    let mut analysis = a.clone();
     if analysis.as_of.is_none() {
-        // Same evidence, same as-of: the same findings as the live scan.
         analysis.as_of = Some(
             saved
                 .as_of
@@ -159,16 +204,39 @@ fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
         );
     }
     if analysis.ca_bundle.is_empty() {
-        analysis.ca_bundle = saved_bundles(&saved);
+        analysis.ca_bundle = saved_bundles(saved);
     }
-    let settings = AnalysisSettings::from_args(
+    AnalysisSettings::from_args(
         &analysis,
         OffsetDateTime::now_utc(),
         Some(&saved.parameters),
-    )?;
-    let report = crate::reanalyze(&saved, &settings);
-    drop(saved);
-    finish(&report, &output)
+    )
+}
+
+/// `excert diff`: compare two saved scans, both judged with the newer
+/// scan's settings (or the flags given) at one as-of time.
+fn diff_cmd(a: DiffArgs) -> Result<i32, Error> {
+    let old = load_saved(&a.old)?;
+    let new = load_saved(&a.new)?;
+    let newer = if old.started_at > new.started_at {
+        &old
+    } else {
+        &new
+    };
+    let settings = saved_settings(&a.analysis, newer)?;
+    use crate::diff::{compare, ScanRef};
+    let diff = compare(
+        &crate::reanalyze(&old, &settings),
+        &crate::reanalyze(&new, &settings),
+        ScanRef::of(&old, &a.old.display().to_string()),
+        ScanRef::of(&new, &a.new.display().to_string()),
+    );
+    let out_dir = a.out.unwrap_or_else(|| "excert-diff".into());
+    let (json, page) = crate::diff::output::write(&diff, &out_dir)?;
+    if !a.quiet {
+        print!("{}", crate::diff::output::summary(&diff, &json, &page));
+    }
+    Ok(exit::for_diff(&diff))
 }
 
 /// The scan's `--ca-bundle` files, where they still exist, so trust is

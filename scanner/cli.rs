@@ -17,6 +17,8 @@ Examples:
   excert targets --targets-file servers.txt     dry run: what would be scanned
   excert report excert-report/scan.json --as-of 2027-06-30
                                                  re-judge saved evidence for a migration date
+  excert report site-a/scan.json site-b/scan.json   merge segment scans into one fleet report
+  excert diff before/scan.json after/scan.json  what a maintenance window changed
 
 Exit codes: 0 nothing at warning or above, 1 warning, 2 critical,
 3 nothing could be scanned, 64 usage or input error, 130 interrupted.";
@@ -47,7 +49,19 @@ pub enum Command {
     Demo(DemoArgs),
     /// Dry run: print the endpoints a scan would probe, one JSON object per line.
     Targets(TargetsArgs),
+    /// Compare two saved scans (before and after a change); write diff.json and diff.html.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
 }
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  excert diff before/scan.json after/scan.json
+  excert diff 2026-10/scan.json 2026-11/scan.json --out changes --as-of 2026-12-01
+
+Both scans are judged again at one as-of time (the newer scan's, or --as-of).
+Exit codes: 0 the new scan adds no warning or critical finding, 1 it adds a
+warning, 2 it adds a critical finding, 64 unreadable input.";
 
 /// Where targets come from and how they map to endpoints.
 #[derive(Debug, Args, Clone, Default)]
@@ -140,6 +154,10 @@ pub struct OutputArgs {
     /// Also write one CSV row per finding to FILE (for pivot tables).
     #[arg(long = "csv-findings", value_name = "FILE")]
     pub csv_findings: Option<PathBuf>,
+    /// Also write a Prometheus textfile-collector file (atomically), e.g.
+    /// /var/lib/prometheus/node-exporter/excert.prom.
+    #[arg(long, value_name = "FILE")]
+    pub prom: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -195,6 +213,10 @@ pub struct ReportArgs {
     /// A scan.json written by `excert scan` or `excert demo`.
     #[arg(value_name = "SCAN.json")]
     pub scan: PathBuf,
+    /// More scans (one per site or network segment) merged into one fleet
+    /// report; the newest observation of an endpoint wins.
+    #[arg(value_name = "MORE.json")]
+    pub more: Vec<PathBuf>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     #[command(flatten)]
@@ -207,6 +229,24 @@ pub struct DemoArgs {
     pub analysis: AnalysisArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier scan.json.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The later scan.json.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    /// Folder for diff.json and diff.html.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -108,6 +108,8 @@ pub enum FailOn {
 pub struct OutputOptions {
     pub out_dir: PathBuf,
     pub csv_findings: Option<PathBuf>,
+    /// `--prom`: the Prometheus textfile to write.
+    pub prom: Option<PathBuf>,
     pub quiet: bool,
     pub fail_on: FailOn,
     /// Colour in the terminal summary.
@@ -356,6 +358,7 @@ impl OutputOptions {
         OutputOptions {
             out_dir: a.out.clone().unwrap_or_else(|| PathBuf::from(default_dir)),
             csv_findings: a.csv_findings.clone(),
+            prom: a.prom.clone(),
             quiet: a.quiet,
             fail_on,
             color,

@@ -33,3 +33,13 @@ pub fn for_report(report: &ScanReport, fail_on: FailOn) -> i32 {
         _ => OK,
     }
 }
+
+/// The exit code for `excert diff`: what the new scan adds, whatever was
+/// there before. Removed or resolved findings never raise it.
+pub fn for_diff(diff: &crate::diff::Diff) -> i32 {
+    match diff.worst_added() {
+        Some(Severity::Critical) => CRITICAL,
+        Some(Severity::Warning) => WARNING,
+        _ => OK,
+    }
+}

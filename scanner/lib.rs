@@ -33,9 +33,12 @@ pub mod app;
 pub mod cancel;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod exit;
+pub mod inventory;
 pub mod lab;
+pub mod merge;
 pub mod model;
 pub mod probe;
 pub mod report;
@@ -80,6 +83,7 @@ pub async fn scan(
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
         invalid_targets,
+        merged_from: Vec::new(),
     }
 }
 

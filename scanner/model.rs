@@ -143,6 +143,31 @@ pub struct Endpoint {
     pub group: Group,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The scan this observation came from, when `excert report` merged
+    /// several scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_scan: Option<ScanOrigin>,
+}
+
+/// Which scan.json an observation came from (`excert report A.json B.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanOrigin {
+    /// The scan.json as given on the command line.
+    pub file: String,
+    /// When that scan started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Older scans that also saw this endpoint; the newest observation won.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<ScanSeen>,
+}
+
+/// An older observation that a newer one replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSeen {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
 }
 
 /// A DER certificate, base64 in JSON.
@@ -425,6 +450,10 @@ pub struct CertFacts {
     pub key_usage: Vec<String>,
     pub extended_key_usage: Vec<String>,
     pub classification: Classification,
+    /// Why the certificate got its classification: the Exchange guarantees it
+    /// meets (or the first it misses) and the layout, key and hash signals.
+    #[serde(default)]
+    pub classification_reason: String,
     /// Whole days from the as-of time to not_after (negative once expired).
     pub days_left: i64,
     pub der_base64: Der,
@@ -437,16 +466,144 @@ pub struct Trust {
     pub error: Option<String>,
 }
 
+/// Declares [`FindingId`] from one table, so each id's string is written
+/// once and [`FindingId::ALL`] cannot miss a variant.
+macro_rules! finding_ids {
+    ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
+        /// Every finding id excert can report. The strings are a public
+        /// contract (scan.json, CSV, monitoring): add, never rename. Each
+        /// id's severity and text are in [`crate::analyze::catalog`], looked
+        /// up by an exhaustive match.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum FindingId {
+            $($(#[$doc])* #[serde(rename = $id)] $variant,)*
+        }
+
+        impl FindingId {
+            /// Every id, in the order the report's appendix lists them.
+            pub const ALL: &'static [FindingId] = &[$(FindingId::$variant,)*];
+
+            /// The id as scan.json spells it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(FindingId::$variant => $id,)*
+                }
+            }
+        }
+    };
+}
+
+finding_ids! {
+    /// The Exchange Back End (444) certificate has expired.
+    BackendCertExpired = "backend-cert-expired",
+    /// The Exchange Back End (444) certificate expires within `--warn-days`.
+    BackendCertExpiring = "backend-cert-expiring",
+    /// The Default Web Site (443) certificate has expired.
+    FrontendCertExpired = "frontend-cert-expired",
+    /// The Default Web Site (443) certificate expires within `--warn-days`.
+    FrontendCertExpiring = "frontend-cert-expiring",
+    /// 443 presents a self-signed certificate (the renewal trap).
+    PublicBindingLost = "public-binding-lost",
+    /// The presented certificate is not valid yet.
+    NotYetValid = "not-yet-valid",
+    /// The 443 chain does not validate, for a reason other than expiry.
+    FrontendCertUntrusted = "frontend-cert-untrusted",
+    /// The leaf's issuer is neither presented nor a known root.
+    ChainIncomplete = "chain-incomplete",
+    /// The 443 certificate does not cover a client namespace.
+    NameMismatch = "name-mismatch",
+    /// A certificate in the chain is signed with SHA-1 or MD5.
+    WeakSignature = "weak-signature",
+    /// A key is too short.
+    WeakKey = "weak-key",
+    /// 444 presents something other than the server's own Exchange cert.
+    BackendUnexpectedCert = "backend-unexpected-cert",
+    /// 443 presents another public cert than most of the fleet.
+    PublicCertInconsistent = "public-cert-inconsistent",
+    /// Nothing newer than TLS 1.1 is accepted.
+    LegacyTlsOnly = "legacy-tls-only",
+    /// TLS 1.0 or 1.1 is accepted next to TLS 1.2 or later.
+    LegacyProtocolsEnabled = "legacy-protocols-enabled",
+    /// Another chain is presented without SNI.
+    SniDependentCert = "sni-dependent-cert",
+    /// No certificate could be read.
+    EndpointNotScanned = "endpoint-not-scanned",
+    /// The presented certificate is not valid X.509.
+    CertUnparsable = "cert-unparsable",
+}
+
+impl std::fmt::Display for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Stable id from the catalogue, e.g. `backend-cert-expired`.
-    pub id: String,
+    /// Stable id from the catalogue.
+    pub id: FindingId,
     pub severity: Severity,
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
-    /// What to do, with thumbprints and names filled in.
+    /// What to do, with thumbprints and names filled in: the text of
+    /// `remediation_steps`, numbered when there are several.
     pub remediation: String,
+    /// The same steps as data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
+}
+
+/// What a remediation step achieves. The steps themselves are written in
+/// `crate::analyze::remediation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Renew the server's own "Microsoft Exchange" certificate.
+    RenewBackend,
+    /// Copy a certificate to Trusted Root Certification Authorities.
+    TrustCertificate,
+    /// Bind a certificate to Exchange Back End https/444.
+    BindBackend,
+    /// Find (or create) the server's own "Microsoft Exchange" certificate.
+    FindOwnCertificate,
+    /// Run iisreset at a safe time.
+    Iisreset,
+    /// Enable IIS on a public certificate that already exists.
+    EnablePublic,
+    /// Get a new public certificate from the CA.
+    ReplacePublic,
+    /// Fix the chain the server presents (a missing intermediate).
+    ImportIntermediate,
+    /// Bind a certificate that is valid now.
+    BindValidCertificate,
+    /// Check the IIS bindings of a site.
+    CheckBinding,
+    /// Change the protocols the server accepts.
+    ConfigureProtocols,
+    /// Find out why an endpoint could not be scanned.
+    CheckEndpoint,
+    /// Do the same on the other servers.
+    RepeatOnOtherServers,
+}
+
+/// One thing to do, with everything needed to do it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub task: Task,
+    /// The server to do it on; empty when it applies to every server.
+    pub server: String,
+    /// The port of the IIS site concerned, when the step is about one site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The PowerShell command to run, when the step has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powershell: Option<String>,
+    /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thumbprints: Vec<String>,
+    /// The step as the admin reads it, with names and thumbprints filled in.
+    pub text: String,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
@@ -475,6 +632,11 @@ pub struct EndpointReport {
     #[serde(default)]
     pub trust: Option<Trust>,
     pub findings: Vec<Finding>,
+    /// This frontend presents an older public certificate than most of the
+    /// fleet ([`FindingId::PublicCertInconsistent`]): binding the fleet's certificate
+    /// fixes it, no renewal needed. Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lags_fleet: bool,
 }
 
 impl EndpointReport {
@@ -487,21 +649,50 @@ impl EndpointReport {
     }
 }
 
+/// A server's verdict, in precedence order (first is acted on first).
+/// `crate::analyze::verdict` explains the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    RebindPublicCert,
+    RenewBackend,
+    RenewPublicCert,
+    FixBackendBinding,
+    Investigate,
+    Review,
+    Ok,
+}
+
+impl Verdict {
+    /// The string scan.json and the report use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::RenewBackend => "renew-backend",
+            Verdict::RebindPublicCert => "rebind-public-cert",
+            Verdict::RenewPublicCert => "renew-public-cert",
+            Verdict::FixBackendBinding => "fix-backend-binding",
+            Verdict::Investigate => "investigate",
+            Verdict::Review => "review",
+            Verdict::Ok => "ok",
+        }
+    }
+}
+
 /// One server (host) with its overall verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerReport {
     pub host: String,
     pub severity: Grade,
-    /// One of `ok`, `renew-backend`, `rebind-public-cert`,
-    /// `renew-public-cert`, `fix-backend-binding`, `review` or
-    /// `investigate`.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The verdict in a sentence.
     #[serde(default)]
     pub summary: String,
     /// Numbered steps with thumbprints filled in; empty when nothing to do.
     #[serde(default)]
     pub remediation: Vec<String>,
+    /// The same steps as data, in the same order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
     /// Indexes into `endpoints`.
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
@@ -586,6 +777,27 @@ pub struct ScanReport {
     pub expiry_cliffs: Vec<ExpiryCliff>,
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
+    /// The scans `excert report` merged into this one, oldest first; empty
+    /// for a single scan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedScan>,
+}
+
+/// One input of a merged report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedScan {
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    pub complete: bool,
+    /// Endpoints in that scan.
+    pub endpoints: usize,
+    /// Of those, how many were kept (not replaced by a newer observation).
+    pub kept: usize,
 }
 
 fn yes() -> bool {
@@ -613,4 +825,112 @@ impl EndpointReport {
             }),
         }
     }
+}
+
+/// Where a store record came from: the export file and the 1-based object
+/// (CLIXML) or line (CSV) in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventorySource {
+    pub file: String,
+    pub object: usize,
+}
+
+/// One certificate in one server's store, from the admin's export
+/// (`--inventory`). The evidence is `der_base64` when the export carried the
+/// DER (CLIXML); a CSV record keeps the columns it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCertificate {
+    /// The server whose store holds it (from `Identity`, else `PSComputerName`).
+    pub server: String,
+    /// SHA-1 of the DER, upper-case hex, as PowerShell shows it.
+    pub thumbprint: String,
+    /// Null when the export does not carry it.
+    pub friendly_name: Option<String>,
+    /// E.g. `["IMAP","POP","IIS","SMTP"]`; null when unknown.
+    pub services: Option<Vec<String>>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    pub subject: String,
+    pub issuer: String,
+    pub self_signed: bool,
+    pub classification: Classification,
+    /// Why the classification was chosen, e.g. from the friendly name.
+    #[serde(default)]
+    pub classification_reason: Option<String>,
+    pub source: InventorySource,
+    /// `Status` as exported (`Valid`, `DateInvalid`, ...), if any.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The export gave dates without a UTC offset; UTC was assumed.
+    #[serde(default)]
+    pub dates_assumed_utc: bool,
+    /// Whole days from the as-of time to not_after (negative once expired).
+    #[serde(default)]
+    pub days_left: i64,
+    /// DNS names (SAN, or `CertificateDomains`), when known.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Where the scan saw this certificate presented, e.g. `["443"]`.
+    #[serde(default)]
+    pub bound: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub der_base64: Option<Der>,
+}
+
+/// The organisation's OAuth (Auth certificate) configuration, from
+/// `Get-AuthConfig`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthConfig {
+    pub current_thumbprint: Option<String>,
+    pub next_thumbprint: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub next_effective_date: Option<OffsetDateTime>,
+    pub previous_thumbprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<InventorySource>,
+}
+
+/// One `Get-ExchangeServer` record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeServerInfo {
+    pub name: String,
+    pub fqdn: Option<String>,
+    pub site: Option<String>,
+    pub role: Option<String>,
+    pub version: Option<String>,
+    pub source: InventorySource,
+}
+
+/// One receive or send connector (`Get-ReceiveConnector`, `Get-SendConnector`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connector {
+    /// `receive` or `send`.
+    pub kind: String,
+    pub name: String,
+    /// The server it runs on (receive connectors), or its source transport
+    /// servers (send connectors).
+    pub servers: Vec<String>,
+    pub fqdn: Option<String>,
+    /// `<I>issuer<S>subject`, when set.
+    pub tls_certificate_name: Option<String>,
+    /// Made by the Hybrid Configuration Wizard (CloudServicesMailEnabled, or
+    /// named "Outbound to Office 365").
+    pub hybrid: bool,
+    pub source: InventorySource,
+}
+
+/// What the admin's exports said about the stores (`--inventory`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub certificates: Vec<StoreCertificate>,
+    pub auth_config: Option<AuthConfig>,
+    #[serde(default)]
+    pub exchange_servers: Vec<ExchangeServerInfo>,
+    #[serde(default)]
+    pub connectors: Vec<Connector>,
+    /// The export files read.
+    #[serde(default)]
+    pub files: Vec<String>,
 }

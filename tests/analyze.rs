@@ -7,14 +7,14 @@
 
 use std::sync::Arc;
 
-use excert::analyze::catalog::{self, CATALOG};
+use excert::analyze::catalog;
 use excert::analyze::trust::TrustRoots;
 use excert::analyze::{analyze, cert, Analysis};
 use excert::config::AnalysisSettings;
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
-    Classification, Der, Endpoint, EndpointEvidence, Grade, Group, Method, Observation, Role,
-    Severity, Status, TlsInfo,
+    Classification, Der, Endpoint, EndpointEvidence, FindingId, Grade, Group, Method, Observation,
+    Role, Severity, Status, Task, TlsInfo, Verdict,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -54,6 +54,7 @@ fn endpoint(host: &str, role: Role) -> Endpoint {
         aliases: vec![],
         group: Group::default(),
         source: None,
+        from_scan: None,
     }
 }
 
@@ -144,7 +145,7 @@ fn ids(a: &Analysis, i: usize) -> Vec<String> {
     a.endpoints[i]
         .findings
         .iter()
-        .map(|f| f.id.clone())
+        .map(|f| f.id.to_string())
         .collect()
 }
 
@@ -152,7 +153,7 @@ fn find<'a>(a: &'a Analysis, i: usize, id: &str) -> &'a excert::model::Finding {
     a.endpoints[i]
         .findings
         .iter()
-        .find(|f| f.id == id)
+        .find(|f| f.id.as_str() == id)
         .unwrap_or_else(|| panic!("no {id} on endpoint {i}: {:?}", ids(a, i)))
 }
 
@@ -160,8 +161,7 @@ fn find<'a>(a: &'a Analysis, i: usize, id: &str) -> &'a excert::model::Finding {
 fn assert_catalogued(a: &Analysis) {
     for e in &a.endpoints {
         for f in &e.findings {
-            let rule = catalog::lookup(&f.id).unwrap_or_else(|| panic!("{} not in CATALOG", f.id));
-            assert_eq!(f.title, rule.title);
+            assert_eq!(f.title, catalog::entry(f.id).title);
             assert!(!f.detail.is_empty() && !f.remediation.is_empty(), "{f:?}");
         }
     }
@@ -192,7 +192,7 @@ fn healthy_server_has_no_findings_and_verdict_ok() {
         Classification::ExchangeSelfSigned
     );
     assert_eq!(a.servers.len(), 1);
-    assert_eq!(a.servers[0].verdict, "ok");
+    assert_eq!(a.servers[0].verdict, Verdict::Ok);
     assert_eq!(a.servers[0].severity, Grade::Ok);
     assert_eq!(a.servers[0].endpoints, [0, 1]);
     assert!(a.servers[0].remediation.is_empty());
@@ -224,7 +224,7 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
         "Enable-ExchangeCertificate -Thumbprint {public} -Services IIS"
     )));
     let s = &a.servers[0];
-    assert_eq!(s.verdict, "renew-backend");
+    assert_eq!(s.verdict, Verdict::RenewBackend);
     assert_eq!(s.severity, Grade::Critical);
     assert!(
         s.remediation[0].starts_with("1. Renew the backend certificate"),
@@ -235,6 +235,31 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     assert!(s.remediation.iter().any(|r| r.contains("*:444")));
     assert!(s.remediation.iter().any(|r| r.contains("iisreset")));
     assert!(s.remediation.iter().any(|r| r.contains(&public)));
+    // The same steps as data: numbered once, thumbprints and commands apart.
+    assert_eq!(s.remediation.len(), s.remediation_steps.len());
+    for (i, (text, step)) in s.remediation.iter().zip(&s.remediation_steps).enumerate() {
+        assert_eq!(*text, format!("{}. {}", i + 1, step.text));
+        assert!(!step.text.starts_with(|c: char| c.is_ascii_digit()));
+    }
+    let renew = &s.remediation_steps[0];
+    assert_eq!(renew.task, Task::RenewBackend);
+    assert_eq!(renew.server, "EX02");
+    assert_eq!(renew.thumbprints, std::slice::from_ref(&old));
+    assert_eq!(
+        renew.powershell.as_deref(),
+        Some(
+            format!(
+                "Get-ExchangeCertificate -Thumbprint {old} | New-ExchangeCertificate -Force -PrivateKeyExportable $true"
+            )
+            .as_str()
+        )
+    );
+    assert!(
+        s.remediation_steps
+            .iter()
+            .any(|st| st.task == Task::EnablePublic
+                && st.thumbprints == std::slice::from_ref(&public))
+    );
 }
 
 #[test]
@@ -254,10 +279,10 @@ fn expiring_backend_is_critical_within_critical_days_and_warning_before() {
         Severity::Warning
     );
     assert!(ids(&a, 2).is_empty());
-    assert_eq!(a.servers[0].verdict, "renew-backend");
-    assert_eq!(a.servers[1].verdict, "renew-backend");
+    assert_eq!(a.servers[0].verdict, Verdict::RenewBackend);
+    assert_eq!(a.servers[1].verdict, Verdict::RenewBackend);
     assert_eq!(a.servers[1].severity, Grade::Warning);
-    assert_eq!(a.servers[2].verdict, "ok");
+    assert_eq!(a.servers[2].verdict, Verdict::Ok);
 }
 
 #[test]
@@ -302,7 +327,7 @@ fn frontend_expiry_fires_on_443() {
         find(&a, 1, "frontend-cert-expiring").severity,
         Severity::Warning
     );
-    assert_eq!(a.servers[0].verdict, "renew-public-cert");
+    assert_eq!(a.servers[0].verdict, Verdict::RenewPublicCert);
 }
 
 #[test]
@@ -328,7 +353,7 @@ fn public_binding_lost_when_443_presents_the_exchange_cert() {
         "{}",
         f.remediation
     );
-    assert_eq!(a.servers[1].verdict, "rebind-public-cert");
+    assert_eq!(a.servers[1].verdict, Verdict::RebindPublicCert);
     assert!(a.servers[1].remediation.iter().any(|r| r.contains(&public)));
 }
 
@@ -358,7 +383,7 @@ fn public_binding_lost_when_443_presents_the_same_self_signed_cert_as_444() {
     );
     assert!(f.detail.contains(&sha1(&same)));
     assert!(ids(&a, 1).contains(&"backend-unexpected-cert".to_string()));
-    assert_eq!(a.servers[0].verdict, "rebind-public-cert");
+    assert_eq!(a.servers[0].verdict, Verdict::RebindPublicCert);
 }
 
 #[test]
@@ -382,7 +407,7 @@ fn renewal_trap_binds_the_already_renewed_cert_instead_of_renewing_again() {
         expired.remediation
     );
     let s = &a.servers[1];
-    assert_eq!(s.verdict, "rebind-public-cert");
+    assert_eq!(s.verdict, Verdict::RebindPublicCert);
     assert!(s.summary.contains("444"), "{}", s.summary);
     let steps = s.remediation.join("\n");
     assert!(
@@ -408,7 +433,7 @@ fn same_self_signed_cert_on_both_ports_expiring_renews_then_rebinds() {
     ];
     let a = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
     let s = &a.servers[1];
-    assert_eq!(s.verdict, "rebind-public-cert");
+    assert_eq!(s.verdict, Verdict::RebindPublicCert);
     // A renewal would move IIS again, so re-enabling IIS comes last.
     let renew = s
         .remediation
@@ -442,7 +467,7 @@ fn not_yet_valid_is_critical() {
     assert_eq!(f.severity, Severity::Critical);
     assert!(f.detail.contains("2025-06-11"), "{}", f.detail);
     assert!(!ids(&a, 0).contains(&"frontend-cert-untrusted".to_string()));
-    assert_eq!(a.servers[0].verdict, "rebind-public-cert");
+    assert_eq!(a.servers[0].verdict, Verdict::RebindPublicCert);
 }
 
 #[test]
@@ -457,7 +482,7 @@ fn unknown_ca_on_443_is_untrusted() {
         a.endpoints[0].trust.as_ref().map(|t| t.trusted),
         Some(false)
     );
-    assert_eq!(a.servers[0].verdict, "renew-public-cert");
+    assert_eq!(a.servers[0].verdict, Verdict::RenewPublicCert);
 }
 
 #[test]
@@ -497,7 +522,7 @@ fn missing_intermediate_is_chain_incomplete_not_untrusted() {
         "{:?}",
         ids(&a, 0)
     );
-    assert_eq!(a.servers[0].verdict, "review");
+    assert_eq!(a.servers[0].verdict, Verdict::Review);
 }
 
 #[test]
@@ -550,7 +575,7 @@ fn namespace_mismatch_and_wildcards() {
         "{}",
         f.detail
     );
-    assert_eq!(a.servers[0].verdict, "renew-public-cert");
+    assert_eq!(a.servers[0].verdict, Verdict::RenewPublicCert);
 }
 
 #[test]
@@ -622,7 +647,7 @@ fn weak_1024_bit_key_warns() {
     let f = find(&a, 0, "weak-key");
     assert!(f.detail.contains("RSA 1024 bits"), "{}", f.detail);
     assert_eq!(a.endpoints[0].chain[0].key.bits, 1024);
-    assert_eq!(a.servers[0].verdict, "renew-public-cert");
+    assert_eq!(a.servers[0].verdict, Verdict::RenewPublicCert);
 }
 
 #[test]
@@ -655,7 +680,7 @@ fn backend_bound_to_wmsvc_auth_public_or_another_servers_cert() {
         assert_eq!(f.severity, Severity::Warning);
         assert!(f.detail.contains(words), "{words}: {}", f.detail);
         assert!(f.remediation.contains("*:444"));
-        assert_eq!(a.servers[0].verdict, "fix-backend-binding");
+        assert_eq!(a.servers[0].verdict, Verdict::FixBackendBinding);
     }
     // Its own cert, named by FQDN host, is fine.
     let a = run(
@@ -686,7 +711,7 @@ fn expired_wmsvc_on_444_is_a_binding_fix_not_a_renewal() {
         f.remediation
     );
     assert!(ids(&a, 0).contains(&"backend-unexpected-cert".to_string()));
-    assert_eq!(a.servers[0].verdict, "fix-backend-binding");
+    assert_eq!(a.servers[0].verdict, Verdict::FixBackendBinding);
     assert!(!a.servers[0]
         .remediation
         .iter()
@@ -728,7 +753,7 @@ fn fleet_of_five_flags_the_one_serving_last_years_public_cert() {
         .filter(|e| {
             e.findings
                 .iter()
-                .any(|f| f.id == "public-cert-inconsistent")
+                .any(|f| f.id == FindingId::PublicCertInconsistent)
         })
         .map(|e| e.endpoint.host.as_str())
         .collect();
@@ -766,7 +791,7 @@ fn a_year_later_healthy_certs_turn_expiring_and_expired() {
             &NAMESPACES,
         ),
     );
-    assert_eq!(now.servers[0].verdict, "ok");
+    assert_eq!(now.servers[0].verdict, Verdict::Ok);
     let later = run(
         &evidence,
         &settings(
@@ -779,7 +804,7 @@ fn a_year_later_healthy_certs_turn_expiring_and_expired() {
         find(&later, 1, "backend-cert-expiring").severity,
         Severity::Warning
     );
-    assert_eq!(later.servers[0].verdict, "renew-backend");
+    assert_eq!(later.servers[0].verdict, Verdict::RenewBackend);
     let year = run(
         &evidence,
         &settings(NOW + Duration::days(365), roots, &NAMESPACES),
@@ -818,12 +843,12 @@ fn unscanned_endpoints_are_never_healthy() {
         f.detail
     );
     assert_eq!(ids(&a, 1), ["endpoint-not-scanned"]);
-    assert_eq!(a.servers[0].verdict, "investigate");
+    assert_eq!(a.servers[0].verdict, Verdict::Investigate);
     assert_eq!(a.servers[0].severity, Grade::Warning);
     assert!(find(&a, 2, "endpoint-not-scanned")
         .detail
         .contains("timeout"));
-    assert_eq!(a.servers[1].verdict, "investigate");
+    assert_eq!(a.servers[1].verdict, Verdict::Investigate);
     assert!(a.endpoints[1].trust.is_none());
 }
 
@@ -835,7 +860,7 @@ fn a_worse_verdict_beats_investigate() {
         ev("EX42", Role::Backend, exchange("EX42", -1, 2)),
     ];
     let a = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
-    assert_eq!(a.servers[0].verdict, "renew-backend");
+    assert_eq!(a.servers[0].verdict, Verdict::RenewBackend);
     // The failed endpoint still appears in the steps.
     assert!(
         a.servers[0]
@@ -862,7 +887,7 @@ fn unparsable_der_is_reported_not_a_panic() {
         Classification::Unparsable
     );
     assert_eq!(ids(&a, 0), ["cert-unparsable"]);
-    assert_eq!(a.servers[0].verdict, "investigate");
+    assert_eq!(a.servers[0].verdict, Verdict::Investigate);
 }
 
 #[test]
@@ -884,9 +909,9 @@ fn legacy_protocol_rules() {
     assert_eq!(f.severity, Severity::Info);
     assert!(f.detail.contains("TLSv1.0, TLSv1.1"), "{}", f.detail);
     assert!(ids(&a, 2).is_empty());
-    assert_eq!(a.servers[0].verdict, "review");
+    assert_eq!(a.servers[0].verdict, Verdict::Review);
     // Info alone never changes the verdict.
-    assert_eq!(a.servers[1].verdict, "ok");
+    assert_eq!(a.servers[1].verdict, Verdict::Ok);
     assert_eq!(a.servers[1].severity, Grade::Info);
 }
 
@@ -1008,16 +1033,33 @@ fn reanalysis_from_saved_evidence_gives_the_same_findings() {
 
 #[test]
 fn catalogue_is_public_and_complete() {
-    assert!(CATALOG.len() >= 17);
-    assert_eq!(
-        catalog::lookup("public-binding-lost").map(|r| r.severity),
-        Some(Severity::Critical)
-    );
-    assert_eq!(
-        catalog::lookup("legacy-protocols-enabled").map(|r| r.severity),
-        Some(Severity::Info)
-    );
-    assert!(catalog::lookup("no-such-rule").is_none());
+    let all = catalog::all();
+    assert_eq!(all.len(), FindingId::ALL.len());
+    assert!(all.len() >= 18);
+    let severity = |id: &str| {
+        let id: FindingId = serde_json::from_value(serde_json::json!(id)).expect("known id");
+        catalog::entry(id).severity
+    };
+    assert_eq!(severity("public-binding-lost"), Severity::Critical);
+    assert_eq!(severity("legacy-protocols-enabled"), Severity::Info);
+    // An id excert does not know is refused when reading scan.json.
+    assert!(serde_json::from_value::<FindingId>(serde_json::json!("no-such-rule")).is_err());
+}
+
+#[test]
+fn verdicts_serialise_as_scan_json_spells_them() {
+    for (v, text) in [
+        (Verdict::RebindPublicCert, "rebind-public-cert"),
+        (Verdict::RenewBackend, "renew-backend"),
+        (Verdict::RenewPublicCert, "renew-public-cert"),
+        (Verdict::FixBackendBinding, "fix-backend-binding"),
+        (Verdict::Investigate, "investigate"),
+        (Verdict::Review, "review"),
+        (Verdict::Ok, "ok"),
+    ] {
+        assert_eq!(serde_json::to_value(v).ok(), Some(serde_json::json!(text)));
+        assert_eq!(v.as_str(), text);
+    }
 }
 
 /// The demo fleet's chains, analysed without the network: each server must
@@ -1071,7 +1113,7 @@ fn demo_fleet_verdicts() {
     assert!(ex07
         .findings
         .iter()
-        .any(|f| f.id == "frontend-cert-expiring" && f.remediation.contains(&public)));
+        .any(|f| f.id == FindingId::FrontendCertExpiring && f.remediation.contains(&public)));
     assert!(
         !a.servers[6]
             .remediation
@@ -1152,7 +1194,7 @@ fn expired_exchange_cert_on_443_is_one_lost_binding_finding() {
     assert!(find(&a, 1, "public-binding-lost")
         .detail
         .contains("expired 2025-05-02"));
-    assert_eq!(a.servers[1].verdict, "rebind-public-cert");
+    assert_eq!(a.servers[1].verdict, Verdict::RebindPublicCert);
 }
 
 #[test]
@@ -1163,7 +1205,7 @@ fn another_servers_expired_cert_on_444_is_rebound_not_renewed() {
     );
     assert!(ids(&a, 0).contains(&"backend-cert-expired".to_string()));
     assert!(ids(&a, 0).contains(&"backend-unexpected-cert".to_string()));
-    assert_eq!(a.servers[0].verdict, "fix-backend-binding");
+    assert_eq!(a.servers[0].verdict, Verdict::FixBackendBinding);
     assert!(
         !a.servers[0]
             .remediation

@@ -307,7 +307,10 @@ pub fn check_report_in_browser(
             server.host
         );
         for f in findings {
-            assert!(card.contains(&format!("<span class=\"fid\">{}</span>", dom_text(&f.id))));
+            assert!(card.contains(&format!(
+                "<span class=\"fid\">{}</span>",
+                dom_text(f.id.as_str())
+            )));
         }
         for &i in &server.endpoints {
             if let Some(sha1) = report

@@ -4,7 +4,7 @@
 mod lab_support;
 
 use excert::lab::{demo_fleet, Lab};
-use excert::model::{Grade, ScanReport, Status};
+use excert::model::{FindingId, Grade, ScanReport, Status, Verdict};
 use lab_support::*;
 use time::OffsetDateTime;
 
@@ -62,7 +62,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
 
     for healthy in ["EX01", "EX02"] {
         let srv = server(r, healthy);
-        assert_eq!(srv.verdict, "ok", "{healthy}: {srv:?}");
+        assert_eq!(srv.verdict, Verdict::Ok, "{healthy}: {srv:?}");
         assert!(
             matches!(srv.severity, Grade::Ok | Grade::Info),
             "{healthy}: {srv:?}"
@@ -79,7 +79,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
         }
     }
     assert!(ids(r, "EX03", be).contains(&"backend-cert-expired".to_string()));
-    assert_eq!(server(r, "EX03").verdict, "renew-backend");
+    assert_eq!(server(r, "EX03").verdict, Verdict::RenewBackend);
     assert_eq!(server(r, "EX03").severity, Grade::Critical);
 
     let ex04 = r
@@ -90,17 +90,17 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
     let expiring = ex04
         .findings
         .iter()
-        .find(|f| f.id == "backend-cert-expiring")
+        .find(|f| f.id == FindingId::BackendCertExpiring)
         .expect("EX04 expiring");
     assert_eq!(
         expiring.severity,
         excert::model::Severity::Critical,
         "20 days left is inside --critical-days 30"
     );
-    assert_eq!(server(r, "EX04").verdict, "renew-backend");
+    assert_eq!(server(r, "EX04").verdict, Verdict::RenewBackend);
 
     assert!(ids(r, "EX05", fe).contains(&"public-binding-lost".to_string()));
-    assert_eq!(server(r, "EX05").verdict, "rebind-public-cert");
+    assert_eq!(server(r, "EX05").verdict, Verdict::RebindPublicCert);
     let steps = server(r, "EX05").remediation.join("\n");
     let public_sha1 = &r
         .endpoints
@@ -122,7 +122,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
     assert_eq!(ex06.status, Status::Refused);
     assert_eq!(
         server(r, "EX06").verdict,
-        "investigate",
+        Verdict::Investigate,
         "never healthy when a port was not scanned"
     );
 

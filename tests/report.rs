@@ -12,7 +12,7 @@ use excert::model::ScanReport;
 use excert::report::{self, csv as report_csv, html, json, summary, Written};
 
 fn page(report: &ScanReport) -> String {
-    html::render(report, excert::analyze::catalog::CATALOG).expect("render html")
+    html::render(report, &excert::analyze::catalog::all()).expect("render html")
 }
 
 /// A fresh folder under the system temp dir, unique per test.
@@ -385,7 +385,7 @@ fn remediation_blocks_copy_exactly_as_written() {
     let report = sample_report();
     let html = page(&report);
     let finding = &report.endpoints[3].findings[0];
-    assert_eq!(finding.id, "backend-cert-expired");
+    assert_eq!(finding.id.as_str(), "backend-cert-expired");
     // Not re-indented and not escaped beyond HTML: a copy-paste gives the
     // admin the exact command with the thumbprint filled in.
     let expected = format!(

@@ -5,6 +5,7 @@
 mod lab_support;
 
 use excert::lab::{certs, HostSpec, Lab, Service};
+use excert::model::FindingId;
 use lab_support::*;
 use time::{Duration, OffsetDateTime};
 
@@ -105,7 +106,9 @@ async fn also_no_sni_reports_a_different_default_binding() {
     let no_sni = ep.no_sni.as_ref().expect("both chains kept in scan.json");
     assert_eq!(no_sni.chain[0].sha1, sha1(fallback.chain[0].as_ref()));
     assert!(
-        ep.findings.iter().any(|f| f.id == "sni-dependent-cert"),
+        ep.findings
+            .iter()
+            .any(|f| f.id == FindingId::SniDependentCert),
         "{:?}",
         ep.findings
     );

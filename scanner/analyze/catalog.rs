@@ -1,18 +1,23 @@
 //! The one finding catalogue: every id excert can report, with its default
 //! severity and the text an Exchange admin reads.
 //!
-//! The rules in [`super::rules`] and [`super::fleet`] look their text up
-//! here, and the HTML report renders [`CATALOG`] as its appendix, so a rule
-//! and its explanation can never drift apart. Ids are a public contract
-//! (scan.json, CSV, monitoring): add, never rename.
+//! The ids themselves are [`FindingId`] (in `model`, since scan.json carries
+//! them); [`entry`] gives each one its text through an exhaustive match, so
+//! an id without an entry does not compile. The per-endpoint rules and the
+//! fleet checks build their findings from it, and the HTML
+//! report renders [`all`] as its appendix, so a rule and its explanation can
+//! never drift apart. Ids are a public contract (scan.json, CSV,
+//! monitoring): add, never rename.
 
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingId, Severity, Step};
+
+use super::remediation;
 
 /// One kind of finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
-    /// Stable id, e.g. `backend-cert-expired`.
-    pub id: &'static str,
+    /// The id this entry explains.
+    pub id: FindingId,
     /// The usual severity. Some rules escalate (expiring within
     /// `--critical-days` becomes critical) or soften (SHA-1 on a self-signed
     /// leaf is only info); the finding carries the severity that applied.
@@ -25,198 +30,204 @@ pub struct Rule {
     pub fix: &'static str,
 }
 
-/// Every finding id, in the order the report's appendix lists them.
-pub static CATALOG: &[Rule] = &[
-    Rule {
-        id: "backend-cert-expired",
-        severity: Severity::Critical,
-        title: "Backend (444) certificate expired",
-        why: "The Exchange Back End site presents an expired certificate. Front-end-to-back-end \
-              proxying (OWA, ECP, EWS, ActiveSync) and remote PowerShell fail, the event log names \
-              https://<server>:444/, and the next CU setup fails with \"The certificate is expired\".",
-        fix: "Renew the server's \"Microsoft Exchange\" certificate, copy it to Trusted Root, bind it \
-              to Exchange Back End https/444 on *:444, iisreset at a safe time, then re-enable IIS on \
-              the public certificate.",
-    },
-    Rule {
-        id: "backend-cert-expiring",
-        severity: Severity::Warning,
-        title: "Backend (444) certificate expiring",
-        why: "When the Exchange Back End certificate expires, proxying to this server and remote \
-              PowerShell stop working. It is critical within --critical-days.",
-        fix: "Renew it before it expires, the same way as an expired one, and plan the iisreset.",
-    },
-    Rule {
-        id: "frontend-cert-expired",
-        severity: Severity::Critical,
-        title: "Frontend (443) certificate expired",
-        why: "Browsers, Outlook and mobile devices reject the Default Web Site certificate; \
-              Autodiscover and ActiveSync fail, and hybrid needs a valid CA-issued certificate on IIS.",
-        fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
-    },
-    Rule {
-        id: "frontend-cert-expiring",
-        severity: Severity::Warning,
-        title: "Frontend (443) certificate expiring",
-        why: "The public certificate on the Default Web Site expires soon; every client will then \
-              show certificate errors. It is critical within --critical-days.",
-        fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
-    },
-    Rule {
-        id: "public-binding-lost",
-        severity: Severity::Critical,
-        title: "443 lost its public certificate binding",
-        why: "The Default Web Site presents a self-signed certificate. This is the renewal trap: \
-              renewing the self-signed certificate gives the new one the IIS service, so 443 moves \
-              to it. Browsers and Outlook show certificate warnings, ActiveSync and Autodiscover \
-              fail for new profiles, and hybrid mailbox moves, free/busy and MailTips fail.",
-        fix: "Re-enable IIS on the public certificate: Enable-ExchangeCertificate -Thumbprint \
-              <public> -Services IIS.",
-    },
-    Rule {
-        id: "not-yet-valid",
-        severity: Severity::Critical,
-        title: "Certificate not yet valid",
-        why: "The presented certificate's not-before date is in the future, so every client \
-              rejects it. Usually a certificate bound too early or a wrong server clock.",
-        fix: "Bind a currently valid certificate and check the server's clock.",
-    },
-    Rule {
-        id: "frontend-cert-untrusted",
-        severity: Severity::Warning,
-        title: "Frontend (443) certificate not trusted",
-        why: "The 443 chain does not validate against the public roots, the OS store or the given \
-              --ca-bundle files, for a reason other than expiry (unknown issuer, a CA certificate \
-              used as the leaf, a bad signature). Clients that do not trust it show warnings.",
-        fix: "Bind a certificate from a CA your clients trust, or pass your enterprise root with \
-              --ca-bundle if it is trusted internally.",
-    },
-    Rule {
-        id: "chain-incomplete",
-        severity: Severity::Warning,
-        title: "Certificate chain incomplete",
-        why: "The leaf's issuer is neither presented by the server nor a known root, so an \
-              intermediate certificate is missing. Windows clients may fetch it; phones, Linux \
-              and many appliances fail.",
-        fix: "Install the issuing CA's intermediate certificate in the server's Intermediate \
-              Certification Authorities store (Local Computer) and run iisreset at a safe time.",
-    },
-    Rule {
-        id: "name-mismatch",
-        severity: Severity::Warning,
-        title: "Certificate does not cover a client namespace",
-        why: "The 443 certificate does not cover a name clients use (RFC 6125 rules: a wildcard \
-              covers exactly one leftmost label). Clients connecting by that name get a certificate \
-              warning.",
-        fix: "Reissue the public certificate with every namespace (mail, autodiscover, ...) in its \
-              SAN and enable IIS on it.",
-    },
-    Rule {
-        id: "weak-signature",
-        severity: Severity::Warning,
-        title: "Weak signature algorithm (SHA-1 or MD5)",
-        why: "A CA-issued certificate in the presented chain is signed with SHA-1 or MD5, which \
-              current clients reject. On a self-signed certificate the signature protects nothing, \
-              so it is at most info, and setup-made SHA-1 Exchange certificates are not flagged.",
-        fix: "Reissue the certificate signed with SHA-256.",
-    },
-    Rule {
-        id: "weak-key",
-        severity: Severity::Warning,
-        title: "Weak key (RSA under 2048 or EC under 256 bits)",
-        why: "Keys this short are rejected by current clients and graded red by HealthChecker.",
-        fix: "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key.",
-    },
-    Rule {
-        id: "backend-unexpected-cert",
-        severity: Severity::Warning,
-        title: "Backend (444) presents an unexpected certificate",
-        why: "Exchange Back End should present the server's own \"Microsoft Exchange\" self-signed \
-              certificate. A WMSvc or Auth certificate, another server's certificate, or the \
-              public certificate (which works, but breaks when that certificate is renewed) is a \
-              wrong binding.",
-        fix: "In IIS Manager bind the server's own \"Microsoft Exchange\" certificate to Exchange \
-              Back End https/444, keeping All Unassigned (*:444).",
-    },
-    Rule {
-        id: "public-cert-inconsistent",
-        severity: Severity::Warning,
-        title: "Public certificate differs from the rest of the fleet",
-        why: "Most servers present one CA-issued certificate for these names, this one presents \
-              another: usually the public certificate was renewed on some servers and not others, \
-              or an old certificate is still bound.",
-        fix: "Import the fleet's certificate and enable IIS on it: Enable-ExchangeCertificate \
-              -Thumbprint <majority> -Services IIS.",
-    },
-    Rule {
-        id: "legacy-tls-only",
-        severity: Severity::Warning,
-        title: "Only TLS 1.0/1.1 accepted",
-        why: "The best protocol this endpoint accepts is older than TLS 1.2. Exchange Online \
-              hybrid mail flow and modern clients require TLS 1.2.",
-        fix: "Enable TLS 1.2 (Exchange 2013 CU19+ or 2016 CU8+, and the Windows/.NET TLS 1.2 \
-              registry settings), then restart the server.",
-    },
-    Rule {
-        id: "legacy-protocols-enabled",
-        severity: Severity::Info,
-        title: "TLS 1.0/1.1 still enabled",
-        why: "TLS 1.0 or 1.1 is still accepted next to TLS 1.2 or later. HealthChecker flags this too.",
-        fix: "Disable TLS 1.0 and 1.1 once every client speaks TLS 1.2.",
-    },
-    Rule {
-        id: "sni-dependent-cert",
-        severity: Severity::Info,
-        title: "Different certificate without SNI",
-        why: "IIS presents one chain when the client sends the server name (SNI) and another \
-              without it. Old clients and probes by IP address get the second one.",
-        fix: "Check the IIS bindings of the site: an SNI binding next to an All Unassigned binding \
-              with a different certificate.",
-    },
-    Rule {
-        id: "endpoint-not-scanned",
-        severity: Severity::Warning,
-        title: "Endpoint could not be scanned",
-        why: "No certificate could be read from this endpoint, so it cannot be counted healthy. \
-              A refused 444 may simply mean Exchange 2010 or a CAS-only 2013 server, which have no \
-              Exchange Back End site.",
-        fix: "Check that the server is up, the port is open from the scanning host, and the site \
-              is bound; then scan again.",
-    },
-    Rule {
-        id: "cert-unparsable",
-        severity: Severity::Warning,
-        title: "Certificate could not be parsed",
-        why: "The server presented bytes that are not a valid X.509 certificate, so nothing about \
-              it can be checked.",
-        fix: "Inspect the binding on the server (certlm.msc, IIS Manager) and rebind a valid \
-              certificate.",
-    },
-];
-
 /// The catalogue entry for `id`.
-pub fn lookup(id: &str) -> Option<&'static Rule> {
-    CATALOG.iter().find(|r| r.id == id)
+pub fn entry(id: FindingId) -> Rule {
+    match id {
+        FindingId::BackendCertExpired => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "Backend (444) certificate expired",
+            why: "The Exchange Back End site presents an expired certificate. Front-end-to-back-end \
+                  proxying (OWA, ECP, EWS, ActiveSync) and remote PowerShell fail, the event log names \
+                  https://<server>:444/, and the next CU setup fails with \"The certificate is expired\".",
+            fix: "Renew the server's \"Microsoft Exchange\" certificate, copy it to Trusted Root, bind it \
+                  to Exchange Back End https/444 on *:444, iisreset at a safe time, then re-enable IIS on \
+                  the public certificate.",
+        },
+        FindingId::BackendCertExpiring => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Backend (444) certificate expiring",
+            why: "When the Exchange Back End certificate expires, proxying to this server and remote \
+                  PowerShell stop working. It is critical within --critical-days.",
+            fix: "Renew it before it expires, the same way as an expired one, and plan the iisreset.",
+        },
+        FindingId::FrontendCertExpired => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "Frontend (443) certificate expired",
+            why: "Browsers, Outlook and mobile devices reject the Default Web Site certificate; \
+                  Autodiscover and ActiveSync fail, and hybrid needs a valid CA-issued certificate on IIS.",
+            fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
+        },
+        FindingId::FrontendCertExpiring => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Frontend (443) certificate expiring",
+            why: "The public certificate on the Default Web Site expires soon; every client will then \
+                  show certificate errors. It is critical within --critical-days.",
+            fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
+        },
+        FindingId::PublicBindingLost => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "443 lost its public certificate binding",
+            why: "The Default Web Site presents a self-signed certificate. This is the renewal trap: \
+                  renewing the self-signed certificate gives the new one the IIS service, so 443 moves \
+                  to it. Browsers and Outlook show certificate warnings, ActiveSync and Autodiscover \
+                  fail for new profiles, and hybrid mailbox moves, free/busy and MailTips fail.",
+            fix: "Re-enable IIS on the public certificate: Enable-ExchangeCertificate -Thumbprint \
+                  <public> -Services IIS.",
+        },
+        FindingId::NotYetValid => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "Certificate not yet valid",
+            why: "The presented certificate's not-before date is in the future, so every client \
+                  rejects it. Usually a certificate bound too early or a wrong server clock.",
+            fix: "Bind a currently valid certificate and check the server's clock.",
+        },
+        FindingId::FrontendCertUntrusted => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Frontend (443) certificate not trusted",
+            why: "The 443 chain does not validate against the public roots, the OS store or the given \
+                  --ca-bundle files, for a reason other than expiry (unknown issuer, a CA certificate \
+                  used as the leaf, a bad signature). Clients that do not trust it show warnings.",
+            fix: "Bind a certificate from a CA your clients trust, or pass your enterprise root with \
+                  --ca-bundle if it is trusted internally.",
+        },
+        FindingId::ChainIncomplete => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Certificate chain incomplete",
+            why: "The leaf's issuer is neither presented by the server nor a known root, so an \
+                  intermediate certificate is missing. Windows clients may fetch it; phones, Linux \
+                  and many appliances fail.",
+            fix: "Install the issuing CA's intermediate certificate in the server's Intermediate \
+                  Certification Authorities store (Local Computer) and run iisreset at a safe time.",
+        },
+        FindingId::NameMismatch => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Certificate does not cover a client namespace",
+            why: "The 443 certificate does not cover a name clients use (RFC 6125 rules: a wildcard \
+                  covers exactly one leftmost label). Clients connecting by that name get a certificate \
+                  warning.",
+            fix: "Reissue the public certificate with every namespace (mail, autodiscover, ...) in its \
+                  SAN and enable IIS on it.",
+        },
+        FindingId::WeakSignature => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Weak signature algorithm (SHA-1 or MD5)",
+            why: "A CA-issued certificate in the presented chain is signed with SHA-1 or MD5, which \
+                  current clients reject. On a self-signed certificate the signature protects nothing, \
+                  so it is at most info, and setup-made SHA-1 Exchange certificates are not flagged.",
+            fix: "Reissue the certificate signed with SHA-256.",
+        },
+        FindingId::WeakKey => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Weak key (RSA under 2048 or EC under 256 bits)",
+            why: "Keys this short are rejected by current clients and graded red by HealthChecker.",
+            fix: "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key.",
+        },
+        FindingId::BackendUnexpectedCert => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Backend (444) presents an unexpected certificate",
+            why: "Exchange Back End should present the server's own \"Microsoft Exchange\" self-signed \
+                  certificate. A WMSvc or Auth certificate, another server's certificate, or the \
+                  public certificate (which works, but breaks when that certificate is renewed) is a \
+                  wrong binding.",
+            fix: "In IIS Manager bind the server's own \"Microsoft Exchange\" certificate to Exchange \
+                  Back End https/444, keeping All Unassigned (*:444).",
+        },
+        FindingId::PublicCertInconsistent => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Public certificate differs from the rest of the fleet",
+            why: "Most servers present one CA-issued certificate for these names, this one presents \
+                  another: usually the public certificate was renewed on some servers and not others, \
+                  or an old certificate is still bound.",
+            fix: "Import the fleet's certificate and enable IIS on it: Enable-ExchangeCertificate \
+                  -Thumbprint <majority> -Services IIS.",
+        },
+        FindingId::LegacyTlsOnly => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Only TLS 1.0/1.1 accepted",
+            why: "The best protocol this endpoint accepts is older than TLS 1.2. Exchange Online \
+                  hybrid mail flow and modern clients require TLS 1.2.",
+            fix: "Enable TLS 1.2 (Exchange 2013 CU19+ or 2016 CU8+, and the Windows/.NET TLS 1.2 \
+                  registry settings), then restart the server.",
+        },
+        FindingId::LegacyProtocolsEnabled => Rule {
+            id,
+            severity: Severity::Info,
+            title: "TLS 1.0/1.1 still enabled",
+            why: "TLS 1.0 or 1.1 is still accepted next to TLS 1.2 or later. HealthChecker flags this too.",
+            fix: "Disable TLS 1.0 and 1.1 once every client speaks TLS 1.2.",
+        },
+        FindingId::SniDependentCert => Rule {
+            id,
+            severity: Severity::Info,
+            title: "Different certificate without SNI",
+            why: "IIS presents one chain when the client sends the server name (SNI) and another \
+                  without it. Old clients and probes by IP address get the second one.",
+            fix: "Check the IIS bindings of the site: an SNI binding next to an All Unassigned binding \
+                  with a different certificate.",
+        },
+        FindingId::EndpointNotScanned => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Endpoint could not be scanned",
+            why: "No certificate could be read from this endpoint, so it cannot be counted healthy. \
+                  A refused 444 may simply mean Exchange 2010 or a CAS-only 2013 server, which have no \
+                  Exchange Back End site.",
+            fix: "Check that the server is up, the port is open from the scanning host, and the site \
+                  is bound; then scan again.",
+        },
+        FindingId::CertUnparsable => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Certificate could not be parsed",
+            why: "The server presented bytes that are not a valid X.509 certificate, so nothing about \
+                  it can be checked.",
+            fix: "Inspect the binding on the server (certlm.msc, IIS Manager) and rebind a valid \
+                  certificate.",
+        },
+    }
 }
 
-/// A finding for `id` with the catalogue's title and the given severity.
-///
-/// Unknown ids are a programming error caught by the tests; at run time they
-/// still produce a finding (titled with the id) rather than a panic.
+/// Every entry, in the order the report's appendix lists them.
+pub fn all() -> Vec<Rule> {
+    FindingId::ALL.iter().map(|&id| entry(id)).collect()
+}
+
+/// A finding for `id` with the catalogue's title, the given severity, and
+/// the steps that fix it (from [`super::remediation`]).
 pub(crate) fn finding(
-    id: &str,
+    id: FindingId,
     severity: Severity,
     detail: String,
-    remediation: String,
+    steps: Vec<Step>,
 ) -> Finding {
-    let title = lookup(id).map_or(id, |r| r.title);
     Finding {
-        id: id.to_string(),
+        id,
         severity,
-        title: title.to_string(),
+        title: entry(id).title.to_string(),
         detail,
-        remediation,
+        remediation: remediation::inline(&steps),
+        remediation_steps: steps,
     }
+}
+
+/// Give a finding other steps, keeping its `remediation` text in step.
+pub(crate) fn replace_steps(f: &mut Finding, steps: Vec<Step>) {
+    f.remediation = remediation::inline(&steps);
+    f.remediation_steps = steps;
 }
 
 #[cfg(test)]
@@ -224,40 +235,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique_and_kebab_case() {
-        for (i, r) in CATALOG.iter().enumerate() {
+    fn every_id_is_kebab_case_with_text_and_serialises_as_spelt() {
+        for &id in FindingId::ALL {
+            let r = entry(id);
+            assert_eq!(r.id, id);
             assert!(
-                r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{}",
-                r.id
+                id.as_str()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
             );
-            assert!(CATALOG[i + 1..].iter().all(|o| o.id != r.id), "{}", r.id);
+            assert_eq!(serde_json::to_string(&id).ok(), Some(format!("\"{id}\"")));
             assert!(!r.title.is_empty() && !r.why.is_empty() && !r.fix.is_empty());
-        }
-    }
-
-    #[test]
-    fn contract_ids_are_present() {
-        for id in [
-            "backend-cert-expired",
-            "backend-cert-expiring",
-            "frontend-cert-expired",
-            "frontend-cert-expiring",
-            "public-binding-lost",
-            "not-yet-valid",
-            "frontend-cert-untrusted",
-            "chain-incomplete",
-            "name-mismatch",
-            "weak-signature",
-            "weak-key",
-            "backend-unexpected-cert",
-            "public-cert-inconsistent",
-            "legacy-tls-only",
-            "legacy-protocols-enabled",
-            "sni-dependent-cert",
-            "endpoint-not-scanned",
-        ] {
-            assert!(lookup(id).is_some(), "{id}");
         }
     }
 }

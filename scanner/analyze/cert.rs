@@ -4,7 +4,7 @@
 //! that does not parse still becomes a [`CertFacts`], classified
 //! [`Classification::Unparsable`], with its thumbprints (which need no
 //! parsing) and placeholder dates equal to the as-of time. The rules skip
-//! such certs for date checks and raise `cert-unparsable` instead, so a
+//! such certs for date checks and raise [`FindingId::CertUnparsable`](crate::model::FindingId::CertUnparsable) instead, so a
 //! garbled chain is never counted healthy.
 
 use ring::digest;
@@ -51,6 +51,7 @@ fn unparsable(der: &[u8], as_of: OffsetDateTime, why: &str) -> CertFacts {
         key_usage: Vec::new(),
         extended_key_usage: Vec::new(),
         classification: Classification::Unparsable,
+        classification_reason: format!("The certificate could not be parsed: {why}."),
         days_left: 0,
         der_base64: Der(der.to_vec()),
     }
@@ -61,7 +62,7 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
     let not_after = to_time(cert.validity().not_after.timestamp());
     let self_issued = is_self_issued(cert);
     let key = key_info(cert);
-    let classification = classify::classify(cert, &key, self_issued);
+    let classified = classify::classify(cert, &key, self_issued);
     CertFacts {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
@@ -83,7 +84,8 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
             .map(|bc| bc.value.ca),
         key_usage: key_usage(cert),
         extended_key_usage: extended_key_usage(cert),
-        classification,
+        classification: classified.class,
+        classification_reason: classified.reason,
         days_left: days_between(as_of, not_after),
         der_base64: Der(der.to_vec()),
     }
@@ -258,7 +260,7 @@ pub fn is_weak_signature(name: &str) -> bool {
 /// Whether `issuer`'s key verifies `cert`'s signature.
 ///
 /// ring's legacy 1024-bit RSA verifiers are used on purpose: a self-signed
-/// 1024-bit cert is still self-signed, and `weak-key` reports the size.
+/// 1024-bit cert is still self-signed, and [`FindingId::WeakKey`](crate::model::FindingId::WeakKey) reports the size.
 /// Algorithms ring does not have (PSS, odd curves) fall back to x509-parser.
 pub fn signature_verifies(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
     use ring::signature as sig;

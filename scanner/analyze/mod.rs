@@ -9,16 +9,18 @@
 //! - [`classify`]: which kind of Exchange cert it is, by shape;
 //! - [`trust`]: roots and chain validation (rustls-webpki);
 //! - [`names`]: RFC 6125 name matching;
-//! - [`catalog`]: every finding id and its text ([`catalog::CATALOG`]);
+//! - [`catalog`]: every finding id's severity and text ([`catalog::entry`]);
 //! - [`rules`]: per-endpoint findings;
 //! - [`fleet`]: fleet-wide findings and expiry cliffs;
-//! - [`verdict`]: one verdict per server, with remediation steps.
+//! - [`remediation`]: every remediation step, as data;
+//! - [`verdict`]: one verdict per server, with its steps.
 
 pub mod catalog;
 pub mod cert;
 pub mod classify;
 pub mod fleet;
 pub mod names;
+pub mod remediation;
 pub(crate) mod rules;
 pub mod trust;
 pub mod verdict;
@@ -29,8 +31,8 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::config::AnalysisSettings;
 use crate::model::{
-    CertFacts, Classification, Der, EndpointEvidence, EndpointReport, ExpiryCliff, NoSniReport,
-    Role, ServerReport, Severity, Status,
+    CertFacts, Classification, Der, EndpointEvidence, EndpointReport, ExpiryCliff, FindingId,
+    NoSniReport, Role, ServerReport, Severity, Status,
 };
 
 /// What analysis made of a whole scan.
@@ -144,20 +146,25 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         }
         public_for_server.push(public);
     }
+    let mut lagging: Vec<bool> = vec![false; evidence.len()];
     for o in &odd {
-        if let (Some(slot), Some(e), Some(leaf)) = (
+        if let (Some(slot), Some(lags), Some(e), Some(leaf)) = (
             findings.get_mut(o.endpoint),
+            lagging.get_mut(o.endpoint),
             evidence.get(o.endpoint),
             chains.get(o.endpoint).and_then(|c| c.first()),
         ) {
+            *lags = lags_fleet(leaf, o);
             let f = inconsistent_finding(e, leaf, o);
             // Expiry of a lagging cert is fixed by binding the fleet's cert.
-            if f.detail.contains(verdict::LAGS_MARK) {
-                for x in slot
-                    .iter_mut()
-                    .filter(|x| x.id.starts_with("frontend-cert-exp"))
-                {
-                    x.remediation = f.remediation.clone();
+            if *lags {
+                for x in slot.iter_mut().filter(|x| {
+                    matches!(
+                        x.id,
+                        FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+                    )
+                }) {
+                    catalog::replace_steps(x, f.remediation_steps.clone());
                 }
             }
             slot.push(f);
@@ -169,7 +176,8 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         .zip(chains)
         .zip(checks)
         .zip(findings)
-        .map(|(((e, chain), check), mut findings)| {
+        .zip(lagging)
+        .map(|((((e, chain), check), mut findings), lags_fleet)| {
             findings.sort_by_key(|f| f.severity);
             EndpointReport {
                 endpoint: e.endpoint.clone(),
@@ -186,6 +194,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                 }),
                 trust: check.map(|c| c.trust),
                 findings,
+                lags_fleet,
             }
         })
         .collect();
@@ -200,9 +209,10 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
             ServerReport {
                 host: host.clone(),
                 severity: v.grade,
-                verdict: v.verdict.as_str().to_string(),
+                verdict: v.verdict,
                 summary: v.summary,
-                remediation: v.remediation,
+                remediation: remediation::numbered(&v.steps),
+                remediation_steps: v.steps,
                 endpoints: members.clone(),
                 group: reports
                     .iter()
@@ -298,6 +308,12 @@ fn own_public(
     })
 }
 
+/// The fleet's majority cert outlives this one: binding it is the fix, not
+/// a renewal.
+fn lags_fleet(leaf: &CertFacts, o: &fleet::OddOneOut<'_>) -> bool {
+    leaf.not_after <= o.majority.not_after
+}
+
 fn inconsistent_finding(
     e: &EndpointEvidence,
     leaf: &CertFacts,
@@ -317,24 +333,23 @@ fn inconsistent_finding(
         m.sha1,
         m.not_after.date()
     );
-    if leaf.not_after > m.not_after {
+    if lags_fleet(leaf, o) {
+        detail
+            .push_str(" The fleet's certificate is newer: bind it rather than renewing this one.");
+    } else {
         detail.push_str(
             " This server's certificate expires later: if it is the renewed one, roll it out to \
              the other servers instead.",
         );
-    } else {
-        detail.push(' ');
-        detail.push_str(verdict::LAGS_MARK);
-        detail.push_str(": bind it rather than renewing this one.");
     }
     catalog::finding(
-        "public-cert-inconsistent",
+        FindingId::PublicCertInconsistent,
         Severity::Warning,
         detail,
-        format!(
-            "On {} import the fleet's public certificate if needed (Import-ExchangeCertificate) \
-             and run Enable-ExchangeCertificate -Thumbprint {} -Services IIS.",
-            e.endpoint.host, m.sha1
-        ),
+        vec![remediation::bind_fleet_public(
+            &e.endpoint.host,
+            e.endpoint.port,
+            &m.sha1,
+        )],
     )
 }

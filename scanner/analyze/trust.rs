@@ -27,7 +27,7 @@ pub struct TrustRoots {
     /// "issuer is a known root" without building a path.
     subjects: HashSet<Vec<u8>>,
     /// (subject, SPKI) of each anchor, to recognise a presented cert that
-    /// *is* an anchor (excluded from weak-signature).
+    /// *is* an anchor (excluded from the weak signature check).
     identities: HashSet<(Vec<u8>, Vec<u8>)>,
 }
 

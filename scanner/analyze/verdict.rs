@@ -1,4 +1,5 @@
-//! One verdict per server, a sentence, and numbered remediation steps.
+//! One verdict per server, a sentence, and its remediation steps (written
+//! by [`super::remediation`]).
 //!
 //! # Verdict precedence
 //!
@@ -29,57 +30,36 @@
 //!    that need a look but none of the above.
 //! 7. `ok`: nothing at warning or above.
 
-use crate::model::{Classification, EndpointReport, Finding, Grade, Role, Severity};
+use crate::model::{Classification, EndpointReport, Finding, FindingId, Grade, Role, Severity};
 
-use super::rules::{already_renewed, backend_renewal_steps, bind_renewed_steps, UNKNOWN_PUBLIC};
+use super::remediation::{self, Step};
+use super::rules::already_renewed;
 
-/// A server's verdict, in precedence order (first is acted on first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verdict {
-    RebindPublicCert,
-    RenewBackend,
-    RenewPublicCert,
-    FixBackendBinding,
-    Investigate,
-    Review,
-    Ok,
-}
-
-impl Verdict {
-    /// The string scan.json and the report use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::RenewBackend => "renew-backend",
-            Verdict::RebindPublicCert => "rebind-public-cert",
-            Verdict::RenewPublicCert => "renew-public-cert",
-            Verdict::FixBackendBinding => "fix-backend-binding",
-            Verdict::Investigate => "investigate",
-            Verdict::Review => "review",
-            Verdict::Ok => "ok",
-        }
-    }
-}
+pub use crate::model::Verdict;
 
 /// Which verdict a finding calls for, given the role of its endpoint.
-pub fn verdict_for(finding_id: &str, role: Role) -> Verdict {
-    match (finding_id, role) {
-        ("backend-cert-expired" | "backend-cert-expiring", _) => Verdict::RenewBackend,
-        ("public-binding-lost" | "public-cert-inconsistent", _) => Verdict::RebindPublicCert,
-        ("not-yet-valid", Role::Frontend) => Verdict::RebindPublicCert,
-        ("not-yet-valid", Role::Backend) => Verdict::FixBackendBinding,
-        (
-            "frontend-cert-expired"
-            | "frontend-cert-expiring"
-            | "frontend-cert-untrusted"
-            | "name-mismatch",
-            _,
-        ) => Verdict::RenewPublicCert,
-        ("weak-signature" | "weak-key", Role::Frontend) => Verdict::RenewPublicCert,
-        ("weak-signature" | "weak-key" | "backend-unexpected-cert", Role::Backend) => {
+pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
+    use FindingId::*;
+    match (id, role) {
+        (BackendCertExpired | BackendCertExpiring, _) => Verdict::RenewBackend,
+        (PublicBindingLost | PublicCertInconsistent, _) => Verdict::RebindPublicCert,
+        (NotYetValid, Role::Frontend) => Verdict::RebindPublicCert,
+        (NotYetValid, Role::Backend) => Verdict::FixBackendBinding,
+        (FrontendCertExpired | FrontendCertExpiring | FrontendCertUntrusted | NameMismatch, _) => {
+            Verdict::RenewPublicCert
+        }
+        (WeakSignature | WeakKey, Role::Frontend) => Verdict::RenewPublicCert,
+        // Only raised on 444.
+        (WeakSignature | WeakKey, Role::Backend) | (BackendUnexpectedCert, _) => {
             Verdict::FixBackendBinding
         }
-        ("endpoint-not-scanned" | "cert-unparsable", _) => Verdict::Investigate,
-        _ => Verdict::Review,
+        (EndpointNotScanned | CertUnparsable, _) => Verdict::Investigate,
+        (ChainIncomplete | LegacyTlsOnly | LegacyProtocolsEnabled | SniDependentCert, _) => {
+            Verdict::Review
+        }
+        (NotYetValid | WeakSignature | WeakKey, Role::Smtp | Role::Imap | Role::Pop) => {
+            Verdict::Review
+        }
     }
 }
 
@@ -89,7 +69,10 @@ pub fn verdict_for(finding_id: &str, role: Role) -> Verdict {
 fn renewable_backend(e: &EndpointReport) -> bool {
     e.leaf()
         .is_some_and(|l| l.classification == Classification::ExchangeSelfSigned)
-        && !e.findings.iter().any(|f| f.id == "backend-unexpected-cert")
+        && !e
+            .findings
+            .iter()
+            .any(|f| f.id == FindingId::BackendUnexpectedCert)
 }
 
 /// The verdict a finding on this endpoint calls for. Backend expiry on a
@@ -97,11 +80,12 @@ fn renewable_backend(e: &EndpointReport) -> bool {
 /// frontend expiry on a server that lags behind the fleet's newer public
 /// cert (the fleet's cert is already there to bind, nothing to renew).
 fn verdict_on(e: &EndpointReport, f: &Finding) -> Verdict {
-    match verdict_for(&f.id, e.endpoint.role) {
+    match verdict_for(f.id, e.endpoint.role) {
         Verdict::RenewBackend if !renewable_backend(e) => Verdict::FixBackendBinding,
         Verdict::RenewPublicCert
-            if (f.id == "frontend-cert-expired" || f.id == "frontend-cert-expiring")
-                && lags_fleet(e) =>
+            if (f.id == FindingId::FrontendCertExpired
+                || f.id == FindingId::FrontendCertExpiring)
+                && e.lags_fleet =>
         {
             Verdict::RebindPublicCert
         }
@@ -109,24 +93,12 @@ fn verdict_on(e: &EndpointReport, f: &Finding) -> Verdict {
     }
 }
 
-/// The endpoint presents an older public cert than the fleet's majority.
-pub(crate) fn lags_fleet(e: &EndpointReport) -> bool {
-    e.findings
-        .iter()
-        .any(|f| f.id == "public-cert-inconsistent" && f.detail.contains(LAGS_MARK))
-}
-
-/// Written into the `public-cert-inconsistent` detail when the majority's
-/// cert outlives this one, so the verdict can tell "bind the fleet's" from
-/// "renew".
-pub(crate) const LAGS_MARK: &str = "The fleet's certificate is newer";
-
 /// The verdict, grade, summary and steps for one server.
 pub(crate) struct ServerVerdict {
     pub verdict: Verdict,
     pub grade: Grade,
     pub summary: String,
-    pub remediation: Vec<String>,
+    pub steps: Vec<Step>,
 }
 
 /// Judge one server from its endpoints (already carrying their findings).
@@ -153,139 +125,104 @@ pub(crate) fn judge(
         .map_or(Verdict::Ok, |(_, v)| v);
     let summary = summary(host, verdict, &all, endpoints);
     // Steps come only from what needs action: info findings add none.
-    let all: Vec<(&EndpointReport, &Finding)> = all
+    let actionable: Vec<(&EndpointReport, &Finding)> = all
         .into_iter()
         .filter(|(_, f)| f.severity <= Severity::Warning)
-        .collect();
-    let has = |id: &str| all.iter().any(|(_, f)| f.id == id);
-    let first = |id: &str| all.iter().find(|(_, f)| f.id == id).map(|(e, _)| *e);
-
-    let mut steps: Vec<String> = Vec::new();
-
-    let renew_backend = first("backend-cert-expired")
-        .or_else(|| first("backend-cert-expiring"))
-        .filter(|e| renewable_backend(e));
-    let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
-    if let (Some(_), Some(new)) = (renew_backend, renewed) {
-        steps.extend(strip_numbers(bind_renewed_steps(host, new, public)));
-    } else if let Some(e) = renew_backend {
-        let old = e.leaf().map_or("<backend thumbprint>", |l| l.sha1.as_str());
-        steps.extend(strip_numbers(backend_renewal_steps(host, old, public)));
-    } else if has("backend-unexpected-cert")
-        || has("backend-cert-expired")
-        || has("backend-cert-expiring")
-        || (has("not-yet-valid") && role_has(&all, "not-yet-valid", Role::Backend))
-    {
-        steps.push(format!(
-            "Find {host}'s own \"Microsoft Exchange\" certificate (Get-ExchangeCertificate | \
-             Where-Object FriendlyName -eq 'Microsoft Exchange'); create one with \
-             New-ExchangeCertificate and copy it to Trusted Root if it is missing or expired."
-        ));
-        steps.push(
-            "In IIS Manager open Exchange Back End > Bindings > https 444 and select that \
-             certificate, keeping All Unassigned (*:444)."
-                .into(),
-        );
-        steps.push(format!(
-            "Run iisreset: off-hours on a standalone server, or after moving the active databases \
-             off {host} in a DAG."
-        ));
-    }
-    let inconsistent = all.iter().find(|(_, f)| f.id == "public-cert-inconsistent");
-    if renew_backend.is_none()
-        && (has("public-binding-lost") || role_has(&all, "not-yet-valid", Role::Frontend))
-    {
-        steps.push(format!(
-            "Re-enable IIS on the public certificate on {host}: Enable-ExchangeCertificate \
-             -Thumbprint {} -Services IIS (import it first with Import-ExchangeCertificate if it \
-             is not on this server).",
-            public.unwrap_or(UNKNOWN_PUBLIC)
-        ));
-    } else if let (None, Some((_, f))) = (renew_backend, inconsistent) {
-        steps.push(f.remediation.clone());
-    }
-    let renew_public_expiry = all.iter().any(|(e, f)| {
-        (f.id == "frontend-cert-expired" || f.id == "frontend-cert-expiring") && !lags_fleet(e)
-    });
-    if renew_public_expiry
-        || has("frontend-cert-untrusted")
-        || has("name-mismatch")
-        || (has("weak-key") && role_has(&all, "weak-key", Role::Frontend))
-        || (has("weak-signature") && role_has(&all, "weak-signature", Role::Frontend))
-    {
-        let current = endpoints
-            .iter()
-            .find(|e| e.endpoint.role == Role::Frontend)
-            .and_then(|e| e.leaf())
-            .map_or("the current certificate".to_string(), |l| l.sha1.clone());
-        steps.push(format!(
-            "Get a new public certificate from your CA (SHA-256, RSA 2048+, every namespace in \
-             the SAN) to replace {current}; import it on every server with \
-             Import-ExchangeCertificate."
-        ));
-        steps.push(format!(
-            "On {host} run Enable-ExchangeCertificate -Thumbprint <new> -Services IIS."
-        ));
-    }
-    if has("chain-incomplete") {
-        steps.extend(
-            all.iter()
-                .filter(|(_, f)| f.id == "chain-incomplete")
-                .map(|(_, f)| f.remediation.clone())
-                .take(1),
-        );
-    }
-    if has("legacy-tls-only") {
-        steps.extend(
-            all.iter()
-                .filter(|(_, f)| f.id == "legacy-tls-only")
-                .map(|(_, f)| f.remediation.clone())
-                .take(1),
-        );
-    }
-    for (e, f) in all
-        .iter()
-        .filter(|(_, f)| f.id == "endpoint-not-scanned" || f.id == "cert-unparsable")
-    {
-        steps.push(format!(
-            "{}:{}: {}",
-            e.endpoint.host, e.endpoint.port, f.remediation
-        ));
-    }
-    if renew_backend.is_some() {
-        steps.push(
-            "Repeat on every DAG member: each has its own self-signed certificate and must be \
-             checked and renewed on its own."
-                .into(),
-        );
-    }
-    let remediation = steps
-        .into_iter()
-        .enumerate()
-        .map(|(i, s)| format!("{}. {}", i + 1, s))
         .collect();
     ServerVerdict {
         verdict,
         grade,
         summary,
-        remediation,
+        steps: steps(host, endpoints, &actionable, public),
     }
 }
 
-fn role_has(all: &[(&EndpointReport, &Finding)], id: &str, role: Role) -> bool {
-    all.iter()
-        .any(|(e, f)| f.id == id && e.endpoint.role == role)
+/// The server's steps, in the order to do them: the backend first, then the
+/// public binding or certificate, then the rest.
+fn steps(
+    host: &str,
+    endpoints: &[&EndpointReport],
+    all: &[(&EndpointReport, &Finding)],
+    public: Option<&str>,
+) -> Vec<Step> {
+    let has = |id: FindingId| all.iter().any(|(_, f)| f.id == id);
+    let first = |id: FindingId| all.iter().find(|(_, f)| f.id == id).map(|(e, _)| *e);
+    // The steps a finding already carries (the first such finding's).
+    let steps_of = |id: FindingId| {
+        all.iter()
+            .find(|(_, f)| f.id == id)
+            .map(|(_, f)| f.remediation_steps.clone())
+            .unwrap_or_default()
+    };
+
+    let mut steps: Vec<Step> = Vec::new();
+
+    let renew_backend = first(FindingId::BackendCertExpired)
+        .or_else(|| first(FindingId::BackendCertExpiring))
+        .filter(|e| renewable_backend(e));
+    let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
+    if let (Some(_), Some(new)) = (renew_backend, renewed) {
+        steps.extend(remediation::bind_renewed(host, new, public));
+    } else if let Some(e) = renew_backend {
+        let old = e.leaf().map_or("<backend thumbprint>", |l| l.sha1.as_str());
+        steps.extend(remediation::renew_backend(host, old, public));
+    } else if has(FindingId::BackendUnexpectedCert)
+        || has(FindingId::BackendCertExpired)
+        || has(FindingId::BackendCertExpiring)
+        || role_has(all, FindingId::NotYetValid, Role::Backend)
+    {
+        steps.extend(remediation::fix_backend_binding(host));
+    }
+    if renew_backend.is_none()
+        && (has(FindingId::PublicBindingLost)
+            || role_has(all, FindingId::NotYetValid, Role::Frontend))
+    {
+        steps.push(remediation::rebind_public(host, public));
+    } else if renew_backend.is_none() {
+        steps.extend(steps_of(FindingId::PublicCertInconsistent));
+    }
+    let renew_public_expiry = all.iter().any(|(e, f)| {
+        matches!(
+            f.id,
+            FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+        ) && !e.lags_fleet
+    });
+    if renew_public_expiry
+        || has(FindingId::FrontendCertUntrusted)
+        || has(FindingId::NameMismatch)
+        || role_has(all, FindingId::WeakKey, Role::Frontend)
+        || role_has(all, FindingId::WeakSignature, Role::Frontend)
+    {
+        let current = endpoints
+            .iter()
+            .find(|e| e.endpoint.role == Role::Frontend)
+            .and_then(|e| e.leaf())
+            .map(|l| l.sha1.as_str());
+        steps.extend(remediation::new_public_cert(host, current));
+    }
+    steps.extend(steps_of(FindingId::ChainIncomplete));
+    steps.extend(steps_of(FindingId::LegacyTlsOnly));
+    for (e, f) in all.iter().filter(|(_, f)| {
+        matches!(
+            f.id,
+            FindingId::EndpointNotScanned | FindingId::CertUnparsable
+        )
+    }) {
+        steps.extend(remediation::at_endpoint(
+            &e.endpoint.host,
+            e.endpoint.port,
+            &f.remediation_steps,
+        ));
+    }
+    if renew_backend.is_some() {
+        steps.push(remediation::repeat_on_dag_members());
+    }
+    steps
 }
 
-/// The renewal steps are numbered on their own; the server list renumbers.
-fn strip_numbers(steps: Vec<String>) -> Vec<String> {
-    steps
-        .into_iter()
-        .map(|s| match s.split_once(". ") {
-            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest.to_string(),
-            _ => s,
-        })
-        .collect()
+fn role_has(all: &[(&EndpointReport, &Finding)], id: FindingId, role: Role) -> bool {
+    all.iter()
+        .any(|(e, f)| f.id == id && e.endpoint.role == role)
 }
 
 fn summary(
@@ -294,14 +231,14 @@ fn summary(
     all: &[(&EndpointReport, &Finding)],
     endpoints: &[&EndpointReport],
 ) -> String {
-    let leaf_of = |id: &str| {
+    let leaf_of = |id: FindingId| {
         all.iter()
             .find(|(_, f)| f.id == id)
             .and_then(|(e, _)| e.leaf())
     };
     match verdict {
         Verdict::RenewBackend => {
-            let leaf = leaf_of("backend-cert-expired").or_else(|| leaf_of("backend-cert-expiring"));
+            let leaf = leaf_of(FindingId::BackendCertExpired).or_else(|| leaf_of(FindingId::BackendCertExpiring));
             let when = leaf.map_or(String::new(), |l| {
                 if l.days_left < 0 {
                     format!(" expired on {}", l.not_after.date())
@@ -309,7 +246,7 @@ fn summary(
                     format!(" expires on {} ({} days)", l.not_after.date(), l.days_left)
                 }
             });
-            let lost = if all.iter().any(|(_, f)| f.id == "public-binding-lost") {
+            let lost = if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
                 ", and 443 lost its public certificate"
             } else {
                 ""
@@ -319,12 +256,12 @@ fn summary(
         Verdict::RebindPublicCert => {
             let backend = all
                 .iter()
-                .any(|(_, f)| f.id == "backend-cert-expired" || f.id == "backend-cert-expiring");
-            if all.iter().any(|(_, f)| f.id == "public-binding-lost") && backend {
+                .any(|(_, f)| f.id == FindingId::BackendCertExpired || f.id == FindingId::BackendCertExpiring);
+            if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) && backend {
                 format!("{host}: 443 presents a self-signed certificate and the backend (444) certificate needs renewing; re-enable IIS on the public certificate and fix 444.")
-            } else if all.iter().any(|(_, f)| f.id == "public-binding-lost") {
+            } else if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
                 format!("{host}: 443 presents a self-signed certificate; re-enable IIS on the public certificate.")
-            } else if all.iter().any(|(_, f)| f.id == "public-cert-inconsistent") {
+            } else if all.iter().any(|(_, f)| f.id == FindingId::PublicCertInconsistent) {
                 format!("{host}: 443 presents a different public certificate from the rest of the fleet; bind the fleet's certificate.")
             } else {
                 format!("{host}: 443 presents a certificate that is not valid yet; bind a valid one.")
@@ -340,7 +277,7 @@ fn summary(
         Verdict::Investigate => {
             let failed: Vec<String> = endpoints
                 .iter()
-                .filter(|e| e.findings.iter().any(|f| f.id == "endpoint-not-scanned" || f.id == "cert-unparsable"))
+                .filter(|e| e.findings.iter().any(|f| f.id == FindingId::EndpointNotScanned || f.id == FindingId::CertUnparsable))
                 .map(|e| format!("{}: {}", e.endpoint.port, e.status.as_str()))
                 .collect();
             format!(

@@ -168,7 +168,7 @@ pub fn render_findings(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
                     address(e),
                     Cell::Number(i64::from(e.endpoint.port)),
                     text(e.endpoint.role.as_str()),
-                    text(&f.id),
+                    text(f.id.as_str()),
                     text(f.severity.as_str()),
                     text(&f.title),
                     text(&f.detail),

@@ -23,6 +23,7 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 use super::timeline::{timeline, Timeline};
 use super::{act_now, counts, endpoint_grade, method_name, sanitize};
 use crate::analyze::catalog::Rule;
+use crate::analyze::remediation;
 use crate::model::{CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo};
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
@@ -254,6 +255,7 @@ struct EndpointView {
     sans: String,
     class: &'static str,
     class_label: &'static str,
+    class_reason: String,
     not_before: String,
     not_after: String,
     days: String,
@@ -374,7 +376,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
         catalog: catalog
             .iter()
             .map(|e| CatalogView {
-                id: e.id.into(),
+                id: e.id.as_str().into(),
                 severity: e.severity.as_str(),
                 title: e.title.into(),
                 why: e.why.into(),
@@ -482,7 +484,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .iter()
         .flat_map(|e| {
             e.findings.iter().map(|f| FindingView {
-                id: f.id.clone(),
+                id: f.id.as_str().to_string(),
                 severity: f.severity.as_str(),
                 title: f.title.clone(),
                 detail: f.detail.clone(),
@@ -501,26 +503,12 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
-    let steps = s
-        .remediation
-        .iter()
-        .enumerate()
-        .map(|(i, step)| {
-            // Steps may or may not carry their own numbers.
-            let t = step.trim();
-            if t.starts_with(|c: char| c.is_ascii_digit()) {
-                t.to_string()
-            } else {
-                format!("{}. {t}", i + 1)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let steps = remediation::numbered(&s.remediation_steps).join("\n");
     ServerView {
         host: s.host.clone(),
         anchor: anchor(index),
         grade: s.severity.as_str(),
-        verdict: s.verdict.replace('-', " "),
+        verdict: s.verdict.as_str().replace('-', " "),
         summary: s.summary.clone(),
         group,
         steps,
@@ -591,6 +579,9 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         sans: leaf.map(|c| c.sans.join(", ")).unwrap_or_default(),
         class: leaf.map_or("", |c| c.classification.as_str()),
         class_label: leaf.map_or("", |c| c.classification.label()),
+        class_reason: leaf
+            .map(|c| c.classification_reason.clone())
+            .unwrap_or_default(),
         not_before: leaf.map(|c| format_date(c.not_before)).unwrap_or_default(),
         not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
         days: leaf.map(|c| days_short(c.days_left)).unwrap_or_default(),

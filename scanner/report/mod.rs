@@ -12,13 +12,14 @@ pub mod atomic;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod prom;
 pub mod sanitize;
 pub mod terminal;
 mod timeline;
 
 use std::path::{Path, PathBuf};
 
-use crate::analyze::catalog::CATALOG;
+use crate::analyze::catalog;
 use crate::error::Error;
 use crate::model::{EndpointReport, Grade, Method, ScanReport, ServerReport, Severity, Status};
 
@@ -63,7 +64,7 @@ pub fn write_all(
     }
 
     stream(&written.html, |w| {
-        html::render_to(report, CATALOG, w).map_err(std::io::Error::other)
+        html::render_to(report, &catalog::all(), w).map_err(std::io::Error::other)
     })?;
     Ok(written)
 }
@@ -244,7 +245,7 @@ fn action<'a>(
     let mut finding_ids: Vec<&str> = Vec::new();
     for (_, f) in &urgent {
         if !finding_ids.contains(&f.id.as_str()) {
-            finding_ids.push(&f.id);
+            finding_ids.push(f.id.as_str());
         }
     }
     let headline = if !server.summary.trim().is_empty() {
@@ -253,7 +254,7 @@ fn action<'a>(
         urgent
             .first()
             .map(|(_, f)| f.title.clone())
-            .unwrap_or_else(|| server.verdict.clone())
+            .unwrap_or_else(|| server.verdict.as_str().to_string())
     };
     let fix = server
         .remediation

@@ -428,6 +428,7 @@ mod tests {
             servers: Vec::new(),
             expiry_cliffs: Vec::new(),
             invalid_targets: Vec::new(),
+            merged_from: Vec::new(),
         };
         let t = timeline(&report);
         assert!(t.empty);

@@ -53,7 +53,7 @@ pub(crate) fn looks_like_csv(text: &str, column: Option<&str>) -> bool {
 
 /// The delimiter used by the header: `;` when it has more semicolons than
 /// commas outside quotes, else `,`.
-fn delimiter(header: &str) -> u8 {
+pub(crate) fn delimiter(header: &str) -> u8 {
     let (mut commas, mut semis, mut quoted) = (0, 0, false);
     for c in header.chars() {
         match c {
@@ -176,14 +176,14 @@ pub(crate) fn rows(text: &str, column: Option<&str>) -> Result<Vec<Result<Row, B
 /// Line numbers from byte offsets. The csv crate's own line count is one
 /// short on CRLF files (the `\n` of a row is consumed with the next one), and
 /// Export-Csv writes CRLF.
-struct LineIndex<'a> {
+pub(crate) struct LineIndex<'a> {
     text: &'a [u8],
     /// Byte offset of every `\n`.
     newlines: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         let text = text.as_bytes();
         let newlines = text
             .iter()
@@ -196,7 +196,7 @@ impl<'a> LineIndex<'a> {
 
     /// The 1-based line of the first character at or after `offset` that
     /// is not a line ending: where the record really starts.
-    fn line_at(&self, offset: u64) -> usize {
+    pub(crate) fn line_at(&self, offset: u64) -> usize {
         let mut start = usize::try_from(offset).unwrap_or(usize::MAX);
         while self
             .text

@@ -21,8 +21,8 @@
 //! - The SNI is the name as given, lowercased and without a trailing dot;
 //!   IP literals get none. `--sni` replaces it for every endpoint.
 
-mod csv_input;
-mod decode;
+pub(crate) mod csv_input;
+pub(crate) mod decode;
 mod dry_run;
 mod parse;
 mod resolve;
@@ -363,6 +363,7 @@ impl<'a> Collector<'a> {
                     aliases: Vec::new(),
                     group: group.clone(),
                     source: Some(source.clone()),
+                    from_scan: None,
                 });
             }
         }

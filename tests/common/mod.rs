@@ -51,6 +51,7 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         key_usage: vec!["digitalSignature".into(), "keyEncipherment".into()],
         extended_key_usage: vec!["serverAuth".into()],
         classification: class,
+        classification_reason: format!("{} (test record).", class.label()),
         days_left: days,
         der_base64: Der(vec![0x30, 0x03, 0x02, 0x01, seed]),
     }
@@ -118,6 +119,7 @@ fn endpoint(
                 server_role: None,
             },
             source: None,
+            from_scan: None,
         },
         status: Status::Ok,
         error: None,
@@ -134,6 +136,7 @@ fn endpoint(
             error: (role == Role::Backend).then(|| "self-signed".to_string()),
         }),
         findings,
+        lags_fleet: false,
     }
 }
 
@@ -145,11 +148,12 @@ fn finding(
     remediation: String,
 ) -> Finding {
     Finding {
-        id: id.into(),
+        id: serde_json::from_value(serde_json::json!(id)).expect("known finding id"),
         severity,
         title: title.into(),
         detail,
         remediation,
+        remediation_steps: Vec::new(),
     }
 }
 
@@ -168,6 +172,21 @@ fn renew(sha1: &str) -> String {
     )
 }
 
+/// Steps as analysis would make them; the texts are the fixture's.
+fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
+    texts
+        .iter()
+        .map(|text| Step {
+            task: Task::RenewBackend,
+            server: host.into(),
+            port: None,
+            powershell: None,
+            thumbprints: Vec::new(),
+            text: text.clone(),
+        })
+        .collect()
+}
+
 fn server(
     host: &str,
     severity: Grade,
@@ -179,9 +198,10 @@ fn server(
     ServerReport {
         host: host.into(),
         severity,
-        verdict: verdict.into(),
+        verdict: serde_json::from_value(serde_json::json!(verdict)).expect("known verdict"),
         summary: summary.into(),
-        remediation: steps,
+        remediation: excert::analyze::remediation::numbered(&typed_steps(host, &steps)),
+        remediation_steps: typed_steps(host, &steps),
         endpoints,
         group: Group {
             site: Some("HQ".into()),
@@ -386,6 +406,7 @@ pub fn sample_report() -> ScanReport {
             hosts: vec!["ex03.contoso.local".into(), "ex07.contoso.local".into()],
         }],
         invalid_targets: vec![],
+        merged_from: Vec::new(),
     }
 }
 

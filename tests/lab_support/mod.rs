@@ -17,6 +17,7 @@ pub fn endpoint(host: &str, ip: IpAddr, port: u16, role: Role, sni: Option<&str>
         aliases: vec![],
         group: Default::default(),
         source: None,
+        from_scan: None,
     }
 }
 
@@ -96,6 +97,6 @@ pub fn ids(report: &ScanReport, host: &str, port: u16) -> Vec<String> {
         .unwrap_or_else(|| panic!("no endpoint {host}:{port}"))
         .findings
         .iter()
-        .map(|f| f.id.clone())
+        .map(|f| f.id.to_string())
         .collect()
 }

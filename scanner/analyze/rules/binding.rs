@@ -14,14 +14,13 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
     } else {
         "the Exchange self-signed certificate"
     };
-    let public = ctx.public_thumbprint.unwrap_or(UNKNOWN_PUBLIC);
     let expires = if leaf.not_after <= ctx.settings.as_of {
         "expired"
     } else {
         "expires"
     };
     Some(finding(
-        "public-binding-lost",
+        FindingId::PublicBindingLost,
         Severity::Critical,
         format!(
             "{} presents {what}, {} (SHA-1 {}, {expires} {}), instead of the public certificate.",
@@ -30,12 +29,11 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
             leaf.sha1,
             leaf.not_after.date()
         ),
-        format!(
-            "On {} run Enable-ExchangeCertificate -Thumbprint {public} -Services IIS (import the \
-             public certificate first if it is not on this server), then check that \
-             https://{}/ presents it.",
-            ctx.evidence.endpoint.host, ctx.evidence.endpoint.host
-        ),
+        vec![remediation::public_binding_lost(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+            ctx.public_thumbprint,
+        )],
     ))
 }
 
@@ -45,12 +43,13 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
     let host_is_name = host.parse::<std::net::IpAddr>().is_err();
     let what = match leaf.classification {
         Classification::ExchangeSelfSigned => {
-            let cn = leaf.subject_cn.as_deref().unwrap_or("");
-            if host_is_name && !cn.eq_ignore_ascii_case(&short) {
-                format!("another server's self-signed certificate (CN={cn})")
-            } else {
+            // Long host names have a 15-character NetBIOS CN, so compare
+            // what Exchange guarantees: the CN or a SAN names this host.
+            if super::super::classify::is_own_cert(leaf, host) {
                 return None;
             }
+            let cn = leaf.subject_cn.as_deref().unwrap_or("");
+            format!("another server's self-signed certificate (CN={cn})")
         }
         Classification::Wmsvc => "the WMSvc (IIS Web Management Service) certificate".into(),
         Classification::ExchangeAuth => {
@@ -83,7 +82,7 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
         Classification::Unparsable => return None,
     };
     Some(finding(
-        "backend-unexpected-cert",
+        FindingId::BackendUnexpectedCert,
         Severity::Warning,
         format!(
             "{} presents {what}: {} (SHA-1 {}, expires {}), not {short}'s own \"Microsoft \
@@ -93,13 +92,10 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
             leaf.sha1,
             leaf.not_after.date()
         ),
-        format!(
-            "On {host} find the \"Microsoft Exchange\" certificate (Get-ExchangeCertificate | \
-             Where-Object FriendlyName -eq 'Microsoft Exchange'); in IIS Manager open Exchange \
-             Back End > Bindings > https 444 and select it instead of {}, keeping All Unassigned \
-             (*:444). If it is missing or expired, create one with New-ExchangeCertificate and \
-             copy it to Trusted Root first. Then iisreset off-hours (after moving DAG databases).",
-            leaf.sha1
-        ),
+        vec![remediation::bind_own_backend(
+            host,
+            ctx.evidence.endpoint.port,
+            &leaf.sha1,
+        )],
     ))
 }

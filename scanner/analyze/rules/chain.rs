@@ -7,7 +7,7 @@ pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
     let why = ctx.check?.non_date_error.as_deref()?;
     let leaf = ctx.chain.first()?;
     Some(finding(
-        "frontend-cert-untrusted",
+        FindingId::FrontendCertUntrusted,
         Severity::Warning,
         format!(
             "{} presents {} (SHA-1 {}, issuer {}), whose chain does not validate: {}.",
@@ -17,10 +17,10 @@ pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
             leaf.issuer,
             why
         ),
-        "Bind a certificate from a CA your clients trust and enable IIS on it \
-         (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS); if the issuer is your \
-         enterprise CA, pass its root with --ca-bundle."
-            .into(),
+        vec![remediation::trusted_public(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }
 
@@ -30,7 +30,7 @@ pub(super) fn chain_incomplete(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Optio
         return None;
     }
     Some(finding(
-        "chain-incomplete",
+        FindingId::ChainIncomplete,
         Severity::Warning,
         format!(
             "{} presents {} (SHA-1 {}) without its issuer \"{}\", which is not a known root \
@@ -41,12 +41,11 @@ pub(super) fn chain_incomplete(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Optio
             leaf.sha1,
             leaf.issuer
         ),
-        format!(
-            "On {} import the intermediate certificate of \"{}\" into Intermediate \
-             Certification Authorities (certlm.msc, Local Computer) and run iisreset at a safe \
-             time.",
-            ctx.evidence.endpoint.host, leaf.issuer
-        ),
+        vec![remediation::import_intermediate(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+            &leaf.issuer,
+        )],
     ))
 }
 
@@ -79,7 +78,7 @@ pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
         leaf.sans.join(", ")
     };
     Some(finding(
-        "name-mismatch",
+        FindingId::NameMismatch,
         Severity::Warning,
         format!(
             "{} presents {} (SHA-1 {}), which does not cover {}; it covers {}.",
@@ -89,10 +88,10 @@ pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
             missing.join(", "),
             covered
         ),
-        format!(
-            "Reissue the public certificate with {} in its SAN, import it on every server and \
-             run Enable-ExchangeCertificate -Thumbprint <new> -Services IIS.",
-            missing.join(", ")
-        ),
+        vec![remediation::add_names(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+            &missing,
+        )],
     ))
 }

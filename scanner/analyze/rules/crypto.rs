@@ -51,12 +51,13 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         )
     };
     Some(finding(
-        "weak-signature",
+        FindingId::WeakSignature,
         severity,
         detail,
-        "Reissue the certificate signed with SHA-256 and enable IIS on the new one \
-         (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS)."
-            .into(),
+        vec![remediation::reissue_sha256(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }
 
@@ -82,11 +83,12 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         return None;
     }
     Some(finding(
-        "weak-key",
+        FindingId::WeakKey,
         Severity::Warning,
         format!("{} presents weak keys: {}.", where_(ctx), weak.join("; ")),
-        "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key, import it \
-         and enable it for IIS (Enable-ExchangeCertificate -Thumbprint <new> -Services IIS)."
-            .into(),
+        vec![remediation::stronger_key(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }

@@ -1,5 +1,5 @@
-//! Expiry: not yet valid, expired, expiring, and the renewal steps that
-//! fix a backend cert (shared with the server verdicts).
+//! Expiry: not yet valid, expired, expiring, and whether a backend cert was
+//! already renewed (shared with the server verdicts).
 
 use super::*;
 
@@ -8,7 +8,7 @@ pub(super) fn not_yet_valid(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
         return None;
     }
     Some(finding(
-        "not-yet-valid",
+        FindingId::NotYetValid,
         Severity::Critical,
         format!(
             "{} presents {} (SHA-1 {}), valid only from {}, after the as-of date {}.",
@@ -18,12 +18,12 @@ pub(super) fn not_yet_valid(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
             leaf.not_before.date(),
             ctx.settings.as_of.date()
         ),
-        format!(
-            "Check the clock on {}; bind a certificate that is valid now instead of {} until {}.",
-            ctx.evidence.endpoint.host,
-            leaf.sha1,
-            leaf.not_before.date()
-        ),
+        vec![remediation::bind_valid_now(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+            &leaf.sha1,
+            leaf.not_before.date(),
+        )],
     ))
 }
 
@@ -42,10 +42,10 @@ pub(super) fn expiry(
         return None;
     }
     let (id, severity) = match (role, expired) {
-        (Role::Backend, true) => ("backend-cert-expired", Severity::Critical),
-        (Role::Frontend, true) => ("frontend-cert-expired", Severity::Critical),
-        (Role::Backend, false) => ("backend-cert-expiring", escalate(leaf, s)),
-        (Role::Frontend, false) => ("frontend-cert-expiring", escalate(leaf, s)),
+        (Role::Backend, true) => (FindingId::BackendCertExpired, Severity::Critical),
+        (Role::Frontend, true) => (FindingId::FrontendCertExpired, Severity::Critical),
+        (Role::Backend, false) => (FindingId::BackendCertExpiring, escalate(leaf, s)),
+        (Role::Frontend, false) => (FindingId::FrontendCertExpiring, escalate(leaf, s)),
         (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     let when = if expired {
@@ -79,40 +79,25 @@ pub(super) fn expiry(
             && new.not_after > leaf.not_after
             && new.days_left > 0
     });
-    let remediation = match role {
-        Role::Backend if own_backend && renewed.is_some() => renewed
-            .map(|new| {
-                bind_renewed_steps(&ctx.evidence.endpoint.host, new, ctx.public_thumbprint)
-                    .join(" ")
-            })
-            .unwrap_or_default(),
-        Role::Backend if !own_backend => format!(
-            "Do not renew {} for 444: bind {}'s own \"Microsoft Exchange\" certificate to \
-             Exchange Back End https/444 (*:444) instead, then iisreset off-hours (after moving \
-             DAG databases).",
-            leaf.sha1, ctx.evidence.endpoint.host
-        ),
-        Role::Backend => backend_renewal_steps(
-            &ctx.evidence.endpoint.host,
-            &leaf.sha1,
-            ctx.public_thumbprint,
-        )
-        .join(" "),
-        Role::Frontend if leaf.self_issued => format!(
-            "Replace the self-signed certificate {} with a CA-issued certificate for your \
-             namespaces, import it on every server and run Enable-ExchangeCertificate -Thumbprint \
-             <new> -Services IIS.",
-            leaf.sha1
-        ),
-        Role::Frontend => format!(
-            "Renew the public certificate {} with your CA (same names), import it on every \
-             server with Import-ExchangeCertificate, and run Enable-ExchangeCertificate \
-             -Thumbprint <new> -Services IIS on each.",
-            leaf.sha1
-        ),
-        Role::Smtp | Role::Imap | Role::Pop => return None,
+    let host = &ctx.evidence.endpoint.host;
+    let port = ctx.evidence.endpoint.port;
+    let steps = match (role, renewed) {
+        (Role::Backend, Some(new)) if own_backend => {
+            remediation::bind_renewed(host, new, ctx.public_thumbprint)
+        }
+        (Role::Backend, _) if !own_backend => {
+            vec![remediation::do_not_renew_backend(host, port, &leaf.sha1)]
+        }
+        (Role::Backend, _) => remediation::renew_backend(host, &leaf.sha1, ctx.public_thumbprint),
+        (Role::Frontend, _) if leaf.self_issued => {
+            vec![remediation::replace_self_signed_public(
+                host, port, &leaf.sha1,
+            )]
+        }
+        (Role::Frontend, _) => vec![remediation::renew_public(host, port, &leaf.sha1)],
+        (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
-    Some(finding(id, severity, detail, remediation))
+    Some(finding(id, severity, detail, steps))
 }
 
 pub(super) fn escalate(leaf: &CertFacts, s: &AnalysisSettings) -> Severity {
@@ -121,34 +106,6 @@ pub(super) fn escalate(leaf: &CertFacts, s: &AnalysisSettings) -> Severity {
     } else {
         Severity::Warning
     }
-}
-
-/// The full fix for an expired or expiring backend cert, numbered, with the
-/// thumbprints filled in. Shared with the server remediation.
-pub(crate) fn backend_renewal_steps(host: &str, old: &str, public: Option<&str>) -> Vec<String> {
-    vec![
-        format!(
-            "1. Renew the backend certificate on {host}: EAC > Servers > Certificates > Renew, or \
-             Get-ExchangeCertificate -Thumbprint {old} | New-ExchangeCertificate -Force \
-             -PrivateKeyExportable $true."
-        ),
-        "2. Copy the new certificate from Personal to Trusted Root Certification Authorities \
-         (certlm.msc, Local Computer); renewal does not do this."
-            .to_string(),
-        "3. In IIS Manager open Exchange Back End > Bindings > https 444 and select the new \
-         certificate. Keep the binding on All Unassigned (*:444): a single-IP binding breaks \
-         Extended Protection."
-            .to_string(),
-        format!(
-            "4. Run iisreset: off-hours on a standalone server, or after moving the active \
-             databases off {host} in a DAG."
-        ),
-        format!(
-            "5. Re-enable IIS on the public certificate, since renewal moves IIS to the new \
-             self-signed one: Enable-ExchangeCertificate -Thumbprint {} -Services IIS.",
-            public.unwrap_or(UNKNOWN_PUBLIC)
-        ),
-    ]
 }
 
 /// The renewal trap's trace: 443 presents this server's own Exchange cert,
@@ -174,33 +131,4 @@ pub(crate) fn already_renewed<'a>(
                 && new.not_after > old.not_after
                 && new.days_left > 0
         })
-}
-
-/// The fix when the renewed backend cert already exists (443 presents it).
-pub(crate) fn bind_renewed_steps(host: &str, new: &CertFacts, public: Option<&str>) -> Vec<String> {
-    vec![
-        format!(
-            "1. Re-enable IIS on the public certificate on {host}: Enable-ExchangeCertificate \
-             -Thumbprint {} -Services IIS (import it first with Import-ExchangeCertificate if it \
-             is not on this server).",
-            public.unwrap_or(UNKNOWN_PUBLIC)
-        ),
-        format!(
-            "2. The renewed self-signed certificate {} (expires {}) already exists on {host}: do \
-             not renew again. Copy it from Personal to Trusted Root Certification Authorities \
-             (certlm.msc, Local Computer) if it is not there yet.",
-            new.sha1,
-            new.not_after.date()
-        ),
-        format!(
-            "3. In IIS Manager open Exchange Back End > Bindings > https 444 and select {}. Keep \
-             the binding on All Unassigned (*:444): a single-IP binding breaks Extended \
-             Protection.",
-            new.sha1
-        ),
-        format!(
-            "4. Run iisreset: off-hours on a standalone server, or after moving the active \
-             databases off {host} in a DAG."
-        ),
-    ]
 }

@@ -4,25 +4,27 @@
 //! Decisions worth knowing:
 //! - Dates follow HealthChecker: `expiring` when fewer than `--warn-days`
 //!   days are left, critical when fewer than `--critical-days`.
-//! - When `public-binding-lost` fires, the 443 expiry, trust, chain and name
-//!   rules are not raised as well: the lost binding explains all of them, and one
-//!   clear critical finding beats four symptoms of it.
-//! - `chain-incomplete` explains an "unknown issuer" on its own, so
-//!   `frontend-cert-untrusted` is not raised next to it.
-//! - `frontend-cert-untrusted` is never raised for expiry alone (the expiry
-//!   rules say that better); the chain is re-checked inside the leaf's
-//!   validity to find any other reason.
+//! - When [`FindingId::PublicBindingLost`] fires, the 443 expiry, trust,
+//!   chain and name rules are not raised as well: the lost binding explains
+//!   all of them, and one clear critical finding beats four symptoms of it.
+//! - [`FindingId::ChainIncomplete`] explains an "unknown issuer" on its own,
+//!   so [`FindingId::FrontendCertUntrusted`] is not raised next to it.
+//! - [`FindingId::FrontendCertUntrusted`] is never raised for expiry alone
+//!   (the expiry rules say that better); the chain is re-checked inside the
+//!   leaf's validity to find any other reason.
 //! - A cert that is itself a trust anchor is not judged for its signature or
 //!   key: clients trust it by identity.
 
 use crate::config::AnalysisSettings;
 use crate::model::{
-    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, Role, Severity, Status,
+    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity,
+    Status,
 };
 
 use super::catalog::finding;
 use super::cert::{is_parsed, is_weak_signature};
 use super::names;
+use super::remediation;
 use super::trust::ChainCheck;
 
 // One file per family of findings; each reads the context below.
@@ -38,7 +40,7 @@ use crypto::*;
 use expiry::*;
 use protocol::*;
 
-pub(crate) use expiry::{already_renewed, backend_renewal_steps, bind_renewed_steps};
+pub(crate) use expiry::already_renewed;
 
 /// Everything the rules need about one endpoint.
 pub(crate) struct EndpointCtx<'a> {
@@ -63,9 +65,6 @@ pub(crate) struct EndpointCtx<'a> {
     pub settings: &'a AnalysisSettings,
 }
 
-/// What to type when the public thumbprint is unknown.
-pub(crate) const UNKNOWN_PUBLIC: &str = "<public thumbprint>";
-
 /// Run every per-endpoint rule.
 pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -76,16 +75,17 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     };
     if !is_parsed(leaf) {
         out.push(finding(
-            "cert-unparsable",
+            FindingId::CertUnparsable,
             Severity::Warning,
             format!(
                 "{} presents a certificate that cannot be parsed (SHA-1 {}).",
                 where_(ctx),
                 leaf.sha1
             ),
-            "Check the IIS binding of this site (IIS Manager, certlm.msc) and bind a valid \
-             certificate."
-                .into(),
+            vec![remediation::rebind_unparsable(
+                &ctx.evidence.endpoint.host,
+                ctx.evidence.endpoint.port,
+            )],
         ));
     } else {
         let role = ctx.evidence.endpoint.role;
@@ -156,30 +156,6 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
              Exchange Back End site; it does not mean the certificate expired.",
         );
     }
-    let remediation = match obs.status {
-        Status::DnsFailed => format!(
-            "Check that {} resolves from the scanning host (or pin it with --resolve), then scan again.",
-            e.host
-        ),
-        Status::Refused if e.role == Role::Backend => format!(
-            "If {} is an Exchange 2013+ Mailbox server, check that the Exchange Back End site is \
-             started and bound to https *:{} in IIS Manager (HttpEvent 15021 in the System log \
-             means the binding points to a deleted certificate); otherwise no action.",
-            e.host, e.port
-        ),
-        _ if e.role.is_mail() => format!(
-            "If {} should accept {} on port {}, check that it is reachable from the scanning \
-             host (firewalls often block it between workstations and servers); then scan again.",
-            e.host,
-            e.role.as_str().to_ascii_uppercase(),
-            e.port
-        ),
-        _ => format!(
-            "Check that {} is up, that port {} is reachable from the scanning host, and that the \
-             IIS site is bound to a certificate; then scan again.",
-            e.host, e.port
-        ),
-    };
     // Many networks block 25 (and IMAP/POP) between the admin's
     // workstation and the servers: an unreachable mail port is worth
     // knowing, never a reason to act on the server.
@@ -192,7 +168,14 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
     } else {
         Severity::Warning
     };
-    finding("endpoint-not-scanned", severity, detail, remediation)
+    finding(
+        FindingId::EndpointNotScanned,
+        severity,
+        detail,
+        vec![remediation::check_endpoint(
+            &e.host, e.port, e.role, obs.status,
+        )],
+    )
 }
 
 #[cfg(test)]

@@ -25,33 +25,28 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
         .collect();
     legacy.sort_by_key(|v| protocol_rank(v));
     let host = &ctx.evidence.endpoint.host;
+    let port = ctx.evidence.endpoint.port;
     if best < 4 {
         vec![finding(
-            "legacy-tls-only",
+            FindingId::LegacyTlsOnly,
             Severity::Warning,
             format!(
                 "{} accepts only {}; the best version is older than TLS 1.2.",
                 where_(ctx),
                 legacy.join(", ")
             ),
-            format!(
-                "Enable TLS 1.2 on {host}: Exchange 2013 CU19+ or 2016 CU8+, then the SCHANNEL \
-                 TLS 1.2 and .NET SchUseStrongCrypto registry settings, and restart the server."
-            ),
+            vec![remediation::enable_tls12(host, port)],
         )]
     } else if !legacy.is_empty() {
         vec![finding(
-            "legacy-protocols-enabled",
+            FindingId::LegacyProtocolsEnabled,
             Severity::Info,
             format!(
                 "{} still accepts {} next to TLS 1.2 or later.",
                 where_(ctx),
                 legacy.join(", ")
             ),
-            format!(
-                "Once every client speaks TLS 1.2, disable TLS 1.0 and 1.1 on {host} (SCHANNEL \
-                 registry settings) and restart the server."
-            ),
+            vec![remediation::disable_legacy_tls(host, port)],
         )]
     } else {
         Vec::new()
@@ -79,7 +74,7 @@ pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         .as_deref()
         .unwrap_or(&ctx.evidence.endpoint.host);
     Some(finding(
-        "sni-dependent-cert",
+        FindingId::SniDependentCert,
         Severity::Info,
         format!(
             "{} presents leaf SHA-1 {} for SNI {sni} but SHA-1 {} without SNI.",
@@ -87,11 +82,9 @@ pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
             sha(with),
             sha(&no_sni.chain)
         ),
-        format!(
-            "In IIS Manager check the bindings of the site on port {}: an SNI binding next to an \
-             All Unassigned binding with another certificate. Bind the same certificate to both \
-             unless the difference is intended.",
-            ctx.evidence.endpoint.port
-        ),
+        vec![remediation::check_sni_bindings(
+            &ctx.evidence.endpoint.host,
+            ctx.evidence.endpoint.port,
+        )],
     ))
 }

@@ -1,0 +1,143 @@
+//! diff.html: the changes as one self-contained page, with report.html's
+//! style and Content-Security-Policy. Regressions come first (what the
+//! maintenance window broke), then fixes, then everything else.
+//!
+//! As for report.html, every label is prepared here and handlebars runs in
+//! strict mode with [`sanitize::html`] as its escape function.
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use super::{Change, Diff, Impact, Kind};
+use crate::report::html::{content_security_policy, format_time, RenderError};
+use crate::report::sanitize;
+
+const PAGE: &str = include_str!("../../templates/diff.html.hbs");
+const CSS: &str = include_str!("../../templates/report.css");
+
+#[derive(Serialize)]
+struct Page {
+    csp: String,
+    css: &'static str,
+    tool: String,
+    as_of: String,
+    old_file: String,
+    old_started: String,
+    new_file: String,
+    new_started: String,
+    total: usize,
+    groups: Vec<Group>,
+}
+
+#[derive(Serialize)]
+struct Group {
+    id: &'static str,
+    title: &'static str,
+    lead: &'static str,
+    /// Severity class for the badge colour.
+    class: &'static str,
+    count: usize,
+    rows: Vec<Row>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    host: String,
+    old_host: String,
+    port: u16,
+    role: &'static str,
+    kind: &'static str,
+    what: String,
+    detail: String,
+}
+
+fn kind_name(k: &Kind) -> &'static str {
+    match k {
+        Kind::CertChanged { .. } => "cert_changed",
+        Kind::FindingAdded { .. } => "finding_added",
+        Kind::FindingResolved { .. } => "finding_resolved",
+        Kind::StatusChanged { .. } => "status_changed",
+        Kind::EndpointAdded { .. } => "endpoint_added",
+        Kind::EndpointRemoved { .. } => "endpoint_removed",
+    }
+}
+
+fn row(c: &Change) -> Row {
+    // Full thumbprints, for matching against Get-ExchangeCertificate.
+    let detail = match &c.kind {
+        Kind::CertChanged {
+            old_thumbprint,
+            new_thumbprint,
+            ..
+        } => format!("{old_thumbprint} → {new_thumbprint}"),
+        _ => String::new(),
+    };
+    Row {
+        host: c.host.clone(),
+        old_host: c.old_host.clone().unwrap_or_default(),
+        port: c.port,
+        role: c.role.as_str(),
+        kind: kind_name(&c.kind),
+        what: c.describe(),
+        detail,
+    }
+}
+
+/// Render diff.html.
+pub fn render(diff: &Diff) -> Result<String, RenderError> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(sanitize::html);
+    hb.register_template_string("page", PAGE)
+        .map_err(Box::new)?;
+    let group = |impact: Impact| -> Vec<Row> {
+        diff.changes
+            .iter()
+            .filter(|c| c.impact == impact)
+            .map(row)
+            .collect()
+    };
+    let groups = vec![
+        Group {
+            id: "regressions",
+            title: "Regressions",
+            lead: "New warning or critical findings, and endpoints that stopped answering: what the window broke.",
+            class: "critical",
+            count: 0,
+            rows: group(Impact::Regression),
+        },
+        Group {
+            id: "fixes",
+            title: "Fixes",
+            lead: "Certificates renewed or rebound, findings cleared, endpoints answering again.",
+            class: "ok",
+            count: 0,
+            rows: group(Impact::Fix),
+        },
+        Group {
+            id: "other",
+            title: "Other changes",
+            lead: "Endpoints added to or removed from the scan, and informational findings.",
+            class: "info",
+            count: 0,
+            rows: group(Impact::Other),
+        },
+    ];
+    let mut groups = groups;
+    for g in &mut groups {
+        g.count = g.rows.len();
+    }
+    let page = Page {
+        csp: content_security_policy(),
+        css: CSS,
+        tool: format!("{} {}", diff.tool.name, diff.tool.version),
+        as_of: format_time(diff.as_of),
+        old_file: diff.old.file.clone(),
+        old_started: format_time(diff.old.started_at),
+        new_file: diff.new.file.clone(),
+        new_started: format_time(diff.new.started_at),
+        total: diff.changes.len(),
+        groups,
+    };
+    Ok(hb.render("page", &page).map_err(Box::new)?)
+}

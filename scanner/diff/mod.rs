@@ -1,0 +1,415 @@
+//! `excert diff OLD.json NEW.json`: what changed between two saved scans,
+//! such as before and after a maintenance window.
+//!
+//! Both scans are judged again by the caller at one as-of time with one
+//! set of settings ([`crate::reanalyze`]), so time passing is not a change.
+//! This module only compares: it pairs endpoints across the scans (by host,
+//! port and role; then by a shared alias; then by address, so a renamed or
+//! re-addressed server is followed) and lists what differs. Pure: no I/O.
+//!
+//! diff.json is [`Diff`] serialised; its field names are a public contract
+//! (README "excert diff").
+
+pub mod html;
+pub mod output;
+mod pair;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::model::{EndpointReport, Role, ScanReport, Severity, Status, ToolInfo};
+
+/// The diff.json schema this build writes.
+pub const DIFF_SCHEMA_VERSION: u32 = 1;
+
+/// One of the two scans compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRef {
+    /// The scan.json as given on the command line.
+    pub file: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// The scan's own as-of time (before re-judging).
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+}
+
+/// Whether a change made things worse, better, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    /// A warning or critical finding appeared, or an endpoint stopped answering.
+    Regression,
+    /// A warning or critical finding went away, or an endpoint answers again.
+    Fix,
+    Other,
+}
+
+/// A finding named in a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRef {
+    pub finding_id: String,
+    pub severity: Severity,
+}
+
+/// What changed on one endpoint; `kind` in diff.json.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kind {
+    /// The leaf certificate presented is another one.
+    CertChanged {
+        old_sha256: String,
+        new_sha256: String,
+        /// SHA-1, uppercase hex, as `Get-ExchangeCertificate` shows it.
+        old_thumbprint: String,
+        new_thumbprint: String,
+        #[serde(with = "time::serde::rfc3339")]
+        old_not_after: OffsetDateTime,
+        #[serde(with = "time::serde::rfc3339")]
+        new_not_after: OffsetDateTime,
+    },
+    FindingAdded {
+        finding_id: String,
+        severity: Severity,
+        title: String,
+    },
+    FindingResolved {
+        finding_id: String,
+        severity: Severity,
+        title: String,
+    },
+    StatusChanged {
+        old_status: Status,
+        new_status: Status,
+    },
+    /// In the new scan only, with its findings there.
+    EndpointAdded {
+        status: Status,
+        findings: Vec<FindingRef>,
+    },
+    /// In the old scan only: not scanned this time (not the same as down).
+    EndpointRemoved { status: Status },
+}
+
+/// One entry of `changes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The new scan's name for the endpoint (the old one's when removed).
+    pub host: String,
+    pub port: u16,
+    pub role: Role,
+    #[serde(flatten)]
+    pub kind: Kind,
+    pub impact: Impact,
+    /// The old scan's host name, when the endpoint was matched by alias or
+    /// address under another name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_host: Option<String>,
+}
+
+/// Changes by impact.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffCounts {
+    pub regressions: usize,
+    pub fixes: usize,
+    pub other: usize,
+}
+
+/// The whole of diff.json.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diff {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    /// The single time both scans were judged at.
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    pub old: ScanRef,
+    pub new: ScanRef,
+    pub counts: DiffCounts,
+    /// Regressions first, then fixes, then the rest; by host and port within.
+    pub changes: Vec<Change>,
+}
+
+impl Diff {
+    /// The worst severity the new scan adds: a finding that appeared on an
+    /// endpoint, or one an added endpoint brings.
+    pub fn worst_added(&self) -> Option<Severity> {
+        self.changes
+            .iter()
+            .flat_map(|c| match &c.kind {
+                Kind::FindingAdded { severity, .. } => vec![*severity],
+                Kind::EndpointAdded { findings, .. } => {
+                    findings.iter().map(|f| f.severity).collect()
+                }
+                _ => Vec::new(),
+            })
+            .min()
+    }
+}
+
+impl Change {
+    /// The change in a sentence, for the terminal and diff.html.
+    pub fn describe(&self) -> String {
+        use crate::report::html::format_date;
+        let short = |t: &str| t.chars().take(8).collect::<String>();
+        match &self.kind {
+            Kind::CertChanged {
+                old_thumbprint,
+                new_thumbprint,
+                old_not_after,
+                new_not_after,
+                ..
+            } => format!(
+                "certificate changed: {}… (expires {}) → {}… (expires {})",
+                short(old_thumbprint),
+                format_date(*old_not_after),
+                short(new_thumbprint),
+                format_date(*new_not_after)
+            ),
+            Kind::FindingAdded {
+                finding_id,
+                severity,
+                title,
+            } => format!("new {} finding {finding_id}: {title}", severity.as_str()),
+            Kind::FindingResolved {
+                finding_id,
+                severity,
+                title,
+            } => format!(
+                "resolved {} finding {finding_id}: {title}",
+                severity.as_str()
+            ),
+            Kind::StatusChanged {
+                old_status,
+                new_status,
+            } => format!("status {} → {}", old_status.as_str(), new_status.as_str()),
+            Kind::EndpointAdded { status, findings } => {
+                let worst = findings.iter().map(|f| f.severity).min();
+                match worst {
+                    Some(w) => format!(
+                        "new endpoint ({}), {} finding(s), worst {}",
+                        status.as_str(),
+                        findings.len(),
+                        w.as_str()
+                    ),
+                    None => format!("new endpoint ({}), no findings", status.as_str()),
+                }
+            }
+            Kind::EndpointRemoved { status } => {
+                format!("not in the new scan (was {})", status.as_str())
+            }
+        }
+    }
+}
+
+impl ScanRef {
+    /// `report` as read from `file`, before it was judged again.
+    pub fn of(report: &ScanReport, file: &str) -> ScanRef {
+        ScanRef {
+            file: file.to_string(),
+            started_at: report.started_at,
+            as_of: report.as_of,
+        }
+    }
+}
+
+/// Compare two scans already judged at the same as-of time; `old_ref` and
+/// `new_ref` say where they came from.
+pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: ScanRef) -> Diff {
+    let mut changes = Vec::new();
+    let pairs = pair::pair(&old.endpoints, &new.endpoints);
+    let mut seen_old = vec![false; old.endpoints.len()];
+    let mut seen_new = vec![false; new.endpoints.len()];
+    for &(o, n) in &pairs {
+        seen_old[o] = true;
+        seen_new[n] = true;
+        changes.extend(endpoint_changes(&old.endpoints[o], &new.endpoints[n]));
+    }
+    for (_, e) in new
+        .endpoints
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| !seen_new[*n])
+    {
+        let findings: Vec<FindingRef> = e
+            .findings
+            .iter()
+            .map(|f| FindingRef {
+                finding_id: f.id.to_string(),
+                severity: f.severity,
+            })
+            .collect();
+        let serious = findings.iter().any(|f| f.severity <= Severity::Warning);
+        changes.push(change(
+            e,
+            None,
+            Kind::EndpointAdded {
+                status: e.status,
+                findings,
+            },
+            if serious {
+                Impact::Regression
+            } else {
+                Impact::Other
+            },
+        ));
+    }
+    for (_, e) in old
+        .endpoints
+        .iter()
+        .enumerate()
+        .filter(|(o, _)| !seen_old[*o])
+    {
+        changes.push(change(
+            e,
+            None,
+            Kind::EndpointRemoved { status: e.status },
+            Impact::Other,
+        ));
+    }
+    changes.sort_by(|a, b| {
+        (a.impact, &a.host, a.port, a.role, kind_rank(&a.kind)).cmp(&(
+            b.impact,
+            &b.host,
+            b.port,
+            b.role,
+            kind_rank(&b.kind),
+        ))
+    });
+    let counts = DiffCounts {
+        regressions: changes
+            .iter()
+            .filter(|c| c.impact == Impact::Regression)
+            .count(),
+        fixes: changes.iter().filter(|c| c.impact == Impact::Fix).count(),
+        other: changes.iter().filter(|c| c.impact == Impact::Other).count(),
+    };
+    Diff {
+        schema_version: DIFF_SCHEMA_VERSION,
+        tool: ToolInfo::default(),
+        as_of: new.as_of,
+        old: old_ref,
+        new: new_ref,
+        counts,
+        changes,
+    }
+}
+
+/// Order of kinds for one endpoint: status, then certificate, then findings.
+fn kind_rank(k: &Kind) -> u8 {
+    match k {
+        Kind::EndpointAdded { .. } | Kind::EndpointRemoved { .. } => 0,
+        Kind::StatusChanged { .. } => 1,
+        Kind::CertChanged { .. } => 2,
+        Kind::FindingAdded { .. } => 3,
+        Kind::FindingResolved { .. } => 4,
+    }
+}
+
+fn change(e: &EndpointReport, old_host: Option<&str>, kind: Kind, impact: Impact) -> Change {
+    Change {
+        host: e.endpoint.host.clone(),
+        port: e.endpoint.port,
+        role: e.endpoint.role,
+        kind,
+        impact,
+        old_host: old_host
+            .filter(|h| !h.eq_ignore_ascii_case(&e.endpoint.host))
+            .map(str::to_string),
+    }
+}
+
+/// What differs between two observations of one endpoint.
+fn endpoint_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
+    let old_host = Some(o.endpoint.host.as_str());
+    let mut out = Vec::new();
+    if o.status != n.status {
+        let impact = if n.status == Status::Ok {
+            Impact::Fix
+        } else if o.status == Status::Ok {
+            Impact::Regression
+        } else {
+            Impact::Other
+        };
+        out.push(change(
+            n,
+            old_host,
+            Kind::StatusChanged {
+                old_status: o.status,
+                new_status: n.status,
+            },
+            impact,
+        ));
+    }
+    let ids = |e: &EndpointReport| -> BTreeMap<String, (Severity, String)> {
+        e.findings
+            .iter()
+            .map(|f| (f.id.to_string(), (f.severity, f.title.clone())))
+            .collect()
+    };
+    let (before, after) = (ids(o), ids(n));
+    let mut worse = false;
+    let mut better = false;
+    for (id, (severity, title)) in after.iter().filter(|(id, _)| !before.contains_key(*id)) {
+        let serious = *severity <= Severity::Warning;
+        worse |= serious;
+        out.push(change(
+            n,
+            old_host,
+            Kind::FindingAdded {
+                finding_id: id.clone(),
+                severity: *severity,
+                title: title.clone(),
+            },
+            if serious {
+                Impact::Regression
+            } else {
+                Impact::Other
+            },
+        ));
+    }
+    for (id, (severity, title)) in before.iter().filter(|(id, _)| !after.contains_key(*id)) {
+        let serious = *severity <= Severity::Warning;
+        better |= serious;
+        out.push(change(
+            n,
+            old_host,
+            Kind::FindingResolved {
+                finding_id: id.clone(),
+                severity: *severity,
+                title: title.clone(),
+            },
+            if serious { Impact::Fix } else { Impact::Other },
+        ));
+    }
+    if let (Some(a), Some(b)) = (o.leaf(), n.leaf()) {
+        if a.sha256 != b.sha256 {
+            // A new certificate is a fix when it cleared a problem (renewed,
+            // rebound) and a regression when it brought one (the public
+            // binding replaced by a self-signed cert).
+            let impact = if worse {
+                Impact::Regression
+            } else if better {
+                Impact::Fix
+            } else {
+                Impact::Other
+            };
+            out.push(change(
+                n,
+                old_host,
+                Kind::CertChanged {
+                    old_sha256: a.sha256.clone(),
+                    new_sha256: b.sha256.clone(),
+                    old_thumbprint: a.sha1.clone(),
+                    new_thumbprint: b.sha1.clone(),
+                    old_not_after: a.not_after,
+                    new_not_after: b.not_after,
+                },
+                impact,
+            ));
+        }
+    }
+    out
+}

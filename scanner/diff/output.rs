@@ -1,0 +1,66 @@
+//! Where a diff goes: diff.json and diff.html in the output folder, each
+//! replaced atomically, and a short summary for the terminal.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{html, Diff, Impact};
+use crate::error::Error;
+use crate::report::{atomic, sanitize};
+
+/// Lines of changes the terminal shows before "and N more".
+const SHOWN: usize = 10;
+
+/// Write diff.json and diff.html into `out_dir` (created if missing);
+/// returns their paths.
+pub fn write(diff: &Diff, out_dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let json = out_dir.join("diff.json");
+    let page = out_dir.join("diff.html");
+    let mut text = serde_json::to_string_pretty(diff)
+        .map_err(|e| Error::bad_file(&json, format!("could not render: {e}")))?;
+    text.push('\n');
+    atomic::write(&json, text.as_bytes()).map_err(|e| Error::io(&json, e))?;
+    let rendered =
+        html::render(diff).map_err(|e| Error::bad_file(&page, format!("could not render: {e}")))?;
+    atomic::write(&page, rendered.as_bytes()).map_err(|e| Error::io(&page, e))?;
+    Ok((json, page))
+}
+
+/// Counts, the first changes (regressions first), and where the files are.
+pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
+    let c = &diff.counts;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "excert diff: {} regression(s), {} fix(es), {} other change(s) (both judged as of {})",
+        c.regressions,
+        c.fixes,
+        c.other,
+        crate::report::html::format_time(diff.as_of)
+    );
+    for change in diff.changes.iter().take(SHOWN) {
+        let tag = match change.impact {
+            Impact::Regression => "REGRESSION",
+            Impact::Fix => "FIX",
+            Impact::Other => "other",
+        };
+        let _ = writeln!(
+            out,
+            "  {tag:<10} {}:{} {}  {}",
+            sanitize::visible(&change.host),
+            change.port,
+            change.role.as_str(),
+            sanitize::visible(&change.describe())
+        );
+    }
+    if diff.changes.len() > SHOWN {
+        let _ = writeln!(
+            out,
+            "  ... and {} more in diff.html",
+            diff.changes.len() - SHOWN
+        );
+    }
+    let _ = writeln!(out, "Wrote {} and {}", json.display(), page.display());
+    out
+}

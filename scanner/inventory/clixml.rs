@@ -1,0 +1,475 @@
+//! CLIXML as `Export-Clixml` writes it, read into plain objects.
+//!
+//! The format ([MS-PSRP] 2.2.5): `<Objs>` holds one `<Obj>` per exported
+//! object. An object has type names (`<TN>`, or `<TNRef>` to an earlier
+//! list), an optional `<ToString>`, and properties in `<Props>` (adapted)
+//! and `<MS>` (extended, e.g. `PSComputerName`), each an element whose `N`
+//! attribute is the property name: `<S>` string, `<BA>` base64 bytes,
+//! `<DT>` date, `<I32>` and friends, `<B>` boolean, `<Nil/>`, or a nested
+//! `<Obj>` (an enum keeps its text in `<ToString>`; a list is `<LST>`).
+//! Strings escape control characters as `_xHHHH_`.
+//!
+//! quick-xml does the XML; this module only walks it, with the nesting
+//! depth capped.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use std::collections::HashMap;
+
+/// Deepest element nesting accepted (real exports stay under 15).
+const MAX_DEPTH: usize = 64;
+/// Most top-level objects in one file.
+pub const MAX_OBJECTS: usize = 100_000;
+
+/// A property value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Bytes(Vec<u8>),
+    /// `<DT>` text, parsed later by `dates.rs`.
+    Date(String),
+    Int(i64),
+    Bool(bool),
+    Nil,
+    List(Vec<Value>),
+    Obj(Obj),
+    /// Present but of a kind excert does not use (GUIDs, doubles, refs).
+    Other,
+}
+
+/// One `<Obj>`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Obj {
+    /// Most derived first, as in `<TN>`.
+    pub types: Vec<String>,
+    pub to_string: Option<String>,
+    /// `<Props>` then `<MS>` members, in file order.
+    pub props: Vec<(String, Value)>,
+    /// The value an enum or primitive-derived object wraps.
+    pub inner: Option<Box<Value>>,
+    /// Byte offset of the `<Obj` tag in the decoded text.
+    pub offset: u64,
+}
+
+impl Obj {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.props
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// A property as text: a string, an enum's `ToString`, a list's items
+    /// joined with `, `. `None` for `Nil` or absent.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.get(name).and_then(Value::text)
+    }
+
+    pub fn has_type(&self, suffix: &str) -> bool {
+        self.types.iter().any(|t| t.ends_with(suffix))
+    }
+}
+
+impl Value {
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Value::Str(s) | Value::Date(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Bool(b) => Some(if *b { "True" } else { "False" }.into()),
+            Value::Obj(o) => o
+                .to_string
+                .clone()
+                .or_else(|| o.inner.as_ref().and_then(|v| v.text())),
+            Value::List(items) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::text)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Value::Bytes(_) | Value::Nil | Value::Other => None,
+        }
+    }
+
+    /// Items of a list property (a `<LST>` inside an `<Obj>`).
+    pub fn items(&self) -> Option<Vec<String>> {
+        match self {
+            Value::Obj(o) => match o.inner.as_deref() {
+                Some(Value::List(items)) => Some(items.iter().filter_map(Value::text).collect()),
+                _ => None,
+            },
+            Value::List(items) => Some(items.iter().filter_map(Value::text).collect()),
+            _ => None,
+        }
+    }
+}
+
+/// What went wrong, and where (byte offset in the decoded text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub offset: u64,
+    pub message: String,
+}
+
+/// Whether the text is CLIXML: its first element is `<Objs`.
+pub fn looks_like(text: &str) -> bool {
+    let t = text.trim_start();
+    let t = match t.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, r)| r).trim_start(),
+        None => t,
+    };
+    t.starts_with("<Objs")
+}
+
+/// Read every top-level object.
+pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
+    let mut w = Walker {
+        reader: Reader::from_str(text),
+        names: HashMap::new(),
+        depth: 0,
+    };
+    w.reader.config_mut().expand_empty_elements = true;
+    // Find <Objs>.
+    loop {
+        match w.next()? {
+            Event::Start(e) if e.local_name().as_ref() == b"Objs" => break,
+            Event::Start(e) => {
+                return Err(w.error(format!(
+                    "the first element is <{}>, not <Objs>: not an Export-Clixml file",
+                    String::from_utf8_lossy(e.local_name().as_ref())
+                )))
+            }
+            Event::Eof => return Err(w.error("no <Objs> element: not an Export-Clixml file")),
+            _ => {}
+        }
+    }
+    let mut objects = Vec::new();
+    loop {
+        match w.next()? {
+            Event::Start(e) if e.local_name().as_ref() == b"Obj" => {
+                if objects.len() >= MAX_OBJECTS {
+                    return Err(w.error(format!("more than {MAX_OBJECTS} objects")));
+                }
+                let offset = w.position();
+                let mut obj = w.obj()?;
+                obj.offset = offset;
+                objects.push(obj);
+            }
+            Event::Start(e) => {
+                return Err(w.error(format!(
+                    "<{}> at the top level: Export-Clixml of a plain value, not of objects",
+                    String::from_utf8_lossy(e.local_name().as_ref())
+                )))
+            }
+            Event::End(_) => break,
+            Event::Eof => return Err(w.error("the file ends before </Objs> (truncated?)")),
+            _ => {}
+        }
+    }
+    // Nothing but whitespace or comments may follow.
+    loop {
+        match w.next()? {
+            Event::Eof => return Ok(objects),
+            Event::Start(_) | Event::Text(_) | Event::CData(_) => {
+                return Err(w.error("content after </Objs>"))
+            }
+            _ => {}
+        }
+    }
+}
+
+struct Walker<'a> {
+    reader: Reader<&'a [u8]>,
+    /// `<TN RefId>` lists, for `<TNRef>`.
+    names: HashMap<String, Vec<String>>,
+    depth: usize,
+}
+
+impl<'a> Walker<'a> {
+    fn position(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
+    fn error(&self, message: impl Into<String>) -> ParseError {
+        ParseError {
+            offset: self.position(),
+            message: message.into(),
+        }
+    }
+
+    fn next(&mut self) -> Result<Event<'a>, ParseError> {
+        let ev = self.reader.read_event().map_err(|e| ParseError {
+            offset: self.reader.error_position(),
+            message: format!("not well-formed XML: {e}"),
+        })?;
+        match &ev {
+            Event::Start(_) => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(self.error(format!("elements nested deeper than {MAX_DEPTH}")));
+                }
+            }
+            Event::End(_) => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        Ok(ev)
+    }
+
+    /// Text up to the end tag of the element just opened.
+    fn text(&mut self) -> Result<String, ParseError> {
+        let mut out = String::new();
+        loop {
+            match self.next()? {
+                Event::Text(t) => {
+                    let s = t
+                        .unescape()
+                        .map_err(|e| self.error(format!("bad XML escape: {e}")))?;
+                    out.push_str(&s);
+                }
+                Event::CData(c) => out.push_str(&String::from_utf8_lossy(&c)),
+                Event::End(_) => return Ok(out),
+                Event::Start(_) => return Err(self.error("an element inside a text value")),
+                Event::Eof => return Err(self.error("the file ends inside a value (truncated?)")),
+                _ => {}
+            }
+        }
+    }
+
+    /// Skip the element just opened, with everything inside it.
+    fn skip(&mut self) -> Result<(), ParseError> {
+        let mut open = 1usize;
+        while open > 0 {
+            match self.next()? {
+                Event::Start(_) => open += 1,
+                Event::End(_) => open -= 1,
+                Event::Eof => {
+                    return Err(self.error("the file ends inside an element (truncated?)"))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn attr(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == name)
+            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+    }
+
+    /// The inside of an `<Obj>` whose start tag was just read.
+    fn obj(&mut self) -> Result<Obj, ParseError> {
+        let mut obj = Obj::default();
+        loop {
+            match self.next()? {
+                Event::Start(e) => match e.local_name().as_ref() {
+                    b"TN" => {
+                        let id = Self::attr(&e, b"RefId");
+                        let mut types = Vec::new();
+                        loop {
+                            match self.next()? {
+                                Event::Start(t) if t.local_name().as_ref() == b"T" => {
+                                    types.push(self.text()?)
+                                }
+                                Event::Start(_) => self.skip()?,
+                                Event::End(_) => break,
+                                Event::Eof => {
+                                    return Err(self.error("the file ends inside <TN> (truncated?)"))
+                                }
+                                _ => {}
+                            }
+                        }
+                        if let Some(id) = id {
+                            self.names.insert(id, types.clone());
+                        }
+                        obj.types = types;
+                    }
+                    b"TNRef" => {
+                        let id = Self::attr(&e, b"RefId").unwrap_or_default();
+                        obj.types = self.names.get(&id).cloned().unwrap_or_default();
+                        self.skip()?;
+                    }
+                    b"ToString" => obj.to_string = Some(unescape_ps(&self.text()?)),
+                    b"Props" | b"MS" => loop {
+                        match self.next()? {
+                            Event::Start(m) => {
+                                let name = Self::attr(&m, b"N").unwrap_or_default();
+                                let v = self.value(&m)?;
+                                obj.props.push((name, v));
+                            }
+                            Event::End(_) => break,
+                            Event::Eof => {
+                                return Err(self.error(
+                                    "the file ends inside an object's properties (truncated?)",
+                                ))
+                            }
+                            _ => {}
+                        }
+                    },
+                    b"LST" | b"IE" | b"STK" | b"QUE" => {
+                        let mut items = Vec::new();
+                        loop {
+                            match self.next()? {
+                                Event::Start(m) => items.push(self.value(&m)?),
+                                Event::End(_) => break,
+                                Event::Eof => {
+                                    return Err(
+                                        self.error("the file ends inside a list (truncated?)")
+                                    )
+                                }
+                                _ => {}
+                            }
+                        }
+                        obj.inner = Some(Box::new(Value::List(items)));
+                    }
+                    b"DCT" => self.skip()?,
+                    _ => {
+                        let v = self.value(&e)?;
+                        obj.inner = Some(Box::new(v));
+                    }
+                },
+                Event::End(_) => return Ok(obj),
+                Event::Eof => return Err(self.error("the file ends inside <Obj> (truncated?)")),
+                _ => {}
+            }
+        }
+    }
+
+    /// A value element whose start tag was just read.
+    fn value(&mut self, e: &BytesStart<'_>) -> Result<Value, ParseError> {
+        let tag = e.local_name().as_ref().to_vec();
+        Ok(match tag.as_slice() {
+            b"S" => Value::Str(unescape_ps(&self.text()?)),
+            b"BA" => {
+                use base64::Engine;
+                let text = self.text()?;
+                let compact: String = text.split_whitespace().collect();
+                Value::Bytes(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(compact.as_bytes())
+                        .map_err(|_| self.error("a <BA> value is not base64"))?,
+                )
+            }
+            b"DT" => Value::Date(self.text()?),
+            b"I32" | b"I64" | b"I16" | b"U32" | b"U16" | b"U64" | b"By" | b"SB" => {
+                let text = self.text()?;
+                text.trim().parse().map(Value::Int).unwrap_or(Value::Other)
+            }
+            b"B" => {
+                let text = self.text()?;
+                match text.trim() {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    _ => {
+                        return Err(
+                            self.error(format!("<B> holds {:?}, not true or false", short(&text)))
+                        )
+                    }
+                }
+            }
+            b"Nil" => {
+                self.skip()?;
+                Value::Nil
+            }
+            b"Obj" => Value::Obj(self.obj()?),
+            _ => {
+                self.skip()?;
+                Value::Other
+            }
+        })
+    }
+}
+
+fn short(t: &str) -> String {
+    t.chars().filter(|c| !c.is_control()).take(40).collect()
+}
+
+/// Undo PowerShell's `_xHHHH_` escapes (control characters, and `_x`
+/// itself); pairs of escaped surrogates become one character.
+pub fn unescape_ps(s: &str) -> String {
+    if !s.contains("_x") {
+        return s.to_string();
+    }
+    let mut units: Vec<u16> = Vec::with_capacity(s.len());
+    let mut rest = s;
+    while !rest.is_empty() {
+        if let Some(hex) = rest.strip_prefix("_x").and_then(|r| r.get(..5)) {
+            if hex.ends_with('_') {
+                if let Ok(u) = u16::from_str_radix(hex.get(..4).unwrap_or(""), 16) {
+                    units.push(u);
+                    rest = rest.get(7..).unwrap_or("");
+                    continue;
+                }
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            let mut buf = [0u16; 2];
+            units.extend_from_slice(c.encode_utf16(&mut buf));
+        }
+        rest = chars.as_str();
+    }
+    String::from_utf16_lossy(&units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_props_enums_lists_and_type_refs() {
+        let xml = r#"<?xml version="1.0"?>
+<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">
+  <Obj RefId="0">
+    <TN RefId="0"><T>Deserialized.X</T><T>Deserialized.System.Object</T></TN>
+    <ToString>x</ToString>
+    <Props>
+      <S N="FriendlyName">Microsoft Exchange_x000D__x000A_</S>
+      <Obj N="Services" RefId="1"><TN RefId="1"><T>AllowedServices</T></TN><ToString>IMAP, POP, IIS, SMTP</ToString><I32>27</I32></Obj>
+      <Obj N="CertificateDomains" RefId="2"><TN RefId="2"><T>List</T></TN><LST><S>ex01</S><S>ex01.contoso.local</S></LST></Obj>
+      <Nil N="Status" />
+      <BA N="RawData">AQID</BA>
+    </Props>
+    <MS><S N="PSComputerName">ex01.contoso.local</S></MS>
+  </Obj>
+  <Obj RefId="3"><TNRef RefId="0" /><Props><B N="IsSelfSigned">true</B></Props></Obj>
+</Objs>"#;
+        let objs = parse(xml).unwrap();
+        assert_eq!(objs.len(), 2);
+        let o = &objs[0];
+        assert_eq!(o.text("friendlyname").unwrap(), "Microsoft Exchange\r\n");
+        assert_eq!(o.text("Services").unwrap(), "IMAP, POP, IIS, SMTP");
+        assert_eq!(
+            o.get("CertificateDomains").unwrap().items().unwrap(),
+            ["ex01", "ex01.contoso.local"]
+        );
+        assert_eq!(o.text("Status"), None);
+        assert_eq!(o.get("RawData"), Some(&Value::Bytes(vec![1, 2, 3])));
+        assert_eq!(o.text("PSComputerName").unwrap(), "ex01.contoso.local");
+        assert_eq!(objs[1].types, o.types);
+        assert!(looks_like(xml));
+    }
+
+    #[test]
+    fn truncated_and_foreign_xml_is_refused() {
+        let xml = "<Objs><Obj><Props><S N=\"A\">x</S>";
+        assert!(parse(xml).unwrap_err().message.contains("truncated"));
+        assert!(parse("<html></html>")
+            .unwrap_err()
+            .message
+            .contains("not <Objs>"));
+        assert!(parse("<Objs><Obj></Props></Obj></Objs>").is_err());
+        let deep = format!("<Objs>{}", "<Obj><LST>".repeat(100));
+        assert!(parse(&deep).unwrap_err().message.contains("deeper"));
+        assert!(!looks_like("\"Thumbprint\",\"x\""));
+    }
+
+    #[test]
+    fn escapes_are_undone() {
+        assert_eq!(unescape_ps("a_x000A_b"), "a\nb");
+        assert_eq!(unescape_ps("_x005F_x"), "_x");
+        assert_eq!(unescape_ps("_xD83D__xDE00_"), "\u{1F600}");
+        assert_eq!(unescape_ps("_x12"), "_x12");
+    }
+}

@@ -1,0 +1,170 @@
+//! The admin's own exports of the certificate stores (`--inventory`).
+//!
+//! The wire shows what a port presents; the store shows the rest: friendly
+//! names, which services a certificate is enabled for, renewed certificates
+//! waiting unbound, and the Auth certificate no port presents. This module
+//! reads the exports into [`Inventory`] evidence; `analyze::store` judges it.
+//!
+//! The kind of file is recognised from its content (`detect.rs`):
+//! - CLIXML (`clixml.rs`) of `Get-ExchangeCertificate` (remote sessions keep
+//!   the certificate in `SerializationData`, see `nrbf.rs` and
+//!   `certdata.rs`), `Get-AuthConfig`, `Get-ExchangeServer`,
+//!   `Get-ReceiveConnector` and `Get-SendConnector`, turned into records by
+//!   `records.rs`;
+//! - CSV of `Get-ExchangeCertificate | Select-Object ...` (`csv.rs`), with
+//!   dates in the exporting machine's culture (`dates.rs`).
+//!
+//! Every file is bounded ([`MAX_FILE_BYTES`], object counts, nesting), and
+//! a truncated, malformed or unrecognised file is an error naming the file,
+//! the line and what was wrong: nothing is half-read.
+
+mod certdata;
+mod clixml;
+mod csv;
+mod dates;
+mod detect;
+mod nrbf;
+mod records;
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::Error;
+use crate::model::Inventory;
+
+pub use dates::{parse as parse_date, ExportDate};
+
+/// Largest export read. A fleet's certificate CLIXML is a few MB (each
+/// certificate carries its DER twice in a remote export).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Longest excerpt of the offending text shown in an error.
+const MAX_EXCERPT_CHARS: usize = 60;
+
+/// Why one file could not be read, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// 1-based line, when the problem has one.
+    pub line: Option<usize>,
+    pub message: String,
+    /// The start of the offending line, control characters removed.
+    pub excerpt: Option<String>,
+}
+
+impl FileError {
+    fn whole(message: impl Into<String>) -> Self {
+        FileError {
+            line: None,
+            message: message.into(),
+            excerpt: None,
+        }
+    }
+
+    fn at(text: &str, line: usize, message: impl Into<String>) -> Self {
+        FileError {
+            line: Some(line),
+            message: message.into(),
+            excerpt: excerpt(text, line),
+        }
+    }
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(x) = self.excerpt.as_deref().filter(|x| !x.is_empty()) {
+            write!(f, ": {x:?}")?;
+        }
+        Ok(())
+    }
+}
+
+fn excerpt(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    Some(
+        l.trim()
+            .chars()
+            .filter(|c| !crate::report::sanitize::is_hidden_or_control(*c))
+            .take(MAX_EXCERPT_CHARS)
+            .collect(),
+    )
+}
+
+/// Read every `--inventory` file into one [`Inventory`]. The first bad file
+/// stops the run (exit 64) before anything is scanned or written.
+pub fn load(paths: &[std::path::PathBuf]) -> Result<Option<Inventory>, Error> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Inventory::default();
+    for path in paths {
+        let bytes = read_capped(path)?;
+        let name = path.display().to_string();
+        let one = parse_file(&name, &bytes).map_err(|e| Error::bad_file(path, e.to_string()))?;
+        merge(&mut all, one).map_err(|m| Error::bad_file(path, m))?;
+    }
+    Ok(Some(all))
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "larger than {} MB; an export of a fleet's certificates is far smaller",
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Read one export's bytes. `file` is the name recorded in each record's
+/// `source`.
+pub fn parse_file(file: &str, bytes: &[u8]) -> Result<Inventory, FileError> {
+    let text = crate::targets::decode::decode(bytes).map_err(|e| FileError::whole(e.0))?;
+    let mut inv = match detect::kind(&text) {
+        detect::Kind::Clixml => records::from_clixml(file, &text)?,
+        detect::Kind::Csv => csv::certificates(file, &text)?,
+        detect::Kind::Unknown(why) => return Err(FileError::whole(why)),
+    };
+    inv.files.push(file.to_string());
+    Ok(inv)
+}
+
+/// Add one file's records to the others. Two files that disagree on the
+/// organisation's AuthConfig are refused: there is only one.
+fn merge(all: &mut Inventory, one: Inventory) -> Result<(), String> {
+    all.certificates.extend(one.certificates);
+    all.exchange_servers.extend(one.exchange_servers);
+    all.connectors.extend(one.connectors);
+    all.files.extend(one.files);
+    if let Some(a) = one.auth_config {
+        match &all.auth_config {
+            Some(b) if !same_auth(&a, b) => {
+                return Err(
+                    "holds a Get-AuthConfig that differs from the one in another --inventory \
+                     file; give only the current export"
+                        .into(),
+                )
+            }
+            _ => all.auth_config = Some(a),
+        }
+    }
+    Ok(())
+}
+
+fn same_auth(a: &crate::model::AuthConfig, b: &crate::model::AuthConfig) -> bool {
+    a.current_thumbprint == b.current_thumbprint
+        && a.next_thumbprint == b.next_thumbprint
+        && a.next_effective_date == b.next_effective_date
+        && a.previous_thumbprint == b.previous_thumbprint
+}

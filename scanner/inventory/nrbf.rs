@@ -1,0 +1,409 @@
+//! A minimal, bounded reader for .NET binary serialisation ([MS-NRBF]).
+//!
+//! A remote Exchange Management Shell cannot rebuild an `ExchangeCertificate`
+//! on the client, so `Export-Clixml` keeps it as `SerializationData`: the
+//! object as `BinaryFormatter` wrote it. We need a few members of it:
+//! `CertData` (a byte array, see `certdata.rs`) and the string members
+//! such as `Identity`, `Services` and `Status`.
+//!
+//! Only what an ISerializable class writes is read: the header, class
+//! records with their member values, strings, primitive arrays, references,
+//! nulls and library records. Method calls (records 21, 22) and arrays of
+//! arbitrary rank are refused. Every count is checked against the bytes
+//! that remain before anything is allocated, and nesting is capped, so a
+//! hostile blob costs at most its own length in memory and time.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Deepest nesting of inline objects.
+const MAX_DEPTH: usize = 32;
+/// Most records read from one blob.
+const MAX_RECORDS: usize = 100_000;
+/// Most member values kept (a member of primitive type Null takes no
+/// bytes, so the input length alone does not bound this).
+const MAX_MEMBERS: usize = 100_000;
+
+/// A member value, as far as excert cares.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Bytes(Vec<u8>),
+    /// A reference to an object id (a string, array or class elsewhere).
+    Ref(i32),
+    /// An inline or referenced class instance, by object id.
+    Class(i32),
+    Null,
+    /// Anything else (floats, dates, object arrays): present, not used.
+    Other,
+}
+
+/// Every member of every class in the stream, with the objects that
+/// references point to.
+#[derive(Debug, Default)]
+pub struct Stream {
+    /// `(class object id, member name, value)` in stream order.
+    pub members: Vec<(i32, String, Value)>,
+    /// Strings and byte arrays by object id.
+    pub objects: HashMap<i32, Value>,
+}
+
+impl Stream {
+    /// The first member with this name (compared without case and without
+    /// the compiler's `<Name>k__BackingField` or `m_` decoration), with
+    /// references followed.
+    pub fn member(&self, name: &str) -> Option<&Value> {
+        self.members
+            .iter()
+            .find(|(_, n, _)| plain_name(n).eq_ignore_ascii_case(name))
+            .map(|(_, _, v)| self.resolve(v))
+    }
+
+    /// Follow a reference to a string or byte array; an enum (a class
+    /// whose one member is `value__`) becomes its number.
+    pub fn resolve<'a>(&'a self, v: &'a Value) -> &'a Value {
+        match v {
+            Value::Ref(id) => self.objects.get(id).unwrap_or(&Value::Null),
+            Value::Class(id) => self
+                .members
+                .iter()
+                .find(|(c, n, _)| c == id && n == "value__")
+                .map_or(v, |(_, _, x)| x),
+            _ => v,
+        }
+    }
+}
+
+fn plain_name(n: &str) -> &str {
+    let n = n
+        .strip_prefix('<')
+        .and_then(|s| s.split_once('>'))
+        .map_or(n, |(inner, _)| inner);
+    n.strip_prefix("m_").unwrap_or(n)
+}
+
+/// Member types from `MemberTypeInfo` ([MS-NRBF] 2.3.1.2).
+#[derive(Debug, Clone, Copy)]
+enum MemberType {
+    Primitive(u8),
+    /// Strings, objects, classes, arrays: a record follows.
+    Record,
+}
+
+#[derive(Debug)]
+struct ClassMeta {
+    names: Vec<String>,
+    /// `None` for classes written without types (records 2 and 3).
+    types: Option<Vec<MemberType>>,
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    records: usize,
+    classes: HashMap<i32, Rc<ClassMeta>>,
+    out: Stream,
+}
+
+/// Read a whole stream.
+pub fn parse(bytes: &[u8]) -> Result<Stream, String> {
+    let mut r = Reader {
+        bytes,
+        at: 0,
+        records: 0,
+        classes: HashMap::new(),
+        out: Stream::default(),
+    };
+    if r.u8()? != 0 {
+        return Err("SerializationData does not start with an NRBF header".into());
+    }
+    let _root = r.i32()?;
+    let _header = r.i32()?;
+    let (major, minor) = (r.i32()?, r.i32()?);
+    if (major, minor) != (1, 0) {
+        return Err(format!("NRBF version {major}.{minor} is not 1.0"));
+    }
+    loop {
+        let kind = r.u8()?;
+        if kind == 11 {
+            return Ok(r.out);
+        }
+        r.record(kind, 0)?;
+    }
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.at.checked_add(n).ok_or("length overflow")?;
+        let s = self.bytes.get(self.at..end).ok_or_else(|| {
+            format!(
+                "SerializationData ends at byte {} inside a record (truncated?)",
+                self.bytes.len()
+            )
+        })?;
+        self.at = end;
+        Ok(s)
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len().saturating_sub(self.at)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?.first().copied().unwrap_or(0))
+    }
+
+    fn i32(&mut self) -> Result<i32, String> {
+        let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| "short read")?;
+        Ok(i32::from_le_bytes(b))
+    }
+
+    /// A count that must fit in what remains (each item takes a byte or more).
+    fn count(&mut self) -> Result<usize, String> {
+        let n = self.i32()?;
+        let n = usize::try_from(n).map_err(|_| format!("negative count {n}"))?;
+        if n > self.remaining() {
+            return Err(format!(
+                "a count of {n} is more than the {} bytes left (truncated or corrupt)",
+                self.remaining()
+            ));
+        }
+        Ok(n)
+    }
+
+    /// LengthPrefixedString: 7-bit length (at most 5 bytes), then UTF-8.
+    fn string(&mut self) -> Result<String, String> {
+        let mut len: u64 = 0;
+        for shift in 0..5 {
+            let b = self.u8()?;
+            len |= u64::from(b & 0x7F) << (7 * shift);
+            if b & 0x80 == 0 {
+                let len = usize::try_from(len).map_err(|_| "string too long")?;
+                let s = self.take(len)?;
+                return String::from_utf8(s.to_vec())
+                    .map_err(|_| "a string is not valid UTF-8".to_string());
+            }
+        }
+        Err("a string length takes more than 5 bytes".into())
+    }
+
+    fn primitive(&mut self, t: u8) -> Result<Value, String> {
+        let size = match t {
+            1 => return Ok(Value::Bool(self.u8()? != 0)),
+            2 => return Ok(Value::Int(i64::from(self.u8()?))),
+            10 => return Ok(Value::Int(i64::from(self.u8()? as i8))),
+            7 => {
+                let b: [u8; 2] = self.take(2)?.try_into().map_err(|_| "short read")?;
+                return Ok(Value::Int(i64::from(i16::from_le_bytes(b))));
+            }
+            14 => {
+                let b: [u8; 2] = self.take(2)?.try_into().map_err(|_| "short read")?;
+                return Ok(Value::Int(i64::from(u16::from_le_bytes(b))));
+            }
+            8 => return Ok(Value::Int(i64::from(self.i32()?))),
+            15 => {
+                let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| "short read")?;
+                return Ok(Value::Int(i64::from(u32::from_le_bytes(b))));
+            }
+            9 => {
+                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "short read")?;
+                return Ok(Value::Int(i64::from_le_bytes(b)));
+            }
+            18 => return Ok(Value::Str(self.string()?)),
+            5 => {
+                self.string()?;
+                return Ok(Value::Other);
+            }
+            17 => return Ok(Value::Null),
+            3 => {
+                // A UTF-8 char: its first byte gives its length.
+                let first = self.u8()?;
+                let extra = match first {
+                    0..=0x7F => 0,
+                    0xC0..=0xDF => 1,
+                    0xE0..=0xEF => 2,
+                    0xF0..=0xF7 => 3,
+                    _ => return Err("a Char is not UTF-8".into()),
+                };
+                self.take(extra)?;
+                return Ok(Value::Other);
+            }
+            11 => 4,
+            6 | 12 | 13 | 16 => 8,
+            other => return Err(format!("unknown primitive type {other}")),
+        };
+        self.take(size)?;
+        Ok(Value::Other)
+    }
+
+    fn class_info(&mut self) -> Result<(i32, Vec<String>), String> {
+        let id = self.i32()?;
+        let _name = self.string()?;
+        let n = self.count()?;
+        let mut names = Vec::with_capacity(n);
+        for _ in 0..n {
+            names.push(self.string()?);
+        }
+        Ok((id, names))
+    }
+
+    fn member_types(&mut self, n: usize) -> Result<Vec<MemberType>, String> {
+        let kinds = self.take(n)?.to_vec();
+        let mut types = Vec::with_capacity(n);
+        for k in kinds {
+            types.push(match k {
+                0 => MemberType::Primitive(self.u8()?),
+                1 | 2 | 5 | 6 => MemberType::Record,
+                3 => {
+                    self.string()?;
+                    MemberType::Record
+                }
+                4 => {
+                    self.string()?;
+                    self.i32()?;
+                    MemberType::Record
+                }
+                7 => {
+                    self.u8()?;
+                    MemberType::Record
+                }
+                other => return Err(format!("unknown member type {other}")),
+            });
+        }
+        Ok(types)
+    }
+
+    /// One record of type `kind` (already read); returns its value.
+    fn record(&mut self, kind: u8, depth: usize) -> Result<Value, String> {
+        self.records += 1;
+        if self.records > MAX_RECORDS {
+            return Err(format!(
+                "SerializationData holds more than {MAX_RECORDS} records"
+            ));
+        }
+        if depth > MAX_DEPTH {
+            return Err(format!("objects nested deeper than {MAX_DEPTH}"));
+        }
+        match kind {
+            1 => {
+                let id = self.i32()?;
+                let meta_id = self.i32()?;
+                let meta = self
+                    .classes
+                    .get(&meta_id)
+                    .map(Rc::clone)
+                    .ok_or_else(|| format!("ClassWithId refers to unknown class {meta_id}"))?;
+                self.values(id, &meta, depth)
+            }
+            2 | 3 => {
+                let (id, names) = self.class_info()?;
+                if kind == 3 {
+                    self.i32()?;
+                }
+                let meta = Rc::new(ClassMeta { names, types: None });
+                self.classes.insert(id, Rc::clone(&meta));
+                self.values(id, &meta, depth)
+            }
+            4 | 5 => {
+                let (id, names) = self.class_info()?;
+                let types = self.member_types(names.len())?;
+                if kind == 5 {
+                    self.i32()?;
+                }
+                let meta = Rc::new(ClassMeta {
+                    names,
+                    types: Some(types),
+                });
+                self.classes.insert(id, Rc::clone(&meta));
+                self.values(id, &meta, depth)
+            }
+            6 => {
+                let id = self.i32()?;
+                let s = Value::Str(self.string()?);
+                self.out.objects.insert(id, s);
+                Ok(Value::Ref(id))
+            }
+            8 => {
+                let t = self.u8()?;
+                self.primitive(t)
+            }
+            9 => Ok(Value::Ref(self.i32()?)),
+            10 => Ok(Value::Null),
+            13 => {
+                self.u8()?;
+                Ok(Value::Null)
+            }
+            14 => {
+                self.count()?;
+                Ok(Value::Null)
+            }
+            12 => {
+                self.i32()?;
+                self.string()?;
+                // A library record comes before the class that uses it.
+                let next = self.u8()?;
+                self.record(next, depth + 1)
+            }
+            15 => {
+                let id = self.i32()?;
+                let n = self.count()?;
+                let t = self.u8()?;
+                let value = if t == 2 {
+                    Value::Bytes(self.take(n)?.to_vec())
+                } else {
+                    for _ in 0..n {
+                        self.primitive(t)?;
+                    }
+                    Value::Other
+                };
+                self.out.objects.insert(id, value);
+                Ok(Value::Ref(id))
+            }
+            16 | 17 => {
+                let id = self.i32()?;
+                let n = self.count()?;
+                let mut filled = 0;
+                while filled < n {
+                    let k = self.u8()?;
+                    filled += match k {
+                        13 => usize::from(self.u8()?),
+                        14 => self.count()?,
+                        _ => {
+                            self.record(k, depth + 1)?;
+                            1
+                        }
+                    };
+                }
+                Ok(Value::Ref(id))
+            }
+            7 => Err("multi-dimensional arrays (BinaryArray) are not supported".into()),
+            other => Err(format!("unsupported NRBF record type {other}")),
+        }
+    }
+
+    fn values(&mut self, id: i32, meta: &ClassMeta, depth: usize) -> Result<Value, String> {
+        for (i, name) in meta.names.iter().enumerate() {
+            let t = meta
+                .types
+                .as_ref()
+                .and_then(|t| t.get(i).copied())
+                .unwrap_or(MemberType::Record);
+            let v = match t {
+                MemberType::Primitive(p) => self.primitive(p)?,
+                MemberType::Record => {
+                    let k = self.u8()?;
+                    self.record(k, depth + 1)?
+                }
+            };
+            if self.out.members.len() >= MAX_MEMBERS {
+                return Err(format!(
+                    "SerializationData holds more than {MAX_MEMBERS} members"
+                ));
+            }
+            self.out.members.push((id, name.clone(), v));
+        }
+        Ok(Value::Class(id))
+    }
+}

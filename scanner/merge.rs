@@ -1,0 +1,149 @@
+//! `excert report A.json B.json ...`: several scans (one per network
+//! segment or site, each run where it can reach its servers) become one
+//! fleet. No agent, no service: just evidence files.
+//!
+//! Endpoints are de-duplicated by host, port and role: the newest
+//! observation wins, and the older scans that also saw the endpoint are kept
+//! in its `from_scan.superseded`. The result is evidence only; the caller
+//! judges it again ([`crate::reanalyze`]) so fleet checks (consistency of
+//! the public cert, rollouts, expiry cliffs) run across the merged fleet.
+
+use std::collections::HashMap;
+
+use time::OffsetDateTime;
+
+use crate::model::{EndpointReport, MergedScan, Role, ScanOrigin, ScanReport, ScanSeen, ToolInfo};
+
+type Key = (String, u16, Role);
+
+fn key(e: &EndpointReport) -> Key {
+    (
+        e.endpoint.host.to_ascii_lowercase(),
+        e.endpoint.port,
+        e.endpoint.role,
+    )
+}
+
+/// When this observation was made: its own origin when the input was
+/// itself a merged report, else the scan's start.
+fn observed(e: &EndpointReport, scan: &ScanReport) -> OffsetDateTime {
+    e.endpoint
+        .from_scan
+        .as_ref()
+        .map_or(scan.started_at, |o| o.started_at)
+}
+
+/// Merge `scans` (each with the file it was read from) into one report of
+/// evidence. Needs at least one scan.
+pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
+    // For each endpoint key: which scan observed it most recently.
+    let mut newest: HashMap<Key, (OffsetDateTime, usize)> = HashMap::new();
+    for (i, (_, scan)) in scans.iter().enumerate() {
+        for e in &scan.endpoints {
+            let t = observed(e, scan);
+            let slot = newest.entry(key(e)).or_insert((t, i));
+            // Ties go to the later file on the command line.
+            if t >= slot.0 {
+                *slot = (t, i);
+            }
+        }
+    }
+    // Every scan that saw each key, for `superseded`.
+    let mut seen: HashMap<Key, Vec<ScanSeen>> = HashMap::new();
+    for (file, scan) in &scans {
+        for e in &scan.endpoints {
+            let list = seen.entry(key(e)).or_default();
+            let one = ScanSeen {
+                file: file.clone(),
+                started_at: observed(e, scan),
+            };
+            if !list.contains(&one) {
+                list.push(one);
+            }
+        }
+    }
+
+    let mut endpoints = Vec::new();
+    let mut merged_from = Vec::new();
+    for (i, (file, scan)) in scans.iter().enumerate() {
+        let mut kept = 0;
+        for e in &scan.endpoints {
+            let k = key(e);
+            if newest.get(&k).map(|&(_, winner)| winner) != Some(i) {
+                continue;
+            }
+            kept += 1;
+            let mut e = e.clone();
+            let mut origin = e.endpoint.from_scan.take().unwrap_or(ScanOrigin {
+                file: file.clone(),
+                started_at: scan.started_at,
+                superseded: Vec::new(),
+            });
+            for older in seen.get(&k).into_iter().flatten() {
+                let same = older.file == origin.file && older.started_at == origin.started_at;
+                if !same && !origin.superseded.contains(older) {
+                    origin.superseded.push(older.clone());
+                }
+            }
+            e.endpoint.from_scan = Some(origin);
+            endpoints.push(e);
+        }
+        merged_from.push(MergedScan {
+            file: file.clone(),
+            started_at: scan.started_at,
+            finished_at: scan.finished_at,
+            as_of: scan.as_of,
+            complete: scan.complete,
+            endpoints: scan.endpoints.len(),
+            kept,
+        });
+    }
+    merged_from.sort_by_key(|m| m.started_at);
+
+    let latest = scans
+        .iter()
+        .map(|(_, s)| s)
+        .max_by_key(|s| s.started_at)
+        .expect("at least one scan to merge");
+    let mut parameters = latest.parameters.clone();
+    for (_, s) in &scans {
+        union(&mut parameters.frontend_ports, &s.parameters.frontend_ports);
+        union(&mut parameters.backend_ports, &s.parameters.backend_ports);
+        union(&mut parameters.namespaces, &s.parameters.namespaces);
+        union(&mut parameters.ca_bundles, &s.parameters.ca_bundles);
+    }
+    ScanReport {
+        schema_version: latest.schema_version,
+        tool: ToolInfo::default(),
+        started_at: scans
+            .iter()
+            .map(|(_, s)| s.started_at)
+            .min()
+            .unwrap_or(latest.started_at),
+        finished_at: scans
+            .iter()
+            .map(|(_, s)| s.finished_at)
+            .max()
+            .unwrap_or(latest.finished_at),
+        as_of: latest.as_of,
+        complete: scans.iter().all(|(_, s)| s.complete),
+        parameters,
+        endpoints,
+        // Judged again by the caller.
+        servers: Vec::new(),
+        expiry_cliffs: Vec::new(),
+        invalid_targets: scans
+            .iter()
+            .flat_map(|(_, s)| s.invalid_targets.iter().cloned())
+            .collect(),
+        merged_from,
+    }
+}
+
+fn union<T: Clone + PartialEq>(into: &mut Vec<T>, from: &[T]) {
+    for x in from {
+        if !into.contains(x) {
+            into.push(x.clone());
+        }
+    }
+}

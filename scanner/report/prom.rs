@@ -1,0 +1,196 @@
+//! `--prom FILE`: the report as a Prometheus textfile-collector file, so
+//! node_exporter can publish it and an alert rule can page before a
+//! certificate expires. Written atomically: the collector never reads half
+//! a file.
+//!
+//! One series per presented leaf certificate, per endpoint and per server;
+//! the label sets are listed in the README ("Monitoring"). Label values are
+//! escaped as the text exposition format asks (backslash, double quote,
+//! newline), so a hostile host name cannot add a series.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::error::Error;
+use crate::model::{EndpointReport, Grade, ScanReport, Severity, Status};
+
+/// A server's grade as a number, worst highest: what `max()` in an alert
+/// rule expects.
+fn grade_value(g: Grade) -> u8 {
+    match g {
+        Grade::Ok => 0,
+        Grade::Info => 1,
+        Grade::Warning => 2,
+        Grade::Critical => 3,
+    }
+}
+
+/// Escape a label value (text exposition format 0.0.4).
+fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `name="value",...` from pairs, escaped.
+fn labels(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The labels that name an endpoint. The address is there because
+/// `--all-addresses` scans one name:port at several addresses, and two
+/// series with the same labels would be rejected.
+fn endpoint_labels(e: &EndpointReport) -> Vec<(&'static str, String)> {
+    vec![
+        ("host", e.endpoint.host.clone()),
+        ("port", e.endpoint.port.to_string()),
+        ("role", e.endpoint.role.as_str().to_string()),
+        (
+            "address",
+            e.endpoint
+                .address
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
+fn join(base: &[(&'static str, String)], extra: &[(&'static str, &str)]) -> String {
+    let mut pairs: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    pairs.extend_from_slice(extra);
+    labels(&pairs)
+}
+
+/// One metric family: HELP, TYPE and its samples.
+fn family(out: &mut String, name: &str, help: &str, samples: &[(String, String)]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (labels, value) in samples {
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {value}");
+        } else {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
+    }
+}
+
+/// The textfile-collector text for `report`.
+pub fn render(report: &ScanReport) -> String {
+    let mut not_after = Vec::new();
+    let mut days_left = Vec::new();
+    let mut up = Vec::new();
+    let mut findings = Vec::new();
+    for e in &report.endpoints {
+        let base = endpoint_labels(e);
+        if let Some(leaf) = e.leaf() {
+            let l = join(
+                &base,
+                &[
+                    ("thumbprint", &leaf.sha1),
+                    ("classification", leaf.classification.as_str()),
+                ],
+            );
+            not_after.push((l.clone(), leaf.not_after.unix_timestamp().to_string()));
+            days_left.push((l, leaf.days_left.to_string()));
+        }
+        // A cancelled endpoint was never probed: absent, not down.
+        if e.status != Status::Cancelled {
+            let answered = u8::from(e.status == Status::Ok);
+            up.push((join(&base, &[]), answered.to_string()));
+        }
+        for s in [Severity::Critical, Severity::Warning, Severity::Info] {
+            let n = e.findings.iter().filter(|f| f.severity == s).count();
+            findings.push((join(&base, &[("severity", s.as_str())]), n.to_string()));
+        }
+    }
+    let servers: Vec<(String, String)> = report
+        .servers
+        .iter()
+        .map(|s| {
+            let l = labels(&[("host", &s.host), ("verdict", s.verdict.as_str())]);
+            (l, grade_value(s.severity).to_string())
+        })
+        .collect();
+
+    let mut out = String::new();
+    family(
+        &mut out,
+        "excert_cert_not_after_seconds",
+        "Expiry of the leaf certificate an endpoint presented, Unix seconds.",
+        &not_after,
+    );
+    family(
+        &mut out,
+        "excert_cert_days_left",
+        "Whole days from the report's as-of time to the leaf certificate's expiry (negative once expired).",
+        &days_left,
+    );
+    family(
+        &mut out,
+        "excert_endpoint_up",
+        "1 when the endpoint completed a TLS handshake, 0 when it could not be read.",
+        &up,
+    );
+    family(
+        &mut out,
+        "excert_findings",
+        "Findings on the endpoint by severity.",
+        &findings,
+    );
+    family(
+        &mut out,
+        "excert_server_severity",
+        "The server's grade: 0 ok, 1 info, 2 warning, 3 critical.",
+        &servers,
+    );
+    let scan = [
+        (
+            "excert_scan_started_seconds",
+            "When the scan started, Unix seconds.",
+            report.started_at.unix_timestamp().to_string(),
+        ),
+        (
+            "excert_scan_as_of_seconds",
+            "The time expiry was judged at, Unix seconds.",
+            report.as_of.unix_timestamp().to_string(),
+        ),
+        (
+            "excert_scan_complete",
+            "1 when every endpoint was probed, 0 when the scan was interrupted.",
+            u8::from(report.complete).to_string(),
+        ),
+    ];
+    for (name, help, value) in scan {
+        family(&mut out, name, help, &[(String::new(), value)]);
+    }
+    out
+}
+
+/// Write the file for `report` to `path`, atomically.
+pub fn write(report: &ScanReport, path: &Path) -> Result<(), Error> {
+    super::atomic::write(path, render(report).as_bytes()).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(
+            labels(&[("host", "a\"b\\c\nd")]),
+            "host=\"a\\\"b\\\\c\\nd\""
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Real fleets differ from the lab: the server's own certificate in every
+//! shape Exchange makes it, roles and versions from `Get-ExchangeServer`,
+//! sites, rollouts. Each test builds the evidence a probe would record from
+//! committed openssl fixtures (fixtures/certs/make.sh) or lab certs, at a
+//! fixed as-of time, and checks what an admin reads.
+
+use std::sync::Arc;
+
+use excert::analyze::trust::TrustRoots;
+use excert::analyze::{analyze, cert, Analysis};
+use excert::config::AnalysisSettings;
+use excert::model::{
+    Classification, Der, Endpoint, EndpointEvidence, Finding, Group, Method, Observation, Role,
+    Status, TlsInfo,
+};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const NOW: OffsetDateTime = datetime!(2025-06-01 12:00 UTC);
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/certs/{name}.der", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A finding id as scan.json spells it.
+fn id_of(f: &Finding) -> String {
+    serde_json::to_value(f.id)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn ids(a: &Analysis, i: usize) -> Vec<String> {
+    a.endpoints[i].findings.iter().map(id_of).collect()
+}
+
+fn settings(as_of: OffsetDateTime) -> AnalysisSettings {
+    AnalysisSettings {
+        as_of,
+        warn_days: 60,
+        critical_days: 30,
+        namespaces: vec![],
+        roots: Arc::new(TrustRoots::empty()),
+        ca_bundles: vec![],
+    }
+}
+
+fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
+    EndpointEvidence {
+        endpoint: Endpoint {
+            host: host.into(),
+            address: Some("127.0.0.1".parse().unwrap()),
+            port: if role == Role::Frontend { 443 } else { 444 },
+            role,
+            sni: None,
+            aliases: vec![],
+            group: Group::default(),
+            source: None,
+            from_scan: None,
+        },
+        observation: Observation {
+            status: Status::Ok,
+            error: None,
+            tls: Some(TlsInfo {
+                version: "TLSv1.2".into(),
+                cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
+                method: Method::Rustls,
+                versions: vec!["TLSv1.2".into()],
+                versions_scanned: true,
+                starttls: false,
+            }),
+            chain: chain.into_iter().map(Der).collect(),
+            dialogue: Default::default(),
+        },
+        no_sni: None,
+    }
+}
+
+/// Each variant of the server's own certificate that real servers carry,
+/// with the words of the reason an admin checks it by.
+#[test]
+fn own_certificate_variants_are_exchange_self_signed_with_their_reason() {
+    let cases: [(&str, &[&str]); 6] = [
+        (
+            "ex-long-name",
+            &[
+                "CN EXCHANGE-MAILBO (the NetBIOS name: the first 15 characters of \
+                 exchange-mailbox01)",
+                "exchange-mailbox01.contoso.com in the SAN",
+                "setup's extension layout",
+            ],
+        ),
+        ("ex-4096", &["RSA 4096", "5-year lifetime"]),
+        (
+            "ex-ski-sha1",
+            &["with SKI/AKI", "not setup's layout", "SHA-1 signature"],
+        ),
+        (
+            "ex-ski-sha256",
+            &[
+                "extensions SKI, SAN, EKU, KeyUsage, BasicConstraints",
+                "SHA-256 signature",
+            ],
+        ),
+        (
+            "ex2016-sha1",
+            &["CN EX2016 and EX2016.contoso.local in the SAN", "RSA 2048"],
+        ),
+        ("ex2007", &["1-year lifetime (Exchange 2007)"]),
+    ];
+    for (name, words) in cases {
+        let f = cert::facts(&fixture(name), NOW);
+        assert_eq!(
+            f.classification,
+            Classification::ExchangeSelfSigned,
+            "{name}: {}",
+            f.classification_reason
+        );
+        for w in words {
+            assert!(
+                f.classification_reason.contains(w),
+                "{name}: {w:?} not in {:?}",
+                f.classification_reason
+            );
+        }
+    }
+}
+
+#[test]
+fn auth_certificate_recreated_with_domain_name_is_still_exchange_auth() {
+    let f = cert::facts(&fixture("auth-domainname"), NOW);
+    assert_eq!(f.classification, Classification::ExchangeAuth);
+    assert!(
+        f.classification_reason
+            .contains("re-created with New-ExchangeCertificate -DomainName"),
+        "{}",
+        f.classification_reason
+    );
+    let plain = cert::facts(&fixture("exchange-auth"), NOW);
+    assert_eq!(plain.classification, Classification::ExchangeAuth);
+    assert!(plain.classification_reason.contains("no SAN"));
+}
+
+/// What is not Exchange's own certificate says which guarantee it misses.
+#[test]
+fn near_misses_say_which_guarantee_they_miss() {
+    let cases = [
+        ("ex-2years", "lifetime is 730 days"),
+        ("host-and-namespace", "also names mail.contoso.com"),
+        (
+            "admin-sha1",
+            "CN mail.contoso.com is not a NetBIOS computer name",
+        ),
+        ("ca", "CA certificate"),
+    ];
+    for (name, why) in cases {
+        let f = cert::facts(&fixture(name), NOW);
+        assert_eq!(f.classification, Classification::SelfSigned, "{name}");
+        assert!(
+            f.classification_reason.contains(why),
+            "{name}: {why:?} not in {:?}",
+            f.classification_reason
+        );
+    }
+    let issued = cert::facts(&fixture("sha1-leaf"), NOW);
+    assert_eq!(issued.classification, Classification::CaIssued);
+    assert!(issued
+        .classification_reason
+        .contains("Issued by CN=Contoso Fixture Root CA"));
+}
+
+/// A host longer than 15 characters: its own certificate on 444 is not
+/// "another server's certificate", so there is nothing to rebind.
+#[test]
+fn long_host_name_backend_is_its_own_certificate() {
+    let evidence = [ev(
+        "exchange-mailbox01.contoso.com",
+        Role::Backend,
+        vec![fixture("ex-long-name")],
+    )];
+    let a = analyze(&evidence, &settings(NOW));
+    assert!(ids(&a, 0).is_empty(), "{:?}", ids(&a, 0));
+    assert_eq!(
+        serde_json::to_value(a.servers[0].verdict).unwrap(),
+        serde_json::json!("ok")
+    );
+    // Another host presenting it is still told so.
+    let other = [ev(
+        "exchange-mailbox02.contoso.com",
+        Role::Backend,
+        vec![fixture("ex-long-name")],
+    )];
+    let a = analyze(&other, &settings(NOW));
+    assert!(ids(&a, 0).contains(&"backend-unexpected-cert".to_string()));
+}
+
+/// Renewed with -KeySize 4096, or re-created with an SKI: still the
+/// server's own certificate on 444, no finding.
+#[test]
+fn re_created_own_certificates_on_444_need_nothing() {
+    for (host, name, as_of) in [
+        ("ex4096.contoso.local", "ex-4096", NOW),
+        ("ex2013.contoso.local", "ex-ski-sha256", NOW),
+        (
+            "ex2010.contoso.local",
+            "ex-ski-sha1",
+            datetime!(2016-06-01 0:00 UTC),
+        ),
+    ] {
+        let a = analyze(
+            &[ev(host, Role::Backend, vec![fixture(name)])],
+            &settings(as_of),
+        );
+        assert!(ids(&a, 0).is_empty(), "{name}: {:?}", ids(&a, 0));
+    }
+}
+
+/// scan.json carries the reason next to the classification, for every
+/// certificate of the chain.
+#[test]
+fn scan_json_has_classification_reason() {
+    let a = analyze(
+        &[ev(
+            "ex2016.contoso.local",
+            Role::Backend,
+            vec![fixture("ex2016-sha1")],
+        )],
+        &settings(datetime!(2024-01-01 0:00 UTC)),
+    );
+    let json = serde_json::to_value(&a.endpoints[0]).unwrap();
+    let reason = json["chain"][0]["classification_reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("Exchange's own \"Microsoft Exchange\" certificate"),
+        "{reason}"
+    );
+    assert_eq!(json["chain"][0]["classification"], "exchange_self_signed");
+}
+
+/// A whole report around an analysis, as `excert scan` writes it.
+fn report_of(a: Analysis) -> excert::model::ScanReport {
+    excert::model::ScanReport {
+        schema_version: excert::model::SCHEMA_VERSION,
+        tool: Default::default(),
+        started_at: NOW,
+        finished_at: NOW,
+        as_of: NOW,
+        complete: true,
+        parameters: Default::default(),
+        endpoints: a.endpoints,
+        servers: a.servers,
+        expiry_cliffs: a.expiry_cliffs,
+        invalid_targets: vec![],
+        merged_from: Vec::new(),
+    }
+}
+
+#[test]
+fn html_card_shows_the_classification_reason() {
+    let a = analyze(
+        &[ev(
+            "exchange-mailbox01.contoso.com",
+            Role::Backend,
+            vec![fixture("ex-long-name")],
+        )],
+        &settings(NOW),
+    );
+    let html = excert::report::html::render(&report_of(a), &excert::analyze::catalog::all())
+        .expect("render");
+    assert!(
+        html.contains("the NetBIOS name: the first 15 characters of exchange-mailbox01"),
+        "reason missing from the card"
+    );
+}
