@@ -37,6 +37,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// One value per run: its size does not matter, boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan servers and write the reports.
@@ -122,6 +124,14 @@ pub struct TargetArgs {
     /// Scan the valid entries even if some are invalid (they are listed in scan.json).
     #[arg(long = "skip-invalid")]
     pub skip_invalid: bool,
+    /// Exchange role of HOST (Mailbox, ClientAccess, Edge; comma list), as
+    /// the CSV's ServerRole column says; decides which ports it has. Repeatable.
+    #[arg(long, value_name = "HOST=ROLE")]
+    pub role: Vec<String>,
+    /// AD site of HOST, as the CSV's Site column says; consistency checks and
+    /// --namespace SITE:NAME work per site. Repeatable.
+    #[arg(long, value_name = "HOST=SITE")]
+    pub site: Vec<String>,
 }
 
 /// Settings that change verdicts; shared by `scan`, `report` and `demo`.
@@ -130,8 +140,10 @@ pub struct AnalysisArgs {
     /// Extra trust roots (PEM), e.g. the company's AD CS root. Repeatable.
     #[arg(long = "ca-bundle", value_name = "PEM")]
     pub ca_bundle: Vec<PathBuf>,
-    /// Client-facing name the public cert must cover, e.g. mail.contoso.com. Repeatable.
-    #[arg(long, value_name = "NAME")]
+    /// Client-facing name the public cert must cover, e.g. mail.contoso.com;
+    /// SITE:NAME for one AD site only. Repeatable. Default: the names common
+    /// to the fleet's CA-issued 443 certificates.
+    #[arg(long, value_name = "[SITE:]NAME")]
     pub namespace: Vec<String>,
     /// Warn when a certificate expires within this many days.
     #[arg(long = "warn-days", value_name = "DAYS")]

@@ -27,6 +27,8 @@ pub struct AnalysisSettings {
     pub critical_days: i64,
     /// Client-facing names, lowercase.
     pub namespaces: Vec<String>,
+    /// `--namespace SITE:NAME`: names for one AD site, lowercase, by site.
+    pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub roots: Arc<TrustRoots>,
     /// The `--ca-bundle` paths, kept for the report's parameters.
     pub ca_bundles: Vec<String>,
@@ -94,6 +96,10 @@ pub struct TargetOptions {
     pub sni: Option<String>,
     pub allow_large_ranges: bool,
     pub skip_invalid: bool,
+    /// `--role HOST=ROLE`: host (lowercase) and canonical role list.
+    pub roles: Vec<(String, String)>,
+    /// `--site HOST=SITE`: host (lowercase) and site name.
+    pub sites: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +198,21 @@ impl TargetOptions {
             Some(s) if s.trim().is_empty() => return Err(Error::usage("--sni must not be empty")),
             other => other.clone(),
         };
+        let mut roles = Vec::new();
+        for r in &a.role {
+            let (host, role) = parse_assignment("--role", r, "HOST=ROLE, e.g. edge01=Edge")?;
+            let role = crate::targets::parse_roles(&role)
+                .map_err(|e| Error::usage(format!("--role {r}: {e}")))?;
+            roles.push((host, role));
+        }
+        let mut sites = Vec::new();
+        for r in &a.site {
+            let (host, site) = parse_assignment("--site", r, "HOST=SITE, e.g. ex05=Branch-1")?;
+            sites.push((host, crate::targets::site_name(site)));
+        }
         Ok(TargetOptions {
+            roles,
+            sites,
             inputs,
             frontend_ports: a.frontend_ports.clone(),
             backend_ports: a.backend_ports.clone(),
@@ -248,6 +268,21 @@ fn check_port_lists(lists: &[(&str, &[u16])]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// `HOST=VALUE`, both non-empty and free of control characters; the host
+/// lowercase, without a trailing dot.
+fn parse_assignment(flag: &str, text: &str, expected: &str) -> Result<(String, String), Error> {
+    let bad = || Error::usage(format!("{flag} {text}: expected {expected}"));
+    let (host, value) = text.split_once('=').ok_or_else(bad)?;
+    let (host, value) = (host.trim(), value.trim());
+    if host.is_empty() || value.is_empty() || text.chars().any(char::is_control) {
+        return Err(bad());
+    }
+    Ok((
+        host.trim_end_matches('.').to_ascii_lowercase(),
+        value.to_string(),
+    ))
 }
 
 /// `HOST:ADDR`, where ADDR may be an IPv6 literal with or without brackets.
@@ -319,14 +354,30 @@ impl AnalysisSettings {
             Some(t) => parse_as_of(t)?,
             None => now,
         };
-        let mut namespaces: Vec<String> = a
-            .namespace
-            .iter()
-            .map(|n| n.trim().to_ascii_lowercase())
-            .collect();
-        if namespaces.is_empty() {
+        let mut namespaces: Vec<String> = Vec::new();
+        let mut site_namespaces: std::collections::BTreeMap<String, Vec<String>> =
+            Default::default();
+        for n in &a.namespace {
+            // DNS names never hold a colon, so SITE:NAME is unambiguous.
+            match n.split_once(':') {
+                Some((site, name)) if !site.trim().is_empty() && !name.trim().is_empty() => {
+                    site_namespaces
+                        .entry(site.trim().to_string())
+                        .or_default()
+                        .push(name.trim().to_ascii_lowercase());
+                }
+                Some(_) => {
+                    return Err(Error::usage(format!(
+                        "--namespace {n}: expected NAME or SITE:NAME, e.g. HQ:mail.contoso.com"
+                    )))
+                }
+                None => namespaces.push(n.trim().to_ascii_lowercase()),
+            }
+        }
+        if a.namespace.is_empty() {
             if let Some(p) = defaults {
                 namespaces = p.namespaces.clone();
+                site_namespaces = p.site_namespaces.clone();
             }
         }
         let roots = TrustRoots::load(&a.ca_bundle)?;
@@ -335,6 +386,7 @@ impl AnalysisSettings {
             warn_days,
             critical_days,
             namespaces,
+            site_namespaces,
             roots: Arc::new(roots),
             ca_bundles: a
                 .ca_bundle

@@ -68,6 +68,7 @@ pub async fn scan(
 ) -> ScanReport {
     let started_at = OffsetDateTime::now_utc();
     let invalid_targets = targets.invalid.clone();
+    let skipped_endpoints = targets.skipped.clone();
     let endpoints = targets::resolve(targets, target_opts).await;
     let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
     let analysis = analyze::analyze(&probed.evidence, settings);
@@ -83,7 +84,9 @@ pub async fn scan(
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
         invalid_targets,
+        skipped_endpoints,
         merged_from: Vec::new(),
+        inventory: None,
     }
 }
 
@@ -96,6 +99,7 @@ pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport 
     parameters.warn_days = settings.warn_days;
     parameters.critical_days = settings.critical_days;
     parameters.namespaces = settings.namespaces.clone();
+    parameters.site_namespaces = settings.site_namespaces.clone();
     parameters.ca_bundles = settings.ca_bundles.clone();
     ScanReport {
         as_of: settings.as_of,
@@ -117,6 +121,7 @@ pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSetti
         warn_days: s.warn_days,
         critical_days: s.critical_days,
         namespaces: s.namespaces.clone(),
+        site_namespaces: s.site_namespaces.clone(),
         ca_bundles: s.ca_bundles.clone(),
         protocol_scan: p.is_some_and(|p| p.protocol_scan),
         smtp_ports: t.smtp_ports.clone(),

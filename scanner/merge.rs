@@ -110,6 +110,12 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
         union(&mut parameters.frontend_ports, &s.parameters.frontend_ports);
         union(&mut parameters.backend_ports, &s.parameters.backend_ports);
         union(&mut parameters.namespaces, &s.parameters.namespaces);
+        for (site, names) in &s.parameters.site_namespaces {
+            union(
+                parameters.site_namespaces.entry(site.clone()).or_default(),
+                names,
+            );
+        }
         union(&mut parameters.ca_bundles, &s.parameters.ca_bundles);
     }
     ScanReport {
@@ -131,10 +137,15 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
         endpoints,
         // Judged again by the caller.
         servers: Vec::new(),
+        inventory: merged_inventory(&scans),
         expiry_cliffs: Vec::new(),
         invalid_targets: scans
             .iter()
             .flat_map(|(_, s)| s.invalid_targets.iter().cloned())
+            .collect(),
+        skipped_endpoints: scans
+            .iter()
+            .flat_map(|(_, s)| s.skipped_endpoints.iter().cloned())
             .collect(),
         merged_from,
     }
@@ -146,4 +157,16 @@ fn union<T: Clone + PartialEq>(into: &mut Vec<T>, from: &[T]) {
             into.push(x.clone());
         }
     }
+}
+
+/// The scans' store exports, together: the stores are evidence like the
+/// endpoints, and the caller judges them again.
+fn merged_inventory(scans: &[(String, ScanReport)]) -> Option<crate::model::Inventory> {
+    let mut all: Option<crate::model::Inventory> = None;
+    for (_, s) in scans {
+        if let Some(inv) = &s.inventory {
+            crate::inventory::merge_saved(all.get_or_insert_with(Default::default), inv.clone());
+        }
+    }
+    all
 }

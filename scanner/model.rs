@@ -107,11 +107,22 @@ pub struct Group {
     pub dag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_role: Option<String>,
+    /// The product, from `AdminDisplayVersion`: `2010`, `2013`, `2016`,
+    /// `2019` or `SE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_version: Option<String>,
+    /// The build, e.g. `15.2.1544.4` (2019 CU14), from `AdminDisplayVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_build: Option<String>,
 }
 
 impl Group {
     pub fn is_empty(&self) -> bool {
-        self.site.is_none() && self.dag.is_none() && self.server_role.is_none()
+        self.site.is_none()
+            && self.dag.is_none()
+            && self.server_role.is_none()
+            && self.exchange_version.is_none()
+            && self.exchange_build.is_none()
     }
 }
 
@@ -168,6 +179,18 @@ pub struct ScanSeen {
     pub file: String,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
+}
+
+/// An endpoint left out on purpose: the server's role or version says it
+/// has no such site (an Edge server has no IIS, Exchange 2010 and CAS-only
+/// 2013 servers have no Exchange Back End). Listed so the report shows why
+/// it was not scanned; never counted healthy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedEndpoint {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// Why this port is not expected on this server.
+    pub reason: String,
 }
 
 /// A DER certificate, base64 in JSON.
@@ -457,6 +480,13 @@ pub struct CertFacts {
     /// Whole days from the as-of time to not_after (negative once expired).
     pub days_left: i64,
     pub der_base64: Der,
+    /// The friendly name in this server's store (`--inventory`), when the
+    /// store holds this certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// The services it is enabled for in that store (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
 }
 
 /// Result of chain validation against the trust roots.
@@ -530,6 +560,19 @@ finding_ids! {
     EndpointNotScanned = "endpoint-not-scanned",
     /// The presented certificate is not valid X.509.
     CertUnparsable = "cert-unparsable",
+    /// The current Auth certificate (OAuth) has expired (`--inventory`).
+    AuthCertExpired = "auth-cert-expired",
+    /// The current Auth certificate expires within `--warn-days`.
+    AuthCertExpiring = "auth-cert-expiring",
+    /// The Auth certificate AuthConfig names is not in a server's store.
+    AuthCertMissing = "auth-cert-missing",
+    /// The store holds a newer valid certificate than the one a port presents.
+    RenewedCertNotBound = "renewed-cert-not-bound",
+    /// IIS in the store and what 443 presents disagree (pending iisreset).
+    StoreBindingDrift = "store-binding-drift",
+    /// A hybrid connector's TlsCertificateName names no valid certificate
+    /// in the server's store.
+    HybridConnectorCertInvalid = "hybrid-connector-cert-invalid",
 }
 
 impl std::fmt::Display for FindingId {
@@ -657,6 +700,8 @@ pub enum Verdict {
     RebindPublicCert,
     RenewBackend,
     RenewPublicCert,
+    /// The organisation's Auth certificate needs rotating (`--inventory`).
+    RotateAuthCert,
     FixBackendBinding,
     Investigate,
     Review,
@@ -670,6 +715,7 @@ impl Verdict {
             Verdict::RenewBackend => "renew-backend",
             Verdict::RebindPublicCert => "rebind-public-cert",
             Verdict::RenewPublicCert => "renew-public-cert",
+            Verdict::RotateAuthCert => "rotate-auth-cert",
             Verdict::FixBackendBinding => "fix-backend-binding",
             Verdict::Investigate => "investigate",
             Verdict::Review => "review",
@@ -697,6 +743,10 @@ pub struct ServerReport {
     pub endpoints: Vec<usize>,
     #[serde(default, skip_serializing_if = "Group::is_empty")]
     pub group: Group,
+    /// Findings about the server's certificate store (`--inventory`),
+    /// shaped like endpoint findings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -724,6 +774,9 @@ pub struct Parameters {
     pub warn_days: i64,
     pub critical_days: i64,
     pub namespaces: Vec<String>,
+    /// `--namespace SITE:NAME`, by site.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub ca_bundles: Vec<String>,
     #[serde(default)]
     pub protocol_scan: bool,
@@ -777,10 +830,17 @@ pub struct ScanReport {
     pub expiry_cliffs: Vec<ExpiryCliff>,
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
+    /// Ports not scanned because the server's role or version has no such
+    /// site (from the targets CSV or `--role`).
+    #[serde(default)]
+    pub skipped_endpoints: Vec<SkippedEndpoint>,
     /// The scans `excert report` merged into this one, oldest first; empty
     /// for a single scan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<MergedScan>,
+    /// The certificate stores from the admin's exports (`--inventory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
 }
 
 /// One input of a merged report.

@@ -33,6 +33,7 @@ fn settings(as_of: OffsetDateTime, roots: TrustRoots, namespaces: &[&str]) -> An
         warn_days: 60,
         critical_days: 30,
         namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+        site_namespaces: Default::default(),
         roots: Arc::new(roots),
         ca_bundles: vec![],
     }

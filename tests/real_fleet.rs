@@ -41,6 +41,7 @@ fn settings(as_of: OffsetDateTime) -> AnalysisSettings {
         warn_days: 60,
         critical_days: 30,
         namespaces: vec![],
+        site_namespaces: Default::default(),
         roots: Arc::new(TrustRoots::empty()),
         ca_bundles: vec![],
     }
@@ -251,7 +252,9 @@ fn report_of(a: Analysis) -> excert::model::ScanReport {
         servers: a.servers,
         expiry_cliffs: a.expiry_cliffs,
         invalid_targets: vec![],
+        skipped_endpoints: vec![],
         merged_from: Vec::new(),
+        inventory: None,
     }
 }
 
@@ -271,4 +274,182 @@ fn html_card_shows_the_classification_reason() {
         html.contains("the NetBIOS name: the first 15 characters of exchange-mailbox01"),
         "reason missing from the card"
     );
+}
+
+fn input(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/inputs")
+        .join(name)
+}
+
+fn fleet_csv_options() -> excert::config::TargetOptions {
+    excert::config::TargetOptions {
+        inputs: vec![excert::config::Input::File(input(
+            "get-exchangeserver-fleet.csv",
+        ))],
+        frontend_ports: vec![443],
+        backend_ports: vec![444],
+        ..Default::default()
+    }
+}
+
+/// `Get-ExchangeServer | Export-Csv` as it is: sites by their last part,
+/// versions by product and build, and no 443/444 on Edge, no 444 on 2010
+/// and CAS-only 2013, each listed with its reason instead of probed.
+#[test]
+fn full_get_exchangeserver_export_gives_roles_versions_sites_and_skips() {
+    let list = excert::targets::load(&fleet_csv_options()).unwrap();
+    let scanned: Vec<String> = list
+        .endpoints
+        .iter()
+        .map(|e| format!("{}:{}", e.host, e.port))
+        .collect();
+    assert_eq!(
+        scanned,
+        [
+            "EX01.contoso.local:443",
+            "EX01.contoso.local:444",
+            "EX02.contoso.local:443",
+            "EX02.contoso.local:444",
+            "exchange-mailbox01.contoso.local:443",
+            "exchange-mailbox01.contoso.local:444",
+            "EX11.contoso.local:443",
+            "EX11.contoso.local:444",
+            "EX12.contoso.local:443",
+            "EX12.contoso.local:444",
+            "EX13CAS.contoso.local:443",
+            "EX2010.contoso.local:443",
+        ]
+    );
+    let skipped: Vec<String> = list
+        .skipped
+        .iter()
+        .map(|s| format!("{}:{} {}", s.endpoint.host, s.endpoint.port, s.reason))
+        .collect();
+    assert_eq!(skipped.len(), 4, "{skipped:#?}");
+    assert!(skipped[0].starts_with("EX13CAS.contoso.local:444 a Client Access-only server"));
+    assert!(
+        skipped[1].starts_with("EX2010.contoso.local:444 Exchange 2010 has no Exchange Back End")
+    );
+    assert!(
+        skipped[2].starts_with("EDGE01.dmz.contoso.com:443 an Edge Transport server has no IIS")
+    );
+    assert!(skipped[3].starts_with("EDGE01.dmz.contoso.com:444 an Edge Transport server"));
+
+    let g = &list.endpoints[4].group;
+    assert_eq!(g.site.as_deref(), Some("HQ"));
+    assert_eq!(g.exchange_version.as_deref(), Some("2019"));
+    assert_eq!(g.exchange_build.as_deref(), Some("15.2.1748.10"));
+    let g = &list.endpoints[6].group;
+    assert_eq!(
+        (g.site.as_deref(), g.exchange_version.as_deref()),
+        (Some("EU"), Some("2016"))
+    );
+}
+
+/// `--role` and `--site` say what the CSV would, for a plain host list; a
+/// port typed as host:port is scanned whatever the role.
+#[test]
+fn role_and_site_flags_override_and_explicit_ports_stay() {
+    let mut o = fleet_csv_options();
+    o.inputs = vec![
+        excert::config::Input::Arg("edge01.dmz.contoso.com".into()),
+        excert::config::Input::Arg("ex05.contoso.local".into()),
+        excert::config::Input::Arg("ex06.contoso.local:444".into()),
+    ];
+    o.roles = vec![
+        ("edge01".into(), "Edge".into()),
+        ("ex06".into(), "ClientAccess".into()),
+    ];
+    o.sites = vec![("ex05.contoso.local".into(), "Branch-2".into())];
+    let list = excert::targets::load(&o).unwrap();
+    let scanned: Vec<String> = list
+        .endpoints
+        .iter()
+        .map(|e| format!("{}:{} {:?}", e.host, e.port, e.group.site))
+        .collect();
+    assert_eq!(
+        scanned,
+        [
+            "ex05.contoso.local:443 Some(\"Branch-2\")",
+            "ex05.contoso.local:444 Some(\"Branch-2\")",
+            "ex06.contoso.local:444 None",
+        ]
+    );
+    assert_eq!(list.skipped.len(), 2);
+    assert_eq!(
+        list.skipped[0].endpoint.group.server_role.as_deref(),
+        Some("Edge")
+    );
+}
+
+fn excert(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_excert"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the excert binary runs")
+}
+
+/// The dry run shows the skipped ports and why, after the scanned ones.
+#[test]
+fn dry_run_lists_skipped_ports_with_their_reason() {
+    let csv = input("get-exchangeserver-fleet.csv");
+    let mut args = vec!["targets", "--targets-file", csv.to_str().unwrap()];
+    let pins: Vec<String> = [
+        "ex01",
+        "ex02",
+        "exchange-mailbox01",
+        "ex11",
+        "ex12",
+        "ex13cas",
+        "ex2010",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, h)| format!("{h}.contoso.local:10.9.0.{}", i + 1))
+    .chain(["edge01.dmz.contoso.com:10.9.1.1".to_string()])
+    .collect();
+    for p in &pins {
+        args.extend(["--resolve", p]);
+    }
+    let out = excert(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 443, 444 and SMTP 25 per server; the Edge server on SMTP only.
+    assert_eq!(lines.len(), 24);
+    assert!(lines[..20].iter().all(|l| l["skipped"].is_null()));
+    assert_eq!(lines[19]["host"], "EDGE01.dmz.contoso.com");
+    assert_eq!(lines[19]["role"], "smtp");
+    let edge = &lines[22];
+    assert_eq!(edge["host"], "EDGE01.dmz.contoso.com");
+    assert_eq!(edge["port"], 443);
+    assert_eq!(edge["address"], "10.9.1.1");
+    assert!(edge["skipped"]
+        .as_str()
+        .unwrap()
+        .contains("Edge Transport server has no IIS"));
+    assert_eq!(lines[0]["group"]["exchange_version"], "2019");
+}
+
+#[test]
+fn bad_role_or_namespace_is_a_usage_error() {
+    let out = excert(&["targets", "ex01", "--role", "ex01=Gateway"]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--role ex01=Gateway: unknown role \"Gateway\""),
+        "{err}"
+    );
+    let out = excert(&["targets", "ex01", "--site", "ex01"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected HOST=SITE"));
 }

@@ -137,6 +137,8 @@ fn export_csv_with_type_line_uses_fqdn_and_carries_site_role_and_dag() {
             site: Some("HQ".into()),
             dag: Some("DAG01".into()),
             server_role: Some("Mailbox".into()),
+            exchange_version: Some("2019".into()),
+            exchange_build: Some("15.2.1544.4".into()),
         }
     );
     // A quoted field with a comma stays one field; an empty DAG is absent.
@@ -146,6 +148,8 @@ fn export_csv_with_type_line_uses_fqdn_and_carries_site_role_and_dag() {
             site: Some("Branch-1".into()),
             dag: None,
             server_role: Some("Mailbox, ClientAccess".into()),
+            exchange_version: Some("2016".into()),
+            exchange_build: Some("15.1.2507.6".into()),
         }
     );
 }
@@ -186,6 +190,7 @@ fn semicolon_csv_with_utf8_bom_from_regional_excel() {
             site: Some("Düsseldorf".into()),
             dag: Some("DAG-DUS".into()),
             server_role: None,
+            ..Group::default()
         }
     );
 }
@@ -598,8 +603,10 @@ async fn dry_run_lines_have_fixed_keys_in_order() {
         format!(
             "{{\"host\":\"EX01.contoso.local\",\"address\":\"10.0.0.11\",\"port\":443,\
              \"role\":\"frontend\",\"sni\":\"ex01.contoso.local\",\
-             \"group\":{{\"site\":\"HQ\",\"dag\":\"DAG01\",\"server_role\":\"Mailbox\"}},\
-             \"file\":{file},\"line\":3,\"aliases\":[\"EX03.contoso.local\"],\"error\":null}}"
+             \"group\":{{\"site\":\"HQ\",\"dag\":\"DAG01\",\"server_role\":\"Mailbox\",\
+             \"exchange_version\":\"2019\",\"exchange_build\":\"15.2.1544.4\"}},\
+             \"file\":{file},\"line\":3,\"aliases\":[\"EX03.contoso.local\"],\"error\":null,\
+             \"skipped\":null}}"
         )
     );
     let last: serde_json::Value = serde_json::from_str(&lines[2]).unwrap();

@@ -138,6 +138,7 @@ fn export_csv_shows_groups_and_exact_keys() {
         .collect();
     let mut expected = [
         "host", "address", "port", "role", "sni", "group", "file", "line", "aliases", "error",
+        "skipped",
     ];
     // serde_json's map may sort keys; the set is the contract here.
     let mut got = keys.clone();
@@ -146,12 +147,14 @@ fn export_csv_shows_groups_and_exact_keys() {
     assert_eq!(got, expected);
     assert_eq!(
         lines[0]["group"],
-        serde_json::json!({"site": "HQ", "dag": "DAG01", "server_role": "Mailbox"})
+        serde_json::json!({"site": "HQ", "dag": "DAG01", "server_role": "Mailbox",
+                           "exchange_version": "2019", "exchange_build": "15.2.1544.4"})
     );
     assert_eq!(lines[0]["line"], 3);
     assert_eq!(
         lines[8]["group"],
-        serde_json::json!({"site": "Branch-1", "server_role": "Mailbox, ClientAccess"})
+        serde_json::json!({"site": "Branch-1", "server_role": "Mailbox, ClientAccess",
+                           "exchange_version": "2016", "exchange_build": "15.1.2507.6"})
     );
     assert_eq!(lines[8]["line"], 5);
 }

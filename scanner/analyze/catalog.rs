@@ -198,6 +198,67 @@ pub fn entry(id: FindingId) -> Rule {
             fix: "Inspect the binding on the server (certlm.msc, IIS Manager) and rebind a valid \
                   certificate.",
         },
+        FindingId::AuthCertExpired => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "Exchange Server Auth Certificate expired",
+            why: "The OAuth certificate Get-AuthConfig names (no port presents it) has expired. OWA \
+                  and ECP sign-in loop (\"redirect limit reached\"), and hybrid free/busy and OAuth \
+                  fail. Found only from the store exports (--inventory).",
+            fix: "Create a new Auth certificate and publish it with Set-AuthConfig (or run \
+                  MonitorExchangeAuthCertificate.ps1); in hybrid, re-run the Hybrid Configuration Wizard.",
+        },
+        FindingId::AuthCertExpiring => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "Exchange Server Auth Certificate expiring",
+            why: "When the OAuth certificate expires, OWA/ECP sign-in and hybrid free/busy break. \
+                  Critical within --critical-days. A staged next certificate and its effective date \
+                  are shown when AuthConfig has one.",
+            fix: "Rotate it before it expires: New-ExchangeCertificate for the Auth certificate, then \
+                  Set-AuthConfig -NewCertificateThumbprint/-NewCertificateEffectiveDate, \
+                  -PublishCertificate and -ClearPreviousCertificate (or MonitorExchangeAuthCertificate.ps1).",
+        },
+        FindingId::AuthCertMissing => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "Auth certificate missing from a server's store",
+            why: "The current Auth certificate named by Get-AuthConfig must be in the store of every \
+                  Exchange server except Edge; this server's export does not hold it, so OAuth fails \
+                  on it.",
+            fix: "Export the Auth certificate (with its private key) from a server that has it and \
+                  import it on this one, or publish a new one with Set-AuthConfig.",
+        },
+        FindingId::RenewedCertNotBound => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "A renewed certificate waits in the store, unbound",
+            why: "The store holds a newer, valid certificate of the same kind (same friendly name or \
+                  same names) than the one this port presents. Renewing again would not help: the \
+                  renewed certificate was never enabled.",
+            fix: "Enable the renewed certificate for the service (Enable-ExchangeCertificate -Server \
+                  <server> -Thumbprint <new> -Services IIS) instead of renewing again.",
+        },
+        FindingId::StoreBindingDrift => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "443 and the store disagree on the IIS certificate",
+            why: "443 presents a certificate the store does not have enabled for IIS, or the store's \
+                  IIS certificate is not what 443 presents. Usually an Enable-ExchangeCertificate \
+                  waiting for an iisreset, or a binding changed in IIS Manager behind Exchange's back.",
+            fix: "Check the Default Web Site binding in IIS Manager, enable IIS on the intended \
+                  certificate, and run iisreset at a safe time.",
+        },
+        FindingId::HybridConnectorCertInvalid => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "Hybrid connector names no valid certificate",
+            why: "Exchange Online requires TLS with a CA-issued certificate whose issuer and subject \
+                  match the hybrid connector's TlsCertificateName. No valid certificate in this \
+                  server's store matches it, so mail between Exchange Online and this server stops.",
+            fix: "Enable a valid certificate matching TlsCertificateName for SMTP, or update \
+                  TlsCertificateName (re-run the Hybrid Configuration Wizard).",
+        },
     }
 }
 

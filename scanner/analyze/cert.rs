@@ -54,6 +54,8 @@ fn unparsable(der: &[u8], as_of: OffsetDateTime, why: &str) -> CertFacts {
         classification_reason: format!("The certificate could not be parsed: {why}."),
         days_left: 0,
         der_base64: Der(der.to_vec()),
+        friendly_name: None,
+        services: None,
     }
 }
 
@@ -88,6 +90,8 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
         classification_reason: classified.reason,
         days_left: days_between(as_of, not_after),
         der_base64: Der(der.to_vec()),
+        friendly_name: None,
+        services: None,
     }
 }
 

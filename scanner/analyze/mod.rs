@@ -219,6 +219,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                     .map(|r| r.endpoint.group.clone())
                     .find(|g| !g.is_empty())
                     .unwrap_or_default(),
+                findings: Vec::new(),
             }
         })
         .collect();

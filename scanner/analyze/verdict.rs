@@ -57,9 +57,14 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (ChainIncomplete | LegacyTlsOnly | LegacyProtocolsEnabled | SniDependentCert, _) => {
             Verdict::Review
         }
-        (NotYetValid | WeakSignature | WeakKey, Role::Smtp | Role::Imap | Role::Pop) => {
-            Verdict::Review
-        }
+        (
+            NotYetValid | WeakSignature | WeakKey | RenewedCertNotBound,
+            Role::Smtp | Role::Imap | Role::Pop,
+        ) => Verdict::Review,
+        (AuthCertExpired | AuthCertExpiring | AuthCertMissing, _) => Verdict::RotateAuthCert,
+        (RenewedCertNotBound, Role::Frontend) => Verdict::RebindPublicCert,
+        (RenewedCertNotBound, Role::Backend) => Verdict::FixBackendBinding,
+        (StoreBindingDrift | HybridConnectorCertInvalid, _) => Verdict::Review,
     }
 }
 
@@ -288,6 +293,9 @@ fn summary(
         Verdict::Review => format!(
             "{host}: needs a look ({}).",
             ids(all, |v| v == Verdict::Review, endpoints)
+        ),
+        Verdict::RotateAuthCert => format!(
+            "{host}: the Exchange Server Auth Certificate (OAuth) needs rotating or importing."
         ),
         Verdict::Ok => format!("{host}: no action needed."),
     }

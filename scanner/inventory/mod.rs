@@ -168,3 +168,28 @@ fn same_auth(a: &crate::model::AuthConfig, b: &crate::model::AuthConfig) -> bool
         && a.next_effective_date == b.next_effective_date
         && a.previous_thumbprint == b.previous_thumbprint
 }
+
+/// Add a saved scan's inventory to another (`excert report A.json B.json`):
+/// a certificate already known for that server is kept once, and the later
+/// scan's AuthConfig wins.
+pub fn merge_saved(all: &mut Inventory, one: Inventory) {
+    for c in one.certificates {
+        let known = all
+            .certificates
+            .iter()
+            .any(|k| k.server.eq_ignore_ascii_case(&c.server) && k.thumbprint == c.thumbprint);
+        if !known {
+            all.certificates.push(c);
+        }
+    }
+    all.exchange_servers.extend(one.exchange_servers);
+    all.connectors.extend(one.connectors);
+    for f in one.files {
+        if !all.files.contains(&f) {
+            all.files.push(f);
+        }
+    }
+    if one.auth_config.is_some() {
+        all.auth_config = one.auth_config;
+    }
+}

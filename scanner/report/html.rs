@@ -189,6 +189,16 @@ struct Page {
     catalog: Vec<CatalogView>,
     params: ParamsView,
     invalid_targets: Vec<InvalidView>,
+    skipped: Vec<SkippedView>,
+}
+
+#[derive(Serialize)]
+struct SkippedView {
+    host: String,
+    port: u16,
+    role: &'static str,
+    group: String,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -403,7 +413,38 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
                 error: t.error.clone(),
             })
             .collect(),
+        skipped: report
+            .skipped_endpoints
+            .iter()
+            .map(|s| SkippedView {
+                host: s.endpoint.host.clone(),
+                port: s.endpoint.port,
+                role: s.endpoint.role.as_str(),
+                group: group_text(&s.endpoint.group),
+                reason: s.reason.clone(),
+            })
+            .collect(),
     }
+}
+
+/// Site, DAG, role and version, as one line for a card.
+fn group_text(g: &crate::model::Group) -> String {
+    let version = match (&g.exchange_version, &g.exchange_build) {
+        (Some(v), Some(b)) => Some(format!("Exchange {v} ({b})")),
+        (Some(v), None) => Some(format!("Exchange {v}")),
+        (None, Some(b)) => Some(format!("build {b}")),
+        (None, None) => None,
+    };
+    [
+        g.site.as_ref().map(|v| format!("site {v}")),
+        g.dag.as_ref().map(|v| format!("DAG {v}")),
+        g.server_role.clone(),
+        version,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ")
 }
 
 /// Anchor of a server card. Built from the index, never from the host
@@ -494,15 +535,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         })
         .collect();
     findings.sort_by_key(|f| severity_rank(f.severity));
-    let group = [
-        s.group.site.as_ref().map(|v| format!("site {v}")),
-        s.group.dag.as_ref().map(|v| format!("DAG {v}")),
-        s.group.server_role.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
+    let group = group_text(&s.group);
     let steps = remediation::numbered(&s.remediation_steps).join("\n");
     ServerView {
         host: s.host.clone(),

@@ -428,7 +428,9 @@ mod tests {
             servers: Vec::new(),
             expiry_cliffs: Vec::new(),
             invalid_targets: Vec::new(),
+            skipped_endpoints: Vec::new(),
             merged_from: Vec::new(),
+            inventory: None,
         };
         let t = timeline(&report);
         assert!(t.empty);

@@ -112,6 +112,7 @@ pub(crate) fn rows(text: &str, column: Option<&str>) -> Result<Vec<Result<Row, B
     let site_col = find("Site");
     let role_col = find("ServerRole");
     let dag_col = find("DatabaseAvailabilityGroup").or_else(|| find("DAG"));
+    let version_col = find("AdminDisplayVersion");
 
     let lines = LineIndex::new(text);
     let mut out = Vec::new();
@@ -145,10 +146,15 @@ pub(crate) fn rows(text: &str, column: Option<&str>) -> Result<Vec<Result<Row, B
             )));
             continue;
         }
+        // An unreadable version is left unknown, not an error: it only
+        // refines which ports are expected and which advice applies.
+        let version = super::roles::version_of(cell(version_col));
         let group = Group {
-            site: optional(cell(site_col)).map(site_name),
+            site: optional(cell(site_col)).map(super::roles::site_name),
             dag: optional(cell(dag_col)),
             server_role: optional(cell(role_col)),
+            exchange_version: version.as_ref().map(|v| v.0.clone()),
+            exchange_build: version.map(|v| v.1),
         };
         if [&group.site, &group.dag, &group.server_role]
             .iter()
@@ -211,16 +217,6 @@ impl<'a> LineIndex<'a> {
 
 fn optional(v: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
-}
-
-/// `Get-ExchangeServer` exports the site as its AD path,
-/// `contoso.local/Configuration/Sites/Default-First-Site-Name`; admins know
-/// it by the last part, as AD Sites and Services shows it.
-fn site_name(v: String) -> String {
-    match v.rsplit_once("/Sites/") {
-        Some((_, name)) if !name.is_empty() => name.to_string(),
-        _ => v,
-    }
 }
 
 #[cfg(test)]

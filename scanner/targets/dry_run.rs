@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::model::{Endpoint, Group, Role};
+use crate::model::{Endpoint, Group, Role, SkippedEndpoint};
 
 /// One line of the dry run. Every key is always present (null or empty when
 /// unknown), so scripts need no special cases. Field order is the key order.
@@ -27,6 +27,9 @@ pub struct DryRunLine<'a> {
     pub aliases: &'a [String],
     /// The resolver's message when the name did not resolve.
     pub error: Option<&'a str>,
+    /// Why this port is not scanned (the server's role or version has no
+    /// such site); null for ports that are scanned.
+    pub skipped: Option<&'a str>,
 }
 
 impl<'a> DryRunLine<'a> {
@@ -43,6 +46,7 @@ impl<'a> DryRunLine<'a> {
             line: endpoint.source.as_ref().map(|s| s.line),
             aliases: &endpoint.aliases,
             error,
+            skipped: None,
         }
     }
 }
@@ -51,11 +55,25 @@ impl<'a> DryRunLine<'a> {
 pub fn dry_run_lines(endpoints: &[(Endpoint, Option<String>)]) -> Vec<String> {
     endpoints
         .iter()
-        .map(|(e, err)| {
-            // Serialising plain strings, numbers and an IpAddr cannot fail;
-            // an empty object keeps the line count right if it ever did.
-            serde_json::to_string(&DryRunLine::new(e, err.as_deref()))
-                .unwrap_or_else(|_| "{}".to_string())
+        .map(|(e, err)| json_line(&DryRunLine::new(e, err.as_deref())))
+        .collect()
+}
+
+/// The lines for ports skipped by role or version, after the scanned ones.
+pub fn skipped_lines(skipped: &[SkippedEndpoint]) -> Vec<String> {
+    skipped
+        .iter()
+        .map(|s| {
+            json_line(&DryRunLine {
+                skipped: Some(&s.reason),
+                ..DryRunLine::new(&s.endpoint, None)
+            })
         })
         .collect()
+}
+
+fn json_line(line: &DryRunLine<'_>) -> String {
+    // Serialising plain strings, numbers and an IpAddr cannot fail; an
+    // empty object keeps the line count right if it ever did.
+    serde_json::to_string(line).unwrap_or_else(|_| "{}".to_string())
 }

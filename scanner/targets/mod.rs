@@ -26,6 +26,7 @@ pub(crate) mod decode;
 mod dry_run;
 mod parse;
 mod resolve;
+mod roles;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -34,11 +35,13 @@ use std::path::Path;
 
 use crate::config::{Input, TargetOptions};
 use crate::error::Error;
-use crate::model::{Endpoint, Group, InvalidTarget, Role, Source};
+use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source};
 
 pub use csv_input::HOST_COLUMNS;
-pub use dry_run::{dry_run_lines, DryRunLine};
+pub use dry_run::{dry_run_lines, skipped_lines, DryRunLine};
 pub use parse::MAX_TARGET_CHARS;
+pub use roles::{is_edge, skip_reason, version_of};
+pub(crate) use roles::{parse_roles, site_name};
 
 /// Largest file (or stdin) read, in bytes. A real fleet list is a few KB.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -71,6 +74,8 @@ pub struct TargetList {
     pub endpoints: Vec<Endpoint>,
     /// Lines skipped under `--skip-invalid`.
     pub invalid: Vec<InvalidTarget>,
+    /// Ports the server's role or version says it does not have.
+    pub skipped: Vec<SkippedEndpoint>,
 }
 
 /// Read every input and expand it into endpoints.
@@ -138,7 +143,10 @@ pub async fn resolve(list: TargetList, opts: &TargetOptions) -> Vec<(Endpoint, O
 /// the process's stdin if `-` is among the inputs.
 pub async fn dry_run(opts: &TargetOptions) -> Result<Vec<String>, Error> {
     let list = load(opts)?;
-    Ok(dry_run_lines(&resolve(list, opts).await))
+    let skipped = skipped_lines(&list.skipped);
+    let mut lines = dry_run_lines(&resolve(list, opts).await);
+    lines.extend(skipped);
+    Ok(lines)
 }
 
 fn read_capped(r: &mut dyn Read, path: &Path) -> Result<Vec<u8>, Error> {
@@ -173,6 +181,7 @@ struct Collector<'a> {
     /// Lowercase `--sni`, if given.
     sni: Option<String>,
     endpoints: Vec<Endpoint>,
+    skipped: Vec<SkippedEndpoint>,
     bad: Vec<Bad>,
 }
 
@@ -190,6 +199,7 @@ impl<'a> Collector<'a> {
             pins,
             sni: opts.sni.as_deref().map(|s| resolve::name_key(s.trim())),
             endpoints: Vec::new(),
+            skipped: Vec::new(),
             bad: Vec::new(),
         }
     }
@@ -353,8 +363,9 @@ impl<'a> Collector<'a> {
         };
         self.check_total(hosts.len() as u64, ports.len())?;
         for (host, address, sni) in hosts {
+            let group = self.overridden(&host, group);
             for (port, role) in &ports {
-                self.endpoints.push(Endpoint {
+                let endpoint = Endpoint {
                     host: host.clone(),
                     address,
                     port: *port,
@@ -364,10 +375,34 @@ impl<'a> Collector<'a> {
                     group: group.clone(),
                     source: Some(source.clone()),
                     from_scan: None,
-                });
+                };
+                // A port typed as host:port is scanned whatever the role.
+                match roles::skip_reason(&group, *role).filter(|_| entry.port.is_none()) {
+                    Some(reason) => self.skipped.push(SkippedEndpoint { endpoint, reason }),
+                    None => self.endpoints.push(endpoint),
+                }
             }
         }
         Ok(())
+    }
+
+    /// The input's grouping with `--role` and `--site` applied (the last
+    /// matching flag wins).
+    fn overridden(&self, host: &str, group: &Group) -> Group {
+        let mut group = group.clone();
+        let matching = |list: &'a [(String, String)]| {
+            list.iter()
+                .rev()
+                .find(|(h, _)| roles::host_matches(h, host))
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(role) = matching(&self.opts.roles) {
+            group.server_role = Some(role);
+        }
+        if let Some(site) = matching(&self.opts.sites) {
+            group.site = Some(site);
+        }
+        group
     }
 
     fn finish(self) -> Result<TargetList, Error> {
@@ -386,6 +421,13 @@ impl<'a> Collector<'a> {
         if !self.bad.is_empty() && (!self.opts.skip_invalid || self.endpoints.is_empty()) {
             return Err(bad_targets(self.bad));
         }
+        if let (true, Some(first)) = (self.endpoints.is_empty(), self.skipped.first()) {
+            return Err(Error::usage(format!(
+                "nothing to scan: every port was skipped for the server's role or version \
+                 ({}: {})",
+                first.endpoint.host, first.reason
+            )));
+        }
         if self.endpoints.is_empty() {
             return Err(Error::usage(if self.opts.inputs.is_empty() {
                 "no targets: give hosts, --targets-file FILE, or - to read stdin"
@@ -395,6 +437,7 @@ impl<'a> Collector<'a> {
         }
         Ok(TargetList {
             endpoints: self.endpoints,
+            skipped: self.skipped,
             invalid: self
                 .bad
                 .into_iter()

@@ -54,6 +54,8 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         classification_reason: format!("{} (test record).", class.label()),
         days_left: days,
         der_base64: Der(vec![0x30, 0x03, 0x02, 0x01, seed]),
+        friendly_name: None,
+        services: None,
     }
 }
 
@@ -117,6 +119,7 @@ fn endpoint(
                 site: Some("HQ".into()),
                 dag: Some("DAG01".into()),
                 server_role: None,
+                ..Group::default()
             },
             source: None,
             from_scan: None,
@@ -207,7 +210,9 @@ fn server(
             site: Some("HQ".into()),
             dag: Some("DAG01".into()),
             server_role: None,
+            ..Group::default()
         },
+        findings: Vec::new(),
     }
 }
 
@@ -396,7 +401,7 @@ pub fn sample_report() -> ScanReport {
             namespaces: vec!["mail.contoso.com".into()],
             ca_bundles: vec![],
             protocol_scan: true,
-            ..Default::default()
+            ..Parameters::default()
         },
         endpoints,
         servers,
@@ -406,7 +411,9 @@ pub fn sample_report() -> ScanReport {
             hosts: vec!["ex03.contoso.local".into(), "ex07.contoso.local".into()],
         }],
         invalid_targets: vec![],
+        skipped_endpoints: vec![],
         merged_from: Vec::new(),
+        inventory: None,
     }
 }
 
