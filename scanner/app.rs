@@ -2,17 +2,19 @@
 //! and calls [`run`]; this module turns each command into the library's
 //! pipeline and decides the exit code in one place.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
+use crate::cancel::Signals;
 use crate::cli::{
-    AnalysisArgs, Cli, Command, DemoArgs, DiffArgs, ReportArgs, ScanArgs, TargetsArgs,
+    AnalysisArgs, Cli, Command, DemoArgs, DiffArgs, FailOn, ReportArgs, ScanArgs, TargetsArgs,
 };
-use crate::config::{AnalysisSettings, FailOn, OutputOptions, ProbeOptions, TargetOptions};
-use crate::error::Error;
+use crate::config::{AnalysisSettings, OutputOptions, ProbeOptions, TargetOptions};
+use crate::error::{say, Error};
 use crate::model::{ScanReport, SCHEMA_VERSION};
-use crate::{exit, lab, report, targets, Cancel};
+use crate::report::outputs::{self, NamedPath};
+use crate::{exit, files, lab, report, targets};
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
@@ -22,7 +24,7 @@ pub fn run(cli: Cli) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("excert: cannot start the async runtime: {e}");
+            say(format!("cannot start the async runtime: {e}"));
             return exit::UNKNOWN;
         }
     };
@@ -49,37 +51,16 @@ pub fn run(cli: Cli) -> i32 {
 fn print_error(e: &Error) {
     if let Error::BadTargets(list) = e {
         for one in list {
-            eprintln!("excert: {one}");
+            say(one);
         }
     }
-    eprintln!("excert: {e}");
+    say(e);
 }
 
-/// Cancel the scan on Ctrl-C or SIGTERM, so what was collected is still
-/// written, marked incomplete.
-fn cancel_on_signal() -> Cancel {
-    let cancel = Cancel::default();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let Ok(mut term) = signal(SignalKind::terminate()) else {
-                return;
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        eprintln!("excert: interrupted; writing what was collected");
-        trigger.cancel();
-    });
-    cancel
+/// Print to stdout; a closed pipe or terminal must not abort the run.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// `excert scan`: probe real servers.
@@ -88,7 +69,25 @@ async fn scan(a: ScanArgs) -> Result<i32, Error> {
     let target_opts = TargetOptions::from_args(&a.targets)?;
     let probe_opts = ProbeOptions::from_args(&a.probe, output.quiet)?;
     let settings = AnalysisSettings::from_args(&a.analysis, OffsetDateTime::now_utc(), None)?;
+    let mut inputs = target_opts.input_files();
+    inputs.extend(bundle_inputs(&a.analysis.ca_bundle));
+    check_outputs(&output, &inputs)?;
     scan_and_finish(&target_opts, &probe_opts, &settings, &output).await
+}
+
+fn bundle_inputs(bundles: &[PathBuf]) -> Vec<NamedPath> {
+    bundles
+        .iter()
+        .map(|p| NamedPath::new(p, "--ca-bundle"))
+        .collect()
+}
+
+/// Before any work: no output may replace an input or another output
+/// (exit 64), and every output must be creatable (exit 73).
+fn check_outputs(output: &OutputOptions, inputs: &[NamedPath]) -> Result<(), Error> {
+    let files = output.files();
+    outputs::check_collisions(&files, inputs)?;
+    outputs::check_writable(&files)
 }
 
 /// The live pipeline shared by `scan` and `demo`: read the targets (bad
@@ -100,28 +99,67 @@ async fn scan_and_finish(
     output: &OutputOptions,
 ) -> Result<i32, Error> {
     let list = targets::load(target_opts)?;
-    let report = crate::scan(list, target_opts, probe_opts, settings, cancel_on_signal()).await;
-    finish(&report, output)
+    let signals = Signals::install();
+    let mut report = crate::scan(list, target_opts, probe_opts, settings, signals.token()).await;
+    if signals.start_writing() {
+        // The signal came after the last probe but before the write: the
+        // user asked to stop, so the result says interrupted everywhere.
+        report.complete = false;
+    }
+    match finish(&report, output) {
+        Err(e @ Error::Write { .. }) => Err(save_fallback(&report, e)),
+        other => other,
+    }
 }
 
-/// Write the three reports, print the summary, and pick the exit code.
+/// Write the report set, print the summary, and pick the exit code.
 fn finish(report: &ScanReport, output: &OutputOptions) -> Result<i32, Error> {
-    let written = report::write_all(report, &output.out_dir, output.csv_findings.as_deref())?;
+    // Every output is one set: renamed into place together or not at all.
+    let mut set = report::atomic::Set::default();
+    let written = report::stage_all(
+        report,
+        &output.out_dir,
+        output.csv_findings.as_deref(),
+        &mut set,
+    )?;
     if let Some(path) = &output.prom {
-        report::prom::write(report, path)?;
+        let text = report::prom::render(report);
+        report::stage(&mut set, path, |w| w.write_all(text.as_bytes()))?;
     }
+    report::commit(set)?;
     if !output.quiet {
-        print!(
-            "{}",
-            report::terminal::summary(report, &written, output.color)
-        );
+        print_out(&report::terminal::summary(report, &written, output.color));
     }
     Ok(exit::for_report(report, output.fail_on))
 }
 
-/// Read and check a saved scan.json.
+/// The reports could not be written after a scan: keep the evidence
+/// anyway, in the temp folder or else the current one, and say where.
+fn save_fallback(report: &ScanReport, e: Error) -> Error {
+    let stamp = OffsetDateTime::now_utc().unix_timestamp();
+    let name = format!("excert-scan-{stamp}-{}.json", std::process::id());
+    for dir in [std::env::temp_dir(), PathBuf::from(".")] {
+        let path = dir.join(&name);
+        if report::atomic::write_with(&path, |w| report::json::write(report, w)).is_ok() {
+            say(format!(
+                "the reports could not be written, so the scan's evidence was saved to {} \
+                 (render it later with: excert report {} --out DIR)",
+                path.display(),
+                path.display()
+            ));
+            return e;
+        }
+    }
+    say("the reports could not be written, and no fallback location was writable either");
+    e
+}
+
+/// Read and check a saved scan.json (at most
+/// [`files::MAX_SCAN_JSON_BYTES`]; a UTF-8 byte order mark, as Windows
+/// editors add, is skipped).
 pub fn load_saved(path: &Path) -> Result<ScanReport, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = files::read_limited(path, files::MAX_SCAN_JSON_BYTES, "a scan.json")?;
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     // Read the version alone first, so a newer schema gets "unsupported
     // version" rather than a confusing field error. Unknown fields are
     // skipped without building a copy of the document.
@@ -129,8 +167,8 @@ pub fn load_saved(path: &Path) -> Result<ScanReport, Error> {
     struct Version {
         schema_version: Option<u64>,
     }
-    let version: Version = serde_json::from_str(&text)
-        .map_err(|e| Error::bad_file(path, format!("not valid JSON: {e}")))?;
+    let version: Version = serde_json::from_slice(body)
+        .map_err(|e| Error::bad_file(path, format!("not valid JSON: {}", json_error(&e))))?;
     match version.schema_version {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => {
@@ -146,15 +184,41 @@ pub fn load_saved(path: &Path) -> Result<ScanReport, Error> {
             ))
         }
     }
-    serde_json::from_str(&text)
-        .map_err(|e| Error::bad_file(path, format!("does not follow the scan.json schema: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        Error::bad_file(
+            path,
+            format!("does not follow the scan.json schema: {}", json_error(&e)),
+        )
+    })
+}
+
+/// serde's message quotes the offending value in full (a 50 MB string
+/// would reach the terminal): keep a short, sanitised excerpt and the
+/// position.
+fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = text.strip_suffix(&position).unwrap_or(&text);
+    format!("{}{position}", report::sanitize::excerpt(message))
 }
 
 /// `excert report`: judge saved evidence again, with no network.
 fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
-    let output = OutputOptions::from_args(&a.output, "excert-report", FailOn::Warning);
+    let mut output = OutputOptions::from_args(&a.output, "excert-report", FailOn::Warning);
     let saved = load_merged(&a.scan, &a.more, output.quiet)?;
     let settings = saved_settings(&a.analysis, &saved)?;
+    let mut inputs = vec![NamedPath::new(&a.scan, "SCAN.json")];
+    inputs.extend(a.more.iter().map(|m| NamedPath::new(m, "SCAN.json")));
+    inputs.extend(
+        settings
+            .ca_bundles
+            .iter()
+            .map(|b| NamedPath::new(b, "--ca-bundle")),
+    );
+    if a.output.out.is_none() {
+        output.out_dir = default_report_dir(&output, &inputs, &settings);
+    }
+    check_outputs(&output, &inputs)?;
     let report = crate::reanalyze(&saved, &settings);
     drop(saved);
     finish(&report, &output)
@@ -234,21 +298,51 @@ fn diff_cmd(a: DiffArgs) -> Result<i32, Error> {
     let out_dir = a.out.unwrap_or_else(|| "excert-diff".into());
     let (json, page) = crate::diff::output::write(&diff, &out_dir)?;
     if !a.quiet {
-        print!("{}", crate::diff::output::summary(&diff, &json, &page));
+        print_out(&crate::diff::output::summary(&diff, &json, &page));
     }
     Ok(exit::for_diff(&diff))
 }
 
+/// Without `--out`, `excert report excert-report/scan.json` would replace
+/// the evidence it reads. Saved evidence is never rewritten: the reports go
+/// to `excert-report-as-of-<date>` instead, and stderr says so.
+fn default_report_dir(
+    output: &OutputOptions,
+    inputs: &[NamedPath],
+    settings: &AnalysisSettings,
+) -> PathBuf {
+    let collides = output
+        .files()
+        .iter()
+        .any(|f| inputs.iter().any(|i| outputs::same_file(&i.path, &f.path)));
+    if !collides {
+        return output.out_dir.clone();
+    }
+    let other = PathBuf::from(format!(
+        "{}-as-of-{}",
+        output.out_dir.display(),
+        settings.as_of.date()
+    ));
+    say(format!(
+        "note: {} holds the scan.json being read, which is never overwritten; writing to {} (use --out to choose)",
+        output.out_dir.display(),
+        other.display()
+    ));
+    other
+}
+
 /// The scan's `--ca-bundle` files, where they still exist, so trust is
 /// judged as it was.
-fn saved_bundles(saved: &ScanReport) -> Vec<std::path::PathBuf> {
+fn saved_bundles(saved: &ScanReport) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for b in &saved.parameters.ca_bundles {
-        let path = std::path::PathBuf::from(b);
+        let path = PathBuf::from(b);
         if path.is_file() {
             found.push(path);
         } else {
-            eprintln!("excert: note: CA bundle {b} from the scan is not here; pass --ca-bundle to use another");
+            say(format!(
+                "note: CA bundle {b} from the scan is not here; pass --ca-bundle to use another"
+            ));
         }
     }
     found
@@ -259,9 +353,12 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
     let output = OutputOptions::from_args(&a.output, "excert-demo", FailOn::Never);
     let now = OffsetDateTime::now_utc();
     let fleet = lab::demo_fleet(now);
-    std::fs::create_dir_all(&output.out_dir).map_err(|e| Error::io(&output.out_dir, e))?;
     let ca_path = output.out_dir.join("lab-root-ca.pem");
-    std::fs::write(&ca_path, fleet.ca.root_pem()).map_err(|e| Error::io(&ca_path, e))?;
+    let mut inputs = bundle_inputs(&a.analysis.ca_bundle);
+    inputs.push(NamedPath::new(&ca_path, "the demo's CA file"));
+    check_outputs(&output, &inputs)?;
+    report::atomic::write(&ca_path, fleet.ca.root_pem().as_bytes())
+        .map_err(|e| Error::write(&ca_path, e))?;
     let mut analysis: AnalysisArgs = a.analysis.clone();
     analysis.ca_bundle.push(ca_path);
     if analysis.namespace.is_empty() {
@@ -273,14 +370,14 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
         .await
         .map_err(|e| Error::usage(format!("cannot start the demo fleet on loopback: {e}")))?;
     if !output.quiet {
-        println!(
-            "Simulated fleet: {host_count} Exchange servers ({} ... {}), ports {} (Default Web Site), {} (Exchange Back End) and {} (SMTP)",
+        print_out(&format!(
+            "Simulated fleet: {host_count} Exchange servers ({} ... {}), ports {} (Default Web Site), {} (Exchange Back End) and {} (SMTP)\n",
             lab.hosts.first().map(|h| h.ip.to_string()).unwrap_or_default(),
             lab.hosts.last().map(|h| h.ip.to_string()).unwrap_or_default(),
             lab.frontend_port,
             lab.backend_port,
             lab.smtp_port
-        );
+        ));
     }
     let target_opts = lab.target_options();
     let probe_opts = ProbeOptions {
@@ -296,7 +393,7 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
 async fn dry_run(a: TargetsArgs) -> Result<i32, Error> {
     let target_opts = TargetOptions::from_args(&a.targets)?;
     for line in targets::dry_run(&target_opts).await? {
-        println!("{line}");
+        print_out(&format!("{line}\n"));
     }
     Ok(exit::OK)
 }

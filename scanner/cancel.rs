@@ -1,39 +1,92 @@
-//! A small cancellation flag, so no extra crate is needed for it.
+//! Stopping a scan early (Ctrl-C, SIGTERM, SIGHUP), and what a signal means
+//! in each phase of a run.
+//!
+//! While probing, a signal cancels the scan: what was collected is written,
+//! marked `complete: false`, and the exit code is 130. Once every probe has
+//! finished and the reports are being written, a signal no longer changes
+//! the result: the set being written is complete, so it is finished and
+//! the message says so. SIGHUP (a dropped SSH session) is treated like
+//! SIGTERM, so a lost connection does not lose the scan.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::watch;
+use crate::error::say;
 
-/// Stops a scan early (Ctrl-C, SIGTERM). Cloneable; `cancel()` on any clone
-/// wakes every `cancelled()`.
-#[derive(Clone, Debug)]
-pub struct Cancel {
-    tx: Arc<watch::Sender<bool>>,
-    rx: watch::Receiver<bool>,
+/// Stops a scan early. Cloneable; `cancel()` on any clone wakes every
+/// `cancelled()`. tokio-util's token does exactly this.
+pub use tokio_util::sync::CancellationToken as Cancel;
+
+/// The signal handler of one run. Needs a running tokio runtime.
+#[derive(Debug, Clone)]
+pub struct Signals {
+    cancel: Cancel,
+    /// True once the write phase began; the lock orders it against the
+    /// handler, so a signal is either a cancel or a "finishing" note.
+    writing: Arc<Mutex<bool>>,
 }
 
-impl Default for Cancel {
-    fn default() -> Self {
-        let (tx, rx) = watch::channel(false);
-        Cancel {
-            tx: Arc::new(tx),
-            rx,
+impl Signals {
+    /// Listen for SIGINT, SIGTERM and SIGHUP (Ctrl-C elsewhere).
+    pub fn install() -> Self {
+        let signals = Signals {
+            cancel: Cancel::new(),
+            writing: Arc::new(Mutex::new(false)),
+        };
+        let handler = signals.clone();
+        tokio::spawn(async move { listen(move || handler.on_signal()).await });
+        signals
+    }
+
+    /// The token the probes watch.
+    pub fn token(&self) -> Cancel {
+        self.cancel.clone()
+    }
+
+    /// Enter the write phase. Returns true when a signal cancelled the scan
+    /// before this point, so the report must be marked incomplete even if
+    /// the last probe had already finished.
+    pub fn start_writing(&self) -> bool {
+        let mut writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        *writing = true;
+        self.cancel.is_cancelled()
+    }
+
+    fn on_signal(&self) {
+        let writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        if *writing {
+            say("signal received while writing the reports; finishing them (the scan itself was complete)");
+        } else if !self.cancel.is_cancelled() {
+            say("interrupted; writing what was collected, marked incomplete");
+            self.cancel.cancel();
         }
     }
 }
 
-impl Cancel {
-    pub fn cancel(&self) {
-        self.tx.send_replace(true);
+/// Call `on_signal` for every stop signal, for the life of the run.
+async fn listen(on_signal: impl Fn()) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+            on_signal();
+        }
     }
-
-    pub fn is_cancelled(&self) -> bool {
-        *self.rx.borrow()
-    }
-
-    /// Resolves once cancelled.
-    pub async fn cancelled(&self) {
-        let mut rx = self.rx.clone();
-        let _ = rx.wait_for(|c| *c).await;
+    #[cfg(not(unix))]
+    {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            on_signal();
+        }
     }
 }

@@ -21,7 +21,8 @@ Examples:
   excert diff before/scan.json after/scan.json  what a maintenance window changed
 
 Exit codes: 0 nothing at warning or above, 1 warning, 2 critical,
-3 nothing could be scanned, 64 usage or input error, 130 interrupted.";
+3 nothing could be scanned, 64 usage or input error, 73 cannot write an
+output, 130 interrupted.";
 
 /// Read-only TLS certificate audit for Microsoft Exchange fleets.
 ///
@@ -178,6 +179,8 @@ pub struct OutputArgs {
     pub fail_on: Option<FailOn>,
 }
 
+/// Lowest severity that makes the exit code non-zero (the one `FailOn`:
+/// config and exit use this type too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Never,

@@ -12,8 +12,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::analyze::trust::TrustRoots;
-use crate::cli;
+use crate::cli::{self, FailOn};
 use crate::error::Error;
+use crate::report::outputs::NamedPath;
 
 /// Default thresholds, as HealthChecker grades (60 days fine, under 30 red).
 pub const DEFAULT_WARN_DAYS: i64 = 60;
@@ -102,13 +103,6 @@ pub struct TargetOptions {
     pub sites: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
-    Never,
-    Warning,
-    Critical,
-}
-
 /// Where and how to write.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
@@ -160,6 +154,17 @@ impl ProbeOptions {
 }
 
 impl TargetOptions {
+    /// The files this run reads targets from, for the output checks.
+    pub fn input_files(&self) -> Vec<NamedPath> {
+        self.inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(p) => Some(NamedPath::new(p, "--targets-file")),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn from_args(a: &cli::TargetArgs) -> Result<Self, Error> {
         let mut inputs = Vec::new();
         for h in &a.hosts {
@@ -339,14 +344,34 @@ impl AnalysisSettings {
             .critical_days
             .or(defaults.map(|p| p.critical_days))
             .unwrap_or(DEFAULT_CRITICAL_DAYS);
-        if critical_days < 0 || warn_days < 0 {
-            return Err(Error::usage(
-                "--warn-days and --critical-days must not be negative",
-            ));
+        // Name where each value came from: a flag, or the saved scan.json
+        // when the user gave no flag.
+        let name = |flag: &'static str, field: &'static str, given: bool| {
+            if given || defaults.is_none() {
+                flag.to_string()
+            } else {
+                format!("{field} in the saved scan.json")
+            }
+        };
+        let warn_name = name("--warn-days", "warn_days", a.warn_days.is_some());
+        let crit_name = name(
+            "--critical-days",
+            "critical_days",
+            a.critical_days.is_some(),
+        );
+        if warn_days < 0 {
+            return Err(Error::usage(format!(
+                "{warn_name} must not be negative, got {warn_days}"
+            )));
+        }
+        if critical_days < 0 {
+            return Err(Error::usage(format!(
+                "{crit_name} must not be negative, got {critical_days}"
+            )));
         }
         if critical_days > warn_days {
             return Err(Error::usage(format!(
-                "--critical-days ({critical_days}) must not exceed --warn-days ({warn_days})"
+                "{crit_name} ({critical_days}) must not exceed {warn_name} ({warn_days})"
             )));
         }
         let as_of = match &a.as_of {
@@ -398,13 +423,25 @@ impl AnalysisSettings {
 }
 
 impl OutputOptions {
+    /// Every file this run will write, with the flag that names it, for
+    /// [`crate::report::outputs`]'s checks. Commands that add outputs add
+    /// them here.
+    pub fn files(&self) -> Vec<NamedPath> {
+        let mut files: Vec<NamedPath> = ["scan.json", "report.csv", "report.html"]
+            .into_iter()
+            .map(|name| NamedPath::new(self.out_dir.join(name), "--out"))
+            .collect();
+        if let Some(path) = &self.csv_findings {
+            files.push(NamedPath::new(path, "--csv-findings"));
+        }
+        if let Some(path) = &self.prom {
+            files.push(NamedPath::new(path, "--prom"));
+        }
+        files
+    }
+
     pub fn from_args(a: &cli::OutputArgs, default_dir: &str, default_fail: FailOn) -> Self {
-        let fail_on = match a.fail_on {
-            Some(cli::FailOn::Never) => FailOn::Never,
-            Some(cli::FailOn::Warning) => FailOn::Warning,
-            Some(cli::FailOn::Critical) => FailOn::Critical,
-            None => default_fail,
-        };
+        let fail_on = a.fail_on.unwrap_or(default_fail);
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         OutputOptions {

@@ -1,9 +1,11 @@
 //! The errors that end a command, each one line a person can act on.
+//!
+//! The exit code of each kind is decided here, in [`Error::exit_code`], and
+//! documented in the README's exit-code table.
 
 use std::path::PathBuf;
 
-/// Why a command could not run. Each maps to an exit code in one place
-/// ([`Error::exit_code`]).
+/// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad flags or flag values.
@@ -20,15 +22,23 @@ pub enum Error {
     /// Several bad target lines; each is printed.
     #[error("{} invalid target(s); nothing was scanned (use --skip-invalid to scan the rest)", .0.len())]
     BadTargets(Vec<Error>),
-    /// A file that could not be read or written.
+    /// An input file that could not be read.
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A file that was read but is not what it should be (scan.json, PEM).
+    /// An input file that was read but is not what it should be (scan.json,
+    /// PEM, a targets file), or is too large or not a regular file.
     #[error("{}: {message}", path.display())]
     BadFile { path: PathBuf, message: String },
+    /// An output that could not be created or written. The scan may have
+    /// run; the message says where its evidence went instead, if anywhere.
+    #[error("{}: {message}", path.display())]
+    Write { path: PathBuf, message: String },
+    /// The process could not start (no async runtime).
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -50,8 +60,33 @@ impl Error {
         }
     }
 
-    /// Nagios plugin convention: input and usage problems are 64.
-    pub fn exit_code(&self) -> i32 {
-        crate::exit::USAGE
+    pub fn write(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
+        Error::Write {
+            path: path.into(),
+            message: message.to_string(),
+        }
     }
+
+    /// The process exit code for this error (README "Exit codes"): input
+    /// and usage problems are 64, an output that cannot be written is 73
+    /// (sysexits' "cannot create output file"), anything else 3.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_)
+            | Error::BadTarget { .. }
+            | Error::BadTargets(_)
+            | Error::Io { .. }
+            | Error::BadFile { .. } => crate::exit::USAGE,
+            Error::Write { .. } => crate::exit::CANT_WRITE,
+            Error::Internal(_) => crate::exit::UNKNOWN,
+        }
+    }
+}
+
+/// Print one `excert: ...` line on stderr. A closed terminal (a dropped SSH
+/// session) or pipe must not abort the run, so write errors are ignored
+/// where `eprintln!` would panic.
+pub fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "excert: {line}");
 }

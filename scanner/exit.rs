@@ -1,7 +1,7 @@
 //! Exit codes, decided in one place. They follow the Nagios plugin
 //! convention so monitoring systems can run excert as a check.
 
-use crate::config::FailOn;
+use crate::cli::FailOn;
 use crate::model::{ScanReport, Severity, Status};
 
 /// Nothing at warning or above (or below the `--fail-on` level).
@@ -14,7 +14,9 @@ pub const CRITICAL: i32 = 2;
 pub const UNKNOWN: i32 = 3;
 /// Usage or input errors (clap's default of 2 would read as "critical").
 pub const USAGE: i32 = 64;
-/// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+/// An output could not be created or written (sysexits' EX_CANTCREAT).
+pub const CANT_WRITE: i32 = 73;
+/// Interrupted by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: i32 = 130;
 
 /// The exit code for a finished scan or re-analysis.

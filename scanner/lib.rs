@@ -36,6 +36,7 @@ pub mod config;
 pub mod diff;
 pub mod error;
 pub mod exit;
+pub mod files;
 pub mod inventory;
 pub mod lab;
 pub mod merge;

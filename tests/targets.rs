@@ -390,7 +390,7 @@ fn files_that_are_not_text_are_refused_whole() {
     assert_eq!(
         err,
         format!(
-            "{}: larger than 10 MB; a server list is far smaller",
+            "{}: larger than the 10 MB limit for a targets file; is this the right file?",
             big.display()
         )
     );

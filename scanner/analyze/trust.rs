@@ -79,7 +79,8 @@ impl TrustRoots {
     }
 
     fn add_pem_file(&mut self, path: &Path) -> Result<(), Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes =
+            crate::files::read_limited(path, crate::files::MAX_CA_BUNDLE_BYTES, "a CA bundle")?;
         let mut count = 0usize;
         for item in CertificateDer::pem_slice_iter(&bytes) {
             let der = item.map_err(|e| Error::bad_file(path, format!("bad PEM: {e:?}")))?;

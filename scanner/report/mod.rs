@@ -3,8 +3,9 @@
 //! report and never scans.
 //!
 //! Each output has its own module; the text neutralising rules for all of
-//! them live together in [`sanitize`], and every file is written through
-//! [`atomic::write`] so an interrupted run never leaves half a report.
+//! them live together in [`sanitize`], and the report set is written through
+//! [`atomic::Set`] so an interrupted run never leaves half a report or a mix
+//! of two.
 //! What the HTML and the terminal both need (counts, the "act now" list)
 //! is computed once here.
 
@@ -12,6 +13,7 @@ pub mod atomic;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod outputs;
 pub mod prom;
 pub mod sanitize;
 pub mod terminal;
@@ -39,49 +41,83 @@ pub struct Written {
 /// missing), plus the findings CSV at `csv_findings` when given.
 /// The finding catalogue becomes the appendix of report.html.
 ///
-/// Every file is replaced atomically; a failure names the file.
+/// The set is replaced as a whole: every file is written to a temporary
+/// name first and renamed only when all are complete, so the folder holds
+/// the old set or the new one, never a mix. A failure names the file.
 pub fn write_all(
     report: &ScanReport,
     out_dir: &Path,
     csv_findings: Option<&Path>,
 ) -> Result<Written, Error> {
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    let mut set = atomic::Set::default();
+    let written = stage_all(report, out_dir, csv_findings, &mut set)?;
+    commit(set)?;
+    Ok(written)
+}
+
+/// The files of [`write_all`], staged into `set` but not yet renamed, so a
+/// command with more outputs (Prometheus, diffs) can add its own files to
+/// the same set before [`commit`].
+pub fn stage_all(
+    report: &ScanReport,
+    out_dir: &Path,
+    csv_findings: Option<&Path>,
+    set: &mut atomic::Set,
+) -> Result<Written, Error> {
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| Error::write(out_dir, format!("cannot create the output folder: {e}")))?;
     let written = Written {
         json: out_dir.join("scan.json"),
         csv: out_dir.join("report.csv"),
         html: out_dir.join("report.html"),
         csv_findings: csv_findings.map(Path::to_path_buf),
     };
+    for path in written.paths() {
+        atomic::remove_stale(path);
+    }
 
-    stream(&written.json, |w| json::write(report, w))?;
+    stage(set, &written.json, |w| json::write(report, w))?;
 
     let table = csv::render_endpoints(report).map_err(|e| render_error(&written.csv, e))?;
-    put(&written.csv, &table)?;
+    stage(set, &written.csv, |w| w.write_all(&table))?;
 
     if let Some(path) = &written.csv_findings {
         let rows = csv::render_findings(report).map_err(|e| render_error(path, e))?;
-        put(path, &rows)?;
+        stage(set, path, |w| w.write_all(&rows))?;
     }
 
-    stream(&written.html, |w| {
+    stage(set, &written.html, |w| {
         html::render_to(report, &catalog::all(), w).map_err(std::io::Error::other)
     })?;
     Ok(written)
 }
 
-fn stream(
+/// Rename every staged file over its target.
+pub fn commit(set: atomic::Set) -> Result<(), Error> {
+    set.commit().map_err(|(path, e)| Error::write(path, e))
+}
+
+impl Written {
+    /// Every file of the set.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        [&self.json, &self.csv, &self.html]
+            .into_iter()
+            .map(PathBuf::as_path)
+            .chain(self.csv_findings.as_deref())
+    }
+}
+
+/// Stage one file; a failure (full disk, read-only folder) names it.
+pub fn stage(
+    set: &mut atomic::Set,
     path: &Path,
     fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    atomic::write_with(path, fill).map_err(|e| Error::io(path, e))
-}
-
-fn put(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    atomic::write(path, bytes).map_err(|e| Error::io(path, e))
+    set.add(path, fill).map_err(|e| Error::write(path, e))
 }
 
 fn render_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::bad_file(path, format!("could not render: {e}"))
+    Error::write(path, format!("could not render: {e}"))
 }
 
 /// The grade of one endpoint as the reports show it: its worst finding,

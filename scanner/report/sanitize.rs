@@ -99,9 +99,32 @@ pub fn csv_text(text: &str) -> String {
     }
 }
 
+/// Longest excerpt of an input quoted in an error message, in characters.
+pub const MAX_EXCERPT_CHARS: usize = 80;
+
+/// A short excerpt of untrusted text for an error message: at most
+/// [`MAX_EXCERPT_CHARS`] characters, control and invisible characters shown
+/// as `\u{XXXX}`, and `...` when cut.
+pub fn excerpt(text: &str) -> String {
+    let mut cut: String = text.chars().take(MAX_EXCERPT_CHARS).collect();
+    let more = text.chars().nth(MAX_EXCERPT_CHARS).is_some();
+    cut = visible(&cut);
+    if more {
+        cut.push_str("...");
+    }
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excerpt_is_short_and_visible() {
+        let long = "a".repeat(10_000);
+        assert_eq!(excerpt(&long).chars().count(), MAX_EXCERPT_CHARS + 3);
+        assert_eq!(excerpt("x\u{1b}[31m"), "x\\u{001B}[31m");
+    }
 
     #[test]
     fn bidi_override_is_shown_not_applied() {

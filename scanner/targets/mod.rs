@@ -35,6 +35,7 @@ use std::path::Path;
 
 use crate::config::{Input, TargetOptions};
 use crate::error::Error;
+use crate::files;
 use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source};
 
 pub use csv_input::HOST_COLUMNS;
@@ -44,7 +45,7 @@ pub use roles::{is_edge, skip_reason, version_of};
 pub(crate) use roles::{parse_roles, site_name};
 
 /// Largest file (or stdin) read, in bytes. A real fleet list is a few KB.
-pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = crate::files::MAX_TARGETS_BYTES as usize;
 
 /// Largest CIDR range expanded without `--allow-large-ranges` (a /16).
 pub const LARGE_RANGE: u64 = 65_536;
@@ -109,15 +110,19 @@ pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<Tar
             // position among the HOST arguments.
             Input::Arg(text) => acc.target(ARGS_FILE, i + 1, text.trim(), Group::default()),
             Input::File(path) => {
-                let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-                let bytes = read_capped(&mut file, path)?;
+                let bytes = files::read_limited(path, files::MAX_TARGETS_BYTES, "a targets file")?;
                 acc.file(&path.display().to_string(), path, &bytes)?;
             }
             Input::Stdin if stdin_read => {}
             Input::Stdin => {
                 stdin_read = true;
                 let path = Path::new(STDIN_FILE);
-                let bytes = read_capped(stdin, path)?;
+                let bytes = files::read_capped(
+                    &mut *stdin,
+                    path,
+                    files::MAX_TARGETS_BYTES,
+                    "a targets file",
+                )?;
                 acc.file(STDIN_FILE, path, &bytes)?;
             }
         }
@@ -147,23 +152,6 @@ pub async fn dry_run(opts: &TargetOptions) -> Result<Vec<String>, Error> {
     let mut lines = dry_run_lines(&resolve(list, opts).await);
     lines.extend(skipped);
     Ok(lines)
-}
-
-fn read_capped(r: &mut dyn Read, path: &Path) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
-    r.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::bad_file(
-            path,
-            format!(
-                "larger than {} MB; a server list is far smaller",
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    Ok(bytes)
 }
 
 /// A bad entry: where, what, why.
