@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use excert::lab::{certs, HostSpec, Lab, RawHandler, Service, SmtpSpec, Starttls};
-use excert::model::{Method, Observation, Role, Status};
+use excert::model::{Method, Observation, Role, Status, TlsVersion};
 use excert::probe::probe_endpoint;
 use lab_support::{endpoint, quick};
 use openssl_support::{pki, s_server};
@@ -82,7 +82,7 @@ async fn exchange_starttls_gives_the_chain_banner_and_extensions() {
     assert!(tls.starttls, "tls.starttls is true");
     assert_eq!(tls.method, Method::Rustls);
     assert!(tls.versions_scanned, "the protocol map ran after STARTTLS");
-    assert_eq!(tls.versions, ["TLSv1.2", "TLSv1.3"]);
+    assert_eq!(tls.versions, [TlsVersion::Tls12, TlsVersion::Tls13]);
 
     let smtp = obs.dialogue.smtp.expect("smtp facts");
     assert!(
@@ -197,10 +197,10 @@ async fn tls10_only_after_starttls_is_read_with_the_legacy_hello() {
     assert_eq!(got, want, "leaf, intermediate and root after STARTTLS");
     let tls = obs.tls.unwrap();
     assert_eq!(tls.method, Method::Legacy);
-    assert_eq!(tls.version, "TLSv1.0");
+    assert_eq!(tls.version, TlsVersion::Tls10);
     assert!(tls.starttls);
     assert!(tls.versions_scanned);
-    assert_eq!(tls.versions, ["TLSv1.0"]);
+    assert_eq!(tls.versions, [TlsVersion::Tls10]);
     assert_polite(&spec);
 }
 

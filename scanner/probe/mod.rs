@@ -26,7 +26,7 @@ use std::net::SocketAddr;
 use tokio::time::Instant;
 
 use crate::config::ProbeOptions;
-use crate::model::{Der, Dialogue, Endpoint, Method, Observation, Status, TlsInfo};
+use crate::model::{Der, Dialogue, Endpoint, Method, Observation, Status, TlsInfo, TlsVersion};
 use legacy::LegacyVersion;
 use link::{Failure, Link};
 use starttls::Preamble;
@@ -87,9 +87,9 @@ async fn observe(link: &Link<'_>, sni: Option<&str>) -> Observation {
 /// What one handshake showed, with IANA names; the protocol map adds the
 /// other versions later.
 pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
-    let version = legacy::version_name(version);
+    let version = TlsVersion::from_wire(version);
     TlsInfo {
-        versions: vec![version.clone()],
+        versions: vec![version],
         version,
         cipher_suite: legacy::suite_name(suite),
         method,

@@ -6,7 +6,7 @@ use tokio::time::Instant;
 
 use super::legacy::{self, LegacyVersion};
 use super::link::Link;
-use crate::model::TlsInfo;
+use crate::model::{TlsInfo, TlsVersion};
 
 /// Add the versions below the negotiated one that the endpoint still
 /// accepts (TLS 1.0 and 1.1, and 1.2 under a TLS 1.3 server) to
@@ -18,16 +18,16 @@ use crate::model::TlsInfo;
 /// back: a TLS 1.2-only server needs one hello, capped at TLS 1.1. No
 /// fallback SCSV is sent, so the server judges each hello on its version.
 pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut TlsInfo) {
-    let below = |rank: u8| {
+    let below = |version: TlsVersion| {
         [
             LegacyVersion::Tls12,
             LegacyVersion::Tls11,
             LegacyVersion::Tls10,
         ]
         .into_iter()
-        .find(|cap| version_rank(&cap.name()) < rank)
+        .find(|cap| TlsVersion::from_wire(cap.wire()) < version)
     };
-    let mut next = below(version_rank(&tls.version));
+    let mut next = below(tls.version);
     while let Some(cap) = next {
         if Instant::now() >= link.deadline {
             return;
@@ -38,12 +38,11 @@ pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut T
         let limit = link.handshake_budget();
         next = match legacy::best_version(&mut tcp, sni, cap, limit).await {
             Ok(Some(v)) => {
-                let name = legacy::version_name(v);
-                let rank = version_rank(&name);
-                if !tls.versions.contains(&name) {
-                    tls.versions.push(name);
+                let version = TlsVersion::from_wire(v);
+                if !tls.versions.contains(&version) {
+                    tls.versions.push(version);
                 }
-                below(rank)
+                below(version)
             }
             // Refused: nothing at or below this cap.
             Ok(None) => None,
@@ -51,11 +50,6 @@ pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut T
             Err(_) => return,
         };
     }
-    tls.versions.sort_by_key(|v| version_rank(v));
+    tls.versions.sort();
     tls.versions_scanned = true;
-}
-
-/// Protocol order for sorting and comparing; unknown names sort last.
-fn version_rank(v: &str) -> u8 {
-    crate::model::protocol_rank(v).unwrap_or(u8::MAX)
 }

@@ -132,8 +132,14 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         leaf.map_or(text(""), |c| date(c.not_after)),
         leaf.map_or(text(""), |c| Cell::Number(c.days_left)),
         text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
-        text(tls.map(|t| t.version.as_str()).unwrap_or_default()),
-        text(tls.map(|t| t.versions.join(" ")).unwrap_or_default()),
+        text(tls.map(|t| t.version.name()).unwrap_or_default()),
+        text(
+            tls.map(|t| {
+                let names: Vec<String> = t.versions.iter().map(|v| v.name()).collect();
+                names.join(" ")
+            })
+            .unwrap_or_default(),
+        ),
         text(tls.map(|t| t.cipher_suite.as_str()).unwrap_or_default()),
         text(
             tls.map(|t| super::method_name(t.method))
