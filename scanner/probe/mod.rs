@@ -3,76 +3,91 @@
 //! The probe only collects evidence. It never judges a certificate: an
 //! expired, self-signed or misnamed chain is recorded as presented.
 //!
-//! Per endpoint: connect; try rustls ([`modern`]); if the peer spoke but
-//! rustls could not finish, reconnect and read the cleartext Certificate
-//! message with a hand-built hello ([`legacy`]); then map which old protocol
-//! versions the endpoint still accepts. Only what a handshake needs is ever
-//! sent, and the connection is closed before any key exchange.
+//! Per endpoint: connect, and on a mail port say the few cleartext words
+//! that lead to STARTTLS ([`starttls`]); send a hello the server can answer
+//! without its private key ([`legacy::no_sign_hello`]), which gets the chain
+//! in cleartext from a TLS 1.0-1.2 server with RSA key exchange; otherwise
+//! reconnect (with the same preamble) and try rustls ([`modern`]), and if
+//! the peer spoke but rustls could not finish, read the cleartext
+//! Certificate message with the broad hand-built hello ([`legacy`]); then
+//! map which old protocol versions the endpoint still accepts
+//! ([`versions`]). Only what a handshake needs is ever sent, and the
+//! connection is closed before any key exchange. Connecting happens outside
+//! `--concurrency`; the TLS phase waits at a [`Gate`].
 
 mod gate;
 pub mod legacy;
+mod link;
 pub mod modern;
 pub mod net;
 mod run;
+pub mod starttls;
+mod versions;
 
 pub use gate::Gate;
 pub use run::{probe_all, Probed};
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::config::ProbeOptions;
-use crate::model::{Der, Endpoint, Method, Observation, Status, TlsInfo, TlsVersion};
-use legacy::{LegacyError, LegacyVersion, NoSignAnswer, Offer};
+use crate::model::{Der, Dialogue, Endpoint, Method, Observation, Status, TlsInfo, TlsVersion};
+use legacy::{LegacyError, LegacyVersion, NoSignAnswer};
+use link::{Failure, Link};
+use starttls::Preamble;
 
-/// Time left before `deadline`, capped at `step`.
-fn budget(step: Duration, deadline: Instant) -> Duration {
-    step.min(deadline.saturating_duration_since(Instant::now()))
+/// A mail port runs a dialogue before each of its handshakes (a greeting
+/// that Exchange may delay, EHLO, STARTTLS), so it gets this many times the
+/// endpoint deadline.
+const DIALOGUE_DEADLINE_FACTOR: u32 = 2;
+
+/// Read one endpoint's chain over `link`, SNI as given (or none).
+async fn observe(link: &Link<'_>, sni: Option<&str>) -> Observation {
+    match link.open(link.opts.retries).await {
+        Ok(opened) => observe_on(link, sni, opened).await,
+        Err(failure) => failure.into_observation(),
+    }
 }
 
-/// Read one endpoint's chain, SNI as given (or none).
-pub async fn observe(
-    addr: SocketAddr,
-    sni: Option<&str>,
-    opts: &ProbeOptions,
-    deadline: Instant,
-) -> Observation {
-    let first = net::connect(addr, budget(opts.connect_timeout, deadline), opts.retries).await;
-    observe_on(first, addr, sni, opts, deadline).await
-}
-
-/// [`observe`] with the first connection already attempted.
+/// [`observe`] on a first connection already open (and past its
+/// preamble).
 ///
 /// The first hello asks nothing of the server's private key
 /// ([`legacy::no_sign_hello`]): a TLS 1.0-1.2 server with RSA key exchange
 /// answers with its chain in cleartext, a TLS 1.3 server with a
 /// HelloRetryRequest. Only a TLS 1.3 server, or one that refuses RSA key
 /// exchange, costs a full rustls handshake (and then, if rustls cannot
-/// finish, the broad legacy hello).
+/// finish, the broad legacy hello). `tls.evidence` says which.
 async fn observe_on(
-    first: Result<TcpStream, net::ConnectError>,
-    addr: SocketAddr,
+    link: &Link<'_>,
     sni: Option<&str>,
-    opts: &ProbeOptions,
-    deadline: Instant,
+    (mut tcp, dialogue): (TcpStream, Dialogue),
 ) -> Observation {
-    let mut tcp = match first {
-        Ok(tcp) => tcp,
-        Err(e) => return Observation::failed(e.status, e.message),
+    let ok = |mut tls: TlsInfo, chain: Vec<Der>, dialogue: Dialogue| {
+        tls.starttls = link.starttls();
+        Observation {
+            status: Status::Ok,
+            error: None,
+            tls: Some(tls),
+            chain,
+            dialogue,
+        }
     };
-    let no_answer = || {
-        Observation::failed(
-            Status::Timeout,
-            format!(
-                "TLS handshake: no answer within {:.1} s",
-                opts.handshake_timeout.as_secs_f64()
-            ),
-        )
+    let failed = |status, message, dialogue| Failure {
+        status,
+        message,
+        dialogue,
     };
-    let limit = budget(opts.handshake_timeout, deadline);
+    let no_answer = |dialogue| {
+        let message = format!(
+            "TLS handshake: no answer within {:.1} s",
+            link.opts.handshake_timeout.as_secs_f64()
+        );
+        failed(Status::Timeout, message, dialogue).into_observation()
+    };
+    let limit = link.handshake_budget();
     let answer = tokio::time::timeout(limit, legacy::no_sign_exchange(&mut tcp, sni, limit)).await;
     drop(tcp);
     let mut evidence = Vec::new();
@@ -85,12 +100,8 @@ async fn observe_on(
                 legacy::version_name(flight.version),
                 tls.cipher_suite
             ));
-            return Observation {
-                status: Status::Ok,
-                error: None,
-                tls: Some(tls),
-                chain: flight.chain.into_iter().map(Der).collect(),
-            };
+            let chain = flight.chain.into_iter().map(Der).collect();
+            return ok(tls, chain, dialogue);
         }
         Ok(Ok(NoSignAnswer::Tls13 { cipher_suite })) => evidence.push(format!(
             "TLSv1.3: HelloRetryRequest ({}) to a hello with no key share; the server signed \
@@ -99,9 +110,9 @@ async fn observe_on(
         )),
         // A server that says nothing to one hello would say nothing to the
         // next either; another timeout would only double the cost.
-        Ok(Err(LegacyError::Timeout)) | Err(_) => return no_answer(),
+        Ok(Err(LegacyError::Timeout)) | Err(_) => return no_answer(dialogue),
         Ok(Err(e @ LegacyError::NotTls { .. })) => {
-            return Observation::failed(e.status(), e.to_string())
+            return failed(e.status(), e.to_string(), dialogue).into_observation()
         }
         // No RSA key exchange, or a stack that dislikes the hello: a full
         // handshake decides.
@@ -109,36 +120,25 @@ async fn observe_on(
             "no chain from a hello offering TLS 1.3 with no key share and RSA key exchange: {e}"
         )),
     }
-    let tcp = match net::connect(addr, budget(opts.connect_timeout, deadline), 0).await {
-        Ok(tcp) => tcp,
-        Err(e) => return Observation::failed(e.status, e.message),
+    let tcp = match link.open(0).await {
+        Ok((tcp, _)) => tcp,
+        Err(f) => return failed(f.status, f.message, dialogue).into_observation(),
     };
-    let rustls_error = match modern::handshake(
-        tcp,
-        sni,
-        addr.ip(),
-        budget(opts.handshake_timeout, deadline),
-    )
-    .await
-    {
-        Ok(mut hs) => {
-            evidence.push(format!(
-                "chain: full rustls handshake ({}, {})",
-                hs.tls.version.name(),
-                hs.tls.cipher_suite
-            ));
-            hs.tls.evidence = evidence;
-            return Observation {
-                status: Status::Ok,
-                error: None,
-                tls: Some(hs.tls),
-                chain: hs.chain,
-            };
-        }
-        Err(modern::HandshakeError::Timeout) => return no_answer(),
-        Err(modern::HandshakeError::Failed(e)) => e,
-    };
-    match legacy_flight(addr, sni, LegacyVersion::Tls12, opts, deadline).await {
+    let rustls_error =
+        match modern::handshake(tcp, sni, link.addr.ip(), link.handshake_budget()).await {
+            Ok(mut hs) => {
+                evidence.push(format!(
+                    "chain: full rustls handshake ({}, {})",
+                    hs.tls.version.name(),
+                    hs.tls.cipher_suite
+                ));
+                hs.tls.evidence = evidence;
+                return ok(hs.tls, hs.chain, dialogue);
+            }
+            Err(modern::HandshakeError::Timeout) => return no_answer(dialogue),
+            Err(modern::HandshakeError::Failed(e)) => e,
+        };
+    match legacy_flight(link, sni, LegacyVersion::Tls12).await {
         Ok(flight) => {
             let mut tls = negotiated(flight.version, flight.cipher_suite, Method::Legacy);
             evidence.push(format!("rustls: {rustls_error}"));
@@ -148,17 +148,13 @@ async fn observe_on(
                 tls.cipher_suite
             ));
             tls.evidence = evidence;
-            Observation {
-                status: Status::Ok,
-                error: None,
-                tls: Some(tls),
-                chain: flight.chain.into_iter().map(Der).collect(),
-            }
+            let chain = flight.chain.into_iter().map(Der).collect();
+            ok(tls, chain, dialogue)
         }
-        Err(Failure { status, message }) => Observation::failed(
-            status,
-            format!("rustls: {rustls_error}; legacy hello: {message}"),
-        ),
+        Err(f) => {
+            let message = format!("rustls: {rustls_error}; legacy hello: {}", f.message);
+            failed(f.status, message, dialogue).into_observation()
+        }
     }
 }
 
@@ -173,127 +169,31 @@ pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
         method,
         versions_scanned: false,
         evidence: Vec::new(),
+        starttls: false,
     }
 }
 
-struct Failure {
-    status: Status,
-    message: String,
-}
-
-/// One legacy hello on a fresh connection.
+/// One legacy hello on a fresh link.
 async fn legacy_flight(
-    addr: SocketAddr,
+    link: &Link<'_>,
     sni: Option<&str>,
     max: LegacyVersion,
-    opts: &ProbeOptions,
-    deadline: Instant,
 ) -> Result<legacy::ServerFlight, Failure> {
-    let mut tcp = net::connect(addr, budget(opts.connect_timeout, deadline), 0)
-        .await
-        .map_err(|e| Failure {
-            status: e.status,
-            message: e.message,
-        })?;
-    let limit = budget(opts.handshake_timeout, deadline);
+    let (mut tcp, dialogue) = link.open(0).await?;
+    let limit = link.handshake_budget();
+    let failure = |status, message| Failure {
+        status,
+        message,
+        dialogue: dialogue.clone(),
+    };
     match tokio::time::timeout(limit, legacy::legacy_hello(&mut tcp, sni, max, limit)).await {
         Ok(Ok(flight)) => Ok(flight),
-        Ok(Err(e)) => Err(Failure {
-            status: e.status(),
-            message: e.to_string(),
-        }),
-        Err(_) => Err(Failure {
-            status: Status::Timeout,
-            message: format!("no complete answer within {:.1} s", limit.as_secs_f64()),
-        }),
+        Ok(Err(e)) => Err(failure(e.status(), e.to_string())),
+        Err(_) => Err(failure(
+            Status::Timeout,
+            format!("no complete answer within {:.1} s", limit.as_secs_f64()),
+        )),
     }
-}
-
-/// Add the versions below the negotiated one that the endpoint still
-/// accepts (TLS 1.0 and 1.1, and 1.2 under a TLS 1.3 server) to
-/// `tls.versions`, with hellos that stop at the ServerHello.
-///
-/// A server answers with the best version it shares with the client, so
-/// versions above the negotiated one are already known to be refused, and
-/// each hello below it tells about every version down to the one it gets
-/// back: a TLS 1.2-only server needs one hello, capped at TLS 1.1. No
-/// fallback SCSV is sent, so the server judges each hello on its version.
-///
-/// Where RSA key exchange may work (the chain came with it, or TLS 1.3 hid
-/// the answer), the hellos offer only that, so the server signs nothing. A
-/// refusal that does not name the version (handshake_failure, a close or a
-/// reset, which is also how Schannel refuses a version) is then asked again
-/// with every suite before the version counts as refused.
-async fn map_versions(
-    addr: SocketAddr,
-    sni: Option<&str>,
-    tls: &mut TlsInfo,
-    opts: &ProbeOptions,
-    deadline: Instant,
-) {
-    let below = |version: TlsVersion| {
-        [
-            LegacyVersion::Tls12,
-            LegacyVersion::Tls11,
-            LegacyVersion::Tls10,
-        ]
-        .into_iter()
-        .find(|cap| TlsVersion::from_wire(cap.wire()) < version)
-    };
-    let mut offer = if tls.version == TlsVersion::Tls13 || tls.cipher_suite.starts_with("TLS_RSA_")
-    {
-        Offer::NoSign
-    } else {
-        Offer::Broad
-    };
-    let mut next = below(tls.version);
-    while let Some(cap) = next {
-        if Instant::now() >= deadline {
-            return;
-        }
-        let Ok(mut tcp) = net::connect(addr, budget(opts.connect_timeout, deadline), 0).await
-        else {
-            return;
-        };
-        let limit = budget(opts.handshake_timeout, deadline);
-        let answer = legacy::version_answer(&mut tcp, sni, cap, offer, limit).await;
-        let asked = format!(
-            "hello up to {} offering {}",
-            cap.name(),
-            match offer {
-                Offer::NoSign => "only RSA key exchange",
-                Offer::Broad => "every suite",
-            }
-        );
-        next = match answer {
-            Ok(Some(v)) => {
-                let version = TlsVersion::from_wire(v);
-                tls.evidence
-                    .push(format!("{asked}: ServerHello {}", version.name()));
-                if !tls.versions.contains(&version) {
-                    tls.versions.push(version);
-                }
-                below(version)
-            }
-            Ok(None) => {
-                tls.evidence.push(format!("{asked}: refused"));
-                None
-            }
-            Err(e) if offer == Offer::NoSign && e.is_refusal() && !e.is_version_refusal() => {
-                tls.evidence.push(format!("{asked}: {e}; asking again"));
-                offer = Offer::Broad;
-                Some(cap)
-            }
-            Err(e) if e.is_refusal() => {
-                tls.evidence.push(format!("{asked}: refused ({e})"));
-                None
-            }
-            // No verdict: leave the map unfinished rather than guess.
-            Err(_) => return,
-        };
-    }
-    tls.versions.sort();
-    tls.versions_scanned = true;
 }
 
 /// Everything about one endpoint, bounded by the endpoint deadline.
@@ -305,7 +205,8 @@ pub async fn probe_endpoint(
 }
 
 /// [`probe_endpoint`], whose TLS phase waits at `gate` once the first
-/// connection is open; the endpoint deadline starts there.
+/// connection is open (and past its preamble); the endpoint deadline for
+/// the TLS phase starts there.
 pub async fn probe_endpoint_gated(
     endpoint: &Endpoint,
     opts: &ProbeOptions,
@@ -317,24 +218,34 @@ pub async fn probe_endpoint_gated(
             None,
         );
     };
-    let addr = SocketAddr::new(ip, endpoint.port);
-    let first = match net::connect(addr, opts.connect_timeout, opts.retries).await {
-        Ok(tcp) => Ok(tcp),
+    let preamble = Preamble::for_port(endpoint.role, endpoint.port);
+    let allowed = match preamble {
+        Preamble::None => opts.endpoint_deadline,
+        _ => opts.endpoint_deadline * DIALOGUE_DEADLINE_FACTOR,
+    };
+    let link = |deadline| Link {
+        addr: SocketAddr::new(ip, endpoint.port),
+        preamble,
+        opts,
+        deadline,
+    };
+    let first = match link(Instant::now() + allowed).open(opts.retries).await {
+        Ok(opened) => opened,
         // Nothing to do in the TLS phase: do not queue for it.
-        Err(e) => return (Observation::failed(e.status, e.message), None),
+        Err(failure) => return (failure.into_observation(), None),
     };
     // Boxed: the TLS phase's state is most of a probe's size, and it is
     // only needed once the connection is open, so a probe waiting on its
     // connect or at the gate stays small.
     gate.pass(Box::pin(async {
-        let deadline = Instant::now() + opts.endpoint_deadline;
+        let main_link = link(Instant::now() + allowed);
         let sni = endpoint.sni.as_deref();
-        let mut main = observe_on(first, addr, sni, opts, deadline).await;
+        let mut main = observe_on(&main_link, sni, first).await;
         if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
-            map_versions(addr, sni, tls, opts, deadline).await;
+            versions::map_versions(&main_link, sni, tls).await;
         }
         let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
-            Some(observe(addr, None, opts, Instant::now() + opts.endpoint_deadline).await)
+            Some(observe(&link(Instant::now() + allowed), None).await)
         } else {
             None
         };

@@ -52,6 +52,7 @@ const PARTIALS: &[(&str, &str)] = &[
         include_str!("../../templates/partials/endpoint.hbs"),
     ),
     ("table", include_str!("../../templates/partials/table.hbs")),
+    ("fleet", include_str!("../../templates/partials/fleet.hbs")),
     ("row", include_str!("../../templates/partials/row.hbs")),
     (
         "appendix",
@@ -188,6 +189,8 @@ struct Page {
     incomplete: String,
     counts: CountsView,
     groups: Vec<GroupView>,
+    fleet: Vec<super::fleet_table::SummaryRow>,
+    filters: super::fleet_table::Filters,
     timeline: Timeline,
     catalog: Vec<CatalogView>,
     params: ParamsView,
@@ -250,11 +253,34 @@ struct ServerView {
     anchor: String,
     grade: &'static str,
     verdict: String,
+    /// For the card filters: the verdict id, site, Exchange role, and
+    /// the port roles with a warning or critical finding.
+    verdict_id: &'static str,
+    site: String,
+    server_role: String,
+    problem_roles: String,
     summary: String,
     group: String,
     steps: String,
     endpoints: Vec<EndpointView>,
     findings: Vec<FindingView>,
+    /// The server's certificate store (`--inventory`).
+    store: Vec<StoreRowView>,
+}
+
+/// One certificate in a server's store.
+#[derive(Serialize)]
+struct StoreRowView {
+    friendly_name: String,
+    services: String,
+    subject: String,
+    class_label: &'static str,
+    not_after: String,
+    days: String,
+    days_state: &'static str,
+    thumbprint: String,
+    bound: String,
+    utc_assumed: bool,
 }
 
 #[derive(Serialize)]
@@ -398,6 +424,8 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             findings_info: c.findings_info,
         },
         groups: groups(report),
+        fleet: super::fleet_table::rows(report, anchor),
+        filters: super::fleet_table::filters(report),
         timeline: timeline(report),
         catalog: catalog
             .iter()
@@ -538,6 +566,9 @@ fn role_order(e: &EndpointReport) -> (u8, u16) {
     let r = match e.endpoint.role {
         Role::Frontend => 0,
         Role::Backend => 1,
+        Role::Smtp => 2,
+        Role::Imap => 3,
+        Role::Pop => 4,
     };
     (r, e.endpoint.port)
 }
@@ -562,6 +593,15 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
             })
         })
         .collect();
+    findings.extend(s.findings.iter().map(|f| FindingView {
+        id: f.id.as_str().to_string(),
+        severity: f.severity.as_str(),
+        title: f.title.clone(),
+        detail: f.detail.clone(),
+        remediation: f.remediation.clone(),
+        // Store findings concern the server, not a port.
+        port: 0,
+    }));
     findings.sort_by_key(|f| severity_rank(f.severity));
     let group = group_text(&s.group);
     let steps = remediation::numbered(&s.remediation_steps).join("\n");
@@ -570,12 +610,61 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         anchor: anchor(index),
         grade: s.severity.as_str(),
         verdict: s.verdict.as_str().replace('-', " "),
+        verdict_id: s.verdict.as_str(),
+        site: s.group.site.clone().unwrap_or_default(),
+        server_role: s.group.server_role.clone().unwrap_or_default(),
+        problem_roles: super::fleet_table::problem_roles(report, s),
         summary: s.summary.clone(),
         group,
         steps,
         endpoints: eps.iter().map(|e| endpoint_view(report, e)).collect(),
         findings,
+        store: store_rows(report, s),
     }
+}
+
+/// The store certificates of this server, soonest expiry first.
+fn store_rows(report: &ScanReport, s: &ServerReport) -> Vec<StoreRowView> {
+    let Some(inv) = &report.inventory else {
+        return Vec::new();
+    };
+    let names = crate::analyze::store::Names::new(inv);
+    let mut certs: Vec<&crate::model::StoreCertificate> = inv
+        .certificates
+        .iter()
+        .filter(|c| names.same(&c.server, &s.host))
+        .collect();
+    certs.sort_by_key(|c| c.not_after);
+    certs
+        .into_iter()
+        .map(|c| StoreRowView {
+            friendly_name: c
+                .friendly_name
+                .clone()
+                .unwrap_or_else(|| "(not exported)".into()),
+            services: match c.services.as_deref() {
+                None => "unknown".into(),
+                Some([]) => "none".into(),
+                Some(list) => list.join(", "),
+            },
+            subject: c.subject.clone(),
+            class_label: c.classification.label(),
+            not_after: format_date(c.not_after),
+            days: days_short(c.days_left),
+            days_state: days_state(report, c.days_left),
+            thumbprint: c.thumbprint.clone(),
+            bound: if c.bound.is_empty() {
+                "not presented".into()
+            } else {
+                c.bound
+                    .iter()
+                    .map(|p| format!(":{p}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+            utc_assumed: c.dates_assumed_utc,
+        })
+        .collect()
 }
 
 fn severity_rank(s: &str) -> u8 {
@@ -592,6 +681,9 @@ fn role_label(role: Role) -> &'static str {
     match role {
         Role::Frontend => "Default Web Site",
         Role::Backend => "Exchange Back End",
+        Role::Smtp => "SMTP",
+        Role::Imap => "IMAP",
+        Role::Pop => "POP3",
     }
 }
 
@@ -776,6 +868,7 @@ mod tests {
                 .collect(),
             versions_scanned: scanned,
             evidence: Vec::new(),
+            starttls: false,
         }
     }
 

@@ -96,6 +96,7 @@ fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
             .collect(),
         versions_scanned: true,
         evidence: Vec::new(),
+        starttls: false,
     })
 }
 
@@ -136,6 +137,7 @@ fn endpoint(
             tls("TLSv1.2", Method::Rustls, &["TLSv1.0", "TLSv1.2"])
         },
         chain,
+        dialogue: Default::default(),
         no_sni: None,
         trust: Some(Trust {
             trusted: role == Role::Frontend,
