@@ -12,8 +12,12 @@ use excert::probe::legacy::{
 };
 use tokio::net::TcpStream;
 
+mod lab_support;
 mod openssl_support;
 
+use excert::model::{Method, Role, Status, TlsVersion};
+use excert::probe::probe_endpoint;
+use lab_support::{endpoint, quick};
 use openssl_support::{pki, s_server};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -86,4 +90,75 @@ async fn version_hellos_tell_a_refused_version_from_refused_suites() {
     assert!(err.is_refusal() && !err.is_version_refusal(), "{err}");
     let accepted = version(server.port, LegacyVersion::Tls10, Offer::Broad).await;
     assert_eq!(accepted.unwrap(), Some(0x0301), "the broad hello gets in");
+}
+
+/// The whole probe of a TLS 1.2 server with RSA key exchange: the chain and
+/// the protocol map from hellos the server answers without signing, each
+/// recorded in `tls.evidence`.
+#[tokio::test]
+async fn tls12_endpoint_is_read_and_mapped_without_a_signature() {
+    let server = s_server(&["-tls1_2"]);
+    let ep = endpoint(
+        "localhost",
+        "127.0.0.1".parse().unwrap(),
+        server.port,
+        Role::Frontend,
+        Some("localhost"),
+    );
+    let (obs, _) = probe_endpoint(&ep, &quick(5000)).await;
+    assert_eq!(obs.status, Status::Ok, "{:?}", obs.error);
+    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.0.as_slice()).collect();
+    let want: Vec<&[u8]> = pki().chain.iter().map(|c| c.as_slice()).collect();
+    assert_eq!(got, want);
+    let tls = obs.tls.unwrap();
+    assert_eq!(tls.method, Method::Legacy, "the hand-built hello read it");
+    assert_eq!(tls.version, TlsVersion::Tls12);
+    assert!(
+        tls.cipher_suite.starts_with("TLS_RSA_WITH_"),
+        "{}",
+        tls.cipher_suite
+    );
+    assert_eq!(tls.versions, [TlsVersion::Tls12]);
+    assert!(tls.versions_scanned);
+    assert_eq!(tls.evidence.len(), 2, "{:?}", tls.evidence);
+    assert!(
+        tls.evidence[0].contains("signed nothing"),
+        "{:?}",
+        tls.evidence
+    );
+    assert!(
+        tls.evidence[1].contains("TLSv1.1") && tls.evidence[1].contains("protocol_version"),
+        "{:?}",
+        tls.evidence
+    );
+}
+
+/// A TLS 1.3 server: the HelloRetryRequest names it, and rustls reads the
+/// chain that TLS 1.3 clients get.
+#[tokio::test]
+async fn tls13_endpoint_is_read_with_rustls_after_the_hello_retry() {
+    let server = s_server(&["-tls1_3"]);
+    let ep = endpoint(
+        "localhost",
+        "127.0.0.1".parse().unwrap(),
+        server.port,
+        Role::Frontend,
+        Some("localhost"),
+    );
+    let (obs, _) = probe_endpoint(&ep, &quick(5000)).await;
+    assert_eq!(obs.status, Status::Ok, "{:?}", obs.error);
+    assert_eq!(obs.chain.len(), 3);
+    let tls = obs.tls.unwrap();
+    assert_eq!(tls.method, Method::Rustls);
+    assert_eq!(tls.version, TlsVersion::Tls13);
+    assert!(
+        tls.evidence[0].contains("HelloRetryRequest"),
+        "{:?}",
+        tls.evidence
+    );
+    assert!(
+        tls.evidence[1].contains("full rustls handshake"),
+        "{:?}",
+        tls.evidence
+    );
 }

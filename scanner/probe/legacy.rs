@@ -41,7 +41,9 @@ use tokio::time::{timeout_at, Instant};
 
 pub use error::LegacyError;
 pub use flight::{FlightReader, Goal, ServerFlight};
-pub use hello::{client_hello, client_hello_offering, no_sign_hello, sni_name, LegacyVersion, Offer};
+pub use hello::{
+    client_hello, client_hello_offering, no_sign_hello, sni_name, LegacyVersion, Offer,
+};
 pub use names::{alert_name, suite_name, version_name};
 pub use reassembly::{Event, Limits, Reassembler, MAX_RECORD_LEN};
 

@@ -103,7 +103,8 @@ pub async fn probe_all(
     loop {
         // A name that did not resolve needs no task.
         while let Some(index) = next.filter(|&i| dns_errors[i].is_some()) {
-            if let (Some(endpoint), Some(message)) = (waiting[index].take(), dns_errors[index].take())
+            if let (Some(endpoint), Some(message)) =
+                (waiting[index].take(), dns_errors[index].take())
             {
                 bar.inc(1);
                 failed.fetch_add(1, Ordering::Relaxed);

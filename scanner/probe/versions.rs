@@ -18,12 +18,14 @@ use crate::model::{TlsInfo, TlsVersion};
 /// back: a TLS 1.2-only server needs one hello, capped at TLS 1.1. No
 /// fallback SCSV is sent, so the server judges each hello on its version.
 ///
-/// Where RSA key exchange may work (the chain came with it, or TLS 1.3 hid
-/// the answer), the hellos offer only that, so the server signs nothing. A
-/// refusal that does not name the version (handshake_failure, a close or a
-/// reset, which is also how Schannel refuses a version) is then asked again
-/// with every suite before the version counts as refused. Each hello and
-/// its answer go into `tls.evidence`.
+/// Where the chain came with RSA key exchange, the hellos offer only that,
+/// so the server signs nothing. A refusal that does not name the version
+/// (handshake_failure, a close or a reset, which is also how Schannel
+/// refuses a version) is then asked again with every suite before the
+/// version counts as refused. Under TLS 1.3 nothing says whether RSA key
+/// exchange would work, and a second hello per refusal would cost more
+/// connections than it saves signatures, so those hellos offer every
+/// suite. Each hello and its answer go into `tls.evidence`.
 pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut TlsInfo) {
     let below = |version: TlsVersion| {
         [
@@ -34,8 +36,7 @@ pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut T
         .into_iter()
         .find(|cap| TlsVersion::from_wire(cap.wire()) < version)
     };
-    let mut offer = if tls.version == TlsVersion::Tls13 || tls.cipher_suite.starts_with("TLS_RSA_")
-    {
+    let mut offer = if tls.cipher_suite.starts_with("TLS_RSA_") {
         Offer::NoSign
     } else {
         Offer::Broad

@@ -120,7 +120,13 @@ impl LegacyError {
     /// offered suite was acceptable, so a hello offering few suites must be
     /// asked again with more before its version counts as refused.
     pub fn is_version_refusal(&self) -> bool {
-        matches!(self, LegacyError::Alert { description: 70, .. })
+        matches!(
+            self,
+            LegacyError::Alert {
+                description: 70,
+                ..
+            }
+        )
     }
 
     pub(crate) fn io(e: &io::Error) -> Self {
