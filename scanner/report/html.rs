@@ -20,8 +20,9 @@ use serde::Serialize;
 use time::Duration;
 
 use super::format::{days_short, days_state, format_date, format_time};
+use super::groups::act_now_groups;
 use super::timeline::{timeline, Timeline};
-use super::{act_now, counts, endpoint_grade, method_name, sanitize, EndpointGrade};
+use super::{counts, endpoint_grade, method_name, sanitize, EndpointGrade};
 use crate::analyze::catalog::Rule;
 use crate::analyze::remediation;
 use crate::model::{
@@ -52,6 +53,7 @@ const PARTIALS: &[(&str, &str)] = &[
         include_str!("../../templates/partials/endpoint.hbs"),
     ),
     ("table", include_str!("../../templates/partials/table.hbs")),
+    ("fleet", include_str!("../../templates/partials/fleet.hbs")),
     ("row", include_str!("../../templates/partials/row.hbs")),
     (
         "appendix",
@@ -175,7 +177,9 @@ struct Page {
     complete: bool,
     incomplete: String,
     counts: CountsView,
-    actions: Vec<ActionView>,
+    groups: Vec<GroupView>,
+    fleet: Vec<super::fleet_table::SummaryRow>,
+    filters: super::fleet_table::Filters,
     timeline: Timeline,
     catalog: Vec<CatalogView>,
     params: ParamsView,
@@ -208,6 +212,17 @@ struct CountsView {
     findings_info: usize,
 }
 
+/// Servers of the act-now list that need the same work.
+#[derive(Serialize)]
+struct GroupView {
+    severity: &'static str,
+    verdict: &'static str,
+    title: String,
+    /// What the most urgent server of the group needs, in a sentence.
+    lead: String,
+    actions: Vec<ActionView>,
+}
+
 #[derive(Serialize)]
 struct ActionView {
     host: String,
@@ -217,6 +232,8 @@ struct ActionView {
     headline: String,
     fix: String,
     ids: Vec<String>,
+    /// The server's numbered remediation steps, for its command block.
+    steps: String,
 }
 
 #[derive(Serialize)]
@@ -225,6 +242,12 @@ struct ServerView {
     anchor: String,
     grade: Grade,
     verdict: String,
+    /// For the card filters: the verdict id, site, Exchange role, and
+    /// the port roles with a warning or critical finding.
+    verdict_id: &'static str,
+    site: String,
+    server_role: String,
+    problem_roles: String,
     summary: String,
     group: String,
     steps: String,
@@ -372,7 +395,9 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             findings_warning: c.findings_warning,
             findings_info: c.findings_info,
         },
-        actions: actions(report),
+        groups: groups(report),
+        fleet: super::fleet_table::rows(report, anchor),
+        filters: super::fleet_table::filters(report),
         timeline: timeline(report),
         catalog: catalog
             .iter()
@@ -458,17 +483,32 @@ fn card_of_endpoint(report: &ScanReport) -> Vec<usize> {
     card
 }
 
-fn actions(report: &ScanReport) -> Vec<ActionView> {
-    act_now(report)
+fn groups(report: &ScanReport) -> Vec<GroupView> {
+    act_now_groups(report)
         .into_iter()
-        .map(|a| ActionView {
-            host: a.server.host.clone(),
-            anchor: anchor(a.server_index),
-            severity: a.severity.as_str(),
-            days: a.days_left.map(days_short).unwrap_or_default(),
-            headline: a.headline,
-            fix: a.fix,
-            ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+        .map(|g| GroupView {
+            severity: g.severity.as_str(),
+            verdict: g.verdict.as_str(),
+            title: g.title(),
+            lead: g
+                .actions
+                .first()
+                .map(|a| a.headline.clone())
+                .unwrap_or_default(),
+            actions: g
+                .actions
+                .into_iter()
+                .map(|a| ActionView {
+                    host: a.server.host.clone(),
+                    anchor: anchor(a.server_index),
+                    severity: a.severity.as_str(),
+                    days: a.days_left.map(days_short).unwrap_or_default(),
+                    headline: a.headline,
+                    fix: a.fix,
+                    ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+                    steps: remediation::numbered(&a.server.remediation_steps).join("\n"),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -477,6 +517,9 @@ fn role_order(e: &EndpointReport) -> (u8, u16) {
     let r = match e.endpoint.role {
         Role::Frontend => 0,
         Role::Backend => 1,
+        Role::Smtp => 2,
+        Role::Imap => 3,
+        Role::Pop => 4,
     };
     (r, e.endpoint.port)
 }
@@ -509,6 +552,10 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         anchor: anchor(index),
         grade: s.severity,
         verdict: s.verdict.as_str().replace('-', " "),
+        verdict_id: s.verdict.as_str(),
+        site: s.group.site.clone().unwrap_or_default(),
+        server_role: s.group.server_role.clone().unwrap_or_default(),
+        problem_roles: super::fleet_table::problem_roles(report, s),
         summary: s.summary.clone(),
         group,
         steps,
@@ -521,6 +568,9 @@ fn role_label(role: Role) -> &'static str {
     match role {
         Role::Frontend => "Default Web Site",
         Role::Backend => "Exchange Back End",
+        Role::Smtp => "SMTP",
+        Role::Imap => "IMAP",
+        Role::Pop => "POP3",
     }
 }
 
@@ -704,6 +754,7 @@ mod tests {
                 .filter_map(|v| TlsVersion::parse(v))
                 .collect(),
             versions_scanned: scanned,
+            starttls: false,
         }
     }
 

@@ -11,7 +11,9 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod fleet_table;
 pub mod format;
+pub mod groups;
 pub mod html;
 pub mod json;
 pub mod outputs;

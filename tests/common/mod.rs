@@ -95,6 +95,7 @@ fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
             .map(|s| TlsVersion::parse(s).expect("known version"))
             .collect(),
         versions_scanned: true,
+        starttls: false,
     })
 }
 
@@ -135,6 +136,7 @@ fn endpoint(
             tls("TLSv1.2", Method::Rustls, &["TLSv1.0", "TLSv1.2"])
         },
         chain,
+        dialogue: Default::default(),
         no_sni: None,
         trust: Some(Trust {
             trusted: role == Role::Frontend,
@@ -442,4 +444,33 @@ pub fn external_references(html: &str) -> Vec<String> {
         }
     }
     bad
+}
+
+/// A fleet of `n` servers made by repeating the sample fleet's servers
+/// under new names (`ex0001.contoso.local`, ...), spread over five sites:
+/// the same verdicts and findings, at scale.
+pub fn fleet_of(n: usize) -> ScanReport {
+    let base = sample_report();
+    let mut r = base.clone();
+    r.endpoints.clear();
+    r.servers.clear();
+    r.expiry_cliffs.clear();
+    for i in 0..n {
+        let template = &base.servers[i % base.servers.len()];
+        let host = format!("ex{:04}.contoso.local", i + 1);
+        let site = format!("SITE{}", i % 5 + 1);
+        let mut server = template.clone();
+        server.host = host.clone();
+        server.group.site = Some(site.clone());
+        server.endpoints.clear();
+        for &e in &template.endpoints {
+            let mut ep = base.endpoints[e].clone();
+            ep.endpoint.host = host.clone();
+            ep.endpoint.group.site = Some(site.clone());
+            server.endpoints.push(r.endpoints.len());
+            r.endpoints.push(ep);
+        }
+        r.servers.push(server);
+    }
+    r
 }

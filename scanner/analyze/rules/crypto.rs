@@ -57,6 +57,7 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         vec![remediation::reissue_sha256(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
+            ctx.evidence.endpoint.role,
         )],
     ))
 }
@@ -90,6 +91,7 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         vec![remediation::stronger_key(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
+            ctx.evidence.endpoint.role,
         )],
     ))
 }
