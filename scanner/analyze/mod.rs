@@ -43,6 +43,9 @@ pub struct Analysis {
     /// One per distinct host, in first-seen order.
     pub servers: Vec<ServerReport>,
     pub expiry_cliffs: Vec<ExpiryCliff>,
+    /// The namespaces inferred for sites without `--namespace`, by site
+    /// (`*`: servers with no known site), for scan.json's parameters.
+    pub inferred_namespaces: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Analyse every endpoint, then the fleet, then judge each server.
@@ -251,6 +254,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         endpoints,
         servers: server_reports,
         expiry_cliffs,
+        inferred_namespaces: names::inferred_used(&inferred, settings),
     }
 }
 

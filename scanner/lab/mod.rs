@@ -142,9 +142,15 @@ impl Lab {
 pub struct DemoFleet {
     pub hosts: Vec<HostSpec>,
     pub ca: LabCa,
-    /// Client-facing names the public certificate covers.
+    /// Client-facing names per site, as `--namespace SITE:NAME` takes them.
     pub namespaces: Vec<String>,
+    /// Each host's AD site (short name, site), as `--site HOST=SITE` takes
+    /// them.
+    pub sites: Vec<(String, String)>,
 }
+
+/// The demo's main site and its branch office.
+pub const DEMO_SITES: [&str; 2] = ["HQ", "Branch"];
 
 /// A fleet with the problems excert exists for, dated relative to `now`:
 ///
@@ -156,6 +162,10 @@ pub struct DemoFleet {
 /// | EX05 | renewed self-signed (lost binding) | old self-signed, 5 days left |
 /// | EX06 | public cert | nothing listening |
 /// | EX07 | last year's public cert, 25 days left | own self-signed |
+/// | EX08 | the previous public cert, still valid 100 days: a rollout in progress | own self-signed |
+/// | EX09 (site Branch) | the branch's own public cert (`mail-branch`) | own self-signed |
+///
+/// EX01 to EX08 are in site HQ.
 pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
     let ca = LabCa::new(now);
     let mail = format!("mail.{DOMAIN}");
@@ -173,6 +183,19 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
         now - Duration::days(340),
         now + Duration::days(25),
         &public_key,
+    );
+    let previous = ca.issue(
+        &names,
+        now - Duration::days(400),
+        now + Duration::days(100),
+        &public_key,
+    );
+    let branch_mail = format!("mail-branch.{DOMAIN}");
+    let branch = ca.issue(
+        &[branch_mail.as_str(), autodiscover.as_str()],
+        now - Duration::days(90),
+        now + Duration::days(275),
+        &certs::key(7),
     );
     let years_ago = |y: i64| now - Duration::days(365 * y);
     let backend = |name: &str, key: usize, not_before: OffsetDateTime| {
@@ -221,10 +244,32 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
             Service::Tls(last_year),
             backend("EX07", 7, years_ago(1)),
         ),
+        host(
+            "EX08",
+            Service::Tls(previous),
+            backend("EX08", 1, years_ago(4)),
+        ),
+        host(
+            "EX09",
+            Service::Tls(branch),
+            backend("EX09", 2, years_ago(2)),
+        ),
     ];
+    let [hq, branch_site] = DEMO_SITES;
     DemoFleet {
         hosts,
         ca,
-        namespaces: vec![mail, autodiscover],
+        namespaces: vec![
+            format!("{hq}:{mail}"),
+            format!("{hq}:{autodiscover}"),
+            format!("{branch_site}:{branch_mail}"),
+            format!("{branch_site}:{autodiscover}"),
+        ],
+        sites: (1..=9)
+            .map(|n| {
+                let site = if n == 9 { branch_site } else { hq };
+                (format!("ex0{n}"), site.to_string())
+            })
+            .collect(),
     }
 }
