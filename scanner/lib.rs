@@ -65,6 +65,7 @@ pub async fn scan(
     target_opts: &TargetOptions,
     probe_opts: &ProbeOptions,
     settings: &AnalysisSettings,
+    inventory: Option<model::Inventory>,
     cancel: Cancel,
 ) -> ScanReport {
     let started_at = OffsetDateTime::now_utc();
@@ -72,9 +73,9 @@ pub async fn scan(
     let skipped_endpoints = targets.skipped.clone();
     let endpoints = targets::resolve(targets, target_opts).await;
     let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
-    let analysis = analyze::analyze(&probed.evidence, settings);
+    let analysis = analyze::analyze_with(&probed.evidence, inventory.as_ref(), settings);
     let mut parameters = parameters(target_opts, Some(probe_opts), settings);
-    parameters.inferred_namespaces = analysis.inferred_namespaces;
+    parameters.inferred_namespaces = analysis.inferred_namespaces.clone();
     ScanReport {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::default(),
@@ -89,7 +90,7 @@ pub async fn scan(
         invalid_targets,
         skipped_endpoints,
         merged_from: Vec::new(),
-        inventory: None,
+        inventory: analysis.inventory,
     }
 }
 
@@ -97,7 +98,7 @@ pub async fn scan(
 /// as-of date, other thresholds or namespaces). Nothing touches the network.
 pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport {
     let evidence: Vec<_> = saved.endpoints.iter().map(|e| e.to_evidence()).collect();
-    let analysis = analyze::analyze(&evidence, settings);
+    let analysis = analyze::analyze_with(&evidence, saved.inventory.as_ref(), settings);
     let mut parameters = saved.parameters.clone();
     parameters.warn_days = settings.warn_days;
     parameters.critical_days = settings.critical_days;
@@ -111,6 +112,7 @@ pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport 
         endpoints: analysis.endpoints,
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
+        inventory: analysis.inventory,
         ..saved.clone()
     }
 }
@@ -129,5 +131,8 @@ pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSetti
         ca_bundles: s.ca_bundles.clone(),
         protocol_scan: p.is_some_and(|p| p.protocol_scan),
         inferred_namespaces: Default::default(),
+        smtp_ports: t.smtp_ports.clone(),
+        imap_ports: t.imap_ports.clone(),
+        pop_ports: t.pop_ports.clone(),
     }
 }

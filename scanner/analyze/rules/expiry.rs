@@ -37,7 +37,8 @@ pub(super) fn expiry(
     let s = ctx.settings;
     let role = ctx.evidence.endpoint.role;
     let expired = leaf.not_after <= s.as_of;
-    if !expired && leaf.days_left >= s.warn_days {
+    // Mail ports are judged in transport.rs.
+    if role.is_mail() || (!expired && leaf.days_left >= s.warn_days) {
         return None;
     }
     let (id, severity) = match (role, expired) {
@@ -45,6 +46,7 @@ pub(super) fn expiry(
         (Role::Frontend, true) => (FindingId::FrontendCertExpired, Severity::Critical),
         (Role::Backend, false) => (FindingId::BackendCertExpiring, escalate(leaf, s)),
         (Role::Frontend, false) => (FindingId::FrontendCertExpiring, escalate(leaf, s)),
+        (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     let when = if expired {
         format!(
@@ -93,6 +95,7 @@ pub(super) fn expiry(
             )]
         }
         (Role::Frontend, _) => vec![remediation::renew_public(host, port, &leaf.sha1)],
+        (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     Some(finding(id, severity, detail, steps))
 }
