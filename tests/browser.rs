@@ -430,7 +430,7 @@ fn demo_report_in_chromium_agrees_with_scan_json() {
     // cards packed two to a page. It used to be 19 pages, most half empty.
     let pages = pdf_pages(&std::fs::read(target_dir().join("excert-demo.pdf")).unwrap());
     assert!(
-        (3..=12).contains(&pages),
+        (3..=14).contains(&pages),
         "the demo prints to {pages} pages"
     );
     let _ = std::fs::remove_dir_all(&dir);
