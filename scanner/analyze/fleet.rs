@@ -25,7 +25,12 @@ pub(crate) fn majority_public<'a>(
     leaves: &[FrontLeaf<'a>],
     as_of: OffsetDateTime,
 ) -> Option<&'a CertFacts> {
-    pick_majority(leaves.iter().filter(|l| l.leaf.not_after > as_of), false)
+    pick_majority(
+        leaves
+            .iter()
+            .filter(|l| l.leaf.not_after.is_some_and(|t| t > as_of)),
+        false,
+    )
 }
 
 /// Count distinct hosts per thumbprint and pick the most common one. With
@@ -45,7 +50,7 @@ where
             .0
             .insert(l.host.to_ascii_lowercase());
     }
-    let mut ranked: Vec<(usize, OffsetDateTime, &str, &'a CertFacts)> = hosts
+    let mut ranked: Vec<(usize, Option<OffsetDateTime>, &str, &'a CertFacts)> = hosts
         .iter()
         .map(|(sha, (h, c))| (h.len(), c.not_after, *sha, *c))
         .collect();

@@ -228,7 +228,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         .filter(|e| e.endpoint.role == Role::Backend && e.status == Status::Ok)
         .filter_map(|e| {
             let leaf = e.leaf().filter(|l| cert::is_parsed(l))?;
-            Some((e.endpoint.host.clone(), leaf.not_after))
+            Some((e.endpoint.host.clone(), leaf.not_after?))
         })
         .collect();
     let expiry_cliffs = fleet::expiry_cliffs(&backends, as_of);
@@ -301,8 +301,8 @@ fn own_public(
         let ok = e.endpoint.role == Role::Frontend
             && e.observation.status == Status::Ok
             && leaf.classification == Classification::CaIssued
-            && leaf.not_before <= settings.as_of
-            && leaf.not_after > settings.as_of
+            && leaf.not_before.is_some_and(|t| t <= settings.as_of)
+            && leaf.not_after.is_some_and(|t| t > settings.as_of)
             && !odd.iter().any(|o| o.endpoint == i);
         ok.then(|| leaf.sha1.clone())
     })
@@ -311,7 +311,9 @@ fn own_public(
 /// The fleet's majority cert outlives this one: binding it is the fix, not
 /// a renewal.
 fn lags_fleet(leaf: &CertFacts, o: &fleet::OddOneOut<'_>) -> bool {
-    leaf.not_after <= o.majority.not_after
+    leaf.not_after
+        .zip(o.majority.not_after)
+        .is_some_and(|(l, m)| l <= m)
 }
 
 fn inconsistent_finding(
@@ -327,11 +329,11 @@ fn inconsistent_finding(
         e.endpoint.port,
         leaf.subject,
         leaf.sha1,
-        leaf.not_after.date(),
+        leaf.not_after_text(),
         o.majority_hosts,
         o.compared_hosts,
         m.sha1,
-        m.not_after.date()
+        m.not_after_text()
     );
     if lags_fleet(leaf, o) {
         detail

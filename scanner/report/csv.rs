@@ -69,10 +69,11 @@ fn text(s: impl AsRef<str>) -> Cell {
     Cell::Text(sanitize::csv_text(s.as_ref()))
 }
 
-fn date(t: OffsetDateTime) -> Cell {
+/// An empty cell for an unknown date (an unparsable certificate).
+fn date(t: Option<OffsetDateTime>) -> Cell {
     // Rfc3339 formatting only fails for years outside 0..=9999, which
     // x509 dates cannot express; an empty cell is the honest fallback.
-    Cell::Text(t.format(&Rfc3339).unwrap_or_default())
+    Cell::Text(t.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default())
 }
 
 fn write_table(header: &[&str], rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, csv::Error> {
@@ -130,7 +131,8 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         text(leaf.map(|c| c.classification.as_str()).unwrap_or_default()),
         leaf.map_or(text(""), |c| date(c.not_before)),
         leaf.map_or(text(""), |c| date(c.not_after)),
-        leaf.map_or(text(""), |c| Cell::Number(c.days_left)),
+        leaf.and_then(|c| c.days_left)
+            .map_or(text(""), Cell::Number),
         text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
         text(tls.map(|t| t.version.as_str()).unwrap_or_default()),
         text(tls.map(|t| t.versions.join(" ")).unwrap_or_default()),
