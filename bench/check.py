@@ -12,12 +12,18 @@ kind, path = sys.argv[1], sys.argv[2]
 if kind == "excert":
     scan = json.load(open(path))
     ok = [e for e in scan["endpoints"] if e["status"] == "ok"]
-    legacy = sum(1 for e in ok if (e.get("tls") or {}).get("method") == "legacy")
+    methods = {}
+    for e in ok:
+        m = (e.get("tls") or {}).get("method")
+        methods[m] = methods.get(m, 0) + 1
+    mapped = sum(1 for e in ok if (e.get("tls") or {}).get("versions_scanned"))
     certs = sum(len(e["chain"]) for e in ok)
     statuses = {}
     for e in scan["endpoints"]:
         statuses[e["status"]] = statuses.get(e["status"], 0) + 1
-    print(f"{len(ok)} endpoints with a chain ({legacy} via the legacy hello), {certs} certificates; {statuses}")
+    total = len(scan["endpoints"])
+    print(f"{len(ok)}/{total} chains ({certs} certificates), protocol map {mapped}/{len(ok)};"
+          f" via {methods}; statuses {statuses}")
 elif kind == "nmap":
     root = ET.parse(path).getroot()
     n = sum(1 for s in root.iter("script") if s.get("id") == "ssl-cert" and s.find("elem[@key='pem']") is not None)

@@ -14,6 +14,12 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod crypto;
+mod protocol;
+
+pub use crypto::{HashAlgorithm, KeyAlgorithm};
+pub use protocol::TlsVersion;
+
 /// The scan.json schema this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -197,31 +203,11 @@ impl<'de> Deserialize<'de> for Der {
     }
 }
 
-/// Rank of a protocol name, higher is newer; `None` for names we do not
-/// know. Accepts the spellings probes and tools use: `TLSv1.2`, `TLS 1.2`,
-/// `TLS1.2`, `TLSv1`, `SSLv3`.
-pub fn protocol_rank(v: &str) -> Option<u8> {
-    let n: String = v
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | 'v' | 'V'))
-        .collect::<String>()
-        .to_ascii_uppercase();
-    match n.as_str() {
-        "SSL2" | "SSL2.0" => Some(0),
-        "SSL3" | "SSL3.0" => Some(1),
-        "TLS1" | "TLS1.0" => Some(2),
-        "TLS1.1" => Some(3),
-        "TLS1.2" => Some(4),
-        "TLS1.3" => Some(5),
-        _ => None,
-    }
-}
-
 /// What the handshake showed about the protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsInfo {
-    /// Negotiated version, e.g. `TLSv1.2`.
-    pub version: String,
+    /// Negotiated version, written e.g. `TLSv1.2`.
+    pub version: TlsVersion,
     /// IANA name of the negotiated suite, e.g. `TLS_RSA_WITH_AES_256_CBC_SHA`.
     pub cipher_suite: String,
     pub method: Method,
@@ -229,7 +215,7 @@ pub struct TlsInfo {
     /// `["TLSv1.0", "TLSv1.2"]`. Only what was tested: with
     /// `--no-protocol-scan` it holds just what the handshake showed.
     #[serde(default)]
-    pub versions: Vec<String>,
+    pub versions: Vec<TlsVersion>,
     /// Whether hellos mapped every version below the negotiated one (TLS
     /// 1.0 and 1.1, and 1.2 under TLS 1.3); versions above it are refused,
     /// since a server answers with the best version it shares.
@@ -363,8 +349,8 @@ impl Classification {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
-    /// `RSA`, `EC`, `Ed25519`, ... or `unknown`.
-    pub algorithm: String,
+    /// Written `RSA`, `EC`, `DSA`, `Ed25519`, `Ed448` or `unknown`.
+    pub algorithm: KeyAlgorithm,
     pub bits: u32,
     /// Named curve for EC keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -393,6 +379,10 @@ pub struct CertFacts {
     pub sha256: String,
     pub key: KeyInfo,
     pub signature_algorithm: String,
+    /// The hash the issuer signed with; null when the algorithm has none of
+    /// its own (Ed25519, RSA-PSS) or is not known.
+    #[serde(default)]
+    pub signature_hash: Option<HashAlgorithm>,
     /// Subject equals issuer.
     pub self_issued: bool,
     /// Self-issued and the signature verifies with its own key.
@@ -558,6 +548,12 @@ pub enum Task {
     CheckEndpoint,
     /// Do the same on the other servers.
     RepeatOnOtherServers,
+    /// Scan again to check the fix.
+    Verify,
+    /// Remove a replaced certificate once nothing refers to it.
+    RemoveOldCertificate,
+    /// Re-create the Edge Subscription after a certificate change on Edge.
+    RecreateEdgeSubscription,
 }
 
 /// One thing to do, with everything needed to do it.

@@ -14,7 +14,7 @@ use excert::config::AnalysisSettings;
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
     Classification, Der, Endpoint, EndpointEvidence, FindingId, Grade, Group, Method, Observation,
-    Role, Severity, Status, Task, TlsInfo, Verdict,
+    Role, Severity, Status, Task, TlsInfo, TlsVersion, Verdict,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -58,10 +58,13 @@ fn endpoint(host: &str, role: Role) -> Endpoint {
 
 fn tls(versions: &[&str]) -> TlsInfo {
     TlsInfo {
-        version: versions.last().copied().unwrap_or("TLSv1.2").into(),
+        version: TlsVersion::parse(versions.last().copied().unwrap_or("TLSv1.2")).unwrap(),
         cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
         method: Method::Rustls,
-        versions: versions.iter().map(|s| s.to_string()).collect(),
+        versions: versions
+            .iter()
+            .map(|s| TlsVersion::parse(s).unwrap())
+            .collect(),
         versions_scanned: true,
     }
 }
@@ -211,26 +214,41 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     assert!(f.detail.contains(&old), "{}", f.detail);
     assert!(f.detail.contains("2025-05-22"), "{}", f.detail);
     assert!(f.detail.contains("10 days ago"), "{}", f.detail);
-    assert!(f.remediation.contains(&format!(
-        "Get-ExchangeCertificate -Thumbprint {old} | New-ExchangeCertificate -Force -PrivateKeyExportable $true"
-    )));
-    // Step 5 re-enables IIS on the public cert this server still presents.
+    // Re-created without IIS, so 443 never leaves the public certificate
+    // (the renewal trap): nothing to re-enable afterwards.
+    let create = "New-ExchangeCertificate -Server EX02 -DomainName EX02 -IncludeServerFQDN \
+                  -Services SMTP -KeySize 2048 -PrivateKeyExportable $true -FriendlyName \
+                  \"Microsoft Exchange\" -Force";
+    assert!(f.remediation.contains(create), "{}", f.remediation);
+    assert!(
+        !f.remediation.contains("-Services IIS"),
+        "{}",
+        f.remediation
+    );
     let public = sha1(&front[0]);
-    assert!(f.remediation.contains(&format!(
-        "Enable-ExchangeCertificate -Thumbprint {public} -Services IIS"
-    )));
     let s = &a.servers[0];
     assert_eq!(s.verdict, Verdict::RenewBackend);
     assert_eq!(s.severity, Grade::Critical);
     assert!(
-        s.remediation[0].starts_with("1. Renew the backend certificate"),
+        s.remediation[0].starts_with("1. Create EX02's new \"Microsoft Exchange\" certificate"),
         "{:?}",
         s.remediation
     );
     assert!(s.remediation.iter().any(|r| r.contains("Trusted Root")));
     assert!(s.remediation.iter().any(|r| r.contains("*:444")));
-    assert!(s.remediation.iter().any(|r| r.contains("iisreset")));
-    assert!(s.remediation.iter().any(|r| r.contains(&public)));
+    assert!(s.remediation.iter().any(|r| r.contains("iisreset EX02")));
+    assert!(!s.remediation.iter().any(|r| r.contains(&public)));
+    assert!(s.remediation.iter().any(|r| r.contains(&format!(
+        "Remove-ExchangeCertificate -Server EX02 -Thumbprint {old}"
+    ))));
+    assert!(
+        s.remediation
+            .last()
+            .unwrap()
+            .contains("Verify: excert scan EX02"),
+        "{:?}",
+        s.remediation
+    );
     // The same steps as data: numbered once, thumbprints and commands apart.
     assert_eq!(s.remediation.len(), s.remediation_steps.len());
     for (i, (text, step)) in s.remediation.iter().zip(&s.remediation_steps).enumerate() {
@@ -241,21 +259,14 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     assert_eq!(renew.task, Task::RenewBackend);
     assert_eq!(renew.server, "EX02");
     assert_eq!(renew.thumbprints, std::slice::from_ref(&old));
-    assert_eq!(
-        renew.powershell.as_deref(),
-        Some(
-            format!(
-                "Get-ExchangeCertificate -Thumbprint {old} | New-ExchangeCertificate -Force -PrivateKeyExportable $true"
-            )
-            .as_str()
-        )
-    );
-    assert!(
-        s.remediation_steps
-            .iter()
-            .any(|st| st.task == Task::EnablePublic
-                && st.thumbprints == std::slice::from_ref(&public))
-    );
+    assert_eq!(renew.powershell.as_deref(), Some(create));
+    assert!(s
+        .remediation_steps
+        .iter()
+        .any(|st| st.task == Task::BindBackend
+            && st.powershell.as_deref().is_some_and(|p| p.contains(
+                "(Get-WebBinding -Name 'Exchange Back End' -Protocol https -Port 444).AddSslCertificate('<new thumbprint>','My')"
+            ))));
 }
 
 #[test]
@@ -323,7 +334,24 @@ fn frontend_expiry_fires_on_443() {
         find(&a, 1, "frontend-cert-expiring").severity,
         Severity::Warning
     );
-    assert_eq!(a.servers[0].verdict, Verdict::RenewPublicCert);
+    // A newer certificate for the same names is already on EX07: binding
+    // it is the fix on EX06, not a new certificate.
+    assert_eq!(a.servers[0].verdict, Verdict::RebindPublicCert);
+    let newer = sha1(
+        &public(
+            &ca,
+            &NAMESPACES,
+            NOW - Duration::days(300),
+            NOW + Duration::days(40),
+            2,
+        )[0],
+    );
+    assert!(
+        a.servers[0].remediation.iter().any(|r| r.contains(&newer)),
+        "{:?}",
+        a.servers[0].remediation
+    );
+    assert_eq!(a.servers[1].verdict, Verdict::RenewPublicCert);
 }
 
 #[test]
@@ -344,7 +372,7 @@ fn public_binding_lost_when_443_presents_the_exchange_cert() {
     let public = sha1(&fleet_public[0]);
     assert!(
         f.remediation.contains(&format!(
-            "Enable-ExchangeCertificate -Thumbprint {public} -Services IIS"
+            "Enable-ExchangeCertificate -Server EX08 -Thumbprint {public} -Services IIS"
         )),
         "{}",
         f.remediation
@@ -398,7 +426,9 @@ fn renewal_trap_binds_the_already_renewed_cert_instead_of_renewing_again() {
     let expired = find(&a, 2, "backend-cert-expired");
     let new = sha1(&renewed[0]);
     assert!(
-        expired.remediation.contains(&format!("select {new}")),
+        expired
+            .remediation
+            .contains(&format!("AddSslCertificate('{new}','My')")),
         "{}",
         expired.remediation
     );
@@ -408,18 +438,22 @@ fn renewal_trap_binds_the_already_renewed_cert_instead_of_renewing_again() {
     let steps = s.remediation.join("\n");
     assert!(
         steps.contains(&format!(
-            "Enable-ExchangeCertificate -Thumbprint {} -Services IIS",
+            "1. Re-enable IIS on the public certificate on EX10 now: \
+             Enable-ExchangeCertificate -Server EX10 -Thumbprint {} -Services IIS",
             sha1(&fleet_public[0])
         )),
         "{steps}"
     );
-    assert!(steps.contains(&format!("select {new}")), "{steps}");
+    assert!(
+        steps.contains(&format!("AddSslCertificate('{new}','My')")),
+        "{steps}"
+    );
     assert!(steps.contains("do not renew again"), "{steps}");
-    assert!(!steps.contains("New-ExchangeCertificate -Force"), "{steps}");
+    assert!(!steps.contains("New-ExchangeCertificate"), "{steps}");
 }
 
 #[test]
-fn same_self_signed_cert_on_both_ports_expiring_renews_then_rebinds() {
+fn same_self_signed_cert_on_both_ports_expiring_rebinds_then_recreates() {
     let ca = ca();
     let both = exchange("EX93", 10, 4);
     let evidence = [
@@ -430,18 +464,21 @@ fn same_self_signed_cert_on_both_ports_expiring_renews_then_rebinds() {
     let a = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
     let s = &a.servers[1];
     assert_eq!(s.verdict, Verdict::RebindPublicCert);
-    // A renewal would move IIS again, so re-enabling IIS comes last.
+    // 443 gets the public certificate back first; the new internal
+    // certificate is made for SMTP only, so it cannot move IIS again.
     let renew = s
         .remediation
         .iter()
-        .position(|r| r.contains("New-ExchangeCertificate -Force"))
+        .position(|r| {
+            r.contains("New-ExchangeCertificate -Server EX93") && r.contains("-Services SMTP")
+        })
         .unwrap();
     let rebind = s
         .remediation
         .iter()
-        .position(|r| r.contains("Enable-ExchangeCertificate"))
+        .position(|r| r.contains("Enable-ExchangeCertificate -Server EX93"))
         .unwrap();
-    assert!(renew < rebind, "{:?}", s.remediation);
+    assert!(rebind < renew, "{:?}", s.remediation);
 }
 
 #[test]
@@ -575,23 +612,30 @@ fn namespace_mismatch_and_wildcards() {
 }
 
 #[test]
-fn without_namespaces_the_scanned_dns_name_is_checked() {
+fn without_namespaces_the_fleet_names_are_inferred_not_the_scanned_name() {
+    // Issue 11: a public certificate never names the servers' internal
+    // names, so checking it against them flagged every healthy server.
     let ca = ca();
     let cert = healthy_public(&ca);
     let a = run(
         &[
+            ev("ex01.corp.contoso.local", Role::Frontend, cert.clone()),
             ev("owa.fabrikam.com", Role::Frontend, cert.clone()),
-            ev("mail.contoso.com", Role::Frontend, cert.clone()),
             ev("EX15", Role::Frontend, cert),
         ],
         &settings(NOW, roots(&ca), &[]),
     );
+    for i in 0..3 {
+        assert!(ids(&a, i).is_empty(), "{i}: {:?}", ids(&a, i));
+    }
+    // Given explicitly, a namespace the certificate lacks is still caught.
+    let a = run(
+        &[ev("owa.fabrikam.com", Role::Frontend, healthy_public(&ca))],
+        &settings(NOW, roots(&ca), &["owa.fabrikam.com"]),
+    );
     assert!(find(&a, 0, "name-mismatch")
         .detail
         .contains("owa.fabrikam.com"));
-    assert!(ids(&a, 1).is_empty(), "{:?}", ids(&a, 1));
-    // A short name is not a client namespace: nothing to check.
-    assert!(ids(&a, 2).is_empty(), "{:?}", ids(&a, 2));
 }
 
 #[test]
@@ -715,7 +759,7 @@ fn expired_wmsvc_on_444_is_a_binding_fix_not_a_renewal() {
 }
 
 #[test]
-fn fleet_of_five_flags_the_one_serving_last_years_public_cert() {
+fn fleet_of_five_tells_the_one_on_last_years_public_cert_to_roll_out_the_new_one() {
     let ca = ca();
     let current = public(
         &ca,
@@ -754,18 +798,21 @@ fn fleet_of_five_flags_the_one_serving_last_years_public_cert() {
         .map(|e| e.endpoint.host.as_str())
         .collect();
     assert_eq!(flagged, ["EX23"]);
+    // Last year's certificate is still valid: a rollout in progress, info.
     let f = find(&a, 4, "public-cert-inconsistent");
-    let majority = sha1(&current[0]);
+    assert_eq!(f.severity, Severity::Info);
+    let newest = sha1(&current[0]);
     assert!(
         f.remediation.contains(&format!(
-            "Enable-ExchangeCertificate -Thumbprint {majority} -Services IIS"
+            "Enable-ExchangeCertificate -Server EX23 -Thumbprint {newest} -Services IIS"
         )),
         "{}",
         f.remediation
     );
-    assert!(f.detail.contains("4 of 5 servers"), "{}", f.detail);
+    assert!(f.detail.contains("already on 4 servers"), "{}", f.detail);
     let verdicts: Vec<&str> = a.servers.iter().map(|s| s.verdict.as_str()).collect();
-    assert_eq!(verdicts, ["ok", "ok", "rebind-public-cert", "ok", "ok"]);
+    assert_eq!(verdicts, ["ok", "ok", "ok", "ok", "ok"]);
+    assert_eq!(a.servers[2].severity, Grade::Info);
     // Backend certs made the same day form an expiry cliff.
     assert_eq!(a.expiry_cliffs.len(), 1);
     assert_eq!(a.expiry_cliffs[0].hosts.len(), 5);
@@ -976,7 +1023,7 @@ fn facts_of_the_setup_made_exchange_cert() {
     assert_eq!(f.sha1, "7606756734D7B5FBD628160D2599C4A95D3992D2");
     assert_eq!(f.sha256.len(), 64);
     assert!(f.sha256.chars().all(|c| !c.is_ascii_uppercase()));
-    assert_eq!(f.key.algorithm, "RSA");
+    assert_eq!(f.key.algorithm.name(), "RSA");
     assert_eq!(f.key.bits, 2048);
     assert_eq!(f.signature_algorithm, "sha1WithRSAEncryption");
     assert!(f.self_issued && f.self_signed);
@@ -1099,10 +1146,10 @@ fn demo_fleet_verdicts() {
     );
     // EX05: renew first, then give IIS back to the fleet's public cert.
     let public = cert::sha1_hex(&a.endpoints[0].chain[0].der_base64.0);
-    assert!(a.servers[4]
-        .remediation
-        .iter()
-        .any(|r| r.contains(&format!("Enable-ExchangeCertificate -Thumbprint {public}"))));
+    assert!(a.servers[4].remediation.iter().any(|r| r.contains(&format!(
+        "Enable-ExchangeCertificate -Server {} -Thumbprint {public}",
+        a.servers[4].host
+    ))));
     // EX07's expiring cert is fixed by binding the fleet's, not renewing.
     let ex07 = &a.endpoints[12];
     assert!(ex07

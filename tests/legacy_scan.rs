@@ -61,13 +61,16 @@ async fn tls10_only_server_is_read_and_flagged() {
     assert_full_chain(&e);
     let tls = e.tls.as_ref().unwrap();
     assert_eq!(tls.method, Method::Legacy);
-    assert_eq!(tls.version, "TLSv1.0");
+    assert_eq!(tls.version.name(), "TLSv1.0");
     assert!(
         tls.cipher_suite.starts_with("TLS_") && tls.cipher_suite.contains("_WITH_"),
         "{}",
         tls.cipher_suite
     );
-    assert_eq!(tls.versions, vec!["TLSv1.0".to_string()]);
+    assert_eq!(
+        tls.versions.iter().map(|v| v.name()).collect::<Vec<_>>(),
+        vec!["TLSv1.0".to_string()]
+    );
     assert!(ids(&e).contains(&"legacy-tls-only"), "{:?}", ids(&e));
 }
 
@@ -78,9 +81,12 @@ async fn rsa_kx_cbc_only_tls12_server_is_read_and_not_flagged_legacy() {
     assert_full_chain(&e);
     let tls = e.tls.as_ref().unwrap();
     assert_eq!(tls.method, Method::Legacy);
-    assert_eq!(tls.version, "TLSv1.2");
+    assert_eq!(tls.version.name(), "TLSv1.2");
     assert_eq!(tls.cipher_suite, "TLS_RSA_WITH_AES_256_CBC_SHA");
-    assert_eq!(tls.versions, vec!["TLSv1.2".to_string()]);
+    assert_eq!(
+        tls.versions.iter().map(|v| v.name()).collect::<Vec<_>>(),
+        vec!["TLSv1.2".to_string()]
+    );
     assert!(
         !ids(&e).iter().any(|i| i.starts_with("legacy-")),
         "{:?}",
@@ -96,7 +102,7 @@ async fn modern_server_with_old_protocols_still_on_is_mapped() {
     let tls = e.tls.as_ref().unwrap();
     assert_eq!(tls.method, Method::Rustls);
     assert_eq!(
-        tls.versions,
+        tls.versions.iter().map(|v| v.name()).collect::<Vec<_>>(),
         ["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
             .map(String::from)
             .to_vec()
@@ -107,7 +113,7 @@ async fn modern_server_with_old_protocols_still_on_is_mapped() {
     let e = scan_one(server.port, &["--no-protocol-scan"]).await;
     let tls = e.tls.as_ref().unwrap();
     assert_eq!(
-        tls.versions,
+        tls.versions.iter().map(|v| v.name()).collect::<Vec<_>>(),
         vec!["TLSv1.3".to_string()],
         "--no-protocol-scan sends no extra hellos"
     );

@@ -60,7 +60,7 @@ async fn reads_the_whole_chain_with_rustls() {
     assert_eq!(got, want, "leaf and intermediate, leaf first, as presented");
     let tls = obs.tls.expect("tls details");
     assert_eq!(tls.method, Method::Rustls);
-    assert_eq!(tls.version, "TLSv1.3");
+    assert_eq!(tls.version.name(), "TLSv1.3");
     assert!(
         tls.cipher_suite.starts_with("TLS_"),
         "IANA suite name, got {}",
@@ -83,7 +83,12 @@ async fn reads_the_whole_chain_with_rustls() {
     );
     assert_eq!(obs.chain.len(), 1);
     assert_eq!(
-        obs.tls.unwrap().versions,
+        obs.tls
+            .unwrap()
+            .versions
+            .iter()
+            .map(|v| v.name())
+            .collect::<Vec<_>>(),
         vec!["TLSv1.3".to_string()],
         "the 1.0/1.1/1.2 hellos were refused"
     );

@@ -64,10 +64,10 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
             status: Status::Ok,
             error: None,
             tls: Some(TlsInfo {
-                version: "TLSv1.2".into(),
+                version: excert::model::TlsVersion::Tls12,
                 cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
                 method: Method::Rustls,
-                versions: vec!["TLSv1.2".into()],
+                versions: vec![excert::model::TlsVersion::Tls12],
                 versions_scanned: true,
             }),
             chain: chain.into_iter().map(Der).collect(),

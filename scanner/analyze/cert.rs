@@ -9,11 +9,13 @@
 
 use ring::digest;
 use time::OffsetDateTime;
+use x509_parser::asn1_rs::oid;
+use x509_parser::oid_registry::{self as reg, Oid};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
 use super::classify;
-use crate::model::{CertFacts, Classification, Der, KeyInfo};
+use crate::model::{CertFacts, Classification, Der, HashAlgorithm, KeyAlgorithm, KeyInfo};
 
 /// Read the facts of one certificate as of `as_of`.
 pub fn facts(der: &[u8], as_of: OffsetDateTime) -> CertFacts {
@@ -40,11 +42,12 @@ fn unparsable(der: &[u8], why: &str) -> CertFacts {
         sha1: sha1_hex(der),
         sha256: sha256_hex(der),
         key: KeyInfo {
-            algorithm: "unknown".into(),
+            algorithm: KeyAlgorithm::Unknown,
             bits: 0,
             curve: None,
         },
         signature_algorithm: String::new(),
+        signature_hash: None,
         self_issued: false,
         self_signed: false,
         basic_constraints_ca: None,
@@ -65,6 +68,7 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
     let self_issued = is_self_issued(cert);
     let key = key_info(cert);
     let classified = classify::classify(cert, &key, self_issued);
+    let (signature_algorithm, signature_hash) = signature(&cert.signature_algorithm.algorithm);
     CertFacts {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
@@ -76,7 +80,8 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
         sha1: sha1_hex(der),
         sha256: sha256_hex(der),
         key,
-        signature_algorithm: signature_name(&cert.signature_algorithm.algorithm.to_id_string()),
+        signature_algorithm,
+        signature_hash,
         self_issued,
         self_signed: self_issued && signature_verifies(cert, cert),
         basic_constraints_ca: cert
@@ -157,59 +162,54 @@ fn ip_text(bytes: &[u8]) -> Option<String> {
 
 fn key_info(cert: &X509Certificate<'_>) -> KeyInfo {
     let spki = cert.public_key();
-    let alg = spki.algorithm.algorithm.to_id_string();
+    let key = |algorithm, bits, curve| KeyInfo {
+        algorithm,
+        bits,
+        curve,
+    };
     match spki.parsed() {
-        Ok(PublicKey::RSA(rsa)) => KeyInfo {
-            algorithm: "RSA".into(),
-            bits: rsa_bits(rsa.modulus),
-            curve: None,
-        },
+        Ok(PublicKey::RSA(rsa)) => key(KeyAlgorithm::Rsa, rsa_bits(rsa.modulus), None),
         Ok(PublicKey::EC(_)) => {
-            let curve_oid = spki
+            let curve = spki
                 .algorithm
                 .parameters
                 .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|o| o.to_id_string());
-            let (curve, bits) = match curve_oid.as_deref() {
-                Some("1.2.840.10045.3.1.7") => (Some("P-256".to_string()), 256),
-                Some("1.3.132.0.34") => (Some("P-384".to_string()), 384),
-                Some("1.3.132.0.35") => (Some("P-521".to_string()), 521),
-                Some("1.3.132.0.10") => (Some("secp256k1".to_string()), 256),
-                Some("1.2.840.10045.3.1.1") => (Some("P-192".to_string()), 192),
-                Some("1.3.132.0.33") => (Some("P-224".to_string()), 224),
-                Some(other) => (Some(other.to_string()), 0),
+                .and_then(|p| p.as_oid().ok());
+            let (name, bits) = match curve.as_ref() {
+                Some(oid) => curve_facts(oid),
                 None => (None, 0),
             };
-            KeyInfo {
-                algorithm: "EC".into(),
-                bits,
-                curve,
-            }
+            key(KeyAlgorithm::Ec, bits, name)
         }
-        Ok(PublicKey::DSA(y)) => KeyInfo {
-            algorithm: "DSA".into(),
-            bits: rsa_bits(y),
-            curve: None,
-        },
-        _ => match alg.as_str() {
-            "1.3.101.112" => KeyInfo {
-                algorithm: "Ed25519".into(),
-                bits: 256,
-                curve: None,
-            },
-            "1.3.101.113" => KeyInfo {
-                algorithm: "Ed448".into(),
-                bits: 456,
-                curve: None,
-            },
-            _ => KeyInfo {
-                algorithm: "unknown".into(),
-                bits: 0,
-                curve: None,
-            },
-        },
+        Ok(PublicKey::DSA(y)) => key(KeyAlgorithm::Dsa, rsa_bits(y), None),
+        _ if spki.algorithm.algorithm == reg::OID_SIG_ED25519 => {
+            key(KeyAlgorithm::Ed25519, 256, None)
+        }
+        _ if spki.algorithm.algorithm == reg::OID_SIG_ED448 => key(KeyAlgorithm::Ed448, 456, None),
+        _ => key(KeyAlgorithm::Unknown, 0, None),
     }
+}
+
+/// A named curve's usual name and size; the dotted OID and 0 when unknown.
+fn curve_facts(curve: &Oid<'_>) -> (Option<String>, u32) {
+    // The registry has the NIST curves; these three it lacks.
+    const SECP256K1: Oid<'static> = oid!(1.3.132 .0 .10);
+    const P192: Oid<'static> = oid!(1.2.840 .10045 .3 .1 .1);
+    const P224: Oid<'static> = oid!(1.3.132 .0 .33);
+    let known: [(&Oid<'_>, &str, u32); 6] = [
+        (&reg::OID_EC_P256, "P-256", 256),
+        (&reg::OID_NIST_EC_P384, "P-384", 384),
+        (&reg::OID_NIST_EC_P521, "P-521", 521),
+        (&SECP256K1, "secp256k1", 256),
+        (&P192, "P-192", 192),
+        (&P224, "P-224", 224),
+    ];
+    known
+        .iter()
+        .find(|(oid, _, _)| *oid == curve)
+        .map_or((Some(curve.to_id_string()), 0), |(_, name, bits)| {
+            (Some((*name).to_string()), *bits)
+        })
 }
 
 /// The size of an RSA modulus in bits, from its big-endian bytes.
@@ -230,35 +230,84 @@ pub fn rsa_bits(modulus: &[u8]) -> u32 {
     len.saturating_mul(8).saturating_sub(first.leading_zeros())
 }
 
-/// The OpenSSL-style name of a signature algorithm, e.g.
-/// `sha256WithRSAEncryption`; the dotted OID when unknown.
-fn signature_name(oid: &str) -> String {
-    match oid {
-        "1.2.840.113549.1.1.2" => "md2WithRSAEncryption",
-        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
-        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "sha1WithRSAEncryption",
-        "1.2.840.113549.1.1.10" => "rsassaPss",
-        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
-        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
-        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
-        "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption",
-        "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
-        "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224",
-        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
-        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
-        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
-        "1.2.840.10040.4.3" => "dsa-with-sha1",
-        "1.3.101.112" => "Ed25519",
-        "1.3.101.113" => "Ed448",
-        other => other,
+/// The OpenSSL-style name of a signature algorithm (e.g.
+/// `sha256WithRSAEncryption`; the dotted OID when unknown) and the hash it
+/// signs over.
+fn signature(alg: &Oid<'_>) -> (String, Option<HashAlgorithm>) {
+    use HashAlgorithm::*;
+    // The registry lacks ecdsa-with-SHA1.
+    const ECDSA_WITH_SHA1: Oid<'static> = oid!(1.2.840 .10045 .4 .1);
+    let known: [(&Oid<'_>, &str, Option<HashAlgorithm>); 16] = [
+        (
+            &reg::OID_PKCS1_MD2WITHRSAENC,
+            "md2WithRSAEncryption",
+            Some(Md2),
+        ),
+        (
+            &reg::OID_PKCS1_MD5WITHRSAENC,
+            "md5WithRSAEncryption",
+            Some(Md5),
+        ),
+        (
+            &reg::OID_PKCS1_SHA1WITHRSA,
+            "sha1WithRSAEncryption",
+            Some(Sha1),
+        ),
+        (&reg::OID_SHA1_WITH_RSA, "sha1WithRSAEncryption", Some(Sha1)),
+        (&reg::OID_PKCS1_RSASSAPSS, "rsassaPss", None),
+        (
+            &reg::OID_PKCS1_SHA256WITHRSA,
+            "sha256WithRSAEncryption",
+            Some(Sha256),
+        ),
+        (
+            &reg::OID_PKCS1_SHA384WITHRSA,
+            "sha384WithRSAEncryption",
+            Some(Sha384),
+        ),
+        (
+            &reg::OID_PKCS1_SHA512WITHRSA,
+            "sha512WithRSAEncryption",
+            Some(Sha512),
+        ),
+        (
+            &reg::OID_PKCS1_SHA224WITHRSA,
+            "sha224WithRSAEncryption",
+            Some(Sha224),
+        ),
+        (&ECDSA_WITH_SHA1, "ecdsa-with-SHA1", Some(Sha1)),
+        (
+            &reg::OID_SIG_ECDSA_WITH_SHA224,
+            "ecdsa-with-SHA224",
+            Some(Sha224),
+        ),
+        (
+            &reg::OID_SIG_ECDSA_WITH_SHA256,
+            "ecdsa-with-SHA256",
+            Some(Sha256),
+        ),
+        (
+            &reg::OID_SIG_ECDSA_WITH_SHA384,
+            "ecdsa-with-SHA384",
+            Some(Sha384),
+        ),
+        (
+            &reg::OID_SIG_ECDSA_WITH_SHA512,
+            "ecdsa-with-SHA512",
+            Some(Sha512),
+        ),
+        (&reg::OID_SIG_DSA_WITH_SHA1, "dsa-with-sha1", Some(Sha1)),
+        (&reg::OID_SIG_ED25519, "Ed25519", None),
+    ];
+    if *alg == reg::OID_SIG_ED448 {
+        return ("Ed448".into(), None);
     }
-    .to_string()
-}
-
-/// Whether a signature algorithm name uses a broken hash (SHA-1, MD5, MD2).
-pub fn is_weak_signature(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.contains("sha1") || n.contains("md5") || n.contains("md2")
+    known
+        .iter()
+        .find(|(oid, _, _)| *oid == alg)
+        .map_or((alg.to_id_string(), None), |(_, name, hash)| {
+            ((*name).to_string(), *hash)
+        })
 }
 
 /// Whether `issuer`'s key verifies `cert`'s signature.
@@ -268,15 +317,18 @@ pub fn is_weak_signature(name: &str) -> bool {
 /// Algorithms ring does not have (PSS, odd curves) fall back to x509-parser.
 pub fn signature_verifies(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
     use ring::signature as sig;
+    let oid = &cert.signature_algorithm.algorithm;
     let alg: &dyn sig::VerificationAlgorithm =
-        match cert.signature_algorithm.algorithm.to_id_string().as_str() {
-            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => {
-                &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
-            }
-            "1.2.840.113549.1.1.11" => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-            "1.2.840.113549.1.1.12" => &sig::RSA_PKCS1_2048_8192_SHA384,
-            "1.2.840.113549.1.1.13" => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-            _ => return cert.verify_signature(Some(issuer.public_key())).is_ok(),
+        if *oid == reg::OID_PKCS1_SHA1WITHRSA || *oid == reg::OID_SHA1_WITH_RSA {
+            &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+        } else if *oid == reg::OID_PKCS1_SHA256WITHRSA {
+            &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+        } else if *oid == reg::OID_PKCS1_SHA384WITHRSA {
+            &sig::RSA_PKCS1_2048_8192_SHA384
+        } else if *oid == reg::OID_PKCS1_SHA512WITHRSA {
+            &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+        } else {
+            return cert.verify_signature(Some(issuer.public_key())).is_ok();
         };
     let key = sig::UnparsedPublicKey::new(alg, &issuer.public_key().subject_public_key.data);
     key.verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)

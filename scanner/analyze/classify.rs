@@ -165,7 +165,7 @@ fn exchange_own(
             "CN {cn} is not a NetBIOS computer name (one label, at most {NETBIOS_MAX} characters)"
         ));
     }
-    if key.algorithm != "RSA" {
+    if key.algorithm != crate::model::KeyAlgorithm::Rsa {
         return Err(format!(
             "its key is {}; Exchange makes RSA keys",
             key.algorithm

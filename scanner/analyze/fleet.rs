@@ -1,165 +1,193 @@
-//! Rules that need the whole fleet: which public cert most servers present,
-//! who differs from it, and backend certs that expire together.
+//! Rules that need the whole fleet: which public certificate is the one to
+//! have (the newest of a rollout), who has not got it yet, which names the
+//! fleet serves, and backend certs that expire together.
+//!
+//! Decisions worth knowing:
+//! - A rollout is normal life, not a fault. Among valid (in date) CA-issued
+//!   443 certificates that cover the same names, the most recently issued
+//!   one is the target; a server still on an older, valid one gets an info
+//!   finding ("roll out X here"), a server on the target gets nothing. The
+//!   target always covers every name of the certificate it replaces, so
+//!   excert never advises binding a certificate for another namespace, nor
+//!   an older one.
+//! - Sites are kept apart: a certificate is compared only with those of the
+//!   same AD site (servers with no known site compare with everyone).
+//! - A trusted certificate is never replaced by an untrusted one.
+//! - Without `--namespace`, the client namespaces are the names common to
+//!   the site's valid CA-issued 443 certificates: a public CA cannot issue
+//!   the servers' internal `.local` names, so checking against those would
+//!   flag every healthy server.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::model::{CertFacts, ExpiryCliff};
+use crate::model::{CertFacts, Classification, ExpiryCliff};
 
-/// Backend certs whose expiry dates fall within this many days of each other
-/// form one cliff: servers installed together fall over together.
-pub const CLIFF_WINDOW_DAYS: i64 = 21;
+use super::names;
 
-/// A CA-issued leaf seen on a frontend endpoint.
+/// A CA-issued leaf seen on a frontend endpoint that answered.
 pub(crate) struct FrontLeaf<'a> {
     /// Index into the endpoints vec.
     pub endpoint: usize,
     pub host: &'a str,
+    /// The server's AD site, when known.
+    pub site: Option<&'a str>,
     pub leaf: &'a CertFacts,
+    /// The chain validated against the trust roots.
+    pub trusted: bool,
 }
 
-/// The public cert most servers present: the CA-issued, unexpired frontend
-/// leaf presented by the most hosts (ties go to the one valid longest).
-pub(crate) fn majority_public<'a>(
-    leaves: &[FrontLeaf<'a>],
-    as_of: OffsetDateTime,
-) -> Option<&'a CertFacts> {
-    pick_majority(
-        leaves
-            .iter()
-            .filter(|l| l.leaf.not_after.is_some_and(|t| t > as_of)),
-        false,
-    )
-}
-
-/// Count distinct hosts per thumbprint and pick the most common one. With
-/// `strict`, a tie for first place or a count under two gives `None`.
-fn pick_majority<'a, 'b>(
-    leaves: impl Iterator<Item = &'b FrontLeaf<'a>>,
-    strict: bool,
-) -> Option<&'a CertFacts>
-where
-    'a: 'b,
-{
-    let mut hosts: HashMap<&str, (BTreeSet<String>, &'a CertFacts)> = HashMap::new();
-    for l in leaves {
-        hosts
-            .entry(l.leaf.sha1.as_str())
-            .or_insert_with(|| (BTreeSet::new(), l.leaf))
-            .0
-            .insert(l.host.to_ascii_lowercase());
+/// Whether two servers may share a public certificate: same site, or one
+/// site unknown.
+pub(crate) fn same_site(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => true,
     }
-    let mut ranked: Vec<(usize, Option<OffsetDateTime>, &str, &'a CertFacts)> = hosts
+}
+
+/// CA-issued and inside its validity at `as_of`.
+fn in_date(c: &CertFacts, as_of: OffsetDateTime) -> bool {
+    c.classification == Classification::CaIssued
+        && c.not_before.is_some_and(|t| t <= as_of)
+        && c.not_after.is_some_and(|t| t > as_of)
+}
+
+/// The DNS names a certificate is for (SAN, else the CN), lowercase.
+pub(crate) fn cert_names(c: &CertFacts) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .sans
         .iter()
-        .map(|(sha, (h, c))| (h.len(), c.not_after, *sha, *c))
+        .filter(|s| s.parse::<std::net::IpAddr>().is_err())
+        .map(|s| s.to_ascii_lowercase())
         .collect();
-    // Most hosts first, then the longest-lived, then by thumbprint so the
-    // answer never depends on hash order.
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)));
-    let first = ranked.first()?;
-    if strict {
-        let tie = ranked.get(1).is_some_and(|second| second.0 == first.0);
-        if first.0 < 2 || tie {
-            return None;
-        }
+    if c.sans.is_empty() {
+        out.extend(c.subject_cn.iter().map(|s| s.to_ascii_lowercase()));
     }
-    Some(first.3)
-}
-
-/// An endpoint whose public cert differs from what most servers present for
-/// the same names.
-pub(crate) struct OddOneOut<'a> {
-    pub endpoint: usize,
-    pub majority: &'a CertFacts,
-    /// How many servers present the majority cert, and how many were compared.
-    pub majority_hosts: usize,
-    pub compared_hosts: usize,
-}
-
-/// Group the CA-issued frontend leaves by shared DNS names (certs that share
-/// any name are for the same namespace), find each group's strict majority
-/// (presented by at least two servers, no tie) and return every endpoint
-/// presenting something else.
-pub(crate) fn inconsistent<'a>(leaves: &[FrontLeaf<'a>]) -> Vec<OddOneOut<'a>> {
-    let groups = group_by_names(leaves);
-    let mut out = Vec::new();
-    for members in groups.values() {
-        let group: Vec<&FrontLeaf<'a>> = members.iter().filter_map(|i| leaves.get(*i)).collect();
-        let Some(majority) = pick_majority(group.iter().copied(), true) else {
-            continue;
-        };
-        let compared: BTreeSet<String> =
-            group.iter().map(|l| l.host.to_ascii_lowercase()).collect();
-        let majority_hosts: BTreeSet<String> = group
-            .iter()
-            .filter(|l| l.leaf.sha1 == majority.sha1)
-            .map(|l| l.host.to_ascii_lowercase())
-            .collect();
-        for l in &group {
-            if l.leaf.sha1 != majority.sha1 {
-                out.push(OddOneOut {
-                    endpoint: l.endpoint,
-                    majority,
-                    majority_hosts: majority_hosts.len(),
-                    compared_hosts: compared.len(),
-                });
-            }
-        }
-    }
-    out.sort_by_key(|o| o.endpoint);
     out
 }
 
-/// Union-find over "shares a DNS name". Returns root -> member indexes.
-fn group_by_names(leaves: &[FrontLeaf<'_>]) -> BTreeMap<usize, Vec<usize>> {
-    let mut parent: Vec<usize> = (0..leaves.len()).collect();
-    fn find(parent: &mut [usize], mut i: usize) -> usize {
-        while let Some(&p) = parent.get(i) {
-            if p == i {
-                break;
-            }
-            let grand = parent.get(p).copied().unwrap_or(p);
-            if let Some(slot) = parent.get_mut(i) {
-                *slot = grand;
-            }
-            i = p;
-        }
-        i
-    }
-    let mut owner: HashMap<String, usize> = HashMap::new();
-    for (i, l) in leaves.iter().enumerate() {
-        for name in cert_names(l.leaf) {
-            match owner.get(&name) {
-                Some(&j) => {
-                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                    if a != b {
-                        if let Some(slot) = parent.get_mut(a) {
-                            *slot = b;
-                        }
-                    }
-                }
-                None => {
-                    owner.insert(name, i);
-                }
-            }
-        }
-    }
-    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in 0..leaves.len() {
-        let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(i);
-    }
-    groups
+/// Newer: issued later, then valid longer.
+fn newer(a: &CertFacts, b: &CertFacts) -> bool {
+    (a.not_before, a.not_after) > (b.not_before, b.not_after)
 }
 
-fn cert_names(c: &CertFacts) -> Vec<String> {
-    let mut names: Vec<String> = c.sans.iter().map(|s| s.to_ascii_lowercase()).collect();
-    if names.is_empty() {
-        names.extend(c.subject_cn.iter().map(|s| s.to_ascii_lowercase()));
-    }
-    names
+/// The newest in-date certificate of `site` that covers every one of
+/// `names`; with `trusted_only`, only certificates whose chain validated.
+fn newest_covering<'a>(
+    leaves: &[FrontLeaf<'a>],
+    site: Option<&str>,
+    names: &[String],
+    trusted_only: bool,
+    as_of: OffsetDateTime,
+) -> Option<&'a CertFacts> {
+    leaves
+        .iter()
+        .filter(|l| same_site(site, l.site) && in_date(l.leaf, as_of))
+        .filter(|l| l.trusted || !trusted_only)
+        .filter(|l| names.iter().all(|n| names::covers(l.leaf, n)))
+        .max_by(|a, b| {
+            (a.trusted, a.leaf.not_before, a.leaf.not_after)
+                .cmp(&(b.trusted, b.leaf.not_before, b.leaf.not_after))
+                // Never depend on input order: the lower thumbprint wins a tie.
+                .then_with(|| b.leaf.sha1.cmp(&a.leaf.sha1))
+        })
+        .map(|l| l.leaf)
 }
+
+/// A frontend still presenting an older certificate than the one being
+/// rolled out for its names.
+pub(crate) struct Behind<'a> {
+    pub endpoint: usize,
+    /// The newest certificate for the same names: the one to bind.
+    pub target: &'a CertFacts,
+    /// How many servers already present it.
+    pub on_target: usize,
+}
+
+/// Every frontend whose certificate has a newer, in-date successor in its
+/// site (one that covers all its names, and is trusted if it is).
+pub(crate) fn behind<'a>(leaves: &[FrontLeaf<'a>], as_of: OffsetDateTime) -> Vec<Behind<'a>> {
+    let mut out = Vec::new();
+    for l in leaves {
+        let names = cert_names(l.leaf);
+        if names.is_empty() {
+            continue;
+        }
+        let trusted_only = l.trusted && in_date(l.leaf, as_of);
+        let Some(target) = newest_covering(leaves, l.site, &names, trusted_only, as_of) else {
+            continue;
+        };
+        if target.sha1 == l.leaf.sha1 || !newer(target, l.leaf) {
+            continue;
+        }
+        let on_target: BTreeSet<String> = leaves
+            .iter()
+            .filter(|o| o.leaf.sha1 == target.sha1 && same_site(l.site, o.site))
+            .map(|o| o.host.to_ascii_lowercase())
+            .collect();
+        out.push(Behind {
+            endpoint: l.endpoint,
+            target,
+            on_target: on_target.len(),
+        });
+    }
+    out
+}
+
+/// The public certificate a server should present on 443: the newest
+/// successor of its own CA-issued certificate (or that certificate), else,
+/// when 443 lost its certificate, the site's newest one, but only when the
+/// site has a single family of names; otherwise `None` (the thumbprint is
+/// then left for the admin to fill in, rather than guessed).
+pub(crate) fn public_for<'a>(
+    site: Option<&str>,
+    own: Option<&'a CertFacts>,
+    leaves: &[FrontLeaf<'a>],
+    as_of: OffsetDateTime,
+) -> Option<&'a CertFacts> {
+    if let Some(own) = own.filter(|c| c.classification == Classification::CaIssued) {
+        let names = cert_names(own);
+        return newest_covering(leaves, site, &names, false, as_of)
+            .filter(|t| newer(t, own))
+            .or_else(|| in_date(own, as_of).then_some(own));
+    }
+    let candidates: Vec<&FrontLeaf<'a>> = leaves
+        .iter()
+        .filter(|l| same_site(site, l.site) && in_date(l.leaf, as_of))
+        .collect();
+    let best = newest_covering(leaves, site, &[], false, as_of)?;
+    let one_family = candidates
+        .iter()
+        .all(|c| cert_names(c.leaf).iter().all(|n| names::covers(best, n)));
+    one_family.then_some(best)
+}
+
+/// The client namespaces of each site (`None`: servers with no site), as
+/// the names every in-date CA-issued 443 certificate of that site holds.
+pub(crate) fn infer_namespaces(
+    leaves: &[FrontLeaf<'_>],
+    as_of: OffsetDateTime,
+) -> BTreeMap<Option<String>, Vec<String>> {
+    let mut by_site: BTreeMap<Option<String>, Option<BTreeSet<String>>> = BTreeMap::new();
+    for l in leaves.iter().filter(|l| in_date(l.leaf, as_of)) {
+        let names: BTreeSet<String> = cert_names(l.leaf).into_iter().collect();
+        let slot = by_site.entry(l.site.map(str::to_string)).or_default();
+        *slot = Some(match slot.take() {
+            Some(common) => common.intersection(&names).cloned().collect(),
+            None => names,
+        });
+    }
+    by_site
+        .into_iter()
+        .map(|(site, names)| (site, names.unwrap_or_default().into_iter().collect()))
+        .collect()
+}
+
+/// Backend certs whose expiry dates fall within this many days of each other
+/// form one cliff: servers installed together fall over together.
+pub const CLIFF_WINDOW_DAYS: i64 = 21;
 
 /// Backend certs that expire within [`CLIFF_WINDOW_DAYS`] of each other on
 /// two or more hosts. Only certs not yet expired count: expired ones already

@@ -75,22 +75,27 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
 
     let servers = group_by_host(evidence);
 
-    // The fleet's public cert: CA-issued leaves on frontends that answered.
+    // The fleet's public certs: CA-issued leaves on frontends that answered.
     let front: Vec<fleet::FrontLeaf<'_>> = evidence
         .iter()
         .enumerate()
         .filter(|(_, e)| e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok)
         .filter_map(|(i, e)| {
             let leaf = chains.get(i)?.first()?;
-            (leaf.classification == Classification::CaIssued).then_some(fleet::FrontLeaf {
+            (leaf.classification == Classification::CaIssued).then(|| fleet::FrontLeaf {
                 endpoint: i,
                 host: e.endpoint.host.as_str(),
+                site: e.endpoint.group.site.as_deref(),
                 leaf,
+                trusted: checks
+                    .get(i)
+                    .and_then(|c| c.as_ref())
+                    .is_some_and(|c| c.trust.trusted),
             })
         })
         .collect();
-    let majority = fleet::majority_public(&front, as_of);
-    let odd = fleet::inconsistent(&front);
+    let behind = fleet::behind(&front, as_of);
+    let inferred = fleet::infer_namespaces(&front, as_of);
 
     let mut findings: Vec<Vec<crate::model::Finding>> = vec![Vec::new(); evidence.len()];
     let mut public_for_server: Vec<Option<String>> = Vec::new();
@@ -118,8 +123,17 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                 .then_some(leaf)
         });
         let frontend_leaves = sha_where(Role::Frontend, false);
-        let public = own_public(members, evidence, &chains, &odd, settings)
-            .or_else(|| majority.map(|m| m.sha1.clone()));
+        let site = members
+            .iter()
+            .find_map(|&i| evidence.get(i)?.endpoint.group.site.as_deref());
+        let own = members.iter().find_map(|&i| {
+            let e = evidence.get(i)?;
+            (e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok)
+                .then(|| chains.get(i)?.first())
+                .flatten()
+        });
+        let public = fleet::public_for(site, own, &front, as_of).map(|c| c.sha1.clone());
+        let expected = names::expected(site, settings, &inferred);
         for &i in members {
             let (Some(e), Some(chain), Some(flags), Some(check)) = (
                 evidence.get(i),
@@ -138,6 +152,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                 frontend_leaves: &frontend_leaves,
                 frontend_exchange,
                 public_thumbprint: public.as_deref(),
+                expected_names: &expected,
                 settings,
             };
             if let Some(slot) = findings.get_mut(i) {
@@ -147,25 +162,23 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         public_for_server.push(public);
     }
     let mut lagging: Vec<bool> = vec![false; evidence.len()];
-    for o in &odd {
+    for b in &behind {
         if let (Some(slot), Some(lags), Some(e), Some(leaf)) = (
-            findings.get_mut(o.endpoint),
-            lagging.get_mut(o.endpoint),
-            evidence.get(o.endpoint),
-            chains.get(o.endpoint).and_then(|c| c.first()),
+            findings.get_mut(b.endpoint),
+            lagging.get_mut(b.endpoint),
+            evidence.get(b.endpoint),
+            chains.get(b.endpoint).and_then(|c| c.first()),
         ) {
-            *lags = lags_fleet(leaf, o);
-            let f = inconsistent_finding(e, leaf, o);
-            // Expiry of a lagging cert is fixed by binding the fleet's cert.
-            if *lags {
-                for x in slot.iter_mut().filter(|x| {
-                    matches!(
-                        x.id,
-                        FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
-                    )
-                }) {
-                    catalog::replace_steps(x, f.remediation_steps.clone());
-                }
+            *lags = true;
+            let f = behind_finding(e, leaf, b);
+            // Expiry of a lagging cert is fixed by binding the newer one.
+            for x in slot.iter_mut().filter(|x| {
+                matches!(
+                    x.id,
+                    FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+                )
+            }) {
+                catalog::replace_steps(x, f.remediation_steps.clone());
             }
             slot.push(f);
         }
@@ -204,7 +217,8 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         .map(|((host, members), public)| {
             let reports: Vec<&EndpointReport> =
                 members.iter().filter_map(|&i| endpoints.get(i)).collect();
-            let v = verdict::judge(host, &reports, public.as_deref());
+            let verify = remediation::verify_command(host, &reports, settings);
+            let v = verdict::judge(host, &reports, public.as_deref(), &verify);
             ServerReport {
                 host: host.clone(),
                 severity: v.grade,
@@ -285,73 +299,46 @@ fn group_by_host(evidence: &[EndpointEvidence]) -> Vec<(String, Vec<usize>)> {
     servers
 }
 
-/// This server's own public cert, when its 443 presents a CA-issued leaf
-/// that is valid now and agrees with the fleet: that is the one a backend
-/// renewal must re-enable IIS on.
-fn own_public(
-    members: &[usize],
-    evidence: &[EndpointEvidence],
-    chains: &[Vec<CertFacts>],
-    odd: &[fleet::OddOneOut<'_>],
-    settings: &AnalysisSettings,
-) -> Option<String> {
-    members.iter().find_map(|&i| {
-        let e = evidence.get(i)?;
-        let leaf = chains.get(i)?.first()?;
-        let ok = e.endpoint.role == Role::Frontend
-            && e.observation.status == Status::Ok
-            && leaf.classification == Classification::CaIssued
-            && leaf.not_before.is_some_and(|t| t <= settings.as_of)
-            && leaf.not_after.is_some_and(|t| t > settings.as_of)
-            && !odd.iter().any(|o| o.endpoint == i);
-        ok.then(|| leaf.sha1.clone())
-    })
-}
-
-/// The fleet's majority cert outlives this one: binding it is the fix, not
-/// a renewal.
-fn lags_fleet(leaf: &CertFacts, o: &fleet::OddOneOut<'_>) -> bool {
-    leaf.not_after
-        .zip(o.majority.not_after)
-        .is_some_and(|(l, m)| l <= m)
-}
-
-fn inconsistent_finding(
+/// A server still on an older certificate than the newest one for its
+/// names: info, with the step that rolls the newer one out.
+fn behind_finding(
     e: &EndpointEvidence,
     leaf: &CertFacts,
-    o: &fleet::OddOneOut<'_>,
+    b: &fleet::Behind<'_>,
 ) -> crate::model::Finding {
-    let m = o.majority;
-    let mut detail = format!(
-        "{}:{} presents {} (SHA-1 {}, expires {}), but {} of {} servers presenting a \
-         certificate for these names present SHA-1 {} (expires {}).",
+    let t = b.target;
+    let servers = if b.on_target == 1 {
+        "1 server".to_string()
+    } else {
+        format!("{} servers", b.on_target)
+    };
+    let detail = format!(
+        "{}:{} presents {} (SHA-1 {}, issued {}, expires {}); a newer certificate for the same \
+         names, SHA-1 {} (issued {}, expires {}), is already on {servers}{}. A rollout in \
+         progress: roll the newer one out here too.",
         e.endpoint.host,
         e.endpoint.port,
         leaf.subject,
         leaf.sha1,
+        leaf.not_before_text(),
         leaf.not_after_text(),
-        o.majority_hosts,
-        o.compared_hosts,
-        m.sha1,
-        m.not_after_text()
+        t.sha1,
+        t.not_before_text(),
+        t.not_after_text(),
+        e.endpoint
+            .group
+            .site
+            .as_deref()
+            .map_or(String::new(), |s| format!(" of site {s}")),
     );
-    if lags_fleet(leaf, o) {
-        detail
-            .push_str(" The fleet's certificate is newer: bind it rather than renewing this one.");
-    } else {
-        detail.push_str(
-            " This server's certificate expires later: if it is the renewed one, roll it out to \
-             the other servers instead.",
-        );
-    }
     catalog::finding(
         FindingId::PublicCertInconsistent,
-        Severity::Warning,
+        Severity::Info,
         detail,
         vec![remediation::bind_fleet_public(
             &e.endpoint.host,
             e.endpoint.port,
-            &m.sha1,
+            &t.sha1,
         )],
     )
 }

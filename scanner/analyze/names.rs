@@ -10,8 +10,10 @@
 //! - The subject CN is used only when the cert has no SAN at all (RFC 6125
 //!   §6.4.4); modern clients ignore it otherwise.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use crate::config::AnalysisSettings;
 use crate::model::CertFacts;
 
 /// Whether one certificate name (`pattern`, possibly a wildcard) covers the
@@ -62,6 +64,39 @@ pub fn covers(cert: &CertFacts, name: &str) -> bool {
 pub fn is_checkable_dns_name(host: &str) -> bool {
     let h = normalise(host);
     h.contains('.') && h.parse::<IpAddr>().is_err() && !h.contains(':')
+}
+
+/// The names a server's 443 certificate must cover: `--namespace` (for
+/// every site, plus `SITE:NAME` for the server's site), else the names
+/// inferred for its site from the fleet's own CA-issued certificates. The
+/// server's scanned (often internal `.local`) name is never one of them: a
+/// public CA cannot issue it.
+pub(crate) fn expected(
+    site: Option<&str>,
+    settings: &AnalysisSettings,
+    inferred: &BTreeMap<Option<String>, Vec<String>>,
+) -> Vec<String> {
+    let mut names = settings.namespaces.clone();
+    if let Some(site) = site {
+        for (s, list) in &settings.site_namespaces {
+            if s.eq_ignore_ascii_case(site) {
+                names.extend(list.iter().cloned());
+            }
+        }
+    }
+    if !names.is_empty() {
+        return names;
+    }
+    let key = inferred
+        .keys()
+        .find(|k| match (k.as_deref(), site) {
+            (Some(k), Some(s)) => k.eq_ignore_ascii_case(s),
+            (None, None) => true,
+            _ => false,
+        })
+        .cloned();
+    key.and_then(|k| inferred.get(&k).cloned())
+        .unwrap_or_default()
 }
 
 fn normalise(s: &str) -> String {

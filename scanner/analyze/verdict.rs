@@ -32,7 +32,7 @@
 
 use crate::model::{Classification, EndpointReport, Finding, FindingId, Grade, Role, Severity};
 
-use super::remediation::{self, Step};
+use super::remediation::{self, Step, Task};
 use super::rules::already_renewed;
 
 pub use crate::model::Verdict;
@@ -108,6 +108,7 @@ pub(crate) fn judge(
     host: &str,
     endpoints: &[&EndpointReport],
     public: Option<&str>,
+    verify: &str,
 ) -> ServerVerdict {
     let all: Vec<(&EndpointReport, &Finding)> = endpoints
         .iter()
@@ -130,11 +131,26 @@ pub(crate) fn judge(
         .into_iter()
         .filter(|(_, f)| f.severity <= Severity::Warning)
         .collect();
+    let mut steps = steps(host, endpoints, &actionable, public);
+    if !steps.is_empty() {
+        let group = endpoints
+            .iter()
+            .map(|e| &e.endpoint.group)
+            .find(|g| !g.is_empty());
+        if group.is_some_and(crate::targets::is_edge)
+            && steps
+                .iter()
+                .any(|s| matches!(s.task, Task::RenewBackend | Task::ReplacePublic))
+        {
+            steps.push(remediation::edge_subscription(host));
+        }
+        steps.push(remediation::verify(host, verify));
+    }
     ServerVerdict {
         verdict,
         grade,
         summary,
-        steps: steps(host, endpoints, &actionable, public),
+        steps,
     }
 }
 
@@ -162,11 +178,16 @@ fn steps(
         .or_else(|| first(FindingId::BackendCertExpiring))
         .filter(|e| renewable_backend(e));
     let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
+    let lost = has(FindingId::PublicBindingLost);
     if let (Some(_), Some(new)) = (renew_backend, renewed) {
         steps.extend(remediation::bind_renewed(host, new, public));
-    } else if let Some(e) = renew_backend {
-        let old = e.leaf().map_or("<backend thumbprint>", |l| l.sha1.as_str());
-        steps.extend(remediation::renew_backend(host, old, public));
+    } else if let Some((e, old)) = renew_backend.and_then(|e| Some((e, e.leaf()?))) {
+        // 443 first: the re-created certificate never moves it, but a
+        // binding already lost must not wait for the off-hours iisreset.
+        if lost {
+            steps.push(remediation::rebind_public(host, public));
+        }
+        steps.extend(remediation::renew_backend(host, &e.endpoint.group, old));
     } else if has(FindingId::BackendUnexpectedCert)
         || has(FindingId::BackendCertExpired)
         || has(FindingId::BackendCertExpiring)
@@ -180,7 +201,17 @@ fn steps(
     {
         steps.push(remediation::rebind_public(host, public));
     } else if renew_backend.is_none() {
-        steps.extend(steps_of(FindingId::PublicCertInconsistent));
+        // An expiring certificate with a newer one already rolled out on
+        // other servers: its finding carries the roll-out step.
+        if let Some((_, f)) = all.iter().find(|(e, f)| {
+            e.lags_fleet
+                && matches!(
+                    f.id,
+                    FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+                )
+        }) {
+            steps.extend(f.remediation_steps.iter().cloned());
+        }
     }
     let renew_public_expiry = all.iter().any(|(e, f)| {
         matches!(
@@ -216,7 +247,7 @@ fn steps(
         ));
     }
     if renew_backend.is_some() {
-        steps.push(remediation::repeat_on_dag_members());
+        steps.push(remediation::repeat_on_dag_members(host));
     }
     steps
 }

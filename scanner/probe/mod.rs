@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::config::ProbeOptions;
-use crate::model::{Der, Endpoint, Method, Observation, Status, TlsInfo};
+use crate::model::{Der, Endpoint, Method, Observation, Status, TlsInfo, TlsVersion};
 use legacy::LegacyVersion;
 
 /// Time left before `deadline`, capped at `step`.
@@ -91,9 +91,9 @@ pub async fn observe(
 /// What one handshake showed, with IANA names; the protocol map adds the
 /// other versions later.
 pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
-    let version = legacy::version_name(version);
+    let version = TlsVersion::from_wire(version);
     TlsInfo {
-        versions: vec![version.clone()],
+        versions: vec![version],
         version,
         cipher_suite: legacy::suite_name(suite),
         method,
@@ -150,16 +150,16 @@ async fn map_versions(
     opts: &ProbeOptions,
     deadline: Instant,
 ) {
-    let below = |rank: u8| {
+    let below = |version: TlsVersion| {
         [
             LegacyVersion::Tls12,
             LegacyVersion::Tls11,
             LegacyVersion::Tls10,
         ]
         .into_iter()
-        .find(|cap| version_rank(&cap.name()) < rank)
+        .find(|cap| TlsVersion::from_wire(cap.wire()) < version)
     };
-    let mut next = below(version_rank(&tls.version));
+    let mut next = below(tls.version);
     while let Some(cap) = next {
         if Instant::now() >= deadline {
             return;
@@ -171,12 +171,11 @@ async fn map_versions(
         let limit = budget(opts.handshake_timeout, deadline);
         next = match legacy::best_version(&mut tcp, sni, cap, limit).await {
             Ok(Some(v)) => {
-                let name = legacy::version_name(v);
-                let rank = version_rank(&name);
-                if !tls.versions.contains(&name) {
-                    tls.versions.push(name);
+                let version = TlsVersion::from_wire(v);
+                if !tls.versions.contains(&version) {
+                    tls.versions.push(version);
                 }
-                below(rank)
+                below(version)
             }
             // Refused: nothing at or below this cap.
             Ok(None) => None,
@@ -184,13 +183,8 @@ async fn map_versions(
             Err(_) => return,
         };
     }
-    tls.versions.sort_by_key(|v| version_rank(v));
+    tls.versions.sort();
     tls.versions_scanned = true;
-}
-
-/// Protocol order for sorting and comparing; unknown names sort last.
-fn version_rank(v: &str) -> u8 {
-    crate::model::protocol_rank(v).unwrap_or(u8::MAX)
 }
 
 /// Everything about one endpoint, bounded by the endpoint deadline.

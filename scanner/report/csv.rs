@@ -134,8 +134,14 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         leaf.and_then(|c| c.days_left)
             .map_or(text(""), Cell::Number),
         text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
-        text(tls.map(|t| t.version.as_str()).unwrap_or_default()),
-        text(tls.map(|t| t.versions.join(" ")).unwrap_or_default()),
+        text(tls.map(|t| t.version.name()).unwrap_or_default()),
+        text(
+            tls.map(|t| {
+                let names: Vec<String> = t.versions.iter().map(|v| v.name()).collect();
+                names.join(" ")
+            })
+            .unwrap_or_default(),
+        ),
         text(tls.map(|t| t.cipher_suite.as_str()).unwrap_or_default()),
         text(
             tls.map(|t| super::method_name(t.method))

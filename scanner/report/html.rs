@@ -20,11 +20,14 @@ use serde::Serialize;
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
+use super::groups::act_now_groups;
 use super::timeline::{timeline, Timeline};
-use super::{act_now, counts, endpoint_grade, method_name, sanitize};
+use super::{counts, endpoint_grade, method_name, sanitize};
 use crate::analyze::catalog::Rule;
 use crate::analyze::remediation;
-use crate::model::{CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo};
+use crate::model::{
+    CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo, TlsVersion,
+};
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
 const CSS: &str = include_str!("../../templates/report.css");
@@ -184,7 +187,7 @@ struct Page {
     complete: bool,
     incomplete: String,
     counts: CountsView,
-    actions: Vec<ActionView>,
+    groups: Vec<GroupView>,
     timeline: Timeline,
     catalog: Vec<CatalogView>,
     params: ParamsView,
@@ -217,6 +220,17 @@ struct CountsView {
     findings_info: usize,
 }
 
+/// Servers of the act-now list that need the same work.
+#[derive(Serialize)]
+struct GroupView {
+    severity: &'static str,
+    verdict: &'static str,
+    title: String,
+    /// What the most urgent server of the group needs, in a sentence.
+    lead: String,
+    actions: Vec<ActionView>,
+}
+
 #[derive(Serialize)]
 struct ActionView {
     host: String,
@@ -226,6 +240,8 @@ struct ActionView {
     headline: String,
     fix: String,
     ids: Vec<String>,
+    /// The server's numbered remediation steps, for its command block.
+    steps: String,
 }
 
 #[derive(Serialize)]
@@ -381,7 +397,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             findings_warning: c.findings_warning,
             findings_info: c.findings_info,
         },
-        actions: actions(report),
+        groups: groups(report),
         timeline: timeline(report),
         catalog: catalog
             .iter()
@@ -467,17 +483,32 @@ fn card_of_endpoint(report: &ScanReport) -> Vec<usize> {
     card
 }
 
-fn actions(report: &ScanReport) -> Vec<ActionView> {
-    act_now(report)
+fn groups(report: &ScanReport) -> Vec<GroupView> {
+    act_now_groups(report)
         .into_iter()
-        .map(|a| ActionView {
-            host: a.server.host.clone(),
-            anchor: anchor(a.server_index),
-            severity: a.severity.as_str(),
-            days: a.days_left.map(days_short).unwrap_or_default(),
-            headline: a.headline,
-            fix: a.fix,
-            ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+        .map(|g| GroupView {
+            severity: g.severity.as_str(),
+            verdict: g.verdict.as_str(),
+            title: g.title(),
+            lead: g
+                .actions
+                .first()
+                .map(|a| a.headline.clone())
+                .unwrap_or_default(),
+            actions: g
+                .actions
+                .into_iter()
+                .map(|a| ActionView {
+                    host: a.server.host.clone(),
+                    anchor: anchor(a.server_index),
+                    severity: a.severity.as_str(),
+                    days: a.days_left.map(days_short).unwrap_or_default(),
+                    headline: a.headline,
+                    fix: a.fix,
+                    ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+                    steps: remediation::numbered(&a.server.remediation_steps).join("\n"),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -630,7 +661,7 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
             .map(|c| c.signature_algorithm.clone())
             .unwrap_or_default(),
         chain_len: e.chain.len(),
-        protocol: tls.map(|t| t.version.clone()).unwrap_or_default(),
+        protocol: tls.map(|t| t.version.name()).unwrap_or_default(),
         cipher: tls.map(|t| t.cipher_suite.clone()).unwrap_or_default(),
         method: tls.map_or("", |t| method_name(t.method)),
         matrix: matrix(tls),
@@ -646,11 +677,11 @@ fn key_text(c: &CertFacts) -> String {
     }
 }
 
-const VERSIONS: [(&str, &str); 4] = [
-    ("TLSv1.0", "1.0"),
-    ("TLSv1.1", "1.1"),
-    ("TLSv1.2", "1.2"),
-    ("TLSv1.3", "1.3"),
+const VERSIONS: [(TlsVersion, &str); 4] = [
+    (TlsVersion::Tls10, "1.0"),
+    (TlsVersion::Tls11, "1.1"),
+    (TlsVersion::Tls12, "1.2"),
+    (TlsVersion::Tls13, "1.3"),
 ];
 
 /// The protocol matrix: ✓ accepted, ✗ known refused, – not known.
@@ -666,8 +697,7 @@ fn matrix(tls: Option<&TlsInfo>) -> Vec<VersionCell> {
         .iter()
         .enumerate()
         .map(|(i, (wire, name))| {
-            let accepted =
-                tls.is_some_and(|t| t.versions.iter().any(|v| v == wire)) || negotiated == Some(i);
+            let accepted = tls.is_some_and(|t| t.versions.contains(wire)) || negotiated == Some(i);
             let refused = !accepted
                 && match (tls, negotiated) {
                     (Some(t), Some(n)) => {
@@ -732,11 +762,7 @@ fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
             .and_then(|c| c.days_left)
             .map_or("none", |d| days_state(report, d)),
         sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
-        protocol: e
-            .tls
-            .as_ref()
-            .map(|t| t.version.clone())
-            .unwrap_or_default(),
+        protocol: e.tls.as_ref().map(|t| t.version.name()).unwrap_or_default(),
         ids: e
             .findings
             .iter()
@@ -762,10 +788,13 @@ mod tests {
 
     fn tls(version: &str, method: Method, versions: &[&str], scanned: bool) -> TlsInfo {
         TlsInfo {
-            version: version.into(),
+            version: TlsVersion::parse(version).unwrap_or(TlsVersion::Other(0)),
             cipher_suite: String::new(),
             method,
-            versions: versions.iter().map(|v| v.to_string()).collect(),
+            versions: versions
+                .iter()
+                .filter_map(|v| TlsVersion::parse(v))
+                .collect(),
             versions_scanned: scanned,
         }
     }

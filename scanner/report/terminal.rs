@@ -11,6 +11,9 @@ use std::fmt::Write as _;
 use super::{act_now, counts, sanitize, Written};
 use crate::model::{ScanReport, Severity};
 
+/// Act-now lines shown before the rest is summed up by group.
+const TOP: usize = 8;
+
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
 
@@ -78,7 +81,7 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
             .map(|a| sanitize::visible(&a.server.host).chars().count())
             .max()
             .unwrap_or(0);
-        for a in &actions {
+        for a in actions.iter().take(TOP) {
             let label = match a.severity {
                 Severity::Critical => "CRITICAL",
                 Severity::Warning => "WARNING ",
@@ -104,6 +107,29 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
                     sanitize::visible(&a.fix)
                 );
             }
+        }
+    }
+
+    if actions.len() > TOP {
+        // A large fleet: the rest as counts of the same work, so the
+        // summary stays a screenful however many servers need action.
+        let _ = writeln!(
+            out,
+            "  ... and {} more; all {} by the work they need:",
+            actions.len() - TOP,
+            actions.len()
+        );
+        for g in super::groups::act_now_groups(report) {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                paint(
+                    color,
+                    grade_code(g.severity.as_str()),
+                    &format!("{:<8}", g.severity.as_str().to_uppercase())
+                ),
+                g.title()
+            );
         }
     }
 

@@ -40,11 +40,12 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         sha1,
         sha256: format!("{seed:02x}").repeat(32),
         key: KeyInfo {
-            algorithm: "RSA".into(),
+            algorithm: KeyAlgorithm::Rsa,
             bits: 2048,
             curve: None,
         },
         signature_algorithm: "sha256WithRSAEncryption".into(),
+        signature_hash: Some(HashAlgorithm::Sha256),
         self_issued: class != Classification::CaIssued,
         self_signed: class != Classification::CaIssued,
         basic_constraints_ca: Some(false),
@@ -82,14 +83,17 @@ fn backend_cert(host: &str, days: i64, seed: u8) -> CertFacts {
 
 fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
     Some(TlsInfo {
-        version: version.into(),
+        version: TlsVersion::parse(version).expect("known version"),
         cipher_suite: if version == "TLSv1.3" {
             "TLS13_AES_256_GCM_SHA384".into()
         } else {
             "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into()
         },
         method,
-        versions: versions.iter().map(|s| s.to_string()).collect(),
+        versions: versions
+            .iter()
+            .map(|s| TlsVersion::parse(s).expect("known version"))
+            .collect(),
         versions_scanned: true,
     })
 }
@@ -438,4 +442,33 @@ pub fn external_references(html: &str) -> Vec<String> {
         }
     }
     bad
+}
+
+/// A fleet of `n` servers made by repeating the sample fleet's servers
+/// under new names (`ex0001.contoso.local`, ...), spread over five sites:
+/// the same verdicts and findings, at scale.
+pub fn fleet_of(n: usize) -> ScanReport {
+    let base = sample_report();
+    let mut r = base.clone();
+    r.endpoints.clear();
+    r.servers.clear();
+    r.expiry_cliffs.clear();
+    for i in 0..n {
+        let template = &base.servers[i % base.servers.len()];
+        let host = format!("ex{:04}.contoso.local", i + 1);
+        let site = format!("SITE{}", i % 5 + 1);
+        let mut server = template.clone();
+        server.host = host.clone();
+        server.group.site = Some(site.clone());
+        server.endpoints.clear();
+        for &e in &template.endpoints {
+            let mut ep = base.endpoints[e].clone();
+            ep.endpoint.host = host.clone();
+            ep.endpoint.group.site = Some(site.clone());
+            server.endpoints.push(r.endpoints.len());
+            r.endpoints.push(ep);
+        }
+        r.servers.push(server);
+    }
+    r
 }

@@ -49,25 +49,12 @@ pub(super) fn chain_incomplete(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Optio
     ))
 }
 
-/// The names clients use for this endpoint: the namespaces, or the scanned
-/// DNS name when none were given.
-pub(super) fn expected_names(ctx: &EndpointCtx<'_>) -> Vec<String> {
-    if !ctx.settings.namespaces.is_empty() {
-        return ctx.settings.namespaces.clone();
-    }
-    let e = &ctx.evidence.endpoint;
-    let scanned = e.sni.as_deref().unwrap_or(&e.host);
-    if names::is_checkable_dns_name(scanned) {
-        vec![scanned.to_ascii_lowercase()]
-    } else {
-        Vec::new()
-    }
-}
-
 pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
-    let missing: Vec<String> = expected_names(ctx)
-        .into_iter()
+    let missing: Vec<String> = ctx
+        .expected_names
+        .iter()
         .filter(|n| !names::covers(leaf, n))
+        .cloned()
         .collect();
     if missing.is_empty() {
         return None;

@@ -16,7 +16,7 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         if !is_parsed(c) || ctx.is_anchor.get(i).copied().unwrap_or(false) {
             continue;
         }
-        if !is_weak_signature(&c.signature_algorithm) {
+        if !c.signature_hash.is_some_and(|h| h.is_broken()) {
             continue;
         }
         let text = format!(
@@ -57,6 +57,7 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         vec![remediation::reissue_sha256(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
+            ctx.evidence.endpoint.role,
         )],
     ))
 }
@@ -67,10 +68,11 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         .iter()
         .enumerate()
         .filter(|(i, c)| is_parsed(c) && !ctx.is_anchor.get(*i).copied().unwrap_or(false))
-        .filter(|(_, c)| match c.key.algorithm.as_str() {
-            "RSA" | "DSA" => c.key.bits > 0 && c.key.bits < 2048,
-            "EC" => c.key.bits > 0 && c.key.bits < 256,
-            _ => false,
+        .filter(|(_, c)| {
+            c.key
+                .algorithm
+                .min_bits()
+                .is_some_and(|min| c.key.bits > 0 && c.key.bits < min)
         })
         .map(|(_, c)| {
             format!(
@@ -89,6 +91,7 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         vec![remediation::stronger_key(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
+            ctx.evidence.endpoint.role,
         )],
     ))
 }

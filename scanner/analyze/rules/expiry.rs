@@ -87,7 +87,7 @@ pub(super) fn expiry(
         (Role::Backend, _) if !own_backend => {
             vec![remediation::do_not_renew_backend(host, port, &leaf.sha1)]
         }
-        (Role::Backend, _) => remediation::renew_backend(host, &leaf.sha1, ctx.public_thumbprint),
+        (Role::Backend, _) => remediation::renew_backend(host, &ctx.evidence.endpoint.group, leaf),
         (Role::Frontend, _) if leaf.self_issued => {
             vec![remediation::replace_self_signed_public(
                 host, port, &leaf.sha1,

@@ -17,12 +17,12 @@
 
 use crate::config::AnalysisSettings;
 use crate::model::{
-    protocol_rank, CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity,
-    Status,
+    CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity, Status,
+    TlsVersion,
 };
 
 use super::catalog::finding;
-use super::cert::{is_parsed, is_weak_signature};
+use super::cert::is_parsed;
 use super::names;
 use super::remediation;
 use super::trust::ChainCheck;
@@ -62,6 +62,9 @@ pub(crate) struct EndpointCtx<'a> {
     /// The public cert to bind: this server's own healthy one, else the
     /// fleet majority. `None` when no scanned server presents one.
     pub public_thumbprint: Option<&'a str>,
+    /// The client namespaces the 443 certificate must cover: `--namespace`
+    /// for the server's site, else those inferred from the fleet.
+    pub expected_names: &'a [String],
     pub settings: &'a AnalysisSettings,
 }
 
@@ -192,20 +195,4 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
             &e.host, e.port, e.role, obs.status,
         )],
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::model::protocol_rank;
-
-    #[test]
-    fn protocol_spellings() {
-        assert_eq!(protocol_rank("TLSv1.2"), Some(4));
-        assert_eq!(protocol_rank("TLS 1.2"), Some(4));
-        assert_eq!(protocol_rank("tls1.3"), Some(5));
-        assert_eq!(protocol_rank("TLSv1"), Some(2));
-        assert_eq!(protocol_rank("TLSv1.0"), Some(2));
-        assert_eq!(protocol_rank("SSLv3"), Some(1));
-        assert_eq!(protocol_rank("QUIC"), None);
-    }
 }

@@ -7,26 +7,26 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let Some(tls) = ctx.evidence.observation.tls.as_ref() else {
         return Vec::new();
     };
-    let mut versions: Vec<&str> = tls.versions.iter().map(String::as_str).collect();
-    if !tls.version.is_empty() && !versions.contains(&tls.version.as_str()) {
-        versions.push(tls.version.as_str());
-    }
-    let ranked: Vec<(u8, &str)> = versions
+    let mut known: Vec<TlsVersion> = tls
+        .versions
         .iter()
-        .filter_map(|v| protocol_rank(v).map(|r| (r, *v)))
+        .chain([&tls.version])
+        .copied()
+        .filter(|v| v.is_known())
         .collect();
-    let Some(best) = ranked.iter().map(|(r, _)| *r).max() else {
+    known.sort();
+    known.dedup();
+    let Some(best) = known.last().copied() else {
         return Vec::new();
     };
-    let mut legacy: Vec<&str> = ranked
+    let legacy = known
         .iter()
-        .filter(|(r, _)| *r < 4)
-        .map(|(_, v)| *v)
-        .collect();
-    legacy.sort_by_key(|v| protocol_rank(v));
+        .filter(|v| v.is_legacy())
+        .map(|v| v.name())
+        .collect::<Vec<_>>();
     let host = &ctx.evidence.endpoint.host;
     let port = ctx.evidence.endpoint.port;
-    if best < 4 {
+    if best.is_legacy() {
         vec![finding(
             FindingId::LegacyTlsOnly,
             Severity::Warning,

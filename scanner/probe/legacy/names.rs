@@ -6,15 +6,7 @@ use tls_parser::{TlsAlertDescription, TlsCipherSuite};
 /// The name of a protocol version as it appears on the wire, e.g. `TLSv1.2`
 /// for 0x0303. Unknown numbers come back as hex, e.g. `0x7F17`.
 pub fn version_name(version: u16) -> String {
-    match version {
-        0x0002 => "SSLv2".into(),
-        0x0300 => "SSLv3".into(),
-        0x0301 => "TLSv1.0".into(),
-        0x0302 => "TLSv1.1".into(),
-        0x0303 => "TLSv1.2".into(),
-        0x0304 => "TLSv1.3".into(),
-        other => format!("0x{other:04X}"),
-    }
+    crate::model::TlsVersion::from_wire(version).name()
 }
 
 /// The IANA name of a cipher suite, e.g. `TLS_RSA_WITH_AES_256_CBC_SHA` for
