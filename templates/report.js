@@ -92,3 +92,51 @@
   apply();
   doc.documentElement.dataset.js = "ready";
 })();
+
+(function () {
+  "use strict";
+  // Server cards: filter by severity, verdict, site and the port role with
+  // a problem. Reads data-* attributes only; like the table, a link such as
+  // report.html#severity=critical&verdict=renew-backend&site=HQ&role=backend
+  // opens the page filtered.
+  var doc = document;
+  var bar = doc.getElementById("card-filters");
+  if (!bar) { return; }
+  var cards = Array.prototype.slice.call(doc.querySelectorAll("article.server"));
+  var fields = {
+    severity: doc.getElementById("c-severity"),
+    verdict: doc.getElementById("c-verdict"),
+    site: doc.getElementById("c-site"),
+    role: doc.getElementById("c-role")
+  };
+  var count = doc.getElementById("c-count");
+  var names = Object.keys(fields).filter(function (k) { return fields[k]; });
+
+  function matches(card, name, value) {
+    if (!value) { return true; }
+    if (name === "role") { return (" " + card.dataset.roles + " ").indexOf(" " + value + " ") !== -1; }
+    return card.dataset[name] === value;
+  }
+
+  function apply() {
+    var shown = 0;
+    cards.forEach(function (card) {
+      var keep = names.every(function (n) { return matches(card, n, fields[n].value); });
+      card.hidden = !keep;
+      if (keep) { shown += 1; }
+    });
+    count.textContent = shown + " of " + cards.length + " servers";
+  }
+
+  var hash = window.location.hash.slice(1);
+  if (hash.indexOf("=") !== -1 && typeof URLSearchParams !== "undefined") {
+    var params = new URLSearchParams(hash);
+    names.forEach(function (n) {
+      // Only an offered value is taken; nothing from the URL becomes markup.
+      if (params.has(n)) { fields[n].value = params.get(n); }
+    });
+  }
+  names.forEach(function (n) { fields[n].addEventListener("change", apply); });
+  bar.hidden = false;
+  apply();
+})();

@@ -426,6 +426,89 @@ fn demo_report_in_chromium_agrees_with_scan_json() {
     let text = std::fs::read_to_string(dir.join("scan.json")).expect("scan.json");
     let report: ScanReport = serde_json::from_str(&text).expect("scan.json parses");
     check_report_in_browser(&bin, &dir.join("report.html"), &report, "demo");
+    // Printed and filed: the fleet summary, the act-now groups and the
+    // cards packed two to a page. It used to be 19 pages, most half empty.
+    let pages = pdf_pages(&std::fs::read(target_dir().join("excert-demo.pdf")).unwrap());
+    assert!(
+        (3..=12).contains(&pages),
+        "the demo prints to {pages} pages"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Pages in a PDF Chromium printed: its page objects.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| w.starts_with(needle) && !w[needle.len()].is_ascii_alphanumeric())
+        .count()
+}
+
+/// Print `url` to a PDF with Chromium; returns its page count.
+fn print_pages(bin: &Path, html: &Path, label: &str) -> usize {
+    let profile =
+        std::env::temp_dir().join(format!("excert-chromium-{label}-{}", std::process::id()));
+    let pdf = target_dir().join(format!("excert-{label}.pdf"));
+    let _ = std::fs::remove_file(&pdf);
+    let (_, log) = chromium(
+        bin,
+        &profile,
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".into(),
+            format!("file://{}", html.canonicalize().unwrap().display()),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&profile);
+    let bytes = std::fs::read(&pdf).unwrap_or_else(|_| panic!("no PDF; chromium said:\n{log}"));
+    pdf_pages(&bytes)
+}
+
+/// A 100-server fleet prints in tens of pages, not hundreds, and its
+/// server cards can be filtered from the URL under the page's CSP.
+#[test]
+fn a_100_server_report_prints_in_tens_of_pages_and_filters_its_cards() {
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("excert-browser-100-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = common::fleet_of(100);
+    let written = report::write_all(&report, &dir, None).expect("write reports");
+    let pages = print_pages(&bin, &written.html, "fleet-100");
+    assert!(
+        (10..100).contains(&pages),
+        "100 servers print to {pages} pages"
+    );
+
+    // Filtered by URL: critical renew-backend servers at SITE2 with a
+    // problem on a backend port.
+    let want: Vec<&str> = report
+        .servers
+        .iter()
+        .filter(|s| s.severity.as_str() == "critical" && s.verdict.as_str() == "renew-backend")
+        .filter(|s| s.group.site.as_deref() == Some("SITE2"))
+        .map(|s| s.host.as_str())
+        .collect();
+    assert!(!want.is_empty());
+    let profile = dir.join("profile");
+    let url = format!(
+        "file://{}#severity=critical&verdict=renew-backend&site=SITE2&role=backend",
+        written.html.canonicalize().unwrap().display()
+    );
+    let (dom, log) = chromium(&bin, &profile, &["--dump-dom".into(), url]);
+    assert!(
+        dom.contains("data-js=\"ready\""),
+        "script did not run: {log}"
+    );
+    let shown: Vec<&str> = dom
+        .split("<article class=\"server ")
+        .skip(1)
+        .filter(|card| !card.split('>').next().unwrap_or("").contains(" hidden"))
+        .filter_map(|card| card.split("data-host=\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(shown, want);
+    assert!(dom.contains(&format!("{} of 100 servers", want.len())));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

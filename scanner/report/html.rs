@@ -52,6 +52,7 @@ const PARTIALS: &[(&str, &str)] = &[
         include_str!("../../templates/partials/endpoint.hbs"),
     ),
     ("table", include_str!("../../templates/partials/table.hbs")),
+    ("fleet", include_str!("../../templates/partials/fleet.hbs")),
     ("row", include_str!("../../templates/partials/row.hbs")),
     (
         "appendix",
@@ -188,6 +189,8 @@ struct Page {
     incomplete: String,
     counts: CountsView,
     groups: Vec<GroupView>,
+    fleet: Vec<super::fleet_table::SummaryRow>,
+    filters: super::fleet_table::Filters,
     timeline: Timeline,
     catalog: Vec<CatalogView>,
     params: ParamsView,
@@ -250,6 +253,12 @@ struct ServerView {
     anchor: String,
     grade: &'static str,
     verdict: String,
+    /// For the card filters: the verdict id, site, Exchange role, and
+    /// the port roles with a warning or critical finding.
+    verdict_id: &'static str,
+    site: String,
+    server_role: String,
+    problem_roles: String,
     summary: String,
     group: String,
     steps: String,
@@ -398,6 +407,8 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             findings_info: c.findings_info,
         },
         groups: groups(report),
+        fleet: super::fleet_table::rows(report, anchor),
+        filters: super::fleet_table::filters(report),
         timeline: timeline(report),
         catalog: catalog
             .iter()
@@ -570,6 +581,10 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         anchor: anchor(index),
         grade: s.severity.as_str(),
         verdict: s.verdict.as_str().replace('-', " "),
+        verdict_id: s.verdict.as_str(),
+        site: s.group.site.clone().unwrap_or_default(),
+        server_role: s.group.server_role.clone().unwrap_or_default(),
+        problem_roles: super::fleet_table::problem_roles(report, s),
         summary: s.summary.clone(),
         group,
         steps,

@@ -11,6 +11,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod fleet_table;
 pub mod groups;
 pub mod html;
 pub mod json;

@@ -1,0 +1,113 @@
+//! The report's fleet-scale views: the one-table fleet summary that opens
+//! the printed report (a row per server: site, role, each port's
+//! certificate and days left, verdict), and the values the server-card
+//! filters offer (verdicts and sites present).
+
+use serde::Serialize;
+
+use super::endpoint_grade;
+use super::html::days_short;
+use crate::model::{EndpointReport, ScanReport, ServerReport, Severity};
+
+/// One row of the fleet summary.
+#[derive(Debug, Serialize)]
+pub struct SummaryRow {
+    pub host: String,
+    pub anchor: String,
+    pub grade: &'static str,
+    pub site: String,
+    pub server_role: String,
+    pub verdict: &'static str,
+    pub ports: Vec<PortCell>,
+}
+
+/// One port of a server in the fleet summary.
+#[derive(Debug, Serialize)]
+pub struct PortCell {
+    pub port: u16,
+    pub grade: &'static str,
+    /// The leaf's CN (or subject), or the status when nothing was read.
+    pub cert: String,
+    pub days: String,
+}
+
+/// What the server cards can be filtered by.
+#[derive(Debug, Default, Serialize)]
+pub struct Filters {
+    pub verdicts: Vec<&'static str>,
+    pub sites: Vec<String>,
+}
+
+/// The servers' endpoints, frontends first.
+fn endpoints<'a>(report: &'a ScanReport, s: &ServerReport) -> Vec<&'a EndpointReport> {
+    let mut eps: Vec<&EndpointReport> = s
+        .endpoints
+        .iter()
+        .filter_map(|&i| report.endpoints.get(i))
+        .collect();
+    eps.sort_by_key(|e| (e.endpoint.role, e.endpoint.port));
+    eps
+}
+
+/// The fleet summary, in the order of the server cards.
+pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<SummaryRow> {
+    report
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SummaryRow {
+            host: s.host.clone(),
+            anchor: anchor(i),
+            grade: s.severity.as_str(),
+            site: s.group.site.clone().unwrap_or_default(),
+            server_role: s.group.server_role.clone().unwrap_or_default(),
+            verdict: s.verdict.as_str(),
+            ports: endpoints(report, s)
+                .into_iter()
+                .map(|e| PortCell {
+                    port: e.endpoint.port,
+                    grade: endpoint_grade(e),
+                    cert: e.leaf().map_or_else(
+                        || e.status.as_str().to_string(),
+                        |c| c.subject_cn.clone().unwrap_or_else(|| c.subject.clone()),
+                    ),
+                    days: e
+                        .leaf()
+                        .map(|c| days_short(c.days_left))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The verdicts and sites present, in a stable order.
+pub fn filters(report: &ScanReport) -> Filters {
+    let mut f = Filters::default();
+    for s in &report.servers {
+        let v = s.verdict.as_str();
+        if !f.verdicts.contains(&v) {
+            f.verdicts.push(v);
+        }
+        if let Some(site) = &s.group.site {
+            if !f.sites.contains(site) {
+                f.sites.push(site.clone());
+            }
+        }
+    }
+    f.verdicts.sort_unstable();
+    f.sites.sort();
+    f
+}
+
+/// The roles (`frontend`, `backend`) where a server has a warning or
+/// critical finding, space-separated: what the card's role filter matches.
+pub fn problem_roles(report: &ScanReport, s: &ServerReport) -> String {
+    let mut roles: Vec<&str> = endpoints(report, s)
+        .into_iter()
+        .filter(|e| e.worst().is_some_and(|w| w <= Severity::Warning))
+        .map(|e| e.endpoint.role.as_str())
+        .collect();
+    roles.dedup();
+    roles.join(" ")
+}
