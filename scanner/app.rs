@@ -371,11 +371,12 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
         .map_err(|e| Error::usage(format!("cannot start the demo fleet on loopback: {e}")))?;
     if !output.quiet {
         print_out(&format!(
-            "Simulated fleet: {host_count} Exchange servers ({} ... {}), ports {} (Default Web Site) and {} (Exchange Back End)\n",
+            "Simulated fleet: {host_count} Exchange servers ({} ... {}), ports {} (Default Web Site), {} (Exchange Back End) and {} (SMTP)\n",
             lab.hosts.first().map(|h| h.ip.to_string()).unwrap_or_default(),
             lab.hosts.last().map(|h| h.ip.to_string()).unwrap_or_default(),
             lab.frontend_port,
-            lab.backend_port
+            lab.backend_port,
+            lab.smtp_port
         ));
     }
     let target_opts = lab.target_options();

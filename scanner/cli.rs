@@ -26,10 +26,11 @@ output, 130 interrupted.";
 
 /// Read-only TLS certificate audit for Microsoft Exchange fleets.
 ///
-/// Connects to the Default Web Site (443) and the Exchange Back End (444) of
-/// every server, reads the presented certificate chains, and reports which
-/// servers need their backend certificate renewed or have lost their public
-/// certificate binding. Writes report.html, report.csv and scan.json.
+/// Connects to the Default Web Site (443), the Exchange Back End (444) and
+/// SMTP (25, after STARTTLS) of every server, reads the presented
+/// certificate chains, and reports which servers need their backend
+/// certificate renewed or have lost their public certificate binding.
+/// Writes report.html, report.csv and scan.json.
 #[derive(Debug, Parser)]
 #[command(name = "excert", version, after_help = EXAMPLES, arg_required_else_help = true)]
 pub struct Cli {
@@ -94,6 +95,21 @@ pub struct TargetArgs {
         default_value = "444"
     )]
     pub backend_ports: Vec<u16>,
+    /// SMTP ports, read after STARTTLS (comma list or repeated; 587, 2525
+    /// and 465 are common additions); `none` scans no SMTP port.
+    #[arg(
+        long = "smtp-ports",
+        value_name = "PORTS",
+        value_delimiter = ',',
+        default_value = "25"
+    )]
+    pub smtp_ports: Vec<String>,
+    /// IMAP ports: implicit TLS on 993, STARTTLS on others (default: none).
+    #[arg(long = "imap-ports", value_name = "PORTS", value_delimiter = ',')]
+    pub imap_ports: Vec<u16>,
+    /// POP3 ports: implicit TLS on 995, STLS on others (default: none).
+    #[arg(long = "pop-ports", value_name = "PORTS", value_delimiter = ',')]
+    pub pop_ports: Vec<u16>,
     /// Pin HOST to ADDR without DNS (curl's convention). Repeatable.
     #[arg(long, value_name = "HOST:ADDR")]
     pub resolve: Vec<String>,

@@ -84,6 +84,12 @@ pub struct TargetOptions {
     pub inputs: Vec<Input>,
     pub frontend_ports: Vec<u16>,
     pub backend_ports: Vec<u16>,
+    /// SMTP ports (STARTTLS).
+    pub smtp_ports: Vec<u16>,
+    /// IMAP ports (implicit TLS on 993, STARTTLS elsewhere).
+    pub imap_ports: Vec<u16>,
+    /// POP3 ports (implicit TLS on 995, STLS elsewhere).
+    pub pop_ports: Vec<u16>,
     pub column: Option<String>,
     /// `--resolve` pins, names lowercase.
     pub pins: Vec<(String, IpAddr)>,
@@ -175,23 +181,15 @@ impl TargetOptions {
                 Input::File(f.clone())
             });
         }
-        if a.frontend_ports.is_empty() && a.backend_ports.is_empty() {
-            return Err(Error::usage(
-                "no ports to scan: give --frontend-ports or --backend-ports",
-            ));
-        }
-        if let Some(p) = a
-            .frontend_ports
-            .iter()
-            .find(|p| a.backend_ports.contains(p))
-        {
-            return Err(Error::usage(format!(
-                "port {p} is in both --frontend-ports and --backend-ports"
-            )));
-        }
-        if a.frontend_ports.contains(&0) || a.backend_ports.contains(&0) {
-            return Err(Error::usage("port 0 cannot be scanned"));
-        }
+        let smtp_ports = smtp_ports(&a.smtp_ports)?;
+        let lists: [(&str, &[u16]); 5] = [
+            ("--frontend-ports", &a.frontend_ports),
+            ("--backend-ports", &a.backend_ports),
+            ("--smtp-ports", &smtp_ports),
+            ("--imap-ports", &a.imap_ports),
+            ("--pop-ports", &a.pop_ports),
+        ];
+        check_port_lists(&lists)?;
         let mut pins = Vec::new();
         for r in &a.resolve {
             pins.push(parse_pin(r)?);
@@ -223,6 +221,9 @@ impl TargetOptions {
             inputs,
             frontend_ports: a.frontend_ports.clone(),
             backend_ports: a.backend_ports.clone(),
+            smtp_ports,
+            imap_ports: a.imap_ports.clone(),
+            pop_ports: a.pop_ports.clone(),
             column: a.column.clone(),
             pins,
             all_addresses: a.all_addresses,
@@ -231,6 +232,47 @@ impl TargetOptions {
             skip_invalid: a.skip_invalid,
         })
     }
+}
+
+/// `--smtp-ports`: port numbers, or `none`.
+fn smtp_ports(items: &[String]) -> Result<Vec<u16>, Error> {
+    if items.len() == 1 && items.iter().all(|i| i.trim().eq_ignore_ascii_case("none")) {
+        return Ok(Vec::new());
+    }
+    items
+        .iter()
+        .map(|i| {
+            i.trim().parse::<u16>().map_err(|_| {
+                Error::usage(format!(
+                    "--smtp-ports {i}: expected port numbers (e.g. 25,587) or none"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// At least one port, no port 0, and no port in two lists (a port has one
+/// role).
+fn check_port_lists(lists: &[(&str, &[u16])]) -> Result<(), Error> {
+    if lists.iter().all(|(_, ports)| ports.is_empty()) {
+        return Err(Error::usage(
+            "no ports to scan: give --frontend-ports, --backend-ports, --smtp-ports, \
+             --imap-ports or --pop-ports",
+        ));
+    }
+    if lists.iter().any(|(_, ports)| ports.contains(&0)) {
+        return Err(Error::usage("port 0 cannot be scanned"));
+    }
+    for (i, (flag, ports)) in lists.iter().enumerate() {
+        for (other, other_ports) in lists.iter().skip(i + 1) {
+            if let Some(p) = ports.iter().find(|p| other_ports.contains(p)) {
+                return Err(Error::usage(format!(
+                    "port {p} is in both {flag} and {other}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `HOST=VALUE`, both non-empty and free of control characters; the host

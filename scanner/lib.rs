@@ -125,5 +125,8 @@ pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSetti
         site_namespaces: s.site_namespaces.clone(),
         ca_bundles: s.ca_bundles.clone(),
         protocol_scan: p.is_some_and(|p| p.protocol_scan),
+        smtp_ports: t.smtp_ports.clone(),
+        imap_ports: t.imap_ports.clone(),
+        pop_ports: t.pop_ports.clone(),
     }
 }

@@ -23,7 +23,7 @@ pub use protocol::TlsVersion;
 /// The scan.json schema this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Which IIS site a port belongs to.
+/// What a port is for: an IIS site, or a mail protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -32,6 +32,12 @@ pub enum Role {
     /// Exchange Back End, normally 444: should present the server's own
     /// "Microsoft Exchange" self-signed cert.
     Backend,
+    /// SMTP with STARTTLS (`--smtp-ports`, normally 25).
+    Smtp,
+    /// IMAP: implicit TLS on 993, STARTTLS elsewhere (`--imap-ports`).
+    Imap,
+    /// POP3: implicit TLS on 995, STLS elsewhere (`--pop-ports`).
+    Pop,
 }
 
 impl Role {
@@ -39,7 +45,15 @@ impl Role {
         match self {
             Role::Frontend => "frontend",
             Role::Backend => "backend",
+            Role::Smtp => "smtp",
+            Role::Imap => "imap",
+            Role::Pop => "pop",
         }
+    }
+
+    /// SMTP, IMAP or POP: a transport or mailbox-access port, not IIS.
+    pub fn is_mail(self) -> bool {
+        matches!(self, Role::Smtp | Role::Imap | Role::Pop)
     }
 }
 
@@ -57,6 +71,9 @@ pub enum Status {
     /// The scan was interrupted (Ctrl-C, SIGTERM) before this endpoint was
     /// probed. Never counted healthy.
     Cancelled,
+    /// The port spoke SMTP (or IMAP, POP) but did not offer STARTTLS, or
+    /// refused the command (`454`, `500`).
+    NoStarttls,
 }
 
 impl Status {
@@ -70,6 +87,7 @@ impl Status {
             Status::HandshakeFailed => "handshake_failed",
             Status::DnsFailed => "dns_failed",
             Status::Cancelled => "cancelled",
+            Status::NoStarttls => "no_starttls",
         }
     }
 }
@@ -221,6 +239,58 @@ pub struct TlsInfo {
     /// since a server answers with the best version it shares.
     #[serde(default)]
     pub versions_scanned: bool,
+    /// The handshake followed a STARTTLS (SMTP, IMAP) or STLS (POP) command
+    /// on the same connection. Absent (false) for implicit TLS.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub starttls: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What an SMTP port said in cleartext, before STARTTLS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpInfo {
+    /// The first line of the greeting, e.g. `220 EX01.contoso.com Microsoft
+    /// ESMTP MAIL Service ready at ...`, cut at 512 characters. Peer text:
+    /// every renderer sanitises it.
+    pub banner: String,
+    /// The extensions the EHLO reply advertised, e.g. `STARTTLS`,
+    /// `X-ANONYMOUSTLS`, `SIZE 37748736` (at most 64, each cut at 512
+    /// characters).
+    #[serde(default)]
+    pub ehlo: Vec<String>,
+    /// The banner is Exchange's own (`Microsoft ESMTP MAIL Service`). An
+    /// admin can change the banner, so false does not mean "not Exchange".
+    #[serde(default)]
+    pub exchange_banner: bool,
+}
+
+/// What an IMAP or POP port said in cleartext, before STARTTLS/STLS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxInfo {
+    /// The greeting line, e.g. `* OK The Microsoft Exchange IMAP4 service
+    /// is ready.`, cut at 512 characters.
+    pub banner: String,
+    /// The capabilities listed (IMAP `CAPABILITY`, POP3 `CAPA`).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// The banner names Microsoft Exchange.
+    #[serde(default)]
+    pub exchange_banner: bool,
+}
+
+/// The cleartext part of a mail port's dialogue; empty for IIS ports and
+/// implicit TLS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dialogue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap: Option<MailboxInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pop: Option<MailboxInfo>,
 }
 
 /// The raw result of one probe of one endpoint: what the server said, no
@@ -232,6 +302,9 @@ pub struct Observation {
     pub tls: Option<TlsInfo>,
     /// Leaf first, as presented.
     pub chain: Vec<Der>,
+    /// What a mail port said before TLS.
+    #[serde(flatten)]
+    pub dialogue: Dialogue,
 }
 
 impl Observation {
@@ -241,6 +314,7 @@ impl Observation {
             error: Some(error.into()),
             tls: None,
             chain: Vec::new(),
+            dialogue: Dialogue::default(),
         }
     }
 }
@@ -593,6 +667,9 @@ pub struct EndpointReport {
     pub error: Option<String>,
     pub tls: Option<TlsInfo>,
     pub chain: Vec<CertFacts>,
+    /// What a mail port said before TLS (`smtp`, `imap`, `pop`).
+    #[serde(flatten)]
+    pub dialogue: Dialogue,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_sni: Option<NoSniReport>,
     #[serde(default)]
@@ -703,6 +780,12 @@ pub struct Parameters {
     pub ca_bundles: Vec<String>,
     #[serde(default)]
     pub protocol_scan: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub smtp_ports: Vec<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imap_ports: Vec<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pop_ports: Vec<u16>,
 }
 
 /// A target line that could not be used (`--skip-invalid`).
@@ -791,12 +874,14 @@ impl EndpointReport {
                 error: self.error.clone(),
                 tls: self.tls.clone(),
                 chain: self.chain.iter().map(|c| c.der_base64.clone()).collect(),
+                dialogue: self.dialogue.clone(),
             },
             no_sni: self.no_sni.as_ref().map(|n| Observation {
                 status: n.status,
                 error: n.error.clone(),
                 tls: n.tls.clone(),
                 chain: n.chain.iter().map(|c| c.der_base64.clone()).collect(),
+                dialogue: Dialogue::default(),
             }),
         }
     }

@@ -46,6 +46,9 @@ fn endpoint(host: &str, role: Role) -> Endpoint {
         port: match role {
             Role::Frontend => 443,
             Role::Backend => 444,
+            Role::Smtp => 25,
+            Role::Imap => 143,
+            Role::Pop => 110,
         },
         role,
         sni: None,
@@ -66,6 +69,7 @@ fn tls(versions: &[&str]) -> TlsInfo {
             .map(|s| TlsVersion::parse(s).unwrap())
             .collect(),
         versions_scanned: true,
+        starttls: false,
     }
 }
 
@@ -77,6 +81,7 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
             error: None,
             tls: Some(tls(&["TLSv1.2"])),
             chain: chain.into_iter().map(Der).collect(),
+            dialogue: Default::default(),
         },
         no_sni: None,
     }
@@ -967,6 +972,7 @@ fn different_chain_without_sni_is_info() {
         error: None,
         tls: Some(tls(&["TLSv1.2"])),
         chain: exchange("EX47", 900, 3).into_iter().map(Der).collect(),
+        dialogue: Default::default(),
     });
     let same = {
         let mut s = ev("EX48", Role::Frontend, healthy_public(&ca));

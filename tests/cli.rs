@@ -28,6 +28,7 @@ async fn one_server(public_days: i64) -> (Lab, LabCa) {
         name: "EX01".into(),
         frontend: Service::Tls(public),
         backend: Service::Tls(backend),
+        smtp: Service::Closed,
     }])
     .await
     .unwrap();
@@ -94,6 +95,7 @@ async fn exit_codes_follow_the_nagios_convention() {
         name: "EX09".into(),
         frontend: Service::Closed,
         backend: Service::Closed,
+        smtp: Service::Closed,
     }])
     .await
     .unwrap();
@@ -154,13 +156,14 @@ async fn usage_errors_exit_64_and_help_has_examples() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_leaves_valid_reports_marked_incomplete() {
-    // 40 silent hosts: each probe waits for its 20 s timeout, so the scan is
-    // mid-flight when it is stopped.
+    // 40 silent hosts (SMTP closed): each probe waits for its 20 s timeout,
+    // so the scan is mid-flight when it is stopped.
     let specs = (0..40)
         .map(|i| HostSpec {
             name: format!("HANG{i:02}"),
             frontend: Service::Silent,
             backend: Service::Silent,
+            smtp: Service::Closed,
         })
         .collect();
     let lab = Lab::start(specs).await.unwrap();
@@ -196,8 +199,8 @@ async fn sigterm_leaves_valid_reports_marked_incomplete() {
     assert!(!report.complete, "scan.json says it is incomplete");
     assert_eq!(
         report.endpoints.len(),
-        80,
-        "every endpoint is listed, probed or not"
+        120,
+        "every endpoint (443, 444 and SMTP per host) is listed, probed or not"
     );
     assert!(report.endpoints.iter().all(|e| e.status != Status::Ok));
     assert!(report

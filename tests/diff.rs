@@ -55,6 +55,7 @@ async fn window() -> Window {
         name: name.into(),
         frontend,
         backend,
+        smtp: Service::Closed,
     };
     let hosts = vec![
         // EX01: healthy before; during the window someone bound a
@@ -233,14 +234,18 @@ async fn a_maintenance_window_shows_what_broke_what_was_fixed_and_what_moved() {
         changes_of(j, "EX04")
     );
     // EX05 left the scan, EX06 joined it.
-    assert_eq!(changes_of(j, "EX05").len(), 2, "both ports removed");
+    assert_eq!(
+        changes_of(j, "EX05").len(),
+        3,
+        "all its ports removed (443, 444 and SMTP 25)"
+    );
     assert!(changes_of(j, "EX05")
         .iter()
         .all(|(k, _)| k == "endpoint_removed"));
     assert!(changes_of(j, "EX06")
         .iter()
         .all(|(k, _)| k == "endpoint_added"));
-    assert_eq!(changes_of(j, "EX06").len(), 2);
+    assert_eq!(changes_of(j, "EX06").len(), 3, "443, 444 and SMTP 25 added");
 
     // Regressions come first in diff.json and in diff.html.
     let impacts: Vec<&str> = j["changes"]

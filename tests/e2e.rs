@@ -58,7 +58,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
     let s = scan_demo_fleet(&[]).await;
     let (r, fe, be) = (&s.report, s.lab.frontend_port, s.lab.backend_port);
     assert!(r.complete);
-    assert_eq!(r.endpoints.len(), 14, "7 hosts x 2 ports");
+    assert_eq!(r.endpoints.len(), 21, "7 hosts x 3 ports (443, 444, SMTP)");
 
     for healthy in ["EX01", "EX02"] {
         let srv = server(r, healthy);
@@ -135,7 +135,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
         assert!(html.contains(needle), "report.html shows {needle}");
     }
     let csv = std::fs::read_to_string(s.dir.join("report.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 15, "a header and a row per endpoint");
+    assert_eq!(csv.lines().count(), 22, "a header and a row per endpoint");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,6 +33,7 @@ async fn probe(service: Service) -> Observation {
         name: "EVIL".into(),
         frontend: service,
         backend: Service::Closed,
+        smtp: Service::Closed,
     }])
     .await
     .expect("lab starts");

@@ -154,7 +154,11 @@ async fn two_segment_scans_merge_into_one_fleet_with_fleet_checks_across_both() 
     hosts.sort();
     let want: Vec<String> = (1..=7).map(|n| f.fqdn(&format!("EX0{n}"))).collect();
     assert_eq!(hosts, want.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(merged.endpoints.len(), 14);
+    assert_eq!(
+        merged.endpoints.len(),
+        21,
+        "443, 444 and SMTP for 7 servers"
+    );
 
     // Fleet checks ran across the merged fleet: the cliff spans both sites.
     assert!(
@@ -211,8 +215,8 @@ async fn two_segment_scans_merge_into_one_fleet_with_fleet_checks_across_both() 
     assert_eq!(merged.started_at, scan_a.started_at);
     assert_eq!(merged.finished_at, scan_b.finished_at);
     assert_eq!(
-        merged.merged_from[0].kept, 6,
-        "EX01's two endpoints replaced"
+        merged.merged_from[0].kept, 9,
+        "EX01's three endpoints (443, 444, SMTP) replaced"
     );
 
     // Merging is repeatable: the merged scan.json reads back and merges
@@ -233,7 +237,7 @@ async fn two_segment_scans_merge_into_one_fleet_with_fleet_checks_across_both() 
         ex01_backend(&twice).leaf().unwrap().sha256,
         merged_ex01.leaf().unwrap().sha256
     );
-    assert_eq!(twice.endpoints.len(), 14);
+    assert_eq!(twice.endpoints.len(), 21);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -24,6 +24,7 @@ async fn lab(frontend: Service, backend: Service) -> Lab {
         name: "EX01".into(),
         frontend,
         backend,
+        smtp: Service::Closed,
     }])
     .await
     .expect("lab starts")

@@ -69,8 +69,10 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
                 method: Method::Rustls,
                 versions: vec![excert::model::TlsVersion::Tls12],
                 versions_scanned: true,
+                starttls: false,
             }),
             chain: chain.into_iter().map(Der).collect(),
+            dialogue: Default::default(),
         },
         no_sni: None,
     }
@@ -422,9 +424,12 @@ fn dry_run_lists_skipped_ports_with_their_reason() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 16);
-    assert!(lines[..12].iter().all(|l| l["skipped"].is_null()));
-    let edge = &lines[14];
+    // 443, 444 and SMTP 25 per server; the Edge server on SMTP only.
+    assert_eq!(lines.len(), 24);
+    assert!(lines[..20].iter().all(|l| l["skipped"].is_null()));
+    assert_eq!(lines[19]["host"], "EDGE01.dmz.contoso.com");
+    assert_eq!(lines[19]["role"], "smtp");
+    let edge = &lines[22];
     assert_eq!(edge["host"], "EDGE01.dmz.contoso.com");
     assert_eq!(edge["port"], 443);
     assert_eq!(edge["address"], "10.9.1.1");

@@ -32,6 +32,7 @@ async fn sni_lab() -> (Lab, certs::Served, certs::Served) {
         name: "EX01".into(),
         frontend: service,
         backend: Service::Closed,
+        smtp: Service::Closed,
     }])
     .await
     .unwrap();

@@ -264,7 +264,7 @@ fn every_bad_argument_is_reported_with_its_position() {
         [
             "args:2: empty label in host name (two dots in a row?): \"ex..02\"",
             "args:3: not a valid CIDR range (e.g. 10.1.2.0/28 or fd00::/120): \"10.1.2.0/33\"",
-            "args:4: port 8443 is in neither --frontend-ports (443) nor --backend-ports (444): \"ex03:8443\"",
+            "args:4: port 8443 is in none of --frontend-ports (443), --backend-ports (444): \"ex03:8443\"",
             "args:5: missing ']' after the IPv6 address: \"[fd00::1\"",
         ]
     );

@@ -98,10 +98,13 @@ fn utf16_powershell_file_lists_every_endpoint() {
         [
             format!("EX01.contoso.local 10.0.0.11 443 frontend ex01.contoso.local {f}:1"),
             format!("EX01.contoso.local 10.0.0.11 444 backend ex01.contoso.local {f}:1"),
+            format!("EX01.contoso.local 10.0.0.11 25 smtp ex01.contoso.local {f}:1"),
             format!("EX02.contoso.local 10.0.0.12 443 frontend ex02.contoso.local {f}:2"),
             format!("EX02.contoso.local 10.0.0.12 444 backend ex02.contoso.local {f}:2"),
+            format!("EX02.contoso.local 10.0.0.12 25 smtp ex02.contoso.local {f}:2"),
             format!("EX03.contoso.local 10.0.0.13 443 frontend ex03.contoso.local {f}:3"),
             format!("EX03.contoso.local 10.0.0.13 444 backend ex03.contoso.local {f}:3"),
+            format!("EX03.contoso.local 10.0.0.13 25 smtp ex03.contoso.local {f}:3"),
         ]
     );
 }
@@ -125,7 +128,8 @@ fn export_csv_shows_groups_and_exact_keys() {
         ],
         None,
     );
-    assert_eq!(lines.len(), 6);
+    // 443, 444 and SMTP 25 (the default --smtp-ports) per server.
+    assert_eq!(lines.len(), 9);
     let keys: Vec<&str> = lines[0]
         .as_object()
         .unwrap()
@@ -148,11 +152,11 @@ fn export_csv_shows_groups_and_exact_keys() {
     );
     assert_eq!(lines[0]["line"], 3);
     assert_eq!(
-        lines[5]["group"],
+        lines[8]["group"],
         serde_json::json!({"site": "Branch-1", "server_role": "Mailbox, ClientAccess",
                            "exchange_version": "2016", "exchange_build": "15.1.2507.6"})
     );
-    assert_eq!(lines[5]["line"], 5);
+    assert_eq!(lines[8]["line"], 5);
 }
 
 #[test]
@@ -174,8 +178,10 @@ fn semicolon_csv_lists_its_servers() {
         [
             format!("ex11.fabrikam.de 10.1.0.11 443 frontend ex11.fabrikam.de {f}:2"),
             format!("ex11.fabrikam.de 10.1.0.11 444 backend ex11.fabrikam.de {f}:2"),
+            format!("ex11.fabrikam.de 10.1.0.11 25 smtp ex11.fabrikam.de {f}:2"),
             format!("ex12.fabrikam.de 10.1.0.12 443 frontend ex12.fabrikam.de {f}:3"),
             format!("ex12.fabrikam.de 10.1.0.12 444 backend ex12.fabrikam.de {f}:3"),
+            format!("ex12.fabrikam.de 10.1.0.12 25 smtp ex12.fabrikam.de {f}:3"),
         ]
     );
     assert_eq!(lines[0]["group"]["site"], "Düsseldorf");
@@ -201,15 +207,19 @@ fn mixed_file_expands_ranges_ipv6_and_ports() {
         [
             format!("10.20.30.1 10.20.30.1 443 frontend null {f}:2"),
             format!("10.20.30.1 10.20.30.1 444 backend null {f}:2"),
+            format!("10.20.30.1 10.20.30.1 25 smtp null {f}:2"),
             format!("10.20.30.2 10.20.30.2 443 frontend null {f}:2"),
             format!("10.20.30.2 10.20.30.2 444 backend null {f}:2"),
+            format!("10.20.30.2 10.20.30.2 25 smtp null {f}:2"),
             format!("fd00:20::10 fd00:20::10 443 frontend null {f}:3"),
             format!("fd00:20::10 fd00:20::10 444 backend null {f}:3"),
+            format!("fd00:20::10 fd00:20::10 25 smtp null {f}:3"),
             format!("fd00:20::11 fd00:20::11 444 backend null {f}:4"),
             format!("10.20.31.5 10.20.31.5 443 frontend null {f}:6"),
             format!("ex05.contoso.local 10.20.31.6 444 backend ex05.contoso.local {f}:7"),
             format!("EX06 10.20.31.7 443 frontend ex06 {f}:8"),
             format!("EX06 10.20.31.7 444 backend ex06 {f}:8"),
+            format!("EX06 10.20.31.7 25 smtp ex06 {f}:8"),
         ]
     );
 }
@@ -233,8 +243,8 @@ fn every_bad_argument_gets_its_own_line() {
     assert_eq!(stdout, "");
     assert!(stderr.contains("args:2: empty label in host name (two dots in a row?): \"ex..02\""));
     assert!(stderr.contains(
-        "args:3: port 8443 is in neither --frontend-ports (443) nor --backend-ports (444): \
-         \"ex03:8443\""
+        "args:3: port 8443 is in none of --frontend-ports (443), --backend-ports (444), \
+         --smtp-ports (25): \"ex03:8443\""
     ));
 }
 
@@ -258,6 +268,8 @@ fn skip_invalid_lists_the_rest() {
         [
             "ex01.contoso.local",
             "ex01.contoso.local",
+            "ex01.contoso.local",
+            "ex03.contoso.local",
             "ex03.contoso.local",
             "ex03.contoso.local"
         ]
@@ -293,6 +305,7 @@ fn stdin_takes_the_powershell_encoding_too() {
         [
             "10.0.0.21 10.0.0.21 443 frontend null -:1",
             "10.0.0.21 10.0.0.21 444 backend null -:1",
+            "10.0.0.21 10.0.0.21 25 smtp null -:1",
             "10.0.0.22 10.0.0.22 444 backend null -:2",
         ]
     );
@@ -306,6 +319,7 @@ fn a_short_name_resolves_through_etc_hosts_and_sni_can_be_set() {
         [
             "localhost 127.0.0.1 443 frontend localhost args:1",
             "localhost 127.0.0.1 4444 backend localhost args:1",
+            "localhost 127.0.0.1 25 smtp localhost args:1",
         ]
     );
     let lines = dry_run(&["10.0.0.5", "--sni", "mail.contoso.com"], None);
@@ -330,11 +344,11 @@ fn aliases_and_dns_failures_show_in_the_listing() {
         ],
         None,
     );
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 6, "443, 444 and SMTP 25 per name");
     assert_eq!(lines[0]["aliases"], serde_json::json!(["mail.contoso.com"]));
-    assert_eq!(lines[2]["host"], "nowhere.invalid");
-    assert_eq!(lines[2]["address"], Value::Null);
-    assert!(lines[2]["error"]
+    assert_eq!(lines[3]["host"], "nowhere.invalid");
+    assert_eq!(lines[3]["address"], Value::Null);
+    assert!(lines[3]["error"]
         .as_str()
         .unwrap()
         .starts_with("cannot resolve nowhere.invalid"));

@@ -198,6 +198,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
                 error: e.observation.error.clone(),
                 tls: e.observation.tls.clone(),
                 chain,
+                dialogue: e.observation.dialogue.clone(),
                 no_sni: e.no_sni.as_ref().map(|n| NoSniReport {
                     status: n.status,
                     error: n.error.clone(),

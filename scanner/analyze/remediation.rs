@@ -741,6 +741,12 @@ pub fn check_endpoint(host: &str, port: u16, role: Role, status: Status) -> Step
              (--role {host}=ClientAccess, or the CSV's ServerRole and AdminDisplayVersion) and \
              this port is skipped."
         ),
+        _ if role.is_mail() => format!(
+            "If {host} should accept {} on port {port}, check that it is reachable from the \
+             scanning host (firewalls often block it between workstations and servers); then \
+             scan again.",
+            role.as_str().to_ascii_uppercase()
+        ),
         _ => format!(
             "Check that {host} is up, that port {port} is reachable from the scanning host, and \
              that the IIS site is bound to a certificate; then scan again."

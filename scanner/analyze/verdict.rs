@@ -57,6 +57,10 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (ChainIncomplete | LegacyTlsOnly | LegacyProtocolsEnabled | SniDependentCert, _) => {
             Verdict::Review
         }
+        (
+            NotYetValid | WeakSignature | WeakKey | RenewedCertNotBound,
+            Role::Smtp | Role::Imap | Role::Pop,
+        ) => Verdict::Review,
         (AuthCertExpired | AuthCertExpiring | AuthCertMissing, _) => Verdict::RotateAuthCert,
         (RenewedCertNotBound, Role::Frontend) => Verdict::RebindPublicCert,
         (RenewedCertNotBound, Role::Backend) => Verdict::FixBackendBinding,

@@ -7,6 +7,7 @@
 
 pub mod certs;
 pub mod server;
+pub mod smtp;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -19,13 +20,16 @@ use tokio::task::JoinSet;
 use crate::config::{Input, TargetOptions};
 pub use certs::{LabCa, Served};
 pub use server::{RawHandler, Service};
+pub use smtp::{SmtpSpec, Starttls};
 
-/// One host of the lab: its short name and what its two ports do.
+/// One host of the lab: its short name and what its ports do.
 #[derive(Clone)]
 pub struct HostSpec {
     pub name: String,
     pub frontend: Service,
     pub backend: Service,
+    /// The SMTP port (usually [`Service::Smtp`]).
+    pub smtp: Service,
 }
 
 /// A running host.
@@ -44,6 +48,8 @@ pub struct Lab {
     pub hosts: Vec<LabHost>,
     pub frontend_port: u16,
     pub backend_port: u16,
+    /// The lab's stand-in for 25.
+    pub smtp_port: u16,
     tasks: JoinSet<()>,
 }
 
@@ -71,7 +77,7 @@ impl Lab {
         for _ in 0..20 {
             let r = random_u32();
             let (a, b) = (2 + (r % 250) as u8, (r >> 8) as u8);
-            let frontend_port = 20000 + ((r >> 16) % 20000) as u16 * 2;
+            let frontend_port = 20000 + ((r >> 16) % 13000) as u16 * 3;
             match Self::bind_all(&specs, a, b, frontend_port).await {
                 Ok(lab) => return Ok(lab),
                 Err(e) => last_error = Some(e),
@@ -82,6 +88,7 @@ impl Lab {
 
     async fn bind_all(specs: &[HostSpec], a: u8, b: u8, frontend_port: u16) -> io::Result<Lab> {
         let backend_port = frontend_port + 1;
+        let smtp_port = frontend_port + 2;
         let mut listeners = Vec::new();
         let mut hosts = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
@@ -89,6 +96,7 @@ impl Lab {
             for (port, service) in [
                 (frontend_port, &spec.frontend),
                 (backend_port, &spec.backend),
+                (smtp_port, &spec.smtp),
             ] {
                 if !matches!(service, Service::Closed) {
                     listeners.push((
@@ -112,6 +120,7 @@ impl Lab {
             hosts,
             frontend_port,
             backend_port,
+            smtp_port,
             tasks,
         })
     }
@@ -127,6 +136,7 @@ impl Lab {
                 .collect(),
             frontend_ports: vec![self.frontend_port],
             backend_ports: vec![self.backend_port],
+            smtp_ports: vec![self.smtp_port],
             pins: self.hosts.iter().map(|h| (h.fqdn.clone(), h.ip)).collect(),
             ..TargetOptions::default()
         }
@@ -148,14 +158,15 @@ pub struct DemoFleet {
 
 /// A fleet with the problems excert exists for, dated relative to `now`:
 ///
-/// | host | 443 | 444 |
-/// | --- | --- | --- |
-/// | EX01, EX02 | public cert | own self-signed, years left |
-/// | EX03 | public cert | self-signed, expired 12 days ago |
-/// | EX04 | public cert | self-signed, expires in 20 days |
-/// | EX05 | renewed self-signed (lost binding) | old self-signed, 5 days left |
-/// | EX06 | public cert | nothing listening |
-/// | EX07 | last year's public cert, 25 days left | own self-signed |
+/// | host | 443 | 444 | 25 (SMTP, STARTTLS) |
+/// | --- | --- | --- | --- |
+/// | EX01 | public cert | own self-signed, years left | public cert |
+/// | EX02 | public cert | own self-signed, years left | renewed own self-signed (the transport side of the renewal trap) |
+/// | EX03 | public cert | self-signed, expired 12 days ago | public cert |
+/// | EX04 | public cert | self-signed, expires in 20 days | public cert |
+/// | EX05 | renewed self-signed (lost binding) | old self-signed, 5 days left | public cert |
+/// | EX06 | public cert | nothing listening | public cert |
+/// | EX07 | last year's public cert, 25 days left | own self-signed | last year's public cert |
 pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
     let ca = LabCa::new(now);
     let mail = format!("mail.{DOMAIN}");
@@ -184,22 +195,36 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
         ))
     };
     let to_expire_in = |days: i64| certs::plus_years(now + Duration::days(days), -5);
+    // Hybrid servers present the public certificate on 25 (the connector's
+    // TlsCertificateName).
+    let smtp = |name: &str, served: &Served| {
+        let fqdn = format!("{}.{DOMAIN}", name.to_ascii_lowercase());
+        Service::Smtp(SmtpSpec::exchange(&fqdn, Starttls::Tls(served.clone())))
+    };
     let host = |name: &str, frontend: Service, backend: Service| HostSpec {
         name: name.into(),
         frontend,
         backend,
+        smtp: smtp(name, &public),
     };
+    // EX02's "Microsoft Exchange" certificate was renewed ten days ago with
+    // "overwrite the default SMTP certificate" answered yes.
+    let renewed_for_smtp =
+        certs::exchange_self_signed("EX02", DOMAIN, now - Duration::days(10), &certs::key(9));
     let hosts = vec![
         host(
             "EX01",
             Service::Tls(public.clone()),
             backend("EX01", 1, years_ago(2)),
         ),
-        host(
-            "EX02",
-            Service::Tls(public.clone()),
-            backend("EX02", 2, years_ago(3)),
-        ),
+        HostSpec {
+            smtp: smtp("EX02", &renewed_for_smtp),
+            ..host(
+                "EX02",
+                Service::Tls(public.clone()),
+                backend("EX02", 2, years_ago(3)),
+            )
+        },
         host(
             "EX03",
             Service::Tls(public.clone()),
@@ -216,11 +241,14 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
             backend("EX05", 5, to_expire_in(5)),
         ),
         host("EX06", Service::Tls(public.clone()), Service::Closed),
-        host(
-            "EX07",
-            Service::Tls(last_year),
-            backend("EX07", 7, years_ago(1)),
-        ),
+        HostSpec {
+            smtp: smtp("EX07", &last_year),
+            ..host(
+                "EX07",
+                Service::Tls(last_year.clone()),
+                backend("EX07", 7, years_ago(1)),
+            )
+        },
     ];
     DemoFleet {
         hosts,

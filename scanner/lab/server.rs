@@ -41,6 +41,8 @@ pub enum Service {
     PlainHttp,
     /// Anything else.
     Raw(RawHandler),
+    /// An Exchange-like SMTP port (see [`super::smtp`]).
+    Smtp(super::smtp::SmtpSpec),
 }
 
 #[derive(Debug)]
@@ -91,6 +93,7 @@ enum Prepared {
     Silent,
     PlainHttp,
     Raw(RawHandler),
+    Smtp(super::smtp::Prepared),
 }
 
 fn prepare(service: &Service) -> Option<Prepared> {
@@ -118,6 +121,15 @@ fn prepare(service: &Service) -> Option<Prepared> {
         Service::Silent => Prepared::Silent,
         Service::PlainHttp => Prepared::PlainHttp,
         Service::Raw(h) => Prepared::Raw(h.clone()),
+        Service::Smtp(spec) => {
+            let acceptor = match &spec.starttls {
+                super::smtp::Starttls::Tls(s) => {
+                    Some(TlsAcceptor::from(tls_config(single(s), false)))
+                }
+                _ => None,
+            };
+            Prepared::Smtp(super::smtp::prepare(spec, acceptor))
+        }
     })
 }
 
@@ -150,6 +162,7 @@ async fn handle(prepared: Arc<Prepared>, mut stream: TcpStream) {
             let _ = stream.shutdown().await;
         }
         Prepared::Raw(handler) => handler(stream).await,
+        Prepared::Smtp(p) => super::smtp::session(p, stream).await,
     }
 }
 

@@ -549,6 +549,9 @@ fn role_order(e: &EndpointReport) -> (u8, u16) {
     let r = match e.endpoint.role {
         Role::Frontend => 0,
         Role::Backend => 1,
+        Role::Smtp => 2,
+        Role::Imap => 3,
+        Role::Pop => 4,
     };
     (r, e.endpoint.port)
 }
@@ -607,6 +610,9 @@ fn role_label(role: Role) -> &'static str {
     match role {
         Role::Frontend => "Default Web Site",
         Role::Backend => "Exchange Back End",
+        Role::Smtp => "SMTP",
+        Role::Imap => "IMAP",
+        Role::Pop => "POP3",
     }
 }
 
@@ -811,6 +817,7 @@ mod tests {
                 .filter_map(|v| TlsVersion::parse(v))
                 .collect(),
             versions_scanned: scanned,
+            starttls: false,
         }
     }
 

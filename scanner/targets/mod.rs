@@ -11,9 +11,10 @@
 //!
 //! Choices a user may notice:
 //! - Each target becomes one endpoint per `--frontend-ports` port, then one
-//!   per `--backend-ports` port, in input order. `host:port` scans that port
-//!   only, with the role of the list the port is in; a port in neither list
-//!   is an error, because the role decides which findings apply.
+//!   per `--backend-ports`, `--smtp-ports`, `--imap-ports` and `--pop-ports`
+//!   port, in input order. `host:port` scans that port only, with the role
+//!   of the list the port is in; a port in no list is an error, because the
+//!   role decides which findings apply.
 //! - IPv4 CIDR ranges skip the network and broadcast addresses for prefixes
 //!   shorter than /31 (no Exchange server lives there, and probing a
 //!   broadcast address is noise); IPv6 ranges include every address.
@@ -92,9 +93,13 @@ pub fn load(opts: &TargetOptions) -> Result<TargetList, Error> {
 /// standard input (tests, or an embedding program). Stdin is read once even
 /// if `-` is given twice.
 pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<TargetList, Error> {
-    if opts.frontend_ports.is_empty() && opts.backend_ports.is_empty() {
+    if port_lists(opts)
+        .iter()
+        .all(|(_, _, ports)| ports.is_empty())
+    {
         return Err(Error::usage(
-            "no ports to scan: give --frontend-ports or --backend-ports",
+            "no ports to scan: give --frontend-ports, --backend-ports, --smtp-ports, \
+             --imap-ports or --pop-ports",
         ));
     }
     let mut acc = Collector::new(opts);
@@ -255,26 +260,23 @@ impl<'a> Collector<'a> {
 
     /// The ports an entry is scanned on, with their roles.
     fn ports(&self, port: Option<u16>) -> Result<Vec<(u16, Role)>, String> {
-        let front = self
-            .opts
-            .frontend_ports
+        let lists = port_lists(self.opts);
+        let all = lists
             .iter()
-            .map(|p| (*p, Role::Frontend));
-        let back = self.opts.backend_ports.iter().map(|p| (*p, Role::Backend));
+            .flat_map(|(_, role, ports)| ports.iter().map(move |p| (*p, *role)));
         let Some(p) = port else {
-            return Ok(front.chain(back).collect());
+            return Ok(all.collect());
         };
-        front
-            .chain(back)
-            .find(|(q, _)| *q == p)
-            .map(|r| vec![r])
-            .ok_or_else(|| {
-                format!(
-                    "port {p} is in neither --frontend-ports ({}) nor --backend-ports ({})",
-                    list(&self.opts.frontend_ports),
-                    list(&self.opts.backend_ports)
-                )
-            })
+        let found = all.clone().find(|(q, _)| *q == p);
+        found.map(|r| vec![r]).ok_or_else(|| {
+            // The two IIS lists always, the mail lists when in use.
+            let named: Vec<String> = lists
+                .iter()
+                .filter(|(_, role, ports)| !role.is_mail() || !ports.is_empty())
+                .map(|(flag, _, ports)| format!("{flag} ({})", list(ports)))
+                .collect();
+            format!("port {p} is in none of {}", named.join(", "))
+        })
     }
 
     /// Refuse to grow past [`MAX_ENDPOINTS`].
@@ -436,6 +438,18 @@ impl<'a> Collector<'a> {
                 .collect(),
         })
     }
+}
+
+/// Every port list with its flag and role, in scan order: each target is
+/// scanned on the frontend ports, then backend, SMTP, IMAP and POP.
+fn port_lists(opts: &TargetOptions) -> [(&'static str, Role, &[u16]); 5] {
+    [
+        ("--frontend-ports", Role::Frontend, &opts.frontend_ports),
+        ("--backend-ports", Role::Backend, &opts.backend_ports),
+        ("--smtp-ports", Role::Smtp, &opts.smtp_ports),
+        ("--imap-ports", Role::Imap, &opts.imap_ports),
+        ("--pop-ports", Role::Pop, &opts.pop_ports),
+    ]
 }
 
 fn list(ports: &[u16]) -> String {

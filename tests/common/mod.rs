@@ -95,6 +95,7 @@ fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
             .map(|s| TlsVersion::parse(s).expect("known version"))
             .collect(),
         versions_scanned: true,
+        starttls: false,
     })
 }
 
@@ -135,6 +136,7 @@ fn endpoint(
             tls("TLSv1.2", Method::Rustls, &["TLSv1.0", "TLSv1.2"])
         },
         chain,
+        dialogue: Default::default(),
         no_sni: None,
         trust: Some(Trust {
             trusted: role == Role::Frontend,

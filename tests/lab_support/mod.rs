@@ -47,6 +47,8 @@ pub fn lab_args(lab: &Lab) -> Vec<String> {
         lab.frontend_port.to_string(),
         "--backend-ports".to_string(),
         lab.backend_port.to_string(),
+        "--smtp-ports".to_string(),
+        lab.smtp_port.to_string(),
     ];
     for h in &lab.hosts {
         args.push(h.fqdn.clone());

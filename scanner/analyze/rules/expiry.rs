@@ -39,7 +39,8 @@ pub(super) fn expiry(
         return None;
     };
     let expired = not_after <= s.as_of;
-    if !expired && days_left >= s.warn_days {
+    // Mail ports are judged in transport.rs.
+    if role.is_mail() || (!expired && days_left >= s.warn_days) {
         return None;
     }
     let (id, severity) = match (role, expired) {
@@ -47,6 +48,7 @@ pub(super) fn expiry(
         (Role::Frontend, true) => (FindingId::FrontendCertExpired, Severity::Critical),
         (Role::Backend, false) => (FindingId::BackendCertExpiring, escalate(leaf, s)),
         (Role::Frontend, false) => (FindingId::FrontendCertExpiring, escalate(leaf, s)),
+        (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     let when = if expired {
         format!(
@@ -94,6 +96,7 @@ pub(super) fn expiry(
             )]
         }
         (Role::Frontend, _) => vec![remediation::renew_public(host, port, &leaf.sha1)],
+        (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     Some(finding(id, severity, detail, steps))
 }

@@ -187,9 +187,21 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
              Exchange Back End site; it does not mean the certificate expired.",
         );
     }
+    // Many networks block 25 (and IMAP/POP) between the admin's
+    // workstation and the servers: an unreachable mail port is worth
+    // knowing, never a reason to act on the server.
+    let unreachable = matches!(
+        obs.status,
+        Status::Refused | Status::Timeout | Status::Unreachable
+    );
+    let severity = if e.role.is_mail() && unreachable {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
     finding(
         FindingId::EndpointNotScanned,
-        Severity::Warning,
+        severity,
         detail,
         vec![remediation::check_endpoint(
             &e.host, e.port, e.role, obs.status,
