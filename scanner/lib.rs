@@ -65,6 +65,7 @@ pub async fn scan(
     target_opts: &TargetOptions,
     probe_opts: &ProbeOptions,
     settings: &AnalysisSettings,
+    inventory: Option<model::Inventory>,
     cancel: Cancel,
 ) -> ScanReport {
     let started_at = OffsetDateTime::now_utc();
@@ -72,7 +73,7 @@ pub async fn scan(
     let skipped_endpoints = targets.skipped.clone();
     let endpoints = targets::resolve(targets, target_opts).await;
     let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
-    let analysis = analyze::analyze(&probed.evidence, settings);
+    let analysis = analyze::analyze_with(&probed.evidence, inventory.as_ref(), settings);
     ScanReport {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::default(),
@@ -87,7 +88,7 @@ pub async fn scan(
         invalid_targets,
         skipped_endpoints,
         merged_from: Vec::new(),
-        inventory: None,
+        inventory: analysis.inventory,
     }
 }
 
@@ -95,7 +96,7 @@ pub async fn scan(
 /// as-of date, other thresholds or namespaces). Nothing touches the network.
 pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport {
     let evidence: Vec<_> = saved.endpoints.iter().map(|e| e.to_evidence()).collect();
-    let analysis = analyze::analyze(&evidence, settings);
+    let analysis = analyze::analyze_with(&evidence, saved.inventory.as_ref(), settings);
     let mut parameters = saved.parameters.clone();
     parameters.warn_days = settings.warn_days;
     parameters.critical_days = settings.critical_days;
@@ -108,6 +109,7 @@ pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport 
         endpoints: analysis.endpoints,
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
+        inventory: analysis.inventory,
         ..saved.clone()
     }
 }

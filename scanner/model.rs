@@ -628,6 +628,14 @@ pub enum Task {
     RemoveOldCertificate,
     /// Re-create the Edge Subscription after a certificate change on Edge.
     RecreateEdgeSubscription,
+    /// Create and publish a new Auth certificate (`--inventory`).
+    RotateAuthCert,
+    /// Copy the Auth certificate into a server's store (`--inventory`).
+    ImportAuthCert,
+    /// Enable a renewed certificate that waits in the store (`--inventory`).
+    EnableRenewed,
+    /// Point a hybrid connector at a valid certificate (`--inventory`).
+    UpdateHybridConnector,
 }
 
 /// One thing to do, with everything needed to do it.
