@@ -426,6 +426,7 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
     }
     let settings = AnalysisSettings::from_args(&analysis, now, None)?;
     let host_count = fleet.hosts.len();
+    let fleet_sites = fleet.sites;
     let lab = lab::Lab::start(fleet.hosts)
         .await
         .map_err(|e| Error::usage(format!("cannot start the demo fleet on loopback: {e}")))?;
@@ -439,7 +440,8 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
             lab.smtp_port
         ));
     }
-    let target_opts = lab.target_options();
+    let mut target_opts = lab.target_options();
+    target_opts.sites = fleet_sites;
     let probe_opts = ProbeOptions {
         progress: !output.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         ..ProbeOptions::default()

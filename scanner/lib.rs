@@ -74,6 +74,8 @@ pub async fn scan(
     let endpoints = targets::resolve(targets, target_opts).await;
     let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
     let analysis = analyze::analyze_with(&probed.evidence, inventory.as_ref(), settings);
+    let mut parameters = parameters(target_opts, Some(probe_opts), settings);
+    parameters.inferred_namespaces = analysis.inferred_namespaces.clone();
     ScanReport {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::default(),
@@ -81,7 +83,7 @@ pub async fn scan(
         finished_at: OffsetDateTime::now_utc(),
         as_of: settings.as_of,
         complete: probed.complete,
-        parameters: parameters(target_opts, Some(probe_opts), settings),
+        parameters,
         endpoints: analysis.endpoints,
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
@@ -103,6 +105,7 @@ pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport 
     parameters.namespaces = settings.namespaces.clone();
     parameters.site_namespaces = settings.site_namespaces.clone();
     parameters.ca_bundles = settings.ca_bundles.clone();
+    parameters.inferred_namespaces = analysis.inferred_namespaces;
     ScanReport {
         as_of: settings.as_of,
         parameters,
@@ -127,6 +130,7 @@ pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSetti
         site_namespaces: s.site_namespaces.clone(),
         ca_bundles: s.ca_bundles.clone(),
         protocol_scan: p.is_some_and(|p| p.protocol_scan),
+        inferred_namespaces: Default::default(),
         smtp_ports: t.smtp_ports.clone(),
         imap_ports: t.imap_ports.clone(),
         pop_ports: t.pop_ports.clone(),

@@ -785,6 +785,11 @@ pub struct Parameters {
     /// `--namespace SITE:NAME`, by site.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
+    /// Where no `--namespace` applied: the names common to the site's valid
+    /// CA-issued 443 certificates, by site (`*` for servers with no known
+    /// site), which the name check used instead.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub inferred_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub ca_bundles: Vec<String>,
     #[serde(default)]
     pub protocol_scan: bool,

@@ -44,6 +44,9 @@ pub struct Analysis {
     /// One per distinct host, in first-seen order.
     pub servers: Vec<ServerReport>,
     pub expiry_cliffs: Vec<ExpiryCliff>,
+    /// The namespaces inferred for sites without `--namespace`, by site
+    /// (`*`: servers with no known site), for scan.json's parameters.
+    pub inferred_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     /// The certificate stores, judged (`--inventory`).
     pub inventory: Option<crate::model::Inventory>,
 }
@@ -271,6 +274,7 @@ pub fn analyze_with(
         endpoints,
         servers: server_reports,
         expiry_cliffs,
+        inferred_namespaces: names::inferred_used(&inferred, settings),
         inventory,
     }
 }

@@ -444,7 +444,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             concurrency: p.concurrency.to_string(),
             warn_days: p.warn_days,
             critical_days: p.critical_days,
-            namespaces: or_none(&p.namespaces),
+            namespaces: namespaces_text(p),
             ca_bundles: or_none(&p.ca_bundles),
             protocol_scan: if p.protocol_scan { "yes" } else { "no" },
         },
@@ -468,6 +468,36 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
                 reason: s.reason.clone(),
             })
             .collect(),
+    }
+}
+
+/// The namespaces the name check used: given, per site, or inferred.
+fn namespaces_text(p: &crate::model::Parameters) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !p.namespaces.is_empty() {
+        parts.push(p.namespaces.join(", "));
+    }
+    for (site, names) in &p.site_namespaces {
+        parts.push(format!("site {site}: {}", names.join(", ")));
+    }
+    if !p.inferred_namespaces.is_empty() {
+        let inferred: Vec<String> = p
+            .inferred_namespaces
+            .iter()
+            .map(|(site, names)| match site.as_str() {
+                "*" => names.join(", "),
+                s => format!("site {s}: {}", names.join(", ")),
+            })
+            .collect();
+        parts.push(format!(
+            "inferred from the fleet's CA-issued 443 certificates (no --namespace): {}",
+            inferred.join("; ")
+        ));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join("; ")
     }
 }
 
