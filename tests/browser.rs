@@ -346,7 +346,7 @@ pub fn check_report_in_browser(
     let mut expected: Vec<(String, u16, i64)> = report
         .endpoints
         .iter()
-        .filter(|e| report::endpoint_grade(e) == "critical")
+        .filter(|e| report::endpoint_grade(e) == report::EndpointGrade::Critical)
         .map(|e| {
             let days = e.leaf().map_or(i64::MAX, |l| l.days_left);
             (dom_text(&e.endpoint.host), e.endpoint.port, days)
