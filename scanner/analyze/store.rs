@@ -409,9 +409,11 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
             )
         })
         .min();
+    let mut store_first = false;
     if let Some((sev, v)) = best {
         if current.is_none_or(|c| (sev, v) < c) {
             s.verdict = v;
+            store_first = true;
             let titles: Vec<&str> = found
                 .iter()
                 .filter(|f| f.finding.severity == sev)
@@ -420,14 +422,28 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
             s.summary = format!("{}: {} (certificate store).", s.host, titles.join("; "));
         }
     }
+    // The store's steps lead when the store decided the verdict, so the
+    // first step matches the summary.
+    let mut steps: Vec<Step> = Vec::new();
     for f in &found {
         s.severity = s.severity.min(Grade::from(f.finding.severity));
-        for st in &f.finding.remediation_steps {
-            if f.finding.severity <= Severity::Warning
-                && !s.remediation_steps.iter().any(|x| x.text == st.text)
-            {
-                s.remediation_steps.push(st.clone());
+        if f.finding.severity <= Severity::Warning {
+            for st in &f.finding.remediation_steps {
+                if !steps.iter().any(|x| x.text == st.text) {
+                    steps.push(st.clone());
+                }
             }
+        }
+    }
+    let endpoint_steps = std::mem::take(&mut s.remediation_steps);
+    let (first, second) = if store_first {
+        (steps, endpoint_steps)
+    } else {
+        (endpoint_steps, steps)
+    };
+    for st in first.into_iter().chain(second) {
+        if !s.remediation_steps.iter().any(|x| x.text == st.text) {
+            s.remediation_steps.push(st);
         }
     }
     s.remediation = remediation::numbered(&s.remediation_steps);

@@ -651,7 +651,9 @@ fn store_rows(report: &ScanReport, s: &ServerReport) -> Vec<StoreRowView> {
             days: days_short(c.days_left),
             days_state: days_state(&report.parameters, c.days_left),
             thumbprint: c.thumbprint.clone(),
-            bound: if c.bound.is_empty() {
+            bound: if s.endpoints.is_empty() {
+                "not scanned".into()
+            } else if c.bound.is_empty() {
                 "not presented".into()
             } else {
                 c.bound
