@@ -153,8 +153,11 @@ PY
 
 excert_fleet() {
   local label=$1 hosts_file=$2 out=$3; shift 3
+  # The fleet serves HTTPS only: no SMTP port, where excert knows SMTP.
+  local smtp=()
+  if "$EXCERT" scan --help | grep -q -- --smtp-ports; then smtp=(--smtp-ports none); fi
   run "$label" "$EXCERT" scan --targets-file "$hosts_file" --frontend-ports 10443 --backend-ports 10444 \
-    ${timeout_args[@]+"${timeout_args[@]}"} --quiet --fail-on never --out "$out" "$@"
+    ${smtp[@]+"${smtp[@]}"} ${timeout_args[@]+"${timeout_args[@]}"} --quiet --fail-on never --out "$out" "$@"
   python3 bench/check.py excert "$out/scan.json"
 }
 

@@ -39,14 +39,16 @@ impl Gate {
         }
     }
 
-    /// Run the TLS phase `work` once a slot is free, giving the slot back
-    /// (but not the in-flight place) after [`STALL`].
-    pub async fn pass<F: Future>(&self, work: F) -> F::Output {
+    /// Run the TLS phase once a slot is free, giving the slot back (but not
+    /// the in-flight place) after [`STALL`]. `work` makes the phase's future
+    /// only then, so a probe waiting here holds no handshake state.
+    pub async fn pass<F: Future>(&self, work: impl FnOnce() -> F) -> F::Output {
         let Some((slots, in_flight)) = &self.limits else {
-            return work.await;
+            return work().await;
         };
         let _in_flight = in_flight.clone().acquire_owned().await;
         let mut slot = Some(slots.clone().acquire_owned().await);
+        let work = work();
         tokio::pin!(work);
         loop {
             tokio::select! {

@@ -237,19 +237,21 @@ pub async fn probe_endpoint_gated(
     // Boxed: the TLS phase's state is most of a probe's size, and it is
     // only needed once the connection is open, so a probe waiting on its
     // connect or at the gate stays small.
-    gate.pass(Box::pin(async {
-        let main_link = link(Instant::now() + allowed);
-        let sni = endpoint.sni.as_deref();
-        let mut main = observe_on(&main_link, sni, first).await;
-        if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
-            versions::map_versions(&main_link, sni, tls).await;
-        }
-        let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
-            Some(observe(&link(Instant::now() + allowed), None).await)
-        } else {
-            None
-        };
-        (main, no_sni)
-    }))
+    gate.pass(|| {
+        Box::pin(async {
+            let main_link = link(Instant::now() + allowed);
+            let sni = endpoint.sni.as_deref();
+            let mut main = observe_on(&main_link, sni, first).await;
+            if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
+                versions::map_versions(&main_link, sni, tls).await;
+            }
+            let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
+                Some(observe(&link(Instant::now() + allowed), None).await)
+            } else {
+                None
+            };
+            (main, no_sni)
+        })
+    })
     .await
 }
