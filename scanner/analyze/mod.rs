@@ -184,6 +184,13 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         }
     }
 
+    // The transport side of the renewal trap needs every server's SMTP.
+    for (i, f) in rules::smtp_inconsistent(evidence, &chains) {
+        if let Some(slot) = findings.get_mut(i) {
+            slot.push(f);
+        }
+    }
+
     let endpoints: Vec<EndpointReport> = evidence
         .iter()
         .zip(chains)
