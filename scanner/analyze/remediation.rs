@@ -919,7 +919,11 @@ pub fn offer_starttls(host: &str, port: u16, role: Role, exchange: bool) -> Step
         ),
         (Role::Imap | Role::Pop, true) => format!(
             "Make {host}:{port} offer {} again: enable a valid certificate for {} ({}).",
-            if role == Role::Pop { "STLS" } else { "STARTTLS" },
+            if role == Role::Pop {
+                "STLS"
+            } else {
+                "STARTTLS"
+            },
             service(role),
             enable_service(host, role, "<thumbprint>")
         ),

@@ -251,9 +251,10 @@ fn steps(
     }
     // Mail ports: each finding carries its own steps (port, service and
     // thumbprints differ per port); the connector check is given once.
-    for (_, f) in all.iter().filter(|(e, f)| {
-        verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert
-    }) {
+    for (_, f) in all
+        .iter()
+        .filter(|(e, f)| verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert)
+    {
         for step in &f.remediation_steps {
             if !steps.contains(step) {
                 steps.push(step.clone());
@@ -392,7 +393,9 @@ fn transport_summary(host: &str, all: &[(&EndpointReport, &Finding)]) -> String 
             | FindingId::ImapCertExpiring
             | FindingId::PopCertExpiring => "certificate expiring",
             FindingId::StarttlsNotOffered => "no STARTTLS",
-            FindingId::SmtpCertInconsistent => "self-signed where the fleet presents its public certificate",
+            FindingId::SmtpCertInconsistent => {
+                "self-signed where the fleet presents its public certificate"
+            }
             _ => f.title.as_str(),
         };
         let part = format!(

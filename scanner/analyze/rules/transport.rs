@@ -131,7 +131,9 @@ pub(super) fn starttls_not_offered(ctx: &EndpointCtx<'_>) -> Finding {
         FindingId::StarttlsNotOffered,
         Severity::Warning,
         detail,
-        vec![remediation::offer_starttls(&e.host, e.port, e.role, exchange)],
+        vec![remediation::offer_starttls(
+            &e.host, e.port, e.role, exchange,
+        )],
     )
 }
 
