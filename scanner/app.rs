@@ -69,10 +69,20 @@ async fn scan(a: ScanArgs) -> Result<i32, Error> {
     let target_opts = TargetOptions::from_args(&a.targets)?;
     let probe_opts = ProbeOptions::from_args(&a.probe, output.quiet)?;
     let settings = AnalysisSettings::from_args(&a.analysis, OffsetDateTime::now_utc(), None)?;
+    // A bad export stops here, before any packet or output.
+    let inventory = crate::inventory::load(&a.inventory.inventory)?;
     let mut inputs = target_opts.input_files();
     inputs.extend(bundle_inputs(&a.analysis.ca_bundle));
+    inputs.extend(inventory_inputs(&a.inventory.inventory));
     check_outputs(&output, &inputs)?;
-    scan_and_finish(&target_opts, &probe_opts, &settings, &output).await
+    scan_and_finish(&target_opts, &probe_opts, &settings, inventory, &output).await
+}
+
+fn inventory_inputs(files: &[PathBuf]) -> Vec<NamedPath> {
+    files
+        .iter()
+        .map(|p| NamedPath::new(p, "--inventory"))
+        .collect()
 }
 
 fn bundle_inputs(bundles: &[PathBuf]) -> Vec<NamedPath> {
@@ -96,11 +106,20 @@ async fn scan_and_finish(
     target_opts: &TargetOptions,
     probe_opts: &ProbeOptions,
     settings: &AnalysisSettings,
+    inventory: Option<crate::model::Inventory>,
     output: &OutputOptions,
 ) -> Result<i32, Error> {
     let list = targets::load(target_opts)?;
     let signals = Signals::install();
-    let mut report = crate::scan(list, target_opts, probe_opts, settings, signals.token()).await;
+    let mut report = crate::scan(
+        list,
+        target_opts,
+        probe_opts,
+        settings,
+        inventory,
+        signals.token(),
+    )
+    .await;
     if signals.start_writing() {
         // The signal came after the last probe but before the write: the
         // user asked to stop, so the result says interrupted everywhere.
@@ -205,10 +224,28 @@ fn json_error(e: &serde_json::Error) -> String {
 /// `excert report`: judge saved evidence again, with no network.
 fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
     let mut output = OutputOptions::from_args(&a.output, "excert-report", FailOn::Warning);
-    let saved = load_merged(&a.scan, &a.more, output.quiet)?;
+    // Exports first: a bad one stops before anything is read or written.
+    let inventory = crate::inventory::load(&a.inventory.inventory)?;
+    let mut saved = match (&a.scan, &inventory) {
+        (Some(first), _) => load_merged(first, &a.more, output.quiet)?,
+        (None, Some(_)) => store_only(&a.analysis)?,
+        (None, None) => {
+            return Err(Error::usage(
+                "give a scan.json, or --inventory FILE for a store-only audit",
+            ))
+        }
+    };
+    if let Some(inv) = inventory {
+        crate::inventory::merge_saved(saved.inventory.get_or_insert_with(Default::default), inv);
+    }
     let settings = saved_settings(&a.analysis, &saved)?;
-    let mut inputs = vec![NamedPath::new(&a.scan, "SCAN.json")];
-    inputs.extend(a.more.iter().map(|m| NamedPath::new(m, "SCAN.json")));
+    let mut inputs: Vec<NamedPath> = a
+        .scan
+        .iter()
+        .chain(&a.more)
+        .map(|m| NamedPath::new(m, "SCAN.json"))
+        .collect();
+    inputs.extend(inventory_inputs(&a.inventory.inventory));
     inputs.extend(
         settings
             .ca_bundles
@@ -222,6 +259,29 @@ fn report_cmd(a: ReportArgs) -> Result<i32, Error> {
     let report = crate::reanalyze(&saved, &settings);
     drop(saved);
     finish(&report, &output)
+}
+
+/// The empty scan a store-only audit (`excert report --inventory ...`)
+/// judges: no endpoints, as of --as-of or now.
+fn store_only(a: &AnalysisArgs) -> Result<ScanReport, Error> {
+    let now = OffsetDateTime::now_utc();
+    let settings = AnalysisSettings::from_args(a, now, None)?;
+    Ok(ScanReport {
+        schema_version: SCHEMA_VERSION,
+        tool: crate::model::ToolInfo::default(),
+        started_at: now,
+        finished_at: now,
+        as_of: settings.as_of,
+        complete: true,
+        parameters: crate::parameters(&TargetOptions::default(), None, &settings),
+        endpoints: Vec::new(),
+        servers: Vec::new(),
+        expiry_cliffs: Vec::new(),
+        invalid_targets: Vec::new(),
+        merged_from: Vec::new(),
+        skipped_endpoints: Default::default(),
+        inventory: None,
+    })
 }
 
 /// Read one saved scan, or several merged into one fleet
@@ -366,6 +426,7 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
     }
     let settings = AnalysisSettings::from_args(&analysis, now, None)?;
     let host_count = fleet.hosts.len();
+    let fleet_sites = fleet.sites;
     let lab = lab::Lab::start(fleet.hosts)
         .await
         .map_err(|e| Error::usage(format!("cannot start the demo fleet on loopback: {e}")))?;
@@ -379,12 +440,13 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
             lab.smtp_port
         ));
     }
-    let target_opts = lab.target_options();
+    let mut target_opts = lab.target_options();
+    target_opts.sites = fleet_sites;
     let probe_opts = ProbeOptions {
         progress: !output.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         ..ProbeOptions::default()
     };
-    let code = scan_and_finish(&target_opts, &probe_opts, &settings, &output).await;
+    let code = scan_and_finish(&target_opts, &probe_opts, &settings, None, &output).await;
     drop(lab);
     code
 }

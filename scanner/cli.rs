@@ -211,12 +211,25 @@ pub struct ProbeArgs {
     pub also_no_sni: bool,
 }
 
+/// The admin's exports of the certificate stores.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InventoryArgs {
+    /// An export of the certificate stores: Export-Clixml of
+    /// Get-ExchangeCertificate, Get-AuthConfig, Get-ExchangeServer or
+    /// Get-ReceiveConnector/Get-SendConnector, or Export-Csv of
+    /// Get-ExchangeCertificate (recognised from the content). Repeatable.
+    #[arg(long = "inventory", value_name = "FILE")]
+    pub inventory: Vec<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
     pub targets: TargetArgs,
     #[command(flatten)]
     pub probe: ProbeArgs,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     #[command(flatten)]
@@ -225,13 +238,16 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A scan.json written by `excert scan` or `excert demo`.
+    /// A scan.json written by `excert scan` or `excert demo`; may be left
+    /// out with --inventory for a store-only audit.
     #[arg(value_name = "SCAN.json")]
-    pub scan: PathBuf,
+    pub scan: Option<PathBuf>,
     /// More scans (one per site or network segment) merged into one fleet
     /// report; the newest observation of an endpoint wins.
     #[arg(value_name = "MORE.json")]
     pub more: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     #[command(flatten)]

@@ -24,10 +24,22 @@ pub fn for_report(report: &ScanReport, fail_on: FailOn) -> i32 {
     if !report.complete {
         return INTERRUPTED;
     }
-    if !report.endpoints.iter().any(|e| e.status == Status::Ok) {
+    // A store-only audit (`excert report --inventory`) scanned nothing on
+    // purpose; its findings decide.
+    let store_only = report.endpoints.is_empty() && report.inventory.is_some();
+    if !store_only && !report.endpoints.iter().any(|e| e.status == Status::Ok) {
         return UNKNOWN;
     }
-    let worst = report.endpoints.iter().filter_map(|e| e.worst()).min();
+    let store = report
+        .servers
+        .iter()
+        .flat_map(|s| s.findings.iter().map(|f| f.severity));
+    let worst = report
+        .endpoints
+        .iter()
+        .filter_map(|e| e.worst())
+        .chain(store)
+        .min();
     match (worst, fail_on) {
         (_, FailOn::Never) => OK,
         (Some(Severity::Critical), _) => CRITICAL,

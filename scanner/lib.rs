@@ -65,6 +65,7 @@ pub async fn scan(
     target_opts: &TargetOptions,
     probe_opts: &ProbeOptions,
     settings: &AnalysisSettings,
+    inventory: Option<model::Inventory>,
     cancel: Cancel,
 ) -> ScanReport {
     let started_at = OffsetDateTime::now_utc();
@@ -72,7 +73,9 @@ pub async fn scan(
     let skipped_endpoints = targets.skipped.clone();
     let endpoints = targets::resolve(targets, target_opts).await;
     let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
-    let analysis = analyze::analyze(&probed.evidence, settings);
+    let analysis = analyze::analyze_with(&probed.evidence, inventory.as_ref(), settings);
+    let mut parameters = parameters(target_opts, Some(probe_opts), settings);
+    parameters.inferred_namespaces = analysis.inferred_namespaces.clone();
     ScanReport {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo::default(),
@@ -80,14 +83,14 @@ pub async fn scan(
         finished_at: OffsetDateTime::now_utc(),
         as_of: settings.as_of,
         complete: probed.complete,
-        parameters: parameters(target_opts, Some(probe_opts), settings),
+        parameters,
         endpoints: analysis.endpoints,
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
         invalid_targets,
         skipped_endpoints,
         merged_from: Vec::new(),
-        inventory: None,
+        inventory: analysis.inventory,
     }
 }
 
@@ -95,19 +98,21 @@ pub async fn scan(
 /// as-of date, other thresholds or namespaces). Nothing touches the network.
 pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport {
     let evidence: Vec<_> = saved.endpoints.iter().map(|e| e.to_evidence()).collect();
-    let analysis = analyze::analyze(&evidence, settings);
+    let analysis = analyze::analyze_with(&evidence, saved.inventory.as_ref(), settings);
     let mut parameters = saved.parameters.clone();
     parameters.warn_days = settings.warn_days;
     parameters.critical_days = settings.critical_days;
     parameters.namespaces = settings.namespaces.clone();
     parameters.site_namespaces = settings.site_namespaces.clone();
     parameters.ca_bundles = settings.ca_bundles.clone();
+    parameters.inferred_namespaces = analysis.inferred_namespaces;
     ScanReport {
         as_of: settings.as_of,
         parameters,
         endpoints: analysis.endpoints,
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
+        inventory: analysis.inventory,
         ..saved.clone()
     }
 }
@@ -125,6 +130,7 @@ pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSetti
         site_namespaces: s.site_namespaces.clone(),
         ca_bundles: s.ca_bundles.clone(),
         protocol_scan: p.is_some_and(|p| p.protocol_scan),
+        inferred_namespaces: Default::default(),
         smtp_ports: t.smtp_ports.clone(),
         imap_ports: t.imap_ports.clone(),
         pop_ports: t.pop_ports.clone(),

@@ -641,6 +641,14 @@ pub enum Task {
     RemoveOldCertificate,
     /// Re-create the Edge Subscription after a certificate change on Edge.
     RecreateEdgeSubscription,
+    /// Create and publish a new Auth certificate (`--inventory`).
+    RotateAuthCert,
+    /// Copy the Auth certificate into a server's store (`--inventory`).
+    ImportAuthCert,
+    /// Enable a renewed certificate that waits in the store (`--inventory`).
+    EnableRenewed,
+    /// Point a hybrid connector at a valid certificate (`--inventory`).
+    UpdateHybridConnector,
     /// Enable a certificate for SMTP, IMAP or POP (`Enable-ExchangeCertificate
     /// -Services SMTP`).
     EnableTransport,
@@ -801,6 +809,11 @@ pub struct Parameters {
     /// `--namespace SITE:NAME`, by site.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
+    /// Where no `--namespace` applied: the names common to the site's valid
+    /// CA-issued 443 certificates, by site (`*` for servers with no known
+    /// site), which the name check used instead.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub inferred_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     pub ca_bundles: Vec<String>,
     #[serde(default)]
     pub protocol_scan: bool,

@@ -1119,20 +1119,34 @@ fn demo_fleet_verdicts() {
     let mut evidence = Vec::new();
     for h in &fleet.hosts {
         let host = format!("{}.{}", h.name.to_ascii_lowercase(), excert::lab::DOMAIN);
+        let site = fleet
+            .sites
+            .iter()
+            .find(|(short, _)| host.starts_with(&format!("{short}.")))
+            .map(|(_, site)| site.clone());
         for (role, service) in [(Role::Frontend, &h.frontend), (Role::Backend, &h.backend)] {
-            evidence.push(match service {
+            let mut e = match service {
                 Service::Tls(s) => ev(
                     &host,
                     role,
                     s.chain.iter().map(|c| c.as_ref().to_vec()).collect(),
                 ),
                 _ => failed(&host, role, Status::Refused, "connection refused"),
-            });
+            };
+            e.endpoint.group.site = site.clone();
+            evidence.push(e);
         }
     }
     let roots = TrustRoots::from_der([fleet.ca.root.as_ref()]).unwrap();
-    let ns: Vec<&str> = fleet.namespaces.iter().map(String::as_str).collect();
-    let a = run(&evidence, &settings(NOW, roots, &ns));
+    let mut s = settings(NOW, roots, &[]);
+    for ns in &fleet.namespaces {
+        let (site, name) = ns.split_once(':').unwrap();
+        s.site_namespaces
+            .entry(site.to_string())
+            .or_default()
+            .push(name.to_string());
+    }
+    let a = run(&evidence, &s);
     let verdicts: Vec<(&str, &str)> = a
         .servers
         .iter()
@@ -1148,6 +1162,8 @@ fn demo_fleet_verdicts() {
             ("ex05", "rebind-public-cert"),
             ("ex06", "investigate"),
             ("ex07", "rebind-public-cert"),
+            ("ex08", "ok"),
+            ("ex09", "ok"),
         ]
     );
     // EX05: renew first, then give IIS back to the fleet's public cert.

@@ -32,6 +32,9 @@ async fn scan_demo_fleet(extra: &[&str]) -> Scanned {
     for ns in &fleet.namespaces {
         args.extend(strings(&["--namespace", ns]));
     }
+    for (host, site) in &fleet.sites {
+        args.extend(strings(&["--site", &format!("{host}={site}")]));
+    }
     args.extend(lab_args(&lab));
     args.extend(strings(extra));
     let out = excert(&args).await;
@@ -58,7 +61,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
     let s = scan_demo_fleet(&[]).await;
     let (r, fe, be) = (&s.report, s.lab.frontend_port, s.lab.backend_port);
     assert!(r.complete);
-    assert_eq!(r.endpoints.len(), 21, "7 hosts x 3 ports (443, 444, SMTP)");
+    assert_eq!(r.endpoints.len(), 27, "9 hosts x 3 ports (443, 444, SMTP)");
 
     let smtp = s.lab.smtp_port;
     for e in r.endpoints.iter().filter(|e| e.endpoint.role == Role::Smtp) {
@@ -164,13 +167,64 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
     assert!(ids(r, "EX07", fe).contains(&"public-cert-inconsistent".to_string()));
     assert!(!ids(r, "EX01", fe).contains(&"public-cert-inconsistent".to_string()));
 
+    // EX08 is still on the previous certificate, valid for 100 more days:
+    // a rollout in progress is info, with the newest one to roll out.
+    assert_eq!(ids(r, "EX08", fe), ["public-cert-inconsistent"]);
+    assert_eq!(server(r, "EX08").verdict, Verdict::Ok);
+    assert_eq!(server(r, "EX08").severity, Grade::Info);
+    let ex08 = r
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint.host.starts_with("ex08.") && e.endpoint.port == fe)
+        .unwrap();
+    assert!(ex08.findings[0]
+        .remediation
+        .contains(&format!("-Thumbprint {public_sha1} -Services IIS")));
+    // EX09, the branch office, has its own namespace and certificate: not
+    // compared with HQ's, nothing to do.
+    assert!(ids(r, "EX09", fe).is_empty(), "{:?}", ids(r, "EX09", fe));
+    assert_eq!(server(r, "EX09").verdict, Verdict::Ok);
+    assert_eq!(server(r, "EX09").group.site.as_deref(), Some("Branch"));
+    // No step anywhere enables an older public certificate than EX01's.
+    let older: Vec<&str> = ["EX07", "EX08"]
+        .iter()
+        .map(|h| {
+            r.endpoints
+                .iter()
+                .find(|e| {
+                    e.endpoint
+                        .host
+                        .starts_with(&format!("{}.", h.to_ascii_lowercase()))
+                        && e.endpoint.port == fe
+                })
+                .unwrap()
+                .chain[0]
+                .sha1
+                .as_str()
+        })
+        .collect();
+    for srv in &r.servers {
+        for step in &srv.remediation_steps {
+            if step.task == excert::model::Task::EnablePublic {
+                assert!(
+                    !older
+                        .iter()
+                        .any(|o| step.thumbprints.iter().any(|t| t == o)),
+                    "{}: {}",
+                    srv.host,
+                    step.text
+                );
+            }
+        }
+    }
+
     assert_eq!(s.code, 2, "a critical finding exits 2");
     let html = std::fs::read_to_string(s.dir.join("report.html")).unwrap();
     for needle in ["EX03", "backend-cert-expired", "public-binding-lost"] {
         assert!(html.contains(needle), "report.html shows {needle}");
     }
     let csv = std::fs::read_to_string(s.dir.join("report.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 22, "a header and a row per endpoint");
+    assert_eq!(csv.lines().count(), 28, "a header and a row per endpoint");
 }
 
 #[tokio::test(flavor = "multi_thread")]

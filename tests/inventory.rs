@@ -174,5 +174,5 @@ fn truncated_malformed_and_unknown_files_are_refused_with_the_line() {
     )
     .unwrap_err();
     assert_eq!(e.line, Some(2));
-    assert!(e.to_string().contains("\"\\\"ex01\\\""), "{e}");
+    assert!(e.to_string().contains(": \"ex01\","), "{e}");
 }

@@ -22,6 +22,7 @@ pub mod fleet;
 pub mod names;
 pub mod remediation;
 pub(crate) mod rules;
+pub(crate) mod store;
 pub mod trust;
 pub mod verdict;
 
@@ -43,18 +44,37 @@ pub struct Analysis {
     /// One per distinct host, in first-seen order.
     pub servers: Vec<ServerReport>,
     pub expiry_cliffs: Vec<ExpiryCliff>,
+    /// The namespaces inferred for sites without `--namespace`, by site
+    /// (`*`: servers with no known site), for scan.json's parameters.
+    pub inferred_namespaces: std::collections::BTreeMap<String, Vec<String>>,
+    /// The certificate stores, judged (`--inventory`).
+    pub inventory: Option<crate::model::Inventory>,
 }
 
 /// Analyse every endpoint, then the fleet, then judge each server.
 pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> Analysis {
+    analyze_with(evidence, None, settings)
+}
+
+/// [`analyze`], with the admin's store exports as more evidence: wire
+/// certificates get their friendly names before the rules run, and the
+/// stores are judged after them ([`store`]).
+pub fn analyze_with(
+    evidence: &[EndpointEvidence],
+    inventory: Option<&crate::model::Inventory>,
+    settings: &AnalysisSettings,
+) -> Analysis {
     let as_of = settings.as_of;
     // A fleet serves a handful of distinct certs many times over (one
     // public cert on every 443): parse, verify and validate each once.
     let mut facts = Memo::default();
-    let chains: Vec<Vec<CertFacts>> = evidence
+    let mut chains: Vec<Vec<CertFacts>> = evidence
         .iter()
         .map(|e| facts.chain(&e.observation.chain, as_of))
         .collect();
+    if let Some(inv) = inventory {
+        store::join_wire(&mut chains, evidence, inv);
+    }
     let anchors: Vec<Vec<bool>> = evidence
         .iter()
         .map(|e| anchor_flags(&e.observation.chain, settings))
@@ -191,7 +211,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         }
     }
 
-    let endpoints: Vec<EndpointReport> = evidence
+    let mut endpoints: Vec<EndpointReport> = evidence
         .iter()
         .zip(chains)
         .zip(checks)
@@ -219,7 +239,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         })
         .collect();
 
-    let server_reports = servers
+    let mut server_reports: Vec<ServerReport> = servers
         .iter()
         .zip(&public_for_server)
         .map(|((host, members), public)| {
@@ -254,11 +274,15 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
         })
         .collect();
     let expiry_cliffs = fleet::expiry_cliffs(&backends, as_of);
+    let inventory =
+        inventory.map(|inv| store::judge(inv, &mut endpoints, &mut server_reports, settings));
 
     Analysis {
         endpoints,
         servers: server_reports,
         expiry_cliffs,
+        inferred_namespaces: names::inferred_used(&inferred, settings),
+        inventory,
     }
 }
 

@@ -99,6 +99,20 @@ pub(crate) fn expected(
         .unwrap_or_default()
 }
 
+/// The inferred namespaces that stood in for `--namespace`, keyed by site
+/// (`*` for servers with no known site): only sites with no explicit name.
+pub(crate) fn inferred_used(
+    inferred: &BTreeMap<Option<String>, Vec<String>>,
+    settings: &AnalysisSettings,
+) -> BTreeMap<String, Vec<String>> {
+    inferred
+        .iter()
+        .filter(|(_, names)| !names.is_empty())
+        .filter(|(site, _)| expected(site.as_deref(), settings, &BTreeMap::new()).is_empty())
+        .map(|(site, names)| (site.clone().unwrap_or_else(|| "*".into()), names.clone()))
+        .collect()
+}
+
 fn normalise(s: &str) -> String {
     s.trim().trim_end_matches('.').to_ascii_lowercase()
 }

@@ -962,6 +962,161 @@ pub fn verdict_action(verdict: crate::model::Verdict) -> &'static str {
     }
 }
 
+// ---- The certificate store (--inventory) -------------------------------
+
+/// Rotate the organisation's Auth certificate, as Microsoft documents it:
+/// create it on one server, stage it, publish it, clear the old one. When a
+/// next certificate is already staged, only the publishing is left.
+pub fn rotate_auth(host: &str, staged: Option<(&str, time::Date)>, hybrid: bool) -> Vec<Step> {
+    let mut steps = Vec::new();
+    match staged {
+        Some((next, date)) => steps.push(
+            Step::new(
+                Task::RotateAuthCert,
+                host,
+                format!(
+                    "A next Auth certificate {next} is already staged (effective {date}): do not \
+                     create another. From that date run Set-AuthConfig -PublishCertificate, \
+                     then Set-AuthConfig -ClearPreviousCertificate."
+                ),
+            )
+            .powershell("Set-AuthConfig -PublishCertificate")
+            .thumbprint(next),
+        ),
+        None => {
+            let new = "New-ExchangeCertificate -KeySize 2048 -PrivateKeyExportable $true \
+                       -SubjectName \"cn=Microsoft Exchange Server Auth Certificate\" \
+                       -FriendlyName \"Microsoft Exchange Server Auth Certificate\" -DomainName @()";
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    format!(
+                        "Run MonitorExchangeAuthCertificate.ps1 (CSS-Exchange), or by hand on \
+                         {host}: {new}; then Set-AuthConfig -NewCertificateThumbprint <new> \
+                         -NewCertificateEffectiveDate (Get-Date)."
+                    ),
+                )
+                .powershell(new),
+            );
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    "Publish it and clear the old one: Set-AuthConfig -PublishCertificate, then \
+                     Set-AuthConfig -ClearPreviousCertificate."
+                        .to_string(),
+                )
+                .powershell("Set-AuthConfig -PublishCertificate"),
+            );
+        }
+    }
+    if hybrid {
+        steps.push(Step::new(
+            Task::UpdateHybridConnector,
+            host,
+            "In hybrid, re-run the Hybrid Configuration Wizard afterwards.".to_string(),
+        ));
+    }
+    steps
+}
+
+/// The current Auth certificate is not in this server's store.
+pub fn import_auth(host: &str, current: &str) -> Step {
+    Step::new(
+        Task::ImportAuthCert,
+        host,
+        format!(
+            "Copy the Auth certificate {current} with its private key from a server that holds \
+             it (export it there, then Import-ExchangeCertificate on {host}), \
+             or rotate the Auth certificate."
+        ),
+    )
+    .thumbprint(current)
+}
+
+/// A renewed certificate waits in the store: enable it, do not renew again.
+pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, backend: bool) -> Vec<Step> {
+    if backend {
+        let bind = format!(
+            "(Get-WebBinding -Name 'Exchange Back End' -Protocol https -Port {port}).AddSslCertificate('{new}','My')"
+        );
+        return vec![
+            Step::new(
+                Task::EnableRenewed,
+                host,
+                format!(
+                    "{host} already holds the renewed certificate {new}: do not renew {old} \
+                     again. Bind it to Exchange Back End https/{port} (IIS Manager, or on the \
+                     server: {bind}), keeping All Unassigned."
+                ),
+            )
+            .port(port)
+            .powershell(&bind)
+            .thumbprint(new),
+            iisreset(host),
+        ];
+    }
+    let enable =
+        format!("Enable-ExchangeCertificate -Server {host} -Thumbprint {new} -Services IIS");
+    vec![
+        Step::new(
+            Task::EnableRenewed,
+            host,
+            format!(
+                "{host} already holds the renewed certificate {new}: do not renew {old} again. \
+                 Enable it: {enable}."
+            ),
+        )
+        .port(port)
+        .powershell(&enable)
+        .thumbprint(new),
+        iisreset(host),
+    ]
+}
+
+/// IIS in the store and what 443 presents disagree.
+pub fn check_iis_binding(host: &str, port: u16, intended: Option<&str>) -> Vec<Step> {
+    let mut steps = vec![Step::new(
+        Task::CheckBinding,
+        host,
+        format!(
+            "Check the Default Web Site https/{port} binding on {host} in IIS Manager against \
+             Get-ExchangeCertificate -Server {host} (the certificate enabled for IIS)."
+        ),
+    )
+    .port(port)];
+    if let Some(t) = intended {
+        let enable =
+            format!("Enable-ExchangeCertificate -Server {host} -Thumbprint {t} -Services IIS");
+        steps.push(
+            Step::new(
+                Task::EnablePublic,
+                host,
+                format!("Enable IIS on the intended certificate: {enable}."),
+            )
+            .port(port)
+            .powershell(&enable)
+            .thumbprint(t),
+        );
+    }
+    steps.push(iisreset(host));
+    steps
+}
+
+/// A hybrid connector's TlsCertificateName names no valid certificate.
+pub fn fix_hybrid_connector(host: &str, connector: &str) -> Step {
+    Step::new(
+        Task::UpdateHybridConnector,
+        host,
+        format!(
+            "Enable a valid CA-issued certificate for SMTP on {host} whose issuer and subject \
+             match the TlsCertificateName of \"{connector}\", or update TlsCertificateName \
+             (re-run the Hybrid Configuration Wizard)."
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

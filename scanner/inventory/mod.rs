@@ -38,16 +38,13 @@ pub use dates::{parse as parse_date, ExportDate};
 /// certificate carries its DER twice in a remote export).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Longest excerpt of the offending text shown in an error.
-const MAX_EXCERPT_CHARS: usize = 60;
-
 /// Why one file could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
     /// 1-based line, when the problem has one.
     pub line: Option<usize>,
     pub message: String,
-    /// The start of the offending line, control characters removed.
+    /// The start of the offending line, control characters made visible.
     pub excerpt: Option<String>,
 }
 
@@ -76,7 +73,7 @@ impl std::fmt::Display for FileError {
         }
         f.write_str(&self.message)?;
         if let Some(x) = self.excerpt.as_deref().filter(|x| !x.is_empty()) {
-            write!(f, ": {x:?}")?;
+            write!(f, ": {x}")?;
         }
         Ok(())
     }
@@ -84,13 +81,7 @@ impl std::fmt::Display for FileError {
 
 fn excerpt(text: &str, line: usize) -> Option<String> {
     let l = text.lines().nth(line.checked_sub(1)?)?;
-    Some(
-        l.trim()
-            .chars()
-            .filter(|c| !crate::report::sanitize::is_hidden_or_control(*c))
-            .take(MAX_EXCERPT_CHARS)
-            .collect(),
-    )
+    Some(crate::report::sanitize::excerpt(l.trim()))
 }
 
 /// Read every `--inventory` file into one [`Inventory`]. The first bad file

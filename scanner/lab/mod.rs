@@ -152,9 +152,15 @@ impl Lab {
 pub struct DemoFleet {
     pub hosts: Vec<HostSpec>,
     pub ca: LabCa,
-    /// Client-facing names the public certificate covers.
+    /// Client-facing names per site, as `--namespace SITE:NAME` takes them.
     pub namespaces: Vec<String>,
+    /// Each host's AD site (short name, site), as `--site HOST=SITE` takes
+    /// them.
+    pub sites: Vec<(String, String)>,
 }
+
+/// The demo's main site and its branch office.
+pub const DEMO_SITES: [&str; 2] = ["HQ", "Branch"];
 
 /// A fleet with the problems excert exists for, dated relative to `now`:
 ///
@@ -167,6 +173,10 @@ pub struct DemoFleet {
 /// | EX05 | renewed self-signed (lost binding) | old self-signed, 5 days left | public cert |
 /// | EX06 | public cert | nothing listening | public cert |
 /// | EX07 | last year's public cert, 25 days left | own self-signed | last year's public cert |
+/// | EX08 | the previous public cert, still valid 100 days: a rollout in progress | own self-signed | public cert |
+/// | EX09 (site Branch) | the branch's own public cert (`mail-branch`) | own self-signed | the branch's cert |
+///
+/// EX01 to EX08 are in site HQ.
 pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
     let ca = LabCa::new(now);
     let mail = format!("mail.{DOMAIN}");
@@ -184,6 +194,19 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
         now - Duration::days(340),
         now + Duration::days(25),
         &public_key,
+    );
+    let previous = ca.issue(
+        &names,
+        now - Duration::days(400),
+        now + Duration::days(100),
+        &public_key,
+    );
+    let branch_mail = format!("mail-branch.{DOMAIN}");
+    let branch = ca.issue(
+        &[branch_mail.as_str(), autodiscover.as_str()],
+        now - Duration::days(90),
+        now + Duration::days(275),
+        &certs::key(7),
     );
     let years_ago = |y: i64| now - Duration::days(365 * y);
     let backend = |name: &str, key: usize, not_before: OffsetDateTime| {
@@ -249,10 +272,35 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
                 backend("EX07", 7, years_ago(1)),
             )
         },
+        host(
+            "EX08",
+            Service::Tls(previous),
+            backend("EX08", 1, years_ago(4)),
+        ),
+        HostSpec {
+            smtp: smtp("EX09", &branch),
+            ..host(
+                "EX09",
+                Service::Tls(branch.clone()),
+                backend("EX09", 2, years_ago(2)),
+            )
+        },
     ];
+    let [hq, branch_site] = DEMO_SITES;
     DemoFleet {
         hosts,
         ca,
-        namespaces: vec![mail, autodiscover],
+        namespaces: vec![
+            format!("{hq}:{mail}"),
+            format!("{hq}:{autodiscover}"),
+            format!("{branch_site}:{branch_mail}"),
+            format!("{branch_site}:{autodiscover}"),
+        ],
+        sites: (1..=9)
+            .map(|n| {
+                let site = if n == 9 { branch_site } else { hq };
+                (format!("ex0{n}"), site.to_string())
+            })
+            .collect(),
     }
 }

@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::{endpoint_grade, sanitize};
-use crate::model::{EndpointReport, ScanReport};
+use crate::model::{EndpointReport, ScanReport, StoreCertificate};
 
 /// The UTF-8 byte-order mark: without it Excel reads the file as ANSI and
 /// mangles non-ASCII names.
@@ -42,6 +42,8 @@ pub const ENDPOINT_COLUMNS: &[&str] = &[
     "aliases",
     "site",
     "dag",
+    "friendly_name",
+    "services",
 ];
 
 /// Findings CSV columns, in order (`--csv-findings FILE`).
@@ -150,14 +152,62 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         text(e.endpoint.aliases.join(" ")),
         text(e.endpoint.group.site.as_deref().unwrap_or_default()),
         text(e.endpoint.group.dag.as_deref().unwrap_or_default()),
+        text(
+            leaf.and_then(|c| c.friendly_name.as_deref())
+                .unwrap_or_default(),
+        ),
+        text(
+            leaf.and_then(|c| c.services.as_ref())
+                .map(|s| s.join(" "))
+                .unwrap_or_default(),
+        ),
     ]
 }
 
-/// report.csv: header plus one row per endpoint, in scan.json order.
+/// A certificate in a server's store (`--inventory`): role `store`, the
+/// status as exported, where the scan saw it presented in `port`.
+fn store_row(c: &StoreCertificate) -> Vec<Cell> {
+    vec![
+        text(&c.server),
+        text(""),
+        text(c.bound.join(" ")),
+        text("store"),
+        text(c.status.as_deref().unwrap_or_default()),
+        text(""),
+        text(""),
+        text(&c.subject),
+        text(&c.issuer),
+        text(c.classification.as_str()),
+        date(c.not_before),
+        date(c.not_after),
+        Cell::Number(c.days_left),
+        text(&c.thumbprint),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+        text(""),
+        text(c.friendly_name.as_deref().unwrap_or_default()),
+        text(c.services.as_ref().map(|s| s.join(" ")).unwrap_or_default()),
+    ]
+}
+
+/// report.csv: header plus one row per endpoint, in scan.json order, then
+/// one per store certificate (`--inventory`).
 pub fn render_endpoints(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+    let store = report.inventory.iter().flat_map(|i| &i.certificates);
     write_table(
         ENDPOINT_COLUMNS,
-        report.endpoints.iter().map(endpoint_row).collect(),
+        report
+            .endpoints
+            .iter()
+            .map(endpoint_row)
+            .chain(store.map(store_row))
+            .collect(),
     )
 }
 
@@ -184,6 +234,30 @@ pub fn render_findings(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
                 ]
             })
         })
+        .chain(report.servers.iter().flat_map(|s| {
+            // Store findings (`--inventory`) concern the server, not a port.
+            s.findings.iter().map(move |f| {
+                vec![
+                    text(&s.host),
+                    text(""),
+                    text(""),
+                    text("store"),
+                    text(f.id.as_str()),
+                    text(f.severity.as_str()),
+                    text(&f.title),
+                    text(&f.detail),
+                    text(&f.remediation),
+                    text(
+                        f.remediation_steps
+                            .iter()
+                            .flat_map(|st| st.thumbprints.first())
+                            .next()
+                            .map_or("", |t| t.as_str()),
+                    ),
+                    text(""),
+                ]
+            })
+        }))
         .collect();
     write_table(FINDING_COLUMNS, rows)
 }

@@ -264,6 +264,23 @@ struct ServerView {
     steps: String,
     endpoints: Vec<EndpointView>,
     findings: Vec<FindingView>,
+    /// The server's certificate store (`--inventory`).
+    store: Vec<StoreRowView>,
+}
+
+/// One certificate in a server's store.
+#[derive(Serialize)]
+struct StoreRowView {
+    friendly_name: String,
+    services: String,
+    subject: String,
+    class_label: &'static str,
+    not_after: String,
+    days: String,
+    days_state: &'static str,
+    thumbprint: String,
+    bound: String,
+    utc_assumed: bool,
 }
 
 #[derive(Serialize)]
@@ -431,7 +448,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             concurrency: p.concurrency.to_string(),
             warn_days: p.warn_days,
             critical_days: p.critical_days,
-            namespaces: or_none(&p.namespaces),
+            namespaces: namespaces_text(p),
             ca_bundles: or_none(&p.ca_bundles),
             protocol_scan: if p.protocol_scan { "yes" } else { "no" },
         },
@@ -455,6 +472,36 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
                 reason: s.reason.clone(),
             })
             .collect(),
+    }
+}
+
+/// The namespaces the name check used: given, per site, or inferred.
+fn namespaces_text(p: &crate::model::Parameters) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !p.namespaces.is_empty() {
+        parts.push(p.namespaces.join(", "));
+    }
+    for (site, names) in &p.site_namespaces {
+        parts.push(format!("site {site}: {}", names.join(", ")));
+    }
+    if !p.inferred_namespaces.is_empty() {
+        let inferred: Vec<String> = p
+            .inferred_namespaces
+            .iter()
+            .map(|(site, names)| match site.as_str() {
+                "*" => names.join(", "),
+                s => format!("site {s}: {}", names.join(", ")),
+            })
+            .collect();
+        parts.push(format!(
+            "inferred from the fleet's CA-issued 443 certificates (no --namespace): {}",
+            inferred.join("; ")
+        ));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join("; ")
     }
 }
 
@@ -580,6 +627,15 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
             })
         })
         .collect();
+    findings.extend(s.findings.iter().map(|f| FindingView {
+        id: f.id.as_str().to_string(),
+        severity: f.severity.as_str(),
+        title: f.title.clone(),
+        detail: f.detail.clone(),
+        remediation: f.remediation.clone(),
+        // Store findings concern the server, not a port.
+        port: 0,
+    }));
     findings.sort_by_key(|f| severity_rank(f.severity));
     let group = group_text(&s.group);
     let steps = remediation::numbered(&s.remediation_steps).join("\n");
@@ -597,7 +653,52 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         steps,
         endpoints: eps.iter().map(|e| endpoint_view(report, e)).collect(),
         findings,
+        store: store_rows(report, s),
     }
+}
+
+/// The store certificates of this server, soonest expiry first.
+fn store_rows(report: &ScanReport, s: &ServerReport) -> Vec<StoreRowView> {
+    let Some(inv) = &report.inventory else {
+        return Vec::new();
+    };
+    let names = crate::analyze::store::Names::new(inv);
+    let mut certs: Vec<&crate::model::StoreCertificate> = inv
+        .certificates
+        .iter()
+        .filter(|c| names.same(&c.server, &s.host))
+        .collect();
+    certs.sort_by_key(|c| c.not_after);
+    certs
+        .into_iter()
+        .map(|c| StoreRowView {
+            friendly_name: c
+                .friendly_name
+                .clone()
+                .unwrap_or_else(|| "(not exported)".into()),
+            services: match c.services.as_deref() {
+                None => "unknown".into(),
+                Some([]) => "none".into(),
+                Some(list) => list.join(", "),
+            },
+            subject: c.subject.clone(),
+            class_label: c.classification.label(),
+            not_after: format_date(c.not_after),
+            days: days_short(c.days_left),
+            days_state: days_state(report, c.days_left),
+            thumbprint: c.thumbprint.clone(),
+            bound: if c.bound.is_empty() {
+                "not presented".into()
+            } else {
+                c.bound
+                    .iter()
+                    .map(|p| format!(":{p}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+            utc_assumed: c.dates_assumed_utc,
+        })
+        .collect()
 }
 
 fn severity_rank(s: &str) -> u8 {

@@ -240,9 +240,13 @@ pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
         .enumerate()
         .filter_map(|(i, server)| action(report, i, server))
         .collect();
+    // The Auth certificate goes to the top of its severity: when it
+    // expires, OWA/ECP sign-in breaks on every server at once.
+    let auth = |a: &Action<'_>| !a.finding_ids.iter().any(|id| id.starts_with("auth-cert-"));
     actions.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
+            .then_with(|| auth(a).cmp(&auth(b)))
             .then_with(|| match (a.days_left, b.days_left) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => std::cmp::Ordering::Less,
@@ -281,7 +285,13 @@ fn action<'a>(
         .filter(|&d| d <= report.parameters.warn_days)
         .min();
     let mut finding_ids: Vec<&str> = Vec::new();
-    for (_, f) in &urgent {
+    // Store findings (`--inventory`) first: the Auth certificate, when it
+    // applies, is what breaks sign-in for everyone.
+    let store = server
+        .findings
+        .iter()
+        .filter(|f| f.severity <= Severity::Warning);
+    for f in store.chain(urgent.iter().map(|(_, f)| *f)) {
         if !finding_ids.contains(&f.id.as_str()) {
             finding_ids.push(f.id.as_str());
         }
