@@ -200,7 +200,8 @@ async fn demo_fleet_scan_joined_with_its_stores() {
         .iter()
         .filter(|c| c.server == "ex07.contoso.lab")
         .collect();
-    assert_eq!(store07[0].bound, [lab.frontend_port.to_string()]);
+    // Presented on 443 (and on SMTP, which the demo serves with it too).
+    assert!(store07[0].bound.contains(&lab.frontend_port.to_string()));
     assert!(store07[1].bound.is_empty());
 
     // The Auth certificate, which no port presents: expiring on EX01,
@@ -328,6 +329,37 @@ async fn store_only_audit_judges_the_auth_certificate_at_the_as_of_date() {
         "{}",
         f.remediation
     );
+    // The hybrid connector on EX01 names mail.contoso.com: fine while the
+    // renewed certificate is valid, critical once every match expired.
+    for (as_of, broken) in [("2026-12-25", false), ("2027-12-01", true)] {
+        let out = dir.join(as_of);
+        excert(&report_args(
+            &out,
+            &[
+                "--inventory",
+                &certs,
+                "--inventory",
+                &fixture("receive.xml"),
+                "--as-of",
+                as_of,
+            ],
+        ))
+        .await;
+        let r = read_scan(&out);
+        let hybrid = server(&r, "EX01")
+            .findings
+            .iter()
+            .find(|f| f.id == FindingId::HybridConnectorCertInvalid);
+        assert_eq!(hybrid.is_some(), broken, "{as_of}");
+        if let Some(f) = hybrid {
+            assert!(
+                f.detail.contains("Default Frontend EX01")
+                    && f.detail.contains("expired on 2027-11-01"),
+                "{}",
+                f.detail
+            );
+        }
+    }
 }
 
 #[tokio::test]

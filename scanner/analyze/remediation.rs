@@ -1035,9 +1035,12 @@ pub fn import_auth(host: &str, current: &str) -> Step {
     .thumbprint(current)
 }
 
-/// A renewed certificate waits in the store: enable it, do not renew again.
-pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, backend: bool) -> Vec<Step> {
-    if backend {
+/// A renewed certificate waits in the store: enable it for the service
+/// the port belongs to, do not renew again.
+pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, role: Role) -> Vec<Step> {
+    let held =
+        format!("{host} already holds the renewed certificate {new}: do not renew {old} again.");
+    if role == Role::Backend {
         let bind = format!(
             "(Get-WebBinding -Name 'Exchange Back End' -Protocol https -Port {port}).AddSslCertificate('{new}','My')"
         );
@@ -1046,8 +1049,7 @@ pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, backend: bool
                 Task::EnableRenewed,
                 host,
                 format!(
-                    "{host} already holds the renewed certificate {new}: do not renew {old} \
-                     again. Bind it to Exchange Back End https/{port} (IIS Manager, or on the \
+                    "{held} Bind it to Exchange Back End https/{port} (IIS Manager, or on the \
                      server: {bind}), keeping All Unassigned."
                 ),
             )
@@ -1057,22 +1059,32 @@ pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, backend: bool
             iisreset(host),
         ];
     }
+    let service = match role {
+        Role::Smtp => "SMTP",
+        Role::Imap => "IMAP",
+        Role::Pop => "POP",
+        Role::Frontend | Role::Backend => "IIS",
+    };
     let enable =
-        format!("Enable-ExchangeCertificate -Server {host} -Thumbprint {new} -Services IIS");
-    vec![
-        Step::new(
-            Task::EnableRenewed,
-            host,
-            format!(
-                "{host} already holds the renewed certificate {new}: do not renew {old} again. \
-                 Enable it: {enable}."
-            ),
-        )
-        .port(port)
-        .powershell(&enable)
-        .thumbprint(new),
-        iisreset(host),
-    ]
+        format!("Enable-ExchangeCertificate -Server {host} -Thumbprint {new} -Services {service}");
+    let note = if role == Role::Smtp {
+        " It asks whether to overwrite the default SMTP certificate; a hybrid connector's \
+         TlsCertificateName must name the new one if its issuer or subject changed."
+    } else {
+        ""
+    };
+    let mut steps = vec![Step::new(
+        Task::EnableRenewed,
+        host,
+        format!("{held} Enable it: {enable}.{note}"),
+    )
+    .port(port)
+    .powershell(&enable)
+    .thumbprint(new)];
+    if service == "IIS" {
+        steps.push(iisreset(host));
+    }
+    steps
 }
 
 /// IIS in the store and what 443 presents disagree.

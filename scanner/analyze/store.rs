@@ -566,13 +566,13 @@ fn renewed<'a>(
                 .max_by_key(|c| c.not_after);
         let Some(c) = newer else { continue };
         let port = e.endpoint.port;
-        let backend = e.endpoint.role == Role::Backend;
         let services = match c.services.as_deref() {
             Some([]) => ", enabled for no service".to_string(),
             Some(s) => format!(", enabled for {}", s.join(", ")),
             None => String::new(),
         };
-        let steps = remediation::enable_renewed(&v.host, port, &leaf.sha1, &c.thumbprint, backend);
+        let steps =
+            remediation::enable_renewed(&v.host, port, &leaf.sha1, &c.thumbprint, e.endpoint.role);
         let mut f = found(
             FindingId::RenewedCertNotBound,
             Severity::Warning,
@@ -704,6 +704,26 @@ fn connectors(
             })
             .collect();
         if matching.iter().any(|c| valid_at(c, as_of)) {
+            // The receive connector presents that certificate on STARTTLS:
+            // port 25, when scanned, must show it.
+            let smtp = v.endpoints.iter().find(|e| {
+                e.endpoint.role == Role::Smtp && e.endpoint.port == 25 && e.status == Status::Ok
+            });
+            let presented = smtp.and_then(|e| e.leaf());
+            if let (true, Some(l)) = (conn.kind == "receive", presented) {
+                if dn_key(&l.issuer) != dn_key(issuer) || dn_key(&l.subject) != dn_key(subject) {
+                    out.push(found(
+                        FindingId::HybridConnectorCertInvalid,
+                        Severity::Critical,
+                        format!(
+                            "The hybrid receive connector \"{}\" names TlsCertificateName \
+                             {tls:?}, but {}:25 presents {} issued by {} ({}).",
+                            conn.name, v.host, l.subject, l.issuer, l.sha1
+                        ),
+                        vec![remediation::fix_hybrid_connector(&v.host, &conn.name)],
+                    ));
+                }
+            }
             continue;
         }
         let state = match matching.iter().max_by_key(|c| c.not_after) {

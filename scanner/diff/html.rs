@@ -9,7 +9,8 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use super::{Change, Diff, Impact, Kind};
-use crate::report::html::{content_security_policy, format_time, RenderError};
+use crate::report::format::format_time;
+use crate::report::html::{content_security_policy, RenderError};
 use crate::report::sanitize;
 
 const PAGE: &str = include_str!("../../templates/diff.html.hbs");

@@ -152,7 +152,7 @@ impl Diff {
 impl Change {
     /// The change in a sentence, for the terminal and diff.html.
     pub fn describe(&self) -> String {
-        use crate::report::html::format_date;
+        use crate::report::format::format_date;
         let short = |t: &str| t.chars().take(8).collect::<String>();
         match &self.kind {
             Kind::CertChanged {

@@ -37,7 +37,7 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
         c.regressions,
         c.fixes,
         c.other,
-        crate::report::html::format_time(diff.as_of)
+        crate::report::format::format_time(diff.as_of)
     );
     for change in diff.changes.iter().take(SHOWN) {
         let tag = match change.impact {

@@ -125,7 +125,7 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         Cell::Number(i64::from(e.endpoint.port)),
         text(e.endpoint.role.as_str()),
         text(e.status.as_str()),
-        text(endpoint_grade(e)),
+        text(endpoint_grade(e).as_str()),
         text(ids.join(" ")),
         text(leaf.map(|c| c.subject.as_str()).unwrap_or_default()),
         text(leaf.map(|c| c.issuer.as_str()).unwrap_or_default()),

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::endpoint_grade;
-use super::html::days_short;
+use super::format::days_short;
 use crate::model::{EndpointReport, ScanReport, ServerReport, Severity};
 
 /// One row of the fleet summary.
@@ -66,7 +66,7 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
                 .into_iter()
                 .map(|e| PortCell {
                     port: e.endpoint.port,
-                    grade: endpoint_grade(e),
+                    grade: endpoint_grade(e).as_str(),
                     cert: e.leaf().map_or_else(
                         || e.status.as_str().to_string(),
                         |c| c.subject_cn.clone().unwrap_or_else(|| c.subject.clone()),

@@ -17,16 +17,17 @@ use std::io::Write;
 use base64::Engine as _;
 use handlebars::Handlebars;
 use serde::Serialize;
-use time::macros::format_description;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::Duration;
 
+use super::format::{days_short, days_state, format_date, format_time};
 use super::groups::act_now_groups;
 use super::timeline::{timeline, Timeline};
-use super::{counts, endpoint_grade, method_name, sanitize};
+use super::{counts, endpoint_grade, method_name, sanitize, EndpointGrade};
 use crate::analyze::catalog::Rule;
 use crate::analyze::remediation;
 use crate::model::{
-    CertFacts, EndpointReport, Role, ScanReport, ServerReport, Status, TlsInfo, TlsVersion,
+    CertFacts, EndpointReport, Grade, Role, ScanReport, ServerReport, Severity, Status, TlsInfo,
+    TlsVersion,
 };
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
@@ -163,18 +164,6 @@ fn inline_partials(template: &str) -> String {
     out
 }
 
-/// `2026-11-25`.
-pub(crate) fn format_date(t: OffsetDateTime) -> String {
-    let fmt = format_description!("[year]-[month]-[day]");
-    t.to_offset(UtcOffset::UTC).format(&fmt).unwrap_or_default()
-}
-
-/// `2026-11-25 14:03 UTC`.
-pub(crate) fn format_time(t: OffsetDateTime) -> String {
-    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    t.to_offset(UtcOffset::UTC).format(&fmt).unwrap_or_default()
-}
-
 #[derive(Serialize)]
 struct Page {
     csp: String,
@@ -251,7 +240,7 @@ struct ActionView {
 struct ServerView {
     host: String,
     anchor: String,
-    grade: &'static str,
+    grade: Grade,
     verdict: String,
     /// For the card filters: the verdict id, site, Exchange role, and
     /// the port roles with a warning or critical finding.
@@ -297,7 +286,7 @@ struct EndpointView {
     role: &'static str,
     role_label: &'static str,
     address: String,
-    grade: &'static str,
+    grade: EndpointGrade,
     status: &'static str,
     answered: bool,
     error: String,
@@ -331,7 +320,7 @@ struct EndpointView {
 #[derive(Serialize)]
 struct FindingView {
     id: String,
-    severity: &'static str,
+    severity: Severity,
     title: String,
     detail: String,
     remediation: String,
@@ -340,7 +329,7 @@ struct FindingView {
 
 #[derive(Serialize)]
 struct RowView {
-    grade: &'static str,
+    grade: EndpointGrade,
     grade_rank: u8,
     host: String,
     anchor: String,
@@ -575,27 +564,6 @@ fn groups(report: &ScanReport) -> Vec<GroupView> {
         .collect()
 }
 
-/// `expired 3 d ago`, `today`, `20 d left`.
-pub(super) fn days_short(days: i64) -> String {
-    match days {
-        d if d < 0 => format!("expired {} d ago", -d),
-        0 => "expires today".into(),
-        d => format!("{d} d left"),
-    }
-}
-
-pub(super) fn days_state(report: &ScanReport, days: i64) -> &'static str {
-    if days < 0 {
-        "expired"
-    } else if days <= report.parameters.critical_days {
-        "critical"
-    } else if days <= report.parameters.warn_days {
-        "warning"
-    } else {
-        "ok"
-    }
-}
-
 fn role_order(e: &EndpointReport) -> (u8, u16) {
     let r = match e.endpoint.role {
         Role::Frontend => 0,
@@ -619,7 +587,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .flat_map(|e| {
             e.findings.iter().map(|f| FindingView {
                 id: f.id.as_str().to_string(),
-                severity: f.severity.as_str(),
+                severity: f.severity,
                 title: f.title.clone(),
                 detail: f.detail.clone(),
                 remediation: f.remediation.clone(),
@@ -629,20 +597,20 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .collect();
     findings.extend(s.findings.iter().map(|f| FindingView {
         id: f.id.as_str().to_string(),
-        severity: f.severity.as_str(),
+        severity: f.severity,
         title: f.title.clone(),
         detail: f.detail.clone(),
         remediation: f.remediation.clone(),
         // Store findings concern the server, not a port.
         port: 0,
     }));
-    findings.sort_by_key(|f| severity_rank(f.severity));
+    findings.sort_by_key(|f| f.severity);
     let group = group_text(&s.group);
     let steps = remediation::numbered(&s.remediation_steps).join("\n");
     ServerView {
         host: s.host.clone(),
         anchor: anchor(index),
-        grade: s.severity.as_str(),
+        grade: s.severity,
         verdict: s.verdict.as_str().replace('-', " "),
         verdict_id: s.verdict.as_str(),
         site: s.group.site.clone().unwrap_or_default(),
@@ -685,7 +653,7 @@ fn store_rows(report: &ScanReport, s: &ServerReport) -> Vec<StoreRowView> {
             class_label: c.classification.label(),
             not_after: format_date(c.not_after),
             days: days_short(c.days_left),
-            days_state: days_state(report, c.days_left),
+            days_state: days_state(&report.parameters, c.days_left),
             thumbprint: c.thumbprint.clone(),
             bound: if c.bound.is_empty() {
                 "not presented".into()
@@ -699,16 +667,6 @@ fn store_rows(report: &ScanReport, s: &ServerReport) -> Vec<StoreRowView> {
             utc_assumed: c.dates_assumed_utc,
         })
         .collect()
-}
-
-fn severity_rank(s: &str) -> u8 {
-    match s {
-        "critical" => 0,
-        "warning" => 1,
-        "info" => 2,
-        "ok" => 3,
-        _ => 4,
-    }
 }
 
 fn role_label(role: Role) -> &'static str {
@@ -780,7 +738,7 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         not_before: leaf.map(|c| format_date(c.not_before)).unwrap_or_default(),
         not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
         days: leaf.map(|c| days_short(c.days_left)).unwrap_or_default(),
-        days_state: leaf.map_or("none", |c| days_state(report, c.days_left)),
+        days_state: leaf.map_or("none", |c| days_state(&report.parameters, c.days_left)),
         sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
         key: leaf.map(key_text).unwrap_or_default(),
         signature: leaf
@@ -859,7 +817,7 @@ fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
     let grade = endpoint_grade(e);
     RowView {
         grade,
-        grade_rank: severity_rank(grade),
+        grade_rank: grade as u8,
         host: e.endpoint.host.clone(),
         anchor: anchor(card),
         address: e
@@ -878,7 +836,7 @@ fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
         not_after_key: leaf.map_or(i64::MAX, |c| c.not_after.unix_timestamp()),
         days: leaf.map(|c| c.days_left.to_string()).unwrap_or_default(),
         days_key: leaf.map_or(i64::MAX, |c| c.days_left),
-        days_state: leaf.map_or("none", |c| days_state(report, c.days_left)),
+        days_state: leaf.map_or("none", |c| days_state(&report.parameters, c.days_left)),
         sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
         protocol: e.tls.as_ref().map(|t| t.version.name()).unwrap_or_default(),
         ids: e

@@ -12,6 +12,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod fleet_table;
+pub mod format;
 pub mod groups;
 pub mod html;
 pub mod json;
@@ -126,11 +127,43 @@ fn render_error(path: &Path, e: impl std::fmt::Display) -> Error {
 /// `ok` when it answered and nothing was found, and `unscanned` when it
 /// could not be read and analysis attached no finding. An endpoint that was
 /// not read is never shown as healthy.
-pub fn endpoint_grade(e: &EndpointReport) -> &'static str {
+pub fn endpoint_grade(e: &EndpointReport) -> EndpointGrade {
     match e.worst() {
-        Some(s) => s.as_str(),
-        None if e.status == Status::Ok => "ok",
-        None => "unscanned",
+        Some(Severity::Critical) => EndpointGrade::Critical,
+        Some(Severity::Warning) => EndpointGrade::Warning,
+        Some(Severity::Info) => EndpointGrade::Info,
+        None if e.status == Status::Ok => EndpointGrade::Ok,
+        None => EndpointGrade::Unscanned,
+    }
+}
+
+/// An endpoint's grade in the tables: its worst finding, `ok`, or
+/// `unscanned`. `Ord` is worst first, so tables sort by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointGrade {
+    /// A critical finding.
+    Critical,
+    /// A warning, nothing critical.
+    Warning,
+    /// Only info findings.
+    Info,
+    /// Answered, no findings.
+    Ok,
+    /// Never answered; not counted healthy.
+    Unscanned,
+}
+
+impl EndpointGrade {
+    /// The word the reports show (`critical` ... `unscanned`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointGrade::Critical => "critical",
+            EndpointGrade::Warning => "warning",
+            EndpointGrade::Info => "info",
+            EndpointGrade::Ok => "ok",
+            EndpointGrade::Unscanned => "unscanned",
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use super::{act_now, counts, sanitize, Written};
-use crate::model::{ScanReport, Severity};
+use crate::model::{Grade, ScanReport, Severity};
 
 /// Act-now lines shown before the rest is summed up by group.
 const TOP: usize = 8;
@@ -25,22 +25,36 @@ fn paint(color: bool, code: &str, text: &str) -> String {
     }
 }
 
-fn grade_code(grade: &str) -> &'static str {
+fn grade_code(grade: Grade) -> &'static str {
     match grade {
-        "critical" => "\x1b[1;31m",
-        "warning" => "\x1b[33m",
-        "info" => "\x1b[36m",
-        "ok" => "\x1b[32m",
-        _ => "",
+        Grade::Critical => "\x1b[1;31m",
+        Grade::Warning => "\x1b[33m",
+        Grade::Info => "\x1b[36m",
+        Grade::Ok => "\x1b[32m",
     }
 }
 
 /// The summary text, ending with a newline. With `color`, severities are
 /// coloured with ANSI codes; without, the text is plain.
 pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
+    let mut out = header(report, color);
+    out.push_str(&act_now_list(report, color));
+    let _ = writeln!(out, "\nReports:");
+    let mut paths = vec![&written.html, &written.csv, &written.json];
+    if let Some(p) = &written.csv_findings {
+        paths.push(p);
+    }
+    for p in paths {
+        let _ = writeln!(out, "  {}", sanitize::visible(&p.display().to_string()));
+    }
+    out
+}
+
+/// Scope, servers by grade, and the notice of an interrupted scan.
+fn header(report: &ScanReport, color: bool) -> String {
     let c = counts(report);
     let mut out = String::new();
-    let as_of = super::html::format_time(report.as_of);
+    let as_of = super::format::format_time(report.as_of);
     let _ = writeln!(
         out,
         "{} {} servers, {} endpoints, {} answered (as of {as_of})",
@@ -50,17 +64,17 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
         c.answered,
     );
     let tiles = [
-        ("critical", c.critical),
-        ("warning", c.warning),
-        ("info", c.info),
-        ("ok", c.ok),
+        (Grade::Critical, c.critical),
+        (Grade::Warning, c.warning),
+        (Grade::Info, c.info),
+        (Grade::Ok, c.ok),
     ];
     let line: Vec<String> = tiles
         .iter()
-        .map(|(name, n)| {
-            let text = format!("{name} {n}");
-            if *n > 0 {
-                paint(color, grade_code(name), &text)
+        .map(|&(grade, n)| {
+            let text = format!("{} {n}", grade.as_str());
+            if n > 0 {
+                paint(color, grade_code(grade), &text)
             } else {
                 text
             }
@@ -68,48 +82,56 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
         .collect();
     let _ = writeln!(out, "  servers: {}", line.join("  "));
     if let Some(notice) = super::incomplete_notice(report) {
-        let _ = writeln!(out, "  {}", paint(color, grade_code("critical"), &notice));
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint(color, grade_code(Grade::Critical), &notice)
+        );
     }
+    out
+}
 
+/// The servers to act on, worst first, each with its first step.
+fn act_now_list(report: &ScanReport, color: bool) -> String {
+    let mut out = String::new();
     let actions = act_now(report);
     if actions.is_empty() {
         let _ = writeln!(out, "\nNothing to act on now.");
-    } else {
-        let _ = writeln!(out, "\nAct now:");
-        let width = actions
-            .iter()
-            .map(|a| sanitize::visible(&a.server.host).chars().count())
-            .max()
-            .unwrap_or(0);
-        for a in actions.iter().take(TOP) {
-            let label = match a.severity {
-                Severity::Critical => "CRITICAL",
-                Severity::Warning => "WARNING ",
-                Severity::Info => "INFO    ",
-            };
-            let host = sanitize::visible(&a.server.host);
-            // The headline usually says the days in words; the column
-            // makes the list scannable and shows why it is in this order.
-            let days = a.days_left.map(|d| format!("{d} d")).unwrap_or_default();
+        return out;
+    }
+    let _ = writeln!(out, "\nAct now:");
+    let width = actions
+        .iter()
+        .map(|a| sanitize::visible(&a.server.host).chars().count())
+        .max()
+        .unwrap_or(0);
+    for a in actions.iter().take(TOP) {
+        let label = match a.severity {
+            Severity::Critical => "CRITICAL",
+            Severity::Warning => "WARNING ",
+            Severity::Info => "INFO    ",
+        };
+        let host = sanitize::visible(&a.server.host);
+        // The headline usually says the days in words; the column
+        // makes the list scannable and shows why it is in this order.
+        let days = a.days_left.map(|d| format!("{d} d")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {} {days:>7}  {host:<width$}  {}",
+            paint(color, grade_code(Grade::from(a.severity)), label),
+            sanitize::visible(&a.headline),
+        );
+        if !a.fix.is_empty() {
             let _ = writeln!(
                 out,
-                "  {} {days:>7}  {host:<width$}  {}",
-                paint(color, grade_code(a.severity.as_str()), label),
-                sanitize::visible(&a.headline),
+                "  {:8} {:7}  {:width$}  fix: {}",
+                "",
+                "",
+                "",
+                sanitize::visible(&a.fix)
             );
-            if !a.fix.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  {:8} {:7}  {:width$}  fix: {}",
-                    "",
-                    "",
-                    "",
-                    sanitize::visible(&a.fix)
-                );
-            }
         }
     }
-
     if actions.len() > TOP {
         // A large fleet: the rest as counts of the same work, so the
         // summary stays a screenful however many servers need action.
@@ -125,21 +147,12 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
                 "  {} {}",
                 paint(
                     color,
-                    grade_code(g.severity.as_str()),
+                    grade_code(Grade::from(g.severity)),
                     &format!("{:<8}", g.severity.as_str().to_uppercase())
                 ),
                 g.title()
             );
         }
-    }
-
-    let _ = writeln!(out, "\nReports:");
-    let mut paths = vec![&written.html, &written.csv, &written.json];
-    if let Some(p) = &written.csv_findings {
-        paths.push(p);
-    }
-    for p in paths {
-        let _ = writeln!(out, "  {}", sanitize::visible(&p.display().to_string()));
     }
     out
 }

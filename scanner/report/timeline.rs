@@ -9,15 +9,51 @@ use std::collections::HashMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::html::{days_short, days_state, format_date};
+use super::format::{days_short, days_state, format_date, truncate};
 use crate::model::{CertFacts, Role, ScanReport};
 
 /// Chart geometry, in SVG user units.
 const WIDTH: f64 = 1160.0;
+/// Left column with the certificate names.
 const LABEL_W: f64 = 330.0;
 const RIGHT_PAD: f64 = 24.0;
+/// Room right of the plot for the date label of the last certificate.
+const DATE_LABEL_W: f64 = 110.0;
+/// Height above the first lane: markers, band and cliff labels.
 const TOP: f64 = 84.0;
+/// One certificate per lane.
 const LANE: f64 = 24.0;
+/// Gap between the last lane and the axis, and room under it for labels.
+const AXIS_GAP: f64 = 6.0;
+const AXIS_LABELS_H: f64 = 56.0;
+/// Band labels sit this far above the lanes; cliff labels higher, so the
+/// two never overlap.
+const BAND_LABEL_RISE: f64 = 8.0;
+const CLIFF_LABEL_RISE: f64 = 26.0;
+/// A cliff band is drawn at least this wide, so a one-day cliff shows.
+const MIN_CLIFF_W: f64 = 8.0;
+/// Marker labels: first row, and the second row used when "today" and
+/// "as-of" are too close to share one.
+const MARKER_ROW_1: f64 = 18.0;
+const MARKER_ROW_2: f64 = 36.0;
+const MARKER_MIN_GAP: f64 = 150.0;
+/// A date label goes right of its point when this much room is left.
+const POINT_LABEL_GAP: f64 = 12.0;
+const POINT_LABEL_W: f64 = 140.0;
+/// Ticks closer than this would overlap their labels.
+const TICK_MIN_GAP: f64 = 44.0;
+
+/// The time axis, in days: margins around now and around every
+/// certificate, the focus window, and how long a span must be before it is
+/// compressed behind an axis break.
+const MARGIN_DAYS: f64 = 30.0;
+const LEAF_MARGIN_DAYS: f64 = 20.0;
+const FOCUS_MIN_FUTURE_DAYS: f64 = 120.0;
+const PAST_BREAK_DAYS: f64 = 90.0;
+const FUTURE_BREAK_DAYS: f64 = 120.0;
+/// Share of the plot width the compressed past and future get.
+const PAST_SHARE: f64 = 0.14;
+const FUTURE_SHARE: f64 = 0.24;
 /// More lanes than this and the chart stops being readable; the rest are
 /// in the endpoint table.
 const MAX_LANES: usize = 40;
@@ -117,7 +153,7 @@ impl Scale {
             return first.1;
         }
         for w in self.knots.windows(2) {
-            let (a, b) = (w[0], w[1]);
+            let &[a, b] = w else { continue };
             if t <= b.0 {
                 let span = (b.0 - a.0).max(1.0);
                 return a.1 + (t - a.0) / span * (b.1 - a.1);
@@ -134,6 +170,41 @@ fn secs(t: OffsetDateTime) -> f64 {
 const DAY: f64 = 86_400.0;
 
 pub(super) fn timeline(report: &ScanReport) -> Timeline {
+    let (seen, hidden, hidden_after) = distinct_leaves(report);
+    let axis = Axis::new(report, &seen);
+    let lanes_top = TOP;
+    let lanes_bottom = lanes_top + LANE * seen.len().max(1) as f64;
+    let axis_y = lanes_bottom + AXIS_GAP;
+    let (bands, cliffs) = bands(report, &axis.scale);
+    Timeline {
+        width: WIDTH,
+        height: axis_y + AXIS_LABELS_H,
+        plot_x: axis.plot_x,
+        plot_w: axis.plot_w,
+        plot_end: axis.plot_x + axis.plot_w,
+        band_h: axis_y - lanes_top,
+        lanes_top,
+        lanes_bottom,
+        axis_y,
+        empty: seen.is_empty(),
+        bands,
+        ticks: ticks(&axis.scale, axis.lo, axis.hi, axis.focus_lo, axis.focus_hi),
+        breaks: axis.breaks.clone(),
+        markers: markers(report, &axis.scale),
+        points: points(report, &seen, &axis.scale, lanes_top),
+        hidden,
+        hidden_after,
+        cliffs,
+        windows: format!(
+            "shaded: critical ≤ {} d, warning ≤ {} d after as-of",
+            report.parameters.critical_days, report.parameters.warn_days
+        ),
+    }
+}
+
+/// Every distinct leaf, soonest expiry first, capped at [`MAX_LANES`];
+/// also how many were left out and the first date left out.
+fn distinct_leaves(report: &ScanReport) -> (Vec<Seen<'_>>, usize, String) {
     let mut seen: Vec<Seen<'_>> = Vec::new();
     let mut by_sha1: HashMap<&str, usize> = HashMap::new();
     for e in &report.endpoints {
@@ -167,67 +238,96 @@ pub(super) fn timeline(report: &ScanReport) -> Timeline {
         .map(|s| format_date(s.cert.not_after))
         .unwrap_or_default();
     seen.truncate(MAX_LANES);
+    (seen, hidden, hidden_after)
+}
 
+/// The warning and critical windows, in seconds after as-of.
+fn windows(report: &ScanReport) -> (f64, f64) {
+    let warn_days = report.parameters.warn_days.max(0);
+    let crit_days = report.parameters.critical_days.clamp(0, warn_days);
+    (warn_days as f64 * DAY, crit_days as f64 * DAY)
+}
+
+/// The time axis: its extent, the focus window, and where it breaks.
+struct Axis {
+    scale: Scale,
+    plot_x: f64,
+    plot_w: f64,
+    lo: f64,
+    hi: f64,
+    focus_lo: f64,
+    focus_hi: f64,
+    breaks: Vec<f64>,
+}
+
+impl Axis {
+    fn new(report: &ScanReport, seen: &[Seen<'_>]) -> Axis {
+        let as_of = secs(report.as_of);
+        let today = secs(report.finished_at);
+        let (warn, _) = windows(report);
+        let plot_x = LABEL_W;
+        let plot_w = WIDTH - LABEL_W - RIGHT_PAD - DATE_LABEL_W;
+        let mut lo = as_of.min(today) - MARGIN_DAYS * DAY;
+        let mut hi = as_of.max(today) + warn + MARGIN_DAYS * DAY;
+        for s in seen {
+            lo = lo.min(secs(s.cert.not_after) - LEAF_MARGIN_DAYS * DAY);
+            hi = hi.max(secs(s.cert.not_after) + LEAF_MARGIN_DAYS * DAY);
+        }
+        let focus_lo = (as_of.min(today) - MARGIN_DAYS * DAY).max(lo);
+        let focus_hi = (as_of.max(today) + (1.5 * warn).max(FOCUS_MIN_FUTURE_DAYS * DAY)).min(hi);
+        // Compress only spans long enough to be worth a break in the axis;
+        // a few weeks either side just widen the focus.
+        let past = lo < focus_lo - PAST_BREAK_DAYS * DAY;
+        let future = hi > focus_hi + FUTURE_BREAK_DAYS * DAY;
+        let focus_lo = if past { focus_lo } else { lo };
+        let focus_hi = if future { focus_hi } else { hi };
+        let past_w = if past { plot_w * PAST_SHARE } else { 0.0 };
+        let future_w = if future { plot_w * FUTURE_SHARE } else { 0.0 };
+        let mut knots = Vec::new();
+        let mut breaks = Vec::new();
+        if past {
+            knots.push((lo, plot_x));
+            breaks.push(plot_x + past_w);
+        }
+        knots.push((focus_lo, plot_x + past_w));
+        knots.push((focus_hi, plot_x + plot_w - future_w));
+        if future {
+            knots.push((hi, plot_x + plot_w));
+            breaks.push(plot_x + plot_w - future_w);
+        }
+        Axis {
+            scale: Scale { knots },
+            plot_x,
+            plot_w,
+            lo,
+            hi,
+            focus_lo,
+            focus_hi,
+            breaks,
+        }
+    }
+}
+
+/// The critical and warning windows after as-of, and one band per expiry
+/// cliff.
+fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
     let as_of = secs(report.as_of);
-    let today = secs(report.finished_at);
-    let warn = report.parameters.warn_days.max(0) as f64 * DAY;
-    let crit = report
-        .parameters
-        .critical_days
-        .clamp(0, report.parameters.warn_days.max(0)) as f64
-        * DAY;
-
-    let plot_x = LABEL_W;
-    let plot_w = WIDTH - LABEL_W - RIGHT_PAD - 110.0;
-    let mut lo = as_of.min(today) - 30.0 * DAY;
-    let mut hi = as_of.max(today) + warn + 30.0 * DAY;
-    for s in &seen {
-        lo = lo.min(secs(s.cert.not_after) - 20.0 * DAY);
-        hi = hi.max(secs(s.cert.not_after) + 20.0 * DAY);
-    }
-    let focus_lo = (as_of.min(today) - 30.0 * DAY).max(lo);
-    let focus_hi = (as_of.max(today) + (1.5 * warn).max(120.0 * DAY)).min(hi);
-    let mut knots = Vec::new();
-    let mut breaks = Vec::new();
-    // Compress only spans long enough to be worth a break in the axis;
-    // a few weeks either side just widen the focus.
-    let past = lo < focus_lo - 90.0 * DAY;
-    let future = hi > focus_hi + 120.0 * DAY;
-    let focus_lo = if past { focus_lo } else { lo };
-    let focus_hi = if future { focus_hi } else { hi };
-    let past_w = if past { plot_w * 0.14 } else { 0.0 };
-    let future_w = if future { plot_w * 0.24 } else { 0.0 };
-    if past {
-        knots.push((lo, plot_x));
-        breaks.push(plot_x + past_w);
-    }
-    knots.push((focus_lo, plot_x + past_w));
-    knots.push((focus_hi, plot_x + plot_w - future_w));
-    if future {
-        knots.push((hi, plot_x + plot_w));
-        breaks.push(plot_x + plot_w - future_w);
-    }
-    let scale = Scale { knots };
-
-    let lanes_top = TOP;
-    let lanes_bottom = lanes_top + LANE * seen.len().max(1) as f64;
-    let axis_y = lanes_bottom + 6.0;
-    let height = axis_y + 56.0;
-
+    let (warn, crit) = windows(report);
     let band = |from: f64, to: f64, class: &'static str, label: String| {
         let x = scale.x(from);
         let w = (scale.x(to) - x).max(0.0);
+        let rise = if class == "cliff" {
+            CLIFF_LABEL_RISE
+        } else {
+            BAND_LABEL_RISE
+        };
         Band {
             x,
             w,
             class,
             label,
             label_x: x + w / 2.0,
-            label_y: if class == "cliff" {
-                TOP - 26.0
-            } else {
-                TOP - 8.0
-            },
+            label_y: TOP - rise,
         }
     };
     let mut bands = vec![
@@ -236,16 +336,11 @@ pub(super) fn timeline(report: &ScanReport) -> Timeline {
     ];
     let mut cliffs = Vec::new();
     for c in &report.expiry_cliffs {
-        let (from, to) = (secs(c.from), secs(c.to));
-        let mut b = band(
-            from,
-            to,
-            "cliff",
-            format!("cliff: {} servers", c.hosts.len()),
-        );
-        if b.w < 8.0 {
-            b.x -= (8.0 - b.w) / 2.0;
-            b.w = 8.0;
+        let label = format!("cliff: {} servers", c.hosts.len());
+        let mut b = band(secs(c.from), secs(c.to), "cliff", label);
+        if b.w < MIN_CLIFF_W {
+            b.x -= (MIN_CLIFF_W - b.w) / 2.0;
+            b.w = MIN_CLIFF_W;
         }
         bands.push(b);
         cliffs.push(CliffView {
@@ -255,36 +350,45 @@ pub(super) fn timeline(report: &ScanReport) -> Timeline {
             hosts: c.hosts.join(", "),
         });
     }
+    (bands, cliffs)
+}
 
-    let ticks = ticks(&scale, lo, hi, focus_lo, focus_hi);
-
-    let mut markers = Vec::new();
-    let same_day = (as_of - today).abs() < DAY;
-    if same_day {
-        markers.push(Marker {
+/// "today" and "as-of" lines: one marker when they are the same day.
+fn markers(report: &ScanReport, scale: &Scale) -> Vec<Marker> {
+    let as_of = secs(report.as_of);
+    let today = secs(report.finished_at);
+    if (as_of - today).abs() < DAY {
+        return vec![Marker {
             x: scale.x(as_of),
             label: format!("today = as-of {}", format_date(report.as_of)),
-            label_y: 18.0,
+            label_y: MARKER_ROW_1,
             class: "asof",
-        });
-    } else {
-        let (xt, xa) = (scale.x(today), scale.x(as_of));
-        markers.push(Marker {
+        }];
+    }
+    let (xt, xa) = (scale.x(today), scale.x(as_of));
+    vec![
+        Marker {
             x: xt,
             label: format!("today {}", format_date(report.finished_at)),
-            label_y: 18.0,
+            label_y: MARKER_ROW_1,
             class: "today",
-        });
-        markers.push(Marker {
+        },
+        Marker {
             x: xa,
             label: format!("as-of {}", format_date(report.as_of)),
-            label_y: if (xt - xa).abs() < 150.0 { 36.0 } else { 18.0 },
+            label_y: if (xt - xa).abs() < MARKER_MIN_GAP {
+                MARKER_ROW_2
+            } else {
+                MARKER_ROW_1
+            },
             class: "asof",
-        });
-    }
+        },
+    ]
+}
 
-    let points = seen
-        .iter()
+/// One point per certificate lane, at its expiry date.
+fn points(report: &ScanReport, seen: &[Seen<'_>], scale: &Scale, lanes_top: f64) -> Vec<Point> {
+    seen.iter()
         .enumerate()
         .map(|(i, s)| {
             let x = scale.x(secs(s.cert.not_after));
@@ -298,14 +402,14 @@ pub(super) fn timeline(report: &ScanReport) -> Timeline {
             if s.places.len() > 1 {
                 where_ = format!("{where_} +{}", s.places.len() - 1);
             }
-            let right = x + 12.0 + 140.0 <= WIDTH;
+            let right = x + POINT_LABEL_GAP + POINT_LABEL_W <= WIDTH;
             Point {
                 x,
                 y,
                 stripe: i % 2 == 1,
                 diamond: s.frontend,
                 diamond_path: format!("M{:.1} {:.1} l7 7 l-7 7 l-7 -7 z", x, y - 7.0),
-                state: days_state(report, s.cert.days_left),
+                state: days_state(&report.parameters, s.cert.days_left),
                 label: truncate(&name, 22),
                 where_,
                 date: format!(
@@ -313,36 +417,15 @@ pub(super) fn timeline(report: &ScanReport) -> Timeline {
                     format_date(s.cert.not_after),
                     days_short(s.cert.days_left)
                 ),
-                date_x: if right { x + 12.0 } else { x - 12.0 },
+                date_x: if right {
+                    x + POINT_LABEL_GAP
+                } else {
+                    x - POINT_LABEL_GAP
+                },
                 date_anchor: if right { "start" } else { "end" },
             }
         })
-        .collect();
-
-    Timeline {
-        width: WIDTH,
-        height,
-        plot_x,
-        plot_w,
-        plot_end: plot_x + plot_w,
-        band_h: axis_y - lanes_top,
-        lanes_top,
-        lanes_bottom,
-        axis_y,
-        empty: seen.is_empty(),
-        bands,
-        ticks,
-        breaks,
-        markers,
-        points,
-        hidden,
-        hidden_after,
-        cliffs,
-        windows: format!(
-            "shaded: critical ≤ {} d, warning ≤ {} d after as-of",
-            report.parameters.critical_days, report.parameters.warn_days
-        ),
-    }
+        .collect()
 }
 
 /// Month ticks inside the focus window, year ticks outside it, thinned so
@@ -375,7 +458,7 @@ fn ticks(scale: &Scale, lo: f64, hi: f64, focus_lo: f64, focus_hi: f64) -> Vec<T
             } else {
                 year.to_string()
             };
-            let room = out.last().is_none_or(|p| x - p.x >= 44.0);
+            let room = out.last().is_none_or(|p| x - p.x >= TICK_MIN_GAP);
             if room {
                 out.push(Tick { x, label, major });
             } else if major {
@@ -394,16 +477,6 @@ fn ticks(scale: &Scale, lo: f64, hi: f64, focus_lo: f64, focus_hi: f64) -> Vec<T
         }
     }
     out
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-        s
-    }
 }
 
 #[cfg(test)]
