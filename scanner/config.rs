@@ -1,7 +1,8 @@
 //! What the command line means: validated settings with defaults resolved.
 //!
-//! This is the "hiargs" layer. Everything past here works with these types
-//! and never with raw flags. Loading trust roots and parsing `--as-of` happen
+//! [`crate::cli`] holds what was typed; this module turns it into what it
+//! means. Everything past here works with these types and never with raw
+//! flags. Loading trust roots and parsing `--as-of` happen
 //! here, so that `analyze` stays free of I/O and of the clock.
 
 use std::net::IpAddr;

@@ -26,7 +26,7 @@ pub(crate) mod store;
 pub mod trust;
 pub mod verdict;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -65,183 +65,274 @@ pub fn analyze_with(
     settings: &AnalysisSettings,
 ) -> Analysis {
     let as_of = settings.as_of;
-    // A fleet serves a handful of distinct certs many times over (one
-    // public cert on every 443): parse, verify and validate each once.
     let mut facts = Memo::default();
+    let wires = read_wires(evidence, inventory, settings, &mut facts);
+    let servers = group_by_host(evidence);
+    let front = front_leaves(evidence, &wires);
+    let inferred = fleet::infer_namespaces(&front, as_of);
+
+    let mut judged: Vec<Judged> = evidence.iter().map(|_| Judged::default()).collect();
+    let mut publics: Vec<Option<String>> = Vec::new();
+    for (_, members) in &servers {
+        let fleet = FleetView {
+            front: &front,
+            inferred: &inferred,
+        };
+        publics.push(run_rules(
+            members,
+            evidence,
+            &wires,
+            &fleet,
+            settings,
+            &mut judged,
+        ));
+    }
+    mark_behind(evidence, &wires, &fleet::behind(&front, as_of), &mut judged);
+    // The transport side of the renewal trap needs every server's SMTP.
+    let leaves: Vec<Option<&CertFacts>> = wires.iter().map(|w| w.chain.first()).collect();
+    for (i, f) in rules::smtp_inconsistent(evidence, &leaves) {
+        if let Some(slot) = judged.get_mut(i) {
+            slot.findings.push(f);
+        }
+    }
+    drop(front);
+
+    let mut endpoints: Vec<EndpointReport> = evidence
+        .iter()
+        .zip(wires)
+        .zip(judged)
+        .map(|((e, wire), judged)| endpoint_report(e, wire, judged, &mut facts, as_of))
+        .collect();
+    let mut server_reports = server_reports(&servers, &publics, &endpoints, settings);
+    let expiry_cliffs = fleet::expiry_cliffs(&backend_expiries(&endpoints), as_of);
+    let inventory =
+        inventory.map(|inv| store::judge(inv, &mut endpoints, &mut server_reports, settings));
+
+    Analysis {
+        endpoints,
+        servers: server_reports,
+        expiry_cliffs,
+        inferred_namespaces: names::inferred_used(&inferred, settings),
+        inventory,
+    }
+}
+
+/// What was read from one endpoint's chain, before any rule runs.
+struct Wire {
+    /// The analysed chain, leaf first.
+    chain: Vec<CertFacts>,
+    /// Per chain cert: is it a trust anchor.
+    anchors: Vec<bool>,
+    /// Chain validation, for endpoints that presented a chain.
+    check: Option<trust::ChainCheck>,
+}
+
+/// What the rules made of one endpoint.
+#[derive(Default)]
+struct Judged {
+    findings: Vec<crate::model::Finding>,
+    /// Presents an older public cert than the fleet's newest for its names.
+    lags_fleet: bool,
+}
+
+/// The fleet-wide facts the per-endpoint rules read.
+struct FleetView<'a> {
+    front: &'a [fleet::FrontLeaf<'a>],
+    inferred: &'a BTreeMap<Option<String>, Vec<String>>,
+}
+
+/// Parse, verify and validate every chain. A fleet serves a handful of
+/// distinct certs many times over (one public cert on every 443), so each
+/// is parsed and each chain validated once.
+fn read_wires<'a>(
+    evidence: &'a [EndpointEvidence],
+    inventory: Option<&crate::model::Inventory>,
+    settings: &AnalysisSettings,
+    facts: &mut Memo<'a>,
+) -> Vec<Wire> {
     let mut chains: Vec<Vec<CertFacts>> = evidence
         .iter()
-        .map(|e| facts.chain(&e.observation.chain, as_of))
+        .map(|e| facts.chain(&e.observation.chain, settings.as_of))
         .collect();
     if let Some(inv) = inventory {
         store::join_wire(&mut chains, evidence, inv);
     }
-    let anchors: Vec<Vec<bool>> = evidence
-        .iter()
-        .map(|e| anchor_flags(&e.observation.chain, settings))
-        .collect();
     let mut checked: HashMap<&[Der], trust::ChainCheck> = HashMap::new();
-    let checks: Vec<Option<trust::ChainCheck>> = evidence
+    evidence
         .iter()
-        .map(|e| {
-            let chain = e.observation.chain.as_slice();
-            (e.observation.status == Status::Ok && !chain.is_empty()).then(|| {
+        .zip(chains)
+        .map(|(e, chain)| {
+            let der = e.observation.chain.as_slice();
+            let check = (e.observation.status == Status::Ok && !der.is_empty()).then(|| {
                 checked
-                    .entry(chain)
-                    .or_insert_with(|| trust::check_chain(chain, &settings.roots, as_of))
+                    .entry(der)
+                    .or_insert_with(|| trust::check_chain(der, &settings.roots, settings.as_of))
                     .clone()
-            })
+            });
+            Wire {
+                chain,
+                anchors: anchor_flags(der, settings),
+                check,
+            }
         })
-        .collect();
+        .collect()
+}
 
-    let servers = group_by_host(evidence);
-
-    // The fleet's public certs: CA-issued leaves on frontends that answered.
-    let front: Vec<fleet::FrontLeaf<'_>> = evidence
+/// The fleet's public certs: CA-issued leaves on frontends that answered.
+fn front_leaves<'a>(
+    evidence: &'a [EndpointEvidence],
+    wires: &'a [Wire],
+) -> Vec<fleet::FrontLeaf<'a>> {
+    evidence
         .iter()
+        .zip(wires)
         .enumerate()
-        .filter(|(_, e)| e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok)
-        .filter_map(|(i, e)| {
-            let leaf = chains.get(i)?.first()?;
+        .filter(|(_, (e, _))| {
+            e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok
+        })
+        .filter_map(|(i, (e, w))| {
+            let leaf = w.chain.first()?;
             (leaf.classification == Classification::CaIssued).then(|| fleet::FrontLeaf {
                 endpoint: i,
                 host: e.endpoint.host.as_str(),
                 site: e.endpoint.group.site.as_deref(),
                 leaf,
-                trusted: checks
-                    .get(i)
-                    .and_then(|c| c.as_ref())
-                    .is_some_and(|c| c.trust.trusted),
+                trusted: w.check.as_ref().is_some_and(|c| c.trust.trusted),
             })
         })
-        .collect();
-    let behind = fleet::behind(&front, as_of);
-    let inferred = fleet::infer_namespaces(&front, as_of);
+        .collect()
+}
 
-    let mut findings: Vec<Vec<crate::model::Finding>> = vec![Vec::new(); evidence.len()];
-    let mut public_for_server: Vec<Option<String>> = Vec::new();
-    for (_, members) in &servers {
-        let sha_where = |role: Role, self_issued_only: bool| -> Vec<String> {
-            members
-                .iter()
-                .filter_map(|&i| {
-                    let e = evidence.get(i)?;
-                    let leaf = chains.get(i)?.first()?;
-                    (e.endpoint.role == role
-                        && e.observation.status == Status::Ok
-                        && (!self_issued_only || leaf.self_issued))
-                        .then(|| leaf.sha1.clone())
-                })
-                .collect()
-        };
-        let backend_self_signed = sha_where(Role::Backend, true);
-        let frontend_exchange = members.iter().find_map(|&i| {
-            let e = evidence.get(i)?;
-            let leaf = chains.get(i)?.first()?;
-            (e.endpoint.role == Role::Frontend
-                && e.observation.status == Status::Ok
-                && leaf.classification == Classification::ExchangeSelfSigned)
-                .then_some(leaf)
-        });
-        let frontend_leaves = sha_where(Role::Frontend, false);
-        let site = members
-            .iter()
-            .find_map(|&i| evidence.get(i)?.endpoint.group.site.as_deref());
-        let own = members.iter().find_map(|&i| {
-            let e = evidence.get(i)?;
-            (e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok)
-                .then(|| chains.get(i)?.first())
-                .flatten()
-        });
-        let public = fleet::public_for(site, own, &front, as_of).map(|c| c.sha1.clone());
-        let expected = names::expected(site, settings, &inferred);
-        for &i in members {
-            let (Some(e), Some(chain), Some(flags), Some(check)) = (
-                evidence.get(i),
-                chains.get(i),
-                anchors.get(i),
-                checks.get(i),
-            ) else {
-                continue;
-            };
-            let ctx = rules::EndpointCtx {
-                evidence: e,
-                chain,
-                is_anchor: flags,
-                check: check.as_ref(),
-                backend_self_signed: &backend_self_signed,
-                frontend_leaves: &frontend_leaves,
-                frontend_exchange,
-                public_thumbprint: public.as_deref(),
-                expected_names: &expected,
-                settings,
-            };
-            if let Some(slot) = findings.get_mut(i) {
-                *slot = rules::endpoint_findings(&ctx);
-            }
-        }
-        public_for_server.push(public);
-    }
-    let mut lagging: Vec<bool> = vec![false; evidence.len()];
-    for b in &behind {
-        if let (Some(slot), Some(lags), Some(e), Some(leaf)) = (
-            findings.get_mut(b.endpoint),
-            lagging.get_mut(b.endpoint),
-            evidence.get(b.endpoint),
-            chains.get(b.endpoint).and_then(|c| c.first()),
-        ) {
-            *lags = true;
-            let f = behind_finding(e, leaf, b);
-            // Expiry of a lagging cert is fixed by binding the newer one.
-            for x in slot.iter_mut().filter(|x| {
-                matches!(
-                    x.id,
-                    FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
-                )
-            }) {
-                catalog::replace_steps(x, f.remediation_steps.clone());
-            }
-            slot.push(f);
-        }
-    }
-
-    // The transport side of the renewal trap needs every server's SMTP.
-    for (i, f) in rules::smtp_inconsistent(evidence, &chains) {
-        if let Some(slot) = findings.get_mut(i) {
-            slot.push(f);
-        }
-    }
-
-    let mut endpoints: Vec<EndpointReport> = evidence
+/// Run the per-endpoint rules on one server's endpoints (`members`) and
+/// return the public cert thumbprint its steps should bind.
+fn run_rules(
+    members: &[usize],
+    evidence: &[EndpointEvidence],
+    wires: &[Wire],
+    fleet: &FleetView<'_>,
+    settings: &AnalysisSettings,
+    judged: &mut [Judged],
+) -> Option<String> {
+    // This server's answered leaves, with their roles.
+    let leaves: Vec<(Role, &CertFacts)> = members
         .iter()
-        .zip(chains)
-        .zip(checks)
-        .zip(findings)
-        .zip(lagging)
-        .map(|((((e, chain), check), mut findings), lags_fleet)| {
-            findings.sort_by_key(|f| f.severity);
-            EndpointReport {
-                endpoint: e.endpoint.clone(),
-                status: e.observation.status,
-                error: e.observation.error.clone(),
-                tls: e.observation.tls.clone(),
-                chain,
-                dialogue: e.observation.dialogue.clone(),
-                no_sni: e.no_sni.as_ref().map(|n| NoSniReport {
-                    status: n.status,
-                    error: n.error.clone(),
-                    tls: n.tls.clone(),
-                    chain: facts.chain(&n.chain, as_of),
-                }),
-                trust: check.map(|c| c.trust),
-                findings,
-                lags_fleet,
-            }
+        .filter_map(|&i| {
+            let e = evidence.get(i)?;
+            let leaf = wires.get(i)?.chain.first()?;
+            (e.observation.status == Status::Ok).then_some((e.endpoint.role, leaf))
         })
         .collect();
-
-    let mut server_reports: Vec<ServerReport> = servers
+    let sha_where = |role: Role, self_issued_only: bool| -> Vec<String> {
+        leaves
+            .iter()
+            .filter(|(r, leaf)| *r == role && (!self_issued_only || leaf.self_issued))
+            .map(|(_, leaf)| leaf.sha1.clone())
+            .collect()
+    };
+    let backend_self_signed = sha_where(Role::Backend, true);
+    let frontend_leaves = sha_where(Role::Frontend, false);
+    let frontend_exchange = leaves.iter().find_map(|(r, leaf)| {
+        (*r == Role::Frontend && leaf.classification == Classification::ExchangeSelfSigned)
+            .then_some(*leaf)
+    });
+    let site = members
         .iter()
-        .zip(&public_for_server)
+        .find_map(|&i| evidence.get(i)?.endpoint.group.site.as_deref());
+    let own = leaves
+        .iter()
+        .find_map(|(r, leaf)| (*r == Role::Frontend).then_some(*leaf));
+    let public = fleet::public_for(site, own, fleet.front, settings.as_of).map(|c| c.sha1.clone());
+    let expected = names::expected(site, settings, fleet.inferred);
+    for &i in members {
+        let (Some(e), Some(w), Some(slot)) = (evidence.get(i), wires.get(i), judged.get_mut(i))
+        else {
+            continue;
+        };
+        let ctx = rules::EndpointCtx {
+            evidence: e,
+            chain: &w.chain,
+            is_anchor: &w.anchors,
+            check: w.check.as_ref(),
+            backend_self_signed: &backend_self_signed,
+            frontend_leaves: &frontend_leaves,
+            frontend_exchange,
+            public_thumbprint: public.as_deref(),
+            expected_names: &expected,
+            settings,
+        };
+        slot.findings = rules::endpoint_findings(&ctx);
+    }
+    public
+}
+
+/// Servers still on an older public cert than the newest one for their
+/// names: a finding, and their expiry is fixed by binding the newer one.
+fn mark_behind(
+    evidence: &[EndpointEvidence],
+    wires: &[Wire],
+    behind: &[fleet::Behind<'_>],
+    judged: &mut [Judged],
+) {
+    for b in behind {
+        let (Some(slot), Some(e), Some(leaf)) = (
+            judged.get_mut(b.endpoint),
+            evidence.get(b.endpoint),
+            wires.get(b.endpoint).and_then(|w| w.chain.first()),
+        ) else {
+            continue;
+        };
+        slot.lags_fleet = true;
+        let f = behind_finding(e, leaf, b);
+        for x in slot.findings.iter_mut().filter(|x| {
+            matches!(
+                x.id,
+                FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+            )
+        }) {
+            catalog::replace_steps(x, f.remediation_steps.clone());
+        }
+        slot.findings.push(f);
+    }
+}
+
+/// One endpoint's part of scan.json: the evidence, the facts and findings.
+fn endpoint_report<'a>(
+    e: &'a EndpointEvidence,
+    wire: Wire,
+    mut judged: Judged,
+    facts: &mut Memo<'a>,
+    as_of: time::OffsetDateTime,
+) -> EndpointReport {
+    judged.findings.sort_by_key(|f| f.severity);
+    EndpointReport {
+        endpoint: e.endpoint.clone(),
+        status: e.observation.status,
+        error: e.observation.error.clone(),
+        tls: e.observation.tls.clone(),
+        chain: wire.chain,
+        dialogue: e.observation.dialogue.clone(),
+        no_sni: e.no_sni.as_ref().map(|n| NoSniReport {
+            status: n.status,
+            error: n.error.clone(),
+            tls: n.tls.clone(),
+            chain: facts.chain(&n.chain, as_of),
+        }),
+        trust: wire.check.map(|c| c.trust),
+        findings: judged.findings,
+        lags_fleet: judged.lags_fleet,
+    }
+}
+
+/// One verdict per server, from its endpoints' findings.
+fn server_reports(
+    servers: &[(String, Vec<usize>)],
+    publics: &[Option<String>],
+    endpoints: &[EndpointReport],
+    settings: &AnalysisSettings,
+) -> Vec<ServerReport> {
+    servers
+        .iter()
+        .zip(publics)
         .map(|((host, members), public)| {
             let reports: Vec<&EndpointReport> =
                 members.iter().filter_map(|&i| endpoints.get(i)).collect();
@@ -263,27 +354,19 @@ pub fn analyze_with(
                 findings: Vec::new(),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let backends: Vec<(String, time::OffsetDateTime)> = endpoints
+/// (host, not_after) of every parsed backend leaf that answered.
+fn backend_expiries(endpoints: &[EndpointReport]) -> Vec<(String, time::OffsetDateTime)> {
+    endpoints
         .iter()
         .filter(|e| e.endpoint.role == Role::Backend && e.status == Status::Ok)
         .filter_map(|e| {
             let leaf = e.leaf().filter(|l| cert::is_parsed(l))?;
-            Some((e.endpoint.host.clone(), leaf.not_after))
+            Some((e.endpoint.host.clone(), leaf.not_after?))
         })
-        .collect();
-    let expiry_cliffs = fleet::expiry_cliffs(&backends, as_of);
-    let inventory =
-        inventory.map(|inv| store::judge(inv, &mut endpoints, &mut server_reports, settings));
-
-    Analysis {
-        endpoints,
-        servers: server_reports,
-        expiry_cliffs,
-        inferred_namespaces: names::inferred_used(&inferred, settings),
-        inventory,
-    }
+        .collect()
 }
 
 /// Facts per distinct DER, computed once per analysis.
@@ -352,11 +435,11 @@ fn behind_finding(
         e.endpoint.port,
         leaf.subject,
         leaf.sha1,
-        leaf.not_before.date(),
-        leaf.not_after.date(),
+        leaf.not_before_text(),
+        leaf.not_after_text(),
         t.sha1,
-        t.not_before.date(),
-        t.not_after.date(),
+        t.not_before_text(),
+        t.not_after_text(),
         e.endpoint
             .group
             .site

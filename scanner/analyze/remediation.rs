@@ -238,7 +238,7 @@ pub fn bind_renewed(host: &str, new: &CertFacts, public: Option<&str>) -> Vec<St
                  do not renew again. Copy it from Personal to Trusted Root Certification \
                  Authorities on {host} (certlm.msc, Local Computer) if it is not there yet.",
                 new.sha1,
-                new.not_after.date()
+                new.not_after_text()
             ),
         )
         .thumbprint(&new.sha1),

@@ -300,11 +300,11 @@ fn summary(
     match verdict {
         Verdict::RenewBackend => {
             let leaf = leaf_of(FindingId::BackendCertExpired).or_else(|| leaf_of(FindingId::BackendCertExpiring));
-            let when = leaf.map_or(String::new(), |l| {
-                if l.days_left < 0 {
-                    format!(" expired on {}", l.not_after.date())
+            let when = leaf.and_then(|l| l.days_left.map(|d| (l, d))).map_or(String::new(), |(l, d)| {
+                if d < 0 {
+                    format!(" expired on {}", l.not_after_text())
                 } else {
-                    format!(" expires on {} ({} days)", l.not_after.date(), l.days_left)
+                    format!(" expires on {} ({d} days)", l.not_after_text())
                 }
             });
             let lost = if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
@@ -339,7 +339,15 @@ fn summary(
             let failed: Vec<String> = endpoints
                 .iter()
                 .filter(|e| e.findings.iter().any(|f| f.id == FindingId::EndpointNotScanned || f.id == FindingId::CertUnparsable))
-                .map(|e| format!("{}: {}", e.endpoint.port, e.status.as_str()))
+                .map(|e| {
+                    // It answered, but what it sent could not be read.
+                    let what = if e.status == crate::model::Status::Ok {
+                        "unparsable certificate"
+                    } else {
+                        e.status.as_str()
+                    };
+                    format!("{}: {what}", e.endpoint.port)
+                })
                 .collect();
             format!(
                 "{host}: could not be fully scanned (port {}); not counted healthy.",

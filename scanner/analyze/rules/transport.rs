@@ -52,8 +52,12 @@ fn how(ctx: &EndpointCtx<'_>) -> &'static str {
 fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let s = ctx.settings;
     let e = &ctx.evidence.endpoint;
-    let expired = leaf.not_after <= s.as_of;
-    if !expired && leaf.days_left >= s.warn_days {
+    // No dates (unparsable): `cert-unparsable` says so; nothing is guessed.
+    let (Some(not_after), Some(days_left)) = (leaf.not_after, leaf.days_left) else {
+        return None;
+    };
+    let expired = not_after <= s.as_of;
+    if !expired && days_left >= s.warn_days {
         return None;
     }
     let id = match (e.role, expired) {
@@ -73,14 +77,14 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let when = if expired {
         format!(
             "expired on {} ({} days ago)",
-            leaf.not_after.date(),
-            -leaf.days_left
+            leaf.not_after_text(),
+            -days_left
         )
     } else {
         format!(
             "expires on {} ({} days left)",
-            leaf.not_after.date(),
-            leaf.days_left
+            leaf.not_after_text(),
+            days_left
         )
     };
     let detail = format!(
@@ -151,7 +155,7 @@ struct SmtpLeaf<'a> {
 /// in-date CA-issued certificate to enable.
 pub(crate) fn smtp_inconsistent(
     evidence: &[EndpointEvidence],
-    chains: &[Vec<CertFacts>],
+    leaves: &[Option<&CertFacts>],
 ) -> Vec<(usize, Finding)> {
     let leaves: Vec<SmtpLeaf<'_>> = evidence
         .iter()
@@ -162,7 +166,7 @@ pub(crate) fn smtp_inconsistent(
                 && !INTERNAL_TRANSPORT_PORTS.contains(&e.endpoint.port)
         })
         .filter_map(|(i, e)| {
-            let leaf = chains.get(i)?.first().filter(|l| is_parsed(l))?;
+            let leaf = leaves.get(i).copied().flatten().filter(|l| is_parsed(l))?;
             Some(SmtpLeaf {
                 endpoint: i,
                 host: &e.endpoint.host,
@@ -196,11 +200,11 @@ pub(crate) fn smtp_inconsistent(
                 l.host,
                 l.leaf.subject,
                 l.leaf.sha1,
-                l.leaf.not_after.date(),
+                l.leaf.not_after_text(),
                 ca.len(),
                 on_port.len(),
                 public.sha1,
-                public.not_after.date()
+                public.not_after_text()
             );
             out.push((
                 l.endpoint,
@@ -220,7 +224,10 @@ pub(crate) fn smtp_inconsistent(
 /// expiry and then the lower thumbprint breaking ties.
 fn most_common_in_date<'a>(ca: &[&&SmtpLeaf<'a>]) -> Option<&'a CertFacts> {
     let mut counts: BTreeMap<&str, (usize, &'a CertFacts)> = BTreeMap::new();
-    for l in ca.iter().filter(|l| l.leaf.days_left > 0) {
+    for l in ca
+        .iter()
+        .filter(|l| l.leaf.days_left.is_some_and(|d| d > 0))
+    {
         counts.entry(&l.leaf.sha1).or_insert((0, l.leaf)).0 += 1;
     }
     counts
