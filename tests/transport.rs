@@ -74,6 +74,7 @@ fn ok(
                 method: Method::Rustls,
                 versions: versions.to_vec(),
                 versions_scanned: true,
+                evidence: Vec::new(),
                 starttls: role == Role::Smtp,
             }),
             chain: chain.into_iter().map(Der).collect(),
