@@ -22,9 +22,6 @@ pub struct Probed {
     pub complete: bool,
 }
 
-/// File descriptors kept free for the runtime, stdio and report files.
-const FD_RESERVE: u64 = 64;
-
 /// A probe that has held a working slot this long is waiting on a slow or
 /// silent server, not working: it hands the slot to the next endpoint and
 /// goes on waiting for its own timeout. So a fleet where 10% of hosts hang
@@ -70,9 +67,16 @@ pub async fn probe_all(
 ) -> Probed {
     let mut concurrency = opts.concurrency.max(1);
     let mut max_in_flight = concurrency.saturating_mul(IN_FLIGHT_FACTOR);
-    if let Some(limit) = super::net::raise_fd_limit() {
+    if let Some(budget) = super::net::raise_fd_limit() {
         // Each probe holds one socket at a time.
-        let usable = limit.saturating_sub(FD_RESERVE).max(1) as usize;
+        let usable = budget.sockets.max(super::net::MIN_CONCURRENCY);
+        if usable < concurrency {
+            crate::error::say(format!(
+                "the open-files limit ({}) allows {usable} endpoints at once instead of \
+                 {concurrency}; raise it (ulimit -n) for a faster scan",
+                budget.limit
+            ));
+        }
         concurrency = concurrency.min(usable);
         max_in_flight = max_in_flight.min(usable);
     }
