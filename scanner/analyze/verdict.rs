@@ -184,7 +184,9 @@ fn steps(
     let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
     let lost = has(FindingId::PublicBindingLost);
     if let (Some(_), Some(new)) = (renew_backend, renewed) {
-        steps.extend(remediation::bind_renewed(host, new, public));
+        // 443 first: it lost the public certificate to the renewed one.
+        steps.push(remediation::rebind_public(host, public));
+        steps.extend(remediation::bind_renewed(host, new));
     } else if let Some((e, old)) = renew_backend.and_then(|e| Some((e, e.leaf()?))) {
         // 443 first: the re-created certificate never moves it, but a
         // binding already lost must not wait for the off-hours iisreset.

@@ -83,9 +83,7 @@ pub(super) fn expiry(
     let host = &ctx.evidence.endpoint.host;
     let port = ctx.evidence.endpoint.port;
     let steps = match (role, renewed) {
-        (Role::Backend, Some(new)) if own_backend => {
-            remediation::bind_renewed(host, new, ctx.public_thumbprint)
-        }
+        (Role::Backend, Some(new)) if own_backend => remediation::bind_renewed(host, new),
         (Role::Backend, _) if !own_backend => {
             vec![remediation::do_not_renew_backend(host, port, &leaf.sha1)]
         }
