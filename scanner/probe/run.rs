@@ -90,7 +90,10 @@ pub async fn probe_all(
         if let Some(message) = dns_error.filter(|_| endpoint.address.is_none()) {
             bar.inc(1);
             failed.fetch_add(1, Ordering::Relaxed);
-            slots[index] = Some(EndpointEvidence {
+            let Some(slot) = slots.get_mut(index) else {
+                continue;
+            };
+            *slot = Some(EndpointEvidence {
                 endpoint,
                 observation: Observation::failed(Status::DnsFailed, message),
                 no_sni: None,
@@ -158,7 +161,11 @@ pub async fn probe_all(
                 break;
             }
             next = tasks.join_next() => match next {
-                Some(Ok((index, evidence))) => slots[index] = Some(evidence),
+                Some(Ok((index, evidence))) => {
+                    if let Some(slot) = slots.get_mut(index) {
+                        *slot = Some(evidence);
+                    }
+                }
                 // A panicking probe is a bug; it costs that endpoint (filled
                 // in below as failed), never the scan.
                 Some(Err(_)) => {}
