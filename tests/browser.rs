@@ -349,7 +349,7 @@ pub fn check_report_in_browser(
         .iter()
         .filter(|e| report::endpoint_grade(e) == report::EndpointGrade::Critical)
         .map(|e| {
-            let days = e.leaf().map_or(i64::MAX, |l| l.days_left);
+            let days = e.leaf().and_then(|l| l.days_left).unwrap_or(i64::MAX);
             (dom_text(&e.endpoint.host), e.endpoint.port, days)
         })
         .collect();

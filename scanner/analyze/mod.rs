@@ -359,7 +359,7 @@ fn backend_expiries(endpoints: &[EndpointReport]) -> Vec<(String, time::OffsetDa
         .filter(|e| e.endpoint.role == Role::Backend && e.status == Status::Ok)
         .filter_map(|e| {
             let leaf = e.leaf().filter(|l| cert::is_parsed(l))?;
-            Some((e.endpoint.host.clone(), leaf.not_after))
+            Some((e.endpoint.host.clone(), leaf.not_after?))
         })
         .collect()
 }
@@ -430,11 +430,11 @@ fn behind_finding(
         e.endpoint.port,
         leaf.subject,
         leaf.sha1,
-        leaf.not_before.date(),
-        leaf.not_after.date(),
+        leaf.not_before_text(),
+        leaf.not_after_text(),
         t.sha1,
-        t.not_before.date(),
-        t.not_after.date(),
+        t.not_before_text(),
+        t.not_after_text(),
         e.endpoint
             .group
             .site

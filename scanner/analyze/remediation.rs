@@ -224,12 +224,12 @@ pub fn renew_backend(host: &str, group: &Group, old: &CertFacts) -> Vec<Step> {
     ]
 }
 
-/// The renewal trap's fix when the renewed certificate already exists (443
-/// presents it): re-enable IIS on the public cert right away, bind the
-/// renewed one to 444, no new renewal.
-pub fn bind_renewed(host: &str, new: &CertFacts, public: Option<&str>) -> Vec<Step> {
+/// The renewal trap's 444 fix when the renewed certificate already exists
+/// (443 presents it): bind the renewed one to 444, no new renewal. The 443
+/// half (re-enable IIS on the public certificate, first) is the server's
+/// first step and the 443 finding's fix, never part of a 444 fix.
+pub fn bind_renewed(host: &str, new: &CertFacts) -> Vec<Step> {
     vec![
-        rebind_public(host, public),
         Step::new(
             Task::TrustCertificate,
             host,
@@ -238,7 +238,7 @@ pub fn bind_renewed(host: &str, new: &CertFacts, public: Option<&str>) -> Vec<St
                  do not renew again. Copy it from Personal to Trusted Root Certification \
                  Authorities on {host} (certlm.msc, Local Computer) if it is not there yet.",
                 new.sha1,
-                new.not_after.date()
+                new.not_after_text()
             ),
         )
         .thumbprint(&new.sha1),

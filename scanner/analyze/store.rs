@@ -141,12 +141,14 @@ fn refresh(c: &StoreCertificate, as_of: OffsetDateTime) -> StoreCertificate {
     let mut shape_reason = String::new();
     if let Some(der) = &c.der_base64 {
         let f = cert::facts(&der.0, as_of);
-        if cert::is_parsed(&f) {
+        if let (true, Some(not_before), Some(not_after)) =
+            (cert::is_parsed(&f), f.not_before, f.not_after)
+        {
             c.thumbprint = f.sha1;
             c.subject = f.subject;
             c.issuer = f.issuer;
-            c.not_before = f.not_before;
-            c.not_after = f.not_after;
+            c.not_before = not_before;
+            c.not_after = not_after;
             c.self_signed = f.self_signed;
             c.names = f.sans;
             c.classification = f.classification;
@@ -407,9 +409,11 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
             )
         })
         .min();
+    let mut store_first = false;
     if let Some((sev, v)) = best {
         if current.is_none_or(|c| (sev, v) < c) {
             s.verdict = v;
+            store_first = true;
             let titles: Vec<&str> = found
                 .iter()
                 .filter(|f| f.finding.severity == sev)
@@ -418,14 +422,28 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
             s.summary = format!("{}: {} (certificate store).", s.host, titles.join("; "));
         }
     }
+    // The store's steps lead when the store decided the verdict, so the
+    // first step matches the summary.
+    let mut steps: Vec<Step> = Vec::new();
     for f in &found {
         s.severity = s.severity.min(Grade::from(f.finding.severity));
-        for st in &f.finding.remediation_steps {
-            if f.finding.severity <= Severity::Warning
-                && !s.remediation_steps.iter().any(|x| x.text == st.text)
-            {
-                s.remediation_steps.push(st.clone());
+        if f.finding.severity <= Severity::Warning {
+            for st in &f.finding.remediation_steps {
+                if !steps.iter().any(|x| x.text == st.text) {
+                    steps.push(st.clone());
+                }
             }
+        }
+    }
+    let endpoint_steps = std::mem::take(&mut s.remediation_steps);
+    let (first, second) = if store_first {
+        (steps, endpoint_steps)
+    } else {
+        (endpoint_steps, steps)
+    };
+    for st in first.into_iter().chain(second) {
+        if !s.remediation_steps.iter().any(|x| x.text == st.text) {
+            s.remediation_steps.push(st);
         }
     }
     s.remediation = remediation::numbered(&s.remediation_steps);
@@ -558,7 +576,7 @@ fn renewed<'a>(
                     c.thumbprint != leaf.sha1
                         && !is_auth(c)
                         && valid_at(c, as_of)
-                        && c.not_after > leaf.not_after
+                        && leaf.not_after.is_some_and(|t| c.not_after > t)
                         && (leaf.friendly_name.as_deref().is_some_and(|f| {
                             !f.is_empty() && c.friendly_name.as_deref() == Some(f)
                         }) || same_names(&c.names, &leaf.sans))
@@ -582,7 +600,7 @@ fn renewed<'a>(
                 e.endpoint.host,
                 leaf.subject,
                 leaf.sha1,
-                leaf.not_after.date(),
+                leaf.not_after_text(),
                 v.host,
                 label(c),
                 c.not_after.date()

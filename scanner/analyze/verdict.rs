@@ -184,7 +184,9 @@ fn steps(
     let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
     let lost = has(FindingId::PublicBindingLost);
     if let (Some(_), Some(new)) = (renew_backend, renewed) {
-        steps.extend(remediation::bind_renewed(host, new, public));
+        // 443 first: it lost the public certificate to the renewed one.
+        steps.push(remediation::rebind_public(host, public));
+        steps.extend(remediation::bind_renewed(host, new));
     } else if let Some((e, old)) = renew_backend.and_then(|e| Some((e, e.leaf()?))) {
         // 443 first: the re-created certificate never moves it, but a
         // binding already lost must not wait for the off-hours iisreset.
@@ -275,11 +277,11 @@ fn summary(
     match verdict {
         Verdict::RenewBackend => {
             let leaf = leaf_of(FindingId::BackendCertExpired).or_else(|| leaf_of(FindingId::BackendCertExpiring));
-            let when = leaf.map_or(String::new(), |l| {
-                if l.days_left < 0 {
-                    format!(" expired on {}", l.not_after.date())
+            let when = leaf.and_then(|l| l.days_left.map(|d| (l, d))).map_or(String::new(), |(l, d)| {
+                if d < 0 {
+                    format!(" expired on {}", l.not_after_text())
                 } else {
-                    format!(" expires on {} ({} days)", l.not_after.date(), l.days_left)
+                    format!(" expires on {} ({d} days)", l.not_after_text())
                 }
             });
             let lost = if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
@@ -314,7 +316,15 @@ fn summary(
             let failed: Vec<String> = endpoints
                 .iter()
                 .filter(|e| e.findings.iter().any(|f| f.id == FindingId::EndpointNotScanned || f.id == FindingId::CertUnparsable))
-                .map(|e| format!("{}: {}", e.endpoint.port, e.status.as_str()))
+                .map(|e| {
+                    // It answered, but what it sent could not be read.
+                    let what = if e.status == crate::model::Status::Ok {
+                        "unparsable certificate"
+                    } else {
+                        e.status.as_str()
+                    };
+                    format!("{}: {what}", e.endpoint.port)
+                })
                 .collect();
             format!(
                 "{host}: could not be fully scanned (port {}); not counted healthy.",

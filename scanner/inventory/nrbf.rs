@@ -407,3 +407,88 @@ impl Reader<'_> {
         Ok(Value::Class(id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lps(s: &str) -> Vec<u8> {
+        let mut v = vec![u8::try_from(s.len()).unwrap()];
+        v.extend(s.as_bytes());
+        v
+    }
+
+    fn header() -> Vec<u8> {
+        let mut v = vec![0];
+        for n in [1i32, -1, 1, 0] {
+            v.extend(n.to_le_bytes());
+        }
+        v
+    }
+
+    /// A class with a string and a byte-array member, then a second object
+    /// of the same class by ClassWithId, then MessageEnd.
+    fn stream() -> Vec<u8> {
+        let mut v = header();
+        v.push(5);
+        v.extend(1i32.to_le_bytes());
+        v.extend(lps("X"));
+        v.extend(2i32.to_le_bytes());
+        v.extend(lps("<Identity>k__BackingField"));
+        v.extend(lps("CertData"));
+        v.extend([1, 7, 2]);
+        v.extend(2i32.to_le_bytes());
+        v.push(6);
+        v.extend(3i32.to_le_bytes());
+        v.extend(lps("ex01\\AB"));
+        v.push(15);
+        v.extend(4i32.to_le_bytes());
+        v.extend(3i32.to_le_bytes());
+        v.extend([2, 7, 8, 9]);
+        v.push(1);
+        v.extend(5i32.to_le_bytes());
+        v.extend(1i32.to_le_bytes());
+        v.push(10);
+        v.push(9);
+        v.extend(4i32.to_le_bytes());
+        v.push(11);
+        v
+    }
+
+    #[test]
+    fn members_are_found_by_plain_name_through_references() {
+        let s = parse(&stream()).unwrap();
+        assert_eq!(s.member("Identity"), Some(&Value::Str("ex01\\AB".into())));
+        assert_eq!(s.member("CertData"), Some(&Value::Bytes(vec![7, 8, 9])));
+        assert_eq!(s.members.len(), 4);
+    }
+
+    #[test]
+    fn truncated_hostile_or_foreign_streams_are_refused() {
+        let full = stream();
+        for cut in 0..full.len() {
+            assert!(parse(&full[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut huge = header();
+        huge.push(15);
+        huge.extend(1i32.to_le_bytes());
+        huge.extend(i32::MAX.to_le_bytes());
+        huge.push(2);
+        assert!(parse(&huge).unwrap_err().contains("more than"));
+        let mut unknown = header();
+        unknown.push(21);
+        assert!(parse(&unknown).unwrap_err().contains("unsupported"));
+        assert!(parse(b"<Objs>").is_err());
+        // Nesting: a class whose member is an inline class, over and over.
+        let mut deep = header();
+        for i in 0..40 {
+            deep.push(4);
+            deep.extend((i + 1i32).to_le_bytes());
+            deep.extend(lps("N"));
+            deep.extend(1i32.to_le_bytes());
+            deep.extend(lps("m"));
+            deep.push(2);
+        }
+        assert!(parse(&deep).unwrap_err().contains("deeper"));
+    }
+}

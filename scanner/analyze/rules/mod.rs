@@ -122,9 +122,37 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
         out.extend(weak_signature(ctx));
         out.extend(weak_key(ctx));
     }
+    out.extend(unparsable_intermediates(ctx));
     out.extend(protocols(ctx));
     out.extend(sni_dependent(ctx));
     out
+}
+
+/// Every certificate after the leaf that cannot be parsed is named: a
+/// garbled intermediate is not just a "chain incomplete".
+fn unparsable_intermediates<'c>(ctx: &'c EndpointCtx<'_>) -> impl Iterator<Item = Finding> + 'c {
+    ctx.chain
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, c)| !is_parsed(c))
+        .map(move |(i, c)| {
+            finding(
+                FindingId::CertUnparsable,
+                Severity::Warning,
+                format!(
+                    "{} presents, as certificate {} of its chain, one that cannot be parsed \
+                     (SHA-1 {}).",
+                    where_(ctx),
+                    i + 1,
+                    c.sha1
+                ),
+                vec![remediation::rebind_unparsable(
+                    &ctx.evidence.endpoint.host,
+                    ctx.evidence.endpoint.port,
+                )],
+            )
+        })
 }
 
 /// `EX01:444 (backend)`, for detail sentences.
