@@ -371,12 +371,15 @@ pub fn verify_command(
         p.join(",")
     };
     let mut cmd = format!("excert scan {}", quoted(host));
-    for (flag, role) in [
-        ("--frontend-ports", Role::Frontend),
-        ("--backend-ports", Role::Backend),
+    // Each port list with its default, said only when it differs.
+    for (flag, role, default) in [
+        ("--frontend-ports", Role::Frontend, "443"),
+        ("--backend-ports", Role::Backend, "444"),
+        ("--smtp-ports", Role::Smtp, "25"),
+        ("--imap-ports", Role::Imap, ""),
+        ("--pop-ports", Role::Pop, ""),
     ] {
         let p = ports(role);
-        let default = if role == Role::Frontend { "443" } else { "444" };
         if !p.is_empty() && p != default {
             cmd.push_str(&format!(" {flag} {p}"));
         }
