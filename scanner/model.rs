@@ -239,6 +239,13 @@ pub struct TlsInfo {
     /// since a server answers with the best version it shares.
     #[serde(default)]
     pub versions_scanned: bool,
+    /// How each fact above was obtained: one line per hello, in the order
+    /// sent, saying what was offered and what came back, e.g. `chain:
+    /// cleartext Certificate (TLSv1.2, TLS_RSA_WITH_AES_256_GCM_SHA384) after
+    /// a hello offering only RSA key exchange; the server signed nothing`.
+    /// Absent in scans made before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
     /// The handshake followed a STARTTLS (SMTP, IMAP) or STLS (POP) command
     /// on the same connection. Absent (false) for implicit TLS.
     #[serde(default, skip_serializing_if = "is_false")]

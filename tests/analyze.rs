@@ -69,6 +69,7 @@ fn tls(versions: &[&str]) -> TlsInfo {
             .map(|s| TlsVersion::parse(s).unwrap())
             .collect(),
         versions_scanned: true,
+        evidence: Vec::new(),
         starttls: false,
     }
 }

@@ -69,6 +69,7 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
                 method: Method::Rustls,
                 versions: vec![excert::model::TlsVersion::Tls12],
                 versions_scanned: true,
+                evidence: Vec::new(),
                 starttls: false,
             }),
             chain: chain.into_iter().map(Der).collect(),

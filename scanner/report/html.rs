@@ -878,6 +878,7 @@ mod tests {
                 .filter_map(|v| TlsVersion::parse(v))
                 .collect(),
             versions_scanned: scanned,
+            evidence: Vec::new(),
             starttls: false,
         }
     }

@@ -95,6 +95,7 @@ fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
             .map(|s| TlsVersion::parse(s).expect("known version"))
             .collect(),
         versions_scanned: true,
+        evidence: Vec::new(),
         starttls: false,
     })
 }

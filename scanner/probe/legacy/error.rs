@@ -115,6 +115,20 @@ impl LegacyError {
         }
     }
 
+    /// True only for a refusal that names the version: a protocol_version
+    /// alert. A handshake_failure, a close or a reset may mean that no
+    /// offered suite was acceptable, so a hello offering few suites must be
+    /// asked again with more before its version counts as refused.
+    pub fn is_version_refusal(&self) -> bool {
+        matches!(
+            self,
+            LegacyError::Alert {
+                description: 70,
+                ..
+            }
+        )
+    }
+
     pub(crate) fn io(e: &io::Error) -> Self {
         LegacyError::Io {
             kind: e.kind(),
