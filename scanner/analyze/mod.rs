@@ -88,6 +88,13 @@ pub fn analyze_with(
         ));
     }
     mark_behind(evidence, &wires, &fleet::behind(&front, as_of), &mut judged);
+    // The transport side of the renewal trap needs every server's SMTP.
+    let leaves: Vec<Option<&CertFacts>> = wires.iter().map(|w| w.chain.first()).collect();
+    for (i, f) in rules::smtp_inconsistent(evidence, &leaves) {
+        if let Some(slot) = judged.get_mut(i) {
+            slot.findings.push(f);
+        }
+    }
     drop(front);
 
     let mut endpoints: Vec<EndpointReport> = evidence
