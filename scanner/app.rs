@@ -340,6 +340,16 @@ fn saved_settings(a: &AnalysisArgs, saved: &ScanReport) -> Result<AnalysisSettin
 /// `excert diff`: compare two saved scans, both judged with the newer
 /// scan's settings (or the flags given) at one as-of time.
 fn diff_cmd(a: DiffArgs) -> Result<i32, Error> {
+    let out_dir = a.out.clone().unwrap_or_else(|| "excert-diff".into());
+    let files = crate::diff::output::files(&out_dir);
+    let mut inputs = vec![
+        NamedPath::new(&a.old, "OLD.json"),
+        NamedPath::new(&a.new, "NEW.json"),
+    ];
+    inputs.extend(bundle_inputs(&a.analysis.ca_bundle));
+    // Before anything is judged: never overwrite an input, and fail early
+    // on an output that cannot be written.
+    outputs::check_collisions(&files, &inputs)?;
     let old = load_saved(&a.old)?;
     let new = load_saved(&a.new)?;
     let newer = if old.started_at > new.started_at {
@@ -348,6 +358,14 @@ fn diff_cmd(a: DiffArgs) -> Result<i32, Error> {
         &new
     };
     let settings = saved_settings(&a.analysis, newer)?;
+    inputs.extend(
+        settings
+            .ca_bundles
+            .iter()
+            .map(|b| NamedPath::new(b, "--ca-bundle")),
+    );
+    outputs::check_collisions(&files, &inputs)?;
+    outputs::check_writable(&files)?;
     use crate::diff::{compare, ScanRef};
     let diff = compare(
         &crate::reanalyze(&old, &settings),
@@ -355,7 +373,6 @@ fn diff_cmd(a: DiffArgs) -> Result<i32, Error> {
         ScanRef::of(&old, &a.old.display().to_string()),
         ScanRef::of(&new, &a.new.display().to_string()),
     );
-    let out_dir = a.out.unwrap_or_else(|| "excert-diff".into());
     let (json, page) = crate::diff::output::write(&diff, &out_dir)?;
     if !a.quiet {
         print_out(&crate::diff::output::summary(&diff, &json, &page));

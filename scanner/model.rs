@@ -239,6 +239,13 @@ pub struct TlsInfo {
     /// since a server answers with the best version it shares.
     #[serde(default)]
     pub versions_scanned: bool,
+    /// How each fact above was obtained: one line per hello, in the order
+    /// sent, saying what was offered and what came back, e.g. `chain:
+    /// cleartext Certificate (TLSv1.2, TLS_RSA_WITH_AES_256_GCM_SHA384) after
+    /// a hello offering only RSA key exchange; the server signed nothing`.
+    /// Absent in scans made before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
     /// The handshake followed a STARTTLS (SMTP, IMAP) or STLS (POP) command
     /// on the same connection. Absent (false) for implicit TLS.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -440,10 +447,13 @@ pub struct CertFacts {
     pub subject_cn: Option<String>,
     pub sans: Vec<String>,
     pub serial: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_before: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub not_after: OffsetDateTime,
+    /// Null when the certificate could not be parsed: an unknown date is
+    /// never made up.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_before: Option<OffsetDateTime>,
+    /// Null when the certificate could not be parsed.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
     /// Uppercase hex, as `Get-ExchangeCertificate` shows it.
     pub sha1: String,
     /// Lowercase hex.
@@ -467,8 +477,9 @@ pub struct CertFacts {
     /// meets (or the first it misses) and the layout, key and hash signals.
     #[serde(default)]
     pub classification_reason: String,
-    /// Whole days from the as-of time to not_after (negative once expired).
-    pub days_left: i64,
+    /// Whole days from the as-of time to not_after (negative once expired);
+    /// null when the certificate could not be parsed.
+    pub days_left: Option<i64>,
     pub der_base64: Der,
     /// The friendly name in this server's store (`--inventory`), when the
     /// store holds this certificate.
@@ -563,6 +574,23 @@ finding_ids! {
     /// A hybrid connector's TlsCertificateName names no valid certificate
     /// in the server's store.
     HybridConnectorCertInvalid = "hybrid-connector-cert-invalid",
+    /// The certificate an SMTP port presents after STARTTLS has expired.
+    SmtpCertExpired = "smtp-cert-expired",
+    /// The SMTP certificate expires within `--warn-days`.
+    SmtpCertExpiring = "smtp-cert-expiring",
+    /// The certificate an IMAP port presents has expired.
+    ImapCertExpired = "imap-cert-expired",
+    /// The IMAP certificate expires within `--warn-days`.
+    ImapCertExpiring = "imap-cert-expiring",
+    /// The certificate a POP3 port presents has expired.
+    PopCertExpired = "pop-cert-expired",
+    /// The POP3 certificate expires within `--warn-days`.
+    PopCertExpiring = "pop-cert-expiring",
+    /// A mail port spoke its protocol but offered no STARTTLS, or refused it.
+    StarttlsNotOffered = "starttls-not-offered",
+    /// An SMTP port presents a self-signed certificate where most servers'
+    /// same port presents a CA-issued one.
+    SmtpCertInconsistent = "smtp-cert-inconsistent",
 }
 
 impl std::fmt::Display for FindingId {
@@ -632,6 +660,13 @@ pub enum Task {
     EnableRenewed,
     /// Point a hybrid connector at a valid certificate (`--inventory`).
     UpdateHybridConnector,
+    /// Enable a certificate for SMTP, IMAP or POP (`Enable-ExchangeCertificate
+    /// -Services SMTP`).
+    EnableTransport,
+    /// Check or set a connector's `TlsCertificateName` after a renewal.
+    CheckConnector,
+    /// Make a mail port offer STARTTLS again.
+    OfferStarttls,
 }
 
 /// One thing to do, with everything needed to do it.
@@ -706,6 +741,9 @@ pub enum Verdict {
     RenewPublicCert,
     /// The organisation's Auth certificate needs rotating (`--inventory`).
     RotateAuthCert,
+    /// An SMTP, IMAP or POP port presents an expired, expiring or wrong
+    /// certificate, or offers no STARTTLS.
+    FixTransportCert,
     FixBackendBinding,
     Investigate,
     Review,
@@ -720,6 +758,7 @@ impl Verdict {
             Verdict::RebindPublicCert => "rebind-public-cert",
             Verdict::RenewPublicCert => "renew-public-cert",
             Verdict::RotateAuthCert => "rotate-auth-cert",
+            Verdict::FixTransportCert => "fix-transport-cert",
             Verdict::FixBackendBinding => "fix-backend-binding",
             Verdict::Investigate => "investigate",
             Verdict::Review => "review",
@@ -902,6 +941,29 @@ impl EndpointReport {
 pub struct InventorySource {
     pub file: String,
     pub object: usize,
+}
+
+impl CertFacts {
+    /// The expiry date as text, or `unknown` for a certificate that could
+    /// not be parsed.
+    pub fn not_after_text(&self) -> String {
+        date_text(self.not_after)
+    }
+
+    /// The start date as text, or `unknown`.
+    pub fn not_before_text(&self) -> String {
+        date_text(self.not_before)
+    }
+
+    /// Whether the certificate has expired at `t`; false when its dates are
+    /// unknown (an unparsable certificate gets `cert-unparsable` instead).
+    pub fn expired_at(&self, t: OffsetDateTime) -> bool {
+        self.not_after.is_some_and(|a| a <= t)
+    }
+}
+
+fn date_text(t: Option<OffsetDateTime>) -> String {
+    t.map_or_else(|| "unknown".to_string(), |t| t.date().to_string())
 }
 
 /// One certificate in one server's store, from the admin's export

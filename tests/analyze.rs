@@ -69,6 +69,7 @@ fn tls(versions: &[&str]) -> TlsInfo {
             .map(|s| TlsVersion::parse(s).unwrap())
             .collect(),
         versions_scanned: true,
+        evidence: Vec::new(),
         starttls: false,
     }
 }
@@ -1036,9 +1037,9 @@ fn facts_of_the_setup_made_exchange_cert() {
     assert_eq!(f.basic_constraints_ca, Some(false));
     assert_eq!(f.key_usage, ["digitalSignature", "keyEncipherment"]);
     assert_eq!(f.extended_key_usage, ["serverAuth"]);
-    assert_eq!(f.not_before, datetime!(2021-03-15 08:00 UTC));
-    assert_eq!(f.not_after, datetime!(2026-03-15 08:00 UTC));
-    assert_eq!(f.days_left, 804);
+    assert_eq!(f.not_before, Some(datetime!(2021-03-15 08:00 UTC)));
+    assert_eq!(f.not_after, Some(datetime!(2026-03-15 08:00 UTC)));
+    assert_eq!(f.days_left, Some(804));
     assert_eq!(f.serial, "1000");
 }
 

@@ -299,6 +299,23 @@ async fn a_fix_only_window_exits_0_and_a_scan_against_itself_has_no_changes() {
         assert!(same.json[scan]["started_at"].is_string());
         assert!(same.json[scan]["as_of"].is_string());
     }
+
+    // An input is never overwritten: a scan saved as diff.json in the
+    // output folder stops the run before anything is written.
+    let clash = w.dir.join("clash");
+    std::fs::create_dir_all(&clash).unwrap();
+    let input = clash.join("diff.json");
+    std::fs::copy(&before, &input).unwrap();
+    let kept = std::fs::read(&input).unwrap();
+    let d = diff(&input, &after, &clash, &[]).await;
+    assert_eq!(d.code, 64, "{}", d.stderr);
+    assert!(
+        d.stderr.contains("would overwrite the input"),
+        "{}",
+        d.stderr
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), kept);
+    assert!(!clash.join("diff.html").exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]

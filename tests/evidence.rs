@@ -393,3 +393,59 @@ fn stale_temporary_files_are_removed_by_the_next_run() {
     assert!(!stale.exists(), "the stale temp file is gone");
     assert!(unrelated.exists(), "files of other naming stay");
 }
+
+/// The demo fleet's saved evidence with certificate `cert` of endpoint
+/// `endpoint` replaced by DER that does not parse (the repro).
+fn garbled_scan(dir: &Path, endpoint: usize, cert: usize) -> PathBuf {
+    let text = std::fs::read_to_string("tests/golden/demo-fleet-2026-11-29.scan.json").unwrap();
+    let mut scan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    scan["endpoints"][endpoint]["chain"][cert]["der_base64"] = "MAMCAQA=".into();
+    let path = dir.join(format!("garbled-{endpoint}-{cert}.json"));
+    std::fs::write(&path, serde_json::to_vec(&scan).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn unparsable_certificates_get_no_made_up_dates_and_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for cert in [0, 1] {
+        let scan = garbled_scan(dir.path(), 0, cert);
+        let out_dir = dir.path().join(format!("out-{cert}"));
+        let out = excert(&["report", p(&scan), "--out", p(&out_dir), "-q"]);
+        assert!(
+            out.status.code().is_some_and(|c| c < 64),
+            "{}",
+            stderr(&out)
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out_dir.join("scan.json")).unwrap()).unwrap();
+        let e = &json["endpoints"][0];
+        let garbled = &e["chain"][cert];
+        assert_eq!(garbled["classification"], "unparsable");
+        for field in ["not_before", "not_after", "days_left"] {
+            assert!(garbled[field].is_null(), "{field} = {}", garbled[field]);
+        }
+        let named: Vec<&serde_json::Value> = e["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == "cert-unparsable")
+            .collect();
+        assert_eq!(named.len(), 1, "{}", e["findings"]);
+        let sha1 = garbled["sha1"].as_str().unwrap();
+        assert!(named[0]["detail"].as_str().unwrap().contains(sha1));
+
+        // The CSV leaves the dates empty; the HTML never says "expires today".
+        let csv = std::fs::read_to_string(out_dir.join("report.csv")).unwrap();
+        let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+        assert!(!html.contains("expires today"));
+        if cert == 0 {
+            let row = csv.lines().nth(1).unwrap();
+            assert!(!row.contains(",0,"), "{row}");
+            let server = &json["servers"][0];
+            let summary = server["summary"].as_str().unwrap();
+            assert!(summary.contains("unparsable certificate"), "{summary}");
+            assert!(!summary.contains(": ok"), "{summary}");
+        }
+    }
+}

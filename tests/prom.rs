@@ -135,11 +135,11 @@ fn assert_matches_scan(samples: &[Sample], report: &ScanReport) {
             l.push(("classification", leaf.classification.as_str()));
             assert_eq!(
                 one(samples, "excert_cert_not_after_seconds", &l),
-                leaf.not_after.unix_timestamp() as f64
+                leaf.not_after.expect("parsed").unix_timestamp() as f64
             );
             assert_eq!(
                 one(samples, "excert_cert_days_left", &l),
-                leaf.days_left as f64
+                leaf.days_left.expect("parsed") as f64
             );
         }
         let up = if e.status == Status::Ok { 1.0 } else { 0.0 };

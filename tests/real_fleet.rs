@@ -69,6 +69,7 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
                 method: Method::Rustls,
                 versions: vec![excert::model::TlsVersion::Tls12],
                 versions_scanned: true,
+                evidence: Vec::new(),
                 starttls: false,
             }),
             chain: chain.into_iter().map(Der).collect(),
@@ -313,10 +314,10 @@ fn full_get_exchangeserver_export_gives_roles_versions_sites_and_skips() {
             "EX02.contoso.local:444",
             "exchange-mailbox01.contoso.local:443",
             "exchange-mailbox01.contoso.local:444",
-            "EX11.contoso.local:443",
-            "EX11.contoso.local:444",
-            "EX12.contoso.local:443",
-            "EX12.contoso.local:444",
+            "EX4096.contoso.local:443",
+            "EX4096.contoso.local:444",
+            "EX2013.contoso.local:443",
+            "EX2013.contoso.local:444",
             "EX13CAS.contoso.local:443",
             "EX2010.contoso.local:443",
         ]
@@ -452,4 +453,288 @@ fn bad_role_or_namespace_is_a_usage_error() {
     let out = excert(&["targets", "ex01", "--site", "ex01"]);
     assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected HOST=SITE"));
+}
+
+#[path = "lab_support/mod.rs"]
+mod lab_support;
+
+/// Issue 11's "done when": a healthy two-site fleet with a rollout in
+/// progress, scanned from a `Get-ExchangeServer | Export-Csv` file with no
+/// option that tells excert about it (only the lab's plumbing: its ports,
+/// addresses, private CA and a fixed date), has no warning or critical
+/// server, never advises enabling the older certificate, classifies every
+/// own-certificate variant, and skips the ports Edge, 2010 and CAS-only
+/// servers do not have.
+#[tokio::test(flavor = "multi_thread")]
+async fn healthy_two_site_fleet_from_get_exchangeserver_csv_is_healthy() {
+    use excert::lab::{sites::sites_fleet, Lab};
+    use excert::model::{Grade, Task};
+    let as_of = datetime!(2025-06-01 12:00 UTC);
+    let fleet = sites_fleet(as_of);
+    let lab = Lab::start(fleet.hosts).await.expect("lab starts");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("root.pem");
+    std::fs::write(&ca, fleet.ca.root_pem()).unwrap();
+    let csv = input("get-exchangeserver-fleet.csv");
+    let out_dir = dir.path().join("out");
+    let mut args = lab_support::strings(&[
+        "scan",
+        "--targets-file",
+        csv.to_str().unwrap(),
+        "--frontend-ports",
+        &lab.frontend_port.to_string(),
+        "--backend-ports",
+        &lab.backend_port.to_string(),
+        "--smtp-ports",
+        &lab.smtp_port.to_string(),
+        "--ca-bundle",
+        ca.to_str().unwrap(),
+        "--as-of",
+        "2025-06-01T12:00:00Z",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    for (fqdn, host) in fleet.fqdns.iter().zip(&lab.hosts) {
+        args.push("--resolve".into());
+        args.push(format!("{}:{}", fqdn.to_ascii_lowercase(), host.ip));
+    }
+    let out = lab_support::excert(&args).await;
+    let r = lab_support::read_scan(&out_dir);
+    let bad: Vec<String> = r
+        .servers
+        .iter()
+        .filter(|s| s.severity < Grade::Info)
+        .map(|s| format!("{}: {}", s.host, s.summary))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The rollout: servers on the older certificate are told, as info, to
+    // roll out the newer one; nothing enables the older one.
+    for host in ["EX02.contoso.local", "EX2010.contoso.local"] {
+        let e = r
+            .endpoints
+            .iter()
+            .find(|e| e.endpoint.host == host && e.endpoint.port == lab.frontend_port)
+            .unwrap();
+        let f = e
+            .findings
+            .iter()
+            .find(|f| id_of(f) == "public-cert-inconsistent")
+            .unwrap_or_else(|| panic!("{host}: {:?}", e.findings));
+        assert_eq!(f.severity, excert::model::Severity::Info);
+        assert!(f.remediation.contains(&format!(
+            "Enable-ExchangeCertificate -Server {host} -Thumbprint {} -Services IIS",
+            fleet.hq_new
+        )));
+    }
+    for s in &r.servers {
+        for step in &s.remediation_steps {
+            assert!(
+                !(step.task == Task::EnablePublic && step.thumbprints.contains(&fleet.hq_old)),
+                "{}: {}",
+                s.host,
+                step.text
+            );
+        }
+    }
+    for e in &r.endpoints {
+        for f in &e.findings {
+            assert!(!f
+                .remediation
+                .contains(&format!("-Thumbprint {} -Services IIS", fleet.hq_old)));
+        }
+    }
+    // The EU site is compared with itself, and its namespace inferred.
+    assert_eq!(
+        r.parameters
+            .inferred_namespaces
+            .get("EU")
+            .cloned()
+            .unwrap_or_default(),
+        ["autodiscover.contoso.com", "mail-eu.contoso.com"]
+    );
+    assert_eq!(
+        r.parameters
+            .inferred_namespaces
+            .get("HQ")
+            .cloned()
+            .unwrap_or_default(),
+        ["autodiscover.contoso.com", "mail.contoso.com"]
+    );
+
+    // Every variant of the server's own certificate on 444.
+    for host in [
+        "exchange-mailbox01.contoso.local",
+        "EX4096.contoso.local",
+        "EX2013.contoso.local",
+    ] {
+        let e = r
+            .endpoints
+            .iter()
+            .find(|e| e.endpoint.host == host && e.endpoint.port == lab.backend_port)
+            .unwrap();
+        let leaf = e.leaf().unwrap();
+        assert_eq!(
+            leaf.classification,
+            Classification::ExchangeSelfSigned,
+            "{host}: {}",
+            leaf.classification_reason
+        );
+        assert!(e.findings.is_empty(), "{host}: {:?}", e.findings);
+    }
+
+    // Ports the servers do not have: skipped with the reason, not probed.
+    let skipped: Vec<String> = r
+        .skipped_endpoints
+        .iter()
+        .map(|s| format!("{}:{}", s.endpoint.host, s.endpoint.port))
+        .collect();
+    let (fe, be) = (lab.frontend_port, lab.backend_port);
+    assert_eq!(
+        skipped,
+        [
+            format!("EX13CAS.contoso.local:{be}"),
+            format!("EX2010.contoso.local:{be}"),
+            format!("EDGE01.dmz.contoso.com:{fe}"),
+            format!("EDGE01.dmz.contoso.com:{be}"),
+        ]
+    );
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("an Edge Transport server has no IIS"));
+    assert!(html.contains("inferred from the fleet"));
+    drop(lab);
+}
+
+/// Every remediation step names its server, every Exchange cmdlet with
+/// `-Server`, and no finding on 444 prescribes `-Services IIS` (which
+/// would move the Default Web Site, not the Back End): over a fleet with
+/// every backend and frontend problem the rules know.
+#[test]
+fn every_step_names_its_server_and_no_444_fix_moves_iis() {
+    use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
+    let ca = LabCa::new(NOW);
+    let roots = TrustRoots::from_der([ca.root.as_ref()]).unwrap();
+    let der = |s: excert::lab::Served| -> Vec<Vec<u8>> {
+        s.chain.iter().map(|c| c.as_ref().to_vec()).collect()
+    };
+    let own = |short: &str, days_left: i64, k: usize| {
+        der(exchange_self_signed(
+            short,
+            "contoso.local",
+            plus_years(NOW + time::Duration::days(days_left), -5),
+            &key(k),
+        ))
+    };
+    let names = ["mail.contoso.com", "autodiscover.contoso.com"];
+    let public = der(ca.issue(
+        &names,
+        NOW - time::Duration::days(30),
+        NOW + time::Duration::days(300),
+        &key(8),
+    ));
+    let expiring_public = der(ca.issue(
+        &names,
+        NOW - time::Duration::days(340),
+        NOW + time::Duration::days(20),
+        &key(8),
+    ));
+    let evidence = [
+        ev("ex01.contoso.local", Role::Frontend, public.clone()),
+        ev("ex01.contoso.local", Role::Backend, own("EX01", -10, 1)),
+        // The renewal trap: 443 presents the renewed own certificate.
+        ev("ex02.contoso.local", Role::Frontend, own("EX02", 1800, 2)),
+        ev("ex02.contoso.local", Role::Backend, own("EX02", 5, 3)),
+        // 444 bound to a weak CA-issued certificate, and a SHA-1 one.
+        ev("ex03.contoso.local", Role::Frontend, public.clone()),
+        ev(
+            "ex03.contoso.local",
+            Role::Backend,
+            vec![fixture("weak-1024")],
+        ),
+        ev("ex04.contoso.local", Role::Frontend, public.clone()),
+        ev(
+            "ex04.contoso.local",
+            Role::Backend,
+            vec![fixture("sha1-leaf")],
+        ),
+        // WMSvc and the Auth certificate on 444.
+        ev("ex05.contoso.local", Role::Frontend, expiring_public),
+        ev("ex05.contoso.local", Role::Backend, vec![fixture("wmsvc")]),
+        ev(
+            "ex06.contoso.local",
+            Role::Frontend,
+            vec![fixture("admin-sha1")],
+        ),
+        ev(
+            "ex06.contoso.local",
+            Role::Backend,
+            vec![fixture("auth-domainname")],
+        ),
+    ];
+    let mut s = settings(NOW);
+    s.roots = Arc::new(roots);
+    let a = analyze(&evidence, &s);
+    let mut checked = 0;
+    let mut check = |host: &str, step: &excert::model::Step| {
+        assert_eq!(step.server, host, "{}", step.text);
+        for text in [Some(&step.text), step.powershell.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            for (i, _) in text.match_indices("-ExchangeCertificate") {
+                let rest = &text[i..];
+                let cmd_end = rest.find([';', ')', '|']).unwrap_or(rest.len());
+                assert!(
+                    rest[..cmd_end].contains(&format!("-Server {host}"))
+                        || rest[..cmd_end].contains("-Server <server>"),
+                    "no -Server in: {text}"
+                );
+            }
+        }
+        checked += 1;
+    };
+    for e in &a.endpoints {
+        for f in &e.findings {
+            for step in &f.remediation_steps {
+                check(&e.endpoint.host, step);
+            }
+            if e.endpoint.role == Role::Backend {
+                assert!(
+                    !f.remediation.contains("-Services IIS"),
+                    "{}:{} {}: {}",
+                    e.endpoint.host,
+                    e.endpoint.port,
+                    id_of(f),
+                    f.remediation
+                );
+            }
+        }
+    }
+    for srv in &a.servers {
+        for step in &srv.remediation_steps {
+            check(&srv.host, step);
+        }
+        if !srv.remediation_steps.is_empty() {
+            let last = srv.remediation_steps.last().unwrap();
+            assert!(last
+                .text
+                .starts_with(&format!("Verify: excert scan {}", srv.host)));
+        }
+    }
+    assert!(checked > 30, "only {checked} steps checked");
+    // The backend fixes on 444 bind the Back End.
+    let weak = a.endpoints[5]
+        .findings
+        .iter()
+        .find(|f| id_of(f) == "weak-key")
+        .unwrap();
+    assert!(weak
+        .remediation
+        .contains("Get-WebBinding -Name 'Exchange Back End'"));
 }

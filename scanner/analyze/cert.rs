@@ -21,7 +21,7 @@ use crate::model::{CertFacts, Classification, Der, HashAlgorithm, KeyAlgorithm, 
 pub fn facts(der: &[u8], as_of: OffsetDateTime) -> CertFacts {
     match X509Certificate::from_der(der) {
         Ok((_, cert)) => parsed_facts(&cert, der, as_of),
-        Err(e) => unparsable(der, as_of, &e.to_string()),
+        Err(e) => unparsable(der, &e.to_string()),
     }
 }
 
@@ -30,15 +30,15 @@ pub fn is_parsed(facts: &CertFacts) -> bool {
     facts.classification != Classification::Unparsable
 }
 
-fn unparsable(der: &[u8], as_of: OffsetDateTime, why: &str) -> CertFacts {
+fn unparsable(der: &[u8], why: &str) -> CertFacts {
     CertFacts {
         subject: format!("(unparsable certificate: {why})"),
         issuer: String::new(),
         subject_cn: None,
         sans: Vec::new(),
         serial: String::new(),
-        not_before: as_of,
-        not_after: as_of,
+        not_before: None,
+        not_after: None,
         sha1: sha1_hex(der),
         sha256: sha256_hex(der),
         key: KeyInfo {
@@ -55,7 +55,7 @@ fn unparsable(der: &[u8], as_of: OffsetDateTime, why: &str) -> CertFacts {
         extended_key_usage: Vec::new(),
         classification: Classification::Unparsable,
         classification_reason: format!("The certificate could not be parsed: {why}."),
-        days_left: 0,
+        days_left: None,
         der_base64: Der(der.to_vec()),
         friendly_name: None,
         services: None,
@@ -75,8 +75,8 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
         subject_cn: common_name(cert),
         sans: sans(cert),
         serial: hex_upper(cert.raw_serial()),
-        not_before,
-        not_after,
+        not_before: Some(not_before),
+        not_after: Some(not_after),
         sha1: sha1_hex(der),
         sha256: sha256_hex(der),
         key,
@@ -93,7 +93,7 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
         extended_key_usage: extended_key_usage(cert),
         classification: classified.class,
         classification_reason: classified.reason,
-        days_left: days_between(as_of, not_after),
+        days_left: Some(days_between(as_of, not_after)),
         der_base64: Der(der.to_vec()),
         friendly_name: None,
         services: None,

@@ -49,7 +49,9 @@ pub(crate) fn same_site(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// CA-issued and inside its validity at `as_of`.
 fn in_date(c: &CertFacts, as_of: OffsetDateTime) -> bool {
-    c.classification == Classification::CaIssued && c.not_before <= as_of && c.not_after > as_of
+    c.classification == Classification::CaIssued
+        && c.not_before.is_some_and(|t| t <= as_of)
+        && c.not_after.is_some_and(|t| t > as_of)
 }
 
 /// The DNS names a certificate is for (SAN, else the CN), lowercase.

@@ -88,6 +88,13 @@ pub fn analyze_with(
         ));
     }
     mark_behind(evidence, &wires, &fleet::behind(&front, as_of), &mut judged);
+    // The transport side of the renewal trap needs every server's SMTP.
+    let leaves: Vec<Option<&CertFacts>> = wires.iter().map(|w| w.chain.first()).collect();
+    for (i, f) in rules::smtp_inconsistent(evidence, &leaves) {
+        if let Some(slot) = judged.get_mut(i) {
+            slot.findings.push(f);
+        }
+    }
     drop(front);
 
     let mut endpoints: Vec<EndpointReport> = evidence
@@ -357,7 +364,7 @@ fn backend_expiries(endpoints: &[EndpointReport]) -> Vec<(String, time::OffsetDa
         .filter(|e| e.endpoint.role == Role::Backend && e.status == Status::Ok)
         .filter_map(|e| {
             let leaf = e.leaf().filter(|l| cert::is_parsed(l))?;
-            Some((e.endpoint.host.clone(), leaf.not_after))
+            Some((e.endpoint.host.clone(), leaf.not_after?))
         })
         .collect()
 }
@@ -428,11 +435,11 @@ fn behind_finding(
         e.endpoint.port,
         leaf.subject,
         leaf.sha1,
-        leaf.not_before.date(),
-        leaf.not_after.date(),
+        leaf.not_before_text(),
+        leaf.not_after_text(),
         t.sha1,
-        t.not_before.date(),
-        t.not_after.date(),
+        t.not_before_text(),
+        t.not_after_text(),
         e.endpoint
             .group
             .site

@@ -141,12 +141,14 @@ fn refresh(c: &StoreCertificate, as_of: OffsetDateTime) -> StoreCertificate {
     let mut shape_reason = String::new();
     if let Some(der) = &c.der_base64 {
         let f = cert::facts(&der.0, as_of);
-        if cert::is_parsed(&f) {
+        if let (true, Some(not_before), Some(not_after)) =
+            (cert::is_parsed(&f), f.not_before, f.not_after)
+        {
             c.thumbprint = f.sha1;
             c.subject = f.subject;
             c.issuer = f.issuer;
-            c.not_before = f.not_before;
-            c.not_after = f.not_after;
+            c.not_before = not_before;
+            c.not_after = not_after;
             c.self_signed = f.self_signed;
             c.names = f.sans;
             c.classification = f.classification;
@@ -574,7 +576,7 @@ fn renewed<'a>(
                     c.thumbprint != leaf.sha1
                         && !is_auth(c)
                         && valid_at(c, as_of)
-                        && c.not_after > leaf.not_after
+                        && leaf.not_after.is_some_and(|t| c.not_after > t)
                         && (leaf.friendly_name.as_deref().is_some_and(|f| {
                             !f.is_empty() && c.friendly_name.as_deref() == Some(f)
                         }) || same_names(&c.names, &leaf.sans))
@@ -598,7 +600,7 @@ fn renewed<'a>(
                 e.endpoint.host,
                 leaf.subject,
                 leaf.sha1,
-                leaf.not_after.date(),
+                leaf.not_after_text(),
                 v.host,
                 label(c),
                 c.not_after.date()

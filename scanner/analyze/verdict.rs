@@ -22,13 +22,20 @@
 //! 3. `renew-public-cert`: the public cert itself is wrong: expiring,
 //!    untrusted, missing a namespace, weak. This needs the CA, so it is slower
 //!    and usually fleet-wide.
-//! 4. `fix-backend-binding`: 444 works but presents the wrong cert (WMSvc,
+//!    (`rotate-auth-cert`, from `--inventory`, comes next.)
+//! 4. `fix-transport-cert`: an SMTP, IMAP or POP port presents an expired,
+//!    expiring or not-yet-valid certificate, its own self-signed one where
+//!    the fleet's same port presents the public one (the transport side of
+//!    the renewal trap), or offers no STARTTLS. Mail flow with Exchange
+//!    Online and partners depends on it; a refused or filtered mail port
+//!    is only info and never decides a verdict.
+//! 5. `fix-backend-binding`: 444 works but presents the wrong cert (WMSvc,
 //!    Auth, public, another server's). Nothing is broken today.
-//! 5. `investigate`: an endpoint could not be scanned, or presented garbage.
+//! 6. `investigate`: an endpoint could not be scanned, or presented garbage.
 //!    Never counted healthy, but a known problem is acted on first.
-//! 6. `review`: other warnings (missing intermediate, TLS 1.2 not enabled)
+//! 7. `review`: other warnings (missing intermediate, TLS 1.2 not enabled)
 //!    that need a look but none of the above.
-//! 7. `ok`: nothing at warning or above.
+//! 8. `ok`: nothing at warning or above.
 
 use crate::model::{Classification, EndpointReport, Finding, FindingId, Grade, Role, Severity};
 
@@ -45,6 +52,7 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (PublicBindingLost | PublicCertInconsistent, _) => Verdict::RebindPublicCert,
         (NotYetValid, Role::Frontend) => Verdict::RebindPublicCert,
         (NotYetValid, Role::Backend) => Verdict::FixBackendBinding,
+        (NameMismatch, Role::Smtp | Role::Imap | Role::Pop) => Verdict::FixTransportCert,
         (FrontendCertExpired | FrontendCertExpiring | FrontendCertUntrusted | NameMismatch, _) => {
             Verdict::RenewPublicCert
         }
@@ -58,9 +66,14 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
             Verdict::Review
         }
         (
+            SmtpCertExpired | SmtpCertExpiring | ImapCertExpired | ImapCertExpiring
+            | PopCertExpired | PopCertExpiring | StarttlsNotOffered | SmtpCertInconsistent,
+            _,
+        ) => Verdict::FixTransportCert,
+        (
             NotYetValid | WeakSignature | WeakKey | RenewedCertNotBound,
             Role::Smtp | Role::Imap | Role::Pop,
-        ) => Verdict::Review,
+        ) => Verdict::FixTransportCert,
         (AuthCertExpired | AuthCertExpiring | AuthCertMissing, _) => Verdict::RotateAuthCert,
         (RenewedCertNotBound, Role::Frontend) => Verdict::RebindPublicCert,
         (RenewedCertNotBound, Role::Backend) => Verdict::FixBackendBinding,
@@ -184,7 +197,9 @@ fn steps(
     let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
     let lost = has(FindingId::PublicBindingLost);
     if let (Some(_), Some(new)) = (renew_backend, renewed) {
-        steps.extend(remediation::bind_renewed(host, new, public));
+        // 443 first: it lost the public certificate to the renewed one.
+        steps.push(remediation::rebind_public(host, public));
+        steps.extend(remediation::bind_renewed(host, new));
     } else if let Some((e, old)) = renew_backend.and_then(|e| Some((e, e.leaf()?))) {
         // 443 first: the re-created certificate never moves it, but a
         // binding already lost must not wait for the off-hours iisreset.
@@ -225,7 +240,7 @@ fn steps(
     });
     if renew_public_expiry
         || has(FindingId::FrontendCertUntrusted)
-        || has(FindingId::NameMismatch)
+        || role_has(all, FindingId::NameMismatch, Role::Frontend)
         || role_has(all, FindingId::WeakKey, Role::Frontend)
         || role_has(all, FindingId::WeakSignature, Role::Frontend)
     {
@@ -235,6 +250,18 @@ fn steps(
             .and_then(|e| e.leaf())
             .map(|l| l.sha1.as_str());
         steps.extend(remediation::new_public_cert(host, current));
+    }
+    // Mail ports: each finding carries its own steps (port, service and
+    // thumbprints differ per port); the connector check is given once.
+    for (_, f) in all
+        .iter()
+        .filter(|(e, f)| verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert)
+    {
+        for step in &f.remediation_steps {
+            if !steps.contains(step) {
+                steps.push(step.clone());
+            }
+        }
     }
     steps.extend(steps_of(FindingId::ChainIncomplete));
     steps.extend(steps_of(FindingId::LegacyTlsOnly));
@@ -275,11 +302,11 @@ fn summary(
     match verdict {
         Verdict::RenewBackend => {
             let leaf = leaf_of(FindingId::BackendCertExpired).or_else(|| leaf_of(FindingId::BackendCertExpiring));
-            let when = leaf.map_or(String::new(), |l| {
-                if l.days_left < 0 {
-                    format!(" expired on {}", l.not_after.date())
+            let when = leaf.and_then(|l| l.days_left.map(|d| (l, d))).map_or(String::new(), |(l, d)| {
+                if d < 0 {
+                    format!(" expired on {}", l.not_after_text())
                 } else {
-                    format!(" expires on {} ({} days)", l.not_after.date(), l.days_left)
+                    format!(" expires on {} ({d} days)", l.not_after_text())
                 }
             });
             let lost = if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
@@ -314,7 +341,15 @@ fn summary(
             let failed: Vec<String> = endpoints
                 .iter()
                 .filter(|e| e.findings.iter().any(|f| f.id == FindingId::EndpointNotScanned || f.id == FindingId::CertUnparsable))
-                .map(|e| format!("{}: {}", e.endpoint.port, e.status.as_str()))
+                .map(|e| {
+                    // It answered, but what it sent could not be read.
+                    let what = if e.status == crate::model::Status::Ok {
+                        "unparsable certificate"
+                    } else {
+                        e.status.as_str()
+                    };
+                    format!("{}: {what}", e.endpoint.port)
+                })
                 .collect();
             format!(
                 "{host}: could not be fully scanned (port {}); not counted healthy.",
@@ -328,6 +363,7 @@ fn summary(
         Verdict::RotateAuthCert => format!(
             "{host}: the Exchange Server Auth Certificate (OAuth) needs rotating or importing."
         ),
+        Verdict::FixTransportCert => transport_summary(host, all),
         Verdict::Ok => format!("{host}: no action needed."),
     }
 }
@@ -349,4 +385,40 @@ fn ids(
         first
     });
     ids.join(", ")
+}
+
+/// `ex02: SMTP 25 presents its own self-signed certificate unlike the
+/// fleet; ...`: what is wrong on which mail port, worst first.
+fn transport_summary(host: &str, all: &[(&EndpointReport, &Finding)]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for (e, f) in all.iter().filter(|(e, f)| {
+        f.severity <= Severity::Warning
+            && verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert
+    }) {
+        let what = match f.id {
+            FindingId::SmtpCertExpired | FindingId::ImapCertExpired | FindingId::PopCertExpired => {
+                "certificate expired"
+            }
+            FindingId::SmtpCertExpiring
+            | FindingId::ImapCertExpiring
+            | FindingId::PopCertExpiring => "certificate expiring",
+            FindingId::StarttlsNotOffered => "no STARTTLS",
+            FindingId::SmtpCertInconsistent => {
+                "self-signed where the fleet presents its public certificate"
+            }
+            _ => f.title.as_str(),
+        };
+        let part = format!(
+            "{} {}: {what}",
+            e.endpoint.role.as_str().to_ascii_uppercase(),
+            e.endpoint.port
+        );
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    format!(
+        "{host}: mail transport needs a certificate fix ({}).",
+        parts.join("; ")
+    )
 }

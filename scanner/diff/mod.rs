@@ -65,10 +65,11 @@ pub enum Kind {
         /// SHA-1, uppercase hex, as `Get-ExchangeCertificate` shows it.
         old_thumbprint: String,
         new_thumbprint: String,
-        #[serde(with = "time::serde::rfc3339")]
-        old_not_after: OffsetDateTime,
-        #[serde(with = "time::serde::rfc3339")]
-        new_not_after: OffsetDateTime,
+        /// Null when that certificate could not be parsed.
+        #[serde(with = "time::serde::rfc3339::option")]
+        old_not_after: Option<OffsetDateTime>,
+        #[serde(with = "time::serde::rfc3339::option")]
+        new_not_after: Option<OffsetDateTime>,
     },
     FindingAdded {
         finding_id: String,
@@ -164,9 +165,9 @@ impl Change {
             } => format!(
                 "certificate changed: {}… (expires {}) → {}… (expires {})",
                 short(old_thumbprint),
-                format_date(*old_not_after),
+                old_not_after.map_or_else(|| "unknown".into(), format_date),
                 short(new_thumbprint),
-                format_date(*new_not_after)
+                new_not_after.map_or_else(|| "unknown".into(), format_date)
             ),
             Kind::FindingAdded {
                 finding_id,

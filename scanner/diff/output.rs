@@ -6,24 +6,42 @@ use std::path::{Path, PathBuf};
 
 use super::{html, Diff, Impact};
 use crate::error::Error;
-use crate::report::{atomic, sanitize};
+use crate::report::outputs::NamedPath;
+use crate::report::{self, atomic, sanitize};
 
 /// Lines of changes the terminal shows before "and N more".
 const SHOWN: usize = 10;
 
-/// Write diff.json and diff.html into `out_dir` (created if missing);
-/// returns their paths.
+/// The files `excert diff` writes into `out_dir`, for the output-path
+/// checks made before any work.
+pub fn files(out_dir: &Path) -> Vec<NamedPath> {
+    ["diff.json", "diff.html"]
+        .into_iter()
+        .map(|name| NamedPath::new(out_dir.join(name), "--out"))
+        .collect()
+}
+
+/// Write diff.json and diff.html into `out_dir` (created if missing) as
+/// one atomic set: both files are replaced, or neither. Returns their paths.
 pub fn write(diff: &Diff, out_dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| Error::write(out_dir, format!("cannot create the output folder: {e}")))?;
     let json = out_dir.join("diff.json");
     let page = out_dir.join("diff.html");
-    let mut text = serde_json::to_string_pretty(diff)
-        .map_err(|e| Error::bad_file(&json, format!("could not render: {e}")))?;
-    text.push('\n');
-    atomic::write(&json, text.as_bytes()).map_err(|e| Error::io(&json, e))?;
     let rendered =
         html::render(diff).map_err(|e| Error::bad_file(&page, format!("could not render: {e}")))?;
-    atomic::write(&page, rendered.as_bytes()).map_err(|e| Error::io(&page, e))?;
+    let mut set = atomic::Set::default();
+    for path in [&json, &page] {
+        atomic::remove_stale(path);
+    }
+    set.add(&json, |w| {
+        serde_json::to_writer_pretty(&mut *w, diff).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    })
+    .map_err(|e| Error::write(&json, e))?;
+    set.add(&page, |w| w.write_all(rendered.as_bytes()))
+        .map_err(|e| Error::write(&page, e))?;
+    report::commit(set)?;
     Ok((json, page))
 }
 

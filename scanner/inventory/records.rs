@@ -247,16 +247,18 @@ fn certificate(o: &Obj, source: InventorySource) -> Result<StoreCertificate, Str
 /// A record whose facts come from the DER.
 pub(super) fn from_der(der: &[u8], source: InventorySource) -> Result<StoreCertificate, String> {
     let f = cert::facts(der, time::OffsetDateTime::UNIX_EPOCH);
-    if !cert::is_parsed(&f) {
+    let (true, Some(not_before), Some(not_after)) =
+        (cert::is_parsed(&f), f.not_before, f.not_after)
+    else {
         return Err(format!("the certificate bytes do not parse: {}", f.subject));
-    }
+    };
     Ok(StoreCertificate {
         server: String::new(),
         thumbprint: f.sha1,
         friendly_name: None,
         services: None,
-        not_before: f.not_before,
-        not_after: f.not_after,
+        not_before,
+        not_after,
         subject: f.subject,
         issuer: f.issuer,
         self_signed: f.self_signed,

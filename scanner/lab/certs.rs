@@ -59,6 +59,11 @@ impl Served {
     }
 }
 
+/// A chain and its leaf's key, e.g. a committed fixture, ready to serve.
+pub fn served(chain: Vec<CertificateDer<'static>>, key: &KeyPair) -> Served {
+    Served::new(chain, key)
+}
+
 /// Exchange's `now + 5 calendar years`.
 pub fn plus_years(t: OffsetDateTime, years: i32) -> OffsetDateTime {
     let date = t.date();

@@ -7,6 +7,7 @@
 
 pub mod certs;
 pub mod server;
+pub mod sites;
 pub mod smtp;
 
 use std::io;

@@ -41,7 +41,9 @@ use tokio::time::{timeout_at, Instant};
 
 pub use error::LegacyError;
 pub use flight::{FlightReader, Goal, ServerFlight};
-pub use hello::{client_hello, sni_name, LegacyVersion};
+pub use hello::{
+    client_hello, client_hello_offering, no_sign_hello, sni_name, LegacyVersion, Offer,
+};
 pub use names::{alert_name, suite_name, version_name};
 pub use reassembly::{Event, Limits, Reassembler, MAX_RECORD_LEN};
 
@@ -64,9 +66,41 @@ pub async fn legacy_hello<S: AsyncRead + AsyncWrite + Unpin>(
     max: LegacyVersion,
     timeout: Duration,
 ) -> Result<ServerFlight, LegacyError> {
-    let reader = exchange(stream, sni, max, Goal::Certificate, timeout).await?;
+    let hello = client_hello(sni, max)?;
+    let reader = exchange(stream, &hello, Goal::Certificate, timeout).await?;
     reader
         .into_flight()
+        .ok_or_else(|| LegacyError::malformed("flight ended without a certificate"))
+}
+
+/// What the server answered to [`no_sign_hello`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoSignAnswer {
+    /// A TLS 1.0-1.2 flight with RSA key exchange: the chain, in cleartext.
+    Flight(ServerFlight),
+    /// TLS 1.3: a HelloRetryRequest (or a ServerHello) and its suite, 0 if
+    /// unreadable. The certificate is encrypted in TLS 1.3.
+    Tls13 { cipher_suite: u16 },
+}
+
+/// Send the hello of [`no_sign_hello`] (TLS 1.0-1.3, RSA key exchange, no
+/// key share) and read either the cleartext chain or the TLS 1.3 answer.
+/// The server signs nothing and computes no key exchange for either; the
+/// caller closes the stream. An error is a refusal (no RSA key exchange)
+/// or one of the failures of [`legacy_hello`].
+pub async fn no_sign_exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    sni: Option<&str>,
+    timeout: Duration,
+) -> Result<NoSignAnswer, LegacyError> {
+    let hello = no_sign_hello(sni)?;
+    let reader = exchange(stream, &hello, Goal::CertificateOrTls13, timeout).await?;
+    if let Some(cipher_suite) = reader.tls13_suite() {
+        return Ok(NoSignAnswer::Tls13 { cipher_suite });
+    }
+    reader
+        .into_flight()
+        .map(NoSignAnswer::Flight)
         .ok_or_else(|| LegacyError::malformed("flight ended without a certificate"))
 }
 
@@ -110,30 +144,45 @@ pub async fn best_version<S: AsyncRead + AsyncWrite + Unpin>(
     max: LegacyVersion,
     timeout: Duration,
 ) -> Result<Option<u16>, LegacyError> {
-    match exchange(stream, sni, max, Goal::ServerHello, timeout).await {
+    match version_answer(stream, sni, max, Offer::Broad, timeout).await {
+        Err(e) if e.is_refusal() => Ok(None),
+        other => other,
+    }
+}
+
+/// Like [`best_version`] with the suites of `offer`, but a refusal stays an
+/// error, so the caller can tell a refused version (a protocol_version
+/// alert, [`LegacyError::is_version_refusal`]) from refused suites.
+pub async fn version_answer<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    sni: Option<&str>,
+    max: LegacyVersion,
+    offer: Offer,
+    timeout: Duration,
+) -> Result<Option<u16>, LegacyError> {
+    let hello = client_hello_offering(sni, max, offer)?;
+    match exchange(stream, &hello, Goal::ServerHello, timeout).await {
         Ok(reader) => Ok(reader
             .server_hello()
             .map(|(v, _)| v)
             .filter(|&v| (0x0300..=max.wire()).contains(&v))),
         // TLS 1.3 in answer to a hello without supported_versions is broken
         // but it is not this version; treat it like any other refusal.
-        Err(e) if e.is_refusal() || matches!(e, LegacyError::Tls13 { .. }) => Ok(None),
+        Err(LegacyError::Tls13 { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Write the hello and feed the answer to a [`FlightReader`] until `goal`.
+/// Write `hello` and feed the answer to a [`FlightReader`] until `goal`.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    sni: Option<&str>,
-    max: LegacyVersion,
+    hello: &[u8],
     goal: Goal,
     timeout: Duration,
 ) -> Result<FlightReader, LegacyError> {
     let deadline = Instant::now() + timeout;
-    let hello = client_hello(sni, max)?;
     timeout_at(deadline, async {
-        stream.write_all(&hello).await?;
+        stream.write_all(hello).await?;
         stream.flush().await
     })
     .await

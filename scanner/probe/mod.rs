@@ -4,13 +4,18 @@
 //! expired, self-signed or misnamed chain is recorded as presented.
 //!
 //! Per endpoint: connect, and on a mail port say the few cleartext words
-//! that lead to STARTTLS ([`starttls`]); try rustls ([`modern`]); if the
-//! peer spoke but rustls could not finish, reconnect (with the same
-//! preamble) and read the cleartext Certificate message with a hand-built
-//! hello ([`legacy`]); then map which old protocol versions the endpoint
-//! still accepts ([`versions`]). Only what a handshake needs is ever sent,
-//! and the connection is closed before any key exchange.
+//! that lead to STARTTLS ([`starttls`]); send a hello the server can answer
+//! without its private key ([`legacy::no_sign_hello`]), which gets the chain
+//! in cleartext from a TLS 1.0-1.2 server with RSA key exchange; otherwise
+//! reconnect (with the same preamble) and try rustls ([`modern`]), and if
+//! the peer spoke but rustls could not finish, read the cleartext
+//! Certificate message with the broad hand-built hello ([`legacy`]); then
+//! map which old protocol versions the endpoint still accepts
+//! ([`versions`]). Only what a handshake needs is ever sent, and the
+//! connection is closed before any key exchange. Connecting happens outside
+//! `--concurrency`; the TLS phase waits at a [`Gate`].
 
+mod gate;
 pub mod legacy;
 mod link;
 pub mod modern;
@@ -19,15 +24,17 @@ mod run;
 pub mod starttls;
 mod versions;
 
+pub use gate::Gate;
 pub use run::{probe_all, Probed};
 
 use std::net::SocketAddr;
 
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::config::ProbeOptions;
 use crate::model::{Der, Dialogue, Endpoint, Method, Observation, Status, TlsInfo, TlsVersion};
-use legacy::LegacyVersion;
+use legacy::{LegacyError, LegacyVersion, NoSignAnswer};
 use link::{Failure, Link};
 use starttls::Preamble;
 
@@ -38,10 +45,26 @@ const DIALOGUE_DEADLINE_FACTOR: u32 = 2;
 
 /// Read one endpoint's chain over `link`, SNI as given (or none).
 async fn observe(link: &Link<'_>, sni: Option<&str>) -> Observation {
-    let (tcp, dialogue) = match link.open(link.opts.retries).await {
-        Ok(opened) => opened,
-        Err(failure) => return failure.into_observation(),
-    };
+    match link.open(link.opts.retries).await {
+        Ok(opened) => observe_on(link, sni, opened).await,
+        Err(failure) => failure.into_observation(),
+    }
+}
+
+/// [`observe`] on a first connection already open (and past its
+/// preamble).
+///
+/// The first hello asks nothing of the server's private key
+/// ([`legacy::no_sign_hello`]): a TLS 1.0-1.2 server with RSA key exchange
+/// answers with its chain in cleartext, a TLS 1.3 server with a
+/// HelloRetryRequest. Only a TLS 1.3 server, or one that refuses RSA key
+/// exchange, costs a full rustls handshake (and then, if rustls cannot
+/// finish, the broad legacy hello). `tls.evidence` says which.
+async fn observe_on(
+    link: &Link<'_>,
+    sni: Option<&str>,
+    (mut tcp, dialogue): (TcpStream, Dialogue),
+) -> Observation {
     let ok = |mut tls: TlsInfo, chain: Vec<Der>, dialogue: Dialogue| {
         tls.starttls = link.starttls();
         Observation {
@@ -57,26 +80,77 @@ async fn observe(link: &Link<'_>, sni: Option<&str>) -> Observation {
         message,
         dialogue,
     };
+    let no_answer = |dialogue| {
+        let message = format!(
+            "TLS handshake: no answer within {:.1} s",
+            link.opts.handshake_timeout.as_secs_f64()
+        );
+        failed(Status::Timeout, message, dialogue).into_observation()
+    };
+    let limit = link.handshake_budget();
+    let answer = tokio::time::timeout(limit, legacy::no_sign_exchange(&mut tcp, sni, limit)).await;
+    drop(tcp);
+    let mut evidence = Vec::new();
+    match answer {
+        Ok(Ok(NoSignAnswer::Flight(flight))) => {
+            let mut tls = negotiated(flight.version, flight.cipher_suite, Method::Legacy);
+            tls.evidence.push(format!(
+                "chain: cleartext Certificate ({}, {}) after a hello offering TLS 1.3 with no key \
+                 share and RSA key exchange; the server signed nothing",
+                legacy::version_name(flight.version),
+                tls.cipher_suite
+            ));
+            let chain = flight.chain.into_iter().map(Der).collect();
+            return ok(tls, chain, dialogue);
+        }
+        Ok(Ok(NoSignAnswer::Tls13 { cipher_suite })) => evidence.push(format!(
+            "TLSv1.3: HelloRetryRequest ({}) to a hello with no key share; the server signed \
+             nothing",
+            legacy::suite_name(cipher_suite)
+        )),
+        // A server that says nothing to one hello would say nothing to the
+        // next either; another timeout would only double the cost.
+        Ok(Err(LegacyError::Timeout)) | Err(_) => return no_answer(dialogue),
+        Ok(Err(e @ LegacyError::NotTls { .. })) => {
+            return failed(e.status(), e.to_string(), dialogue).into_observation()
+        }
+        // No RSA key exchange, or a stack that dislikes the hello: a full
+        // handshake decides.
+        Ok(Err(e)) => evidence.push(format!(
+            "no chain from a hello offering TLS 1.3 with no key share and RSA key exchange: {e}"
+        )),
+    }
+    let tcp = match link.open(0).await {
+        Ok((tcp, _)) => tcp,
+        Err(f) => return failed(f.status, f.message, dialogue).into_observation(),
+    };
     let rustls_error =
         match modern::handshake(tcp, sni, link.addr.ip(), link.handshake_budget()).await {
-            Ok(hs) => return ok(hs.tls, hs.chain, dialogue),
-            // A server that says nothing to a modern hello would say nothing
-            // to an old one either; another timeout would only double the cost.
-            Err(modern::HandshakeError::Timeout) => {
-                let message = format!(
-                    "TLS handshake: no answer within {:.1} s",
-                    link.opts.handshake_timeout.as_secs_f64()
-                );
-                return failed(Status::Timeout, message, dialogue).into_observation();
+            Ok(mut hs) => {
+                evidence.push(format!(
+                    "chain: full rustls handshake ({}, {})",
+                    hs.tls.version.name(),
+                    hs.tls.cipher_suite
+                ));
+                hs.tls.evidence = evidence;
+                return ok(hs.tls, hs.chain, dialogue);
             }
+            Err(modern::HandshakeError::Timeout) => return no_answer(dialogue),
             Err(modern::HandshakeError::Failed(e)) => e,
         };
     match legacy_flight(link, sni, LegacyVersion::Tls12).await {
-        Ok(flight) => ok(
-            negotiated(flight.version, flight.cipher_suite, Method::Legacy),
-            flight.chain.into_iter().map(Der).collect(),
-            dialogue,
-        ),
+        Ok(flight) => {
+            let mut tls = negotiated(flight.version, flight.cipher_suite, Method::Legacy);
+            evidence.push(format!("rustls: {rustls_error}"));
+            evidence.push(format!(
+                "chain: cleartext Certificate ({}, {}) after the broad legacy hello",
+                legacy::version_name(flight.version),
+                tls.cipher_suite
+            ));
+            tls.evidence = evidence;
+            let chain = flight.chain.into_iter().map(Der).collect();
+            ok(tls, chain, dialogue)
+        }
         Err(f) => {
             let message = format!("rustls: {rustls_error}; legacy hello: {}", f.message);
             failed(f.status, message, dialogue).into_observation()
@@ -94,6 +168,7 @@ pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
         cipher_suite: legacy::suite_name(suite),
         method,
         versions_scanned: false,
+        evidence: Vec::new(),
         starttls: false,
     }
 }
@@ -126,6 +201,17 @@ pub async fn probe_endpoint(
     endpoint: &Endpoint,
     opts: &ProbeOptions,
 ) -> (Observation, Option<Observation>) {
+    probe_endpoint_gated(endpoint, opts, &Gate::open()).await
+}
+
+/// [`probe_endpoint`], whose TLS phase waits at `gate` once the first
+/// connection is open (and past its preamble); the endpoint deadline for
+/// the TLS phase starts there.
+pub async fn probe_endpoint_gated(
+    endpoint: &Endpoint,
+    opts: &ProbeOptions,
+    gate: &Gate,
+) -> (Observation, Option<Observation>) {
     let Some(ip) = endpoint.address else {
         return (
             Observation::failed(Status::DnsFailed, "name did not resolve"),
@@ -143,16 +229,27 @@ pub async fn probe_endpoint(
         opts,
         deadline,
     };
-    let main_link = link(Instant::now() + allowed);
-    let sni = endpoint.sni.as_deref();
-    let mut main = observe(&main_link, sni).await;
-    if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
-        versions::map_versions(&main_link, sni, tls).await;
-    }
-    let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
-        Some(observe(&link(Instant::now() + allowed), None).await)
-    } else {
-        None
+    let first = match link(Instant::now() + allowed).open(opts.retries).await {
+        Ok(opened) => opened,
+        // Nothing to do in the TLS phase: do not queue for it.
+        Err(failure) => return (failure.into_observation(), None),
     };
-    (main, no_sni)
+    // Boxed: the TLS phase's state is most of a probe's size, and it is
+    // only needed once the connection is open, so a probe waiting on its
+    // connect or at the gate stays small.
+    gate.pass(Box::pin(async {
+        let main_link = link(Instant::now() + allowed);
+        let sni = endpoint.sni.as_deref();
+        let mut main = observe_on(&main_link, sni, first).await;
+        if let (true, Some(tls)) = (opts.protocol_scan, main.tls.as_mut()) {
+            versions::map_versions(&main_link, sni, tls).await;
+        }
+        let no_sni = if opts.also_no_sni && sni.is_some() && main.status == Status::Ok {
+            Some(observe(&link(Instant::now() + allowed), None).await)
+        } else {
+            None
+        };
+        (main, no_sni)
+    }))
+    .await
 }

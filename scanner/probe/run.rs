@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::Semaphore;
@@ -15,6 +14,8 @@ use crate::config::ProbeOptions;
 use crate::model::{Endpoint, EndpointEvidence, Observation, Status};
 use crate::Cancel;
 
+use super::gate::Gate;
+
 /// Evidence for every endpoint, in input order.
 pub struct Probed {
     pub evidence: Vec<EndpointEvidence>,
@@ -22,18 +23,15 @@ pub struct Probed {
     pub complete: bool,
 }
 
-/// File descriptors kept free for the runtime, stdio and report files.
-const FD_RESERVE: u64 = 64;
+/// Connection attempts at once, as a multiple of `--concurrency` (and never
+/// more than the descriptors we have). A sweep of dark addresses spends its
+/// time waiting for connect timeouts, which cost a socket and nothing else;
+/// only connected probes take part in `--concurrency` ([`Gate`]).
+const CONNECT_FACTOR: usize = 16;
 
-/// A probe that has held a working slot this long is waiting on a slow or
-/// silent server, not working: it hands the slot to the next endpoint and
-/// goes on waiting for its own timeout. So a fleet where 10% of hosts hang
-/// costs about one timeout more, not one timeout per wave of `concurrency`.
-const STALL: Duration = Duration::from_millis(500);
-
-/// Probes waiting past [`STALL`] still hold a socket each; this many times
-/// `--concurrency` may be in flight at once (and never more than the
-/// descriptors we have).
+/// Probes in the TLS phase that waited past the gate's stall time still
+/// hold a socket each; this many times `--concurrency` may be in that phase
+/// at once.
 const IN_FLIGHT_FACTOR: usize = 4;
 
 fn progress_bar(total: usize, show: bool) -> ProgressBar {
@@ -68,88 +66,63 @@ pub async fn probe_all(
     opts: &ProbeOptions,
     cancel: Cancel,
 ) -> Probed {
-    let mut concurrency = opts.concurrency.max(1);
-    let mut max_in_flight = concurrency.saturating_mul(IN_FLIGHT_FACTOR);
-    if let Some(limit) = super::net::raise_fd_limit() {
+    let concurrency = opts.concurrency.max(1);
+    let mut sockets = concurrency.saturating_mul(CONNECT_FACTOR);
+    if let Some(budget) = super::net::raise_fd_limit() {
         // Each probe holds one socket at a time.
-        let usable = limit.saturating_sub(FD_RESERVE).max(1) as usize;
-        concurrency = concurrency.min(usable);
-        max_in_flight = max_in_flight.min(usable);
+        let usable = budget.sockets.max(super::net::MIN_CONCURRENCY);
+        if usable < concurrency {
+            crate::error::say(format!(
+                "the open-files limit ({}) allows {usable} endpoints at once instead of \
+                 {concurrency}; raise it (ulimit -n) for a faster scan",
+                budget.limit
+            ));
+        }
+        sockets = sockets.min(usable);
     }
-    let global = Arc::new(Semaphore::new(concurrency));
-    let in_flight = Arc::new(Semaphore::new(max_in_flight));
+    let gate = Gate::new(
+        concurrency.min(sockets),
+        concurrency.saturating_mul(IN_FLIGHT_FACTOR).min(sockets),
+    );
+    let sockets = Arc::new(Semaphore::new(sockets));
     let mut per_address: HashMap<IpAddr, Arc<Semaphore>> = HashMap::new();
     let bar = progress_bar(endpoints.len(), opts.progress);
     let failed = Arc::new(AtomicUsize::new(0));
     let ok = Arc::new(AtomicUsize::new(0));
 
     let mut slots: Vec<Option<EndpointEvidence>> = vec![None; endpoints.len()];
-    let all: Vec<Endpoint> = endpoints.iter().map(|(e, _)| e.clone()).collect();
-    let mut tasks = JoinSet::new();
-    for (index, (endpoint, dns_error)) in endpoints.into_iter().enumerate() {
-        if let Some(message) = dns_error.filter(|_| endpoint.address.is_none()) {
-            bar.inc(1);
-            failed.fetch_add(1, Ordering::Relaxed);
-            slots[index] = Some(EndpointEvidence {
-                endpoint,
-                observation: Observation::failed(Status::DnsFailed, message),
-                no_sni: None,
-            });
-            continue;
-        }
-        let host_limit = endpoint.address.map(|ip| {
-            per_address
-                .entry(ip)
-                .or_insert_with(|| Arc::new(Semaphore::new(opts.per_address.max(1))))
-                .clone()
-        });
-        let (global, in_flight) = (global.clone(), in_flight.clone());
-        let opts = opts.clone();
-        let (bar, ok, failed) = (bar.clone(), ok.clone(), failed.clone());
-        tasks.spawn(async move {
-            // Take the per-address permit first, so a host with many ports
-            // does not hold global slots while it waits for itself.
-            let _host = match host_limit {
-                Some(s) => Some(s.acquire_owned().await),
-                None => None,
-            };
-            let _socket = in_flight.acquire_owned().await;
-            let mut slot = Some(global.acquire_owned().await);
-            let (observation, no_sni) = {
-                let probe = super::probe_endpoint(&endpoint, &opts);
-                tokio::pin!(probe);
-                loop {
-                    tokio::select! {
-                        result = &mut probe => break result,
-                        _ = tokio::time::sleep(STALL), if slot.is_some() => slot = None,
-                    }
-                }
-            };
-            let counter = if observation.status == Status::Ok {
-                &ok
-            } else {
-                &failed
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
-            bar.set_message(format!(
-                "ok {} failed {}",
-                ok.load(Ordering::Relaxed),
-                failed.load(Ordering::Relaxed)
-            ));
-            bar.inc(1);
-            (
-                index,
-                EndpointEvidence {
-                    endpoint,
-                    observation,
-                    no_sni,
-                },
-            )
-        });
+    let mut order = spawn_order(&endpoints).into_iter();
+    // Endpoints not yet handed to a task; a task's endpoint is kept beside
+    // its id, so an abandoned or failed probe still gets its row.
+    let mut waiting: Vec<Option<Endpoint>> = Vec::with_capacity(endpoints.len());
+    let mut dns_errors = Vec::with_capacity(endpoints.len());
+    for (endpoint, dns_error) in endpoints {
+        dns_errors.push(dns_error.filter(|_| endpoint.address.is_none()));
+        waiting.push(Some(endpoint));
     }
-
+    let mut running: HashMap<tokio::task::Id, (usize, Endpoint)> = HashMap::new();
+    let mut tasks = JoinSet::new();
     let mut complete = true;
+    let mut next = order.next();
     loop {
+        // A name that did not resolve needs no task.
+        while let Some(index) = next.filter(|&i| dns_errors[i].is_some()) {
+            if let (Some(endpoint), Some(message)) =
+                (waiting[index].take(), dns_errors[index].take())
+            {
+                bar.inc(1);
+                failed.fetch_add(1, Ordering::Relaxed);
+                slots[index] = Some(EndpointEvidence {
+                    endpoint,
+                    observation: Observation::failed(Status::DnsFailed, message),
+                    no_sni: None,
+                });
+            }
+            next = order.next();
+        }
+        if next.is_none() && tasks.is_empty() {
+            break;
+        }
         tokio::select! {
             biased;
             _ = cancel.cancelled() => {
@@ -157,14 +130,67 @@ pub async fn probe_all(
                 complete = false;
                 break;
             }
-            next = tasks.join_next() => match next {
-                Some(Ok((index, evidence))) => slots[index] = Some(evidence),
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => match done {
+                Ok((id, (index, evidence))) => {
+                    running.remove(&id);
+                    slots[index] = Some(evidence);
+                }
                 // A panicking probe is a bug; it costs that endpoint (filled
                 // in below as failed), never the scan.
-                Some(Err(_)) => {}
-                None => break,
+                Err(e) => {
+                    if let Some((index, endpoint)) = running.remove(&e.id()) {
+                        waiting[index] = Some(endpoint);
+                    }
+                }
             },
+            Ok(socket) = sockets.clone().acquire_owned(), if next.is_some() => {
+                let Some(index) = next else { continue };
+                next = order.next();
+                let Some(endpoint) = waiting[index].take() else { continue };
+                let host_limit = endpoint.address.map(|ip| {
+                    per_address
+                        .entry(ip)
+                        .or_insert_with(|| Arc::new(Semaphore::new(opts.per_address.max(1))))
+                        .clone()
+                });
+                let (gate, opts) = (gate.clone(), opts.clone());
+                let (bar, ok, failed) = (bar.clone(), ok.clone(), failed.clone());
+                let kept = endpoint.clone();
+                let task = tasks.spawn(async move {
+                    let _socket = socket;
+                    let _host = match host_limit {
+                        Some(s) => Some(s.acquire_owned().await),
+                        None => None,
+                    };
+                    let (observation, no_sni) =
+                        super::probe_endpoint_gated(&endpoint, &opts, &gate).await;
+                    let counter = if observation.status == Status::Ok {
+                        &ok
+                    } else {
+                        &failed
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    bar.set_message(format!(
+                        "ok {} failed {}",
+                        ok.load(Ordering::Relaxed),
+                        failed.load(Ordering::Relaxed)
+                    ));
+                    bar.inc(1);
+                    (
+                        index,
+                        EndpointEvidence {
+                            endpoint,
+                            observation,
+                            no_sni,
+                        },
+                    )
+                });
+                running.insert(task.id(), (index, kept));
+            }
         }
+    }
+    for (_, (index, endpoint)) in running {
+        waiting[index] = Some(endpoint);
     }
     bar.finish_and_clear();
     // Every endpoint gets a status and a reason, probed or not.
@@ -181,14 +207,35 @@ pub async fn probe_all(
     };
     let evidence = slots
         .into_iter()
-        .zip(all)
-        .map(|(slot, endpoint)| {
-            slot.unwrap_or_else(|| EndpointEvidence {
-                endpoint,
-                observation: Observation::failed(status, reason),
-                no_sni: None,
+        .zip(waiting)
+        .filter_map(|(slot, endpoint)| {
+            slot.or_else(|| {
+                Some(EndpointEvidence {
+                    endpoint: endpoint?,
+                    observation: Observation::failed(status, reason),
+                    no_sni: None,
+                })
             })
         })
         .collect();
     Probed { evidence, complete }
+}
+
+/// The order probes start in: every address's first endpoint in input
+/// order, then every address's second one, and so on. A probe holds its
+/// socket place while it waits for its address's turn, so starting the
+/// ports of one host side by side would leave places idle in a sweep.
+fn spawn_order(endpoints: &[(Endpoint, Option<String>)]) -> Vec<usize> {
+    let mut seen: HashMap<Option<IpAddr>, usize> = HashMap::new();
+    let mut keyed: Vec<(usize, usize)> = endpoints
+        .iter()
+        .enumerate()
+        .map(|(index, (endpoint, _))| {
+            let round = seen.entry(endpoint.address).or_default();
+            *round += 1;
+            (*round, index)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, index)| index).collect()
 }

@@ -4,7 +4,7 @@
 
 use tokio::time::Instant;
 
-use super::legacy::{self, LegacyVersion};
+use super::legacy::{self, LegacyVersion, Offer};
 use super::link::Link;
 use crate::model::{TlsInfo, TlsVersion};
 
@@ -17,6 +17,15 @@ use crate::model::{TlsInfo, TlsVersion};
 /// each hello below it tells about every version down to the one it gets
 /// back: a TLS 1.2-only server needs one hello, capped at TLS 1.1. No
 /// fallback SCSV is sent, so the server judges each hello on its version.
+///
+/// Where the chain came with RSA key exchange, the hellos offer only that,
+/// so the server signs nothing. A refusal that does not name the version
+/// (handshake_failure, a close or a reset, which is also how Schannel
+/// refuses a version) is then asked again with every suite before the
+/// version counts as refused. Under TLS 1.3 nothing says whether RSA key
+/// exchange would work, and a second hello per refusal would cost more
+/// connections than it saves signatures, so those hellos offer every
+/// suite. Each hello and its answer go into `tls.evidence`.
 pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut TlsInfo) {
     let below = |version: TlsVersion| {
         [
@@ -27,6 +36,11 @@ pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut T
         .into_iter()
         .find(|cap| TlsVersion::from_wire(cap.wire()) < version)
     };
+    let mut offer = if tls.cipher_suite.starts_with("TLS_RSA_") {
+        Offer::NoSign
+    } else {
+        Offer::Broad
+    };
     let mut next = below(tls.version);
     while let Some(cap) = next {
         if Instant::now() >= link.deadline {
@@ -36,16 +50,39 @@ pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut T
             return;
         };
         let limit = link.handshake_budget();
-        next = match legacy::best_version(&mut tcp, sni, cap, limit).await {
+        let answer = legacy::version_answer(&mut tcp, sni, cap, offer, limit).await;
+        let asked = format!(
+            "hello up to {} offering {}",
+            cap.name(),
+            match offer {
+                Offer::NoSign => "only RSA key exchange",
+                Offer::Broad => "every suite",
+            }
+        );
+        next = match answer {
             Ok(Some(v)) => {
                 let version = TlsVersion::from_wire(v);
+                tls.evidence
+                    .push(format!("{asked}: ServerHello {}", version.name()));
                 if !tls.versions.contains(&version) {
                     tls.versions.push(version);
                 }
                 below(version)
             }
-            // Refused: nothing at or below this cap.
-            Ok(None) => None,
+            // Nothing at or below this cap.
+            Ok(None) => {
+                tls.evidence.push(format!("{asked}: refused"));
+                None
+            }
+            Err(e) if offer == Offer::NoSign && e.is_refusal() && !e.is_version_refusal() => {
+                tls.evidence.push(format!("{asked}: {e}; asking again"));
+                offer = Offer::Broad;
+                Some(cap)
+            }
+            Err(e) if e.is_refusal() => {
+                tls.evidence.push(format!("{asked}: refused ({e})"));
+                None
+            }
             // No verdict: leave the map unfinished rather than guess.
             Err(_) => return,
         };

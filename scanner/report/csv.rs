@@ -71,10 +71,11 @@ fn text(s: impl AsRef<str>) -> Cell {
     Cell::Text(sanitize::csv_text(s.as_ref()))
 }
 
-fn date(t: OffsetDateTime) -> Cell {
+/// An empty cell for an unknown date (an unparsable certificate).
+fn date(t: Option<OffsetDateTime>) -> Cell {
     // Rfc3339 formatting only fails for years outside 0..=9999, which
     // x509 dates cannot express; an empty cell is the honest fallback.
-    Cell::Text(t.format(&Rfc3339).unwrap_or_default())
+    Cell::Text(t.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default())
 }
 
 fn write_table(header: &[&str], rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, csv::Error> {
@@ -132,7 +133,8 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         text(leaf.map(|c| c.classification.as_str()).unwrap_or_default()),
         leaf.map_or(text(""), |c| date(c.not_before)),
         leaf.map_or(text(""), |c| date(c.not_after)),
-        leaf.map_or(text(""), |c| Cell::Number(c.days_left)),
+        leaf.and_then(|c| c.days_left)
+            .map_or(text(""), Cell::Number),
         text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
         text(tls.map(|t| t.version.name()).unwrap_or_default()),
         text(
@@ -178,8 +180,8 @@ fn store_row(c: &StoreCertificate) -> Vec<Cell> {
         text(&c.subject),
         text(&c.issuer),
         text(c.classification.as_str()),
-        date(c.not_before),
-        date(c.not_after),
+        date(Some(c.not_before)),
+        date(Some(c.not_after)),
         Cell::Number(c.days_left),
         text(&c.thumbprint),
         text(""),

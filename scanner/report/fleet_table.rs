@@ -73,7 +73,8 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
                     ),
                     days: e
                         .leaf()
-                        .map(|c| days_short(c.days_left))
+                        .and_then(|c| c.days_left)
+                        .map(days_short)
                         .unwrap_or_default(),
                 })
                 .collect(),

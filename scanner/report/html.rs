@@ -311,6 +311,10 @@ struct EndpointView {
     matrix: Vec<VersionCell>,
     trust: String,
     trust_state: &'static str,
+    /// A mail port's greeting line (peer text: escaped like every value).
+    banner: String,
+    /// The handshake followed STARTTLS.
+    starttls: bool,
 }
 
 #[derive(Serialize)]
@@ -677,6 +681,17 @@ fn role_label(role: Role) -> &'static str {
     }
 }
 
+/// The greeting a mail port sent, for the card.
+fn mail_banner(e: &EndpointReport) -> String {
+    let d = &e.dialogue;
+    d.smtp
+        .as_ref()
+        .map(|s| s.banner.clone())
+        .or_else(|| d.imap.as_ref().map(|m| m.banner.clone()))
+        .or_else(|| d.pop.as_ref().map(|m| m.banner.clone()))
+        .unwrap_or_default()
+}
+
 fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
     let leaf = e.leaf();
     let tls = e.tls.as_ref();
@@ -722,10 +737,21 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         class_reason: leaf
             .map(|c| c.classification_reason.clone())
             .unwrap_or_default(),
-        not_before: leaf.map(|c| format_date(c.not_before)).unwrap_or_default(),
-        not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
-        days: leaf.map(|c| days_short(c.days_left)).unwrap_or_default(),
-        days_state: leaf.map_or("none", |c| days_state(&report.parameters, c.days_left)),
+        not_before: leaf
+            .and_then(|c| c.not_before)
+            .map(format_date)
+            .unwrap_or_default(),
+        not_after: leaf
+            .and_then(|c| c.not_after)
+            .map(format_date)
+            .unwrap_or_default(),
+        days: leaf
+            .and_then(|c| c.days_left)
+            .map(days_short)
+            .unwrap_or_default(),
+        days_state: leaf
+            .and_then(|c| c.days_left)
+            .map_or("none", |d| days_state(&report.parameters, d)),
         sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
         key: leaf.map(key_text).unwrap_or_default(),
         signature: leaf
@@ -736,6 +762,8 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         cipher: tls.map(|t| t.cipher_suite.clone()).unwrap_or_default(),
         method: tls.map_or("", |t| method_name(t.method)),
         matrix: matrix(tls),
+        banner: mail_banner(e),
+        starttls: tls.is_some_and(|t| t.starttls),
         trust,
         trust_state,
     }
@@ -817,11 +845,21 @@ fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
         subject: leaf.map(|c| c.subject.clone()).unwrap_or_default(),
         class: leaf.map_or("", |c| c.classification.as_str()),
         class_label: leaf.map_or("", |c| c.classification.label()),
-        not_after: leaf.map(|c| format_date(c.not_after)).unwrap_or_default(),
-        not_after_key: leaf.map_or(i64::MAX, |c| c.not_after.unix_timestamp()),
-        days: leaf.map(|c| c.days_left.to_string()).unwrap_or_default(),
-        days_key: leaf.map_or(i64::MAX, |c| c.days_left),
-        days_state: leaf.map_or("none", |c| days_state(&report.parameters, c.days_left)),
+        not_after: leaf
+            .and_then(|c| c.not_after)
+            .map(format_date)
+            .unwrap_or_default(),
+        not_after_key: leaf
+            .and_then(|c| c.not_after)
+            .map_or(i64::MAX, |t| t.unix_timestamp()),
+        days: leaf
+            .and_then(|c| c.days_left)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        days_key: leaf.and_then(|c| c.days_left).unwrap_or(i64::MAX),
+        days_state: leaf
+            .and_then(|c| c.days_left)
+            .map_or("none", |d| days_state(&report.parameters, d)),
         sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
         protocol: e.tls.as_ref().map(|t| t.version.name()).unwrap_or_default(),
         ids: e
@@ -857,6 +895,7 @@ mod tests {
                 .filter_map(|v| TlsVersion::parse(v))
                 .collect(),
             versions_scanned: scanned,
+            evidence: Vec::new(),
             starttls: false,
         }
     }

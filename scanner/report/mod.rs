@@ -312,7 +312,7 @@ fn action<'a>(
     urgent.sort_by_key(|(_, f)| f.severity);
     let days_left = urgent
         .iter()
-        .filter_map(|(e, _)| e.leaf().map(|c| c.days_left))
+        .filter_map(|(e, _)| e.leaf().and_then(|c| c.days_left))
         // A cert far from expiry is not why this server is listed (a lost
         // binding, say); showing "900 d left" would mislead.
         .filter(|&d| d <= report.parameters.warn_days)

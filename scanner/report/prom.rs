@@ -101,8 +101,12 @@ pub fn render(report: &ScanReport) -> String {
                     ("classification", leaf.classification.as_str()),
                 ],
             );
-            not_after.push((l.clone(), leaf.not_after.unix_timestamp().to_string()));
-            days_left.push((l, leaf.days_left.to_string()));
+            // An unparsable certificate has no dates: no sample, never a
+            // made-up one.
+            if let (Some(t), Some(d)) = (leaf.not_after, leaf.days_left) {
+                not_after.push((l.clone(), t.unix_timestamp().to_string()));
+                days_left.push((l, d.to_string()));
+            }
         }
         // A cancelled endpoint was never probed: absent, not down.
         if e.status != Status::Cancelled {

@@ -132,6 +132,9 @@ struct CliffView {
 /// A distinct leaf certificate and where it is presented.
 struct Seen<'a> {
     cert: &'a CertFacts,
+    /// The certificate's dates (only certificates with dates are placed).
+    not_after: OffsetDateTime,
+    days_left: i64,
     frontend: bool,
     places: Vec<String>,
 }
@@ -209,6 +212,10 @@ fn distinct_leaves(report: &ScanReport) -> (Vec<Seen<'_>>, usize, String) {
     let mut by_sha1: HashMap<&str, usize> = HashMap::new();
     for e in &report.endpoints {
         let Some(leaf) = e.leaf() else { continue };
+        // An unparsable certificate has no date to place it at.
+        let (Some(not_after), Some(days_left)) = (leaf.not_after, leaf.days_left) else {
+            continue;
+        };
         // The port matters more than the domain suffix, so the host is
         // shortened and the port kept.
         let place = format!("{}:{}", truncate(&e.endpoint.host, 13), e.endpoint.port);
@@ -225,17 +232,19 @@ fn distinct_leaves(report: &ScanReport) -> (Vec<Seen<'_>>, usize, String) {
                 by_sha1.insert(&leaf.sha1, seen.len());
                 seen.push(Seen {
                     cert: leaf,
+                    not_after,
+                    days_left,
                     frontend,
                     places: vec![place],
                 });
             }
         }
     }
-    seen.sort_by_key(|s| s.cert.not_after);
+    seen.sort_by_key(|s| s.not_after);
     let hidden = seen.len().saturating_sub(MAX_LANES);
     let hidden_after = seen
         .get(MAX_LANES)
-        .map(|s| format_date(s.cert.not_after))
+        .map(|s| format_date(s.not_after))
         .unwrap_or_default();
     seen.truncate(MAX_LANES);
     (seen, hidden, hidden_after)
@@ -270,8 +279,8 @@ impl Axis {
         let mut lo = as_of.min(today) - MARGIN_DAYS * DAY;
         let mut hi = as_of.max(today) + warn + MARGIN_DAYS * DAY;
         for s in seen {
-            lo = lo.min(secs(s.cert.not_after) - LEAF_MARGIN_DAYS * DAY);
-            hi = hi.max(secs(s.cert.not_after) + LEAF_MARGIN_DAYS * DAY);
+            lo = lo.min(secs(s.not_after) - LEAF_MARGIN_DAYS * DAY);
+            hi = hi.max(secs(s.not_after) + LEAF_MARGIN_DAYS * DAY);
         }
         let focus_lo = (as_of.min(today) - MARGIN_DAYS * DAY).max(lo);
         let focus_hi = (as_of.max(today) + (1.5 * warn).max(FOCUS_MIN_FUTURE_DAYS * DAY)).min(hi);
@@ -391,7 +400,7 @@ fn points(report: &ScanReport, seen: &[Seen<'_>], scale: &Scale, lanes_top: f64)
     seen.iter()
         .enumerate()
         .map(|(i, s)| {
-            let x = scale.x(secs(s.cert.not_after));
+            let x = scale.x(secs(s.not_after));
             let y = lanes_top + LANE * i as f64 + LANE / 2.0;
             let name = s
                 .cert
@@ -409,14 +418,10 @@ fn points(report: &ScanReport, seen: &[Seen<'_>], scale: &Scale, lanes_top: f64)
                 stripe: i % 2 == 1,
                 diamond: s.frontend,
                 diamond_path: format!("M{:.1} {:.1} l7 7 l-7 7 l-7 -7 z", x, y - 7.0),
-                state: days_state(&report.parameters, s.cert.days_left),
+                state: days_state(&report.parameters, s.days_left),
                 label: truncate(&name, 22),
                 where_,
-                date: format!(
-                    "{} · {}",
-                    format_date(s.cert.not_after),
-                    days_short(s.cert.days_left)
-                ),
+                date: format!("{} · {}", format_date(s.not_after), days_short(s.days_left)),
                 date_x: if right {
                     x + POINT_LABEL_GAP
                 } else {

@@ -35,8 +35,8 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
             format!("{}.contoso.local", cn.to_lowercase()),
         ],
         serial: format!("{seed:02x}3f"),
-        not_before: not_after - Duration::days(5 * 365),
-        not_after,
+        not_before: Some(not_after - Duration::days(5 * 365)),
+        not_after: Some(not_after),
         sha1,
         sha256: format!("{seed:02x}").repeat(32),
         key: KeyInfo {
@@ -53,7 +53,7 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         extended_key_usage: vec!["serverAuth".into()],
         classification: class,
         classification_reason: format!("{} (test record).", class.label()),
-        days_left: days,
+        days_left: Some(days),
         der_base64: Der(vec![0x30, 0x03, 0x02, 0x01, seed]),
         friendly_name: None,
         services: None,
@@ -95,6 +95,7 @@ fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
             .map(|s| TlsVersion::parse(s).expect("known version"))
             .collect(),
         versions_scanned: true,
+        evidence: Vec::new(),
         starttls: false,
     })
 }
@@ -258,7 +259,7 @@ pub fn sample_report() -> ScanReport {
         format!(
             "CN=EX02 (thumbprint {}) expired on {} (12 days ago).",
             c.sha1,
-            c.not_after.date()
+            c.not_after_text()
         ),
         renew(&c.sha1),
     );
@@ -294,7 +295,7 @@ pub fn sample_report() -> ScanReport {
                 "{} (thumbprint {}) expires on {} ({days} days left).",
                 c.subject,
                 c.sha1,
-                c.not_after.date()
+                c.not_after_text()
             ),
             renew(&c.sha1),
         );

@@ -14,7 +14,7 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
     } else {
         "the Exchange self-signed certificate"
     };
-    let expires = if leaf.not_after <= ctx.settings.as_of {
+    let expires = if leaf.expired_at(ctx.settings.as_of) {
         "expired"
     } else {
         "expires"
@@ -27,7 +27,7 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
             where_(ctx),
             leaf.subject,
             leaf.sha1,
-            leaf.not_after.date()
+            leaf.not_after_text()
         ),
         vec![remediation::public_binding_lost(
             &ctx.evidence.endpoint.host,
@@ -90,7 +90,7 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
             where_(ctx),
             leaf.subject,
             leaf.sha1,
-            leaf.not_after.date()
+            leaf.not_after_text()
         ),
         vec![remediation::bind_own_backend(
             host,

@@ -4,9 +4,7 @@
 use super::*;
 
 pub(super) fn not_yet_valid(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
-    if leaf.not_before <= ctx.settings.as_of {
-        return None;
-    }
+    let not_before = leaf.not_before.filter(|t| *t > ctx.settings.as_of)?;
     Some(finding(
         FindingId::NotYetValid,
         Severity::Critical,
@@ -15,14 +13,14 @@ pub(super) fn not_yet_valid(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
             where_(ctx),
             leaf.subject,
             leaf.sha1,
-            leaf.not_before.date(),
+            not_before.date(),
             ctx.settings.as_of.date()
         ),
         vec![remediation::bind_valid_now(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
             &leaf.sha1,
-            leaf.not_before.date(),
+            not_before.date(),
         )],
     ))
 }
@@ -36,9 +34,13 @@ pub(super) fn expiry(
 ) -> Option<Finding> {
     let s = ctx.settings;
     let role = ctx.evidence.endpoint.role;
-    let expired = leaf.not_after <= s.as_of;
+    // No dates (unparsable): `cert-unparsable` says so; nothing is guessed.
+    let (Some(not_after), Some(days_left)) = (leaf.not_after, leaf.days_left) else {
+        return None;
+    };
+    let expired = not_after <= s.as_of;
     // Mail ports are judged in transport.rs.
-    if role.is_mail() || (!expired && leaf.days_left >= s.warn_days) {
+    if role.is_mail() || (!expired && days_left >= s.warn_days) {
         return None;
     }
     let (id, severity) = match (role, expired) {
@@ -51,14 +53,14 @@ pub(super) fn expiry(
     let when = if expired {
         format!(
             "expired on {} ({} days ago)",
-            leaf.not_after.date(),
-            -leaf.days_left
+            leaf.not_after_text(),
+            -days_left
         )
     } else {
         format!(
             "expires on {} ({} days left)",
-            leaf.not_after.date(),
-            leaf.days_left
+            leaf.not_after_text(),
+            days_left
         )
     };
     let detail = format!(
@@ -76,15 +78,12 @@ pub(super) fn expiry(
                 .as_deref()
                 .zip(leaf.subject_cn.as_deref())
                 .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-            && new.not_after > leaf.not_after
-            && new.days_left > 0
+            && outlives(new, leaf)
     });
     let host = &ctx.evidence.endpoint.host;
     let port = ctx.evidence.endpoint.port;
     let steps = match (role, renewed) {
-        (Role::Backend, Some(new)) if own_backend => {
-            remediation::bind_renewed(host, new, ctx.public_thumbprint)
-        }
+        (Role::Backend, Some(new)) if own_backend => remediation::bind_renewed(host, new),
         (Role::Backend, _) if !own_backend => {
             vec![remediation::do_not_renew_backend(host, port, &leaf.sha1)]
         }
@@ -101,7 +100,7 @@ pub(super) fn expiry(
 }
 
 pub(super) fn escalate(leaf: &CertFacts, s: &AnalysisSettings) -> Severity {
-    if leaf.days_left < s.critical_days {
+    if leaf.days_left.is_some_and(|d| d < s.critical_days) {
         Severity::Critical
     } else {
         Severity::Warning
@@ -128,7 +127,13 @@ pub(crate) fn already_renewed<'a>(
                     .as_deref()
                     .zip(old.subject_cn.as_deref())
                     .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
-                && new.not_after > old.not_after
-                && new.days_left > 0
+                && outlives(new, old)
         })
+}
+
+/// `new` is still valid and expires after `old`; false when either date is
+/// unknown.
+fn outlives(new: &CertFacts, old: &CertFacts) -> bool {
+    new.not_after.zip(old.not_after).is_some_and(|(n, o)| n > o)
+        && new.days_left.is_some_and(|d| d > 0)
 }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::io;
 
+use tls_parser::TlsAlertDescription;
+
 use crate::model::Status;
 
 use super::names::{alert_name, version_name};
@@ -101,10 +103,11 @@ impl LegacyError {
     pub fn is_refusal(&self) -> bool {
         match self {
             LegacyError::Alert { description, .. } => matches!(
-                description,
-                // handshake_failure, insufficient_security, protocol_version,
-                // inappropriate_fallback
-                40 | 71 | 70 | 86
+                TlsAlertDescription(*description),
+                TlsAlertDescription::HandshakeFailure
+                    | TlsAlertDescription::InsufficientSecurity
+                    | TlsAlertDescription::ProtocolVersion
+                    | TlsAlertDescription::InappropriateFallback
             ),
             LegacyError::Closed => true,
             LegacyError::Io { kind, .. } => matches!(
@@ -113,6 +116,18 @@ impl LegacyError {
             ),
             _ => false,
         }
+    }
+
+    /// True only for a refusal that names the version: a protocol_version
+    /// alert. A handshake_failure, a close or a reset may mean that no
+    /// offered suite was acceptable, so a hello offering few suites must be
+    /// asked again with more before its version counts as refused.
+    pub fn is_version_refusal(&self) -> bool {
+        matches!(
+            self,
+            LegacyError::Alert { description, .. }
+                if TlsAlertDescription(*description) == TlsAlertDescription::ProtocolVersion
+        )
     }
 
     pub(crate) fn io(e: &io::Error) -> Self {

@@ -13,6 +13,10 @@ pub enum Goal {
     ServerHello,
     /// Stop once the Certificate message is complete.
     Certificate,
+    /// Stop once the Certificate message is complete, or at a TLS 1.3
+    /// ServerHello or HelloRetryRequest (which hides the certificate): for
+    /// the hello that offers TLS 1.3 with no key share.
+    CertificateOrTls13,
 }
 
 /// What a legacy hello got back: the server's choices and its chain.
@@ -33,6 +37,8 @@ pub struct FlightReader {
     goal: Goal,
     hello: Option<(u16, u16)>,
     chain: Option<Vec<Vec<u8>>>,
+    /// The suite of a TLS 1.3 answer ([`Goal::CertificateOrTls13`] only).
+    tls13: Option<u16>,
 }
 
 impl FlightReader {
@@ -44,11 +50,16 @@ impl FlightReader {
     /// A reader with other limits, e.g. a larger byte limit for a known
     /// long chain.
     pub fn with_limits(goal: Goal, limits: Limits) -> Self {
+        let mut reassembler = Reassembler::with_limits(limits);
+        if goal == Goal::CertificateOrTls13 {
+            reassembler.accept_tls13();
+        }
         FlightReader {
-            reassembler: Reassembler::with_limits(limits),
+            reassembler,
             goal,
             hello: None,
             chain: None,
+            tls13: None,
         }
     }
 
@@ -57,6 +68,9 @@ impl FlightReader {
         match self.goal {
             Goal::ServerHello => self.hello.is_some(),
             Goal::Certificate => self.hello.is_some() && self.chain.is_some(),
+            Goal::CertificateOrTls13 => {
+                self.tls13.is_some() || (self.hello.is_some() && self.chain.is_some())
+            }
         }
     }
 
@@ -95,6 +109,16 @@ impl FlightReader {
                 self.hello = Some((version, cipher_suite));
                 Ok(())
             }
+            Event::Tls13 {
+                hello_retry,
+                cipher_suite,
+            } => {
+                if self.hello.is_some() || self.goal != Goal::CertificateOrTls13 {
+                    return Err(LegacyError::Tls13 { hello_retry });
+                }
+                self.tls13 = Some(cipher_suite);
+                Ok(())
+            }
             // HelloRequest may come at any time and asks for nothing we do.
             Event::OtherHandshake(0) => Ok(()),
             _ if self.hello.is_none() => Err(LegacyError::malformed(
@@ -118,6 +142,12 @@ impl FlightReader {
     /// The version and suite from the ServerHello, once seen.
     pub fn server_hello(&self) -> Option<(u16, u16)> {
         self.hello
+    }
+
+    /// The suite of the TLS 1.3 ServerHello or HelloRetryRequest, when that
+    /// was the answer ([`Goal::CertificateOrTls13`]).
+    pub fn tls13_suite(&self) -> Option<u16> {
+        self.tls13
     }
 
     /// The flight, once the goal [`Goal::Certificate`] is reached.

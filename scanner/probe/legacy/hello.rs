@@ -119,9 +119,96 @@ pub fn sni_name(sni: Option<&str>) -> Option<&str> {
     Some(name)
 }
 
+/// Which cipher suites a hello offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Every suite in [`SUITES`]: any TLS 1.0-1.2 server finds one. The
+    /// server may pick ECDHE, and then computes a key share and signs it
+    /// before it sends anything.
+    Broad,
+    /// Only RSA key exchange ([`NO_SIGN_SUITES`]): the server answers with
+    /// ServerHello, Certificate and ServerHelloDone, and neither signs nor
+    /// computes a key share. Refused by servers without RSA key exchange.
+    NoSign,
+}
+
+/// RSA key exchange suites, GCM first, then CBC and 3DES for the oldest
+/// stacks. With these the server's flight needs no private-key operation;
+/// the key exchange would only start with our ClientKeyExchange, which we
+/// never send.
+const NO_SIGN_SUITES: &[u16] = &[
+    0x009d, // TLS_RSA_WITH_AES_256_GCM_SHA384
+    0x009c, // TLS_RSA_WITH_AES_128_GCM_SHA256
+    0x003d, // TLS_RSA_WITH_AES_256_CBC_SHA256
+    0x003c, // TLS_RSA_WITH_AES_128_CBC_SHA256
+    0x0035, // TLS_RSA_WITH_AES_256_CBC_SHA
+    0x002f, // TLS_RSA_WITH_AES_128_CBC_SHA
+    0x000a, // TLS_RSA_WITH_3DES_EDE_CBC_SHA
+    0x00ff, // TLS_EMPTY_RENEGOTIATION_INFO_SCSV, as in SUITES
+];
+
+/// The TLS 1.3 suites, in rustls's order.
+const TLS13_SUITES: &[u16] = &[
+    0x1302, // TLS_AES_256_GCM_SHA384
+    0x1301, // TLS_AES_128_GCM_SHA256
+    0x1303, // TLS_CHACHA20_POLY1305_SHA256
+];
+
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+const EXT_KEY_SHARE: u16 = 51;
+
 /// A complete ClientHello record, ready to write: TLS 1.0 up to `max`, a
 /// fresh random from ring, no session id, SNI only for DNS names.
 pub fn client_hello(sni: Option<&str>, max: LegacyVersion) -> Result<Vec<u8>, LegacyError> {
+    client_hello_offering(sni, max, Offer::Broad)
+}
+
+/// [`client_hello`] with the suites of `offer`.
+pub fn client_hello_offering(
+    sni: Option<&str>,
+    max: LegacyVersion,
+    offer: Offer,
+) -> Result<Vec<u8>, LegacyError> {
+    let suites = match offer {
+        Offer::Broad => SUITES,
+        Offer::NoSign => NO_SIGN_SUITES,
+    };
+    let extensions = extensions(sni_name(sni), max);
+    record(max.wire(), suites.iter().copied(), &extensions)
+}
+
+/// The first hello of a probe, which no server needs its private key to
+/// answer: TLS 1.0 to 1.3 with the TLS 1.3 suites and RSA key exchange,
+/// and an empty key_share.
+///
+/// - A TLS 1.3 server has no key share to use, so it answers with a
+///   HelloRetryRequest (RFC 8446 4.1.4) naming its version and suite,
+///   before any key exchange or signature.
+/// - A TLS 1.0-1.2 server that accepts RSA key exchange sends ServerHello,
+///   Certificate and ServerHelloDone: the chain, in cleartext.
+/// - Anything else (no RSA key exchange, or a stack that dislikes the
+///   hello) refuses, and the probe goes on with a full handshake.
+pub fn no_sign_hello(sni: Option<&str>) -> Result<Vec<u8>, LegacyError> {
+    let mut extensions = extensions(sni_name(sni), LegacyVersion::Tls12);
+    // TLS 1.3 down to 1.0, best first.
+    push_extension(
+        &mut extensions,
+        EXT_SUPPORTED_VERSIONS,
+        &[8, 0x03, 0x04, 0x03, 0x03, 0x03, 0x02, 0x03, 0x01],
+    );
+    // No client shares at all: the server must ask for one.
+    push_extension(&mut extensions, EXT_KEY_SHARE, &[0, 0]);
+    let suites = TLS13_SUITES.iter().chain(NO_SIGN_SUITES).copied();
+    // legacy_version stays TLS 1.2, as RFC 8446 4.1.2 asks.
+    record(LegacyVersion::Tls12.wire(), suites, &extensions)
+}
+
+/// A ClientHello record with a fresh random from ring and no session id.
+fn record(
+    version: u16,
+    suites: impl Iterator<Item = u16>,
+    extensions: &[u8],
+) -> Result<Vec<u8>, LegacyError> {
     let mut random = [0u8; 32];
     SystemRandom::new()
         .fill(&mut random)
@@ -129,14 +216,13 @@ pub fn client_hello(sni: Option<&str>, max: LegacyVersion) -> Result<Vec<u8>, Le
             kind: io::ErrorKind::Other,
             message: "the system random number generator failed".into(),
         })?;
-    let extensions = extensions(sni_name(sni), max);
     let hello = TlsClientHelloContents::new(
-        max.wire(),
+        version,
         &random,
         None,
-        SUITES.iter().map(|&s| TlsCipherSuiteID(s)).collect(),
+        suites.map(TlsCipherSuiteID).collect(),
         vec![TlsCompressionID::Null],
-        Some(&extensions),
+        Some(extensions),
     );
     let record = TlsPlaintext {
         hdr: TlsRecordHeader {
@@ -308,6 +394,39 @@ mod tests {
         assert!(!exts
             .iter()
             .any(|e| matches!(e, TlsExtension::SignatureAlgorithms(_))));
+    }
+
+    #[test]
+    fn no_sign_hellos_offer_only_rsa_key_exchange() {
+        let record = client_hello_offering(None, LegacyVersion::Tls11, Offer::NoSign).unwrap();
+        let (_, version, suites, _) = parse(&record);
+        assert_eq!(version, 0x0302);
+        assert!(suites.contains(&0x0035) && suites.contains(&0x000a));
+        // No ECDHE (0xc0xx) or DHE suite: nothing the server must sign.
+        assert!(
+            suites
+                .iter()
+                .all(|s| s >> 8 != 0xc0 && ![0x0016, 0x0033, 0x0039].contains(s)),
+            "{suites:04x?}"
+        );
+
+        let record = no_sign_hello(Some("mail.contoso.com")).unwrap();
+        let (_, version, suites, ext) = parse(&record);
+        assert_eq!(version, 0x0303, "legacy_version stays TLS 1.2");
+        assert!(suites.contains(&0x1301) && suites.contains(&0x009c));
+        assert!(suites.iter().all(|s| s >> 8 != 0xc0), "{suites:04x?}");
+        let (rest, exts) = parse_tls_client_hello_extensions(&ext).unwrap();
+        assert!(rest.is_empty());
+        assert!(exts.contains(&TlsExtension::SupportedVersions(vec![
+            TlsVersion::Tls13,
+            TlsVersion::Tls12,
+            TlsVersion::Tls11,
+            TlsVersion::Tls10,
+        ])));
+        assert!(
+            exts.contains(&TlsExtension::KeyShare(&[0, 0])),
+            "an empty key_share: {exts:?}"
+        );
     }
 
     #[test]

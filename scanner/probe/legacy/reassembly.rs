@@ -78,6 +78,13 @@ pub enum Event {
     },
     /// The chain as DER, leaf first, as presented.
     Certificate(Vec<Vec<u8>>),
+    /// A TLS 1.3 ServerHello or HelloRetryRequest, only when the
+    /// reassembler was told to [`accept_tls13`](Reassembler::accept_tls13)
+    /// (otherwise it is the error [`LegacyError::Tls13`]).
+    Tls13 {
+        hello_retry: bool,
+        cipher_suite: u16,
+    },
     ServerKeyExchange,
     CertificateRequest,
     ServerHelloDone,
@@ -110,6 +117,8 @@ pub struct Reassembler {
     records: usize,
     /// The server sent more than `limits.max_bytes`; the excess was dropped.
     over_budget: bool,
+    /// A TLS 1.3 answer is an [`Event::Tls13`], not an error.
+    tls13: bool,
     failed: Option<LegacyError>,
 }
 
@@ -135,8 +144,15 @@ impl Reassembler {
             received: 0,
             records: 0,
             over_budget: false,
+            tls13: false,
             failed: None,
         }
+    }
+
+    /// Report a TLS 1.3 answer as [`Event::Tls13`]: for a hello that
+    /// offered TLS 1.3 and wants to know the server's choice.
+    pub fn accept_tls13(&mut self) {
+        self.tls13 = true;
     }
 
     /// Add bytes from the server. Bytes past the byte limit are dropped and
@@ -295,7 +311,15 @@ impl Reassembler {
             return Ok(None);
         };
         let event = match kind {
-            HS_SERVER_HELLO | HS_HELLO_RETRY_REQUEST | HS_CERTIFICATE => parse_message(message)?,
+            HS_SERVER_HELLO | HS_HELLO_RETRY_REQUEST | HS_CERTIFICATE => {
+                match parse_message(message) {
+                    Err(LegacyError::Tls13 { hello_retry }) if self.tls13 => Event::Tls13 {
+                        hello_retry,
+                        cipher_suite: tls13_suite(message),
+                    },
+                    other => other?,
+                }
+            }
             HS_SERVER_KEY_EXCHANGE => Event::ServerKeyExchange,
             HS_CERTIFICATE_REQUEST => Event::CertificateRequest,
             HS_SERVER_HELLO_DONE => Event::ServerHelloDone,
@@ -357,6 +381,21 @@ fn server_hello(hello: &TlsServerHelloContents<'_>) -> Result<Event, LegacyError
         version: hello.version.0,
         cipher_suite: hello.cipher.0,
     })
+}
+
+/// The suite of a TLS 1.3 ServerHello or HelloRetryRequest that
+/// [`parse_message`] already read (0 when unknown): after type (1), length (3), version (2),
+/// random (32) and the session id echo (1 + its length).
+fn tls13_suite(message: &[u8]) -> u16 {
+    // A draft-era HelloRetryRequest (type 6) is laid out differently.
+    if message.first() != Some(&HS_SERVER_HELLO) {
+        return 0;
+    }
+    let id_len = message.get(38).map_or(0, |&n| usize::from(n));
+    match (message.get(39 + id_len), message.get(40 + id_len)) {
+        (Some(&hi), Some(&lo)) => u16::from_be_bytes([hi, lo]),
+        _ => 0,
+    }
 }
 
 /// The error for a message tls-parser could not read, naming what it was.
