@@ -9,6 +9,7 @@
 //!
 //! Skips, saying so on stderr, where no Chromium is installed; CI installs
 //! Debian's `chromium`. `EXCERT_CHROMIUM` names a binary explicitly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 

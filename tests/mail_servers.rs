@@ -2,6 +2,7 @@
 //! Postfix (STARTTLS, a certificate per listener, a listener without TLS)
 //! and Dovecot (IMAP and POP3, STARTTLS and implicit TLS), on a private
 //! loopback address with the real port numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 mod mail_support;

@@ -2,6 +2,7 @@
 //! STARTTLS, the statuses of ports that do not offer it, TLS 1.0 after
 //! STARTTLS (relayed to `openssl s_server -tls1`), and hostile greetings.
 //! Postfix and Dovecot are in mail_servers.rs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 mod openssl_support;

@@ -146,13 +146,13 @@ pub fn entry(id: FindingId) -> Rule {
         },
         FindingId::PublicCertInconsistent => Rule {
             id,
-            severity: Severity::Warning,
+            severity: Severity::Info,
             title: "Public certificate differs from the rest of the fleet",
-            why: "Most servers present one CA-issued certificate for these names, this one presents \
-                  another: usually the public certificate was renewed on some servers and not others, \
-                  or an old certificate is still bound.",
-            fix: "Import the fleet's certificate and enable IIS on it: Enable-ExchangeCertificate \
-                  -Thumbprint <majority> -Services IIS.",
+            why: "A newer valid CA-issued certificate for the same names is already on other servers \
+                  of this site: a rollout in progress. Info only while this server's certificate is \
+                  valid; when it expires, its expiry finding asks for the newer one.",
+            fix: "Roll the newest certificate out to this server: Enable-ExchangeCertificate -Server \
+                  <server> -Thumbprint <newest> -Services IIS (import it first if needed).",
         },
         FindingId::LegacyTlsOnly => Rule {
             id,

@@ -371,6 +371,7 @@ pub fn verify_command(
         p.join(",")
     };
     let mut cmd = format!("excert scan {}", quoted(host));
+    // Each port list with its default, said only when it differs.
     for (flag, role, default) in [
         ("--frontend-ports", Role::Frontend, "443"),
         ("--backend-ports", Role::Backend, "444"),

@@ -324,8 +324,8 @@ fn summary(
                 format!("{host}: 443 presents a self-signed certificate and the backend (444) certificate needs renewing; re-enable IIS on the public certificate and fix 444.")
             } else if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
                 format!("{host}: 443 presents a self-signed certificate; re-enable IIS on the public certificate.")
-            } else if all.iter().any(|(_, f)| f.id == FindingId::PublicCertInconsistent) {
-                format!("{host}: 443 presents a different public certificate from the rest of the fleet; bind the fleet's certificate.")
+            } else if endpoints.iter().any(|e| e.lags_fleet) {
+                format!("{host}: 443 presents an older public certificate than the one already rolled out to other servers; roll the newest one out here.")
             } else {
                 format!("{host}: 443 presents a certificate that is not valid yet; bind a valid one.")
             }

@@ -61,6 +61,9 @@ fn progress_bar(total: usize, show: bool) -> ProgressBar {
 ///
 /// On cancel no new probe starts, probes in flight are abandoned, and the
 /// endpoints not probed get status `cancelled`, with `complete: false`.
+// Every index comes from enumerating `endpoints`, and `slots`, `waiting` and
+// `dns_errors` have its length. TODO(issue 10): use get_mut and drop this.
+#[allow(clippy::indexing_slicing)]
 pub async fn probe_all(
     endpoints: Vec<(Endpoint, Option<String>)>,
     opts: &ProbeOptions,

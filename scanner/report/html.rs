@@ -65,12 +65,16 @@ const PARTIALS: &[(&str, &str)] = &[
 /// not in the data; tests render every template.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// The page template lacks a slot the renderer fills.
     #[error("the page template has no {0} slot")]
     Slot(&'static str),
+    /// Writing the page failed.
     #[error("write: {0}")]
     Io(#[from] std::io::Error),
+    /// A template does not parse.
     #[error("template: {0}")]
     Template(#[from] Box<handlebars::TemplateError>),
+    /// A template failed on the data.
     #[error("render: {0}")]
     Render(#[from] Box<handlebars::RenderError>),
 }
