@@ -117,13 +117,37 @@ pub struct OutputOptions {
     pub color: bool,
 }
 
+/// Shortest timeout accepted: below this no TLS handshake can complete,
+/// even on loopback, and every endpoint would be reported as a timeout.
+pub const MIN_TIMEOUT_SECS: f64 = 0.01;
+
 fn secs(value: f64, flag: &str) -> Result<Duration, Error> {
-    if !(value.is_finite() && value > 0.0 && value <= 3600.0) {
+    if !(value.is_finite() && (MIN_TIMEOUT_SECS..=3600.0).contains(&value)) {
         return Err(Error::usage(format!(
-            "{flag} must be between 0 and 3600 seconds, got {value}"
+            "{flag} must be between {MIN_TIMEOUT_SECS} and 3600 seconds, got {value}"
         )));
     }
     Ok(Duration::from_secs_f64(value))
+}
+
+/// A name typed as `--namespace` or `--sni`: a DNS name as it is sent and
+/// matched (wildcards allowed for namespaces), never empty, no spaces or
+/// control characters.
+fn check_dns_name(flag: &str, text: &str, wildcard: bool) -> Result<(), Error> {
+    let name = if wildcard {
+        text.strip_prefix("*.").unwrap_or(text)
+    } else {
+        text
+    };
+    let valid = crate::targets::check_name(name).is_ok()
+        && rustls_pki_types::DnsName::try_from(name).is_ok();
+    if valid {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{flag} {:?}: not a DNS name (letters, digits, '-' and '.', e.g. mail.contoso.com)",
+        crate::report::sanitize::excerpt(text)
+    )))
 }
 
 impl ProbeOptions {
@@ -202,7 +226,13 @@ impl TargetOptions {
                 )))
             }
             Some(s) if s.trim().is_empty() => return Err(Error::usage("--sni must not be empty")),
-            other => other.clone(),
+            // Refused rather than silently not sent: scan.json records the
+            // SNI as sent, so it must be one rustls will send.
+            Some(s) => {
+                check_dns_name("--sni", s.trim(), false)?;
+                Some(s.clone())
+            }
+            None => None,
         };
         let mut roles = Vec::new();
         for r in &a.role {
@@ -387,6 +417,7 @@ impl AnalysisSettings {
             // DNS names never hold a colon, so SITE:NAME is unambiguous.
             match n.split_once(':') {
                 Some((site, name)) if !site.trim().is_empty() && !name.trim().is_empty() => {
+                    check_dns_name("--namespace", name.trim(), true)?;
                     site_namespaces
                         .entry(site.trim().to_string())
                         .or_default()
@@ -397,7 +428,10 @@ impl AnalysisSettings {
                         "--namespace {n}: expected NAME or SITE:NAME, e.g. HQ:mail.contoso.com"
                     )))
                 }
-                None => namespaces.push(n.trim().to_ascii_lowercase()),
+                None => {
+                    check_dns_name("--namespace", n.trim(), true)?;
+                    namespaces.push(n.trim().to_ascii_lowercase());
+                }
             }
         }
         if a.namespace.is_empty() {

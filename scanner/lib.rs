@@ -27,22 +27,39 @@
 //! [`reanalyze`] runs stage 3 again on a saved scan.json (`excert report`).
 //! [`app`] holds one entry function per command and decides exit codes.
 #![forbid(unsafe_code)]
+// Unit tests may unwrap and index: a panic there is a failed test.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 pub mod analyze;
 pub mod app;
 pub mod cancel;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod cli;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod config;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod diff;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod error;
 pub mod exit;
 pub mod files;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod inventory;
+// The simulated fleet for `demo` and the tests: fixed inputs, where a
+// failure is a bug in excert and may panic.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod lab;
 pub mod merge;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod model;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod probe;
 pub mod report;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod targets;
 
 use time::OffsetDateTime;

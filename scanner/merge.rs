@@ -35,6 +35,7 @@ fn observed(e: &EndpointReport, scan: &ScanReport) -> OffsetDateTime {
 
 /// Merge `scans` (each with the file it was read from) into one report of
 /// evidence. Needs at least one scan.
+#[allow(clippy::expect_used)] // The caller passes at least one scan (clap requires it).
 pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
     // For each endpoint key: which scan observed it most recently.
     let mut newest: HashMap<Key, (OffsetDateTime, usize)> = HashMap::new();

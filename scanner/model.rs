@@ -574,6 +574,23 @@ finding_ids! {
     /// A hybrid connector's TlsCertificateName names no valid certificate
     /// in the server's store.
     HybridConnectorCertInvalid = "hybrid-connector-cert-invalid",
+    /// The certificate an SMTP port presents after STARTTLS has expired.
+    SmtpCertExpired = "smtp-cert-expired",
+    /// The SMTP certificate expires within `--warn-days`.
+    SmtpCertExpiring = "smtp-cert-expiring",
+    /// The certificate an IMAP port presents has expired.
+    ImapCertExpired = "imap-cert-expired",
+    /// The IMAP certificate expires within `--warn-days`.
+    ImapCertExpiring = "imap-cert-expiring",
+    /// The certificate a POP3 port presents has expired.
+    PopCertExpired = "pop-cert-expired",
+    /// The POP3 certificate expires within `--warn-days`.
+    PopCertExpiring = "pop-cert-expiring",
+    /// A mail port spoke its protocol but offered no STARTTLS, or refused it.
+    StarttlsNotOffered = "starttls-not-offered",
+    /// An SMTP port presents a self-signed certificate where most servers'
+    /// same port presents a CA-issued one.
+    SmtpCertInconsistent = "smtp-cert-inconsistent",
 }
 
 impl std::fmt::Display for FindingId {
@@ -643,6 +660,13 @@ pub enum Task {
     EnableRenewed,
     /// Point a hybrid connector at a valid certificate (`--inventory`).
     UpdateHybridConnector,
+    /// Enable a certificate for SMTP, IMAP or POP (`Enable-ExchangeCertificate
+    /// -Services SMTP`).
+    EnableTransport,
+    /// Check or set a connector's `TlsCertificateName` after a renewal.
+    CheckConnector,
+    /// Make a mail port offer STARTTLS again.
+    OfferStarttls,
 }
 
 /// One thing to do, with everything needed to do it.
@@ -717,6 +741,9 @@ pub enum Verdict {
     RenewPublicCert,
     /// The organisation's Auth certificate needs rotating (`--inventory`).
     RotateAuthCert,
+    /// An SMTP, IMAP or POP port presents an expired, expiring or wrong
+    /// certificate, or offers no STARTTLS.
+    FixTransportCert,
     FixBackendBinding,
     Investigate,
     Review,
@@ -731,6 +758,7 @@ impl Verdict {
             Verdict::RebindPublicCert => "rebind-public-cert",
             Verdict::RenewPublicCert => "renew-public-cert",
             Verdict::RotateAuthCert => "rotate-auth-cert",
+            Verdict::FixTransportCert => "fix-transport-cert",
             Verdict::FixBackendBinding => "fix-backend-binding",
             Verdict::Investigate => "investigate",
             Verdict::Review => "review",

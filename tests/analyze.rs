@@ -4,6 +4,7 @@
 //! read: finding ids, severities, thumbprints, verdicts and steps.
 //!
 //! Every test uses a fixed as-of time, so nothing rots.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 //! names are pinned with `--resolve` first to the "before" servers, then to
 //! the "after" ones (renewed, rebound, newly broken), and the real binary
 //! compares the two saved scans.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 

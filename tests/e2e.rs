@@ -1,10 +1,11 @@
 //! End to end through the real binary: the demo fleet on loopback, scanned
 //! like production servers, then re-judged from scan.json.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 
 use excert::lab::{demo_fleet, Lab};
-use excert::model::{FindingId, Grade, ScanReport, Status, Verdict};
+use excert::model::{FindingId, Grade, Role, ScanReport, Status, Verdict};
 use lab_support::*;
 use time::OffsetDateTime;
 
@@ -63,7 +64,42 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
     assert!(r.complete);
     assert_eq!(r.endpoints.len(), 27, "9 hosts x 3 ports (443, 444, SMTP)");
 
-    for healthy in ["EX01", "EX02"] {
+    let smtp = s.lab.smtp_port;
+    for e in r.endpoints.iter().filter(|e| e.endpoint.role == Role::Smtp) {
+        assert_eq!(e.status, Status::Ok, "{}: {:?}", e.endpoint.host, e.error);
+        assert!(e.tls.as_ref().unwrap().starttls, "{}", e.endpoint.host);
+        let banner = &e.dialogue.smtp.as_ref().unwrap().banner;
+        assert!(banner.contains("Microsoft ESMTP MAIL Service"), "{banner}");
+    }
+    assert_eq!(
+        r.endpoints
+            .iter()
+            .filter(|e| e.endpoint.role == Role::Smtp)
+            .count(),
+        r.servers.len(),
+        "SMTP on every server"
+    );
+    // The transport side of the renewal trap: EX02's 25 presents its own
+    // renewed self-signed certificate, the rest of the fleet the public one.
+    assert_eq!(ids(r, "EX02", smtp), ["smtp-cert-inconsistent"]);
+    assert_eq!(server(r, "EX02").verdict, Verdict::FixTransportCert);
+    assert_eq!(server(r, "EX02").severity, Grade::Warning);
+    let fix = server(r, "EX02").remediation.join("\n");
+    assert!(
+        fix.contains("-Services SMTP") && fix.contains("TlsCertificateName"),
+        "{fix}"
+    );
+    let inconsistent: usize = r
+        .endpoints
+        .iter()
+        .flat_map(|e| &e.findings)
+        .filter(|f| f.id == FindingId::SmtpCertInconsistent)
+        .count();
+    assert_eq!(inconsistent, 1, "exactly one smtp-cert-inconsistent");
+    // EX07 presents last year's public certificate on 25 too.
+    assert_eq!(ids(r, "EX07", smtp), ["smtp-cert-expiring"]);
+
+    for healthy in ["EX01"] {
         let srv = server(r, healthy);
         assert_eq!(srv.verdict, Verdict::Ok, "{healthy}: {srv:?}");
         assert!(

@@ -3,6 +3,7 @@
 //!
 //! These run the real binary on real files; the full-disk case mounts a
 //! small tmpfs where the test may (root in CI) and says so when it cannot.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 

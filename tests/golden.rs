@@ -6,6 +6,7 @@
 //! golden files and review the diff in the commit:
 //!
 //!     EXCERT_UPDATE_GOLDEN=1 cargo test --test golden
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

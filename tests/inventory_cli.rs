@@ -1,6 +1,7 @@
 //! `--inventory` through the real binary: the demo fleet scanned with its
 //! store exports, a store-only audit of the fixture exports, and bad
 //! exports refused before anything is written.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 

@@ -5,6 +5,7 @@
 //!
 //! Keys and certificates are made at test time with the openssl CLI. Every
 //! server listens on 127.0.0.1 port 0 and is killed when its guard drops.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::Path;
 use std::pin::Pin;

@@ -2,12 +2,13 @@
 //! Postfix (STARTTLS, a certificate per listener, a listener without TLS)
 //! and Dovecot (IMAP and POP3, STARTTLS and implicit TLS), on a private
 //! loopback address with the real port numbers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 mod mail_support;
 
 use excert::lab::certs;
-use excert::model::{EndpointReport, Role, ScanReport, Status};
+use excert::model::{EndpointReport, FindingId, Role, ScanReport, Status, Verdict};
 use lab_support::*;
 use mail_support::*;
 use time::{Duration, OffsetDateTime};
@@ -73,6 +74,8 @@ async fn postfix_and_dovecot_give_every_chain_after_starttls() {
     );
     let _dovecot = dovecot(&dir, ip, &public_pem, &public_key);
 
+    let ca_pem = dir.join("lab-root.pem");
+    std::fs::write(&ca_pem, ca.root_pem()).unwrap();
     let out_dir = dir.join("out");
     let host = "mx01.contoso.lab";
     let args = strings(&[
@@ -92,6 +95,8 @@ async fn postfix_and_dovecot_give_every_chain_after_starttls() {
         "110,995",
         "--timeout",
         "5",
+        "--ca-bundle",
+        &path_arg(&ca_pem),
         "--quiet",
         "--out",
         &path_arg(&out_dir),
@@ -169,6 +174,33 @@ async fn postfix_and_dovecot_give_every_chain_after_starttls() {
     assert!(
         endpoint(&report, 993).dialogue.imap.is_none(),
         "implicit TLS: no dialogue"
+    );
+
+    // The findings an admin reads: only the listener without TLS needs
+    // action; 2525 presents the server's own certificate, as expected.
+    for port in [25, 2525, 143, 993, 110, 995] {
+        let e = endpoint(&report, port);
+        assert!(
+            e.findings
+                .iter()
+                .all(|f| f.severity == excert::model::Severity::Info),
+            "port {port}: {:?}",
+            e.findings
+        );
+    }
+    let ids: Vec<FindingId> = plain.findings.iter().map(|f| f.id).collect();
+    assert_eq!(ids, [FindingId::StarttlsNotOffered]);
+    let server = &report.servers[0];
+    assert_eq!(
+        server.verdict,
+        Verdict::FixTransportCert,
+        "{}",
+        server.summary
+    );
+    assert!(
+        server.summary.contains("SMTP 587: no STARTTLS"),
+        "{}",
+        server.summary
     );
 
     // Postfix saw EHLO and STARTTLS and nothing that sends mail.

@@ -1,6 +1,7 @@
 //! `excert report A.json B.json`: two segment scans of the demo fleet,
 //! each run "where it can reach its servers", merged into one fleet
 //! report through the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 

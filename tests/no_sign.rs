@@ -3,6 +3,7 @@
 //! server with RSA key exchange, a HelloRetryRequest from a TLS 1.3 server,
 //! a clear refusal from a server without RSA key exchange, and version
 //! hellos that tell a refused version from refused suites.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::time::Duration;
 

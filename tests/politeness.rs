@@ -1,5 +1,6 @@
 //! Politeness: however many ports one server has, excert never holds more
 //! than two connections to its address at once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 

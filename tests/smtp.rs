@@ -2,6 +2,7 @@
 //! STARTTLS, the statuses of ports that do not offer it, TLS 1.0 after
 //! STARTTLS (relayed to `openssl s_server -tls1`), and hostile greetings.
 //! Postfix and Dovecot are in mail_servers.rs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 mod openssl_support;
@@ -269,4 +270,75 @@ async fn a_hostile_banner_is_kept_bounded_and_as_data() {
     assert_eq!(smtp.banner.chars().count(), 512, "cut at 512 characters");
     assert!(smtp.banner.starts_with("220 ex01 <script>"));
     assert!(!smtp.exchange_banner);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_banner_is_inert_in_html_csv_and_terminal() {
+    let hostile = "ex01 <script>alert(1)</script> \"onmouseover=alert(1) x=\" \
+                   \u{1b}[31mred\u{1b}[0m \u{202E}gnp.exe =HYPERLINK(\"http://x\")"
+        .to_string();
+    let spec =
+        SmtpSpec::exchange("ex01.contoso.lab", Starttls::NotOffered).with_greeting(vec![hostile]);
+    let lab = lab(Service::Smtp(spec)).await;
+    let (_t, dir) = lab_support::tmp();
+    let findings_csv = dir.join("findings.csv");
+    let mut args = lab_support::strings(&[
+        "scan",
+        "--out",
+        &lab_support::path_arg(&dir),
+        "--csv-findings",
+        &lab_support::path_arg(&findings_csv),
+        "--timeout",
+        "2",
+    ]);
+    args.extend(lab_support::lab_args(&lab));
+    let out = lab_support::excert(&args).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report = lab_support::read_scan(&dir);
+    let e = report
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint.role == Role::Smtp)
+        .unwrap();
+    assert_eq!(e.status, Status::NoStarttls, "{:?}", e.error);
+    assert!(e
+        .dialogue
+        .smtp
+        .as_ref()
+        .unwrap()
+        .banner
+        .contains("<script>"));
+
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let csv = std::fs::read_to_string(dir.join("report.csv")).unwrap()
+        + &std::fs::read_to_string(&findings_csv).unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)"),
+        "the banner is shown, escaped"
+    );
+    for (name, text) in [
+        ("report.html", html.as_str()),
+        ("CSV", csv.as_str()),
+        ("stdout", &stdout),
+        ("stderr", &stderr),
+    ] {
+        assert!(!text.contains('\u{1b}'), "{name} carries an ESC byte");
+        assert!(!text.contains('\u{202E}'), "{name} carries a bidi override");
+    }
+    // Markup only matters where a browser reads it.
+    assert!(!html.contains("<script>alert"), "raw markup in report.html");
+    assert!(
+        !html.contains("\"onmouseover=alert"),
+        "an attribute in report.html"
+    );
+    assert!(
+        csv.contains("\\u{001B}[31m"),
+        "CSV shows the escape as text"
+    );
+    assert!(
+        !csv.lines()
+            .any(|l| l.split(',').any(|c| c.trim_matches('"').starts_with('='))),
+        "no CSV cell starts a formula"
+    );
 }

@@ -1,6 +1,7 @@
 //! SNI as IIS sees it: `--resolve` and `--sni` reach a server that presents
 //! different certificates per name, and `--also-no-sni` reports the
 //! difference.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod lab_support;
 

@@ -146,13 +146,13 @@ pub fn entry(id: FindingId) -> Rule {
         },
         FindingId::PublicCertInconsistent => Rule {
             id,
-            severity: Severity::Warning,
+            severity: Severity::Info,
             title: "Public certificate differs from the rest of the fleet",
-            why: "Most servers present one CA-issued certificate for these names, this one presents \
-                  another: usually the public certificate was renewed on some servers and not others, \
-                  or an old certificate is still bound.",
-            fix: "Import the fleet's certificate and enable IIS on it: Enable-ExchangeCertificate \
-                  -Thumbprint <majority> -Services IIS.",
+            why: "A newer valid CA-issued certificate for the same names is already on other servers \
+                  of this site: a rollout in progress. Info only while this server's certificate is \
+                  valid; when it expires, its expiry finding asks for the newer one.",
+            fix: "Roll the newest certificate out to this server: Enable-ExchangeCertificate -Server \
+                  <server> -Thumbprint <newest> -Services IIS (import it first if needed).",
         },
         FindingId::LegacyTlsOnly => Rule {
             id,
@@ -258,6 +258,87 @@ pub fn entry(id: FindingId) -> Rule {
                   server's store matches it, so mail between Exchange Online and this server stops.",
             fix: "Enable a valid certificate matching TlsCertificateName for SMTP, or update \
                   TlsCertificateName (re-run the Hybrid Configuration Wizard).",
+        },
+        FindingId::SmtpCertExpired => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "SMTP certificate expired",
+            why: "The certificate this SMTP port presents after STARTTLS has expired. Transport logs \
+                  events 12015/12016; in hybrid, mail from Exchange Online stops, because it requires \
+                  TLS with a valid CA-issued certificate matching the connector's TlsCertificateName, \
+                  and partners that require TLS stop sending too.",
+            fix: "Renew the certificate (the public one with your CA, or the server's own \
+                  \"Microsoft Exchange\" one without IIS), enable it for SMTP with \
+                  Enable-ExchangeCertificate -Server <server> -Thumbprint <new> -Services SMTP, and \
+                  check the connectors' TlsCertificateName.",
+        },
+        FindingId::SmtpCertExpiring => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "SMTP certificate expiring",
+            why: "The certificate this SMTP port presents expires soon (transport event 12017). When \
+                  it does, TLS mail with Exchange Online and partners stops. It is critical within \
+                  --critical-days.",
+            fix: "Renew it before it expires and enable the new one for SMTP; after a public \
+                  certificate renewal, check the hybrid connectors' TlsCertificateName.",
+        },
+        FindingId::ImapCertExpired => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "IMAP certificate expired",
+            why: "The certificate this IMAP port presents has expired: IMAP clients refuse to \
+                  connect or show certificate warnings.",
+            fix: "Renew it and enable the new one for IMAP: Enable-ExchangeCertificate -Server \
+                  <server> -Thumbprint <new> -Services IMAP.",
+        },
+        FindingId::ImapCertExpiring => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "IMAP certificate expiring",
+            why: "The certificate this IMAP port presents expires soon; IMAP clients will then \
+                  refuse it. It is critical within --critical-days.",
+            fix: "Renew it before it expires and enable the new one for IMAP.",
+        },
+        FindingId::PopCertExpired => Rule {
+            id,
+            severity: Severity::Critical,
+            title: "POP3 certificate expired",
+            why: "The certificate this POP3 port presents has expired: POP3 clients refuse to \
+                  connect or show certificate warnings.",
+            fix: "Renew it and enable the new one for POP: Enable-ExchangeCertificate -Server \
+                  <server> -Thumbprint <new> -Services POP.",
+        },
+        FindingId::PopCertExpiring => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "POP3 certificate expiring",
+            why: "The certificate this POP3 port presents expires soon; POP3 clients will then \
+                  refuse it. It is critical within --critical-days.",
+            fix: "Renew it before it expires and enable the new one for POP.",
+        },
+        FindingId::StarttlsNotOffered => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "STARTTLS not offered",
+            why: "The port speaks SMTP (or IMAP, POP3) but does not offer STARTTLS, or refuses it \
+                  (454, 500). Mail to and from Exchange Online and most partners needs TLS; Exchange \
+                  offers STARTTLS only while it has a valid certificate for the connector's FQDN \
+                  (event 12014 when it has none).",
+            fix: "Enable a valid certificate whose names cover the connector's FQDN for SMTP, and \
+                  check that the receive connector's AuthMechanism includes Tls.",
+        },
+        FindingId::SmtpCertInconsistent => Rule {
+            id,
+            severity: Severity::Warning,
+            title: "SMTP presents a self-signed certificate unlike the fleet",
+            why: "Most servers present a CA-issued certificate on this SMTP port, this one its own \
+                  self-signed one. That is the transport side of the renewal trap: renewing the \
+                  \"Microsoft Exchange\" certificate and answering yes to \"overwrite the default \
+                  SMTP certificate\", or a renewed public certificate enabled for SMTP on some \
+                  servers only. Exchange Online and partners that check certificates refuse it.",
+            fix: "Enable the fleet's public certificate for SMTP on this server \
+                  (Enable-ExchangeCertificate -Server <server> -Thumbprint <public> -Services SMTP) \
+                  and check the connectors' TlsCertificateName.",
         },
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod catalog;
 pub mod cert;
+#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod classify;
 pub mod fleet;
 pub mod names;
@@ -43,6 +44,7 @@ pub struct Analysis {
     pub endpoints: Vec<EndpointReport>,
     /// One per distinct host, in first-seen order.
     pub servers: Vec<ServerReport>,
+    /// Backend certs that expire close together on several hosts.
     pub expiry_cliffs: Vec<ExpiryCliff>,
     /// The namespaces inferred for sites without `--namespace`, by site
     /// (`*`: servers with no known site), for scan.json's parameters.
@@ -88,6 +90,13 @@ pub fn analyze_with(
         ));
     }
     mark_behind(evidence, &wires, &fleet::behind(&front, as_of), &mut judged);
+    // The transport side of the renewal trap needs every server's SMTP.
+    let leaves: Vec<Option<&CertFacts>> = wires.iter().map(|w| w.chain.first()).collect();
+    for (i, f) in rules::smtp_inconsistent(evidence, &leaves) {
+        if let Some(slot) = judged.get_mut(i) {
+            slot.findings.push(f);
+        }
+    }
     drop(front);
 
     let mut endpoints: Vec<EndpointReport> = evidence

@@ -371,12 +371,15 @@ pub fn verify_command(
         p.join(",")
     };
     let mut cmd = format!("excert scan {}", quoted(host));
-    for (flag, role) in [
-        ("--frontend-ports", Role::Frontend),
-        ("--backend-ports", Role::Backend),
+    // Each port list with its default, said only when it differs.
+    for (flag, role, default) in [
+        ("--frontend-ports", Role::Frontend, "443"),
+        ("--backend-ports", Role::Backend, "444"),
+        ("--smtp-ports", Role::Smtp, "25"),
+        ("--imap-ports", Role::Imap, ""),
+        ("--pop-ports", Role::Pop, ""),
     ] {
         let p = ports(role);
-        let default = if role == Role::Frontend { "443" } else { "444" };
         if !p.is_empty() && p != default {
             cmd.push_str(&format!(" {flag} {p}"));
         }
@@ -601,7 +604,17 @@ pub fn reissue_sha256(host: &str, port: u16, role: Role) -> Step {
             port,
             "444 should present the server's own certificate, signed SHA-256 when created now.",
         ),
-        _ => Step::new(
+        Role::Smtp | Role::Imap | Role::Pop => Step::new(
+            Task::ReplacePublic,
+            host,
+            format!(
+                "Reissue the certificate signed with SHA-256 and enable the new one for {} ({}).",
+                service(role),
+                enable_service(host, role, "<new>")
+            ),
+        )
+        .port(port),
+        Role::Frontend => Step::new(
             Task::ReplacePublic,
             host,
             format!(
@@ -617,7 +630,18 @@ pub fn reissue_sha256(host: &str, port: u16, role: Role) -> Step {
 pub fn stronger_key(host: &str, port: u16, role: Role) -> Step {
     match role {
         Role::Backend => new_own_backend(host, port, "The new certificate gets a 2048-bit key."),
-        _ => Step::new(
+        Role::Smtp | Role::Imap | Role::Pop => Step::new(
+            Task::ReplacePublic,
+            host,
+            format!(
+                "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key, import \
+                 it and enable it for {} ({}).",
+                service(role),
+                enable_service(host, role, "<new>")
+            ),
+        )
+        .port(port),
+        Role::Frontend => Step::new(
             Task::ReplacePublic,
             host,
             format!(
@@ -755,6 +779,173 @@ pub fn check_endpoint(host: &str, port: u16, role: Role, status: Status) -> Step
     Step::new(Task::CheckEndpoint, host, text).port(port)
 }
 
+// ---- Mail ports (SMTP, IMAP, POP) ---------------------------------------
+
+/// The `-Services` value for a mail role.
+fn service(role: Role) -> &'static str {
+    match role {
+        Role::Imap => "IMAP",
+        Role::Pop => "POP",
+        Role::Smtp | Role::Frontend | Role::Backend => "SMTP",
+    }
+}
+
+fn enable_service(host: &str, role: Role, thumbprint: &str) -> String {
+    format!(
+        "Enable-ExchangeCertificate -Server {host} -Thumbprint {thumbprint} -Services {}",
+        service(role)
+    )
+}
+
+/// Enable a certificate that is already there (or imported first) for the
+/// port's service.
+pub fn enable_transport(host: &str, port: u16, role: Role, thumbprint: &str) -> Step {
+    let enable = enable_service(host, role, thumbprint);
+    let presented = if role == Role::Smtp {
+        format!(
+            " Port {port} presents it when the receive connector's TlsCertificateName names it \
+             or, without one, when its names cover the connector's FQDN."
+        )
+    } else {
+        String::new()
+    };
+    Step::new(
+        Task::EnableTransport,
+        host,
+        format!(
+            "On {host} enable {thumbprint} for {}: {enable} (import it first with \
+             Import-ExchangeCertificate -Server {host} if it is not on this server).{presented}",
+            service(role)
+        ),
+    )
+    .port(port)
+    .powershell(&enable)
+    .thumbprint(thumbprint)
+}
+
+/// After a certificate change on SMTP: the connectors that name a
+/// certificate (hybrid) must name the new one.
+pub fn check_connectors(host: &str, thumbprint: &str) -> Step {
+    let name = format!(
+        "$c = Get-ExchangeCertificate -Server {host} -Thumbprint {thumbprint}; \
+         \"<I>$($c.Issuer)<S>$($c.Subject)\""
+    );
+    Step::new(
+        Task::CheckConnector,
+        host,
+        format!(
+            "Check the connectors that name a certificate: Get-ReceiveConnector -Server {host} | \
+             Format-List Identity,Fqdn,TlsCertificateName and Get-SendConnector | Format-List \
+             Identity,TlsCertificateName. TlsCertificateName reads <I>issuer<S>subject; if it no \
+             longer matches the certificate SMTP should present ({name}), set it with \
+             Set-ReceiveConnector <identity> -TlsCertificateName <that value> (Set-SendConnector \
+             likewise), or re-run the Hybrid Configuration Wizard: Exchange Online requires the \
+             match."
+        ),
+    )
+    .powershell(&name)
+    .thumbprint(thumbprint)
+}
+
+/// An expired or expiring certificate on a mail port. With `fleet` (a
+/// valid public certificate the fleet already uses, other than this one),
+/// enabling that one is the fix; otherwise renew: the server's own
+/// certificate without IIS, a CA-issued one with the CA.
+pub fn renew_transport(
+    host: &str,
+    port: u16,
+    role: Role,
+    old: &CertFacts,
+    fleet: Option<&str>,
+) -> Vec<Step> {
+    let connectors = |t: &str| (role == Role::Smtp).then(|| check_connectors(host, t));
+    if let Some(public) = fleet.filter(|p| *p != old.sha1 && !old.self_issued) {
+        return std::iter::once(enable_transport(host, port, role, public))
+            .chain(connectors(public))
+            .collect();
+    }
+    let mut steps = Vec::new();
+    if old.self_issued {
+        let create = recreate_own(host, old.subject_cn.as_deref(), old.key.bits);
+        steps.push(
+            Step::new(
+                Task::RenewBackend,
+                host,
+                format!(
+                    "Create {host}'s new \"Microsoft Exchange\" certificate without IIS (it \
+                     replaces {} for SMTP; the Default Web Site keeps its certificate): {create}. \
+                     Note the new thumbprint ({NEW}).",
+                    old.sha1
+                ),
+            )
+            .port(port)
+            .powershell(&create)
+            .thumbprint(&old.sha1),
+        );
+        if role != Role::Smtp {
+            steps.push(enable_transport(host, port, role, NEW));
+        }
+    } else {
+        steps.push(
+            Step::new(
+                Task::ReplacePublic,
+                host,
+                format!(
+                    "Renew {} with your CA (same names) and import the new certificate on {host} \
+                     (Import-ExchangeCertificate -Server {host}).",
+                    old.sha1
+                ),
+            )
+            .port(port)
+            .thumbprint(&old.sha1),
+        );
+        steps.push(enable_transport(host, port, role, NEW));
+    }
+    steps.extend(connectors(NEW));
+    steps.push(remove_old(host, &old.sha1));
+    steps
+}
+
+/// A mail port that offers no STARTTLS, or refuses it. `exchange`: the
+/// banner is Exchange's.
+pub fn offer_starttls(host: &str, port: u16, role: Role, exchange: bool) -> Step {
+    let text = match (role, exchange) {
+        (Role::Smtp, true) => format!(
+            "Make {host}:{port} offer STARTTLS again: Exchange offers it only with a valid \
+             certificate enabled for SMTP whose names cover the receive connector's FQDN (event \
+             12014 in the Application log names an FQDN without one). Check Get-ReceiveConnector \
+             -Server {host} | Format-List Identity,Bindings,Fqdn,AuthMechanism,TlsCertificateName \
+             (AuthMechanism must include Tls), then {}.",
+            enable_service(host, role, "<thumbprint>")
+        ),
+        (Role::Imap | Role::Pop, true) => format!(
+            "Make {host}:{port} offer {} again: enable a valid certificate for {} ({}).",
+            if role == Role::Pop {
+                "STLS"
+            } else {
+                "STARTTLS"
+            },
+            service(role),
+            enable_service(host, role, "<thumbprint>")
+        ),
+        _ => format!(
+            "The server answering {host}:{port} is not identified as Exchange by its banner: \
+             configure a valid certificate for STARTTLS in its own TLS settings, or check that \
+             the port is the one meant (a load balancer or mail gateway may answer)."
+        ),
+    };
+    Step::new(Task::OfferStarttls, host, text).port(port)
+}
+
+/// The transport side of the renewal trap: this SMTP port presents the
+/// server's self-signed certificate where the fleet presents `public`.
+pub fn smtp_fleet_cert(host: &str, port: u16, public: &str) -> Vec<Step> {
+    vec![
+        enable_transport(host, port, Role::Smtp, public),
+        check_connectors(host, public),
+    ]
+}
+
 /// What a verdict asks of the admin, as the heading of a group of servers
 /// in the act-now list ("37 servers: renew the backend certificate").
 pub fn verdict_action(verdict: crate::model::Verdict) -> &'static str {
@@ -764,6 +955,7 @@ pub fn verdict_action(verdict: crate::model::Verdict) -> &'static str {
         Verdict::RebindPublicCert => "bind the public certificate to the Default Web Site again",
         Verdict::RenewPublicCert => "renew the public certificate",
         Verdict::RotateAuthCert => "rotate the Exchange Auth certificate",
+        Verdict::FixTransportCert => "fix the certificate on SMTP, IMAP or POP",
         Verdict::FixBackendBinding => "bind the server's own certificate to the Exchange Back End",
         Verdict::Investigate => "find out why an endpoint could not be scanned",
         Verdict::Review => "review the findings",

@@ -22,13 +22,20 @@
 //! 3. `renew-public-cert`: the public cert itself is wrong: expiring,
 //!    untrusted, missing a namespace, weak. This needs the CA, so it is slower
 //!    and usually fleet-wide.
-//! 4. `fix-backend-binding`: 444 works but presents the wrong cert (WMSvc,
+//!    (`rotate-auth-cert`, from `--inventory`, comes next.)
+//! 4. `fix-transport-cert`: an SMTP, IMAP or POP port presents an expired,
+//!    expiring or not-yet-valid certificate, its own self-signed one where
+//!    the fleet's same port presents the public one (the transport side of
+//!    the renewal trap), or offers no STARTTLS. Mail flow with Exchange
+//!    Online and partners depends on it; a refused or filtered mail port
+//!    is only info and never decides a verdict.
+//! 5. `fix-backend-binding`: 444 works but presents the wrong cert (WMSvc,
 //!    Auth, public, another server's). Nothing is broken today.
-//! 5. `investigate`: an endpoint could not be scanned, or presented garbage.
+//! 6. `investigate`: an endpoint could not be scanned, or presented garbage.
 //!    Never counted healthy, but a known problem is acted on first.
-//! 6. `review`: other warnings (missing intermediate, TLS 1.2 not enabled)
+//! 7. `review`: other warnings (missing intermediate, TLS 1.2 not enabled)
 //!    that need a look but none of the above.
-//! 7. `ok`: nothing at warning or above.
+//! 8. `ok`: nothing at warning or above.
 
 use crate::model::{Classification, EndpointReport, Finding, FindingId, Grade, Role, Severity};
 
@@ -45,6 +52,7 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (PublicBindingLost | PublicCertInconsistent, _) => Verdict::RebindPublicCert,
         (NotYetValid, Role::Frontend) => Verdict::RebindPublicCert,
         (NotYetValid, Role::Backend) => Verdict::FixBackendBinding,
+        (NameMismatch, Role::Smtp | Role::Imap | Role::Pop) => Verdict::FixTransportCert,
         (FrontendCertExpired | FrontendCertExpiring | FrontendCertUntrusted | NameMismatch, _) => {
             Verdict::RenewPublicCert
         }
@@ -58,9 +66,14 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
             Verdict::Review
         }
         (
+            SmtpCertExpired | SmtpCertExpiring | ImapCertExpired | ImapCertExpiring
+            | PopCertExpired | PopCertExpiring | StarttlsNotOffered | SmtpCertInconsistent,
+            _,
+        ) => Verdict::FixTransportCert,
+        (
             NotYetValid | WeakSignature | WeakKey | RenewedCertNotBound,
             Role::Smtp | Role::Imap | Role::Pop,
-        ) => Verdict::Review,
+        ) => Verdict::FixTransportCert,
         (AuthCertExpired | AuthCertExpiring | AuthCertMissing, _) => Verdict::RotateAuthCert,
         (RenewedCertNotBound, Role::Frontend) => Verdict::RebindPublicCert,
         (RenewedCertNotBound, Role::Backend) => Verdict::FixBackendBinding,
@@ -227,7 +240,7 @@ fn steps(
     });
     if renew_public_expiry
         || has(FindingId::FrontendCertUntrusted)
-        || has(FindingId::NameMismatch)
+        || role_has(all, FindingId::NameMismatch, Role::Frontend)
         || role_has(all, FindingId::WeakKey, Role::Frontend)
         || role_has(all, FindingId::WeakSignature, Role::Frontend)
     {
@@ -237,6 +250,18 @@ fn steps(
             .and_then(|e| e.leaf())
             .map(|l| l.sha1.as_str());
         steps.extend(remediation::new_public_cert(host, current));
+    }
+    // Mail ports: each finding carries its own steps (port, service and
+    // thumbprints differ per port); the connector check is given once.
+    for (_, f) in all
+        .iter()
+        .filter(|(e, f)| verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert)
+    {
+        for step in &f.remediation_steps {
+            if !steps.contains(step) {
+                steps.push(step.clone());
+            }
+        }
     }
     steps.extend(steps_of(FindingId::ChainIncomplete));
     steps.extend(steps_of(FindingId::LegacyTlsOnly));
@@ -299,8 +324,8 @@ fn summary(
                 format!("{host}: 443 presents a self-signed certificate and the backend (444) certificate needs renewing; re-enable IIS on the public certificate and fix 444.")
             } else if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
                 format!("{host}: 443 presents a self-signed certificate; re-enable IIS on the public certificate.")
-            } else if all.iter().any(|(_, f)| f.id == FindingId::PublicCertInconsistent) {
-                format!("{host}: 443 presents a different public certificate from the rest of the fleet; bind the fleet's certificate.")
+            } else if endpoints.iter().any(|e| e.lags_fleet) {
+                format!("{host}: 443 presents an older public certificate than the one already rolled out to other servers; roll the newest one out here.")
             } else {
                 format!("{host}: 443 presents a certificate that is not valid yet; bind a valid one.")
             }
@@ -338,6 +363,7 @@ fn summary(
         Verdict::RotateAuthCert => format!(
             "{host}: the Exchange Server Auth Certificate (OAuth) needs rotating or importing."
         ),
+        Verdict::FixTransportCert => transport_summary(host, all),
         Verdict::Ok => format!("{host}: no action needed."),
     }
 }
@@ -359,4 +385,40 @@ fn ids(
         first
     });
     ids.join(", ")
+}
+
+/// `ex02: SMTP 25 presents its own self-signed certificate unlike the
+/// fleet; ...`: what is wrong on which mail port, worst first.
+fn transport_summary(host: &str, all: &[(&EndpointReport, &Finding)]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for (e, f) in all.iter().filter(|(e, f)| {
+        f.severity <= Severity::Warning
+            && verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert
+    }) {
+        let what = match f.id {
+            FindingId::SmtpCertExpired | FindingId::ImapCertExpired | FindingId::PopCertExpired => {
+                "certificate expired"
+            }
+            FindingId::SmtpCertExpiring
+            | FindingId::ImapCertExpiring
+            | FindingId::PopCertExpiring => "certificate expiring",
+            FindingId::StarttlsNotOffered => "no STARTTLS",
+            FindingId::SmtpCertInconsistent => {
+                "self-signed where the fleet presents its public certificate"
+            }
+            _ => f.title.as_str(),
+        };
+        let part = format!(
+            "{} {}: {what}",
+            e.endpoint.role.as_str().to_ascii_uppercase(),
+            e.endpoint.port
+        );
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    format!(
+        "{host}: mail transport needs a certificate fix ({}).",
+        parts.join("; ")
+    )
 }

@@ -224,15 +224,23 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
     let mut seen_old = vec![false; old.endpoints.len()];
     let mut seen_new = vec![false; new.endpoints.len()];
     for &(o, n) in &pairs {
-        seen_old[o] = true;
-        seen_new[n] = true;
-        changes.extend(endpoint_changes(&old.endpoints[o], &new.endpoints[n]));
+        let (Some(seen_o), Some(seen_n), Some(old_e), Some(new_e)) = (
+            seen_old.get_mut(o),
+            seen_new.get_mut(n),
+            old.endpoints.get(o),
+            new.endpoints.get(n),
+        ) else {
+            continue;
+        };
+        *seen_o = true;
+        *seen_n = true;
+        changes.extend(endpoint_changes(old_e, new_e));
     }
     for (_, e) in new
         .endpoints
         .iter()
         .enumerate()
-        .filter(|(n, _)| !seen_new[*n])
+        .filter(|(n, _)| !seen_new.get(*n).copied().unwrap_or(false))
     {
         let findings: Vec<FindingRef> = e
             .findings
@@ -261,7 +269,7 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
         .endpoints
         .iter()
         .enumerate()
-        .filter(|(o, _)| !seen_old[*o])
+        .filter(|(o, _)| !seen_old.get(*o).copied().unwrap_or(false))
     {
         changes.push(change(
             e,

@@ -36,10 +36,10 @@ pub fn pair(old: &[EndpointReport], new: &[EndpointReport]) -> Vec<(usize, usize
                     .collect()
             })
             .unwrap_or_default();
-        let same_address = candidates
-            .iter()
-            .copied()
-            .find(|&o| old[o].endpoint.address == e.endpoint.address);
+        let same_address = candidates.iter().copied().find(|&o| {
+            old.get(o)
+                .is_some_and(|x| x.endpoint.address == e.endpoint.address)
+        });
         match same_address.or(candidates.first().copied()) {
             Some(o) => {
                 used_old.insert(o);
@@ -69,7 +69,10 @@ pub fn pair(old: &[EndpointReport], new: &[EndpointReport]) -> Vec<(usize, usize
     for rule in rules {
         let mut still = Vec::new();
         for n in left_new {
-            let found = (0..old.len()).find(|o| !used_old.contains(o) && rule(&old[*o], &new[n]));
+            let found = (0..old.len()).find(|o| {
+                !used_old.contains(o)
+                    && matches!((old.get(*o), new.get(n)), (Some(a), Some(b)) if rule(a, b))
+            });
             match found {
                 Some(o) => {
                     used_old.insert(o);

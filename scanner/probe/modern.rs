@@ -58,6 +58,7 @@ impl ServerCertVerifier for RecordAnything {
 
 /// One client config for the whole scan: building it per endpoint would
 /// cost more than the handshake on loopback.
+#[allow(clippy::expect_used)] // Fixed inputs: the ring provider has both versions.
 fn connector() -> TlsConnector {
     static CONNECTOR: OnceLock<TlsConnector> = OnceLock::new();
     CONNECTOR

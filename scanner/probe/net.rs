@@ -75,13 +75,41 @@ pub async fn connect(
     }
 }
 
-/// Raise the open-files soft limit to the hard limit, and return how many
-/// descriptors we may use, so concurrency can be kept below it.
-pub fn raise_fd_limit() -> Option<u64> {
+/// Descriptors kept free beyond those already open when the scan starts:
+/// the report set (up to five temporary files), a folder sync, the
+/// resolver and stdio.
+const FD_HEADROOM: u64 = 16;
+
+/// Never fewer endpoints at once than this, however low the limit: a
+/// connect that finds no descriptor waits and retries (see [`connect`]),
+/// which is slower but still finishes, while a concurrency of 1 turns a
+/// /24 of filtered addresses into a quarter-hour.
+pub const MIN_CONCURRENCY: usize = 8;
+
+/// The open-files limit after raising it, and how many sockets the probes
+/// may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdBudget {
+    pub limit: u64,
+    pub sockets: usize,
+}
+
+/// Raise the open-files soft limit to the hard limit, and size the budget
+/// for sockets to what is left once the descriptors already open and the
+/// report files are reserved. `None` where the limit cannot be read.
+pub fn raise_fd_limit() -> Option<FdBudget> {
     #[cfg(unix)]
     {
         // Handles macOS's OPEN_MAX cap as well as Linux's hard limit.
-        rlimit::increase_nofile_limit(u64::MAX).ok()
+        let limit = rlimit::increase_nofile_limit(u64::MAX).ok()?;
+        let open = std::fs::read_dir("/proc/self/fd")
+            .or_else(|_| std::fs::read_dir("/dev/fd"))
+            .map_or(64, |d| d.count() as u64);
+        let sockets = limit.saturating_sub(open + FD_HEADROOM);
+        Some(FdBudget {
+            limit,
+            sockets: usize::try_from(sockets).unwrap_or(usize::MAX),
+        })
     }
     #[cfg(not(unix))]
     {

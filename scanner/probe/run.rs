@@ -23,9 +23,6 @@ pub struct Probed {
     pub complete: bool,
 }
 
-/// File descriptors kept free for the runtime, stdio and report files.
-const FD_RESERVE: u64 = 64;
-
 /// Connection attempts at once, as a multiple of `--concurrency` (and never
 /// more than the descriptors we have). A sweep of dark addresses spends its
 /// time waiting for connect timeouts, which cost a socket and nothing else;
@@ -64,6 +61,9 @@ fn progress_bar(total: usize, show: bool) -> ProgressBar {
 ///
 /// On cancel no new probe starts, probes in flight are abandoned, and the
 /// endpoints not probed get status `cancelled`, with `complete: false`.
+// Every index comes from enumerating `endpoints`, and `slots`, `waiting` and
+// `dns_errors` have its length. TODO(issue 10): use get_mut and drop this.
+#[allow(clippy::indexing_slicing)]
 pub async fn probe_all(
     endpoints: Vec<(Endpoint, Option<String>)>,
     opts: &ProbeOptions,
@@ -71,9 +71,16 @@ pub async fn probe_all(
 ) -> Probed {
     let concurrency = opts.concurrency.max(1);
     let mut sockets = concurrency.saturating_mul(CONNECT_FACTOR);
-    if let Some(limit) = super::net::raise_fd_limit() {
+    if let Some(budget) = super::net::raise_fd_limit() {
         // Each probe holds one socket at a time.
-        let usable = limit.saturating_sub(FD_RESERVE).max(1) as usize;
+        let usable = budget.sockets.max(super::net::MIN_CONCURRENCY);
+        if usable < concurrency {
+            crate::error::say(format!(
+                "the open-files limit ({}) allows {usable} endpoints at once instead of \
+                 {concurrency}; raise it (ulimit -n) for a faster scan",
+                budget.limit
+            ));
+        }
         sockets = sockets.min(usable);
     }
     let gate = Gate::new(

@@ -65,12 +65,16 @@ const PARTIALS: &[(&str, &str)] = &[
 /// not in the data; tests render every template.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// The page template lacks a slot the renderer fills.
     #[error("the page template has no {0} slot")]
     Slot(&'static str),
+    /// Writing the page failed.
     #[error("write: {0}")]
     Io(#[from] std::io::Error),
+    /// A template does not parse.
     #[error("template: {0}")]
     Template(#[from] Box<handlebars::TemplateError>),
+    /// A template failed on the data.
     #[error("render: {0}")]
     Render(#[from] Box<handlebars::RenderError>),
 }
@@ -311,6 +315,10 @@ struct EndpointView {
     matrix: Vec<VersionCell>,
     trust: String,
     trust_state: &'static str,
+    /// A mail port's greeting line (peer text: escaped like every value).
+    banner: String,
+    /// The handshake followed STARTTLS.
+    starttls: bool,
 }
 
 #[derive(Serialize)]
@@ -677,6 +685,17 @@ fn role_label(role: Role) -> &'static str {
     }
 }
 
+/// The greeting a mail port sent, for the card.
+fn mail_banner(e: &EndpointReport) -> String {
+    let d = &e.dialogue;
+    d.smtp
+        .as_ref()
+        .map(|s| s.banner.clone())
+        .or_else(|| d.imap.as_ref().map(|m| m.banner.clone()))
+        .or_else(|| d.pop.as_ref().map(|m| m.banner.clone()))
+        .unwrap_or_default()
+}
+
 fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
     let leaf = e.leaf();
     let tls = e.tls.as_ref();
@@ -747,6 +766,8 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         cipher: tls.map(|t| t.cipher_suite.clone()).unwrap_or_default(),
         method: tls.map_or("", |t| method_name(t.method)),
         matrix: matrix(tls),
+        banner: mail_banner(e),
+        starttls: tls.is_some_and(|t| t.starttls),
         trust,
         trust_state,
     }

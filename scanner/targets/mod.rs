@@ -40,6 +40,7 @@ use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source
 
 pub use csv_input::HOST_COLUMNS;
 pub use dry_run::{dry_run_lines, skipped_lines, DryRunLine};
+pub(crate) use parse::check_name;
 pub use parse::MAX_TARGET_CHARS;
 pub use roles::{is_edge, skip_reason, version_of};
 pub(crate) use roles::{parse_roles, site_name};

@@ -33,6 +33,7 @@ mod chain;
 mod crypto;
 mod expiry;
 mod protocol;
+mod transport;
 
 use binding::*;
 use chain::*;
@@ -41,6 +42,7 @@ use expiry::*;
 use protocol::*;
 
 pub(crate) use expiry::already_renewed;
+pub(crate) use transport::smtp_inconsistent;
 
 /// Everything the rules need about one endpoint.
 pub(crate) struct EndpointCtx<'a> {
@@ -73,7 +75,11 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let obs = &ctx.evidence.observation;
     let Some(leaf) = ctx.chain.first().filter(|_| obs.status == Status::Ok) else {
-        out.push(not_scanned(ctx));
+        out.push(if obs.status == Status::NoStarttls {
+            transport::starttls_not_offered(ctx)
+        } else {
+            not_scanned(ctx)
+        });
         return out;
     };
     if !is_parsed(leaf) {
@@ -119,6 +125,9 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
             out.extend(name_mismatch(ctx, leaf));
         }
         out.extend(unexpected);
+        if role.is_mail() {
+            out.extend(transport::mail_checks(ctx, leaf));
+        }
         out.extend(weak_signature(ctx));
         out.extend(weak_key(ctx));
     }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::io;
 
+use tls_parser::TlsAlertDescription;
+
 use crate::model::Status;
 
 use super::names::{alert_name, version_name};
@@ -101,10 +103,11 @@ impl LegacyError {
     pub fn is_refusal(&self) -> bool {
         match self {
             LegacyError::Alert { description, .. } => matches!(
-                description,
-                // handshake_failure, insufficient_security, protocol_version,
-                // inappropriate_fallback
-                40 | 71 | 70 | 86
+                TlsAlertDescription(*description),
+                TlsAlertDescription::HandshakeFailure
+                    | TlsAlertDescription::InsufficientSecurity
+                    | TlsAlertDescription::ProtocolVersion
+                    | TlsAlertDescription::InappropriateFallback
             ),
             LegacyError::Closed => true,
             LegacyError::Io { kind, .. } => matches!(
@@ -122,10 +125,8 @@ impl LegacyError {
     pub fn is_version_refusal(&self) -> bool {
         matches!(
             self,
-            LegacyError::Alert {
-                description: 70,
-                ..
-            }
+            LegacyError::Alert { description, .. }
+                if TlsAlertDescription(*description) == TlsAlertDescription::ProtocolVersion
         )
     }
 

@@ -10,7 +10,8 @@
 
 use tls_parser::{
     parse_tls_message_handshake, parse_tls_record_header, parse_tls_server_hello_extensions,
-    TlsExtension, TlsMessage, TlsMessageHandshake, TlsServerHelloContents,
+    TlsExtension, TlsHandshakeType, TlsMessage, TlsMessageHandshake, TlsRecordType,
+    TlsServerHelloContents,
 };
 
 use super::error::{printable_prefix, LegacyError};
@@ -29,17 +30,18 @@ const HELLO_RETRY_RANDOM: [u8; 32] = [
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
-const RECORD_CHANGE_CIPHER_SPEC: u8 = 20;
-const RECORD_ALERT: u8 = 21;
-const RECORD_HANDSHAKE: u8 = 22;
-const RECORD_APPLICATION_DATA: u8 = 23;
+// Record and handshake type numbers, from tls-parser's IANA tables.
+const RECORD_CHANGE_CIPHER_SPEC: u8 = TlsRecordType::ChangeCipherSpec.0;
+const RECORD_ALERT: u8 = TlsRecordType::Alert.0;
+const RECORD_HANDSHAKE: u8 = TlsRecordType::Handshake.0;
+const RECORD_APPLICATION_DATA: u8 = TlsRecordType::ApplicationData.0;
 
-const HS_SERVER_HELLO: u8 = 2;
-const HS_HELLO_RETRY_REQUEST: u8 = 6;
-const HS_CERTIFICATE: u8 = 11;
-const HS_SERVER_KEY_EXCHANGE: u8 = 12;
-const HS_CERTIFICATE_REQUEST: u8 = 13;
-const HS_SERVER_HELLO_DONE: u8 = 14;
+const HS_SERVER_HELLO: u8 = TlsHandshakeType::ServerHello.0;
+const HS_HELLO_RETRY_REQUEST: u8 = TlsHandshakeType::HelloRetryRequest.0;
+const HS_CERTIFICATE: u8 = TlsHandshakeType::Certificate.0;
+const HS_SERVER_KEY_EXCHANGE: u8 = TlsHandshakeType::ServerKeyExchange.0;
+const HS_CERTIFICATE_REQUEST: u8 = TlsHandshakeType::CertificateRequest.0;
+const HS_SERVER_HELLO_DONE: u8 = TlsHandshakeType::ServerDone.0;
 
 /// How much a server may send before we give up on it.
 ///

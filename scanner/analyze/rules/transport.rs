@@ -1,0 +1,241 @@
+//! Mail ports (SMTP, IMAP, POP): expiry, STARTTLS, names, and the
+//! transport side of the renewal trap.
+//!
+//! Decisions worth knowing:
+//! - A self-signed certificate on a mail port is not a finding by itself:
+//!   it is Exchange's default, expected on the internal transport ports
+//!   (2525, 465, 717, 475) and normal on 25 for internal-only servers. Only
+//!   where most servers' same (non-internal) port presents a CA-issued
+//!   certificate is it [`FindingId::SmtpCertInconsistent`].
+//! - Names are checked only against the namespaces the admin gave
+//!   (`--namespace`): MX-facing names often differ from the 443 names, so
+//!   names inferred from the fleet's 443 certificates would flag healthy
+//!   servers. A CA-issued mail certificate must then cover one of them.
+//! - A refused, filtered or silent mail port is info (see `not_scanned`),
+//!   and `no_starttls` is [`FindingId::StarttlsNotOffered`].
+
+use std::collections::BTreeMap;
+
+use super::*;
+
+/// Ports of Exchange's internal transport, where the server's own
+/// self-signed certificate is expected: 2525 (Transport service), 465
+/// (client proxy), 717 (Front End outbound proxy), 475 (Mailbox Transport
+/// Delivery).
+pub(crate) const INTERNAL_TRANSPORT_PORTS: [u16; 4] = [2525, 465, 717, 475];
+
+/// The checks for a mail port that presented a parsable chain.
+pub(super) fn mail_checks(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Vec<Finding> {
+    let mut out: Vec<Finding> = expiry(ctx, leaf).into_iter().collect();
+    if !leaf.self_issued {
+        out.extend(chain_incomplete(ctx, leaf));
+        out.extend(names(ctx, leaf));
+    }
+    out
+}
+
+/// `after STARTTLS` or `over implicit TLS`, for detail sentences.
+fn how(ctx: &EndpointCtx<'_>) -> &'static str {
+    let starttls = ctx
+        .evidence
+        .observation
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.starttls);
+    if starttls {
+        "after STARTTLS"
+    } else {
+        "over implicit TLS"
+    }
+}
+
+fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
+    let s = ctx.settings;
+    let e = &ctx.evidence.endpoint;
+    // No dates (unparsable): `cert-unparsable` says so; nothing is guessed.
+    let (Some(not_after), Some(days_left)) = (leaf.not_after, leaf.days_left) else {
+        return None;
+    };
+    let expired = not_after <= s.as_of;
+    if !expired && days_left >= s.warn_days {
+        return None;
+    }
+    let id = match (e.role, expired) {
+        (Role::Smtp, true) => FindingId::SmtpCertExpired,
+        (Role::Smtp, false) => FindingId::SmtpCertExpiring,
+        (Role::Imap, true) => FindingId::ImapCertExpired,
+        (Role::Imap, false) => FindingId::ImapCertExpiring,
+        (Role::Pop, true) => FindingId::PopCertExpired,
+        (Role::Pop, false) => FindingId::PopCertExpiring,
+        (Role::Frontend | Role::Backend, _) => return None,
+    };
+    let severity = if expired {
+        Severity::Critical
+    } else {
+        escalate(leaf, s)
+    };
+    let when = if expired {
+        format!(
+            "expired on {} ({} days ago)",
+            leaf.not_after_text(),
+            -days_left
+        )
+    } else {
+        format!(
+            "expires on {} ({} days left)",
+            leaf.not_after_text(),
+            days_left
+        )
+    };
+    let detail = format!(
+        "{} presents {} ({}, SHA-1 {}) {}, which {}.",
+        where_(ctx),
+        leaf.subject,
+        leaf.classification.label(),
+        leaf.sha1,
+        how(ctx),
+        when
+    );
+    let steps = remediation::renew_transport(&e.host, e.port, e.role, leaf, ctx.public_thumbprint);
+    Some(finding(id, severity, detail, steps))
+}
+
+/// A CA-issued mail certificate that covers none of the namespaces the
+/// admin gave.
+fn names(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
+    let e = &ctx.evidence.endpoint;
+    let given = names::expected(e.group.site.as_deref(), ctx.settings, &BTreeMap::new());
+    if given.is_empty() || given.iter().any(|n| names::covers(leaf, n)) {
+        return None;
+    }
+    name_mismatch(ctx, leaf)
+}
+
+/// The port spoke its protocol but gave no STARTTLS.
+pub(super) fn starttls_not_offered(ctx: &EndpointCtx<'_>) -> Finding {
+    let e = &ctx.evidence.endpoint;
+    let obs = &ctx.evidence.observation;
+    let d = &obs.dialogue;
+    let (banner, exchange) = match (&d.smtp, &d.imap, &d.pop) {
+        (Some(s), _, _) => (Some(s.banner.as_str()), s.exchange_banner),
+        (_, Some(m), _) | (_, _, Some(m)) => (Some(m.banner.as_str()), m.exchange_banner),
+        _ => (None, false),
+    };
+    let detail = format!(
+        "{} spoke {} but gave no TLS: {}.{}",
+        where_(ctx),
+        e.role.as_str().to_ascii_uppercase(),
+        obs.error
+            .as_deref()
+            .unwrap_or("STARTTLS not offered")
+            .trim_end_matches('.'),
+        banner.map_or(String::new(), |b| format!(" Its greeting: {b}"))
+    );
+    finding(
+        FindingId::StarttlsNotOffered,
+        Severity::Warning,
+        detail,
+        vec![remediation::offer_starttls(
+            &e.host, e.port, e.role, exchange,
+        )],
+    )
+}
+
+/// An SMTP leaf that answered, for the fleet comparison.
+struct SmtpLeaf<'a> {
+    endpoint: usize,
+    host: &'a str,
+    port: u16,
+    leaf: &'a CertFacts,
+}
+
+/// `smtp-cert-inconsistent`: on each non-internal SMTP port, when most
+/// servers present a CA-issued certificate, every server presenting a
+/// self-issued one instead gets a warning naming the fleet's most common
+/// in-date CA-issued certificate to enable.
+pub(crate) fn smtp_inconsistent(
+    evidence: &[EndpointEvidence],
+    leaves: &[Option<&CertFacts>],
+) -> Vec<(usize, Finding)> {
+    let leaves: Vec<SmtpLeaf<'_>> = evidence
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.endpoint.role == Role::Smtp
+                && e.observation.status == Status::Ok
+                && !INTERNAL_TRANSPORT_PORTS.contains(&e.endpoint.port)
+        })
+        .filter_map(|(i, e)| {
+            let leaf = leaves.get(i).copied().flatten().filter(|l| is_parsed(l))?;
+            Some(SmtpLeaf {
+                endpoint: i,
+                host: &e.endpoint.host,
+                port: e.endpoint.port,
+                leaf,
+            })
+        })
+        .collect();
+    let mut ports: BTreeMap<u16, Vec<&SmtpLeaf<'_>>> = BTreeMap::new();
+    for l in &leaves {
+        ports.entry(l.port).or_default().push(l);
+    }
+    let mut out = Vec::new();
+    for (port, on_port) in ports {
+        let ca: Vec<&&SmtpLeaf<'_>> = on_port
+            .iter()
+            .filter(|l| l.leaf.classification == Classification::CaIssued)
+            .collect();
+        if ca.len() * 2 <= on_port.len() {
+            continue;
+        }
+        let Some(public) = most_common_in_date(&ca) else {
+            continue;
+        };
+        for l in on_port.iter().filter(|l| l.leaf.self_issued) {
+            let detail = format!(
+                "{}:{port} (smtp) presents its own self-signed certificate {} (SHA-1 {}, \
+                 expires {}), while {} of {} servers present a CA-issued certificate on port \
+                 {port} (most often {}, expires {}). Exchange Online and partners that check \
+                 the certificate refuse this one: the transport side of the renewal trap.",
+                l.host,
+                l.leaf.subject,
+                l.leaf.sha1,
+                l.leaf.not_after_text(),
+                ca.len(),
+                on_port.len(),
+                public.sha1,
+                public.not_after_text()
+            );
+            out.push((
+                l.endpoint,
+                finding(
+                    FindingId::SmtpCertInconsistent,
+                    Severity::Warning,
+                    detail,
+                    remediation::smtp_fleet_cert(l.host, port, &public.sha1),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// The CA-issued certificate most servers present (still valid), the later
+/// expiry and then the lower thumbprint breaking ties.
+fn most_common_in_date<'a>(ca: &[&&SmtpLeaf<'a>]) -> Option<&'a CertFacts> {
+    let mut counts: BTreeMap<&str, (usize, &'a CertFacts)> = BTreeMap::new();
+    for l in ca
+        .iter()
+        .filter(|l| l.leaf.days_left.is_some_and(|d| d > 0))
+    {
+        counts.entry(&l.leaf.sha1).or_insert((0, l.leaf)).0 += 1;
+    }
+    counts
+        .into_values()
+        .max_by(|(n, a), (m, b)| {
+            n.cmp(m)
+                .then(a.not_after.cmp(&b.not_after))
+                .then(b.sha1.cmp(&a.sha1))
+        })
+        .map(|(_, c)| c)
+}

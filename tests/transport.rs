@@ -1,0 +1,441 @@
+//! Analysis of mail ports on saved evidence: the SMTP/IMAP/POP finding ids,
+//! where they fire and where they must not, the verdict and the steps an
+//! admin reads. A fixed as-of time; lab (rcgen) certificates dated from it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+
+use excert::analyze::trust::TrustRoots;
+use excert::analyze::{analyze, catalog, Analysis};
+use excert::config::AnalysisSettings;
+use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
+use excert::model::{
+    Der, Dialogue, Endpoint, EndpointEvidence, FindingId, Grade, Group, Method, Observation, Role,
+    Severity, SmtpInfo, Status, TlsInfo, TlsVersion, Verdict,
+};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const NOW: OffsetDateTime = datetime!(2025-06-01 12:00 UTC);
+const NAMES: [&str; 2] = ["mail.contoso.com", "autodiscover.contoso.com"];
+
+fn settings(ca: &LabCa, namespaces: &[&str]) -> AnalysisSettings {
+    AnalysisSettings {
+        as_of: NOW,
+        warn_days: 60,
+        critical_days: 30,
+        namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+        site_namespaces: Default::default(),
+        roots: Arc::new(TrustRoots::from_der([ca.root.as_ref()]).unwrap()),
+        ca_bundles: vec![],
+    }
+}
+
+fn endpoint(host: &str, role: Role, port: u16) -> Endpoint {
+    Endpoint {
+        host: format!("{}.contoso.local", host.to_ascii_lowercase()),
+        address: Some("10.0.0.1".parse().unwrap()),
+        port,
+        role,
+        sni: None,
+        aliases: vec![],
+        group: Group::default(),
+        source: None,
+        from_scan: None,
+    }
+}
+
+fn exchange_smtp() -> Dialogue {
+    Dialogue {
+        smtp: Some(SmtpInfo {
+            banner: "220 EX01.contoso.local Microsoft ESMTP MAIL Service ready".into(),
+            ehlo: vec!["STARTTLS".into(), "X-ANONYMOUSTLS".into()],
+            exchange_banner: true,
+        }),
+        ..Dialogue::default()
+    }
+}
+
+/// A port that answered with `chain` (after STARTTLS on SMTP).
+fn ok(
+    host: &str,
+    role: Role,
+    port: u16,
+    chain: Vec<Vec<u8>>,
+    versions: &[TlsVersion],
+) -> EndpointEvidence {
+    EndpointEvidence {
+        endpoint: endpoint(host, role, port),
+        observation: Observation {
+            status: Status::Ok,
+            error: None,
+            tls: Some(TlsInfo {
+                version: *versions.last().unwrap(),
+                cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
+                method: Method::Rustls,
+                versions: versions.to_vec(),
+                versions_scanned: true,
+                evidence: Vec::new(),
+                starttls: role == Role::Smtp,
+            }),
+            chain: chain.into_iter().map(Der).collect(),
+            dialogue: if role == Role::Smtp {
+                exchange_smtp()
+            } else {
+                Dialogue::default()
+            },
+        },
+        no_sni: None,
+    }
+}
+
+fn modern(host: &str, role: Role, port: u16, chain: Vec<Vec<u8>>) -> EndpointEvidence {
+    ok(host, role, port, chain, &[TlsVersion::Tls12])
+}
+
+fn failed(host: &str, role: Role, port: u16, status: Status, error: &str) -> EndpointEvidence {
+    let mut e = EndpointEvidence {
+        endpoint: endpoint(host, role, port),
+        observation: Observation::failed(status, error),
+        no_sni: None,
+    };
+    if status == Status::NoStarttls {
+        e.observation.dialogue = exchange_smtp();
+    }
+    e
+}
+
+fn ders(s: excert::lab::Served) -> Vec<Vec<u8>> {
+    s.chain.iter().map(|c| c.as_ref().to_vec()).collect()
+}
+
+/// The public certificate, `days_left` days from NOW.
+fn public(ca: &LabCa, days_left: i64, k: usize) -> Vec<Vec<u8>> {
+    ders(ca.issue(
+        &NAMES,
+        NOW - Duration::days(100),
+        NOW + Duration::days(days_left),
+        &key(k),
+    ))
+}
+
+/// The server's own Exchange certificate, `days_left` days from NOW.
+fn own(short: &str, days_left: i64, k: usize) -> Vec<Vec<u8>> {
+    let not_after = NOW + Duration::days(days_left);
+    ders(exchange_self_signed(
+        short,
+        "contoso.local",
+        plus_years(not_after, -5),
+        &key(k),
+    ))
+}
+
+fn run(evidence: &[EndpointEvidence], s: &AnalysisSettings) -> Analysis {
+    let a = analyze(evidence, s);
+    for e in &a.endpoints {
+        for f in &e.findings {
+            assert_eq!(f.title, catalog::entry(f.id).title);
+            assert!(!f.detail.is_empty() && !f.remediation.is_empty(), "{f:?}");
+        }
+    }
+    a
+}
+
+fn ids(a: &Analysis, i: usize) -> Vec<FindingId> {
+    a.endpoints[i].findings.iter().map(|f| f.id).collect()
+}
+
+fn verdict(a: &Analysis, host: &str) -> (Verdict, Grade) {
+    let s = a
+        .servers
+        .iter()
+        .find(|s| {
+            s.host
+                .starts_with(&format!("{}.", host.to_ascii_lowercase()))
+        })
+        .unwrap();
+    (s.verdict, s.severity)
+}
+
+#[test]
+fn expired_and_expiring_certificates_on_each_mail_port() {
+    let ca = LabCa::new(NOW);
+    let evidence = [
+        modern("EX01", Role::Smtp, 25, public(&ca, -3, 1)),
+        modern("EX02", Role::Smtp, 25, public(&ca, 45, 2)),
+        modern("EX03", Role::Smtp, 25, public(&ca, 10, 3)),
+        modern("EX04", Role::Imap, 993, public(&ca, -1, 4)),
+        modern("EX04", Role::Imap, 143, public(&ca, 50, 4)),
+        modern("EX05", Role::Pop, 995, public(&ca, -1, 5)),
+        modern("EX05", Role::Pop, 110, public(&ca, 20, 5)),
+        modern("EX06", Role::Smtp, 25, public(&ca, 200, 6)),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    let one = |i: usize, id: FindingId, severity: Severity| {
+        let f = a.endpoints[i].findings.iter().find(|f| f.id == id);
+        let f = f.unwrap_or_else(|| panic!("{id} on {i}: {:?}", ids(&a, i)));
+        assert_eq!(f.severity, severity, "{id} on {i}");
+        f
+    };
+    let expired = one(0, FindingId::SmtpCertExpired, Severity::Critical);
+    assert!(
+        expired.detail.contains("after STARTTLS"),
+        "{}",
+        expired.detail
+    );
+    assert!(
+        expired.remediation.contains("-Services SMTP"),
+        "{}",
+        expired.remediation
+    );
+    assert!(
+        expired.remediation.contains("TlsCertificateName"),
+        "{}",
+        expired.remediation
+    );
+    one(1, FindingId::SmtpCertExpiring, Severity::Warning);
+    one(2, FindingId::SmtpCertExpiring, Severity::Critical);
+    let imap = one(3, FindingId::ImapCertExpired, Severity::Critical);
+    assert!(
+        imap.remediation.contains("-Services IMAP"),
+        "{}",
+        imap.remediation
+    );
+    assert!(
+        !imap.remediation.contains("Get-ReceiveConnector"),
+        "{}",
+        imap.remediation
+    );
+    one(4, FindingId::ImapCertExpiring, Severity::Warning);
+    let pop = one(5, FindingId::PopCertExpired, Severity::Critical);
+    assert!(
+        pop.remediation.contains("-Services POP"),
+        "{}",
+        pop.remediation
+    );
+    one(6, FindingId::PopCertExpiring, Severity::Critical);
+    assert!(ids(&a, 7).is_empty(), "{:?}", ids(&a, 7));
+    // The IIS ids never fire on mail ports.
+    for e in &a.endpoints {
+        for f in &e.findings {
+            assert!(
+                !f.id.as_str().starts_with("frontend-") && !f.id.as_str().starts_with("backend-"),
+                "{f:?}"
+            );
+        }
+    }
+    assert_eq!(
+        verdict(&a, "EX01"),
+        (Verdict::FixTransportCert, Grade::Critical)
+    );
+    assert_eq!(
+        verdict(&a, "EX02"),
+        (Verdict::FixTransportCert, Grade::Warning)
+    );
+    assert_eq!(verdict(&a, "EX06"), (Verdict::Ok, Grade::Ok));
+    let ex01 = a
+        .servers
+        .iter()
+        .find(|s| s.host.starts_with("ex01."))
+        .unwrap();
+    assert!(
+        ex01.summary.contains("SMTP 25: certificate expired"),
+        "{}",
+        ex01.summary
+    );
+    assert!(
+        ex01.remediation
+            .iter()
+            .any(|s| s.contains("Enable-ExchangeCertificate -Server ex01.contoso.local")),
+        "{:?}",
+        ex01.remediation
+    );
+}
+
+#[test]
+fn an_expiring_smtp_certificate_next_to_a_newer_public_one_is_a_rebind_not_a_renewal() {
+    let ca = LabCa::new(NOW);
+    let fleet = public(&ca, 300, 1);
+    let evidence = [
+        modern("EX01", Role::Frontend, 443, fleet.clone()),
+        modern("EX01", Role::Smtp, 25, public(&ca, 20, 2)),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    let f = &a.endpoints[1].findings[0];
+    assert_eq!(f.id, FindingId::SmtpCertExpiring);
+    let fleet_sha1 = a.endpoints[0].chain[0].sha1.clone();
+    assert!(
+        f.remediation
+            .contains(&format!("-Thumbprint {fleet_sha1} -Services SMTP")),
+        "{}",
+        f.remediation
+    );
+    assert!(!f.remediation.contains("Renew"), "{}", f.remediation);
+}
+
+#[test]
+fn no_starttls_is_a_warning_and_a_refused_smtp_port_changes_no_verdict() {
+    let ca = LabCa::new(NOW);
+    let evidence = [
+        modern("EX01", Role::Frontend, 443, public(&ca, 300, 1)),
+        failed(
+            "EX01",
+            Role::Smtp,
+            25,
+            Status::NoStarttls,
+            "SMTP: STARTTLS refused: 454 4.7.0 TLS not available",
+        ),
+        modern("EX02", Role::Frontend, 443, public(&ca, 300, 1)),
+        failed(
+            "EX02",
+            Role::Smtp,
+            25,
+            Status::Refused,
+            "connect: Connection refused",
+        ),
+        modern("EX03", Role::Frontend, 443, public(&ca, 300, 1)),
+        failed(
+            "EX03",
+            Role::Smtp,
+            25,
+            Status::Timeout,
+            "connect: no answer within 5.0 s",
+        ),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    assert_eq!(ids(&a, 1), [FindingId::StarttlsNotOffered]);
+    let f = &a.endpoints[1].findings[0];
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.detail.contains("454 4.7.0"), "{}", f.detail);
+    assert!(
+        f.detail.contains("Microsoft ESMTP MAIL Service"),
+        "{}",
+        f.detail
+    );
+    assert!(f.remediation.contains("12014") && f.remediation.contains("-Services SMTP"));
+    assert_eq!(
+        verdict(&a, "EX01"),
+        (Verdict::FixTransportCert, Grade::Warning)
+    );
+    for (i, host) in [(3, "EX02"), (5, "EX03")] {
+        assert_eq!(ids(&a, i), [FindingId::EndpointNotScanned]);
+        assert_eq!(a.endpoints[i].findings[0].severity, Severity::Info);
+        assert_eq!(verdict(&a, host), (Verdict::Ok, Grade::Info), "{host}");
+    }
+}
+
+#[test]
+fn one_self_signed_smtp_among_ca_issued_ones_is_inconsistent() {
+    let ca = LabCa::new(NOW);
+    let fleet = public(&ca, 300, 1);
+    let evidence = [
+        modern("EX01", Role::Smtp, 25, fleet.clone()),
+        modern("EX02", Role::Smtp, 25, fleet.clone()),
+        modern("EX03", Role::Smtp, 25, own("EX03", 1500, 3)),
+        // Internal transport: the server's own certificate is expected.
+        modern("EX01", Role::Smtp, 2525, own("EX01", 1500, 4)),
+        modern("EX02", Role::Smtp, 2525, own("EX02", 1500, 5)),
+        modern("EX03", Role::Smtp, 2525, fleet.clone()),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    assert_eq!(ids(&a, 2), [FindingId::SmtpCertInconsistent]);
+    let f = &a.endpoints[2].findings[0];
+    let fleet_sha1 = &a.endpoints[0].chain[0].sha1;
+    assert!(f.detail.contains("2 of 3 servers"), "{}", f.detail);
+    assert!(
+        f.remediation.contains(&format!("Enable-ExchangeCertificate -Server ex03.contoso.local -Thumbprint {fleet_sha1} -Services SMTP")),
+        "{}",
+        f.remediation
+    );
+    assert!(
+        f.remediation.contains("<I>$($c.Issuer)<S>$($c.Subject)"),
+        "{}",
+        f.remediation
+    );
+    for i in [0, 1, 3, 4, 5] {
+        assert!(ids(&a, i).is_empty(), "{i}: {:?}", ids(&a, i));
+    }
+    assert_eq!(
+        verdict(&a, "EX03"),
+        (Verdict::FixTransportCert, Grade::Warning)
+    );
+}
+
+#[test]
+fn self_signed_25_on_an_internal_fleet_is_no_finding() {
+    let ca = LabCa::new(NOW);
+    let evidence = [
+        modern("EX01", Role::Smtp, 25, own("EX01", 1500, 1)),
+        modern("EX02", Role::Smtp, 25, own("EX02", 1500, 2)),
+        modern("EX03", Role::Smtp, 25, public(&ca, 300, 3)),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    for i in 0..3 {
+        assert!(ids(&a, i).is_empty(), "{i}: {:?}", ids(&a, i));
+    }
+}
+
+#[test]
+fn legacy_protocols_and_chain_findings_apply_to_smtp() {
+    let ca = LabCa::new(NOW);
+    let mut leaf_only = public(&ca, 300, 1);
+    leaf_only.truncate(1);
+    let evidence = [
+        ok(
+            "EX01",
+            Role::Smtp,
+            25,
+            public(&ca, 300, 2),
+            &[TlsVersion::Tls10],
+        ),
+        ok(
+            "EX02",
+            Role::Smtp,
+            25,
+            public(&ca, 300, 3),
+            &[TlsVersion::Tls10, TlsVersion::Tls12],
+        ),
+        modern("EX03", Role::Smtp, 25, leaf_only),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    assert!(
+        ids(&a, 0).contains(&FindingId::LegacyTlsOnly),
+        "{:?}",
+        ids(&a, 0)
+    );
+    assert!(
+        ids(&a, 1).contains(&FindingId::LegacyProtocolsEnabled),
+        "{:?}",
+        ids(&a, 1)
+    );
+    assert!(
+        ids(&a, 2).contains(&FindingId::ChainIncomplete),
+        "{:?}",
+        ids(&a, 2)
+    );
+}
+
+#[test]
+fn smtp_names_are_checked_only_against_given_namespaces() {
+    let ca = LabCa::new(NOW);
+    let other = ders(ca.issue(
+        &["smtp.fabrikam.com"],
+        NOW - Duration::days(10),
+        NOW + Duration::days(300),
+        &key(4),
+    ));
+    let evidence = [
+        modern("EX01", Role::Frontend, 443, public(&ca, 300, 1)),
+        modern("EX01", Role::Smtp, 25, other),
+        modern("EX01", Role::Smtp, 587, public(&ca, 300, 1)),
+    ];
+    let given = run(&evidence, &settings(&ca, &NAMES));
+    assert_eq!(ids(&given, 1), [FindingId::NameMismatch]);
+    assert!(ids(&given, 2).is_empty(), "{:?}", ids(&given, 2));
+    assert_eq!(
+        verdict(&given, "EX01"),
+        (Verdict::FixTransportCert, Grade::Warning)
+    );
+    let inferred = run(&evidence, &settings(&ca, &[]));
+    assert!(ids(&inferred, 1).is_empty(), "{:?}", ids(&inferred, 1));
+}
