@@ -31,6 +31,7 @@ fn settings() -> &'static AnalysisSettings {
         warn_days: 60,
         critical_days: 30,
         namespaces: vec!["mail.contoso.com".into(), "autodiscover.contoso.com".into()],
+        site_namespaces: Default::default(),
         roots: Arc::new(
             TrustRoots::from_der([&include_bytes!("../../fixtures/certs/ca.der")[..]])
                 .unwrap_or_else(|_| TrustRoots::empty()),
