@@ -92,11 +92,29 @@ pub fn csv_text(text: &str) -> String {
         Some('=' | '+' | '-' | '@' | '\t' | '\r')
     );
     let shown = visible_except(text, &['\n']);
-    if formula_like {
+    let cell = if formula_like {
         format!("'{shown}")
     } else {
         shown
+    };
+    fit_excel_cell(cell)
+}
+
+/// Excel's limit on the characters in one cell; longer text is cut there
+/// when the file is opened, silently.
+pub const EXCEL_CELL_CHARS: usize = 32_767;
+
+/// Written at the end of a cell excert had to cut, so the cut is visible.
+pub const EXCEL_CUT_MARK: &str = " [cut: longer than Excel's 32,767-character cell limit]";
+
+fn fit_excel_cell(cell: String) -> String {
+    if cell.chars().count() <= EXCEL_CELL_CHARS {
+        return cell;
     }
+    let keep = EXCEL_CELL_CHARS - EXCEL_CUT_MARK.chars().count();
+    let mut cut: String = cell.chars().take(keep).collect();
+    cut.push_str(EXCEL_CUT_MARK);
+    cut
 }
 
 /// Longest excerpt of an input quoted in an error message, in characters.
@@ -160,5 +178,15 @@ mod tests {
             csv_text("=HYPERLINK(\"http://x\")"),
             "'=HYPERLINK(\"http://x\")"
         );
+    }
+
+    #[test]
+    fn csv_cells_stay_within_excels_limit_and_say_they_were_cut() {
+        let long = "a".repeat(100_000);
+        let cell = csv_text(&long);
+        assert_eq!(cell.chars().count(), EXCEL_CELL_CHARS);
+        assert!(cell.ends_with(EXCEL_CUT_MARK));
+        let short = csv_text("EX01");
+        assert_eq!(short, "EX01");
     }
 }

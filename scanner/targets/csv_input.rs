@@ -134,6 +134,25 @@ pub(crate) fn rows(text: &str, column: Option<&str>) -> Result<Vec<Result<Row, B
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        // A quote that is never closed makes the csv reader run the cell on
+        // over the following lines; say so instead of "control characters".
+        if [Some(host_col), site_col, role_col, dag_col, version_col]
+            .iter()
+            .any(|&i| cell(i).contains(['\n', '\r']))
+        {
+            out.push(Err((
+                line,
+                cell(Some(host_col))
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+                "a quoted cell starts on this line and does not end on it: \
+                 is a closing quote (\") missing?"
+                    .into(),
+            )));
+            continue;
+        }
         let host = cell(Some(host_col));
         if host.is_empty() {
             out.push(Err((
@@ -236,6 +255,18 @@ mod tests {
         assert!(!looks_like_csv("# list\nex01\n10.1.2.0/28\n", None));
         assert!(!looks_like_csv("", None));
         assert!(!looks_like_csv("\r\nFqdn\r\n----\r\nex01\r\n", None));
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_named_as_such() {
+        let text = "\"Fqdn\",\"Site\"\r\n\"ex01.contoso.local\",\"HQ\"\r\n\"ex02.contoso.local,HQ\r\nex03,HQ\r\n";
+        let rows = rows(text, None).unwrap();
+        let bad: Vec<_> = rows.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(bad.len(), 1, "{rows:?}");
+        let (line, _, message) = bad[0];
+        assert_eq!(*line, 3);
+        assert!(message.contains("closing quote"), "{message}");
+        assert!(!message.contains("control characters"), "{message}");
     }
 
     #[test]

@@ -39,13 +39,21 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
         ));
     }
     // UTF-16 without a BOM has a zero byte next to every ASCII letter, and
-    // those zeros are valid UTF-8, so this must be checked first.
-    if bytes.contains(&0) {
-        return Err(DecodeError(
-            "this holds zero bytes, like UTF-16 without a byte order mark; save it as \
-             UTF-8 or UTF-16 with a BOM (PowerShell: Out-File -Encoding utf8)"
-                .into(),
-        ));
+    // those zeros are valid UTF-8, so this must be checked first. A stray
+    // NUL or two in a UTF-8 file is not UTF-16: name its line instead.
+    if let Some(first_nul) = bytes.iter().position(|b| *b == 0) {
+        let zeros = bytes.iter().filter(|b| **b == 0).count();
+        if zeros * 4 >= bytes.len() {
+            return Err(DecodeError(
+                "this holds zero bytes, like UTF-16 without a byte order mark; save it as \
+                 UTF-8 or UTF-16 with a BOM (PowerShell: Out-File -Encoding utf8)"
+                    .into(),
+            ));
+        }
+        return Err(DecodeError(format!(
+            "line {} holds a NUL (zero) byte; remove it or save the file again as UTF-8",
+            line_of(bytes, first_nul)
+        )));
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(Cow::Borrowed(text)),
@@ -53,13 +61,18 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
     }
 }
 
-fn not_utf8_message(bytes: &[u8], valid_up_to: usize) -> String {
-    let line = 1 + bytes
-        .get(..valid_up_to)
+/// The 1-based line of a byte offset.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes
+        .get(..offset)
         .unwrap_or_default()
         .iter()
         .filter(|b| **b == b'\n')
-        .count();
+        .count()
+}
+
+fn not_utf8_message(bytes: &[u8], valid_up_to: usize) -> String {
+    let line = line_of(bytes, valid_up_to);
     format!(
         "line {line} is not valid UTF-8; save the file as UTF-8 or UTF-16 with a BOM \
          (PowerShell: Out-File -Encoding utf8)"
@@ -113,5 +126,14 @@ mod tests {
             .starts_with("line 2 "));
         // An unpaired surrogate after a UTF-16 BOM.
         assert!(decode(&[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00]).is_err());
+    }
+
+    #[test]
+    fn a_stray_nul_in_utf8_is_named_by_line_not_called_utf16() {
+        let err = decode(b"ex01.contoso.local\nex02\0.contoso.local\n")
+            .unwrap_err()
+            .0;
+        assert!(err.contains("line 2 holds a NUL"), "{err}");
+        assert!(!err.contains("UTF-16"), "{err}");
     }
 }
