@@ -305,6 +305,13 @@ fn special_and_huge_inputs_are_refused_with_a_clear_error() {
         "{}",
         stderr(&out)
     );
+    let out = excert(&["report", "--inventory", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
     let out = excert(&["scan", "--targets-file", "/dev/zero"]);
     assert_eq!(out.status.code(), Some(64));
     assert!(
@@ -320,13 +327,18 @@ fn special_and_huge_inputs_are_refused_with_a_clear_error() {
         .status()
         .is_ok_and(|s| s.success())
     {
-        let out = excert(&["report", p(&fifo)]);
-        assert_eq!(out.status.code(), Some(64));
-        assert!(
-            stderr(&out).contains("not a regular file"),
-            "{}",
-            stderr(&out)
-        );
+        for args in [
+            vec!["report", p(&fifo)],
+            vec!["report", "--inventory", p(&fifo)],
+        ] {
+            let out = excert(&args);
+            assert_eq!(out.status.code(), Some(64));
+            assert!(
+                stderr(&out).contains("not a regular file"),
+                "{}",
+                stderr(&out)
+            );
+        }
     }
     // A sparse CA bundle past the limit is refused without reading it.
     let big = dir.path().join("big.pem");

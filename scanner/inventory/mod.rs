@@ -26,7 +26,6 @@ mod detect;
 mod nrbf;
 mod records;
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::error::Error;
@@ -36,7 +35,7 @@ pub use dates::{parse as parse_date, ExportDate};
 
 /// Largest export read. A fleet's certificate CLIXML is a few MB (each
 /// certificate carries its DER twice in a remote export).
-pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = crate::files::MAX_INVENTORY_BYTES as usize;
 
 /// Why one file could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,22 +99,11 @@ pub fn load(paths: &[std::path::PathBuf]) -> Result<Option<Inventory>, Error> {
     Ok(Some(all))
 }
 
+/// Through the one bounded reader every file input uses: regular files
+/// only (a FIFO would block, /dev/zero would never end), at most
+/// [`MAX_FILE_BYTES`].
 fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::bad_file(
-            path,
-            format!(
-                "larger than {} MB; an export of a fleet's certificates is far smaller",
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    Ok(bytes)
+    crate::files::read_limited(path, MAX_FILE_BYTES as u64, "an inventory export")
 }
 
 /// Read one export's bytes. `file` is the name recorded in each record's
