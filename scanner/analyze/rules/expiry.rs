@@ -50,19 +50,7 @@ pub(super) fn expiry(
         (Role::Frontend, false) => (FindingId::FrontendCertExpiring, escalate(leaf, s)),
         (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
-    let when = if expired {
-        format!(
-            "expired on {} ({} days ago)",
-            leaf.not_after_text(),
-            -days_left
-        )
-    } else {
-        format!(
-            "expires on {} ({} days left)",
-            leaf.not_after_text(),
-            days_left
-        )
-    };
+    let when = expiry_phrase(leaf, days_left, expired);
     let detail = format!(
         "{} presents {} ({}, SHA-1 {}), which {}.",
         where_(ctx),
@@ -136,4 +124,22 @@ pub(crate) fn already_renewed<'a>(
 fn outlives(new: &CertFacts, old: &CertFacts) -> bool {
     new.not_after.zip(old.not_after).is_some_and(|(n, o)| n > o)
         && new.days_left.is_some_and(|d| d > 0)
+}
+
+/// "expired on DATE (N days ago)" or "expires on DATE (N days left)": the
+/// one wording every port's expiry finding uses.
+pub(super) fn expiry_phrase(leaf: &CertFacts, days_left: i64, expired: bool) -> String {
+    if expired {
+        format!(
+            "expired on {} ({} days ago)",
+            leaf.not_after_text(),
+            -days_left
+        )
+    } else {
+        format!(
+            "expires on {} ({} days left)",
+            leaf.not_after_text(),
+            days_left
+        )
+    }
 }

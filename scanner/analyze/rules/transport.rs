@@ -74,19 +74,7 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     } else {
         escalate(leaf, s)
     };
-    let when = if expired {
-        format!(
-            "expired on {} ({} days ago)",
-            leaf.not_after_text(),
-            -days_left
-        )
-    } else {
-        format!(
-            "expires on {} ({} days left)",
-            leaf.not_after_text(),
-            days_left
-        )
-    };
+    let when = super::expiry::expiry_phrase(leaf, days_left, expired);
     let detail = format!(
         "{} presents {} ({}, SHA-1 {}) {}, which {}.",
         where_(ctx),
