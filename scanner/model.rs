@@ -503,8 +503,8 @@ macro_rules! finding_ids {
     ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
         /// Every finding id excert can report. The strings are a public
         /// contract (scan.json, CSV, monitoring): add, never rename. Each
-        /// id's severity and text are in [`crate::analyze::catalog`], looked
-        /// up by an exhaustive match.
+        /// id's severity and text are in [`crate::analyze::catalog`], whose
+        /// table is checked at compile time to have one entry per id.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum FindingId {
             $($(#[$doc])* #[serde(rename = $id)] $variant,)*
