@@ -585,8 +585,8 @@ macro_rules! finding_ids {
     ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
         /// Every finding id excert can report. The strings are a public
         /// contract (scan.json, CSV, monitoring): add, never rename. Each
-        /// id's severity and text are in [`crate::analyze::catalog`], looked
-        /// up by an exhaustive match.
+        /// id's severity and text are in [`crate::analyze::catalog`], whose
+        /// table is checked at compile time to have one entry per id.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum FindingId {
             $($(#[$doc])* #[serde(rename = $id)] $variant,)*
@@ -1254,4 +1254,52 @@ pub struct Inventory {
     /// The export files read.
     #[serde(default)]
     pub files: Vec<String>,
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    /// `as_str` of every listed variant is its serde name, and reads back.
+    /// The list also feeds an exhaustive `match`, so a variant added to the
+    /// enum but not here stops this test from compiling.
+    macro_rules! as_str_is_serde_name {
+        ($ty:ident: $($variant:ident),+ $(,)?) => {{
+            let _exhaustive = |x: $ty| match x {
+                $($ty::$variant)|+ => (),
+            };
+            for x in [$($ty::$variant),+] {
+                let name = serde_json::Value::from(x.as_str());
+                assert_eq!(serde_json::to_value(x).ok(), Some(name.clone()), "{x:?}");
+                assert_eq!(serde_json::from_value::<$ty>(name).ok(), Some(x));
+            }
+        }};
+    }
+
+    #[test]
+    fn status_names_are_serde_names() {
+        as_str_is_serde_name!(Status: Ok, Refused, Timeout, Unreachable, NotTls,
+            HandshakeFailed, DnsFailed, Cancelled, NoStarttls);
+    }
+
+    #[test]
+    fn role_names_are_serde_names() {
+        as_str_is_serde_name!(Role: Frontend, Backend, Smtp, Imap, Pop);
+    }
+
+    #[test]
+    fn grade_names_are_serde_names() {
+        as_str_is_serde_name!(Grade: Critical, Warning, Info, Ok);
+    }
+
+    #[test]
+    fn severity_names_are_serde_names() {
+        as_str_is_serde_name!(Severity: Critical, Warning, Info);
+    }
+
+    #[test]
+    fn classification_names_are_serde_names() {
+        as_str_is_serde_name!(Classification: ExchangeSelfSigned, ExchangeAuth, Wmsvc,
+            SelfSigned, CaIssued, Unparsable);
+    }
 }
