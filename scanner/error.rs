@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 // The module errors live in files of their own that import nothing from
 // the crate, so naming them here makes no import cycle.
+use crate::analyze::trust::error::BundleError;
 use crate::targets::error::{FileError as TargetsFileError, TargetError};
 
 /// Why a command could not run.
@@ -33,6 +34,9 @@ pub enum Error {
         path: PathBuf,
         error: TargetsFileError,
     },
+    /// A `--ca-bundle` that holds no usable root.
+    #[error("{}: {error}", path.display())]
+    BadCaBundle { path: PathBuf, error: BundleError },
     /// An input file that could not be read.
     #[error("{}: {source}", path.display())]
     Io {
@@ -87,6 +91,7 @@ impl Error {
             | Error::BadTarget { .. }
             | Error::BadTargets(_)
             | Error::BadTargetsFile { .. }
+            | Error::BadCaBundle { .. }
             | Error::Io { .. }
             | Error::BadFile { .. } => crate::exit::USAGE,
             Error::Write { .. } => crate::exit::CANT_WRITE,
