@@ -139,7 +139,7 @@ fn check_dns_name(flag: &str, text: &str, wildcard: bool) -> Result<(), Error> {
     } else {
         text
     };
-    let valid = crate::targets::check_name(name).is_ok()
+    let valid = crate::targets::parse::check_name(name).is_ok()
         && rustls_pki_types::DnsName::try_from(name).is_ok();
     if valid {
         return Ok(());
@@ -237,14 +237,14 @@ impl TargetOptions {
         let mut roles = Vec::new();
         for r in &a.role {
             let (host, role) = parse_assignment("--role", r, "HOST=ROLE, e.g. edge01=Edge")?;
-            let role = crate::targets::parse_roles(&role)
+            let role = crate::targets::roles::parse_roles(&role)
                 .map_err(|e| Error::usage(format!("--role {r}: {e}")))?;
             roles.push((host, role));
         }
         let mut sites = Vec::new();
         for r in &a.site {
             let (host, site) = parse_assignment("--site", r, "HOST=SITE, e.g. ex05=Branch-1")?;
-            sites.push((host, crate::targets::site_name(site)));
+            sites.push((host, crate::targets::roles::site_name(site)));
         }
         Ok(TargetOptions {
             roles,
