@@ -126,7 +126,7 @@ pub async fn handshake(
         .map(|s| u16::from(s.suite()))
         .unwrap_or_default();
     Ok(Handshake {
-        tls: super::negotiated(version, suite, Method::Rustls),
+        tls: super::versions::negotiated(version, suite, Method::Rustls),
         chain,
     })
     // The stream drops here: a TCP close, with no application data sent.

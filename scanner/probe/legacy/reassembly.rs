@@ -253,7 +253,10 @@ impl Reassembler {
         };
         let len = usize::from(header.len);
         if len > MAX_RECORD_LEN {
-            return Err(LegacyError::RecordTooLong { declared: len });
+            return Err(LegacyError::RecordTooLong {
+                declared: len,
+                limit: MAX_RECORD_LEN,
+            });
         }
         let Some(body) = self.raw.get(5..5 + len) else {
             return Ok(false);
