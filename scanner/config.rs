@@ -5,6 +5,7 @@
 //! flags. Loading trust roots and parsing `--as-of` happen
 //! here, so that `analyze` stays free of I/O and of the clock.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -139,7 +140,7 @@ fn check_dns_name(flag: &str, text: &str, wildcard: bool) -> Result<(), Error> {
     } else {
         text
     };
-    let valid = crate::targets::check_name(name).is_ok()
+    let valid = crate::targets::parse::check_name(name).is_ok()
         && rustls_pki_types::DnsName::try_from(name).is_ok();
     if valid {
         return Ok(());
@@ -191,21 +192,6 @@ impl TargetOptions {
     }
 
     pub fn from_args(a: &cli::TargetArgs) -> Result<Self, Error> {
-        let mut inputs = Vec::new();
-        for h in &a.hosts {
-            inputs.push(if h == "-" {
-                Input::Stdin
-            } else {
-                Input::Arg(h.clone())
-            });
-        }
-        for f in &a.targets_file {
-            inputs.push(if f.as_os_str() == "-" {
-                Input::Stdin
-            } else {
-                Input::File(f.clone())
-            });
-        }
         let smtp_ports = smtp_ports(&a.smtp_ports)?;
         let lists: [(&str, &[u16]); 5] = [
             ("--frontend-ports", &a.frontend_ports),
@@ -215,41 +201,17 @@ impl TargetOptions {
             ("--pop-ports", &a.pop_ports),
         ];
         check_port_lists(&lists)?;
-        let mut pins = Vec::new();
-        for r in &a.resolve {
-            pins.push(parse_pin(r)?);
-        }
-        let sni = match &a.sni {
-            Some(s) if s.parse::<IpAddr>().is_ok() => {
-                return Err(Error::usage(format!(
-                    "--sni {s}: SNI must be a DNS name, not an IP address"
-                )))
-            }
-            Some(s) if s.trim().is_empty() => return Err(Error::usage("--sni must not be empty")),
-            // Refused rather than silently not sent: scan.json records the
-            // SNI as sent, so it must be one rustls will send.
-            Some(s) => {
-                check_dns_name("--sni", s.trim(), false)?;
-                Some(s.clone())
-            }
-            None => None,
-        };
-        let mut roles = Vec::new();
-        for r in &a.role {
-            let (host, role) = parse_assignment("--role", r, "HOST=ROLE, e.g. edge01=Edge")?;
-            let role = crate::targets::parse_roles(&role)
-                .map_err(|e| Error::usage(format!("--role {r}: {e}")))?;
-            roles.push((host, role));
-        }
-        let mut sites = Vec::new();
-        for r in &a.site {
-            let (host, site) = parse_assignment("--site", r, "HOST=SITE, e.g. ex05=Branch-1")?;
-            sites.push((host, crate::targets::site_name(site)));
-        }
+        let pins = a
+            .resolve
+            .iter()
+            .map(|r| parse_pin(r))
+            .collect::<Result<_, _>>()?;
+        let sni = sni(a.sni.as_deref())?;
+        let (roles, sites) = overrides(a)?;
         Ok(TargetOptions {
             roles,
             sites,
-            inputs,
+            inputs: inputs(a),
             frontend_ports: a.frontend_ports.clone(),
             backend_ports: a.backend_ports.clone(),
             smtp_ports,
@@ -263,6 +225,61 @@ impl TargetOptions {
             skip_invalid: a.skip_invalid,
         })
     }
+}
+
+/// HOST arguments, then `--targets-file`s, in order; `-` is stdin.
+fn inputs(a: &cli::TargetArgs) -> Vec<Input> {
+    let hosts = a.hosts.iter().map(|h| {
+        if h == "-" {
+            Input::Stdin
+        } else {
+            Input::Arg(h.clone())
+        }
+    });
+    let files = a.targets_file.iter().map(|f| {
+        if f.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::File(f.clone())
+        }
+    });
+    hosts.chain(files).collect()
+}
+
+/// `--sni`: a DNS name. Refused rather than silently not sent: scan.json
+/// records the SNI as sent, so it must be one rustls will send.
+fn sni(given: Option<&str>) -> Result<Option<String>, Error> {
+    match given {
+        Some(s) if s.parse::<IpAddr>().is_ok() => Err(Error::usage(format!(
+            "--sni {s}: SNI must be a DNS name, not an IP address"
+        ))),
+        Some(s) if s.trim().is_empty() => Err(Error::usage("--sni must not be empty")),
+        Some(s) => {
+            check_dns_name("--sni", s.trim(), false)?;
+            Ok(Some(s.to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `--role HOST=ROLE` (roles in canonical names) and `--site HOST=SITE`.
+type Overrides = (Vec<(String, String)>, Vec<(String, String)>);
+
+/// `--role` and `--site`, in the order given.
+fn overrides(a: &cli::TargetArgs) -> Result<Overrides, Error> {
+    let mut roles = Vec::new();
+    for r in &a.role {
+        let (host, role) = parse_assignment("--role", r, "HOST=ROLE, e.g. edge01=Edge")?;
+        let role = crate::targets::roles::parse_roles(&role)
+            .map_err(|e| Error::usage(format!("--role {r}: {e}")))?;
+        roles.push((host, role));
+    }
+    let mut sites = Vec::new();
+    for r in &a.site {
+        let (host, site) = parse_assignment("--site", r, "HOST=SITE, e.g. ex05=Branch-1")?;
+        sites.push((host, crate::targets::roles::site_name(site)));
+    }
+    Ok((roles, sites))
 }
 
 /// `--smtp-ports`: port numbers, or `none`.
@@ -359,6 +376,10 @@ pub fn parse_as_of(text: &str) -> Result<OffsetDateTime, Error> {
         })
 }
 
+/// `--namespace` values (`NAME` or `SITE:NAME`) as (fleet-wide names,
+/// names by site).
+type Namespaces = (Vec<String>, BTreeMap<String, Vec<String>>);
+
 impl AnalysisSettings {
     /// Validate the thresholds and load the trust roots (webpki-roots, the OS
     /// store and every `--ca-bundle`). `now` is used when `--as-of` is absent.
@@ -367,79 +388,16 @@ impl AnalysisSettings {
         now: OffsetDateTime,
         defaults: Option<&crate::model::Parameters>,
     ) -> Result<Self, Error> {
-        let warn_days = a
-            .warn_days
-            .or(defaults.map(|p| p.warn_days))
-            .unwrap_or(DEFAULT_WARN_DAYS);
-        let critical_days = a
-            .critical_days
-            .or(defaults.map(|p| p.critical_days))
-            .unwrap_or(DEFAULT_CRITICAL_DAYS);
-        // Name where each value came from: a flag, or the saved scan.json
-        // when the user gave no flag.
-        let name = |flag: &'static str, field: &'static str, given: bool| {
-            if given || defaults.is_none() {
-                flag.to_string()
-            } else {
-                format!("{field} in the saved scan.json")
-            }
-        };
-        let warn_name = name("--warn-days", "warn_days", a.warn_days.is_some());
-        let crit_name = name(
-            "--critical-days",
-            "critical_days",
-            a.critical_days.is_some(),
-        );
-        if warn_days < 0 {
-            return Err(Error::usage(format!(
-                "{warn_name} must not be negative, got {warn_days}"
-            )));
-        }
-        if critical_days < 0 {
-            return Err(Error::usage(format!(
-                "{crit_name} must not be negative, got {critical_days}"
-            )));
-        }
-        if critical_days > warn_days {
-            return Err(Error::usage(format!(
-                "{crit_name} ({critical_days}) must not exceed {warn_name} ({warn_days})"
-            )));
-        }
+        let (warn_days, critical_days) = thresholds(a, defaults)?;
         let as_of = match &a.as_of {
             Some(t) if t.eq_ignore_ascii_case("now") => now,
             Some(t) => parse_as_of(t)?,
             None => now,
         };
-        let mut namespaces: Vec<String> = Vec::new();
-        let mut site_namespaces: std::collections::BTreeMap<String, Vec<String>> =
-            Default::default();
-        for n in &a.namespace {
-            // DNS names never hold a colon, so SITE:NAME is unambiguous.
-            match n.split_once(':') {
-                Some((site, name)) if !site.trim().is_empty() && !name.trim().is_empty() => {
-                    check_dns_name("--namespace", name.trim(), true)?;
-                    site_namespaces
-                        .entry(site.trim().to_string())
-                        .or_default()
-                        .push(name.trim().to_ascii_lowercase());
-                }
-                Some(_) => {
-                    return Err(Error::usage(format!(
-                        "--namespace {n}: expected NAME or SITE:NAME, e.g. HQ:mail.contoso.com"
-                    )))
-                }
-                None => {
-                    check_dns_name("--namespace", n.trim(), true)?;
-                    namespaces.push(n.trim().to_ascii_lowercase());
-                }
-            }
-        }
-        if a.namespace.is_empty() {
-            if let Some(p) = defaults {
-                namespaces = p.namespaces.clone();
-                site_namespaces = p.site_namespaces.clone();
-            }
-        }
+        let (namespaces, site_namespaces) = match defaults {
+            Some(p) if a.namespace.is_empty() => (p.namespaces.clone(), p.site_namespaces.clone()),
+            _ => namespaces(&a.namespace)?,
+        };
         let roots = TrustRoots::load(&a.ca_bundle)?;
         Ok(AnalysisSettings {
             as_of,
@@ -455,6 +413,82 @@ impl AnalysisSettings {
                 .collect(),
         })
     }
+}
+
+/// `(warn_days, critical_days)`: the flags, else the saved scan.json's
+/// values, else the defaults; neither negative, critical not above warn.
+fn thresholds(
+    a: &cli::AnalysisArgs,
+    defaults: Option<&crate::model::Parameters>,
+) -> Result<(i64, i64), Error> {
+    let warn_days = a
+        .warn_days
+        .or(defaults.map(|p| p.warn_days))
+        .unwrap_or(DEFAULT_WARN_DAYS);
+    let critical_days = a
+        .critical_days
+        .or(defaults.map(|p| p.critical_days))
+        .unwrap_or(DEFAULT_CRITICAL_DAYS);
+    // Name where each value came from: a flag, or the saved scan.json
+    // when the user gave no flag.
+    let name = |flag: &'static str, field: &'static str, given: bool| {
+        if given || defaults.is_none() {
+            flag.to_string()
+        } else {
+            format!("{field} in the saved scan.json")
+        }
+    };
+    let warn_name = name("--warn-days", "warn_days", a.warn_days.is_some());
+    let crit_name = name(
+        "--critical-days",
+        "critical_days",
+        a.critical_days.is_some(),
+    );
+    if warn_days < 0 {
+        return Err(Error::usage(format!(
+            "{warn_name} must not be negative, got {warn_days}"
+        )));
+    }
+    if critical_days < 0 {
+        return Err(Error::usage(format!(
+            "{crit_name} must not be negative, got {critical_days}"
+        )));
+    }
+    if critical_days > warn_days {
+        return Err(Error::usage(format!(
+            "{crit_name} ({critical_days}) must not exceed {warn_name} ({warn_days})"
+        )));
+    }
+    Ok((warn_days, critical_days))
+}
+
+/// Each `--namespace`, checked and lowercased: `NAME` for the whole fleet,
+/// `SITE:NAME` for one AD site.
+fn namespaces(given: &[String]) -> Result<Namespaces, Error> {
+    let mut namespaces: Vec<String> = Vec::new();
+    let mut site_namespaces: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for n in given {
+        // DNS names never hold a colon, so SITE:NAME is unambiguous.
+        match n.split_once(':') {
+            Some((site, name)) if !site.trim().is_empty() && !name.trim().is_empty() => {
+                check_dns_name("--namespace", name.trim(), true)?;
+                site_namespaces
+                    .entry(site.trim().to_string())
+                    .or_default()
+                    .push(name.trim().to_ascii_lowercase());
+            }
+            Some(_) => {
+                return Err(Error::usage(format!(
+                    "--namespace {n}: expected NAME or SITE:NAME, e.g. HQ:mail.contoso.com"
+                )))
+            }
+            None => {
+                check_dns_name("--namespace", n.trim(), true)?;
+                namespaces.push(n.trim().to_ascii_lowercase());
+            }
+        }
+    }
+    Ok((namespaces, site_namespaces))
 }
 
 impl OutputOptions {

@@ -5,6 +5,11 @@
 
 use std::path::PathBuf;
 
+// The module errors live in files of their own that import nothing from
+// the crate, so naming them here makes no import cycle.
+use crate::analyze::trust::error::BundleError;
+use crate::targets::error::{FileError as TargetsFileError, TargetError};
+
 /// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,16 +17,26 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// A bad line in a targets file, naming the file, line and text.
-    #[error("{file}:{line}: {message}: {text:?}")]
+    #[error("{file}:{line}: {error}: {text:?}")]
     BadTarget {
         file: String,
         line: usize,
         text: String,
-        message: String,
+        error: TargetError,
     },
     /// Several bad target lines; each is printed.
     #[error("{} invalid target(s); nothing was scanned (use --skip-invalid to scan the rest)", .0.len())]
     BadTargets(Vec<Error>),
+    /// A targets file that is not a list of targets at all (not text, no
+    /// host column, mostly invalid lines).
+    #[error("{}: {error}", path.display())]
+    BadTargetsFile {
+        path: PathBuf,
+        error: TargetsFileError,
+    },
+    /// A `--ca-bundle` that holds no usable root.
+    #[error("{}: {error}", path.display())]
+    BadCaBundle { path: PathBuf, error: BundleError },
     /// An input file that could not be read.
     #[error("{}: {source}", path.display())]
     Io {
@@ -75,6 +90,8 @@ impl Error {
             Error::Usage(_)
             | Error::BadTarget { .. }
             | Error::BadTargets(_)
+            | Error::BadTargetsFile { .. }
+            | Error::BadCaBundle { .. }
             | Error::Io { .. }
             | Error::BadFile { .. } => crate::exit::USAGE,
             Error::Write { .. } => crate::exit::CANT_WRITE,

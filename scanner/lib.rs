@@ -54,9 +54,7 @@ pub mod inventory;
 #[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod lab;
 pub mod merge;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod model;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod probe;
 pub mod report;
 #[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use crate::model::{EndpointReport, MergedScan, Role, ScanOrigin, ScanReport, ScanSeen, ToolInfo};
+use crate::model::{
+    EndpointReport, MergedScan, Parameters, Role, ScanOrigin, ScanReport, ScanSeen, ToolInfo,
+};
 
 type Key = (String, u16, Role);
 
@@ -37,88 +39,13 @@ fn observed(e: &EndpointReport, scan: &ScanReport) -> OffsetDateTime {
 /// evidence. Needs at least one scan.
 #[allow(clippy::expect_used)] // The caller passes at least one scan (clap requires it).
 pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
-    // For each endpoint key: which scan observed it most recently.
-    let mut newest: HashMap<Key, (OffsetDateTime, usize)> = HashMap::new();
-    for (i, (_, scan)) in scans.iter().enumerate() {
-        for e in &scan.endpoints {
-            let t = observed(e, scan);
-            let slot = newest.entry(key(e)).or_insert((t, i));
-            // Ties go to the later file on the command line.
-            if t >= slot.0 {
-                *slot = (t, i);
-            }
-        }
-    }
-    // Every scan that saw each key, for `superseded`.
-    let mut seen: HashMap<Key, Vec<ScanSeen>> = HashMap::new();
-    for (file, scan) in &scans {
-        for e in &scan.endpoints {
-            let list = seen.entry(key(e)).or_default();
-            let one = ScanSeen {
-                file: file.clone(),
-                started_at: observed(e, scan),
-            };
-            if !list.contains(&one) {
-                list.push(one);
-            }
-        }
-    }
-
-    let mut endpoints = Vec::new();
-    let mut merged_from = Vec::new();
-    for (i, (file, scan)) in scans.iter().enumerate() {
-        let mut kept = 0;
-        for e in &scan.endpoints {
-            let k = key(e);
-            if newest.get(&k).map(|&(_, winner)| winner) != Some(i) {
-                continue;
-            }
-            kept += 1;
-            let mut e = e.clone();
-            let mut origin = e.endpoint.from_scan.take().unwrap_or(ScanOrigin {
-                file: file.clone(),
-                started_at: scan.started_at,
-                superseded: Vec::new(),
-            });
-            for older in seen.get(&k).into_iter().flatten() {
-                let same = older.file == origin.file && older.started_at == origin.started_at;
-                if !same && !origin.superseded.contains(older) {
-                    origin.superseded.push(older.clone());
-                }
-            }
-            e.endpoint.from_scan = Some(origin);
-            endpoints.push(e);
-        }
-        merged_from.push(MergedScan {
-            file: file.clone(),
-            started_at: scan.started_at,
-            finished_at: scan.finished_at,
-            as_of: scan.as_of,
-            complete: scan.complete,
-            endpoints: scan.endpoints.len(),
-            kept,
-        });
-    }
+    let (endpoints, mut merged_from) = kept_endpoints(&scans);
     merged_from.sort_by_key(|m| m.started_at);
-
     let latest = scans
         .iter()
         .map(|(_, s)| s)
         .max_by_key(|s| s.started_at)
         .expect("at least one scan to merge");
-    let mut parameters = latest.parameters.clone();
-    for (_, s) in &scans {
-        union(&mut parameters.frontend_ports, &s.parameters.frontend_ports);
-        union(&mut parameters.backend_ports, &s.parameters.backend_ports);
-        union(&mut parameters.namespaces, &s.parameters.namespaces);
-        for (site, names) in &s.parameters.site_namespaces {
-            union(
-                parameters.site_namespaces.entry(site.clone()).or_default(),
-                names,
-            );
-        }
-        union(&mut parameters.ca_bundles, &s.parameters.ca_bundles);
-    }
     ScanReport {
         schema_version: latest.schema_version,
         tool: ToolInfo::default(),
@@ -134,7 +61,7 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
             .unwrap_or(latest.finished_at),
         as_of: latest.as_of,
         complete: scans.iter().all(|(_, s)| s.complete),
-        parameters,
+        parameters: merged_parameters(latest, &scans),
         endpoints,
         // Judged again by the caller.
         servers: Vec::new(),
@@ -150,6 +77,113 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
             .collect(),
         merged_from,
     }
+}
+
+/// For each endpoint key, the index of the scan that observed it most
+/// recently.
+fn newest_scans(scans: &[(String, ScanReport)]) -> HashMap<Key, usize> {
+    let mut newest: HashMap<Key, (OffsetDateTime, usize)> = HashMap::new();
+    for (i, (_, scan)) in scans.iter().enumerate() {
+        for e in &scan.endpoints {
+            let t = observed(e, scan);
+            let slot = newest.entry(key(e)).or_insert((t, i));
+            // Ties go to the later file on the command line.
+            if t >= slot.0 {
+                *slot = (t, i);
+            }
+        }
+    }
+    newest.into_iter().map(|(k, (_, i))| (k, i)).collect()
+}
+
+/// Every scan that saw each key, for `superseded`.
+fn sightings(scans: &[(String, ScanReport)]) -> HashMap<Key, Vec<ScanSeen>> {
+    let mut seen: HashMap<Key, Vec<ScanSeen>> = HashMap::new();
+    for (file, scan) in scans {
+        for e in &scan.endpoints {
+            let list = seen.entry(key(e)).or_default();
+            let one = ScanSeen {
+                file: file.clone(),
+                started_at: observed(e, scan),
+            };
+            if !list.contains(&one) {
+                list.push(one);
+            }
+        }
+    }
+    seen
+}
+
+/// The endpoints each scan wins (in command-line order, each with its
+/// origin), and each scan's line in `merged_from`.
+fn kept_endpoints(scans: &[(String, ScanReport)]) -> (Vec<EndpointReport>, Vec<MergedScan>) {
+    let newest = newest_scans(scans);
+    let seen = sightings(scans);
+    let mut endpoints = Vec::new();
+    let mut merged_from = Vec::new();
+    for (i, (file, scan)) in scans.iter().enumerate() {
+        let before = endpoints.len();
+        for e in &scan.endpoints {
+            let k = key(e);
+            if newest.get(&k) == Some(&i) {
+                let older = seen.get(&k).map_or(&[][..], Vec::as_slice);
+                endpoints.push(with_origin(e, file, scan, older));
+            }
+        }
+        merged_from.push(MergedScan {
+            file: file.clone(),
+            started_at: scan.started_at,
+            finished_at: scan.finished_at,
+            as_of: scan.as_of,
+            complete: scan.complete,
+            endpoints: scan.endpoints.len(),
+            kept: endpoints.len() - before,
+        });
+    }
+    (endpoints, merged_from)
+}
+
+/// `e` with its `from_scan`: the origin it already carries (a merged input)
+/// or this scan, plus every other scan that saw it as `superseded`.
+fn with_origin(
+    e: &EndpointReport,
+    file: &str,
+    scan: &ScanReport,
+    seen: &[ScanSeen],
+) -> EndpointReport {
+    let mut e = e.clone();
+    let mut origin = e.endpoint.from_scan.take().unwrap_or(ScanOrigin {
+        file: file.to_string(),
+        started_at: scan.started_at,
+        superseded: Vec::new(),
+    });
+    for older in seen {
+        let same = older.file == origin.file && older.started_at == origin.started_at;
+        if !same && !origin.superseded.contains(older) {
+            origin.superseded.push(older.clone());
+        }
+    }
+    e.endpoint.from_scan = Some(origin);
+    e
+}
+
+/// The newest scan's parameters, with every scan's ports, namespaces and
+/// CA bundles added.
+fn merged_parameters(latest: &ScanReport, scans: &[(String, ScanReport)]) -> Parameters {
+    let mut parameters = latest.parameters.clone();
+    for (_, s) in scans {
+        union(&mut parameters.frontend_ports, &s.parameters.frontend_ports);
+        union(&mut parameters.backend_ports, &s.parameters.backend_ports);
+        union(&mut parameters.namespaces, &s.parameters.namespaces);
+        for (site, names) in &s.parameters.site_namespaces {
+            union(
+                parameters.site_namespaces.entry(site.clone()).or_default(),
+                names,
+            );
+        }
+        union(&mut parameters.ca_bundles, &s.parameters.ca_bundles);
+    }
+    parameters
 }
 
 fn union<T: Clone + PartialEq>(into: &mut Vec<T>, from: &[T]) {

@@ -41,6 +41,8 @@ pub enum Role {
 }
 
 impl Role {
+    /// The string scan.json, report.csv and the report's `role=` filter use:
+    /// `frontend`, `backend`, `smtp`, `imap` or `pop`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Frontend => "frontend",
@@ -61,12 +63,25 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// A chain was read: a TLS handshake completed, or the legacy hello got the
+    /// server's Certificate message. Says nothing yet about the chain's health.
     Ok,
+    /// The TCP connection was refused: nothing listens on the port, or a
+    /// firewall answers with a reset.
     Refused,
+    /// No answer in time: the connect, the mail dialogue or the handshake ran
+    /// past `--timeout` (or `--connect-timeout`).
     Timeout,
+    /// The connect failed for another reason, e.g. no route to the host or the
+    /// network unreachable.
     Unreachable,
+    /// Something answered, but not TLS (e.g. plain HTTP on a TLS port), or a mail
+    /// port did not speak its protocol.
     NotTls,
+    /// The server spoke TLS but no chain could be read: an alert, a closed or
+    /// reset connection, or a malformed or oversized handshake. `error` says which.
     HandshakeFailed,
+    /// The host name did not resolve; `address` is null.
     DnsFailed,
     /// The scan was interrupted (Ctrl-C, SIGTERM) before this endpoint was
     /// probed. Never counted healthy.
@@ -77,6 +92,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The string scan.json and report.csv use, e.g. `handshake_failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Ok => "ok",
@@ -107,10 +123,16 @@ pub enum Method {
 /// show DAGs and sites.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
+    /// The Active Directory site (CSV `Site`, its last path part, or
+    /// `--site`); absent when the input did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
+    /// The database availability group (CSV `DatabaseAvailabilityGroup` or
+    /// `DAG`); absent when the input did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dag: Option<String>,
+    /// The Exchange server role as exported (`ServerRole`, e.g. `Mailbox`,
+    /// `Edge`), or `--role`; absent when the input did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_role: Option<String>,
     /// The product, from `AdminDisplayVersion`: `2010`, `2013`, `2016`,
@@ -123,6 +145,8 @@ pub struct Group {
 }
 
 impl Group {
+    /// True when the input carried no grouping at all; scan.json then leaves
+    /// `group` out.
     pub fn is_empty(&self) -> bool {
         self.site.is_none()
             && self.dag.is_none()
@@ -148,7 +172,9 @@ pub struct Endpoint {
     pub host: String,
     /// The IP scanned; `None` when the name did not resolve.
     pub address: Option<IpAddr>,
+    /// The TCP port probed.
     pub port: u16,
+    /// What the port is for; decides which checks apply.
     pub role: Role,
     /// The server name sent in the ClientHello, if any. Never an IP literal.
     #[serde(default)]
@@ -156,8 +182,12 @@ pub struct Endpoint {
     /// Other names given for the same address:port; it is probed once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// DAG, site, role and version carried from the input; absent when the
+    /// input said nothing about them.
     #[serde(default, skip_serializing_if = "Group::is_empty")]
     pub group: Group,
+    /// The file and line the target was read from; absent when the endpoint
+    /// was not read from a targets file or the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     /// The scan this observation came from, when `excert report` merged
@@ -182,7 +212,9 @@ pub struct ScanOrigin {
 /// An older observation that a newer one replaced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanSeen {
+    /// The scan.json as given on the command line.
     pub file: String,
+    /// When that scan started.
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
 }
@@ -193,6 +225,8 @@ pub struct ScanSeen {
 /// it was not scanned; never counted healthy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkippedEndpoint {
+    /// The endpoint that would have been probed; its fields sit directly in
+    /// the skipped entry's JSON object.
     #[serde(flatten)]
     pub endpoint: Endpoint,
     /// Why this port is not expected on this server.
@@ -228,6 +262,7 @@ pub struct TlsInfo {
     pub version: TlsVersion,
     /// IANA name of the negotiated suite, e.g. `TLS_RSA_WITH_AES_256_CBC_SHA`.
     pub cipher_suite: String,
+    /// Which probe path read the chain: `rustls` or `legacy`.
     pub method: Method,
     /// Every version the endpoint was seen to accept, oldest first, e.g.
     /// `["TLSv1.0", "TLSv1.2"]`. Only what was tested: with
@@ -292,10 +327,13 @@ pub struct MailboxInfo {
 /// implicit TLS.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dialogue {
+    /// The SMTP greeting and EHLO reply; absent unless an SMTP port spoke SMTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpInfo>,
+    /// The IMAP greeting and capabilities; absent unless an IMAP port spoke IMAP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imap: Option<MailboxInfo>,
+    /// The POP3 greeting and capabilities; absent unless a POP port spoke POP3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pop: Option<MailboxInfo>,
 }
@@ -304,8 +342,12 @@ pub struct Dialogue {
 /// judgement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
+    /// What became of the attempt.
     pub status: Status,
+    /// Why it failed, in words (the socket, resolver or TLS error); null when
+    /// `status` is `ok`.
     pub error: Option<String>,
+    /// What the handshake showed; null unless `status` is `ok`.
     pub tls: Option<TlsInfo>,
     /// Leaf first, as presented.
     pub chain: Vec<Der>,
@@ -315,6 +357,8 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// An observation with no chain: the probe stopped with `status` and the
+    /// reason `error`.
     pub fn failed(status: Status, error: impl Into<String>) -> Self {
         Observation {
             status,
@@ -330,7 +374,9 @@ impl Observation {
 /// `analyze`, live or rebuilt from scan.json.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointEvidence {
+    /// The endpoint as targeted.
     pub endpoint: Endpoint,
+    /// The probe with SNI (or without, when the endpoint has none).
     pub observation: Observation,
     /// A second probe without SNI (`--also-no-sni`).
     pub no_sni: Option<Observation>,
@@ -340,12 +386,16 @@ pub struct EndpointEvidence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Act now: something is broken, or expires within `--critical-days`.
     Critical,
+    /// Act soon: expires within `--warn-days`, or a weakness to fix.
     Warning,
+    /// Worth knowing; never decides a verdict on its own.
     Info,
 }
 
 impl Severity {
+    /// The string scan.json and the report use: `critical`, `warning`, `info`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Critical => "critical",
@@ -359,13 +409,19 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Grade {
+    /// At least one critical finding.
     Critical,
+    /// At least one warning, no critical finding.
     Warning,
+    /// Only info findings.
     Info,
+    /// No finding at all.
     Ok,
 }
 
 impl Grade {
+    /// The string scan.json and the report use: `critical`, `warning`, `info`
+    /// or `ok`.
     pub fn as_str(self) -> &'static str {
         match self {
             Grade::Critical => "critical",
@@ -398,12 +454,14 @@ pub enum Classification {
     Wmsvc,
     /// Any other self-issued cert.
     SelfSigned,
+    /// Issued by a certificate authority (public or internal, such as AD CS).
     CaIssued,
     /// DER that x509-parser could not read.
     Unparsable,
 }
 
 impl Classification {
+    /// The string scan.json and report.csv use, e.g. `exchange_self_signed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Classification::ExchangeSelfSigned => "exchange_self_signed",
@@ -428,10 +486,13 @@ impl Classification {
     }
 }
 
+/// The certificate's public key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyInfo {
     /// Written `RSA`, `EC`, `DSA`, `Ed25519`, `Ed448` or `unknown`.
     pub algorithm: KeyAlgorithm,
+    /// Key size in bits (the modulus for RSA, the curve size for EC); 0 when
+    /// unknown, e.g. for an unparsable certificate.
     pub bits: u32,
     /// Named curve for EC keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -442,10 +503,19 @@ pub struct KeyInfo {
 /// evidence; the rest is recomputed by `excert report`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertFacts {
+    /// The subject distinguished name, as text (`CN=EX01`). For a certificate
+    /// that does not parse, `(unparsable certificate: <reason>)`.
     pub subject: String,
+    /// The issuer distinguished name, as text; empty when the certificate does
+    /// not parse.
     pub issuer: String,
+    /// The subject's first common name (`EX01`); null when there is none.
     pub subject_cn: Option<String>,
+    /// DNS names and IP addresses from the subject alternative name, in order;
+    /// empty when there is no SAN.
     pub sans: Vec<String>,
+    /// The serial number, uppercase hex; empty when the certificate does not
+    /// parse.
     pub serial: String,
     /// Null when the certificate could not be parsed: an unknown date is
     /// never made up.
@@ -458,7 +528,10 @@ pub struct CertFacts {
     pub sha1: String,
     /// Lowercase hex.
     pub sha256: String,
+    /// The public key's algorithm and size.
     pub key: KeyInfo,
+    /// The signature algorithm's name, e.g. `sha256WithRSAEncryption`; empty
+    /// when the certificate does not parse.
     pub signature_algorithm: String,
     /// The hash the issuer signed with; null when the algorithm has none of
     /// its own (Ed25519, RSA-PSS) or is not known.
@@ -470,8 +543,12 @@ pub struct CertFacts {
     pub self_signed: bool,
     /// `Some(true)` for CA:TRUE, `Some(false)` for CA:FALSE, `None` when absent.
     pub basic_constraints_ca: Option<bool>,
+    /// Key usage bits set, e.g. `digitalSignature`, `keyEncipherment`; empty when
+    /// the extension is absent.
     pub key_usage: Vec<String>,
+    /// Extended key usages, e.g. `serverAuth`; empty when the extension is absent.
     pub extended_key_usage: Vec<String>,
+    /// What kind of certificate this is (see README "What excert checks").
     pub classification: Classification,
     /// Why the certificate got its classification: the Exchange guarantees it
     /// meets (or the first it misses) and the layout, key and hash signals.
@@ -480,6 +557,8 @@ pub struct CertFacts {
     /// Whole days from the as-of time to not_after (negative once expired);
     /// null when the certificate could not be parsed.
     pub days_left: Option<i64>,
+    /// The certificate as presented, base64 DER: the evidence everything else
+    /// here is derived from.
     pub der_base64: Der,
     /// The friendly name in this server's store (`--inventory`), when the
     /// store holds this certificate.
@@ -493,7 +572,10 @@ pub struct CertFacts {
 /// Result of chain validation against the trust roots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trust {
+    /// The chain validates for TLS server use at the as-of time, against
+    /// webpki-roots, the system store and `--ca-bundle` roots.
     pub trusted: bool,
+    /// Why it does not validate (expired, unknown issuer, ...); null when trusted.
     pub error: Option<String>,
 }
 
@@ -503,8 +585,8 @@ macro_rules! finding_ids {
     ($($(#[$doc:meta])* $variant:ident = $id:literal,)*) => {
         /// Every finding id excert can report. The strings are a public
         /// contract (scan.json, CSV, monitoring): add, never rename. Each
-        /// id's severity and text are in [`crate::analyze::catalog`], looked
-        /// up by an exhaustive match.
+        /// id's severity and text are in [`crate::analyze::catalog`], whose
+        /// table is checked at compile time to have one entry per id.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum FindingId {
             $($(#[$doc])* #[serde(rename = $id)] $variant,)*
@@ -599,11 +681,16 @@ impl std::fmt::Display for FindingId {
     }
 }
 
+/// One problem found on an endpoint (or, with `--inventory`, on a server's
+/// store).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable id from the catalogue.
     pub id: FindingId,
+    /// How urgent, from the catalogue; an expiry warning turns critical within
+    /// `--critical-days`.
     pub severity: Severity,
+    /// One line saying what is wrong.
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
@@ -672,6 +759,7 @@ pub enum Task {
 /// One thing to do, with everything needed to do it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
+    /// What the step achieves, e.g. `renew-backend`.
     pub task: Task,
     /// The server to do it on; empty when it applies to every server.
     pub server: String,
@@ -691,28 +779,40 @@ pub struct Step {
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoSniReport {
+    /// What became of the no-SNI attempt.
     pub status: Status,
+    /// Why it failed, in words; null when `status` is `ok`.
     pub error: Option<String>,
+    /// What its handshake showed; null unless `status` is `ok`.
     pub tls: Option<TlsInfo>,
+    /// The chain presented without SNI, leaf first, analysed like `chain`.
     pub chain: Vec<CertFacts>,
 }
 
 /// One endpoint in scan.json: the evidence plus what analysis made of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointReport {
+    /// The endpoint as targeted; its fields sit directly in this JSON object.
     #[serde(flatten)]
     pub endpoint: Endpoint,
+    /// What became of the probe; a chain is read only when it is `ok`.
     pub status: Status,
+    /// Why the probe failed, in words; null when `status` is `ok`.
     pub error: Option<String>,
+    /// What the handshake showed; null unless `status` is `ok`.
     pub tls: Option<TlsInfo>,
+    /// The chain, leaf first, as presented; empty when none was read.
     pub chain: Vec<CertFacts>,
     /// What a mail port said before TLS (`smtp`, `imap`, `pop`).
     #[serde(flatten)]
     pub dialogue: Dialogue,
+    /// The probe without SNI (`--also-no-sni`); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_sni: Option<NoSniReport>,
+    /// Chain validation; null when no chain was read.
     #[serde(default)]
     pub trust: Option<Trust>,
+    /// Everything found on this endpoint, fleet-level findings included.
     pub findings: Vec<Finding>,
     /// This frontend presents an older public certificate than most of the
     /// fleet ([`FindingId::PublicCertInconsistent`]): binding the fleet's certificate
@@ -722,10 +822,12 @@ pub struct EndpointReport {
 }
 
 impl EndpointReport {
+    /// The leaf certificate, when a chain was read.
     pub fn leaf(&self) -> Option<&CertFacts> {
         self.chain.first()
     }
 
+    /// The most severe finding's severity; `None` when there is no finding.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).min()
     }
@@ -736,17 +838,25 @@ impl EndpointReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
+    /// 443 lost the public certificate, or serves an expiring one while a newer
+    /// one is already rolled out: enable the newest valid one for IIS.
     RebindPublicCert,
+    /// The "Microsoft Exchange" certificate on 444 is expired or expiring.
     RenewBackend,
+    /// The public certificate is expiring, untrusted or misnamed.
     RenewPublicCert,
     /// The organisation's Auth certificate needs rotating (`--inventory`).
     RotateAuthCert,
     /// An SMTP, IMAP or POP port presents an expired, expiring or wrong
     /// certificate, or offers no STARTTLS.
     FixTransportCert,
+    /// 444 is bound to the wrong certificate.
     FixBackendBinding,
+    /// An endpoint could not be scanned.
     Investigate,
+    /// Other warnings (a missing intermediate, TLS 1.2 not enabled).
     Review,
+    /// Nothing to do.
     Ok,
 }
 
@@ -770,8 +880,12 @@ impl Verdict {
 /// One server (host) with its overall verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerReport {
+    /// The host as its first endpoint names it (names differing only in case
+    /// are one server). A server known only from `--inventory` has no endpoints.
     pub host: String,
+    /// The worst finding across its endpoints and store, or `ok`.
     pub severity: Grade,
+    /// The first thing to do on this server.
     pub verdict: Verdict,
     /// The verdict in a sentence.
     #[serde(default)]
@@ -784,6 +898,7 @@ pub struct ServerReport {
     pub remediation_steps: Vec<Step>,
     /// Indexes into `endpoints`.
     pub endpoints: Vec<usize>,
+    /// DAG, site, role and version carried from the input; absent when empty.
     #[serde(default, skip_serializing_if = "Group::is_empty")]
     pub group: Group,
     /// Findings about the server's certificate store (`--inventory`),
@@ -792,9 +907,12 @@ pub struct ServerReport {
     pub findings: Vec<Finding>,
 }
 
+/// The program that wrote the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {
+    /// Always `excert`.
     pub name: String,
+    /// The excert version (Cargo package version), e.g. `0.1.0`.
     pub version: String,
 }
 
@@ -810,12 +928,20 @@ impl Default for ToolInfo {
 /// The settings the scan and the analysis ran with, kept as evidence.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Parameters {
+    /// `--frontend-ports`: the ports probed as the Default Web Site.
     pub frontend_ports: Vec<u16>,
+    /// `--backend-ports`: the ports probed as the Exchange Back End.
     pub backend_ports: Vec<u16>,
+    /// `--timeout` in seconds; 0 when nothing was probed (a store-only report).
     pub timeout_secs: f64,
+    /// `--concurrency`: endpoints probed at once; 0 when nothing was probed.
     pub concurrency: usize,
+    /// `--warn-days`: an expiry within this many days is a warning.
     pub warn_days: i64,
+    /// `--critical-days`: an expiry within this many days is critical.
     pub critical_days: i64,
+    /// `--namespace NAME`: client names every site's public certificate must
+    /// cover.
     pub namespaces: Vec<String>,
     /// `--namespace SITE:NAME`, by site.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -825,13 +951,18 @@ pub struct Parameters {
     /// site), which the name check used instead.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub inferred_namespaces: std::collections::BTreeMap<String, Vec<String>>,
+    /// The `--ca-bundle` files whose roots were trusted, as given.
     pub ca_bundles: Vec<String>,
+    /// Whether TLS versions were mapped (false with `--no-protocol-scan`).
     #[serde(default)]
     pub protocol_scan: bool,
+    /// `--smtp-ports`; absent when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub smtp_ports: Vec<u16>,
+    /// `--imap-ports`; absent when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub imap_ports: Vec<u16>,
+    /// `--pop-ports`; absent when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pop_ports: Vec<u16>,
 }
@@ -839,9 +970,13 @@ pub struct Parameters {
 /// A target line that could not be used (`--skip-invalid`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvalidTarget {
+    /// The file it was read from (`-` for stdin, `args` for the command line).
     pub file: String,
+    /// 1-based line number.
     pub line: usize,
+    /// The line as read.
     pub text: String,
+    /// What is wrong with it.
     pub error: String,
 }
 
@@ -849,33 +984,49 @@ pub struct InvalidTarget {
 /// fall over together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpiryCliff {
+    /// The earliest expiry in the cliff.
     #[serde(with = "time::serde::rfc3339")]
     pub from: OffsetDateTime,
+    /// The latest expiry in the cliff, at most three weeks after `from`.
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
+    /// The servers whose backend certificates expire in that window.
     pub hosts: Vec<String>,
 }
 
 /// The whole of scan.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
+    /// The scan.json layout version: [`SCHEMA_VERSION`].
     pub schema_version: u32,
+    /// The program and version that wrote the report.
     pub tool: ToolInfo,
+    /// When the scan started (UTC).
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
+    /// When the scan finished (UTC).
     #[serde(with = "time::serde::rfc3339")]
     pub finished_at: OffsetDateTime,
+    /// The time certificates were judged at (`--as-of`, else when the analysis
+    /// ran): days left and expiry are counted from it.
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
     /// False when the scan was interrupted: some endpoints were not probed.
     #[serde(default = "yes")]
     pub complete: bool,
+    /// The settings the scan and analysis ran with.
     #[serde(default)]
     pub parameters: Parameters,
+    /// Every endpoint targeted and not skipped, with what analysis made of
+    /// it; `status` says whether its chain was read.
     pub endpoints: Vec<EndpointReport>,
+    /// One entry per server, with its verdict.
     pub servers: Vec<ServerReport>,
+    /// Groups of backend certificates expiring within three weeks of each
+    /// other on two or more servers.
     #[serde(default)]
     pub expiry_cliffs: Vec<ExpiryCliff>,
+    /// Target lines that could not be used (`--skip-invalid`); empty otherwise.
     #[serde(default)]
     pub invalid_targets: Vec<InvalidTarget>,
     /// Ports not scanned because the server's role or version has no such
@@ -894,13 +1045,18 @@ pub struct ScanReport {
 /// One input of a merged report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergedScan {
+    /// The scan.json as given on the command line.
     pub file: String,
+    /// When that scan started.
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
+    /// When that scan finished.
     #[serde(with = "time::serde::rfc3339")]
     pub finished_at: OffsetDateTime,
+    /// That scan's as-of time.
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
+    /// False when that scan was interrupted.
     pub complete: bool,
     /// Endpoints in that scan.
     pub endpoints: usize,
@@ -939,7 +1095,9 @@ impl EndpointReport {
 /// (CLIXML) or line (CSV) in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventorySource {
+    /// The export file as given to `--inventory`.
     pub file: String,
+    /// The 1-based object (CLIXML) or data line (CSV) within it.
     pub object: usize,
 }
 
@@ -979,17 +1137,25 @@ pub struct StoreCertificate {
     pub friendly_name: Option<String>,
     /// E.g. `["IMAP","POP","IIS","SMTP"]`; null when unknown.
     pub services: Option<Vec<String>>,
+    /// Start of validity (UTC), from the DER or the export's `NotBefore`.
     #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,
+    /// End of validity (UTC), from the DER or the export's `NotAfter`.
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
+    /// The subject distinguished name, from the DER or the export's `Subject`.
     pub subject: String,
+    /// The issuer distinguished name, from the DER or the export's `Issuer`.
     pub issuer: String,
+    /// Self-signed: verified from the DER when the export carried it, else the
+    /// export's `IsSelfSigned`, else subject equals issuer.
     pub self_signed: bool,
+    /// What kind of certificate this is, like a chain certificate's.
     pub classification: Classification,
     /// Why the classification was chosen, e.g. from the friendly name.
     #[serde(default)]
     pub classification_reason: Option<String>,
+    /// The export record this came from.
     pub source: InventorySource,
     /// `Status` as exported (`Valid`, `DateInvalid`, ...), if any.
     #[serde(default)]
@@ -1006,6 +1172,8 @@ pub struct StoreCertificate {
     /// Where the scan saw this certificate presented, e.g. `["443"]`.
     #[serde(default)]
     pub bound: Vec<String>,
+    /// The certificate's DER, when the export carried it (CLIXML `RawData` or
+    /// `SerializationData`); absent otherwise (a CSV export).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub der_base64: Option<Der>,
 }
@@ -1014,11 +1182,19 @@ pub struct StoreCertificate {
 /// `Get-AuthConfig`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthConfig {
+    /// SHA-1 thumbprint of the current Auth certificate (uppercase hex); null
+    /// when not set.
     pub current_thumbprint: Option<String>,
+    /// The next Auth certificate (`Set-AuthConfig -NewCertificateThumbprint`),
+    /// which takes over at `next_effective_date`; null when none is set.
     pub next_thumbprint: Option<String>,
+    /// When the next certificate takes over (RFC 3339); null when none is
+    /// set.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub next_effective_date: Option<OffsetDateTime>,
+    /// The certificate replaced by the current one; null when none.
     pub previous_thumbprint: Option<String>,
+    /// The export record this came from; absent when not read from an export.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<InventorySource>,
 }
@@ -1026,11 +1202,18 @@ pub struct AuthConfig {
 /// One `Get-ExchangeServer` record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExchangeServerInfo {
+    /// The server's name (`Name`).
     pub name: String,
+    /// `Fqdn`; null when the export lacks it.
     pub fqdn: Option<String>,
+    /// The AD site (`Site`); null when the export lacks it.
     pub site: Option<String>,
+    /// `ServerRole`, e.g. `Mailbox` or `Edge`; null when the export lacks it.
     pub role: Option<String>,
+    /// `AdminDisplayVersion`, e.g. `Version 15.2 (Build 1544.4)`; null when
+    /// the export lacks it.
     pub version: Option<String>,
+    /// The export record this came from.
     pub source: InventorySource,
 }
 
@@ -1039,29 +1222,84 @@ pub struct ExchangeServerInfo {
 pub struct Connector {
     /// `receive` or `send`.
     pub kind: String,
+    /// The connector's name.
     pub name: String,
     /// The server it runs on (receive connectors), or its source transport
     /// servers (send connectors).
     pub servers: Vec<String>,
+    /// The connector's `Fqdn` (the name it announces); null when not set.
     pub fqdn: Option<String>,
     /// `<I>issuer<S>subject`, when set.
     pub tls_certificate_name: Option<String>,
     /// Made by the Hybrid Configuration Wizard (CloudServicesMailEnabled, or
     /// named "Outbound to Office 365").
     pub hybrid: bool,
+    /// The export record this came from.
     pub source: InventorySource,
 }
 
 /// What the admin's exports said about the stores (`--inventory`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
+    /// Every certificate in every exported store.
     pub certificates: Vec<StoreCertificate>,
+    /// The organisation's `Get-AuthConfig`; null without that export.
     pub auth_config: Option<AuthConfig>,
+    /// The `Get-ExchangeServer` records, when exported.
     #[serde(default)]
     pub exchange_servers: Vec<ExchangeServerInfo>,
+    /// The receive and send connectors, when exported.
     #[serde(default)]
     pub connectors: Vec<Connector>,
     /// The export files read.
     #[serde(default)]
     pub files: Vec<String>,
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    /// `as_str` of every listed variant is its serde name, and reads back.
+    /// The list also feeds an exhaustive `match`, so a variant added to the
+    /// enum but not here stops this test from compiling.
+    macro_rules! as_str_is_serde_name {
+        ($ty:ident: $($variant:ident),+ $(,)?) => {{
+            let _exhaustive = |x: $ty| match x {
+                $($ty::$variant)|+ => (),
+            };
+            for x in [$($ty::$variant),+] {
+                let name = serde_json::Value::from(x.as_str());
+                assert_eq!(serde_json::to_value(x).ok(), Some(name.clone()), "{x:?}");
+                assert_eq!(serde_json::from_value::<$ty>(name).ok(), Some(x));
+            }
+        }};
+    }
+
+    #[test]
+    fn status_names_are_serde_names() {
+        as_str_is_serde_name!(Status: Ok, Refused, Timeout, Unreachable, NotTls,
+            HandshakeFailed, DnsFailed, Cancelled, NoStarttls);
+    }
+
+    #[test]
+    fn role_names_are_serde_names() {
+        as_str_is_serde_name!(Role: Frontend, Backend, Smtp, Imap, Pop);
+    }
+
+    #[test]
+    fn grade_names_are_serde_names() {
+        as_str_is_serde_name!(Grade: Critical, Warning, Info, Ok);
+    }
+
+    #[test]
+    fn severity_names_are_serde_names() {
+        as_str_is_serde_name!(Severity: Critical, Warning, Info);
+    }
+
+    #[test]
+    fn classification_names_are_serde_names() {
+        as_str_is_serde_name!(Classification: ExchangeSelfSigned, ExchangeAuth, Wmsvc,
+            SelfSigned, CaIssued, Unparsable);
+    }
 }

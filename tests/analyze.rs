@@ -1199,7 +1199,8 @@ fn ca_bundles_load_and_bad_ones_name_the_file() {
     assert!(roots.len() > 100, "{}", roots.len());
     let bad = std::path::PathBuf::from(format!("{dir}/make.sh"));
     let err = TrustRoots::load(&[bad]).unwrap_err();
-    assert!(matches!(err, excert::Error::BadFile { .. }), "{err}");
+    assert!(matches!(err, excert::Error::BadCaBundle { .. }), "{err}");
+    assert_eq!(err.exit_code(), 64);
     assert!(err.to_string().contains("make.sh"), "{err}");
 }
 

@@ -621,3 +621,38 @@ async fn dry_run_lines_have_fixed_keys_in_order() {
         .unwrap()
         .starts_with("cannot resolve nowhere.invalid"));
 }
+
+#[test]
+fn bad_entries_and_bad_files_carry_their_facts_and_exit_64() {
+    let err = targets::load(&args(&["ex01:0", "10.0.0.0/12"])).unwrap_err();
+    assert_eq!(err.exit_code(), 64);
+    let Error::BadTargets(list) = err else {
+        panic!("expected BadTargets");
+    };
+    let errors: Vec<&targets::TargetError> = list
+        .iter()
+        .map(|e| match e {
+            Error::BadTarget { error, .. } => error,
+            other => panic!("expected BadTarget, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            &targets::TargetError::PortZero,
+            &targets::TargetError::RangeTooLarge {
+                addresses: 1 << 20,
+                limit: targets::LARGE_RANGE
+            },
+        ]
+    );
+    let o = opts(vec![Input::Stdin]);
+    let err =
+        targets::load_with_stdin(&o, &mut Cursor::new(b"PK\x03\x04zip".to_vec())).unwrap_err();
+    assert_eq!(err.exit_code(), 64);
+    assert_eq!(
+        err.to_string(),
+        "-: this looks like an Excel workbook or other zip file; save it as CSV"
+    );
+    assert!(matches!(err, Error::BadTargetsFile { .. }), "{err:?}");
+}

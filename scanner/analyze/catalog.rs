@@ -2,11 +2,11 @@
 //! severity and the text an Exchange admin reads.
 //!
 //! The ids themselves are [`FindingId`] (in `model`, since scan.json carries
-//! them); [`entry`] gives each one its text through an exhaustive match, so
-//! an id without an entry does not compile. The per-endpoint rules and the
-//! fleet checks build their findings from it, and the HTML
-//! report renders [`all`] as its appendix, so a rule and its explanation can
-//! never drift apart. Ids are a public contract (scan.json, CSV,
+//! them); [`entry`] gives each one its text from a table in id order whose
+//! length and order are checked at compile time, so an id without an entry
+//! does not compile. The per-endpoint rules and the fleet checks build their
+//! findings from it, and the HTML report renders [`all`] as its appendix, so
+//! a rule and its explanation can never drift apart. Ids are a public contract (scan.json, CSV,
 //! monitoring): add, never rename.
 
 use crate::model::{Finding, FindingId, Severity, Step};
@@ -30,317 +30,344 @@ pub struct Rule {
     pub fix: &'static str,
 }
 
-/// The catalogue entry for `id`.
-pub fn entry(id: FindingId) -> Rule {
-    match id {
-        FindingId::BackendCertExpired => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "Backend (444) certificate expired",
-            why: "The Exchange Back End site presents an expired certificate. Front-end-to-back-end \
-                  proxying (OWA, ECP, EWS, ActiveSync) and remote PowerShell fail, the event log names \
-                  https://<server>:444/, and the next CU setup fails with \"The certificate is expired\".",
-            fix: "Renew the server's \"Microsoft Exchange\" certificate, copy it to Trusted Root, bind it \
-                  to Exchange Back End https/444 on *:444, iisreset at a safe time, then re-enable IIS on \
-                  the public certificate.",
-        },
-        FindingId::BackendCertExpiring => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Backend (444) certificate expiring",
-            why: "When the Exchange Back End certificate expires, proxying to this server and remote \
-                  PowerShell stop working. It is critical within --critical-days.",
-            fix: "Renew it before it expires, the same way as an expired one, and plan the iisreset.",
-        },
-        FindingId::FrontendCertExpired => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "Frontend (443) certificate expired",
-            why: "Browsers, Outlook and mobile devices reject the Default Web Site certificate; \
-                  Autodiscover and ActiveSync fail, and hybrid needs a valid CA-issued certificate on IIS.",
-            fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
-        },
-        FindingId::FrontendCertExpiring => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Frontend (443) certificate expiring",
-            why: "The public certificate on the Default Web Site expires soon; every client will then \
-                  show certificate errors. It is critical within --critical-days.",
-            fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
-        },
-        FindingId::PublicBindingLost => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "443 lost its public certificate binding",
-            why: "The Default Web Site presents a self-signed certificate. This is the renewal trap: \
-                  renewing the self-signed certificate gives the new one the IIS service, so 443 moves \
-                  to it. Browsers and Outlook show certificate warnings, ActiveSync and Autodiscover \
-                  fail for new profiles, and hybrid mailbox moves, free/busy and MailTips fail.",
-            fix: "Re-enable IIS on the public certificate: Enable-ExchangeCertificate -Thumbprint \
-                  <public> -Services IIS.",
-        },
-        FindingId::NotYetValid => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "Certificate not yet valid",
-            why: "The presented certificate's not-before date is in the future, so every client \
-                  rejects it. Usually a certificate bound too early or a wrong server clock.",
-            fix: "Bind a currently valid certificate and check the server's clock.",
-        },
-        FindingId::FrontendCertUntrusted => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Frontend (443) certificate not trusted",
-            why: "The 443 chain does not validate against the public roots, the OS store or the given \
-                  --ca-bundle files, for a reason other than expiry (unknown issuer, a CA certificate \
-                  used as the leaf, a bad signature). Clients that do not trust it show warnings.",
-            fix: "Bind a certificate from a CA your clients trust, or pass your enterprise root with \
-                  --ca-bundle if it is trusted internally.",
-        },
-        FindingId::ChainIncomplete => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Certificate chain incomplete",
-            why: "The leaf's issuer is neither presented by the server nor a known root, so an \
-                  intermediate certificate is missing. Windows clients may fetch it; phones, Linux \
-                  and many appliances fail.",
-            fix: "Install the issuing CA's intermediate certificate in the server's Intermediate \
-                  Certification Authorities store (Local Computer) and run iisreset at a safe time.",
-        },
-        FindingId::NameMismatch => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Certificate does not cover a client namespace",
-            why: "The 443 certificate does not cover a name clients use (RFC 6125 rules: a wildcard \
-                  covers exactly one leftmost label). Clients connecting by that name get a certificate \
-                  warning.",
-            fix: "Reissue the public certificate with every namespace (mail, autodiscover, ...) in its \
-                  SAN and enable IIS on it.",
-        },
-        FindingId::WeakSignature => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Weak signature algorithm (SHA-1 or MD5)",
-            why: "A CA-issued certificate in the presented chain is signed with SHA-1 or MD5, which \
-                  current clients reject. On a self-signed certificate the signature protects nothing, \
-                  so it is at most info, and setup-made SHA-1 Exchange certificates are not flagged.",
-            fix: "Reissue the certificate signed with SHA-256.",
-        },
-        FindingId::WeakKey => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Weak key (RSA under 2048 or EC under 256 bits)",
-            why: "Keys this short are rejected by current clients and graded red by HealthChecker.",
-            fix: "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key.",
-        },
-        FindingId::BackendUnexpectedCert => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Backend (444) presents an unexpected certificate",
-            why: "Exchange Back End should present the server's own \"Microsoft Exchange\" self-signed \
-                  certificate. A WMSvc or Auth certificate, another server's certificate, or the \
-                  public certificate (which works, but breaks when that certificate is renewed) is a \
-                  wrong binding.",
-            fix: "In IIS Manager bind the server's own \"Microsoft Exchange\" certificate to Exchange \
-                  Back End https/444, keeping All Unassigned (*:444).",
-        },
-        FindingId::PublicCertInconsistent => Rule {
-            id,
-            severity: Severity::Info,
-            title: "Public certificate differs from the rest of the fleet",
-            why: "A newer valid CA-issued certificate for the same names is already on other servers \
-                  of this site: a rollout in progress. Info only while this server's certificate is \
-                  valid; when it expires, its expiry finding asks for the newer one.",
-            fix: "Roll the newest certificate out to this server: Enable-ExchangeCertificate -Server \
-                  <server> -Thumbprint <newest> -Services IIS (import it first if needed).",
-        },
-        FindingId::LegacyTlsOnly => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Only TLS 1.0/1.1 accepted",
-            why: "The best protocol this endpoint accepts is older than TLS 1.2. Exchange Online \
-                  hybrid mail flow and modern clients require TLS 1.2.",
-            fix: "Enable TLS 1.2 (Exchange 2013 CU19+ or 2016 CU8+, and the Windows/.NET TLS 1.2 \
-                  registry settings), then restart the server.",
-        },
-        FindingId::LegacyProtocolsEnabled => Rule {
-            id,
-            severity: Severity::Info,
-            title: "TLS 1.0/1.1 still enabled",
-            why: "TLS 1.0 or 1.1 is still accepted next to TLS 1.2 or later. HealthChecker flags this too.",
-            fix: "Disable TLS 1.0 and 1.1 once every client speaks TLS 1.2.",
-        },
-        FindingId::SniDependentCert => Rule {
-            id,
-            severity: Severity::Info,
-            title: "Different certificate without SNI",
-            why: "IIS presents one chain when the client sends the server name (SNI) and another \
-                  without it. Old clients and probes by IP address get the second one.",
-            fix: "Check the IIS bindings of the site: an SNI binding next to an All Unassigned binding \
-                  with a different certificate.",
-        },
-        FindingId::EndpointNotScanned => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Endpoint could not be scanned",
-            why: "No certificate could be read from this endpoint, so it cannot be counted healthy. \
-                  A refused 444 may simply mean Exchange 2010 or a CAS-only 2013 server, which have no \
-                  Exchange Back End site.",
-            fix: "Check that the server is up, the port is open from the scanning host, and the site \
-                  is bound; then scan again.",
-        },
-        FindingId::CertUnparsable => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Certificate could not be parsed",
-            why: "The server presented bytes that are not a valid X.509 certificate, so nothing about \
-                  it can be checked.",
-            fix: "Inspect the binding on the server (certlm.msc, IIS Manager) and rebind a valid \
-                  certificate.",
-        },
-        FindingId::AuthCertExpired => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "Exchange Server Auth Certificate expired",
-            why: "The OAuth certificate Get-AuthConfig names (no port presents it) has expired. OWA \
-                  and ECP sign-in loop (\"redirect limit reached\"), and hybrid free/busy and OAuth \
-                  fail. Found only from the store exports (--inventory).",
-            fix: "Create a new Auth certificate and publish it with Set-AuthConfig (or run \
-                  MonitorExchangeAuthCertificate.ps1); in hybrid, re-run the Hybrid Configuration Wizard.",
-        },
-        FindingId::AuthCertExpiring => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "Exchange Server Auth Certificate expiring",
-            why: "When the OAuth certificate expires, OWA/ECP sign-in and hybrid free/busy break. \
-                  Critical within --critical-days. A staged next certificate and its effective date \
-                  are shown when AuthConfig has one.",
-            fix: "Rotate it before it expires: New-ExchangeCertificate for the Auth certificate, then \
-                  Set-AuthConfig -NewCertificateThumbprint/-NewCertificateEffectiveDate, \
-                  -PublishCertificate and -ClearPreviousCertificate (or MonitorExchangeAuthCertificate.ps1).",
-        },
-        FindingId::AuthCertMissing => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "Auth certificate missing from a server's store",
-            why: "The current Auth certificate named by Get-AuthConfig must be in the store of every \
-                  Exchange server except Edge; this server's export does not hold it, so OAuth fails \
-                  on it.",
-            fix: "Export the Auth certificate (with its private key) from a server that has it and \
-                  import it on this one, or publish a new one with Set-AuthConfig.",
-        },
-        FindingId::RenewedCertNotBound => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "A renewed certificate waits in the store, unbound",
-            why: "The store holds a newer, valid certificate of the same kind (same friendly name or \
-                  same names) than the one this port presents. Renewing again would not help: the \
-                  renewed certificate was never enabled.",
-            fix: "Enable the renewed certificate for the service (Enable-ExchangeCertificate -Server \
-                  <server> -Thumbprint <new> -Services IIS) instead of renewing again.",
-        },
-        FindingId::StoreBindingDrift => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "443 and the store disagree on the IIS certificate",
-            why: "443 presents a certificate the store does not have enabled for IIS, or the store's \
-                  IIS certificate is not what 443 presents. Usually an Enable-ExchangeCertificate \
-                  waiting for an iisreset, or a binding changed in IIS Manager behind Exchange's back.",
-            fix: "Check the Default Web Site binding in IIS Manager, enable IIS on the intended \
-                  certificate, and run iisreset at a safe time.",
-        },
-        FindingId::HybridConnectorCertInvalid => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "Hybrid connector names no valid certificate",
-            why: "Exchange Online requires TLS with a CA-issued certificate whose issuer and subject \
-                  match the hybrid connector's TlsCertificateName. No valid certificate in this \
-                  server's store matches it, so mail between Exchange Online and this server stops.",
-            fix: "Enable a valid certificate matching TlsCertificateName for SMTP, or update \
-                  TlsCertificateName (re-run the Hybrid Configuration Wizard).",
-        },
-        FindingId::SmtpCertExpired => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "SMTP certificate expired",
-            why: "The certificate this SMTP port presents after STARTTLS has expired. Transport logs \
-                  events 12015/12016; in hybrid, mail from Exchange Online stops, because it requires \
-                  TLS with a valid CA-issued certificate matching the connector's TlsCertificateName, \
-                  and partners that require TLS stop sending too.",
-            fix: "Renew the certificate (the public one with your CA, or the server's own \
-                  \"Microsoft Exchange\" one without IIS), enable it for SMTP with \
-                  Enable-ExchangeCertificate -Server <server> -Thumbprint <new> -Services SMTP, and \
-                  check the connectors' TlsCertificateName.",
-        },
-        FindingId::SmtpCertExpiring => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "SMTP certificate expiring",
-            why: "The certificate this SMTP port presents expires soon (transport event 12017). When \
-                  it does, TLS mail with Exchange Online and partners stops. It is critical within \
-                  --critical-days.",
-            fix: "Renew it before it expires and enable the new one for SMTP; after a public \
-                  certificate renewal, check the hybrid connectors' TlsCertificateName.",
-        },
-        FindingId::ImapCertExpired => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "IMAP certificate expired",
-            why: "The certificate this IMAP port presents has expired: IMAP clients refuse to \
-                  connect or show certificate warnings.",
-            fix: "Renew it and enable the new one for IMAP: Enable-ExchangeCertificate -Server \
-                  <server> -Thumbprint <new> -Services IMAP.",
-        },
-        FindingId::ImapCertExpiring => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "IMAP certificate expiring",
-            why: "The certificate this IMAP port presents expires soon; IMAP clients will then \
-                  refuse it. It is critical within --critical-days.",
-            fix: "Renew it before it expires and enable the new one for IMAP.",
-        },
-        FindingId::PopCertExpired => Rule {
-            id,
-            severity: Severity::Critical,
-            title: "POP3 certificate expired",
-            why: "The certificate this POP3 port presents has expired: POP3 clients refuse to \
-                  connect or show certificate warnings.",
-            fix: "Renew it and enable the new one for POP: Enable-ExchangeCertificate -Server \
-                  <server> -Thumbprint <new> -Services POP.",
-        },
-        FindingId::PopCertExpiring => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "POP3 certificate expiring",
-            why: "The certificate this POP3 port presents expires soon; POP3 clients will then \
-                  refuse it. It is critical within --critical-days.",
-            fix: "Renew it before it expires and enable the new one for POP.",
-        },
-        FindingId::StarttlsNotOffered => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "STARTTLS not offered",
-            why: "The port speaks SMTP (or IMAP, POP3) but does not offer STARTTLS, or refuses it \
-                  (454, 500). Mail to and from Exchange Online and most partners needs TLS; Exchange \
-                  offers STARTTLS only while it has a valid certificate for the connector's FQDN \
-                  (event 12014 when it has none).",
-            fix: "Enable a valid certificate whose names cover the connector's FQDN for SMTP, and \
-                  check that the receive connector's AuthMechanism includes Tls.",
-        },
-        FindingId::SmtpCertInconsistent => Rule {
-            id,
-            severity: Severity::Warning,
-            title: "SMTP presents a self-signed certificate unlike the fleet",
-            why: "Most servers present a CA-issued certificate on this SMTP port, this one its own \
-                  self-signed one. That is the transport side of the renewal trap: renewing the \
-                  \"Microsoft Exchange\" certificate and answering yes to \"overwrite the default \
-                  SMTP certificate\", or a renewed public certificate enabled for SMTP on some \
-                  servers only. Exchange Online and partners that check certificates refuse it.",
-            fix: "Enable the fleet's public certificate for SMTP on this server \
-                  (Enable-ExchangeCertificate -Server <server> -Thumbprint <public> -Services SMTP) \
-                  and check the connectors' TlsCertificateName.",
-        },
+/// Every entry, in [`FindingId`] order: entry `i` explains the id whose
+/// discriminant is `i`, which the check below holds at compile time.
+const CATALOGUE: &[Rule] = &[
+    Rule {
+        id: FindingId::BackendCertExpired,
+        severity: Severity::Critical,
+        title: "Backend (444) certificate expired",
+        why: "The Exchange Back End site presents an expired certificate. Front-end-to-back-end \
+              proxying (OWA, ECP, EWS, ActiveSync) and remote PowerShell fail, the event log names \
+              https://<server>:444/, and the next CU setup fails with \"The certificate is expired\".",
+        fix: "Renew the server's \"Microsoft Exchange\" certificate, copy it to Trusted Root, bind it \
+              to Exchange Back End https/444 on *:444, iisreset at a safe time, then re-enable IIS on \
+              the public certificate.",
+    },
+    Rule {
+        id: FindingId::BackendCertExpiring,
+        severity: Severity::Warning,
+        title: "Backend (444) certificate expiring",
+        why: "When the Exchange Back End certificate expires, proxying to this server and remote \
+              PowerShell stop working. It is critical within --critical-days.",
+        fix: "Renew it before it expires, the same way as an expired one, and plan the iisreset.",
+    },
+    Rule {
+        id: FindingId::FrontendCertExpired,
+        severity: Severity::Critical,
+        title: "Frontend (443) certificate expired",
+        why: "Browsers, Outlook and mobile devices reject the Default Web Site certificate; \
+              Autodiscover and ActiveSync fail, and hybrid needs a valid CA-issued certificate on IIS.",
+        fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
+    },
+    Rule {
+        id: FindingId::FrontendCertExpiring,
+        severity: Severity::Warning,
+        title: "Frontend (443) certificate expiring",
+        why: "The public certificate on the Default Web Site expires soon; every client will then \
+              show certificate errors. It is critical within --critical-days.",
+        fix: "Renew the public certificate with your CA, import it on every server and enable IIS on it.",
+    },
+    Rule {
+        id: FindingId::PublicBindingLost,
+        severity: Severity::Critical,
+        title: "443 lost its public certificate binding",
+        why: "The Default Web Site presents a self-signed certificate. This is the renewal trap: \
+              renewing the self-signed certificate gives the new one the IIS service, so 443 moves \
+              to it. Browsers and Outlook show certificate warnings, ActiveSync and Autodiscover \
+              fail for new profiles, and hybrid mailbox moves, free/busy and MailTips fail.",
+        fix: "Re-enable IIS on the public certificate: Enable-ExchangeCertificate -Thumbprint \
+              <public> -Services IIS.",
+    },
+    Rule {
+        id: FindingId::NotYetValid,
+        severity: Severity::Critical,
+        title: "Certificate not yet valid",
+        why: "The presented certificate's not-before date is in the future, so every client \
+              rejects it. Usually a certificate bound too early or a wrong server clock.",
+        fix: "Bind a currently valid certificate and check the server's clock.",
+    },
+    Rule {
+        id: FindingId::FrontendCertUntrusted,
+        severity: Severity::Warning,
+        title: "Frontend (443) certificate not trusted",
+        why: "The 443 chain does not validate against the public roots, the OS store or the given \
+              --ca-bundle files, for a reason other than expiry (unknown issuer, a CA certificate \
+              used as the leaf, a bad signature). Clients that do not trust it show warnings.",
+        fix: "Bind a certificate from a CA your clients trust, or pass your enterprise root with \
+              --ca-bundle if it is trusted internally.",
+    },
+    Rule {
+        id: FindingId::ChainIncomplete,
+        severity: Severity::Warning,
+        title: "Certificate chain incomplete",
+        why: "The leaf's issuer is neither presented by the server nor a known root, so an \
+              intermediate certificate is missing. Windows clients may fetch it; phones, Linux \
+              and many appliances fail.",
+        fix: "Install the issuing CA's intermediate certificate in the server's Intermediate \
+              Certification Authorities store (Local Computer) and run iisreset at a safe time.",
+    },
+    Rule {
+        id: FindingId::NameMismatch,
+        severity: Severity::Warning,
+        title: "Certificate does not cover a client namespace",
+        why: "The 443 certificate does not cover a name clients use (RFC 6125 rules: a wildcard \
+              covers exactly one leftmost label). Clients connecting by that name get a certificate \
+              warning.",
+        fix: "Reissue the public certificate with every namespace (mail, autodiscover, ...) in its \
+              SAN and enable IIS on it.",
+    },
+    Rule {
+        id: FindingId::WeakSignature,
+        severity: Severity::Warning,
+        title: "Weak signature algorithm (SHA-1 or MD5)",
+        why: "A CA-issued certificate in the presented chain is signed with SHA-1 or MD5, which \
+              current clients reject. On a self-signed certificate the signature protects nothing, \
+              so it is at most info, and setup-made SHA-1 Exchange certificates are not flagged.",
+        fix: "Reissue the certificate signed with SHA-256.",
+    },
+    Rule {
+        id: FindingId::WeakKey,
+        severity: Severity::Warning,
+        title: "Weak key (RSA under 2048 or EC under 256 bits)",
+        why: "Keys this short are rejected by current clients and graded red by HealthChecker.",
+        fix: "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key.",
+    },
+    Rule {
+        id: FindingId::BackendUnexpectedCert,
+        severity: Severity::Warning,
+        title: "Backend (444) presents an unexpected certificate",
+        why: "Exchange Back End should present the server's own \"Microsoft Exchange\" self-signed \
+              certificate. A WMSvc or Auth certificate, another server's certificate, or the \
+              public certificate (which works, but breaks when that certificate is renewed) is a \
+              wrong binding.",
+        fix: "In IIS Manager bind the server's own \"Microsoft Exchange\" certificate to Exchange \
+              Back End https/444, keeping All Unassigned (*:444).",
+    },
+    Rule {
+        id: FindingId::PublicCertInconsistent,
+        severity: Severity::Info,
+        title: "Public certificate differs from the rest of the fleet",
+        why: "A newer valid CA-issued certificate for the same names is already on other servers \
+              of this site: a rollout in progress. Info only while this server's certificate is \
+              valid; when it expires, its expiry finding asks for the newer one.",
+        fix: "Roll the newest certificate out to this server: Enable-ExchangeCertificate -Server \
+              <server> -Thumbprint <newest> -Services IIS (import it first if needed).",
+    },
+    Rule {
+        id: FindingId::LegacyTlsOnly,
+        severity: Severity::Warning,
+        title: "Only TLS 1.0/1.1 accepted",
+        why: "The best protocol this endpoint accepts is older than TLS 1.2. Exchange Online \
+              hybrid mail flow and modern clients require TLS 1.2.",
+        fix: "Enable TLS 1.2 (Exchange 2013 CU19+ or 2016 CU8+, and the Windows/.NET TLS 1.2 \
+              registry settings), then restart the server.",
+    },
+    Rule {
+        id: FindingId::LegacyProtocolsEnabled,
+        severity: Severity::Info,
+        title: "TLS 1.0/1.1 still enabled",
+        why: "TLS 1.0 or 1.1 is still accepted next to TLS 1.2 or later. HealthChecker flags this too.",
+        fix: "Disable TLS 1.0 and 1.1 once every client speaks TLS 1.2.",
+    },
+    Rule {
+        id: FindingId::SniDependentCert,
+        severity: Severity::Info,
+        title: "Different certificate without SNI",
+        why: "IIS presents one chain when the client sends the server name (SNI) and another \
+              without it. Old clients and probes by IP address get the second one.",
+        fix: "Check the IIS bindings of the site: an SNI binding next to an All Unassigned binding \
+              with a different certificate.",
+    },
+    Rule {
+        id: FindingId::EndpointNotScanned,
+        severity: Severity::Warning,
+        title: "Endpoint could not be scanned",
+        why: "No certificate could be read from this endpoint, so it cannot be counted healthy. \
+              A refused 444 may simply mean Exchange 2010 or a CAS-only 2013 server, which have no \
+              Exchange Back End site.",
+        fix: "Check that the server is up, the port is open from the scanning host, and the site \
+              is bound; then scan again.",
+    },
+    Rule {
+        id: FindingId::CertUnparsable,
+        severity: Severity::Warning,
+        title: "Certificate could not be parsed",
+        why: "The server presented bytes that are not a valid X.509 certificate, so nothing about \
+              it can be checked.",
+        fix: "Inspect the binding on the server (certlm.msc, IIS Manager) and rebind a valid \
+              certificate.",
+    },
+    Rule {
+        id: FindingId::AuthCertExpired,
+        severity: Severity::Critical,
+        title: "Exchange Server Auth Certificate expired",
+        why: "The OAuth certificate Get-AuthConfig names (no port presents it) has expired. OWA \
+              and ECP sign-in loop (\"redirect limit reached\"), and hybrid free/busy and OAuth \
+              fail. Found only from the store exports (--inventory).",
+        fix: "Create a new Auth certificate and publish it with Set-AuthConfig (or run \
+              MonitorExchangeAuthCertificate.ps1); in hybrid, re-run the Hybrid Configuration Wizard.",
+    },
+    Rule {
+        id: FindingId::AuthCertExpiring,
+        severity: Severity::Warning,
+        title: "Exchange Server Auth Certificate expiring",
+        why: "When the OAuth certificate expires, OWA/ECP sign-in and hybrid free/busy break. \
+              Critical within --critical-days. A staged next certificate and its effective date \
+              are shown when AuthConfig has one.",
+        fix: "Rotate it before it expires: New-ExchangeCertificate for the Auth certificate, then \
+              Set-AuthConfig -NewCertificateThumbprint/-NewCertificateEffectiveDate, \
+              -PublishCertificate and -ClearPreviousCertificate (or MonitorExchangeAuthCertificate.ps1).",
+    },
+    Rule {
+        id: FindingId::AuthCertMissing,
+        severity: Severity::Critical,
+        title: "Auth certificate missing from a server's store",
+        why: "The current Auth certificate named by Get-AuthConfig must be in the store of every \
+              Exchange server except Edge; this server's export does not hold it, so OAuth fails \
+              on it.",
+        fix: "Export the Auth certificate (with its private key) from a server that has it and \
+              import it on this one, or publish a new one with Set-AuthConfig.",
+    },
+    Rule {
+        id: FindingId::RenewedCertNotBound,
+        severity: Severity::Warning,
+        title: "A renewed certificate waits in the store, unbound",
+        why: "The store holds a newer, valid certificate of the same kind (same friendly name or \
+              same names) than the one this port presents. Renewing again would not help: the \
+              renewed certificate was never enabled.",
+        fix: "Enable the renewed certificate for the service (Enable-ExchangeCertificate -Server \
+              <server> -Thumbprint <new> -Services IIS) instead of renewing again.",
+    },
+    Rule {
+        id: FindingId::StoreBindingDrift,
+        severity: Severity::Warning,
+        title: "443 and the store disagree on the IIS certificate",
+        why: "443 presents a certificate the store does not have enabled for IIS, or the store's \
+              IIS certificate is not what 443 presents. Usually an Enable-ExchangeCertificate \
+              waiting for an iisreset, or a binding changed in IIS Manager behind Exchange's back.",
+        fix: "Check the Default Web Site binding in IIS Manager, enable IIS on the intended \
+              certificate, and run iisreset at a safe time.",
+    },
+    Rule {
+        id: FindingId::HybridConnectorCertInvalid,
+        severity: Severity::Critical,
+        title: "Hybrid connector names no valid certificate",
+        why: "Exchange Online requires TLS with a CA-issued certificate whose issuer and subject \
+              match the hybrid connector's TlsCertificateName. No valid certificate in this \
+              server's store matches it, so mail between Exchange Online and this server stops.",
+        fix: "Enable a valid certificate matching TlsCertificateName for SMTP, or update \
+              TlsCertificateName (re-run the Hybrid Configuration Wizard).",
+    },
+    Rule {
+        id: FindingId::SmtpCertExpired,
+        severity: Severity::Critical,
+        title: "SMTP certificate expired",
+        why: "The certificate this SMTP port presents after STARTTLS has expired. Transport logs \
+              events 12015/12016; in hybrid, mail from Exchange Online stops, because it requires \
+              TLS with a valid CA-issued certificate matching the connector's TlsCertificateName, \
+              and partners that require TLS stop sending too.",
+        fix: "Renew the certificate (the public one with your CA, or the server's own \
+              \"Microsoft Exchange\" one without IIS), enable it for SMTP with \
+              Enable-ExchangeCertificate -Server <server> -Thumbprint <new> -Services SMTP, and \
+              check the connectors' TlsCertificateName.",
+    },
+    Rule {
+        id: FindingId::SmtpCertExpiring,
+        severity: Severity::Warning,
+        title: "SMTP certificate expiring",
+        why: "The certificate this SMTP port presents expires soon (transport event 12017). When \
+              it does, TLS mail with Exchange Online and partners stops. It is critical within \
+              --critical-days.",
+        fix: "Renew it before it expires and enable the new one for SMTP; after a public \
+              certificate renewal, check the hybrid connectors' TlsCertificateName.",
+    },
+    Rule {
+        id: FindingId::ImapCertExpired,
+        severity: Severity::Critical,
+        title: "IMAP certificate expired",
+        why: "The certificate this IMAP port presents has expired: IMAP clients refuse to \
+              connect or show certificate warnings.",
+        fix: "Renew it and enable the new one for IMAP: Enable-ExchangeCertificate -Server \
+              <server> -Thumbprint <new> -Services IMAP.",
+    },
+    Rule {
+        id: FindingId::ImapCertExpiring,
+        severity: Severity::Warning,
+        title: "IMAP certificate expiring",
+        why: "The certificate this IMAP port presents expires soon; IMAP clients will then \
+              refuse it. It is critical within --critical-days.",
+        fix: "Renew it before it expires and enable the new one for IMAP.",
+    },
+    Rule {
+        id: FindingId::PopCertExpired,
+        severity: Severity::Critical,
+        title: "POP3 certificate expired",
+        why: "The certificate this POP3 port presents has expired: POP3 clients refuse to \
+              connect or show certificate warnings.",
+        fix: "Renew it and enable the new one for POP: Enable-ExchangeCertificate -Server \
+              <server> -Thumbprint <new> -Services POP.",
+    },
+    Rule {
+        id: FindingId::PopCertExpiring,
+        severity: Severity::Warning,
+        title: "POP3 certificate expiring",
+        why: "The certificate this POP3 port presents expires soon; POP3 clients will then \
+              refuse it. It is critical within --critical-days.",
+        fix: "Renew it before it expires and enable the new one for POP.",
+    },
+    Rule {
+        id: FindingId::StarttlsNotOffered,
+        severity: Severity::Warning,
+        title: "STARTTLS not offered",
+        why: "The port speaks SMTP (or IMAP, POP3) but does not offer STARTTLS, or refuses it \
+              (454, 500). Mail to and from Exchange Online and most partners needs TLS; Exchange \
+              offers STARTTLS only while it has a valid certificate for the connector's FQDN \
+              (event 12014 when it has none).",
+        fix: "Enable a valid certificate whose names cover the connector's FQDN for SMTP, and \
+              check that the receive connector's AuthMechanism includes Tls.",
+    },
+    Rule {
+        id: FindingId::SmtpCertInconsistent,
+        severity: Severity::Warning,
+        title: "SMTP presents a self-signed certificate unlike the fleet",
+        why: "Most servers present a CA-issued certificate on this SMTP port, this one its own \
+              self-signed one. That is the transport side of the renewal trap: renewing the \
+              \"Microsoft Exchange\" certificate and answering yes to \"overwrite the default \
+              SMTP certificate\", or a renewed public certificate enabled for SMTP on some \
+              servers only. Exchange Online and partners that check certificates refuse it.",
+        fix: "Enable the fleet's public certificate for SMTP on this server \
+              (Enable-ExchangeCertificate -Server <server> -Thumbprint <public> -Services SMTP) \
+              and check the connectors' TlsCertificateName.",
+    },
+];
+
+// The catalogue's guarantee: an id without an entry does not compile. A
+// new variant lengthens `FindingId::ALL` (one table declares both), so the
+// lengths differ; an entry out of place fails the order check.
+const _: () = {
+    assert!(
+        CATALOGUE.len() == FindingId::ALL.len(),
+        "every FindingId needs exactly one catalogue entry"
+    );
+    let mut rest = CATALOGUE;
+    let mut i = 0;
+    while let [rule, tail @ ..] = rest {
+        assert!(
+            rule.id as usize == i,
+            "catalogue entries must be in FindingId order"
+        );
+        rest = tail;
+        i += 1;
     }
+};
+
+/// The catalogue entry for `id`.
+// The compile-time check above makes every id's discriminant an index of
+// CATALOGUE, so this cannot be out of bounds.
+#[allow(clippy::indexing_slicing)]
+pub fn entry(id: FindingId) -> Rule {
+    CATALOGUE[id as usize]
 }
 
 /// Every entry, in the order the report's appendix lists them.

@@ -18,6 +18,10 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::error::Error;
 use crate::model::{Der, Trust};
 
+pub(crate) mod error;
+
+pub use error::BundleError;
+
 /// The roots chains are validated against: webpki-roots, the OS store and
 /// every `--ca-bundle`.
 #[derive(Debug, Default)]
@@ -60,10 +64,15 @@ impl TrustRoots {
 
     /// Roots from DER certificates only (no webpki-roots, no OS store), so
     /// tests do not depend on the machine they run on.
-    pub fn from_der<'a>(certs: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, String> {
+    pub fn from_der<'a>(certs: impl IntoIterator<Item = &'a [u8]>) -> Result<Self, BundleError> {
         let mut roots = TrustRoots::empty();
-        for der in certs {
-            roots.add_der(der)?;
+        for (i, der) in certs.into_iter().enumerate() {
+            roots
+                .add_der(der)
+                .map_err(|reason| BundleError::NotUsableRoot {
+                    index: i + 1,
+                    reason,
+                })?;
         }
         Ok(roots)
     }
@@ -81,29 +90,33 @@ impl TrustRoots {
     fn add_pem_file(&mut self, path: &Path) -> Result<(), Error> {
         let bytes =
             crate::files::read_limited(path, crate::files::MAX_CA_BUNDLE_BYTES, "a CA bundle")?;
+        self.add_pem(&bytes).map_err(|error| Error::BadCaBundle {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+
+    /// Every certificate of a PEM bundle; at least one.
+    fn add_pem(&mut self, bytes: &[u8]) -> Result<(), BundleError> {
         let mut count = 0usize;
-        for item in CertificateDer::pem_slice_iter(&bytes) {
-            let der = item.map_err(|e| Error::bad_file(path, format!("bad PEM: {e:?}")))?;
-            self.add_der(der.as_ref()).map_err(|e| {
-                Error::bad_file(
-                    path,
-                    format!("certificate {} is not a usable root: {e}", count + 1),
-                )
-            })?;
+        for item in CertificateDer::pem_slice_iter(bytes) {
+            let der = item.map_err(BundleError::BadPem)?;
+            self.add_der(der.as_ref())
+                .map_err(|reason| BundleError::NotUsableRoot {
+                    index: count + 1,
+                    reason,
+                })?;
             count += 1;
         }
         if count == 0 {
-            return Err(Error::bad_file(
-                path,
-                "no PEM certificate (-----BEGIN CERTIFICATE-----) found",
-            ));
+            return Err(BundleError::NoCertificate);
         }
         Ok(())
     }
 
-    fn add_der(&mut self, der: &[u8]) -> Result<(), String> {
+    fn add_der(&mut self, der: &[u8]) -> Result<(), webpki::Error> {
         let cert = CertificateDer::from(der);
-        let anchor = webpki::anchor_from_trusted_cert(&cert).map_err(|e| format!("{e:?}"))?;
+        let anchor = webpki::anchor_from_trusted_cert(&cert)?;
         self.add_anchor(anchor.to_owned());
         Ok(())
     }
@@ -292,15 +305,33 @@ mod tests {
         let path = dir.join("not-a-bundle.pem");
         std::fs::write(&path, "hello, no certificates here\n").unwrap();
         let err = TrustRoots::empty().add_pem_file(&path).unwrap_err();
-        assert!(err.to_string().contains("not-a-bundle.pem"), "{err}");
-        assert!(matches!(err, Error::BadFile { .. }));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) found",
+                path.display()
+            )
+        );
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
         std::fs::write(
             &path,
             "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
         )
         .unwrap();
         let err = TrustRoots::empty().add_pem_file(&path).unwrap_err();
-        assert!(matches!(err, Error::BadFile { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::BadCaBundle {
+                    error: BundleError::NotUsableRoot { index: 1, .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains("certificate 1 is not a usable root: "));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -179,71 +179,14 @@ fn steps(
     all: &[(&EndpointReport, &Finding)],
     public: Option<&str>,
 ) -> Vec<Step> {
-    let has = |id: FindingId| all.iter().any(|(_, f)| f.id == id);
-    let first = |id: FindingId| all.iter().find(|(_, f)| f.id == id).map(|(e, _)| *e);
-    // The steps a finding already carries (the first such finding's).
-    let steps_of = |id: FindingId| {
-        all.iter()
-            .find(|(_, f)| f.id == id)
-            .map(|(_, f)| f.remediation_steps.clone())
-            .unwrap_or_default()
-    };
-
-    let mut steps: Vec<Step> = Vec::new();
-
-    let renew_backend = first(FindingId::BackendCertExpired)
-        .or_else(|| first(FindingId::BackendCertExpiring))
+    let renew_backend = first(all, FindingId::BackendCertExpired)
+        .or_else(|| first(all, FindingId::BackendCertExpiring))
         .filter(|e| renewable_backend(e));
-    let renewed = renew_backend.and_then(|e| already_renewed(e, endpoints));
-    let lost = has(FindingId::PublicBindingLost);
-    if let (Some(_), Some(new)) = (renew_backend, renewed) {
-        // 443 first: it lost the public certificate to the renewed one.
-        steps.push(remediation::rebind_public(host, public));
-        steps.extend(remediation::bind_renewed(host, new));
-    } else if let Some((e, old)) = renew_backend.and_then(|e| Some((e, e.leaf()?))) {
-        // 443 first: the re-created certificate never moves it, but a
-        // binding already lost must not wait for the off-hours iisreset.
-        if lost {
-            steps.push(remediation::rebind_public(host, public));
-        }
-        steps.extend(remediation::renew_backend(host, &e.endpoint.group, old));
-    } else if has(FindingId::BackendUnexpectedCert)
-        || has(FindingId::BackendCertExpired)
-        || has(FindingId::BackendCertExpiring)
-        || role_has(all, FindingId::NotYetValid, Role::Backend)
-    {
-        steps.extend(remediation::fix_backend_binding(host));
+    let mut steps = backend_steps(host, endpoints, all, public, renew_backend);
+    if renew_backend.is_none() {
+        steps.extend(public_binding_steps(host, all, public));
     }
-    if renew_backend.is_none()
-        && (has(FindingId::PublicBindingLost)
-            || role_has(all, FindingId::NotYetValid, Role::Frontend))
-    {
-        steps.push(remediation::rebind_public(host, public));
-    } else if renew_backend.is_none() {
-        // An expiring certificate with a newer one already rolled out on
-        // other servers: its finding carries the roll-out step.
-        if let Some((_, f)) = all.iter().find(|(e, f)| {
-            e.lags_fleet
-                && matches!(
-                    f.id,
-                    FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
-                )
-        }) {
-            steps.extend(f.remediation_steps.iter().cloned());
-        }
-    }
-    let renew_public_expiry = all.iter().any(|(e, f)| {
-        matches!(
-            f.id,
-            FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
-        ) && !e.lags_fleet
-    });
-    if renew_public_expiry
-        || has(FindingId::FrontendCertUntrusted)
-        || role_has(all, FindingId::NameMismatch, Role::Frontend)
-        || role_has(all, FindingId::WeakKey, Role::Frontend)
-        || role_has(all, FindingId::WeakSignature, Role::Frontend)
-    {
+    if needs_new_public_cert(all) {
         let current = endpoints
             .iter()
             .find(|e| e.endpoint.role == Role::Frontend)
@@ -263,8 +206,8 @@ fn steps(
             }
         }
     }
-    steps.extend(steps_of(FindingId::ChainIncomplete));
-    steps.extend(steps_of(FindingId::LegacyTlsOnly));
+    steps.extend(steps_of(all, FindingId::ChainIncomplete));
+    steps.extend(steps_of(all, FindingId::LegacyTlsOnly));
     for (e, f) in all.iter().filter(|(_, f)| {
         matches!(
             f.id,
@@ -283,82 +226,126 @@ fn steps(
     steps
 }
 
+/// The backend's steps: bind the already renewed certificate, renew the
+/// server's own one (`renew`), or fix a wrong 444 binding. 443 comes first
+/// when the renewal took it or it is already lost.
+fn backend_steps(
+    host: &str,
+    endpoints: &[&EndpointReport],
+    all: &[(&EndpointReport, &Finding)],
+    public: Option<&str>,
+    renew: Option<&EndpointReport>,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let renewed = renew.and_then(|e| already_renewed(e, endpoints));
+    if let (Some(_), Some(new)) = (renew, renewed) {
+        // 443 first: it lost the public certificate to the renewed one.
+        steps.push(remediation::rebind_public(host, public));
+        steps.extend(remediation::bind_renewed(host, new));
+    } else if let Some((e, old)) = renew.and_then(|e| Some((e, e.leaf()?))) {
+        // 443 first: the re-created certificate never moves it, but a
+        // binding already lost must not wait for the off-hours iisreset.
+        if has(all, FindingId::PublicBindingLost) {
+            steps.push(remediation::rebind_public(host, public));
+        }
+        steps.extend(remediation::renew_backend(host, &e.endpoint.group, old));
+    } else if has(all, FindingId::BackendUnexpectedCert)
+        || has(all, FindingId::BackendCertExpired)
+        || has(all, FindingId::BackendCertExpiring)
+        || role_has(all, FindingId::NotYetValid, Role::Backend)
+    {
+        steps.extend(remediation::fix_backend_binding(host));
+    }
+    steps
+}
+
+/// The public binding's steps when no backend renewal already handles 443:
+/// rebind a lost or not-yet-valid binding, or roll out the fleet's newer
+/// certificate.
+fn public_binding_steps(
+    host: &str,
+    all: &[(&EndpointReport, &Finding)],
+    public: Option<&str>,
+) -> Vec<Step> {
+    if has(all, FindingId::PublicBindingLost)
+        || role_has(all, FindingId::NotYetValid, Role::Frontend)
+    {
+        return vec![remediation::rebind_public(host, public)];
+    }
+    // An expiring certificate with a newer one already rolled out on
+    // other servers: its finding carries the roll-out step.
+    all.iter()
+        .find(|(e, f)| {
+            e.lags_fleet
+                && matches!(
+                    f.id,
+                    FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+                )
+        })
+        .map(|(_, f)| f.remediation_steps.clone())
+        .unwrap_or_default()
+}
+
+/// Whether the public certificate itself must be replaced (through the
+/// CA): expiring with nothing newer in the fleet, untrusted, missing a
+/// namespace, or weak.
+fn needs_new_public_cert(all: &[(&EndpointReport, &Finding)]) -> bool {
+    let expiry = all.iter().any(|(e, f)| {
+        matches!(
+            f.id,
+            FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
+        ) && !e.lags_fleet
+    });
+    expiry
+        || has(all, FindingId::FrontendCertUntrusted)
+        || role_has(all, FindingId::NameMismatch, Role::Frontend)
+        || role_has(all, FindingId::WeakKey, Role::Frontend)
+        || role_has(all, FindingId::WeakSignature, Role::Frontend)
+}
+
+fn has(all: &[(&EndpointReport, &Finding)], id: FindingId) -> bool {
+    all.iter().any(|(_, f)| f.id == id)
+}
+
+/// The endpoint of the first finding with `id`.
+fn first<'a>(all: &[(&'a EndpointReport, &Finding)], id: FindingId) -> Option<&'a EndpointReport> {
+    all.iter().find(|(_, f)| f.id == id).map(|(e, _)| *e)
+}
+
+/// The steps a finding already carries (the first such finding's).
+fn steps_of(all: &[(&EndpointReport, &Finding)], id: FindingId) -> Vec<Step> {
+    all.iter()
+        .find(|(_, f)| f.id == id)
+        .map(|(_, f)| f.remediation_steps.clone())
+        .unwrap_or_default()
+}
+
 fn role_has(all: &[(&EndpointReport, &Finding)], id: FindingId, role: Role) -> bool {
     all.iter()
         .any(|(e, f)| f.id == id && e.endpoint.role == role)
 }
 
+/// The verdict's sentence: what is wrong on this server and what to do.
 fn summary(
     host: &str,
     verdict: Verdict,
     all: &[(&EndpointReport, &Finding)],
     endpoints: &[&EndpointReport],
 ) -> String {
-    let leaf_of = |id: FindingId| {
-        all.iter()
-            .find(|(_, f)| f.id == id)
-            .and_then(|(e, _)| e.leaf())
-    };
     match verdict {
-        Verdict::RenewBackend => {
-            let leaf = leaf_of(FindingId::BackendCertExpired).or_else(|| leaf_of(FindingId::BackendCertExpiring));
-            let when = leaf.and_then(|l| l.days_left.map(|d| (l, d))).map_or(String::new(), |(l, d)| {
-                if d < 0 {
-                    format!(" expired on {}", l.not_after_text())
-                } else {
-                    format!(" expires on {} ({d} days)", l.not_after_text())
-                }
-            });
-            let lost = if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
-                ", and 443 lost its public certificate"
-            } else {
-                ""
-            };
-            format!("{host}: the backend (444) certificate{when}{lost}; renew it.")
-        }
-        Verdict::RebindPublicCert => {
-            let backend = all
-                .iter()
-                .any(|(_, f)| f.id == FindingId::BackendCertExpired || f.id == FindingId::BackendCertExpiring);
-            if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) && backend {
-                format!("{host}: 443 presents a self-signed certificate and the backend (444) certificate needs renewing; re-enable IIS on the public certificate and fix 444.")
-            } else if all.iter().any(|(_, f)| f.id == FindingId::PublicBindingLost) {
-                format!("{host}: 443 presents a self-signed certificate; re-enable IIS on the public certificate.")
-            } else if endpoints.iter().any(|e| e.lags_fleet) {
-                format!("{host}: 443 presents an older public certificate than the one already rolled out to other servers; roll the newest one out here.")
-            } else {
-                format!("{host}: 443 presents a certificate that is not valid yet; bind a valid one.")
-            }
-        }
+        Verdict::RenewBackend => backend_summary(host, all),
+        Verdict::RebindPublicCert => rebind_summary(host, all, endpoints),
         Verdict::RenewPublicCert => format!(
             "{host}: the public (443) certificate needs replacing ({}).",
-            ids(all, |v| v == Verdict::RenewPublicCert, endpoints)
+            ids(all, |v| v == Verdict::RenewPublicCert)
         ),
         Verdict::FixBackendBinding => format!(
             "{host}: 444 presents the wrong certificate; bind the server's own \"Microsoft Exchange\" certificate."
         ),
-        Verdict::Investigate => {
-            let failed: Vec<String> = endpoints
-                .iter()
-                .filter(|e| e.findings.iter().any(|f| f.id == FindingId::EndpointNotScanned || f.id == FindingId::CertUnparsable))
-                .map(|e| {
-                    // It answered, but what it sent could not be read.
-                    let what = if e.status == crate::model::Status::Ok {
-                        "unparsable certificate"
-                    } else {
-                        e.status.as_str()
-                    };
-                    format!("{}: {what}", e.endpoint.port)
-                })
-                .collect();
-            format!(
-                "{host}: could not be fully scanned (port {}); not counted healthy.",
-                failed.join(", ")
-            )
-        }
+        Verdict::Investigate => unscanned_summary(host, endpoints),
         Verdict::Review => format!(
             "{host}: needs a look ({}).",
-            ids(all, |v| v == Verdict::Review, endpoints)
+            ids(all, |v| v == Verdict::Review)
         ),
         Verdict::RotateAuthCert => format!(
             "{host}: the Exchange Server Auth Certificate (OAuth) needs rotating or importing."
@@ -368,11 +355,77 @@ fn summary(
     }
 }
 
-fn ids(
+/// `ex01: the backend (444) certificate expires on ... (12 days); renew it.`
+fn backend_summary(host: &str, all: &[(&EndpointReport, &Finding)]) -> String {
+    let leaf_of = |id| first(all, id).and_then(|e| e.leaf());
+    let leaf =
+        leaf_of(FindingId::BackendCertExpired).or_else(|| leaf_of(FindingId::BackendCertExpiring));
+    let when = leaf
+        .and_then(|l| l.days_left.map(|d| (l, d)))
+        .map_or(String::new(), |(l, d)| {
+            if d < 0 {
+                format!(" expired on {}", l.not_after_text())
+            } else {
+                format!(" expires on {} ({d} days)", l.not_after_text())
+            }
+        });
+    let lost = if has(all, FindingId::PublicBindingLost) {
+        ", and 443 lost its public certificate"
+    } else {
+        ""
+    };
+    format!("{host}: the backend (444) certificate{when}{lost}; renew it.")
+}
+
+/// Why 443 needs rebinding: a lost binding (with or without a backend to
+/// fix too), a lag behind the fleet, or a certificate not valid yet.
+fn rebind_summary(
+    host: &str,
     all: &[(&EndpointReport, &Finding)],
-    keep: impl Fn(Verdict) -> bool,
-    _endpoints: &[&EndpointReport],
+    endpoints: &[&EndpointReport],
 ) -> String {
+    let backend =
+        has(all, FindingId::BackendCertExpired) || has(all, FindingId::BackendCertExpiring);
+    let lost = has(all, FindingId::PublicBindingLost);
+    if lost && backend {
+        format!("{host}: 443 presents a self-signed certificate and the backend (444) certificate needs renewing; re-enable IIS on the public certificate and fix 444.")
+    } else if lost {
+        format!("{host}: 443 presents a self-signed certificate; re-enable IIS on the public certificate.")
+    } else if endpoints.iter().any(|e| e.lags_fleet) {
+        format!("{host}: 443 presents an older public certificate than the one already rolled out to other servers; roll the newest one out here.")
+    } else {
+        format!("{host}: 443 presents a certificate that is not valid yet; bind a valid one.")
+    }
+}
+
+/// `ex01: could not be fully scanned (port 444: refused); ...`
+fn unscanned_summary(host: &str, endpoints: &[&EndpointReport]) -> String {
+    let failed: Vec<String> = endpoints
+        .iter()
+        .filter(|e| {
+            e.findings
+                .iter()
+                .any(|f| f.id == FindingId::EndpointNotScanned || f.id == FindingId::CertUnparsable)
+        })
+        .map(|e| {
+            // It answered, but what it sent could not be read.
+            let what = if e.status == crate::model::Status::Ok {
+                "unparsable certificate"
+            } else {
+                e.status.as_str()
+            };
+            format!("{}: {what}", e.endpoint.port)
+        })
+        .collect();
+    format!(
+        "{host}: could not be fully scanned (port {}); not counted healthy.",
+        failed.join(", ")
+    )
+}
+
+/// The ids of the actionable findings whose verdict `keep` selects, each
+/// once, in finding order.
+fn ids(all: &[(&EndpointReport, &Finding)], keep: impl Fn(Verdict) -> bool) -> String {
     let mut ids: Vec<&str> = all
         .iter()
         .filter(|(e, f)| f.severity <= Severity::Warning && keep(verdict_on(e, f)))

@@ -109,7 +109,8 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
 /// Read one export's bytes. `file` is the name recorded in each record's
 /// `source`.
 pub fn parse_file(file: &str, bytes: &[u8]) -> Result<Inventory, FileError> {
-    let text = crate::targets::decode::decode(bytes).map_err(|e| FileError::whole(e.0))?;
+    let text =
+        crate::targets::decode::decode(bytes).map_err(|e| FileError::whole(e.to_string()))?;
     let mut inv = match detect::kind(&text) {
         detect::Kind::Clixml => records::from_clixml(file, &text)?,
         detect::Kind::Csv => csv::certificates(file, &text)?,

@@ -2,6 +2,7 @@
 //! line, a header, quoted fields, and `,` or `;` (regional Excel and
 //! `-UseCulture`) as the delimiter.
 
+use super::error::{FileError, TargetError};
 use crate::model::Group;
 
 /// Host columns tried in order when `--column` is not given. `Fqdn` first:
@@ -18,8 +19,15 @@ pub(crate) struct Row {
     pub group: Group,
 }
 
-/// A row that cannot be used: `(line, text, message)`.
-pub(crate) type BadRow = (usize, String, String);
+/// A row that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BadRow {
+    /// 1-based line of the file where the record starts (0 if unknown).
+    pub line: usize,
+    /// The host cell, or the whole row when it has no host.
+    pub text: String,
+    pub error: TargetError,
+}
 
 /// Whether a file's text is a CSV rather than one target per line. Target
 /// lines never hold `,`, `;` or `"`, and Export-Csv always quotes its
@@ -70,132 +78,157 @@ pub(crate) fn delimiter(header: &str) -> u8 {
     }
 }
 
-/// Read the rows of a CSV file. A file-level problem (no host column) is an
-/// `Err` with a message; bad rows come back one by one.
-pub(crate) fn rows(text: &str, column: Option<&str>) -> Result<Vec<Result<Row, BadRow>>, String> {
+/// A reader of `text` as Export-Csv writes it: the header's delimiter,
+/// `#TYPE` and `#` comment lines skipped, rows of any length. Headers are
+/// left to the caller (the first record).
+pub(crate) fn reader(text: &str) -> csv::Reader<&[u8]> {
     let header_line = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or_default();
-    let mut reader = csv::ReaderBuilder::new()
+    csv::ReaderBuilder::new()
         .delimiter(delimiter(header_line))
         .has_headers(false)
         .flexible(true)
         // Skips the `#TYPE` line and any `#` comment lines.
         .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
+        .from_reader(text.as_bytes())
+}
+
+/// Read the rows of a CSV file. A file-level problem (no host column) is an
+/// `Err`; bad rows come back one by one.
+pub(crate) fn rows(
+    text: &str,
+    column: Option<&str>,
+) -> Result<Vec<Result<Row, BadRow>>, FileError> {
+    let mut reader = reader(text);
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(format!("cannot read the CSV header: {e}")),
+        Some(Err(e)) => {
+            return Err(FileError::CsvHeader {
+                reason: e.to_string(),
+            })
+        }
         None => return Ok(Vec::new()),
     };
-    let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    let find = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
-    let host_col = match column {
-        Some(c) => find(c.trim()).ok_or_else(|| {
-            format!(
-                "no column named {:?}; the columns are: {}",
-                c,
-                names.join(", ")
-            )
-        })?,
-        None => HOST_COLUMNS.iter().find_map(|c| find(c)).ok_or_else(|| {
-            format!(
-                "no host column: expected one of {}, or name it with --column; the columns are: {}",
-                HOST_COLUMNS.join(", "),
-                names.join(", ")
-            )
-        })?,
-    };
-    let site_col = find("Site");
-    let role_col = find("ServerRole");
-    let dag_col = find("DatabaseAvailabilityGroup").or_else(|| find("DAG"));
-    let version_col = find("AdminDisplayVersion");
-
+    let columns = Columns::new(&header, column)?;
     let lines = LineIndex::new(text);
     let mut out = Vec::new();
     for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
-                out.push(Err((
-                    line,
-                    String::new(),
-                    format!("unreadable CSV row: {e}"),
-                )));
-                continue;
-            }
+        match record {
+            Ok(r) => out.extend(columns.row(&r, lines.line_of(r.position()))),
+            Err(e) => out.push(Err(BadRow {
+                line: lines.line_of(e.position()),
+                text: String::new(),
+                error: TargetError::UnreadableRow {
+                    reason: e.to_string(),
+                },
+            })),
+        }
+    }
+    Ok(out)
+}
+
+/// Where the host and grouping cells are.
+struct Columns {
+    /// The header's names, trimmed.
+    names: Vec<String>,
+    host: usize,
+    site: Option<usize>,
+    role: Option<usize>,
+    dag: Option<usize>,
+    version: Option<usize>,
+}
+
+impl Columns {
+    /// The host column is `--column`, else the first of [`HOST_COLUMNS`].
+    fn new(header: &csv::StringRecord, column: Option<&str>) -> Result<Self, FileError> {
+        let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let find = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
+        let host = match column {
+            Some(c) => find(c.trim()).ok_or_else(|| FileError::NoSuchColumn {
+                column: c.to_string(),
+                columns: names.clone(),
+            })?,
+            None => HOST_COLUMNS.iter().find_map(|c| find(c)).ok_or_else(|| {
+                FileError::NoHostColumn {
+                    expected: &HOST_COLUMNS,
+                    columns: names.clone(),
+                }
+            })?,
         };
-        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        Ok(Columns {
+            host,
+            site: find("Site"),
+            role: find("ServerRole"),
+            dag: find("DatabaseAvailabilityGroup").or_else(|| find("DAG")),
+            version: find("AdminDisplayVersion"),
+            names,
+        })
+    }
+
+    /// One record as a row, or `None` when it is blank.
+    fn row(&self, record: &csv::StringRecord, line: usize) -> Option<Result<Row, BadRow>> {
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).map(str::trim).unwrap_or("");
         if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
+            return None;
         }
+        let host = cell(Some(self.host));
+        let bad = |text: &str, error| {
+            Some(Err(BadRow {
+                line,
+                text: text.to_string(),
+                error,
+            }))
+        };
         // A quote that is never closed makes the csv reader run the cell on
         // over the following lines; say so instead of "control characters".
-        if [Some(host_col), site_col, role_col, dag_col, version_col]
-            .iter()
-            .any(|&i| cell(i).contains(['\n', '\r']))
+        if [
+            Some(self.host),
+            self.site,
+            self.role,
+            self.dag,
+            self.version,
+        ]
+        .iter()
+        .any(|&i| cell(i).contains(['\n', '\r']))
         {
-            out.push(Err((
-                line,
-                cell(Some(host_col))
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-                "a quoted cell starts on this line and does not end on it: \
-                 is a closing quote (\") missing?"
-                    .into(),
-            )));
-            continue;
+            let first_line = host.lines().next().unwrap_or_default();
+            return bad(first_line, TargetError::UnclosedQuote);
         }
-        let host = cell(Some(host_col));
         if host.is_empty() {
-            out.push(Err((
-                line,
-                record.iter().collect::<Vec<_>>().join(","),
-                format!(
-                    "the {} column is empty",
-                    names.get(host_col).map_or("host", |s| s)
-                ),
-            )));
-            continue;
+            let column = self.names.get(self.host).map_or("host", |s| s).to_string();
+            let whole = record.iter().collect::<Vec<_>>().join(",");
+            return bad(&whole, TargetError::EmptyHost { column });
         }
         // An unreadable version is left unknown, not an error: it only
         // refines which ports are expected and which advice applies.
-        let version = super::roles::version_of(cell(version_col));
+        let version = super::roles::version_of(cell(self.version));
         let group = Group {
-            site: optional(cell(site_col)).map(super::roles::site_name),
-            dag: optional(cell(dag_col)),
-            server_role: optional(cell(role_col)),
+            site: optional(cell(self.site)).map(super::roles::site_name),
+            dag: optional(cell(self.dag)),
+            server_role: optional(cell(self.role)),
             exchange_version: version.as_ref().map(|v| v.0.clone()),
             exchange_build: version.map(|v| v.1),
         };
+        let control = |v: &Option<String>| {
+            v.as_deref()
+                .is_some_and(|v| v.chars().any(char::is_control))
+        };
         if [&group.site, &group.dag, &group.server_role]
-            .iter()
-            .any(|v| {
-                v.as_deref()
-                    .is_some_and(|v| v.chars().any(char::is_control))
-            })
+            .into_iter()
+            .any(control)
         {
-            out.push(Err((
-                line,
-                host.to_string(),
-                "a Site, ServerRole or DAG cell contains control characters".into(),
-            )));
-            continue;
+            return bad(host, TargetError::ControlInGroup);
         }
-        out.push(Ok(Row {
+        Some(Ok(Row {
             line,
             host: host.to_string(),
             group,
-        }));
+        }))
     }
-    Ok(out)
 }
 
 /// Line numbers from byte offsets. The csv crate's own line count is one
@@ -232,6 +265,11 @@ impl<'a> LineIndex<'a> {
         }
         1 + self.newlines.partition_point(|n| *n < start)
     }
+
+    /// The line of a csv record or error position; 0 when there is none.
+    pub(crate) fn line_of(&self, position: Option<&csv::Position>) -> usize {
+        position.map_or(0, |p| self.line_at(p.byte()))
+    }
 }
 
 fn optional(v: &str) -> Option<String> {
@@ -263,8 +301,8 @@ mod tests {
         let rows = rows(text, None).unwrap();
         let bad: Vec<_> = rows.iter().filter_map(|r| r.as_ref().err()).collect();
         assert_eq!(bad.len(), 1, "{rows:?}");
-        let (line, _, message) = bad[0];
-        assert_eq!(*line, 3);
+        let message = bad[0].error.to_string();
+        assert_eq!(bad[0].line, 3);
         assert!(message.contains("closing quote"), "{message}");
         assert!(!message.contains("control characters"), "{message}");
     }
@@ -301,9 +339,11 @@ mod tests {
         assert_eq!(r[0].as_ref().unwrap().host, "EX01");
         assert!(rows(text, Some("Server"))
             .unwrap_err()
+            .to_string()
             .contains("Name, Fqdn, Site"));
         assert!(rows("\"Foo\"\n\"x\"\n", None)
             .unwrap_err()
+            .to_string()
             .contains("--column"));
     }
 }

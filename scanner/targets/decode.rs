@@ -14,8 +14,39 @@ use std::borrow::Cow;
 
 /// Why a file's bytes are not text we can read. The message is one line a
 /// person can act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DecodeError(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// A byte order mark followed by bytes that are not that encoding.
+    #[error("the file starts with a {encoding} byte order mark but is not valid {encoding}")]
+    BadAfterBom {
+        /// The encoding the BOM names (`UTF-8`, `UTF-16LE`, `UTF-16BE`).
+        encoding: &'static str,
+    },
+    /// A zip file: an Excel workbook, most likely.
+    #[error("this looks like an Excel workbook or other zip file; save it as CSV")]
+    Zip,
+    /// As many zero bytes as UTF-16 without a BOM has.
+    #[error(
+        "this holds zero bytes, like UTF-16 without a byte order mark; save it as \
+         UTF-8 or UTF-16 with a BOM (PowerShell: Out-File -Encoding utf8)"
+    )]
+    Utf16WithoutBom,
+    /// A stray NUL in otherwise UTF-8 text.
+    #[error("line {line} holds a NUL (zero) byte; remove it or save the file again as UTF-8")]
+    Nul {
+        /// 1-based line of the first NUL.
+        line: usize,
+    },
+    /// Bytes that are not UTF-8 (Windows-1252, say).
+    #[error(
+        "line {line} is not valid UTF-8; save the file as UTF-8 or UTF-16 with a BOM \
+         (PowerShell: Out-File -Encoding utf8)"
+    )]
+    NotUtf8 {
+        /// 1-based line of the first bad byte.
+        line: usize,
+    },
+}
 
 /// Decode a whole file: UTF-8 with or without BOM, UTF-16 LE or BE with BOM.
 /// The BOM is removed. Anything else is refused with a hint, rather than
@@ -25,18 +56,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
         let body = bytes.get(bom_len..).unwrap_or_default();
         return encoding
             .decode_without_bom_handling_and_without_replacement(body)
-            .ok_or_else(|| {
-                DecodeError(format!(
-                    "the file starts with a {} byte order mark but is not valid {}",
-                    encoding.name(),
-                    encoding.name()
-                ))
+            .ok_or(DecodeError::BadAfterBom {
+                encoding: encoding.name(),
             });
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return Err(DecodeError(
-            "this looks like an Excel workbook or other zip file; save it as CSV".into(),
-        ));
+        return Err(DecodeError::Zip);
     }
     // UTF-16 without a BOM has a zero byte next to every ASCII letter, and
     // those zeros are valid UTF-8, so this must be checked first. A stray
@@ -44,21 +69,17 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
     if let Some(first_nul) = bytes.iter().position(|b| *b == 0) {
         let zeros = bytes.iter().filter(|b| **b == 0).count();
         if zeros * 4 >= bytes.len() {
-            return Err(DecodeError(
-                "this holds zero bytes, like UTF-16 without a byte order mark; save it as \
-                 UTF-8 or UTF-16 with a BOM (PowerShell: Out-File -Encoding utf8)"
-                    .into(),
-            ));
+            return Err(DecodeError::Utf16WithoutBom);
         }
-        return Err(DecodeError(format!(
-            "line {} holds a NUL (zero) byte; remove it or save the file again as UTF-8",
-            line_of(bytes, first_nul)
-        )));
+        return Err(DecodeError::Nul {
+            line: line_of(bytes, first_nul),
+        });
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Cow::Borrowed(text)),
-        Err(e) => Err(DecodeError(not_utf8_message(bytes, e.valid_up_to()))),
-    }
+    std::str::from_utf8(bytes)
+        .map(Cow::Borrowed)
+        .map_err(|e| DecodeError::NotUtf8 {
+            line: line_of(bytes, e.valid_up_to()),
+        })
 }
 
 /// The 1-based line of a byte offset.
@@ -69,14 +90,6 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
         .iter()
         .filter(|b| **b == b'\n')
         .count()
-}
-
-fn not_utf8_message(bytes: &[u8], valid_up_to: usize) -> String {
-    let line = line_of(bytes, valid_up_to);
-    format!(
-        "line {line} is not valid UTF-8; save the file as UTF-8 or UTF-16 with a BOM \
-         (PowerShell: Out-File -Encoding utf8)"
-    )
 }
 
 #[cfg(test)]
@@ -114,15 +127,15 @@ mod tests {
             .collect();
         assert!(decode(&no_bom)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("UTF-16 without a byte order mark"));
         assert!(decode(b"PK\x03\x04\xff\xfe")
             .unwrap_err()
-            .0
+            .to_string()
             .contains("Excel"));
         assert!(decode(b"ex01\nex\xe902\n")
             .unwrap_err()
-            .0
+            .to_string()
             .starts_with("line 2 "));
         // An unpaired surrogate after a UTF-16 BOM.
         assert!(decode(&[0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00]).is_err());
@@ -132,7 +145,7 @@ mod tests {
     fn a_stray_nul_in_utf8_is_named_by_line_not_called_utf16() {
         let err = decode(b"ex01.contoso.local\nex02\0.contoso.local\n")
             .unwrap_err()
-            .0;
+            .to_string();
         assert!(err.contains("line 2 holds a NUL"), "{err}");
         assert!(!err.contains("UTF-16"), "{err}");
     }

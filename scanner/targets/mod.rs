@@ -24,14 +24,17 @@
 pub(crate) mod csv_input;
 pub(crate) mod decode;
 mod dry_run;
-mod parse;
+pub(crate) mod error;
+pub(crate) mod parse;
 mod resolve;
-mod roles;
+pub(crate) mod roles;
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
+
+use ipnet::IpNet;
 
 use crate::config::{Input, TargetOptions};
 use crate::error::Error;
@@ -40,10 +43,9 @@ use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source
 
 pub use csv_input::HOST_COLUMNS;
 pub use dry_run::{dry_run_lines, skipped_lines, DryRunLine};
-pub(crate) use parse::check_name;
+pub use error::{FileError, NameError, RoleError, TargetError};
 pub use parse::MAX_TARGET_CHARS;
 pub use roles::{is_edge, skip_reason, version_of};
-pub(crate) use roles::{parse_roles, site_name};
 
 /// Largest file (or stdin) read, in bytes. A real fleet list is a few KB.
 pub const MAX_FILE_BYTES: usize = crate::files::MAX_TARGETS_BYTES as usize;
@@ -155,11 +157,14 @@ pub async fn dry_run(opts: &TargetOptions) -> Result<Vec<String>, Error> {
     Ok(lines)
 }
 
+/// One host of an entry: as shown, its address if known, its SNI.
+type Host = (String, Option<IpAddr>, Option<String>);
+
 /// A bad entry: where, what, why.
 struct Bad {
     source: Source,
     text: String,
-    message: String,
+    error: TargetError,
 }
 
 /// Accumulates endpoints and bad entries across all inputs.
@@ -193,39 +198,40 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// A whole file (or stdin): decode, then CSV or text lines.
+    /// A whole file (or stdin): decode, then CSV or text lines. Past
+    /// [`MAX_BAD_PER_FILE`] bad entries the whole file is refused.
     fn file(&mut self, name: &str, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-        let text = decode::decode(bytes).map_err(|e| Error::bad_file(path, e.0))?;
+        let refuse = |error: FileError| Error::BadTargetsFile {
+            path: path.to_path_buf(),
+            error,
+        };
+        let text = decode::decode(bytes).map_err(|e| refuse(e.into()))?;
         let column = self.opts.column.as_deref();
         let bad_before = self.bad.len();
-        let too_many = |c: &Self| {
-            (c.bad.len() - bad_before > MAX_BAD_PER_FILE).then(|| {
-                Error::bad_file(
-                    path,
-                    format!(
-                        "more than {MAX_BAD_PER_FILE} invalid lines; is this a list of servers?"
-                    ),
-                )
-            })
-        };
         if csv_input::looks_like_csv(&text, column) {
-            let rows = csv_input::rows(&text, column).map_err(|m| Error::bad_file(path, m))?;
-            for row in rows {
+            for row in csv_input::rows(&text, column).map_err(refuse)? {
                 match row {
                     Ok(r) => self.target(name, r.line, &r.host, r.group),
-                    Err((line, text, message)) => self.bad(name, line, &text, message),
+                    Err(b) => self.bad(name, b.line, &b.text, b.error),
                 }
-                if let Some(e) = too_many(self) {
-                    return Err(e);
-                }
+                self.check_bad(bad_before).map_err(refuse)?;
             }
         } else {
             for (line, target) in parse::text_lines(&text) {
                 self.target(name, line, target, Group::default());
-                if let Some(e) = too_many(self) {
-                    return Err(e);
-                }
+                self.check_bad(bad_before).map_err(refuse)?;
             }
+        }
+        Ok(())
+    }
+
+    /// More than [`MAX_BAD_PER_FILE`] bad entries since `before`: not a
+    /// server list with typos but the wrong file.
+    fn check_bad(&self, before: usize) -> Result<(), FileError> {
+        if self.bad.len() - before > MAX_BAD_PER_FILE {
+            return Err(FileError::TooManyInvalid {
+                limit: MAX_BAD_PER_FILE,
+            });
         }
         Ok(())
     }
@@ -236,12 +242,12 @@ impl<'a> Collector<'a> {
             line,
         };
         let result = parse::parse_entry(text).and_then(|e| self.expand(e, &source, &group));
-        if let Err(message) = result {
-            self.bad(file, line, text, message);
+        if let Err(error) = result {
+            self.bad(file, line, text, error);
         }
     }
 
-    fn bad(&mut self, file: &str, line: usize, text: &str, message: String) {
+    fn bad(&mut self, file: &str, line: usize, text: &str, error: TargetError) {
         let text = if text.chars().count() > MAX_SHOWN_CHARS {
             let mut t: String = text.chars().take(MAX_SHOWN_CHARS).collect();
             t.push_str("...");
@@ -255,12 +261,12 @@ impl<'a> Collector<'a> {
                 line,
             },
             text,
-            message,
+            error,
         });
     }
 
     /// The ports an entry is scanned on, with their roles.
-    fn ports(&self, port: Option<u16>) -> Result<Vec<(u16, Role)>, String> {
+    fn ports(&self, port: Option<u16>) -> Result<Vec<(u16, Role)>, TargetError> {
         let lists = port_lists(self.opts);
         let all = lists
             .iter()
@@ -269,25 +275,26 @@ impl<'a> Collector<'a> {
             return Ok(all.collect());
         };
         let found = all.clone().find(|(q, _)| *q == p);
-        found.map(|r| vec![r]).ok_or_else(|| {
-            // The two IIS lists always, the mail lists when in use.
-            let named: Vec<String> = lists
-                .iter()
-                .filter(|(_, role, ports)| !role.is_mail() || !ports.is_empty())
-                .map(|(flag, _, ports)| format!("{flag} ({})", list(ports)))
-                .collect();
-            format!("port {p} is in none of {}", named.join(", "))
-        })
+        found
+            .map(|r| vec![r])
+            .ok_or_else(|| TargetError::PortNotListed {
+                port: p,
+                // The two IIS lists always, the mail lists when in use.
+                lists: lists
+                    .iter()
+                    .filter(|(_, role, ports)| !role.is_mail() || !ports.is_empty())
+                    .map(|(flag, _, ports)| (*flag, ports.to_vec()))
+                    .collect(),
+            })
     }
 
     /// Refuse to grow past [`MAX_ENDPOINTS`].
-    fn check_total(&self, hosts: u64, ports: usize) -> Result<(), String> {
+    fn check_total(&self, hosts: u64, ports: usize) -> Result<(), TargetError> {
         let adding = hosts.saturating_mul(ports as u64);
         if (self.endpoints.len() as u64).saturating_add(adding) > MAX_ENDPOINTS {
-            return Err(format!(
-                "more than {} endpoints in all; scan in smaller batches",
-                thousands(MAX_ENDPOINTS)
-            ));
+            return Err(TargetError::TooManyEndpoints {
+                limit: MAX_ENDPOINTS,
+            });
         }
         Ok(())
     }
@@ -298,53 +305,14 @@ impl<'a> Collector<'a> {
         entry: parse::Entry,
         source: &Source,
         group: &Group,
-    ) -> Result<(), String> {
+    ) -> Result<(), TargetError> {
         let ports = self.ports(entry.port)?;
-        // (host as shown, address if known, SNI)
-        let hosts: Vec<(String, Option<IpAddr>, Option<String>)> = match entry.spec {
-            parse::Spec::Name(name) => {
-                let key = resolve::name_key(&name);
-                let sni = Some(self.sni.clone().unwrap_or_else(|| key.clone()));
-                match self.pins.get(&key) {
-                    Some(addrs) => {
-                        let take = if self.opts.all_addresses {
-                            addrs.len()
-                        } else {
-                            1
-                        };
-                        addrs
-                            .iter()
-                            .take(take)
-                            .map(|a| (name.clone(), Some(*a), sni.clone()))
-                            .collect()
-                    }
-                    None => vec![(name, None, sni)],
-                }
-            }
+        let hosts: Vec<Host> = match entry.spec {
+            parse::Spec::Name(name) => self.named(name),
             parse::Spec::Addr(a) => vec![(a.to_string(), Some(a), self.sni.clone())],
             parse::Spec::Range(net) => {
-                let bits = u32::from(net.max_prefix_len() - net.prefix_len());
-                let size = 1u64.checked_shl(bits).filter(|s| *s <= MAX_ENDPOINTS);
-                match size {
-                    Some(s) if s <= LARGE_RANGE || self.opts.allow_large_ranges => {}
-                    Some(s) => {
-                        return Err(format!(
-                            "range of {} addresses is larger than {}; split it or give \
-                             --allow-large-ranges",
-                            thousands(s),
-                            thousands(LARGE_RANGE)
-                        ))
-                    }
-                    None => {
-                        return Err(format!(
-                            "range of 2^{bits} addresses is too large to scan (at most {} even \
-                             with --allow-large-ranges)",
-                            thousands(MAX_ENDPOINTS)
-                        ))
-                    }
-                }
                 // Checked before expanding, so a huge range never allocates.
-                self.check_total(size.unwrap_or(u64::MAX), ports.len())?;
+                self.check_total(self.range_size(&net)?, ports.len())?;
                 net.hosts()
                     .map(|a| (a.to_string(), Some(a), self.sni.clone()))
                     .collect()
@@ -375,6 +343,45 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
+    /// A name's hosts: one per `--resolve` pin (only the first without
+    /// `--all-addresses`), else the name, to be resolved later.
+    fn named(&self, name: String) -> Vec<Host> {
+        let key = resolve::name_key(&name);
+        let sni = Some(self.sni.clone().unwrap_or_else(|| key.clone()));
+        match self.pins.get(&key) {
+            Some(addrs) => {
+                let take = if self.opts.all_addresses {
+                    addrs.len()
+                } else {
+                    1
+                };
+                addrs
+                    .iter()
+                    .take(take)
+                    .map(|a| (name.clone(), Some(*a), sni.clone()))
+                    .collect()
+            }
+            None => vec![(name, None, sni)],
+        }
+    }
+
+    /// How many addresses a range holds, if it may be expanded: up to
+    /// [`LARGE_RANGE`], or [`MAX_ENDPOINTS`] with `--allow-large-ranges`.
+    fn range_size(&self, net: &IpNet) -> Result<u64, TargetError> {
+        let bits = u32::from(net.max_prefix_len() - net.prefix_len());
+        match 1u64.checked_shl(bits).filter(|s| *s <= MAX_ENDPOINTS) {
+            Some(s) if s <= LARGE_RANGE || self.opts.allow_large_ranges => Ok(s),
+            Some(s) => Err(TargetError::RangeTooLarge {
+                addresses: s,
+                limit: LARGE_RANGE,
+            }),
+            None => Err(TargetError::RangeTooHuge {
+                bits,
+                limit: MAX_ENDPOINTS,
+            }),
+        }
+    }
+
     /// The input's grouping with `--role` and `--site` applied (the last
     /// matching flag wins).
     fn overridden(&self, host: &str, group: &Group) -> Group {
@@ -402,7 +409,7 @@ impl<'a> Collector<'a> {
                         file: b.source.file,
                         line: b.source.line,
                         text: b.text,
-                        message: b.message,
+                        error: b.error,
                     })
                     .collect(),
             )
@@ -434,7 +441,7 @@ impl<'a> Collector<'a> {
                     file: b.source.file,
                     line: b.source.line,
                     text: b.text,
-                    error: b.message,
+                    error: b.error.to_string(),
                 })
                 .collect(),
         })
@@ -451,40 +458,4 @@ fn port_lists(opts: &TargetOptions) -> [(&'static str, Role, &[u16]); 5] {
         ("--imap-ports", Role::Imap, &opts.imap_ports),
         ("--pop-ports", Role::Pop, &opts.pop_ports),
     ]
-}
-
-fn list(ports: &[u16]) -> String {
-    if ports.is_empty() {
-        return "none".into();
-    }
-    ports
-        .iter()
-        .map(u16::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// `65536` as `65,536`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(65_536), "65,536");
-        assert_eq!(thousands(16_777_216), "16,777,216");
-        assert_eq!(thousands(512), "512");
-    }
 }

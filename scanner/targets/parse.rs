@@ -1,17 +1,25 @@
 //! One target as typed (`ex01`, `10.1.2.3:444`, `[::1]:444`, `10.1.2.0/28`)
 //! becomes a checked [`Entry`], and a text file becomes its target lines.
 //!
-//! Everything here works on untrusted text: it returns a message for the
-//! user instead of panicking, and it never prints the raw text itself (the
+//! Everything here works on untrusted text: it returns a [`TargetError`]
+//! instead of panicking, and it never prints the raw text itself (the
 //! caller escapes it).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
+use super::error::{NameError, TargetError};
+
 /// Longest target text we look at. DNS names stop at 253 characters; the cap
 /// only keeps hostile input from making huge error messages.
 pub const MAX_TARGET_CHARS: usize = 1024;
+
+/// Longest DNS name, without the trailing dot (RFC 1035).
+const MAX_NAME_CHARS: usize = 253;
+
+/// Longest DNS label (RFC 1035).
+const MAX_LABEL_CHARS: usize = 63;
 
 /// What one target names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,27 +39,23 @@ pub(crate) struct Entry {
 }
 
 /// Parse one target. The text is already trimmed of surrounding whitespace.
-pub(crate) fn parse_entry(text: &str) -> Result<Entry, String> {
+pub(crate) fn parse_entry(text: &str) -> Result<Entry, TargetError> {
     if text.chars().count() > MAX_TARGET_CHARS {
-        return Err(format!("longer than {MAX_TARGET_CHARS} characters"));
+        return Err(TargetError::TooLong {
+            limit: MAX_TARGET_CHARS,
+        });
     }
     if text.chars().any(char::is_control) {
-        return Err("contains control characters".into());
+        return Err(TargetError::ControlCharacters);
     }
-    if let Some(c) = text.chars().find(|c| !c.is_ascii()) {
-        // Often a zero-width space or a typographic character pasted from a
-        // chat or a document.
-        return Err(format!(
-            "contains the non-ASCII character U+{:04X}; give names in ASCII \
-             (the xn-- form for international names)",
-            c as u32
-        ));
+    if let Some(character) = text.chars().find(|c| !c.is_ascii()) {
+        return Err(TargetError::NonAscii { character });
     }
     if text.contains(char::is_whitespace) {
-        return Err("contains spaces; give one target per line".into());
+        return Err(TargetError::Spaces);
     }
     if text.contains("://") {
-        return Err("looks like a URL; give just the host name, e.g. mail.contoso.com".into());
+        return Err(TargetError::Url);
     }
     if text.contains('/') {
         return parse_range(text);
@@ -77,14 +81,12 @@ pub(crate) fn parse_entry(text: &str) -> Result<Entry, String> {
                 spec: Spec::Addr(IpAddr::V6(a)),
                 port: None,
             })
-            .map_err(|_| "not a valid IPv6 address (write [address]:port to give a port)".into()),
+            .map_err(|_| TargetError::BadIpv6),
     }
 }
 
-fn parse_range(text: &str) -> Result<Entry, String> {
-    let net: IpNet = text
-        .parse()
-        .map_err(|_| "not a valid CIDR range (e.g. 10.1.2.0/28 or fd00::/120)".to_string())?;
+fn parse_range(text: &str) -> Result<Entry, TargetError> {
+    let net: IpNet = text.parse().map_err(|_| TargetError::BadRange)?;
     // `10.1.2.5/28` means the /28 that holds 10.1.2.5, as nmap reads it.
     Ok(Entry {
         spec: Spec::Range(net.trunc()),
@@ -93,18 +95,14 @@ fn parse_range(text: &str) -> Result<Entry, String> {
 }
 
 /// `[v6]` or `[v6]:port`; `rest` is the text after `[`.
-fn parse_bracketed(rest: &str) -> Result<Entry, String> {
-    let (inside, after) = rest
-        .split_once(']')
-        .ok_or_else(|| "missing ']' after the IPv6 address".to_string())?;
-    let addr: Ipv6Addr = inside
-        .parse()
-        .map_err(|_| "not a valid IPv6 address inside [ ]".to_string())?;
+fn parse_bracketed(rest: &str) -> Result<Entry, TargetError> {
+    let (inside, after) = rest.split_once(']').ok_or(TargetError::MissingBracket)?;
+    let addr: Ipv6Addr = inside.parse().map_err(|_| TargetError::BadBracketedIpv6)?;
     let port = match after {
         "" => None,
         _ => match after.strip_prefix(':') {
             Some(p) => Some(parse_port(p)?),
-            None => return Err("expected :port after ']'".into()),
+            None => return Err(TargetError::ExpectedPort),
         },
     };
     Ok(Entry {
@@ -113,18 +111,18 @@ fn parse_bracketed(rest: &str) -> Result<Entry, String> {
     })
 }
 
-fn parse_port(text: &str) -> Result<u16, String> {
+fn parse_port(text: &str) -> Result<u16, TargetError> {
     if text.is_empty() {
-        return Err("missing port after ':'".into());
+        return Err(TargetError::MissingPort);
     }
     match text.parse::<u16>() {
-        Ok(0) => Err("port 0 cannot be scanned".into()),
+        Ok(0) => Err(TargetError::PortZero),
         Ok(p) => Ok(p),
-        Err(_) => Err(format!("{text:?} is not a port number (1-65535)")),
+        Err(_) => Err(TargetError::BadPort { text: text.into() }),
     }
 }
 
-fn parse_host(text: &str) -> Result<Spec, String> {
+fn parse_host(text: &str) -> Result<Spec, TargetError> {
     if let Ok(a) = text.parse::<Ipv4Addr>() {
         return Ok(Spec::Addr(IpAddr::V4(a)));
     }
@@ -134,37 +132,41 @@ fn parse_host(text: &str) -> Result<Spec, String> {
 
 /// A DNS name or a short name. Underscores are tolerated because some
 /// internal zones have them; the resolver decides whether they exist.
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), NameError> {
     let bare = name.strip_suffix('.').unwrap_or(name);
     if bare.is_empty() {
-        return Err("empty host name".into());
+        return Err(NameError::Empty);
     }
-    if bare.len() > 253 {
-        return Err("host name is longer than 253 characters".into());
+    if bare.len() > MAX_NAME_CHARS {
+        return Err(NameError::TooLong {
+            limit: MAX_NAME_CHARS,
+        });
     }
     let mut last_label = "";
     for label in bare.split('.') {
         if label.is_empty() {
-            return Err("empty label in host name (two dots in a row?)".into());
+            return Err(NameError::EmptyLabel);
         }
-        if label.len() > 63 {
-            return Err("a label of the host name is longer than 63 characters".into());
+        if label.len() > MAX_LABEL_CHARS {
+            return Err(NameError::LabelTooLong {
+                limit: MAX_LABEL_CHARS,
+            });
         }
-        if let Some(c) = label
+        if let Some(character) = label
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
         {
-            return Err(format!("invalid character {c:?} in host name"));
+            return Err(NameError::BadCharacter { character });
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err("a label of the host name starts or ends with '-'".into());
+            return Err(NameError::Hyphen);
         }
         last_label = label;
     }
     // The system resolver reads `10.1.2` or `010.1.2.3` as (odd) IPv4
     // addresses; no real top-level label is all digits, so this is a typo.
     if last_label.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("not a valid IPv4 address".into());
+        return Err(NameError::NotIpv4);
     }
     Ok(())
 }
@@ -245,7 +247,7 @@ mod tests {
 
     #[test]
     fn bad_targets_say_what_is_wrong() {
-        let err = |t: &str| parse_entry(t).unwrap_err();
+        let err = |t: &str| parse_entry(t).unwrap_err().to_string();
         assert!(err("ex01:").contains("missing port"));
         assert!(err("ex01:0").contains("port 0"));
         assert!(err("ex01:99999").contains("not a port number"));

@@ -8,6 +8,7 @@
 //! would only produce a "could not be scanned" warning for nothing, so such
 //! ports are skipped and listed with the reason.
 
+use super::error::RoleError;
 use crate::model::{Group, Role};
 
 /// `Get-ExchangeServer`'s role names, and the spellings accepted for them.
@@ -21,7 +22,7 @@ const ROLE_NAMES: [(&str, &[&str]); 5] = [
 
 /// `ServerRole` as written (`Mailbox, ClientAccess`), in canonical names;
 /// `Err` names the first word that is not a role.
-pub(crate) fn parse_roles(text: &str) -> Result<String, String> {
+pub(crate) fn parse_roles(text: &str) -> Result<String, RoleError> {
     let mut out: Vec<&str> = Vec::new();
     for word in text
         .split([',', ' ', ';', '+'])
@@ -29,17 +30,17 @@ pub(crate) fn parse_roles(text: &str) -> Result<String, String> {
     {
         let w = word.trim().to_ascii_lowercase();
         let Some((name, _)) = ROLE_NAMES.iter().find(|(_, s)| s.contains(&w.as_str())) else {
-            return Err(format!(
-                "unknown role {word:?}; expected {}",
-                ROLE_NAMES.map(|(n, _)| n).join(", ")
-            ));
+            return Err(RoleError::Unknown {
+                word: word.to_string(),
+                expected: ROLE_NAMES.map(|(n, _)| n).to_vec(),
+            });
         };
         if !out.contains(name) {
             out.push(name);
         }
     }
     if out.is_empty() {
-        return Err("no role given".into());
+        return Err(RoleError::Empty);
     }
     Ok(out.join(", "))
 }
@@ -186,7 +187,10 @@ mod tests {
     fn roles_parse_and_decide_ports() {
         assert_eq!(parse_roles("mailbox,cas").unwrap(), "Mailbox, ClientAccess");
         assert_eq!(parse_roles("Edge").unwrap(), "Edge");
-        assert!(parse_roles("Gateway").unwrap_err().contains("Gateway"));
+        assert!(parse_roles("Gateway")
+            .unwrap_err()
+            .to_string()
+            .contains("Gateway"));
         let g = |role: &str, version: Option<&str>| Group {
             server_role: Some(role.into()),
             exchange_version: version.map(str::to_string),
