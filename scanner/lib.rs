@@ -55,7 +55,6 @@ pub mod inventory;
 pub mod lab;
 pub mod merge;
 pub mod model;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod probe;
 pub mod report;
 #[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.

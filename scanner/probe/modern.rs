@@ -82,7 +82,9 @@ fn connector() -> TlsConnector {
 
 /// What a successful rustls handshake showed.
 pub struct Handshake {
+    /// The negotiated version and suite (`method` is `rustls`).
     pub tls: TlsInfo,
+    /// The chain as presented, leaf first.
     pub chain: Vec<Der>,
 }
 

@@ -17,6 +17,8 @@ use super::progress::Progress;
 
 /// Evidence for every endpoint, in input order.
 pub struct Probed {
+    /// One entry per endpoint given, probed or not (`cancelled` when the
+    /// scan stopped first).
     pub evidence: Vec<EndpointEvidence>,
     /// False when cancelled before every endpoint was probed.
     pub complete: bool,
