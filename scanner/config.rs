@@ -5,6 +5,7 @@
 //! flags. Loading trust roots and parsing `--as-of` happen
 //! here, so that `analyze` stays free of I/O and of the clock.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,20 +18,26 @@ use crate::cli::{self, FailOn};
 use crate::error::Error;
 use crate::report::outputs::NamedPath;
 
-/// Default thresholds, as HealthChecker grades (60 days fine, under 30 red).
+/// Default `--warn-days`, as HealthChecker grades (60 days fine, under 30 red).
 pub const DEFAULT_WARN_DAYS: i64 = 60;
+/// Default `--critical-days` (HealthChecker's red).
 pub const DEFAULT_CRITICAL_DAYS: i64 = 30;
 
 /// Inputs for `analyze`: everything that changes a verdict.
 #[derive(Debug, Clone)]
 pub struct AnalysisSettings {
+    /// The time certificates are judged at (`--as-of`, else now, or the
+    /// saved scan's for `excert report`).
     pub as_of: OffsetDateTime,
+    /// An expiry within this many days is a warning.
     pub warn_days: i64,
+    /// An expiry within this many days is critical; never above `warn_days`.
     pub critical_days: i64,
     /// Client-facing names, lowercase.
     pub namespaces: Vec<String>,
     /// `--namespace SITE:NAME`: names for one AD site, lowercase, by site.
     pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
+    /// webpki-roots, the OS store and every `--ca-bundle`, loaded once.
     pub roots: Arc<TrustRoots>,
     /// The `--ca-bundle` paths, kept for the report's parameters.
     pub ca_bundles: Vec<String>,
@@ -39,16 +46,22 @@ pub struct AnalysisSettings {
 /// How the probe behaves.
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
+    /// Each TCP connect (`--connect-timeout`, else `--timeout`).
     pub connect_timeout: Duration,
     /// Each handshake (and each read within it).
     pub handshake_timeout: Duration,
     /// Hard cap on everything one endpoint may cost.
     pub endpoint_deadline: Duration,
+    /// Endpoints in the TLS phase at once (`--concurrency`).
     pub concurrency: usize,
     /// Connections at once to one IP, to stay polite.
     pub per_address: usize,
+    /// Retries after a connect timeout, and only then (`--retries`).
     pub retries: u32,
+    /// Map the TLS versions each endpoint accepts (off with
+    /// `--no-protocol-scan`).
     pub protocol_scan: bool,
+    /// Probe a second time without SNI (`--also-no-sni`).
     pub also_no_sni: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
@@ -75,15 +88,20 @@ impl Default for ProbeOptions {
 pub enum Input {
     /// One target typed on the command line.
     Arg(String),
+    /// A `--targets-file`.
     File(PathBuf),
+    /// `-`: targets read from standard input.
     Stdin,
 }
 
 /// How targets become endpoints.
 #[derive(Debug, Clone, Default)]
 pub struct TargetOptions {
+    /// HOST arguments, then `--targets-file`s, in order; `-` is stdin.
     pub inputs: Vec<Input>,
+    /// Ports probed as the Default Web Site (`--frontend-ports`).
     pub frontend_ports: Vec<u16>,
+    /// Ports probed as the Exchange Back End (`--backend-ports`).
     pub backend_ports: Vec<u16>,
     /// SMTP ports (STARTTLS).
     pub smtp_ports: Vec<u16>,
@@ -91,12 +109,17 @@ pub struct TargetOptions {
     pub imap_ports: Vec<u16>,
     /// POP3 ports (implicit TLS on 995, STLS elsewhere).
     pub pop_ports: Vec<u16>,
+    /// `--column`: the CSV column holding the host, when not the default.
     pub column: Option<String>,
     /// `--resolve` pins, names lowercase.
     pub pins: Vec<(String, IpAddr)>,
+    /// Scan every address a name resolves to (`--all-addresses`).
     pub all_addresses: bool,
+    /// `--sni`: the server name sent to every endpoint instead of its own.
     pub sni: Option<String>,
+    /// Expand CIDR ranges of more than 65,536 addresses.
     pub allow_large_ranges: bool,
+    /// Scan the valid targets and list the bad lines (`--skip-invalid`).
     pub skip_invalid: bool,
     /// `--role HOST=ROLE`: host (lowercase) and canonical role list.
     pub roles: Vec<(String, String)>,
@@ -107,11 +130,15 @@ pub struct TargetOptions {
 /// Where and how to write.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
+    /// The folder for scan.json, report.csv and report.html (`--out`).
     pub out_dir: PathBuf,
+    /// `--csv-findings`: one CSV row per finding.
     pub csv_findings: Option<PathBuf>,
     /// `--prom`: the Prometheus textfile to write.
     pub prom: Option<PathBuf>,
+    /// Print nothing but errors (`--quiet`).
     pub quiet: bool,
+    /// The lowest severity that makes the exit code non-zero.
     pub fail_on: FailOn,
     /// Colour in the terminal summary.
     pub color: bool,
@@ -151,6 +178,8 @@ fn check_dns_name(flag: &str, text: &str, wildcard: bool) -> Result<(), Error> {
 }
 
 impl ProbeOptions {
+    /// Check the probe flags and derive the endpoint deadline; a progress
+    /// bar only on a terminal and without `--quiet`.
     pub fn from_args(a: &cli::ProbeArgs, quiet: bool) -> Result<Self, Error> {
         let handshake_timeout = secs(a.timeout, "--timeout")?;
         let connect_timeout = secs(a.connect_timeout.unwrap_or(a.timeout), "--connect-timeout")?;
@@ -190,22 +219,9 @@ impl TargetOptions {
             .collect()
     }
 
+    /// Check the target flags: port lists, `--resolve`, `--sni`, `--role`
+    /// and `--site`.
     pub fn from_args(a: &cli::TargetArgs) -> Result<Self, Error> {
-        let mut inputs = Vec::new();
-        for h in &a.hosts {
-            inputs.push(if h == "-" {
-                Input::Stdin
-            } else {
-                Input::Arg(h.clone())
-            });
-        }
-        for f in &a.targets_file {
-            inputs.push(if f.as_os_str() == "-" {
-                Input::Stdin
-            } else {
-                Input::File(f.clone())
-            });
-        }
         let smtp_ports = smtp_ports(&a.smtp_ports)?;
         let lists: [(&str, &[u16]); 5] = [
             ("--frontend-ports", &a.frontend_ports),
@@ -215,41 +231,17 @@ impl TargetOptions {
             ("--pop-ports", &a.pop_ports),
         ];
         check_port_lists(&lists)?;
-        let mut pins = Vec::new();
-        for r in &a.resolve {
-            pins.push(parse_pin(r)?);
-        }
-        let sni = match &a.sni {
-            Some(s) if s.parse::<IpAddr>().is_ok() => {
-                return Err(Error::usage(format!(
-                    "--sni {s}: SNI must be a DNS name, not an IP address"
-                )))
-            }
-            Some(s) if s.trim().is_empty() => return Err(Error::usage("--sni must not be empty")),
-            // Refused rather than silently not sent: scan.json records the
-            // SNI as sent, so it must be one rustls will send.
-            Some(s) => {
-                check_dns_name("--sni", s.trim(), false)?;
-                Some(s.clone())
-            }
-            None => None,
-        };
-        let mut roles = Vec::new();
-        for r in &a.role {
-            let (host, role) = parse_assignment("--role", r, "HOST=ROLE, e.g. edge01=Edge")?;
-            let role = crate::targets::roles::parse_roles(&role)
-                .map_err(|e| Error::usage(format!("--role {r}: {e}")))?;
-            roles.push((host, role));
-        }
-        let mut sites = Vec::new();
-        for r in &a.site {
-            let (host, site) = parse_assignment("--site", r, "HOST=SITE, e.g. ex05=Branch-1")?;
-            sites.push((host, crate::targets::roles::site_name(site)));
-        }
+        let pins = a
+            .resolve
+            .iter()
+            .map(|r| parse_pin(r))
+            .collect::<Result<_, _>>()?;
+        let sni = sni(a.sni.as_deref())?;
+        let (roles, sites) = overrides(a)?;
         Ok(TargetOptions {
             roles,
             sites,
-            inputs,
+            inputs: inputs(a),
             frontend_ports: a.frontend_ports.clone(),
             backend_ports: a.backend_ports.clone(),
             smtp_ports,
@@ -263,6 +255,61 @@ impl TargetOptions {
             skip_invalid: a.skip_invalid,
         })
     }
+}
+
+/// HOST arguments, then `--targets-file`s, in order; `-` is stdin.
+fn inputs(a: &cli::TargetArgs) -> Vec<Input> {
+    let hosts = a.hosts.iter().map(|h| {
+        if h == "-" {
+            Input::Stdin
+        } else {
+            Input::Arg(h.clone())
+        }
+    });
+    let files = a.targets_file.iter().map(|f| {
+        if f.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::File(f.clone())
+        }
+    });
+    hosts.chain(files).collect()
+}
+
+/// `--sni`: a DNS name. Refused rather than silently not sent: scan.json
+/// records the SNI as sent, so it must be one rustls will send.
+fn sni(given: Option<&str>) -> Result<Option<String>, Error> {
+    match given {
+        Some(s) if s.parse::<IpAddr>().is_ok() => Err(Error::usage(format!(
+            "--sni {s}: SNI must be a DNS name, not an IP address"
+        ))),
+        Some(s) if s.trim().is_empty() => Err(Error::usage("--sni must not be empty")),
+        Some(s) => {
+            check_dns_name("--sni", s.trim(), false)?;
+            Ok(Some(s.to_string()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `--role HOST=ROLE` (roles in canonical names) and `--site HOST=SITE`.
+type Overrides = (Vec<(String, String)>, Vec<(String, String)>);
+
+/// `--role` and `--site`, in the order given.
+fn overrides(a: &cli::TargetArgs) -> Result<Overrides, Error> {
+    let mut roles = Vec::new();
+    for r in &a.role {
+        let (host, role) = parse_assignment("--role", r, "HOST=ROLE, e.g. edge01=Edge")?;
+        let role = crate::targets::roles::parse_roles(&role)
+            .map_err(|e| Error::usage(format!("--role {r}: {e}")))?;
+        roles.push((host, role));
+    }
+    let mut sites = Vec::new();
+    for r in &a.site {
+        let (host, site) = parse_assignment("--site", r, "HOST=SITE, e.g. ex05=Branch-1")?;
+        sites.push((host, crate::targets::roles::site_name(site)));
+    }
+    Ok((roles, sites))
 }
 
 /// `--smtp-ports`: port numbers, or `none`.
@@ -359,6 +406,10 @@ pub fn parse_as_of(text: &str) -> Result<OffsetDateTime, Error> {
         })
 }
 
+/// `--namespace` values (`NAME` or `SITE:NAME`) as (fleet-wide names,
+/// names by site).
+type Namespaces = (Vec<String>, BTreeMap<String, Vec<String>>);
+
 impl AnalysisSettings {
     /// Validate the thresholds and load the trust roots (webpki-roots, the OS
     /// store and every `--ca-bundle`). `now` is used when `--as-of` is absent.
@@ -367,79 +418,16 @@ impl AnalysisSettings {
         now: OffsetDateTime,
         defaults: Option<&crate::model::Parameters>,
     ) -> Result<Self, Error> {
-        let warn_days = a
-            .warn_days
-            .or(defaults.map(|p| p.warn_days))
-            .unwrap_or(DEFAULT_WARN_DAYS);
-        let critical_days = a
-            .critical_days
-            .or(defaults.map(|p| p.critical_days))
-            .unwrap_or(DEFAULT_CRITICAL_DAYS);
-        // Name where each value came from: a flag, or the saved scan.json
-        // when the user gave no flag.
-        let name = |flag: &'static str, field: &'static str, given: bool| {
-            if given || defaults.is_none() {
-                flag.to_string()
-            } else {
-                format!("{field} in the saved scan.json")
-            }
-        };
-        let warn_name = name("--warn-days", "warn_days", a.warn_days.is_some());
-        let crit_name = name(
-            "--critical-days",
-            "critical_days",
-            a.critical_days.is_some(),
-        );
-        if warn_days < 0 {
-            return Err(Error::usage(format!(
-                "{warn_name} must not be negative, got {warn_days}"
-            )));
-        }
-        if critical_days < 0 {
-            return Err(Error::usage(format!(
-                "{crit_name} must not be negative, got {critical_days}"
-            )));
-        }
-        if critical_days > warn_days {
-            return Err(Error::usage(format!(
-                "{crit_name} ({critical_days}) must not exceed {warn_name} ({warn_days})"
-            )));
-        }
+        let (warn_days, critical_days) = thresholds(a, defaults)?;
         let as_of = match &a.as_of {
             Some(t) if t.eq_ignore_ascii_case("now") => now,
             Some(t) => parse_as_of(t)?,
             None => now,
         };
-        let mut namespaces: Vec<String> = Vec::new();
-        let mut site_namespaces: std::collections::BTreeMap<String, Vec<String>> =
-            Default::default();
-        for n in &a.namespace {
-            // DNS names never hold a colon, so SITE:NAME is unambiguous.
-            match n.split_once(':') {
-                Some((site, name)) if !site.trim().is_empty() && !name.trim().is_empty() => {
-                    check_dns_name("--namespace", name.trim(), true)?;
-                    site_namespaces
-                        .entry(site.trim().to_string())
-                        .or_default()
-                        .push(name.trim().to_ascii_lowercase());
-                }
-                Some(_) => {
-                    return Err(Error::usage(format!(
-                        "--namespace {n}: expected NAME or SITE:NAME, e.g. HQ:mail.contoso.com"
-                    )))
-                }
-                None => {
-                    check_dns_name("--namespace", n.trim(), true)?;
-                    namespaces.push(n.trim().to_ascii_lowercase());
-                }
-            }
-        }
-        if a.namespace.is_empty() {
-            if let Some(p) = defaults {
-                namespaces = p.namespaces.clone();
-                site_namespaces = p.site_namespaces.clone();
-            }
-        }
+        let (namespaces, site_namespaces) = match defaults {
+            Some(p) if a.namespace.is_empty() => (p.namespaces.clone(), p.site_namespaces.clone()),
+            _ => namespaces(&a.namespace)?,
+        };
         let roots = TrustRoots::load(&a.ca_bundle)?;
         Ok(AnalysisSettings {
             as_of,
@@ -455,6 +443,82 @@ impl AnalysisSettings {
                 .collect(),
         })
     }
+}
+
+/// `(warn_days, critical_days)`: the flags, else the saved scan.json's
+/// values, else the defaults; neither negative, critical not above warn.
+fn thresholds(
+    a: &cli::AnalysisArgs,
+    defaults: Option<&crate::model::Parameters>,
+) -> Result<(i64, i64), Error> {
+    let warn_days = a
+        .warn_days
+        .or(defaults.map(|p| p.warn_days))
+        .unwrap_or(DEFAULT_WARN_DAYS);
+    let critical_days = a
+        .critical_days
+        .or(defaults.map(|p| p.critical_days))
+        .unwrap_or(DEFAULT_CRITICAL_DAYS);
+    // Name where each value came from: a flag, or the saved scan.json
+    // when the user gave no flag.
+    let name = |flag: &'static str, field: &'static str, given: bool| {
+        if given || defaults.is_none() {
+            flag.to_string()
+        } else {
+            format!("{field} in the saved scan.json")
+        }
+    };
+    let warn_name = name("--warn-days", "warn_days", a.warn_days.is_some());
+    let crit_name = name(
+        "--critical-days",
+        "critical_days",
+        a.critical_days.is_some(),
+    );
+    if warn_days < 0 {
+        return Err(Error::usage(format!(
+            "{warn_name} must not be negative, got {warn_days}"
+        )));
+    }
+    if critical_days < 0 {
+        return Err(Error::usage(format!(
+            "{crit_name} must not be negative, got {critical_days}"
+        )));
+    }
+    if critical_days > warn_days {
+        return Err(Error::usage(format!(
+            "{crit_name} ({critical_days}) must not exceed {warn_name} ({warn_days})"
+        )));
+    }
+    Ok((warn_days, critical_days))
+}
+
+/// Each `--namespace`, checked and lowercased: `NAME` for the whole fleet,
+/// `SITE:NAME` for one AD site.
+fn namespaces(given: &[String]) -> Result<Namespaces, Error> {
+    let mut namespaces: Vec<String> = Vec::new();
+    let mut site_namespaces: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for n in given {
+        // DNS names never hold a colon, so SITE:NAME is unambiguous.
+        match n.split_once(':') {
+            Some((site, name)) if !site.trim().is_empty() && !name.trim().is_empty() => {
+                check_dns_name("--namespace", name.trim(), true)?;
+                site_namespaces
+                    .entry(site.trim().to_string())
+                    .or_default()
+                    .push(name.trim().to_ascii_lowercase());
+            }
+            Some(_) => {
+                return Err(Error::usage(format!(
+                    "--namespace {n}: expected NAME or SITE:NAME, e.g. HQ:mail.contoso.com"
+                )))
+            }
+            None => {
+                check_dns_name("--namespace", n.trim(), true)?;
+                namespaces.push(n.trim().to_ascii_lowercase());
+            }
+        }
+    }
+    Ok((namespaces, site_namespaces))
 }
 
 impl OutputOptions {
@@ -475,6 +539,7 @@ impl OutputOptions {
         files
     }
 
+    /// The output settings, with the command's default folder and `--fail-on`.
     pub fn from_args(a: &cli::OutputArgs, default_dir: &str, default_fail: FailOn) -> Self {
         let fail_on = a.fail_on.unwrap_or(default_fail);
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout())

@@ -1010,8 +1010,9 @@ pub struct ScanReport {
     /// When the scan finished (UTC).
     #[serde(with = "time::serde::rfc3339")]
     pub finished_at: OffsetDateTime,
-    /// The time certificates were judged at (`--as-of`, else when the analysis
-    /// ran): days left and expiry are counted from it.
+    /// The time certificates were judged at: `--as-of`, else when the scan
+    /// ran (`excert report` keeps the saved scan's). Days left and expiry
+    /// are counted from it.
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
     /// False when the scan was interrupted: some endpoints were not probed.

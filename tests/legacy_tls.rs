@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use excert::model::Status;
 use excert::probe::legacy::{
     accepts_version, legacy_hello, suite_name, version_name, FlightReader, Goal, LegacyError,
-    LegacyVersion, ServerFlight,
+    LegacyVersion, ServerFlight, MAX_RECORD_LEN,
 };
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -303,7 +303,13 @@ async fn huge_record_header_fails_at_once() {
     .await;
     let started = Instant::now();
     let err = probe(port, LegacyVersion::Tls12).await.unwrap_err();
-    assert_eq!(err, LegacyError::RecordTooLong { declared: 0xffff });
+    assert_eq!(
+        err,
+        LegacyError::RecordTooLong {
+            declared: 0xffff,
+            limit: MAX_RECORD_LEN
+        }
+    );
     assert_eq!(err.status(), Status::HandshakeFailed);
     assert!(started.elapsed() < Duration::from_secs(2));
 }

@@ -151,64 +151,8 @@ fn exchange_own(
     san: Option<&SanNames>,
     key: &KeyInfo,
 ) -> Result<String, String> {
-    if matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca) {
-        return Err("it is a CA certificate (BasicConstraints CA:TRUE)".into());
-    }
-    let Some(cn) = cn.filter(|c| !c.is_empty()) else {
-        return Err(format!(
-            "its subject {} is not a single CN",
-            display_or_empty(&cert.subject().to_string())
-        ));
-    };
-    if cn.contains('.') || cn.contains(' ') || cn.chars().count() > NETBIOS_MAX {
-        return Err(format!(
-            "CN {cn} is not a NetBIOS computer name (one label, at most {NETBIOS_MAX} characters)"
-        ));
-    }
-    if key.algorithm != crate::model::KeyAlgorithm::Rsa {
-        return Err(format!(
-            "its key is {}; Exchange makes RSA keys",
-            key.algorithm
-        ));
-    }
-    let Some(san) = san else {
-        return Err(format!("it has no SAN; Exchange's has {cn} and the FQDN"));
-    };
-    if san.other {
-        return Err(format!(
-            "its SAN holds more than DNS names ({})",
-            san.all.join(", ")
-        ));
-    }
-    if !san.dns.iter().any(|d| d.eq_ignore_ascii_case(cn)) {
-        return Err(format!(
-            "its SAN ({}) does not hold the CN {cn}",
-            san.dns.join(", ")
-        ));
-    }
-    let fqdns: Vec<&String> = san
-        .dns
-        .iter()
-        .filter(|d| is_fqdn_of(d, cn).is_some())
-        .collect();
-    let Some(fqdn) = fqdns.first() else {
-        return Err(format!(
-            "its SAN ({}) holds no FQDN of {cn}",
-            san.dns.join(", ")
-        ));
-    };
-    let foreign: Vec<&str> = san
-        .dns
-        .iter()
-        .filter(|d| !d.eq_ignore_ascii_case(cn) && is_fqdn_of(d, cn).is_none())
-        .map(String::as_str)
-        .collect();
-    if !foreign.is_empty() {
-        return Err(format!(
-            "its SAN also names {}, as an admin-made certificate would",
-            foreign.join(", ")
-        ));
-    }
+    let cn = own_subject(cert, cn, key)?;
+    let fqdn = own_san(san, cn)?;
     if !matches!(cert.extended_key_usage(), Ok(Some(eku)) if eku.value.server_auth) {
         return Err("its EKU does not include serverAuth".into());
     }
@@ -241,6 +185,75 @@ fn exchange_own(
         key_signal(key),
         hash_name(&cert.signature_algorithm.algorithm.to_id_string()),
     ))
+}
+
+/// The subject and key guarantees: not a CA, a single CN that is a NetBIOS
+/// computer name, an RSA key. Returns the CN.
+fn own_subject<'a>(
+    cert: &X509Certificate<'_>,
+    cn: Option<&'a str>,
+    key: &KeyInfo,
+) -> Result<&'a str, String> {
+    if matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca) {
+        return Err("it is a CA certificate (BasicConstraints CA:TRUE)".into());
+    }
+    let Some(cn) = cn.filter(|c| !c.is_empty()) else {
+        return Err(format!(
+            "its subject {} is not a single CN",
+            display_or_empty(&cert.subject().to_string())
+        ));
+    };
+    if cn.contains('.') || cn.contains(' ') || cn.chars().count() > NETBIOS_MAX {
+        return Err(format!(
+            "CN {cn} is not a NetBIOS computer name (one label, at most {NETBIOS_MAX} characters)"
+        ));
+    }
+    if key.algorithm != crate::model::KeyAlgorithm::Rsa {
+        return Err(format!(
+            "its key is {}; Exchange makes RSA keys",
+            key.algorithm
+        ));
+    }
+    Ok(cn)
+}
+
+/// The SAN guarantees: DNS names only, the CN and an FQDN of it, nothing
+/// else. Returns the (first) FQDN.
+fn own_san<'a>(san: Option<&'a SanNames>, cn: &str) -> Result<&'a str, String> {
+    let Some(san) = san else {
+        return Err(format!("it has no SAN; Exchange's has {cn} and the FQDN"));
+    };
+    if san.other {
+        return Err(format!(
+            "its SAN holds more than DNS names ({})",
+            san.all.join(", ")
+        ));
+    }
+    if !san.dns.iter().any(|d| d.eq_ignore_ascii_case(cn)) {
+        return Err(format!(
+            "its SAN ({}) does not hold the CN {cn}",
+            san.dns.join(", ")
+        ));
+    }
+    let Some(fqdn) = san.dns.iter().find(|d| is_fqdn_of(d, cn).is_some()) else {
+        return Err(format!(
+            "its SAN ({}) holds no FQDN of {cn}",
+            san.dns.join(", ")
+        ));
+    };
+    let foreign: Vec<&str> = san
+        .dns
+        .iter()
+        .filter(|d| !d.eq_ignore_ascii_case(cn) && is_fqdn_of(d, cn).is_none())
+        .map(String::as_str)
+        .collect();
+    if !foreign.is_empty() {
+        return Err(format!(
+            "its SAN also names {}, as an admin-made certificate would",
+            foreign.join(", ")
+        ));
+    }
+    Ok(fqdn)
 }
 
 fn ip_text(bytes: &[u8]) -> String {

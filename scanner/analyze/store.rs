@@ -240,10 +240,46 @@ pub(crate) fn judge(
     let names = Names::new(inv);
     let mut certs: Vec<StoreCertificate> =
         inv.certificates.iter().map(|c| refresh(c, as_of)).collect();
+    mark_bound(&mut certs, endpoints, &names);
 
-    // Where the scan saw each store certificate presented.
-    for c in &mut certs {
-        for e in endpoints.iter() {
+    let views = server_views(inv, &certs, endpoints, servers, &names);
+    let hybrid = inv.connectors.iter().any(|c| c.hybrid);
+    let mut per_server: Vec<Vec<StoreFinding>> = Vec::new();
+    let mut renewed_fix: Vec<(usize, Vec<Step>)> = Vec::new();
+    for v in &views {
+        let mut out = auth_findings(inv, &certs, v, settings, hybrid);
+        for (e, f, steps) in renewed(&certs, v, as_of) {
+            if let Some(i) = endpoints_index(endpoints, e) {
+                renewed_fix.push((i, steps));
+            }
+            out.push(f);
+        }
+        out.extend(drift(&certs, v));
+        out.extend(connectors(inv, &certs, v, &names, as_of));
+        per_server.push(out);
+    }
+    let hosts: Vec<String> = views.into_iter().map(|v| v.host).collect();
+
+    bind_renewed_advice(endpoints, renewed_fix);
+    for (i, (host, found)) in hosts.iter().zip(per_server).enumerate() {
+        if i >= servers.len() {
+            servers.push(store_only_server(host));
+        }
+        if let Some(s) = servers.get_mut(i) {
+            apply(s, found);
+        }
+    }
+
+    Inventory {
+        certificates: certs,
+        ..inv.clone()
+    }
+}
+
+/// Record on each store certificate the ports the scan saw presenting it.
+fn mark_bound(certs: &mut [StoreCertificate], endpoints: &[EndpointReport], names: &Names) {
+    for c in certs {
+        for e in endpoints {
             if e.status == Status::Ok
                 && e.leaf().is_some_and(|l| l.sha1 == c.thumbprint)
                 && names.same(&c.server, &e.endpoint.host)
@@ -255,9 +291,18 @@ pub(crate) fn judge(
             }
         }
     }
+}
 
-    // Servers: the scanned ones, then store-only ones in export order.
-    let mut views: Vec<ServerView<'_>> = servers
+/// Servers: the scanned ones (in `servers` order, so view `i` is server
+/// `i`), then store-only ones in export order.
+fn server_views<'a>(
+    inv: &Inventory,
+    certs: &[StoreCertificate],
+    endpoints: &'a [EndpointReport],
+    servers: &[ServerReport],
+    names: &Names,
+) -> Vec<ServerView<'a>> {
+    let mut views: Vec<ServerView<'a>> = servers
         .iter()
         .map(|s| ServerView {
             host: s.host.clone(),
@@ -288,27 +333,14 @@ pub(crate) fn judge(
                 && s.role.as_deref().is_some_and(|r| r.contains("Edge"))
         });
     }
-    let hybrid = inv.connectors.iter().any(|c| c.hybrid);
+    views
+}
 
-    let mut per_server: Vec<Vec<StoreFinding>> = Vec::new();
-    let mut renewed_fix: Vec<(usize, Vec<Step>)> = Vec::new();
-    for v in &views {
-        let mut out = auth_findings(inv, &certs, v, settings, hybrid);
-        for (e, f, steps) in renewed(&certs, v, as_of) {
-            if let Some(i) = endpoints_index(endpoints, e) {
-                renewed_fix.push((i, steps));
-            }
-            out.push(f);
-        }
-        out.extend(drift(&certs, v));
-        out.extend(connectors(inv, &certs, v, &names, as_of));
-        per_server.push(out);
-    }
-
-    let hosts: Vec<String> = views.into_iter().map(|v| v.host).collect();
-    // An expiring certificate with its renewal already in the store is
-    // fixed by binding that one: say so on the expiry finding itself.
-    for (i, steps) in renewed_fix {
+/// An expiring certificate with its renewal already in the store is fixed
+/// by binding that one: say so on the expiry finding itself (`fixes` pairs
+/// an endpoint index with those steps).
+fn bind_renewed_advice(endpoints: &mut [EndpointReport], fixes: Vec<(usize, Vec<Step>)>) {
+    for (i, steps) in fixes {
         if let Some(e) = endpoints.get_mut(i) {
             for f in e.findings.iter_mut().filter(|f| {
                 matches!(
@@ -322,20 +354,6 @@ pub(crate) fn judge(
                 catalog::replace_steps(f, steps.clone());
             }
         }
-    }
-
-    for (i, (host, found)) in hosts.iter().zip(per_server).enumerate() {
-        if i >= servers.len() {
-            servers.push(store_only_server(host));
-        }
-        if let Some(s) = servers.get_mut(i) {
-            apply(s, found);
-        }
-    }
-
-    Inventory {
-        certificates: certs,
-        ..inv.clone()
     }
 }
 
@@ -374,7 +392,42 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
         return;
     }
     found.sort_by_key(|f| f.finding.severity);
-    // A renewal waiting in the store turns "renew" into "bind".
+    rebind_when_renewed(s, &found);
+    let store_first = store_verdict(s, &found);
+    for f in &found {
+        s.severity = s.severity.min(Grade::from(f.finding.severity));
+    }
+    // The store's steps lead when the store decided the verdict, so the
+    // first step matches the summary.
+    let mut steps: Vec<Step> = Vec::new();
+    for f in found
+        .iter()
+        .filter(|f| f.finding.severity <= Severity::Warning)
+    {
+        for st in &f.finding.remediation_steps {
+            if !steps.iter().any(|x| x.text == st.text) {
+                steps.push(st.clone());
+            }
+        }
+    }
+    let endpoint_steps = std::mem::take(&mut s.remediation_steps);
+    let (first, second) = if store_first {
+        (steps, endpoint_steps)
+    } else {
+        (endpoint_steps, steps)
+    };
+    for st in first.into_iter().chain(second) {
+        if !s.remediation_steps.iter().any(|x| x.text == st.text) {
+            s.remediation_steps.push(st);
+        }
+    }
+    s.remediation = remediation::numbered(&s.remediation_steps);
+    s.findings = found.into_iter().map(|f| f.finding).collect();
+}
+
+/// A renewal waiting in the store turns "renew" into "bind": the verdict
+/// changes and the steps that would make a new certificate go.
+fn rebind_when_renewed(s: &mut ServerReport, found: &[StoreFinding]) {
     let renewed: Vec<Role> = found
         .iter()
         .filter(|f| f.finding.id == FindingId::RenewedCertNotBound)
@@ -400,6 +453,12 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
             )
         });
     }
+}
+
+/// Let the store's worst actionable finding decide the verdict and summary
+/// when it outranks the endpoints' (`found` is sorted, worst first);
+/// returns whether it did.
+fn store_verdict(s: &mut ServerReport, found: &[StoreFinding]) -> bool {
     let current = grade_severity(s.severity).map(|sev| (sev, s.verdict));
     let best = found
         .iter()
@@ -411,45 +470,17 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
             )
         })
         .min();
-    let mut store_first = false;
-    if let Some((sev, v)) = best {
-        if current.is_none_or(|c| (sev, v) < c) {
-            s.verdict = v;
-            store_first = true;
-            let titles: Vec<&str> = found
-                .iter()
-                .filter(|f| f.finding.severity == sev)
-                .map(|f| f.finding.title.as_str())
-                .collect();
-            s.summary = format!("{}: {} (certificate store).", s.host, titles.join("; "));
-        }
-    }
-    // The store's steps lead when the store decided the verdict, so the
-    // first step matches the summary.
-    let mut steps: Vec<Step> = Vec::new();
-    for f in &found {
-        s.severity = s.severity.min(Grade::from(f.finding.severity));
-        if f.finding.severity <= Severity::Warning {
-            for st in &f.finding.remediation_steps {
-                if !steps.iter().any(|x| x.text == st.text) {
-                    steps.push(st.clone());
-                }
-            }
-        }
-    }
-    let endpoint_steps = std::mem::take(&mut s.remediation_steps);
-    let (first, second) = if store_first {
-        (steps, endpoint_steps)
-    } else {
-        (endpoint_steps, steps)
+    let Some((sev, v)) = best.filter(|&b| current.is_none_or(|c| b < c)) else {
+        return false;
     };
-    for st in first.into_iter().chain(second) {
-        if !s.remediation_steps.iter().any(|x| x.text == st.text) {
-            s.remediation_steps.push(st);
-        }
-    }
-    s.remediation = remediation::numbered(&s.remediation_steps);
-    s.findings = found.into_iter().map(|f| f.finding).collect();
+    s.verdict = v;
+    let titles: Vec<&str> = found
+        .iter()
+        .filter(|f| f.finding.severity == sev)
+        .map(|f| f.finding.title.as_str())
+        .collect();
+    s.summary = format!("{}: {} (certificate store).", s.host, titles.join("; "));
+    true
 }
 
 /// The Auth certificate: expired, expiring or missing on this server.
@@ -460,7 +491,6 @@ fn auth_findings(
     settings: &AnalysisSettings,
     hybrid: bool,
 ) -> Vec<StoreFinding> {
-    let mut out = Vec::new();
     let here = |t: &str| {
         v.store
             .iter()
@@ -472,27 +502,12 @@ fn auth_findings(
         .as_ref()
         .and_then(|a| a.current_thumbprint.as_deref())
     {
-        Some(t) => {
-            if here(t).is_none() && !v.edge && !v.store.is_empty() {
-                let known = certs.iter().find(|c| c.thumbprint == t);
-                let expiry = known.map_or(
-                    " No store export holds it, so its expiry is unknown.".to_string(),
-                    |c| format!(" It expires on {}{}.", c.not_after.date(), utc_note(c)),
-                );
-                out.push(found(
-                    FindingId::AuthCertMissing,
-                    Severity::Critical,
-                    format!(
-                        "Get-AuthConfig names {t} as the current Auth certificate, but {}'s store \
-                         export does not hold it.{expiry}",
-                        v.host
-                    ),
-                    vec![remediation::import_auth(&v.host, t)],
-                ));
-                return out;
-            }
-            (here(t), "Get-AuthConfig's current certificate")
+        // Edge servers have no Auth certificate, and a server without a
+        // store export cannot be said to miss one.
+        Some(t) if here(t).is_none() && !v.edge && !v.store.is_empty() => {
+            return vec![auth_missing(certs, v, t)];
         }
+        Some(t) => (here(t), "Get-AuthConfig's current certificate"),
         None => (
             v.store
                 .iter()
@@ -502,9 +517,42 @@ fn auth_findings(
             "the newest Auth certificate in the store",
         ),
     };
-    let Some(c) = current else {
-        return out;
-    };
+    current
+        .and_then(|c| auth_expiry(inv, c, from, &v.host, settings, hybrid))
+        .into_iter()
+        .collect()
+}
+
+/// The Auth certificate AuthConfig names (`thumb`) is not in this server's
+/// store export.
+fn auth_missing(certs: &[StoreCertificate], v: &ServerView<'_>, thumb: &str) -> StoreFinding {
+    let known = certs.iter().find(|c| c.thumbprint == thumb);
+    let expiry = known.map_or(
+        " No store export holds it, so its expiry is unknown.".to_string(),
+        |c| format!(" It expires on {}{}.", c.not_after.date(), utc_note(c)),
+    );
+    found(
+        FindingId::AuthCertMissing,
+        Severity::Critical,
+        format!(
+            "Get-AuthConfig names {thumb} as the current Auth certificate, but {}'s store \
+             export does not hold it.{expiry}",
+            v.host
+        ),
+        vec![remediation::import_auth(&v.host, thumb)],
+    )
+}
+
+/// The Auth certificate `c` (found as `from`) expired or expiring on
+/// `host`, with the next certificate AuthConfig stages, if any.
+fn auth_expiry(
+    inv: &Inventory,
+    c: &StoreCertificate,
+    from: &str,
+    host: &str,
+    settings: &AnalysisSettings,
+    hybrid: bool,
+) -> Option<StoreFinding> {
     let (id, severity) = if c.days_left < 0 {
         (FindingId::AuthCertExpired, Severity::Critical)
     } else if c.days_left < settings.critical_days {
@@ -512,7 +560,7 @@ fn auth_findings(
     } else if c.days_left < settings.warn_days {
         (FindingId::AuthCertExpiring, Severity::Warning)
     } else {
-        return out;
+        return None;
     };
     let when = if c.days_left < 0 {
         format!(
@@ -533,19 +581,17 @@ fn auth_findings(
         None if auth.is_some() => " No next certificate is staged.".to_string(),
         None => String::new(),
     };
-    out.push(found(
+    Some(found(
         id,
         severity,
         format!(
-            "The Exchange Server Auth Certificate {} ({from}, on {}) {when}{}.{next} OWA/ECP \
+            "The Exchange Server Auth Certificate {} ({from}, on {host}) {when}{}.{next} OWA/ECP \
              sign-in and hybrid free/busy (OAuth) break when it expires.",
             c.thumbprint,
-            v.host,
             utc_note(c)
         ),
-        remediation::rotate_auth(&v.host, staged.and_then(|(t, d)| Some((t, d?))), hybrid),
-    ));
-    out
+        remediation::rotate_auth(host, staged.and_then(|(t, d)| Some((t, d?))), hybrid),
+    ))
 }
 
 fn same_names(a: &[String], b: &[String]) -> bool {

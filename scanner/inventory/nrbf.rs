@@ -24,6 +24,105 @@ const MAX_RECORDS: usize = 100_000;
 /// bytes, so the input length alone does not bound this).
 const MAX_MEMBERS: usize = 100_000;
 
+/// Why a `SerializationData` blob cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NrbfError {
+    /// The first byte is not the header record.
+    #[error("SerializationData does not start with an NRBF header")]
+    NoHeader,
+    /// A format version other than 1.0.
+    #[error("NRBF version {major}.{minor} is not 1.0")]
+    Version {
+        /// Major version as written.
+        major: i32,
+        /// Minor version as written.
+        minor: i32,
+    },
+    /// A length that overflows the address space.
+    #[error("length overflow")]
+    LengthOverflow,
+    /// The blob ends inside a record.
+    #[error("SerializationData ends at byte {len} inside a record (truncated?)")]
+    Truncated {
+        /// The blob's length.
+        len: usize,
+    },
+    /// A fixed-size read got fewer bytes (cannot happen after `take`).
+    #[error("short read")]
+    ShortRead,
+    /// A count below zero.
+    #[error("negative count {count}")]
+    NegativeCount {
+        /// The count as written.
+        count: i32,
+    },
+    /// A count of more items than bytes remain.
+    #[error("a count of {count} is more than the {left} bytes left (truncated or corrupt)")]
+    CountTooLarge {
+        /// The count as written.
+        count: usize,
+        /// Bytes left in the blob.
+        left: usize,
+    },
+    /// A string length past the address space.
+    #[error("string too long")]
+    StringTooLong,
+    /// A string that is not UTF-8.
+    #[error("a string is not valid UTF-8")]
+    BadUtf8,
+    /// A 7-bit length of more than 5 bytes.
+    #[error("a string length takes more than 5 bytes")]
+    LengthTooLong,
+    /// A Char whose first byte starts no UTF-8 sequence.
+    #[error("a Char is not UTF-8")]
+    BadChar,
+    /// A primitive type code [MS-NRBF] does not define.
+    #[error("unknown primitive type {code}")]
+    UnknownPrimitive {
+        /// The code.
+        code: u8,
+    },
+    /// A member type code [MS-NRBF] does not define.
+    #[error("unknown member type {code}")]
+    UnknownMemberType {
+        /// The code.
+        code: u8,
+    },
+    /// More than [`MAX_RECORDS`] records.
+    #[error("SerializationData holds more than {limit} records")]
+    TooManyRecords {
+        /// The limit.
+        limit: usize,
+    },
+    /// Objects nested deeper than [`MAX_DEPTH`].
+    #[error("objects nested deeper than {limit}")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// ClassWithId naming a class not read before.
+    #[error("ClassWithId refers to unknown class {id}")]
+    UnknownClass {
+        /// The class's object id.
+        id: i32,
+    },
+    /// Record 7, arrays of any rank: not written for certificates.
+    #[error("multi-dimensional arrays (BinaryArray) are not supported")]
+    BinaryArray,
+    /// Method calls (21, 22) and codes [MS-NRBF] does not define.
+    #[error("unsupported NRBF record type {kind}")]
+    UnsupportedRecord {
+        /// The record type.
+        kind: u8,
+    },
+    /// More than [`MAX_MEMBERS`] member values.
+    #[error("SerializationData holds more than {limit} members")]
+    TooManyMembers {
+        /// The limit.
+        limit: usize,
+    },
+}
+
 /// A member value, as far as excert cares.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -108,7 +207,7 @@ struct Reader<'a> {
 }
 
 /// Read a whole stream.
-pub fn parse(bytes: &[u8]) -> Result<Stream, String> {
+pub fn parse(bytes: &[u8]) -> Result<Stream, NrbfError> {
     let mut r = Reader {
         bytes,
         at: 0,
@@ -117,13 +216,13 @@ pub fn parse(bytes: &[u8]) -> Result<Stream, String> {
         out: Stream::default(),
     };
     if r.u8()? != 0 {
-        return Err("SerializationData does not start with an NRBF header".into());
+        return Err(NrbfError::NoHeader);
     }
     let _root = r.i32()?;
     let _header = r.i32()?;
     let (major, minor) = (r.i32()?, r.i32()?);
     if (major, minor) != (1, 0) {
-        return Err(format!("NRBF version {major}.{minor} is not 1.0"));
+        return Err(NrbfError::Version { major, minor });
     }
     loop {
         let kind = r.u8()?;
@@ -135,13 +234,10 @@ pub fn parse(bytes: &[u8]) -> Result<Stream, String> {
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self.at.checked_add(n).ok_or("length overflow")?;
-        let s = self.bytes.get(self.at..end).ok_or_else(|| {
-            format!(
-                "SerializationData ends at byte {} inside a record (truncated?)",
-                self.bytes.len()
-            )
+    fn take(&mut self, n: usize) -> Result<&[u8], NrbfError> {
+        let end = self.at.checked_add(n).ok_or(NrbfError::LengthOverflow)?;
+        let s = self.bytes.get(self.at..end).ok_or(NrbfError::Truncated {
+            len: self.bytes.len(),
         })?;
         self.at = end;
         Ok(s)
@@ -151,64 +247,63 @@ impl Reader<'_> {
         self.bytes.len().saturating_sub(self.at)
     }
 
-    fn u8(&mut self) -> Result<u8, String> {
+    fn u8(&mut self) -> Result<u8, NrbfError> {
         Ok(self.take(1)?.first().copied().unwrap_or(0))
     }
 
-    fn i32(&mut self) -> Result<i32, String> {
-        let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| "short read")?;
+    fn i32(&mut self) -> Result<i32, NrbfError> {
+        let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| NrbfError::ShortRead)?;
         Ok(i32::from_le_bytes(b))
     }
 
     /// A count that must fit in what remains (each item takes a byte or more).
-    fn count(&mut self) -> Result<usize, String> {
+    fn count(&mut self) -> Result<usize, NrbfError> {
         let n = self.i32()?;
-        let n = usize::try_from(n).map_err(|_| format!("negative count {n}"))?;
+        let n = usize::try_from(n).map_err(|_| NrbfError::NegativeCount { count: n })?;
         if n > self.remaining() {
-            return Err(format!(
-                "a count of {n} is more than the {} bytes left (truncated or corrupt)",
-                self.remaining()
-            ));
+            return Err(NrbfError::CountTooLarge {
+                count: n,
+                left: self.remaining(),
+            });
         }
         Ok(n)
     }
 
     /// LengthPrefixedString: 7-bit length (at most 5 bytes), then UTF-8.
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, NrbfError> {
         let mut len: u64 = 0;
         for shift in 0..5 {
             let b = self.u8()?;
             len |= u64::from(b & 0x7F) << (7 * shift);
             if b & 0x80 == 0 {
-                let len = usize::try_from(len).map_err(|_| "string too long")?;
+                let len = usize::try_from(len).map_err(|_| NrbfError::StringTooLong)?;
                 let s = self.take(len)?;
-                return String::from_utf8(s.to_vec())
-                    .map_err(|_| "a string is not valid UTF-8".to_string());
+                return String::from_utf8(s.to_vec()).map_err(|_| NrbfError::BadUtf8);
             }
         }
-        Err("a string length takes more than 5 bytes".into())
+        Err(NrbfError::LengthTooLong)
     }
 
-    fn primitive(&mut self, t: u8) -> Result<Value, String> {
+    fn primitive(&mut self, t: u8) -> Result<Value, NrbfError> {
         let size = match t {
             1 => return Ok(Value::Bool(self.u8()? != 0)),
             2 => return Ok(Value::Int(i64::from(self.u8()?))),
             10 => return Ok(Value::Int(i64::from(self.u8()? as i8))),
             7 => {
-                let b: [u8; 2] = self.take(2)?.try_into().map_err(|_| "short read")?;
+                let b: [u8; 2] = self.take(2)?.try_into().map_err(|_| NrbfError::ShortRead)?;
                 return Ok(Value::Int(i64::from(i16::from_le_bytes(b))));
             }
             14 => {
-                let b: [u8; 2] = self.take(2)?.try_into().map_err(|_| "short read")?;
+                let b: [u8; 2] = self.take(2)?.try_into().map_err(|_| NrbfError::ShortRead)?;
                 return Ok(Value::Int(i64::from(u16::from_le_bytes(b))));
             }
             8 => return Ok(Value::Int(i64::from(self.i32()?))),
             15 => {
-                let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| "short read")?;
+                let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| NrbfError::ShortRead)?;
                 return Ok(Value::Int(i64::from(u32::from_le_bytes(b))));
             }
             9 => {
-                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "short read")?;
+                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| NrbfError::ShortRead)?;
                 return Ok(Value::Int(i64::from_le_bytes(b)));
             }
             18 => return Ok(Value::Str(self.string()?)),
@@ -225,20 +320,20 @@ impl Reader<'_> {
                     0xC0..=0xDF => 1,
                     0xE0..=0xEF => 2,
                     0xF0..=0xF7 => 3,
-                    _ => return Err("a Char is not UTF-8".into()),
+                    _ => return Err(NrbfError::BadChar),
                 };
                 self.take(extra)?;
                 return Ok(Value::Other);
             }
             11 => 4,
             6 | 12 | 13 | 16 => 8,
-            other => return Err(format!("unknown primitive type {other}")),
+            code => return Err(NrbfError::UnknownPrimitive { code }),
         };
         self.take(size)?;
         Ok(Value::Other)
     }
 
-    fn class_info(&mut self) -> Result<(i32, Vec<String>), String> {
+    fn class_info(&mut self) -> Result<(i32, Vec<String>), NrbfError> {
         let id = self.i32()?;
         let _name = self.string()?;
         let n = self.count()?;
@@ -249,7 +344,7 @@ impl Reader<'_> {
         Ok((id, names))
     }
 
-    fn member_types(&mut self, n: usize) -> Result<Vec<MemberType>, String> {
+    fn member_types(&mut self, n: usize) -> Result<Vec<MemberType>, NrbfError> {
         let kinds = self.take(n)?.to_vec();
         let mut types = Vec::with_capacity(n);
         for k in kinds {
@@ -269,56 +364,24 @@ impl Reader<'_> {
                     self.u8()?;
                     MemberType::Record
                 }
-                other => return Err(format!("unknown member type {other}")),
+                code => return Err(NrbfError::UnknownMemberType { code }),
             });
         }
         Ok(types)
     }
 
     /// One record of type `kind` (already read); returns its value.
-    fn record(&mut self, kind: u8, depth: usize) -> Result<Value, String> {
+    fn record(&mut self, kind: u8, depth: usize) -> Result<Value, NrbfError> {
         self.records += 1;
         if self.records > MAX_RECORDS {
-            return Err(format!(
-                "SerializationData holds more than {MAX_RECORDS} records"
-            ));
+            return Err(NrbfError::TooManyRecords { limit: MAX_RECORDS });
         }
         if depth > MAX_DEPTH {
-            return Err(format!("objects nested deeper than {MAX_DEPTH}"));
+            return Err(NrbfError::TooDeep { limit: MAX_DEPTH });
         }
         match kind {
-            1 => {
-                let id = self.i32()?;
-                let meta_id = self.i32()?;
-                let meta = self
-                    .classes
-                    .get(&meta_id)
-                    .map(Rc::clone)
-                    .ok_or_else(|| format!("ClassWithId refers to unknown class {meta_id}"))?;
-                self.values(id, &meta, depth)
-            }
-            2 | 3 => {
-                let (id, names) = self.class_info()?;
-                if kind == 3 {
-                    self.i32()?;
-                }
-                let meta = Rc::new(ClassMeta { names, types: None });
-                self.classes.insert(id, Rc::clone(&meta));
-                self.values(id, &meta, depth)
-            }
-            4 | 5 => {
-                let (id, names) = self.class_info()?;
-                let types = self.member_types(names.len())?;
-                if kind == 5 {
-                    self.i32()?;
-                }
-                let meta = Rc::new(ClassMeta {
-                    names,
-                    types: Some(types),
-                });
-                self.classes.insert(id, Rc::clone(&meta));
-                self.values(id, &meta, depth)
-            }
+            1 => self.class_with_id(depth),
+            2..=5 => self.class(kind, depth),
             6 => {
                 let id = self.i32()?;
                 let s = Value::Str(self.string()?);
@@ -346,44 +409,80 @@ impl Reader<'_> {
                 let next = self.u8()?;
                 self.record(next, depth + 1)
             }
-            15 => {
-                let id = self.i32()?;
-                let n = self.count()?;
-                let t = self.u8()?;
-                let value = if t == 2 {
-                    Value::Bytes(self.take(n)?.to_vec())
-                } else {
-                    for _ in 0..n {
-                        self.primitive(t)?;
-                    }
-                    Value::Other
-                };
-                self.out.objects.insert(id, value);
-                Ok(Value::Ref(id))
-            }
-            16 | 17 => {
-                let id = self.i32()?;
-                let n = self.count()?;
-                let mut filled = 0;
-                while filled < n {
-                    let k = self.u8()?;
-                    filled += match k {
-                        13 => usize::from(self.u8()?),
-                        14 => self.count()?,
-                        _ => {
-                            self.record(k, depth + 1)?;
-                            1
-                        }
-                    };
-                }
-                Ok(Value::Ref(id))
-            }
-            7 => Err("multi-dimensional arrays (BinaryArray) are not supported".into()),
-            other => Err(format!("unsupported NRBF record type {other}")),
+            15 => self.primitive_array(),
+            16 | 17 => self.object_array(depth),
+            7 => Err(NrbfError::BinaryArray),
+            kind => Err(NrbfError::UnsupportedRecord { kind }),
         }
     }
 
-    fn values(&mut self, id: i32, meta: &ClassMeta, depth: usize) -> Result<Value, String> {
+    /// ClassWithId (1): another object of a class read before.
+    fn class_with_id(&mut self, depth: usize) -> Result<Value, NrbfError> {
+        let id = self.i32()?;
+        let meta_id = self.i32()?;
+        let meta = self
+            .classes
+            .get(&meta_id)
+            .map(Rc::clone)
+            .ok_or(NrbfError::UnknownClass { id: meta_id })?;
+        self.values(id, &meta, depth)
+    }
+
+    /// A class with its metadata: members without types (2 system, 3
+    /// library) or with them (4 system, 5 library), then its values.
+    fn class(&mut self, kind: u8, depth: usize) -> Result<Value, NrbfError> {
+        let (id, names) = self.class_info()?;
+        let types = match kind {
+            4 | 5 => Some(self.member_types(names.len())?),
+            _ => None,
+        };
+        if kind == 3 || kind == 5 {
+            // The library id.
+            self.i32()?;
+        }
+        let meta = Rc::new(ClassMeta { names, types });
+        self.classes.insert(id, Rc::clone(&meta));
+        self.values(id, &meta, depth)
+    }
+
+    /// ArraySinglePrimitive (15): bytes are kept, other types skipped.
+    fn primitive_array(&mut self) -> Result<Value, NrbfError> {
+        let id = self.i32()?;
+        let n = self.count()?;
+        let t = self.u8()?;
+        let value = if t == 2 {
+            Value::Bytes(self.take(n)?.to_vec())
+        } else {
+            for _ in 0..n {
+                self.primitive(t)?;
+            }
+            Value::Other
+        };
+        self.out.objects.insert(id, value);
+        Ok(Value::Ref(id))
+    }
+
+    /// ArraySingleObject (16) or ArraySingleString (17): records, with
+    /// runs of nulls (13, 14) counting for several.
+    fn object_array(&mut self, depth: usize) -> Result<Value, NrbfError> {
+        let id = self.i32()?;
+        let n = self.count()?;
+        let mut filled = 0;
+        while filled < n {
+            let k = self.u8()?;
+            filled += match k {
+                13 => usize::from(self.u8()?),
+                14 => self.count()?,
+                _ => {
+                    self.record(k, depth + 1)?;
+                    1
+                }
+            };
+        }
+        Ok(Value::Ref(id))
+    }
+
+    fn values(&mut self, id: i32, meta: &ClassMeta, depth: usize) -> Result<Value, NrbfError> {
         for (i, name) in meta.names.iter().enumerate() {
             let t = meta
                 .types
@@ -398,9 +497,7 @@ impl Reader<'_> {
                 }
             };
             if self.out.members.len() >= MAX_MEMBERS {
-                return Err(format!(
-                    "SerializationData holds more than {MAX_MEMBERS} members"
-                ));
+                return Err(NrbfError::TooManyMembers { limit: MAX_MEMBERS });
             }
             self.out.members.push((id, name.clone(), v));
         }
@@ -474,10 +571,13 @@ mod tests {
         huge.extend(1i32.to_le_bytes());
         huge.extend(i32::MAX.to_le_bytes());
         huge.push(2);
-        assert!(parse(&huge).unwrap_err().contains("more than"));
+        assert!(parse(&huge).unwrap_err().to_string().contains("more than"));
         let mut unknown = header();
         unknown.push(21);
-        assert!(parse(&unknown).unwrap_err().contains("unsupported"));
+        assert_eq!(
+            parse(&unknown).unwrap_err(),
+            NrbfError::UnsupportedRecord { kind: 21 }
+        );
         assert!(parse(b"<Objs>").is_err());
         // Nesting: a class whose member is an inline class, over and over.
         let mut deep = header();
@@ -489,6 +589,9 @@ mod tests {
             deep.extend(lps("m"));
             deep.push(2);
         }
-        assert!(parse(&deep).unwrap_err().contains("deeper"));
+        assert_eq!(
+            parse(&deep).unwrap_err(),
+            NrbfError::TooDeep { limit: MAX_DEPTH }
+        );
     }
 }

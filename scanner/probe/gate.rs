@@ -30,6 +30,8 @@ impl Gate {
         Gate::default()
     }
 
+    /// At most `slots` probes working in the TLS phase and `in_flight` in it
+    /// at all (each at least 1).
     pub fn new(slots: usize, in_flight: usize) -> Self {
         Gate {
             limits: Some((

@@ -80,7 +80,10 @@ pub enum NoSignAnswer {
     Flight(ServerFlight),
     /// TLS 1.3: a HelloRetryRequest (or a ServerHello) and its suite, 0 if
     /// unreadable. The certificate is encrypted in TLS 1.3.
-    Tls13 { cipher_suite: u16 },
+    Tls13 {
+        /// The suite the server chose, e.g. 0x1301; 0 if unreadable.
+        cipher_suite: u16,
+    },
 }
 
 /// Send the hello of [`no_sign_hello`] (TLS 1.0-1.3, RSA key exchange, no

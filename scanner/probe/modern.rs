@@ -82,7 +82,9 @@ fn connector() -> TlsConnector {
 
 /// What a successful rustls handshake showed.
 pub struct Handshake {
+    /// The negotiated version and suite (`method` is `rustls`).
     pub tls: TlsInfo,
+    /// The chain as presented, leaf first.
     pub chain: Vec<Der>,
 }
 
@@ -126,7 +128,7 @@ pub async fn handshake(
         .map(|s| u16::from(s.suite()))
         .unwrap_or_default();
     Ok(Handshake {
-        tls: super::negotiated(version, suite, Method::Rustls),
+        tls: super::versions::negotiated(version, suite, Method::Rustls),
         chain,
     })
     // The stream drops here: a TCP close, with no application data sent.

@@ -16,7 +16,9 @@ const EMFILE_PAUSE: Duration = Duration::from_millis(100);
 /// Why no connection was made.
 #[derive(Debug)]
 pub struct ConnectError {
+    /// `refused`, `timeout` or `unreachable`.
     pub status: Status,
+    /// The error as scan.json's `error` says it, e.g. `connect: Connection refused`.
     pub message: String,
 }
 
@@ -90,7 +92,10 @@ pub const MIN_CONCURRENCY: usize = 8;
 /// may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FdBudget {
+    /// The open-files soft limit, after raising it.
     pub limit: u64,
+    /// Sockets the probes may hold at once: the limit less the descriptors
+    /// already open and a reserve for the report files.
     pub sockets: usize,
 }
 

@@ -3,21 +3,22 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::{JoinError, JoinSet};
 
 use crate::config::ProbeOptions;
 use crate::model::{Endpoint, EndpointEvidence, Observation, Status};
 use crate::Cancel;
 
 use super::gate::Gate;
+use super::progress::Progress;
 
 /// Evidence for every endpoint, in input order.
 pub struct Probed {
+    /// One entry per endpoint given, probed or not (`cancelled` when the
+    /// scan stopped first).
     pub evidence: Vec<EndpointEvidence>,
     /// False when cancelled before every endpoint was probed.
     pub complete: bool,
@@ -34,41 +35,28 @@ const CONNECT_FACTOR: usize = 16;
 /// at once.
 const IN_FLIGHT_FACTOR: usize = 4;
 
-fn progress_bar(total: usize, show: bool) -> ProgressBar {
-    if !show {
-        return ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new(total as u64);
-    let style = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} endpoints [{bar:30}] {rate} ETA {eta} {msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    // Whole endpoints per second; indicatif's own {per_sec} prints 4 decimals.
-    .with_key(
-        "rate",
-        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{:.0}/s", state.per_sec());
-        },
-    )
-    .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_draw_target(ProgressDrawTarget::stderr());
-    bar
-}
-
 /// Probe all endpoints with bounded concurrency. The `Option<String>` beside
 /// each endpoint is a resolver error, which becomes `dns_failed`.
 ///
 /// On cancel no new probe starts, probes in flight are abandoned, and the
 /// endpoints not probed get status `cancelled`, with `complete: false`.
-// Every index comes from enumerating `endpoints`, and `slots`, `waiting` and
-// `dns_errors` have its length. TODO(issue 10): use get_mut and drop this.
-#[allow(clippy::indexing_slicing)]
 pub async fn probe_all(
     endpoints: Vec<(Endpoint, Option<String>)>,
     opts: &ProbeOptions,
     cancel: Cancel,
 ) -> Probed {
+    let (gate, sockets) = limits(opts);
+    let progress = Progress::new(endpoints.len(), opts.progress);
+    let mut run = Run::new(endpoints, opts, gate, sockets, progress.clone());
+    let complete = run.drive(&cancel).await;
+    let evidence = run.into_evidence(complete);
+    progress.finish();
+    Probed { evidence, complete }
+}
+
+/// The [`Gate`] for the TLS phase and the connection attempts allowed at
+/// once, from `--concurrency` and the open-files limit.
+fn limits(opts: &ProbeOptions) -> (Gate, Arc<Semaphore>) {
     let concurrency = opts.concurrency.max(1);
     let mut sockets = concurrency.saturating_mul(CONNECT_FACTOR);
     if let Some(budget) = super::net::raise_fd_limit() {
@@ -87,141 +75,220 @@ pub async fn probe_all(
         concurrency.min(sockets),
         concurrency.saturating_mul(IN_FLIGHT_FACTOR).min(sockets),
     );
-    let sockets = Arc::new(Semaphore::new(sockets));
-    let mut per_address: HashMap<IpAddr, Arc<Semaphore>> = HashMap::new();
-    let bar = progress_bar(endpoints.len(), opts.progress);
-    let failed = Arc::new(AtomicUsize::new(0));
-    let ok = Arc::new(AtomicUsize::new(0));
+    (gate, Arc::new(Semaphore::new(sockets)))
+}
 
-    let mut slots: Vec<Option<EndpointEvidence>> = vec![None; endpoints.len()];
-    let mut order = spawn_order(&endpoints).into_iter();
-    // Endpoints not yet handed to a task; a task's endpoint is kept beside
-    // its id, so an abandoned or failed probe still gets its row.
-    let mut waiting: Vec<Option<Endpoint>> = Vec::with_capacity(endpoints.len());
-    let mut dns_errors = Vec::with_capacity(endpoints.len());
-    for (endpoint, dns_error) in endpoints {
-        dns_errors.push(dns_error.filter(|_| endpoint.address.is_none()));
-        waiting.push(Some(endpoint));
+/// What every probe task needs, cloned into each.
+#[derive(Clone)]
+struct Shared {
+    gate: Gate,
+    opts: ProbeOptions,
+    progress: Progress,
+}
+
+/// One endpoint's row, by input index.
+#[derive(Default)]
+struct Row {
+    /// The evidence, once there is some.
+    evidence: Option<EndpointEvidence>,
+    /// The endpoint while no task holds it: not yet started, or given back
+    /// by a probe that failed or was abandoned.
+    waiting: Option<Endpoint>,
+    /// The resolver's error, for an endpoint with no address.
+    dns_error: Option<String>,
+}
+
+/// The state of one [`probe_all`]: every row, the start order, the tasks.
+struct Run {
+    rows: Vec<Row>,
+    order: std::vec::IntoIter<usize>,
+    /// The next endpoint to start, if any.
+    next: Option<usize>,
+    /// A task's endpoint is kept beside its id, so an abandoned or failed
+    /// probe still gets its row.
+    running: HashMap<tokio::task::Id, (usize, Endpoint)>,
+    tasks: JoinSet<(usize, EndpointEvidence)>,
+    /// One limit per IP: at most `per_address` probes at once to one address.
+    per_address: HashMap<IpAddr, Arc<Semaphore>>,
+    sockets: Arc<Semaphore>,
+    shared: Shared,
+}
+
+impl Run {
+    fn new(
+        endpoints: Vec<(Endpoint, Option<String>)>,
+        opts: &ProbeOptions,
+        gate: Gate,
+        sockets: Arc<Semaphore>,
+        progress: Progress,
+    ) -> Self {
+        let mut order = spawn_order(&endpoints).into_iter();
+        let rows = endpoints
+            .into_iter()
+            .map(|(endpoint, dns_error)| Row {
+                evidence: None,
+                dns_error: dns_error.filter(|_| endpoint.address.is_none()),
+                waiting: Some(endpoint),
+            })
+            .collect();
+        Run {
+            rows,
+            next: order.next(),
+            order,
+            running: HashMap::new(),
+            tasks: JoinSet::new(),
+            per_address: HashMap::new(),
+            sockets,
+            shared: Shared {
+                gate,
+                opts: opts.clone(),
+                progress,
+            },
+        }
     }
-    let mut running: HashMap<tokio::task::Id, (usize, Endpoint)> = HashMap::new();
-    let mut tasks = JoinSet::new();
-    let mut complete = true;
-    let mut next = order.next();
-    loop {
-        // A name that did not resolve needs no task.
-        while let Some(index) = next.filter(|&i| dns_errors[i].is_some()) {
-            if let (Some(endpoint), Some(message)) =
-                (waiting[index].take(), dns_errors[index].take())
-            {
-                bar.inc(1);
-                failed.fetch_add(1, Ordering::Relaxed);
-                slots[index] = Some(EndpointEvidence {
+
+    /// Start probes as sockets free up and collect them, until every
+    /// endpoint has a row or `cancel` fires. True when it ran to the end.
+    async fn drive(&mut self, cancel: &Cancel) -> bool {
+        loop {
+            self.skip_unresolved();
+            if self.next.is_none() && self.tasks.is_empty() {
+                return true;
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    self.tasks.abort_all();
+                    return false;
+                }
+                Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
+                    self.finished(done);
+                }
+                Ok(socket) = self.sockets.clone().acquire_owned(), if self.next.is_some() => {
+                    self.start(socket);
+                }
+            }
+        }
+    }
+
+    /// A name that did not resolve needs no task: record it and move on.
+    fn skip_unresolved(&mut self) {
+        while let Some(index) = self.next {
+            let Some(row) = self.rows.get_mut(index).filter(|r| r.dns_error.is_some()) else {
+                return;
+            };
+            if let (Some(endpoint), Some(message)) = (row.waiting.take(), row.dns_error.take()) {
+                self.shared.progress.unresolved();
+                row.evidence = Some(EndpointEvidence {
                     endpoint,
                     observation: Observation::failed(Status::DnsFailed, message),
                     no_sni: None,
                 });
             }
-            next = order.next();
+            self.next = self.order.next();
         }
-        if next.is_none() && tasks.is_empty() {
-            break;
-        }
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => {
-                tasks.abort_all();
-                complete = false;
-                break;
+    }
+
+    /// Spawn the probe of the next endpoint, holding `socket`.
+    fn start(&mut self, socket: OwnedSemaphorePermit) {
+        let Some(index) = self.next else { return };
+        self.next = self.order.next();
+        let Some(endpoint) = self.rows.get_mut(index).and_then(|r| r.waiting.take()) else {
+            return;
+        };
+        let host_limit = endpoint.address.map(|ip| {
+            self.per_address
+                .entry(ip)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.shared.opts.per_address.max(1))))
+                .clone()
+        });
+        let kept = endpoint.clone();
+        let probe = probe_one(self.shared.clone(), socket, host_limit, index, endpoint);
+        let task = self.tasks.spawn(probe);
+        self.running.insert(task.id(), (index, kept));
+    }
+
+    /// File a finished task's evidence. A panicking probe is a bug; it
+    /// costs that endpoint (filled in at the end as failed), never the scan.
+    fn finished(&mut self, done: Result<(tokio::task::Id, (usize, EndpointEvidence)), JoinError>) {
+        match done {
+            Ok((id, (index, evidence))) => {
+                self.running.remove(&id);
+                if let Some(row) = self.rows.get_mut(index) {
+                    row.evidence = Some(evidence);
+                }
             }
-            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => match done {
-                Ok((id, (index, evidence))) => {
-                    running.remove(&id);
-                    slots[index] = Some(evidence);
+            Err(e) => {
+                if let Some((index, endpoint)) = self.running.remove(&e.id()) {
+                    self.give_back(index, endpoint);
                 }
-                // A panicking probe is a bug; it costs that endpoint (filled
-                // in below as failed), never the scan.
-                Err(e) => {
-                    if let Some((index, endpoint)) = running.remove(&e.id()) {
-                        waiting[index] = Some(endpoint);
-                    }
-                }
-            },
-            Ok(socket) = sockets.clone().acquire_owned(), if next.is_some() => {
-                let Some(index) = next else { continue };
-                next = order.next();
-                let Some(endpoint) = waiting[index].take() else { continue };
-                let host_limit = endpoint.address.map(|ip| {
-                    per_address
-                        .entry(ip)
-                        .or_insert_with(|| Arc::new(Semaphore::new(opts.per_address.max(1))))
-                        .clone()
-                });
-                let (gate, opts) = (gate.clone(), opts.clone());
-                let (bar, ok, failed) = (bar.clone(), ok.clone(), failed.clone());
-                let kept = endpoint.clone();
-                let task = tasks.spawn(async move {
-                    let _socket = socket;
-                    let _host = match host_limit {
-                        Some(s) => Some(s.acquire_owned().await),
-                        None => None,
-                    };
-                    let (observation, no_sni) =
-                        super::probe_endpoint_gated(&endpoint, &opts, &gate).await;
-                    let counter = if observation.status == Status::Ok {
-                        &ok
-                    } else {
-                        &failed
-                    };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    bar.set_message(format!(
-                        "ok {} failed {}",
-                        ok.load(Ordering::Relaxed),
-                        failed.load(Ordering::Relaxed)
-                    ));
-                    bar.inc(1);
-                    (
-                        index,
-                        EndpointEvidence {
-                            endpoint,
-                            observation,
-                            no_sni,
-                        },
-                    )
-                });
-                running.insert(task.id(), (index, kept));
             }
         }
     }
-    for (_, (index, endpoint)) in running {
-        waiting[index] = Some(endpoint);
+
+    fn give_back(&mut self, index: usize, endpoint: Endpoint) {
+        if let Some(row) = self.rows.get_mut(index) {
+            row.waiting = Some(endpoint);
+        }
     }
-    bar.finish_and_clear();
-    // Every endpoint gets a status and a reason, probed or not.
-    let (status, reason) = if complete {
-        (
-            Status::HandshakeFailed,
-            "internal error: the probe of this endpoint failed",
-        )
-    } else {
-        (
-            Status::Cancelled,
-            "scan interrupted before this endpoint was probed",
-        )
-    };
-    let evidence = slots
-        .into_iter()
-        .zip(waiting)
-        .filter_map(|(slot, endpoint)| {
-            slot.or_else(|| {
-                Some(EndpointEvidence {
-                    endpoint: endpoint?,
-                    observation: Observation::failed(status, reason),
-                    no_sni: None,
+
+    /// Every endpoint's evidence, in input order. Every endpoint gets a
+    /// status and a reason, probed or not.
+    fn into_evidence(mut self, complete: bool) -> Vec<EndpointEvidence> {
+        for (_, (index, endpoint)) in std::mem::take(&mut self.running) {
+            self.give_back(index, endpoint);
+        }
+        let (status, reason) = if complete {
+            (
+                Status::HandshakeFailed,
+                "internal error: the probe of this endpoint failed",
+            )
+        } else {
+            (
+                Status::Cancelled,
+                "scan interrupted before this endpoint was probed",
+            )
+        };
+        self.rows
+            .into_iter()
+            .filter_map(|row| {
+                row.evidence.or_else(|| {
+                    Some(EndpointEvidence {
+                        endpoint: row.waiting?,
+                        observation: Observation::failed(status, reason),
+                        no_sni: None,
+                    })
                 })
             })
-        })
-        .collect();
-    Probed { evidence, complete }
+            .collect()
+    }
+}
+
+/// One probe task: wait for the endpoint's address to be free, probe it,
+/// count it.
+async fn probe_one(
+    shared: Shared,
+    socket: OwnedSemaphorePermit,
+    host_limit: Option<Arc<Semaphore>>,
+    index: usize,
+    endpoint: Endpoint,
+) -> (usize, EndpointEvidence) {
+    let _socket = socket;
+    let _host = match host_limit {
+        Some(s) => Some(s.acquire_owned().await),
+        None => None,
+    };
+    let (observation, no_sni) =
+        super::endpoint::probe_endpoint_gated(&endpoint, &shared.opts, &shared.gate).await;
+    shared.progress.probed(observation.status);
+    (
+        index,
+        EndpointEvidence {
+            endpoint,
+            observation,
+            no_sni,
+        },
+    )
 }
 
 /// The order probes start in: every address's first endpoint in input

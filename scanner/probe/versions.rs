@@ -6,7 +6,22 @@ use tokio::time::Instant;
 
 use super::legacy::{self, LegacyVersion, Offer};
 use super::link::Link;
-use crate::model::{TlsInfo, TlsVersion};
+use crate::model::{Method, TlsInfo, TlsVersion};
+
+/// What one handshake showed, with IANA names; the protocol map adds the
+/// other versions later.
+pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
+    let version = TlsVersion::from_wire(version);
+    TlsInfo {
+        versions: vec![version],
+        version,
+        cipher_suite: legacy::suite_name(suite),
+        method,
+        versions_scanned: false,
+        evidence: Vec::new(),
+        starttls: false,
+    }
+}
 
 /// Add the versions below the negotiated one that the endpoint still
 /// accepts (TLS 1.0 and 1.1, and 1.2 under a TLS 1.3 server) to

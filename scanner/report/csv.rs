@@ -6,6 +6,8 @@
 //! [`sanitize::csv_text`]; numbers (port, days left) are written as numbers
 //! so a negative day count stays a number.
 
+use std::io::Write;
+
 use csv::{Terminator, WriterBuilder};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -78,25 +80,26 @@ fn date(t: Option<OffsetDateTime>) -> Cell {
     Cell::Text(t.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default())
 }
 
-fn write_table(header: &[&str], rows: Vec<Vec<Cell>>) -> Result<Vec<u8>, csv::Error> {
-    let mut out = BOM.to_vec();
+/// Write the BOM, `header` and `rows` to `out` one row at a time: a large
+/// fleet's table never exists whole in memory.
+fn write_table(
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<Cell>>,
+    out: &mut dyn Write,
+) -> Result<(), csv::Error> {
+    out.write_all(BOM)?;
     let mut w = WriterBuilder::new()
         .terminator(Terminator::CRLF)
-        .from_writer(&mut out);
+        .from_writer(out);
     w.write_record(header)?;
     for row in rows {
-        let fields: Vec<String> = row
-            .into_iter()
-            .map(|c| match c {
-                Cell::Text(s) => s,
-                Cell::Number(n) => n.to_string(),
-            })
-            .collect();
-        w.write_record(&fields)?;
+        w.write_record(row.into_iter().map(|c| match c {
+            Cell::Text(s) => s,
+            Cell::Number(n) => n.to_string(),
+        }))?;
     }
     w.flush()?;
-    drop(w);
-    Ok(out)
+    Ok(())
 }
 
 fn address(e: &EndpointReport) -> Cell {
@@ -198,23 +201,35 @@ fn store_row(c: &StoreCertificate) -> Vec<Cell> {
     ]
 }
 
+/// report.csv as bytes (tests and small reports); [`write_endpoints`]
+/// streams it.
+pub fn render_endpoints(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::new();
+    write_endpoints(report, &mut out)?;
+    Ok(out)
+}
+
 /// report.csv: header plus one row per endpoint, in scan.json order, then
 /// one per store certificate (`--inventory`).
-pub fn render_endpoints(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+pub fn write_endpoints(report: &ScanReport, out: &mut dyn Write) -> Result<(), csv::Error> {
     let store = report.inventory.iter().flat_map(|i| &i.certificates);
-    write_table(
-        ENDPOINT_COLUMNS,
-        report
-            .endpoints
-            .iter()
-            .map(endpoint_row)
-            .chain(store.map(store_row))
-            .collect(),
-    )
+    let rows = report
+        .endpoints
+        .iter()
+        .map(endpoint_row)
+        .chain(store.map(store_row));
+    write_table(ENDPOINT_COLUMNS, rows, out)
+}
+
+/// The findings CSV as bytes (tests); [`write_findings`] streams it.
+pub fn render_findings(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::new();
+    write_findings(report, &mut out)?;
+    Ok(out)
 }
 
 /// The findings CSV: one row per finding, with the endpoint it sits on.
-pub fn render_findings(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+pub fn write_findings(report: &ScanReport, out: &mut dyn Write) -> Result<(), csv::Error> {
     let rows = report
         .endpoints
         .iter()
@@ -259,7 +274,6 @@ pub fn render_findings(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
                     text(""),
                 ]
             })
-        }))
-        .collect();
-    write_table(FINDING_COLUMNS, rows)
+        }));
+    write_table(FINDING_COLUMNS, rows, out)
 }

@@ -54,6 +54,22 @@ const PARTIALS: &[(&str, &str)] = &[
     ),
     ("table", include_str!("../../templates/partials/table.hbs")),
     ("fleet", include_str!("../../templates/partials/fleet.hbs")),
+    (
+        "fleet_row",
+        include_str!("../../templates/partials/fleet_row.hbs"),
+    ),
+    (
+        "act_group",
+        include_str!("../../templates/partials/act_group.hbs"),
+    ),
+    (
+        "act_host",
+        include_str!("../../templates/partials/act_host.hbs"),
+    ),
+    (
+        "act_command",
+        include_str!("../../templates/partials/act_command.hbs"),
+    ),
     ("row", include_str!("../../templates/partials/row.hbs")),
     (
         "appendix",
@@ -97,21 +113,75 @@ pub fn render(report: &ScanReport, catalog: &[Rule]) -> Result<String, RenderErr
     String::from_utf8(out).map_err(|e| RenderError::Io(std::io::Error::other(e)))
 }
 
-/// Where the page shell leaves room for the per-server cards and the
-/// per-endpoint rows, which are streamed one at a time.
+/// Where the page shell and the act-now groups leave room for the lists
+/// that grow with the fleet; each is streamed one item at a time.
+const FLEET_SLOT: &str = "<!--excert:fleet-->";
+const ACT_NOW_SLOT: &str = "<!--excert:act-now-->";
+const ACT_HOSTS_SLOT: &str = "<!--excert:act-hosts-->";
+const ACT_COMMANDS_SLOT: &str = "<!--excert:act-commands-->";
 const SERVERS_SLOT: &str = "<!--excert:servers-->";
 const ROWS_SLOT: &str = "<!--excert:rows-->";
 
+/// The templates rendered one item at a time, besides the page itself.
+const ITEMS: &[&str] = &[
+    "fleet_row",
+    "act_group",
+    "act_host",
+    "act_command",
+    "server",
+    "row",
+];
+
 /// Render the page into `out`. `catalog` fills the appendix.
 ///
-/// The shell (summary, timeline, appendix) is rendered whole; server cards
-/// and table rows are rendered one by one into `out`, so memory stays flat
-/// however large the fleet (a 10,000-endpoint page is tens of MB).
+/// The shell (counts, timeline, appendix) is small and rendered whole;
+/// every list that grows with the fleet (fleet summary rows, act-now
+/// hosts and their commands, server cards, table rows) is rendered item
+/// by item into `out` at its slot, so memory stays flat however large the
+/// fleet (a 10,000-endpoint page is tens of MB).
 pub fn render_to(
     report: &ScanReport,
     catalog: &[Rule],
     out: &mut dyn Write,
 ) -> Result<(), RenderError> {
+    let hb = registry()?;
+    let shell = hb
+        .render("page", &page(report, catalog))
+        .map_err(Box::new)?;
+    let mut rest = shell.as_str();
+    rest = fill_slot(rest, FLEET_SLOT, out, |out| {
+        for row in super::fleet_table::rows(report, anchor) {
+            hb.render_to_write("fleet_row", &row, &mut *out)
+                .map_err(Box::new)?;
+        }
+        Ok(())
+    })?;
+    if rest.contains(ACT_NOW_SLOT) {
+        rest = fill_slot(rest, ACT_NOW_SLOT, out, |out| act_now(&hb, report, out))?;
+    }
+    rest = fill_slot(rest, SERVERS_SLOT, out, |out| {
+        for (i, s) in report.servers.iter().enumerate() {
+            hb.render_to_write("server", &server_view(report, i, s), &mut *out)
+                .map_err(Box::new)?;
+        }
+        Ok(())
+    })?;
+    let card = card_of_endpoint(report);
+    rest = fill_slot(rest, ROWS_SLOT, out, |out| {
+        for (i, e) in report.endpoints.iter().enumerate() {
+            let row = row_view(report, e, card.get(i).copied().unwrap_or(0));
+            hb.render_to_write("row", &row, &mut *out)
+                .map_err(Box::new)?;
+        }
+        Ok(())
+    })?;
+    out.write_all(rest.as_bytes())?;
+    Ok(())
+}
+
+/// The page and item templates, strict and escaping through
+/// [`sanitize::html`].
+fn registry() -> Result<Handlebars<'static>, RenderError> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     // Partials are not re-indented to match their call site: the output
@@ -121,34 +191,82 @@ pub fn render_to(
     hb.register_escape_fn(sanitize::html);
     hb.register_template_string("page", inline_partials(PAGE))
         .map_err(Box::new)?;
-    hb.register_template_string("server", inline_partials("{{> server}}"))
-        .map_err(Box::new)?;
-    hb.register_template_string("row", inline_partials("{{> row}}"))
-        .map_err(Box::new)?;
+    for name in ITEMS {
+        hb.register_template_string(name, inline_partials(&format!("{{{{> {name}}}}}")))
+            .map_err(Box::new)?;
+    }
+    Ok(hb)
+}
 
-    let shell = hb
-        .render("page", &page(report, catalog))
-        .map_err(Box::new)?;
-    let (head, rest) = shell
-        .split_once(SERVERS_SLOT)
-        .ok_or(RenderError::Slot(SERVERS_SLOT))?;
-    let (middle, tail) = rest
-        .split_once(ROWS_SLOT)
-        .ok_or(RenderError::Slot(ROWS_SLOT))?;
+/// Write `text` up to `slot`, then what `fill` streams there; returns the
+/// text after the slot.
+fn fill_slot<'t>(
+    text: &'t str,
+    slot: &'static str,
+    out: &mut dyn Write,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), RenderError>,
+) -> Result<&'t str, RenderError> {
+    let (head, rest) = text.split_once(slot).ok_or(RenderError::Slot(slot))?;
     out.write_all(head.as_bytes())?;
-    for (i, s) in report.servers.iter().enumerate() {
-        hb.render_to_write("server", &server_view(report, i, s), &mut *out)
-            .map_err(Box::new)?;
+    fill(out)?;
+    Ok(rest)
+}
+
+/// The act-now groups: each group's heading, then its hosts, then each
+/// host's command block, one action at a time.
+fn act_now(
+    hb: &Handlebars<'_>,
+    report: &ScanReport,
+    out: &mut dyn Write,
+) -> Result<(), RenderError> {
+    for g in act_now_groups(report) {
+        let head = GroupView {
+            severity: g.severity.as_str(),
+            verdict: g.verdict.as_str(),
+            title: g.title(),
+            lead: g
+                .actions
+                .first()
+                .map(|a| a.headline.clone())
+                .unwrap_or_default(),
+        };
+        let text = hb.render("act_group", &head).map_err(Box::new)?;
+        let mut rest = fill_slot(&text, ACT_HOSTS_SLOT, out, |out| {
+            for a in &g.actions {
+                hb.render_to_write("act_host", &action_view(a, false), &mut *out)
+                    .map_err(Box::new)?;
+            }
+            Ok(())
+        })?;
+        rest = fill_slot(rest, ACT_COMMANDS_SLOT, out, |out| {
+            for a in &g.actions {
+                hb.render_to_write("act_command", &action_view(a, true), &mut *out)
+                    .map_err(Box::new)?;
+            }
+            Ok(())
+        })?;
+        out.write_all(rest.as_bytes())?;
     }
-    out.write_all(middle.as_bytes())?;
-    let card = card_of_endpoint(report);
-    for (i, e) in report.endpoints.iter().enumerate() {
-        let row = row_view(report, e, card.get(i).copied().unwrap_or(0));
-        hb.render_to_write("row", &row, &mut *out)
-            .map_err(Box::new)?;
-    }
-    out.write_all(tail.as_bytes())?;
     Ok(())
+}
+
+/// One server of an act-now group; its numbered steps only when the
+/// command block is being written.
+fn action_view(a: &super::Action<'_>, with_steps: bool) -> ActionView {
+    ActionView {
+        host: a.server.host.clone(),
+        anchor: anchor(a.server_index),
+        severity: a.severity.as_str(),
+        days: a.days_left.map(days_short).unwrap_or_default(),
+        headline: a.headline.clone(),
+        fix: a.fix.clone(),
+        ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+        steps: if with_steps {
+            remediation::numbered(&a.server.remediation_steps).join("\n")
+        } else {
+            String::new()
+        },
+    }
 }
 
 /// The page with every `{{> name}}` replaced by the partial's text.
@@ -181,8 +299,8 @@ struct Page {
     complete: bool,
     incomplete: String,
     counts: CountsView,
-    groups: Vec<GroupView>,
-    fleet: Vec<super::fleet_table::SummaryRow>,
+    /// Whether the act-now list has any group (its groups are streamed).
+    has_groups: bool,
     filters: super::fleet_table::Filters,
     timeline: Timeline,
     catalog: Vec<CatalogView>,
@@ -224,7 +342,6 @@ struct GroupView {
     title: String,
     /// What the most urgent server of the group needs, in a sentence.
     lead: String,
-    actions: Vec<ActionView>,
 }
 
 #[derive(Serialize)]
@@ -420,8 +537,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
             findings_warning: c.findings_warning,
             findings_info: c.findings_info,
         },
-        groups: groups(report),
-        fleet: super::fleet_table::rows(report, anchor),
+        has_groups: !act_now_groups(report).is_empty(),
         filters: super::fleet_table::filters(report),
         timeline: timeline(report),
         catalog: catalog
@@ -536,36 +652,6 @@ fn card_of_endpoint(report: &ScanReport) -> Vec<usize> {
         }
     }
     card
-}
-
-fn groups(report: &ScanReport) -> Vec<GroupView> {
-    act_now_groups(report)
-        .into_iter()
-        .map(|g| GroupView {
-            severity: g.severity.as_str(),
-            verdict: g.verdict.as_str(),
-            title: g.title(),
-            lead: g
-                .actions
-                .first()
-                .map(|a| a.headline.clone())
-                .unwrap_or_default(),
-            actions: g
-                .actions
-                .into_iter()
-                .map(|a| ActionView {
-                    host: a.server.host.clone(),
-                    anchor: anchor(a.server_index),
-                    severity: a.severity.as_str(),
-                    days: a.days_left.map(days_short).unwrap_or_default(),
-                    headline: a.headline,
-                    fix: a.fix,
-                    ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
-                    steps: remediation::numbered(&a.server.remediation_steps).join("\n"),
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 fn role_order(e: &EndpointReport) -> (u8, u16) {

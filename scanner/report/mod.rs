@@ -87,12 +87,14 @@ pub fn stage_all(
 
     stage(set, &written.json, |w| json::write(report, w))?;
 
-    let table = csv::render_endpoints(report).map_err(|e| render_error(&written.csv, e))?;
-    stage(set, &written.csv, |w| w.write_all(&table))?;
+    stage(set, &written.csv, |w| {
+        csv::write_endpoints(report, w).map_err(csv_io)
+    })?;
 
     if let Some(path) = &written.csv_findings {
-        let rows = csv::render_findings(report).map_err(|e| render_error(path, e))?;
-        stage(set, path, |w| w.write_all(&rows))?;
+        stage(set, path, |w| {
+            csv::write_findings(report, w).map_err(csv_io)
+        })?;
     }
 
     stage(set, &written.html, |w| {
@@ -125,8 +127,13 @@ pub fn stage(
     set.add(path, fill).map_err(|e| Error::write(path, e))
 }
 
-fn render_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::write(path, format!("could not render: {e}"))
+/// A CSV failure while streaming is a write failure (the rows are plain
+/// strings; the csv crate fails only on I/O).
+fn csv_io(e: ::csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("could not render: {other:?}")),
+    }
 }
 
 /// The grade of one endpoint as the reports show it: its worst finding,

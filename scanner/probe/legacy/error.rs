@@ -45,6 +45,8 @@ pub enum LegacyError {
     RecordTooLong {
         /// The declared length.
         declared: usize,
+        /// The longest record allowed, in bytes: the limit the header broke.
+        limit: usize,
     },
     /// The flight (or one handshake message in it) is over the byte limit.
     TooLarge {
@@ -170,10 +172,9 @@ impl fmt::Display for LegacyError {
                 version_name(0x0304)
             ),
             LegacyError::Malformed(m) => write!(f, "malformed TLS from server: {m}"),
-            LegacyError::RecordTooLong { declared } => write!(
+            LegacyError::RecordTooLong { declared, limit } => write!(
                 f,
-                "server sent a TLS record header declaring {declared} bytes, over the {}-byte maximum",
-                super::reassembly::MAX_RECORD_LEN
+                "server sent a TLS record header declaring {declared} bytes, over the {limit}-byte maximum"
             ),
             LegacyError::TooLarge { limit } => write!(
                 f,

@@ -75,7 +75,9 @@ pub enum Event {
     /// The version and suite the server chose (never TLS 1.3: that is an
     /// error).
     ServerHello {
+        /// The version chosen, e.g. 0x0303 for TLS 1.2.
         version: u16,
+        /// The suite chosen, e.g. 0x0035.
         cipher_suite: u16,
     },
     /// The chain as DER, leaf first, as presented.
@@ -84,18 +86,25 @@ pub enum Event {
     /// reassembler was told to [`accept_tls13`](Reassembler::accept_tls13)
     /// (otherwise it is the error [`LegacyError::Tls13`]).
     Tls13 {
+        /// True for a HelloRetryRequest, false for a ServerHello.
         hello_retry: bool,
+        /// The suite the server chose, e.g. 0x1301.
         cipher_suite: u16,
     },
+    /// A ServerKeyExchange: the server signed its key share (not read).
     ServerKeyExchange,
+    /// The server asked for a client certificate (not read).
     CertificateRequest,
+    /// ServerHelloDone: the server's flight is complete.
     ServerHelloDone,
     /// Any other handshake message, by its type number. Its contents are
     /// not read.
     OtherHandshake(u8),
     /// An alert; the caller decides whether it is fatal for its purpose.
     Alert {
+        /// 1 = warning, 2 = fatal.
         level: u8,
+        /// IANA alert number, e.g. 40 for handshake_failure.
         description: u8,
     },
 }
@@ -253,7 +262,10 @@ impl Reassembler {
         };
         let len = usize::from(header.len);
         if len > MAX_RECORD_LEN {
-            return Err(LegacyError::RecordTooLong { declared: len });
+            return Err(LegacyError::RecordTooLong {
+                declared: len,
+                limit: MAX_RECORD_LEN,
+            });
         }
         let Some(body) = self.raw.get(5..5 + len) else {
             return Ok(false);

@@ -198,7 +198,13 @@ fn sixteen_megabyte_declarations_fail_before_the_bytes_arrive() {
     // A record header over the TLS maximum: refused on its 5 bytes.
     let mut r = FlightReader::new(Goal::Certificate);
     let err = r.feed(&[22, 3, 3, 0xff, 0xff]).unwrap_err();
-    assert_eq!(err, LegacyError::RecordTooLong { declared: 0xffff });
+    assert_eq!(
+        err,
+        LegacyError::RecordTooLong {
+            declared: 0xffff,
+            limit: super::MAX_RECORD_LEN
+        }
+    );
 }
 
 #[test]

@@ -73,23 +73,43 @@ impl Steps {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DialogueError {
     /// No complete line within the step's time.
-    Timeout { waiting_for: &'static str },
+    Timeout {
+        /// The step waited on, e.g. `the IMAP greeting`.
+        waiting_for: &'static str,
+    },
     /// The first line was not this protocol's greeting.
     NotProtocol {
+        /// `SMTP`, `IMAP` or `POP3`.
         protocol: &'static str,
+        /// The first bytes of the line, non-printable ones as `.`.
         first_bytes: String,
     },
     /// The server closed before answering.
-    Closed { waiting_for: &'static str },
+    Closed {
+        /// What the probe was waiting for.
+        waiting_for: &'static str,
+    },
     /// A line longer than [`lines::MAX_LINE`].
-    LineTooLong { waiting_for: &'static str },
+    LineTooLong {
+        /// What the probe was waiting for.
+        waiting_for: &'static str,
+    },
     /// A reply of more than [`lines::MAX_REPLY_LINES`] lines.
-    TooManyLines { waiting_for: &'static str },
+    TooManyLines {
+        /// What the probe was waiting for.
+        waiting_for: &'static str,
+    },
     /// The greeting refused the session (SMTP 554, IMAP BYE, POP3 -ERR).
-    Rejected { reply: String },
+    Rejected {
+        /// The refusing line, cut at 512 characters like a banner.
+        reply: String,
+    },
     /// The server spoke the protocol but did not offer STARTTLS, or refused
     /// the command.
-    NoStarttls { reason: String },
+    NoStarttls {
+        /// Why, in words, e.g. `the CAPABILITY reply does not offer STARTTLS`.
+        reason: String,
+    },
     /// The socket failed.
     Io(String),
 }
