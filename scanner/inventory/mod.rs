@@ -42,6 +42,7 @@ pub const MAX_FILE_BYTES: usize = crate::files::MAX_INVENTORY_BYTES as usize;
 pub struct FileError {
     /// 1-based line, when the problem has one.
     pub line: Option<usize>,
+    /// What is wrong, in words.
     pub message: String,
     /// The start of the offending line, control characters made visible.
     pub excerpt: Option<String>,
