@@ -258,10 +258,9 @@ impl ScanRef {
 /// `new_ref` say where they came from.
 pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: ScanRef) -> Diff {
     let mut changes = Vec::new();
-    let pairs = pair::pair(&old.endpoints, &new.endpoints);
     let mut seen_old = vec![false; old.endpoints.len()];
     let mut seen_new = vec![false; new.endpoints.len()];
-    for &(o, n) in &pairs {
+    for &(o, n) in &pair::pair(&old.endpoints, &new.endpoints) {
         let (Some(seen_o), Some(seen_n), Some(old_e), Some(new_e)) = (
             seen_old.get_mut(o),
             seen_new.get_mut(n),
@@ -274,73 +273,76 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
         *seen_n = true;
         changes.extend(endpoint_changes(old_e, new_e));
     }
-    for (_, e) in new
+    // The flags are as long as the endpoint lists, so zip misses none.
+    for (e, _) in new
         .endpoints
         .iter()
-        .enumerate()
-        .filter(|(n, _)| !seen_new.get(*n).copied().unwrap_or(false))
+        .zip(&seen_new)
+        .filter(|(_, &seen)| !seen)
     {
-        let findings: Vec<FindingRef> = e
-            .findings
-            .iter()
-            .map(|f| FindingRef {
-                finding_id: f.id.to_string(),
-                severity: f.severity,
-            })
-            .collect();
-        let serious = findings.iter().any(|f| f.severity <= Severity::Warning);
-        changes.push(change(
-            e,
-            None,
-            Kind::EndpointAdded {
-                status: e.status,
-                findings,
-            },
-            if serious {
-                Impact::Regression
-            } else {
-                Impact::Other
-            },
-        ));
+        changes.push(endpoint_added(e));
     }
-    for (_, e) in old
+    for (e, _) in old
         .endpoints
         .iter()
-        .enumerate()
-        .filter(|(o, _)| !seen_old.get(*o).copied().unwrap_or(false))
+        .zip(&seen_old)
+        .filter(|(_, &seen)| !seen)
     {
-        changes.push(change(
-            e,
-            None,
-            Kind::EndpointRemoved { status: e.status },
-            Impact::Other,
-        ));
+        let kind = Kind::EndpointRemoved { status: e.status };
+        changes.push(change(e, None, kind, Impact::Other));
     }
-    changes.sort_by(|a, b| {
-        (a.impact, &a.host, a.port, a.role, kind_rank(&a.kind)).cmp(&(
-            b.impact,
-            &b.host,
-            b.port,
-            b.role,
-            kind_rank(&b.kind),
-        ))
-    });
-    let counts = DiffCounts {
-        regressions: changes
-            .iter()
-            .filter(|c| c.impact == Impact::Regression)
-            .count(),
-        fixes: changes.iter().filter(|c| c.impact == Impact::Fix).count(),
-        other: changes.iter().filter(|c| c.impact == Impact::Other).count(),
-    };
+    changes.sort_by(|a, b| order(a).cmp(&order(b)));
     Diff {
         schema_version: DIFF_SCHEMA_VERSION,
         tool: ToolInfo::default(),
         as_of: new.as_of,
         old: old_ref,
         new: new_ref,
-        counts,
+        counts: counts(&changes),
         changes,
+    }
+}
+
+/// An endpoint only the new scan has: a regression when it arrives with a
+/// warning or critical finding.
+fn endpoint_added(e: &EndpointReport) -> Change {
+    let findings: Vec<FindingRef> = e
+        .findings
+        .iter()
+        .map(|f| FindingRef {
+            finding_id: f.id.to_string(),
+            severity: f.severity,
+        })
+        .collect();
+    let worst = findings.iter().map(|f| f.severity).min();
+    let impact = worst.map_or(Impact::Other, |s| impact_of(s, Impact::Regression));
+    let kind = Kind::EndpointAdded {
+        status: e.status,
+        findings,
+    };
+    change(e, None, kind, impact)
+}
+
+/// `serious` for a warning or critical finding; info changes nothing.
+fn impact_of(severity: Severity, serious: Impact) -> Impact {
+    if severity <= Severity::Warning {
+        serious
+    } else {
+        Impact::Other
+    }
+}
+
+/// The list's order: regressions first, then by endpoint, then by kind.
+fn order(c: &Change) -> (Impact, &str, u16, Role, u8) {
+    (c.impact, &c.host, c.port, c.role, kind_rank(&c.kind))
+}
+
+fn counts(changes: &[Change]) -> DiffCounts {
+    let count = |impact: Impact| changes.iter().filter(|c| c.impact == impact).count();
+    DiffCounts {
+        regressions: count(Impact::Regression),
+        fixes: count(Impact::Fix),
+        other: count(Impact::Other),
     }
 }
 
@@ -370,67 +372,11 @@ fn change(e: &EndpointReport, old_host: Option<&str>, kind: Kind, impact: Impact
 
 /// What differs between two observations of one endpoint.
 fn endpoint_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
-    let old_host = Some(o.endpoint.host.as_str());
-    let mut out = Vec::new();
-    if o.status != n.status {
-        let impact = if n.status == Status::Ok {
-            Impact::Fix
-        } else if o.status == Status::Ok {
-            Impact::Regression
-        } else {
-            Impact::Other
-        };
-        out.push(change(
-            n,
-            old_host,
-            Kind::StatusChanged {
-                old_status: o.status,
-                new_status: n.status,
-            },
-            impact,
-        ));
-    }
-    let ids = |e: &EndpointReport| -> BTreeMap<String, (Severity, String)> {
-        e.findings
-            .iter()
-            .map(|f| (f.id.to_string(), (f.severity, f.title.clone())))
-            .collect()
-    };
-    let (before, after) = (ids(o), ids(n));
-    let mut worse = false;
-    let mut better = false;
-    for (id, (severity, title)) in after.iter().filter(|(id, _)| !before.contains_key(*id)) {
-        let serious = *severity <= Severity::Warning;
-        worse |= serious;
-        out.push(change(
-            n,
-            old_host,
-            Kind::FindingAdded {
-                finding_id: id.clone(),
-                severity: *severity,
-                title: title.clone(),
-            },
-            if serious {
-                Impact::Regression
-            } else {
-                Impact::Other
-            },
-        ));
-    }
-    for (id, (severity, title)) in before.iter().filter(|(id, _)| !after.contains_key(*id)) {
-        let serious = *severity <= Severity::Warning;
-        better |= serious;
-        out.push(change(
-            n,
-            old_host,
-            Kind::FindingResolved {
-                finding_id: id.clone(),
-                severity: *severity,
-                title: title.clone(),
-            },
-            if serious { Impact::Fix } else { Impact::Other },
-        ));
-    }
+    let mut out: Vec<Change> = status_change(o, n).into_iter().collect();
+    let findings = finding_changes(o, n);
+    let worse = findings.iter().any(|c| c.impact == Impact::Regression);
+    let better = findings.iter().any(|c| c.impact == Impact::Fix);
+    out.extend(findings);
     if let (Some(a), Some(b)) = (o.leaf(), n.leaf()) {
         if a.sha256 != b.sha256 {
             // A new certificate is a fix when it cleared a problem (renewed,
@@ -443,20 +389,71 @@ fn endpoint_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
             } else {
                 Impact::Other
             };
-            out.push(change(
-                n,
-                old_host,
-                Kind::CertChanged {
-                    old_sha256: a.sha256.clone(),
-                    new_sha256: b.sha256.clone(),
-                    old_thumbprint: a.sha1.clone(),
-                    new_thumbprint: b.sha1.clone(),
-                    old_not_after: a.not_after,
-                    new_not_after: b.not_after,
-                },
-                impact,
-            ));
+            let kind = Kind::CertChanged {
+                old_sha256: a.sha256.clone(),
+                new_sha256: b.sha256.clone(),
+                old_thumbprint: a.sha1.clone(),
+                new_thumbprint: b.sha1.clone(),
+                old_not_after: a.not_after,
+                new_not_after: b.not_after,
+            };
+            out.push(change(n, Some(&o.endpoint.host), kind, impact));
         }
+    }
+    out
+}
+
+/// The endpoint answers again (a fix), stopped answering (a regression),
+/// or fails differently.
+fn status_change(o: &EndpointReport, n: &EndpointReport) -> Option<Change> {
+    if o.status == n.status {
+        return None;
+    }
+    let impact = if n.status == Status::Ok {
+        Impact::Fix
+    } else if o.status == Status::Ok {
+        Impact::Regression
+    } else {
+        Impact::Other
+    };
+    let kind = Kind::StatusChanged {
+        old_status: o.status,
+        new_status: n.status,
+    };
+    Some(change(n, Some(&o.endpoint.host), kind, impact))
+}
+
+/// Findings only the new observation has, then those only the old one had.
+fn finding_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
+    let ids = |e: &EndpointReport| -> BTreeMap<String, (Severity, String)> {
+        e.findings
+            .iter()
+            .map(|f| (f.id.to_string(), (f.severity, f.title.clone())))
+            .collect()
+    };
+    let (before, after) = (ids(o), ids(n));
+    let old_host = Some(o.endpoint.host.as_str());
+    let mut out = Vec::new();
+    for (id, (severity, title)) in after.iter().filter(|(id, _)| !before.contains_key(*id)) {
+        let kind = Kind::FindingAdded {
+            finding_id: id.clone(),
+            severity: *severity,
+            title: title.clone(),
+        };
+        out.push(change(
+            n,
+            old_host,
+            kind,
+            impact_of(*severity, Impact::Regression),
+        ));
+    }
+    for (id, (severity, title)) in before.iter().filter(|(id, _)| !after.contains_key(*id)) {
+        let kind = Kind::FindingResolved {
+            finding_id: id.clone(),
+            severity: *severity,
+            title: title.clone(),
+        };
+        out.push(change(n, old_host, kind, impact_of(*severity, Impact::Fix)));
     }
     out
 }
