@@ -34,12 +34,14 @@ output, 130 interrupted.";
 #[derive(Debug, Parser)]
 #[command(name = "excert", version, after_help = EXAMPLES, arg_required_else_help = true)]
 pub struct Cli {
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
 // One value per run: its size does not matter, boxing would only add noise.
 #[allow(clippy::large_enum_variant)]
+/// The commands (`excert scan`, `report`, `demo`, `targets`, `diff`).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan servers and write the reports.
@@ -181,10 +183,18 @@ pub struct OutputArgs {
 
 /// Lowest severity that makes the exit code non-zero (the one `FailOn`:
 /// config and exit use this type too).
+// `help = None` keeps the doc comments below out of `--help`: clap would
+// list them per value and switch the whole help to its long layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
+    /// Exit 0 whatever was found (`demo`'s default).
+    #[value(help = None::<&str>)]
     Never,
+    /// A warning or critical finding makes the exit code non-zero.
+    #[value(help = None::<&str>)]
     Warning,
+    /// Only a critical finding makes the exit code non-zero.
+    #[value(help = None::<&str>)]
     Critical,
 }
 
@@ -222,20 +232,27 @@ pub struct InventoryArgs {
     pub inventory: Vec<PathBuf>,
 }
 
+/// `excert scan`'s flags.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    /// What to scan.
     #[command(flatten)]
     pub targets: TargetArgs,
+    /// How hard to probe.
     #[command(flatten)]
     pub probe: ProbeArgs,
+    /// Store exports to join with the scan.
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    /// Settings that change verdicts.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Where and how results are written.
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// `excert report`'s arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// A scan.json written by `excert scan` or `excert demo`; may be left
@@ -246,22 +263,29 @@ pub struct ReportArgs {
     /// report; the newest observation of an endpoint wins.
     #[arg(value_name = "MORE.json")]
     pub more: Vec<PathBuf>,
+    /// Store exports to join with the saved evidence.
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    /// Settings that change verdicts.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Where and how results are written.
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// `excert demo`'s flags.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Settings that change verdicts.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+    /// Where and how results are written.
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// `excert diff`'s arguments.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The earlier scan.json.
@@ -270,6 +294,7 @@ pub struct DiffArgs {
     /// The later scan.json.
     #[arg(value_name = "NEW.json")]
     pub new: PathBuf,
+    /// Settings both scans are judged again with.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
     /// Folder for diff.json and diff.html.
@@ -280,8 +305,10 @@ pub struct DiffArgs {
     pub quiet: bool,
 }
 
+/// `excert targets`'s flags.
 #[derive(Debug, Args)]
 pub struct TargetsArgs {
+    /// What a scan would probe.
     #[command(flatten)]
     pub targets: TargetArgs,
 }

@@ -18,20 +18,26 @@ use crate::cli::{self, FailOn};
 use crate::error::Error;
 use crate::report::outputs::NamedPath;
 
-/// Default thresholds, as HealthChecker grades (60 days fine, under 30 red).
+/// Default `--warn-days`, as HealthChecker grades (60 days fine, under 30 red).
 pub const DEFAULT_WARN_DAYS: i64 = 60;
+/// Default `--critical-days` (HealthChecker's red).
 pub const DEFAULT_CRITICAL_DAYS: i64 = 30;
 
 /// Inputs for `analyze`: everything that changes a verdict.
 #[derive(Debug, Clone)]
 pub struct AnalysisSettings {
+    /// The time certificates are judged at (`--as-of`, else now, or the
+    /// saved scan's for `excert report`).
     pub as_of: OffsetDateTime,
+    /// An expiry within this many days is a warning.
     pub warn_days: i64,
+    /// An expiry within this many days is critical; never above `warn_days`.
     pub critical_days: i64,
     /// Client-facing names, lowercase.
     pub namespaces: Vec<String>,
     /// `--namespace SITE:NAME`: names for one AD site, lowercase, by site.
     pub site_namespaces: std::collections::BTreeMap<String, Vec<String>>,
+    /// webpki-roots, the OS store and every `--ca-bundle`, loaded once.
     pub roots: Arc<TrustRoots>,
     /// The `--ca-bundle` paths, kept for the report's parameters.
     pub ca_bundles: Vec<String>,
@@ -40,16 +46,22 @@ pub struct AnalysisSettings {
 /// How the probe behaves.
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
+    /// Each TCP connect (`--connect-timeout`, else `--timeout`).
     pub connect_timeout: Duration,
     /// Each handshake (and each read within it).
     pub handshake_timeout: Duration,
     /// Hard cap on everything one endpoint may cost.
     pub endpoint_deadline: Duration,
+    /// Endpoints in the TLS phase at once (`--concurrency`).
     pub concurrency: usize,
     /// Connections at once to one IP, to stay polite.
     pub per_address: usize,
+    /// Retries after a connect timeout, and only then (`--retries`).
     pub retries: u32,
+    /// Map the TLS versions each endpoint accepts (off with
+    /// `--no-protocol-scan`).
     pub protocol_scan: bool,
+    /// Probe a second time without SNI (`--also-no-sni`).
     pub also_no_sni: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
@@ -76,15 +88,20 @@ impl Default for ProbeOptions {
 pub enum Input {
     /// One target typed on the command line.
     Arg(String),
+    /// A `--targets-file`.
     File(PathBuf),
+    /// `-`: targets read from standard input.
     Stdin,
 }
 
 /// How targets become endpoints.
 #[derive(Debug, Clone, Default)]
 pub struct TargetOptions {
+    /// HOST arguments, then `--targets-file`s, in order; `-` is stdin.
     pub inputs: Vec<Input>,
+    /// Ports probed as the Default Web Site (`--frontend-ports`).
     pub frontend_ports: Vec<u16>,
+    /// Ports probed as the Exchange Back End (`--backend-ports`).
     pub backend_ports: Vec<u16>,
     /// SMTP ports (STARTTLS).
     pub smtp_ports: Vec<u16>,
@@ -92,12 +109,17 @@ pub struct TargetOptions {
     pub imap_ports: Vec<u16>,
     /// POP3 ports (implicit TLS on 995, STLS elsewhere).
     pub pop_ports: Vec<u16>,
+    /// `--column`: the CSV column holding the host, when not the default.
     pub column: Option<String>,
     /// `--resolve` pins, names lowercase.
     pub pins: Vec<(String, IpAddr)>,
+    /// Scan every address a name resolves to (`--all-addresses`).
     pub all_addresses: bool,
+    /// `--sni`: the server name sent to every endpoint instead of its own.
     pub sni: Option<String>,
+    /// Expand CIDR ranges of more than 65,536 addresses.
     pub allow_large_ranges: bool,
+    /// Scan the valid targets and list the bad lines (`--skip-invalid`).
     pub skip_invalid: bool,
     /// `--role HOST=ROLE`: host (lowercase) and canonical role list.
     pub roles: Vec<(String, String)>,
@@ -108,11 +130,15 @@ pub struct TargetOptions {
 /// Where and how to write.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
+    /// The folder for scan.json, report.csv and report.html (`--out`).
     pub out_dir: PathBuf,
+    /// `--csv-findings`: one CSV row per finding.
     pub csv_findings: Option<PathBuf>,
     /// `--prom`: the Prometheus textfile to write.
     pub prom: Option<PathBuf>,
+    /// Print nothing but errors (`--quiet`).
     pub quiet: bool,
+    /// The lowest severity that makes the exit code non-zero.
     pub fail_on: FailOn,
     /// Colour in the terminal summary.
     pub color: bool,
@@ -152,6 +178,8 @@ fn check_dns_name(flag: &str, text: &str, wildcard: bool) -> Result<(), Error> {
 }
 
 impl ProbeOptions {
+    /// Check the probe flags and derive the endpoint deadline; a progress
+    /// bar only on a terminal and without `--quiet`.
     pub fn from_args(a: &cli::ProbeArgs, quiet: bool) -> Result<Self, Error> {
         let handshake_timeout = secs(a.timeout, "--timeout")?;
         let connect_timeout = secs(a.connect_timeout.unwrap_or(a.timeout), "--connect-timeout")?;
@@ -191,6 +219,8 @@ impl TargetOptions {
             .collect()
     }
 
+    /// Check the target flags: port lists, `--resolve`, `--sni`, `--role`
+    /// and `--site`.
     pub fn from_args(a: &cli::TargetArgs) -> Result<Self, Error> {
         let smtp_ports = smtp_ports(&a.smtp_ports)?;
         let lists: [(&str, &[u16]); 5] = [
@@ -509,6 +539,7 @@ impl OutputOptions {
         files
     }
 
+    /// The output settings, with the command's default folder and `--fail-on`.
     pub fn from_args(a: &cli::OutputArgs, default_dir: &str, default_fail: FailOn) -> Self {
         let fail_on = a.fail_on.unwrap_or(default_fail);
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout())

@@ -19,9 +19,13 @@ pub enum Error {
     /// A bad line in a targets file, naming the file, line and text.
     #[error("{file}:{line}: {error}: {text:?}")]
     BadTarget {
+        /// The targets file, `-` for stdin or `args` for the command line.
         file: String,
+        /// 1-based line number.
         line: usize,
+        /// The line as read.
         text: String,
+        /// What is wrong with it.
         error: TargetError,
     },
     /// Several bad target lines; each is printed.
@@ -31,36 +35,57 @@ pub enum Error {
     /// host column, mostly invalid lines).
     #[error("{}: {error}", path.display())]
     BadTargetsFile {
+        /// The file as given.
         path: PathBuf,
+        /// Why it is not a targets file.
         error: TargetsFileError,
     },
     /// A `--ca-bundle` that holds no usable root.
     #[error("{}: {error}", path.display())]
-    BadCaBundle { path: PathBuf, error: BundleError },
+    BadCaBundle {
+        /// The bundle as given to `--ca-bundle`.
+        path: PathBuf,
+        /// Why none of it can serve as a root.
+        error: BundleError,
+    },
     /// An input file that could not be read.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file as given.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// An input file that was read but is not what it should be (scan.json,
     /// PEM, a targets file), or is too large or not a regular file.
     #[error("{}: {message}", path.display())]
-    BadFile { path: PathBuf, message: String },
+    BadFile {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it, with the line or field where known.
+        message: String,
+    },
     /// An output that could not be created or written. The scan may have
     /// run; the message says where its evidence went instead, if anywhere.
     #[error("{}: {message}", path.display())]
-    Write { path: PathBuf, message: String },
+    Write {
+        /// The output that failed.
+        path: PathBuf,
+        /// Why, and where the evidence went instead, if anywhere.
+        message: String,
+    },
     /// The process could not start (no async runtime).
     #[error("{0}")]
     Internal(String),
 }
 
 impl Error {
+    /// Bad flags or flag values (exit 64).
     pub fn usage(message: impl Into<String>) -> Self {
         Error::Usage(message.into())
     }
 
+    /// `path` could not be read (exit 64).
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
@@ -68,6 +93,7 @@ impl Error {
         }
     }
 
+    /// `path` was read but is not what it should be (exit 64).
     pub fn bad_file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Error::BadFile {
             path: path.into(),
@@ -75,6 +101,7 @@ impl Error {
         }
     }
 
+    /// The output `path` could not be written (exit 73).
     pub fn write(path: impl Into<PathBuf>, message: impl std::fmt::Display) -> Self {
         Error::Write {
             path: path.into(),

@@ -36,17 +36,13 @@
 pub mod analyze;
 pub mod app;
 pub mod cancel;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod cli;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod config;
 #[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod diff;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod error;
 pub mod exit;
 pub mod files;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod inventory;
 // The simulated fleet for `demo` and the tests: fixed inputs, where a
 // failure is a bug in excert and may panic.
@@ -57,7 +53,6 @@ pub mod merge;
 pub mod model;
 pub mod probe;
 pub mod report;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod targets;
 
 use time::OffsetDateTime;

@@ -10,6 +10,7 @@
 //! rename or remove.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -786,7 +787,7 @@ pub struct NoSniReport {
     /// What its handshake showed; null unless `status` is `ok`.
     pub tls: Option<TlsInfo>,
     /// The chain presented without SNI, leaf first, analysed like `chain`.
-    pub chain: Vec<CertFacts>,
+    pub chain: Vec<Arc<CertFacts>>,
 }
 
 /// One endpoint in scan.json: the evidence plus what analysis made of it.
@@ -802,7 +803,9 @@ pub struct EndpointReport {
     /// What the handshake showed; null unless `status` is `ok`.
     pub tls: Option<TlsInfo>,
     /// The chain, leaf first, as presented; empty when none was read.
-    pub chain: Vec<CertFacts>,
+    /// Shared: a fleet presents a few distinct certificates many times
+    /// over, and the analysis keeps one copy of each (JSON is unchanged).
+    pub chain: Vec<Arc<CertFacts>>,
     /// What a mail port said before TLS (`smtp`, `imap`, `pop`).
     #[serde(flatten)]
     pub dialogue: Dialogue,
@@ -824,7 +827,7 @@ pub struct EndpointReport {
 impl EndpointReport {
     /// The leaf certificate, when a chain was read.
     pub fn leaf(&self) -> Option<&CertFacts> {
-        self.chain.first()
+        self.chain.first().map(|c| &**c)
     }
 
     /// The most severe finding's severity; `None` when there is no finding.
@@ -1007,8 +1010,9 @@ pub struct ScanReport {
     /// When the scan finished (UTC).
     #[serde(with = "time::serde::rfc3339")]
     pub finished_at: OffsetDateTime,
-    /// The time certificates were judged at (`--as-of`, else when the analysis
-    /// ran): days left and expiry are counted from it.
+    /// The time certificates were judged at: `--as-of`, else when the scan
+    /// ran (`excert report` keeps the saved scan's). Days left and expiry
+    /// are counted from it.
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
     /// False when the scan was interrupted: some endpoints were not probed.

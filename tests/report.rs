@@ -356,7 +356,7 @@ fn a_large_fleet_lists_every_endpoint_and_keeps_the_timeline_readable() {
                 e.endpoint.host = s.host.clone();
                 for c in &mut e.chain {
                     // Distinct certificates, as in a real fleet.
-                    c.sha1 = format!("{}{n:08}", &c.sha1[..32]);
+                    std::sync::Arc::make_mut(c).sha1 = format!("{}{n:08}", &c.sha1[..32]);
                 }
                 indexes.push(report.endpoints.len());
                 report.endpoints.push(e);

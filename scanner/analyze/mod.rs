@@ -28,6 +28,7 @@ pub mod trust;
 pub mod verdict;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -91,7 +92,7 @@ pub fn analyze_with(
     }
     mark_behind(evidence, &wires, &fleet::behind(&front, as_of), &mut judged);
     // The transport side of the renewal trap needs every server's SMTP.
-    let leaves: Vec<Option<&CertFacts>> = wires.iter().map(|w| w.chain.first()).collect();
+    let leaves: Vec<Option<&CertFacts>> = wires.iter().map(Wire::leaf).collect();
     for (i, f) in rules::smtp_inconsistent(evidence, &leaves) {
         if let Some(slot) = judged.get_mut(i) {
             slot.findings.push(f);
@@ -121,12 +122,18 @@ pub fn analyze_with(
 
 /// What was read from one endpoint's chain, before any rule runs.
 struct Wire {
-    /// The analysed chain, leaf first.
-    chain: Vec<CertFacts>,
+    /// The analysed chain, leaf first, shared with [`Memo`].
+    chain: Vec<Arc<CertFacts>>,
     /// Per chain cert: is it a trust anchor.
     anchors: Vec<bool>,
     /// Chain validation, for endpoints that presented a chain.
     check: Option<trust::ChainCheck>,
+}
+
+impl Wire {
+    fn leaf(&self) -> Option<&CertFacts> {
+        self.chain.first().map(|c| &**c)
+    }
 }
 
 /// What the rules made of one endpoint.
@@ -152,7 +159,7 @@ fn read_wires<'a>(
     settings: &AnalysisSettings,
     facts: &mut Memo<'a>,
 ) -> Vec<Wire> {
-    let mut chains: Vec<Vec<CertFacts>> = evidence
+    let mut chains: Vec<Vec<Arc<CertFacts>>> = evidence
         .iter()
         .map(|e| facts.chain(&e.observation.chain, settings.as_of))
         .collect();
@@ -193,7 +200,7 @@ fn front_leaves<'a>(
             e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok
         })
         .filter_map(|(i, (e, w))| {
-            let leaf = w.chain.first()?;
+            let leaf = w.leaf()?;
             (leaf.classification == Classification::CaIssued).then(|| fleet::FrontLeaf {
                 endpoint: i,
                 host: e.endpoint.host.as_str(),
@@ -220,7 +227,7 @@ fn run_rules(
         .iter()
         .filter_map(|&i| {
             let e = evidence.get(i)?;
-            let leaf = wires.get(i)?.chain.first()?;
+            let leaf = wires.get(i)?.leaf()?;
             (e.observation.status == Status::Ok).then_some((e.endpoint.role, leaf))
         })
         .collect();
@@ -279,7 +286,7 @@ fn mark_behind(
         let (Some(slot), Some(e), Some(leaf)) = (
             judged.get_mut(b.endpoint),
             evidence.get(b.endpoint),
-            wires.get(b.endpoint).and_then(|w| w.chain.first()),
+            wires.get(b.endpoint).and_then(Wire::leaf),
         ) else {
             continue;
         };
@@ -371,19 +378,22 @@ fn backend_expiries(endpoints: &[EndpointReport]) -> Vec<(String, time::OffsetDa
         .collect()
 }
 
-/// Facts per distinct DER, computed once per analysis.
+/// Facts per distinct DER, computed once per analysis and shared by every
+/// endpoint that presents the certificate: a fleet's 10,000 endpoints hold
+/// a handful of certificates, not 10,000 copies.
 #[derive(Default)]
-struct Memo<'a>(HashMap<&'a [u8], CertFacts>);
+struct Memo<'a>(HashMap<&'a [u8], Arc<CertFacts>>);
 
 impl<'a> Memo<'a> {
-    fn chain(&mut self, chain: &'a [Der], as_of: time::OffsetDateTime) -> Vec<CertFacts> {
+    fn chain(&mut self, chain: &'a [Der], as_of: time::OffsetDateTime) -> Vec<Arc<CertFacts>> {
         chain
             .iter()
             .map(|d| {
-                self.0
-                    .entry(&d.0)
-                    .or_insert_with(|| cert::facts(&d.0, as_of))
-                    .clone()
+                Arc::clone(
+                    self.0
+                        .entry(&d.0)
+                        .or_insert_with(|| Arc::new(cert::facts(&d.0, as_of))),
+                )
             })
             .collect()
     }

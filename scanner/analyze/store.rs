@@ -101,7 +101,7 @@ fn classify_by_name(
 /// Give every wire certificate found in its server's store the store's
 /// friendly name and services, and classify it by the friendly name.
 pub(crate) fn join_wire(
-    chains: &mut [Vec<CertFacts>],
+    chains: &mut [Vec<std::sync::Arc<CertFacts>>],
     evidence: &[EndpointEvidence],
     inv: &Inventory,
 ) {
@@ -118,6 +118,8 @@ pub(crate) fn join_wire(
             }) else {
                 continue;
             };
+            // This endpoint's own copy: the store's names are per server.
+            let f = std::sync::Arc::make_mut(f);
             f.friendly_name.clone_from(&s.friendly_name);
             f.services.clone_from(&s.services);
             if let Some((class, reason)) = classify_by_name(

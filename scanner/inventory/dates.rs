@@ -12,6 +12,7 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 /// One date read from an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportDate {
+    /// The instant, converted to UTC.
     pub at: OffsetDateTime,
     /// The text carried no offset; UTC was assumed.
     pub assumed_utc: bool,

@@ -85,13 +85,74 @@ fn family(out: &mut String, name: &str, help: &str, samples: &[(String, String)]
     }
 }
 
+/// Samples as `(labels, value)`, the shape [`family`] takes.
+type Samples = Vec<(String, String)>;
+
 /// The textfile-collector text for `report`.
 pub fn render(report: &ScanReport) -> String {
-    let mut not_after = Vec::new();
-    let mut days_left = Vec::new();
-    let mut up = Vec::new();
-    let mut findings = Vec::new();
-    for e in &report.endpoints {
+    let e = endpoint_samples(&report.endpoints);
+    let one = |value: String| vec![(String::new(), value)];
+    let families: [(&str, &str, Samples); 8] = [
+        (
+            "excert_cert_not_after_seconds",
+            "Expiry of the leaf certificate an endpoint presented, Unix seconds.",
+            e.not_after,
+        ),
+        (
+            "excert_cert_days_left",
+            "Whole days from the report's as-of time to the leaf certificate's expiry (negative once expired).",
+            e.days_left,
+        ),
+        (
+            "excert_endpoint_up",
+            "1 when the endpoint completed a TLS handshake, 0 when it could not be read.",
+            e.up,
+        ),
+        (
+            "excert_findings",
+            "Findings on the endpoint by severity.",
+            e.findings,
+        ),
+        (
+            "excert_server_severity",
+            "The server's grade: 0 ok, 1 info, 2 warning, 3 critical.",
+            server_samples(report),
+        ),
+        (
+            "excert_scan_started_seconds",
+            "When the scan started, Unix seconds.",
+            one(report.started_at.unix_timestamp().to_string()),
+        ),
+        (
+            "excert_scan_as_of_seconds",
+            "The time expiry was judged at, Unix seconds.",
+            one(report.as_of.unix_timestamp().to_string()),
+        ),
+        (
+            "excert_scan_complete",
+            "1 when every endpoint was probed, 0 when the scan was interrupted.",
+            one(u8::from(report.complete).to_string()),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, samples) in &families {
+        family(&mut out, name, help, samples);
+    }
+    out
+}
+
+/// The per-endpoint families' samples.
+#[derive(Default)]
+struct EndpointSamples {
+    not_after: Samples,
+    days_left: Samples,
+    up: Samples,
+    findings: Samples,
+}
+
+fn endpoint_samples(endpoints: &[EndpointReport]) -> EndpointSamples {
+    let mut out = EndpointSamples::default();
+    for e in endpoints {
         let base = endpoint_labels(e);
         if let Some(leaf) = e.leaf() {
             let l = join(
@@ -104,81 +165,35 @@ pub fn render(report: &ScanReport) -> String {
             // An unparsable certificate has no dates: no sample, never a
             // made-up one.
             if let (Some(t), Some(d)) = (leaf.not_after, leaf.days_left) {
-                not_after.push((l.clone(), t.unix_timestamp().to_string()));
-                days_left.push((l, d.to_string()));
+                out.not_after
+                    .push((l.clone(), t.unix_timestamp().to_string()));
+                out.days_left.push((l, d.to_string()));
             }
         }
         // A cancelled endpoint was never probed: absent, not down.
         if e.status != Status::Cancelled {
             let answered = u8::from(e.status == Status::Ok);
-            up.push((join(&base, &[]), answered.to_string()));
+            out.up.push((join(&base, &[]), answered.to_string()));
         }
         for s in [Severity::Critical, Severity::Warning, Severity::Info] {
             let n = e.findings.iter().filter(|f| f.severity == s).count();
-            findings.push((join(&base, &[("severity", s.as_str())]), n.to_string()));
+            out.findings
+                .push((join(&base, &[("severity", s.as_str())]), n.to_string()));
         }
     }
-    let servers: Vec<(String, String)> = report
+    out
+}
+
+/// One sample per server: its grade, labelled with its verdict.
+fn server_samples(report: &ScanReport) -> Samples {
+    report
         .servers
         .iter()
         .map(|s| {
             let l = labels(&[("host", &s.host), ("verdict", s.verdict.as_str())]);
             (l, grade_value(s.severity).to_string())
         })
-        .collect();
-
-    let mut out = String::new();
-    family(
-        &mut out,
-        "excert_cert_not_after_seconds",
-        "Expiry of the leaf certificate an endpoint presented, Unix seconds.",
-        &not_after,
-    );
-    family(
-        &mut out,
-        "excert_cert_days_left",
-        "Whole days from the report's as-of time to the leaf certificate's expiry (negative once expired).",
-        &days_left,
-    );
-    family(
-        &mut out,
-        "excert_endpoint_up",
-        "1 when the endpoint completed a TLS handshake, 0 when it could not be read.",
-        &up,
-    );
-    family(
-        &mut out,
-        "excert_findings",
-        "Findings on the endpoint by severity.",
-        &findings,
-    );
-    family(
-        &mut out,
-        "excert_server_severity",
-        "The server's grade: 0 ok, 1 info, 2 warning, 3 critical.",
-        &servers,
-    );
-    let scan = [
-        (
-            "excert_scan_started_seconds",
-            "When the scan started, Unix seconds.",
-            report.started_at.unix_timestamp().to_string(),
-        ),
-        (
-            "excert_scan_as_of_seconds",
-            "The time expiry was judged at, Unix seconds.",
-            report.as_of.unix_timestamp().to_string(),
-        ),
-        (
-            "excert_scan_complete",
-            "1 when every endpoint was probed, 0 when the scan was interrupted.",
-            u8::from(report.complete).to_string(),
-        ),
-    ];
-    for (name, help, value) in scan {
-        family(&mut out, name, help, &[(String::new(), value)]);
-    }
-    out
+        .collect()
 }
 
 /// Write the file for `report` to `path`, atomically.

@@ -11,10 +11,13 @@ use crate::model::{Endpoint, Group, Role, SkippedEndpoint};
 /// unknown), so scripts need no special cases. Field order is the key order.
 #[derive(Debug, Serialize)]
 pub struct DryRunLine<'a> {
+    /// The name or IP as the user gave it.
     pub host: &'a str,
     /// Null when the name did not resolve.
     pub address: Option<IpAddr>,
+    /// The TCP port that would be probed.
     pub port: u16,
+    /// What the port is for (`frontend`, `backend`, `smtp`, `imap`, `pop`).
     pub role: Role,
     /// Null for IP literals without `--sni`.
     pub sni: Option<&'a str>,
@@ -22,6 +25,7 @@ pub struct DryRunLine<'a> {
     pub group: &'a Group,
     /// Input file, `args` or `-` (stdin).
     pub file: Option<&'a str>,
+    /// 1-based line in `file`; null when the target has no source.
     pub line: Option<usize>,
     /// Other names that reach the same address:port.
     pub aliases: &'a [String],

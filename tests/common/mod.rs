@@ -136,7 +136,7 @@ fn endpoint(
         } else {
             tls("TLSv1.2", Method::Rustls, &["TLSv1.0", "TLSv1.2"])
         },
-        chain,
+        chain: chain.into_iter().map(Into::into).collect(),
         dialogue: Default::default(),
         no_sni: None,
         trust: Some(Trust {

@@ -48,7 +48,7 @@ pub(crate) use transport::smtp_inconsistent;
 pub(crate) struct EndpointCtx<'a> {
     pub evidence: &'a EndpointEvidence,
     /// The analysed chain, leaf first.
-    pub chain: &'a [CertFacts],
+    pub chain: &'a [std::sync::Arc<CertFacts>],
     /// Per chain cert: is it a trust anchor.
     pub is_anchor: &'a [bool],
     pub check: Option<&'a ChainCheck>,
