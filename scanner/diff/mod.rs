@@ -29,6 +29,7 @@ pub const DIFF_SCHEMA_VERSION: u32 = 1;
 pub struct ScanRef {
     /// The scan.json as given on the command line.
     pub file: String,
+    /// When that scan started.
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
     /// The scan's own as-of time (before re-judging).
@@ -44,13 +45,18 @@ pub enum Impact {
     Regression,
     /// A warning or critical finding went away, or an endpoint answers again.
     Fix,
+    /// Neither: an informational finding, an endpoint added or removed, a
+    /// status that changed between two failures, another certificate with
+    /// no finding gained or lost.
     Other,
 }
 
 /// A finding named in a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingRef {
+    /// The finding id, as scan.json spells it.
     pub finding_id: String,
+    /// Its severity in the new scan.
     pub severity: Severity,
 }
 
@@ -60,38 +66,58 @@ pub struct FindingRef {
 pub enum Kind {
     /// The leaf certificate presented is another one.
     CertChanged {
+        /// SHA-256 of the old leaf's DER, lowercase hex.
         old_sha256: String,
+        /// SHA-256 of the new leaf's DER, lowercase hex.
         new_sha256: String,
         /// SHA-1, uppercase hex, as `Get-ExchangeCertificate` shows it.
         old_thumbprint: String,
+        /// The new leaf's SHA-1, uppercase hex.
         new_thumbprint: String,
         /// Null when that certificate could not be parsed.
         #[serde(with = "time::serde::rfc3339::option")]
         old_not_after: Option<OffsetDateTime>,
+        /// The new leaf's expiry; null when it could not be parsed.
         #[serde(with = "time::serde::rfc3339::option")]
         new_not_after: Option<OffsetDateTime>,
     },
+    /// A finding the old scan did not have on this endpoint.
     FindingAdded {
+        /// The finding id, as scan.json spells it.
         finding_id: String,
+        /// Its severity in the new scan.
         severity: Severity,
+        /// Its title in the new scan.
         title: String,
     },
+    /// A finding the old scan had and the new one does not.
     FindingResolved {
+        /// The finding id, as scan.json spells it.
         finding_id: String,
+        /// Its severity in the old scan.
         severity: Severity,
+        /// Its title in the old scan.
         title: String,
     },
+    /// The endpoint's status changed, e.g. `ok` to `refused`.
     StatusChanged {
+        /// The status in the old scan.
         old_status: Status,
+        /// The status in the new scan.
         new_status: Status,
     },
     /// In the new scan only, with its findings there.
     EndpointAdded {
+        /// Its status in the new scan.
         status: Status,
+        /// Its findings in the new scan.
         findings: Vec<FindingRef>,
     },
     /// In the old scan only: not scanned this time (not the same as down).
-    EndpointRemoved { status: Status },
+    EndpointRemoved {
+        /// Its status in the old scan.
+        status: Status,
+    },
 }
 
 /// One entry of `changes`.
@@ -99,10 +125,14 @@ pub enum Kind {
 pub struct Change {
     /// The new scan's name for the endpoint (the old one's when removed).
     pub host: String,
+    /// The endpoint's TCP port.
     pub port: u16,
+    /// What the port is for.
     pub role: Role,
+    /// What changed; `kind` and its fields sit directly in this object.
     #[serde(flatten)]
     pub kind: Kind,
+    /// Whether the change made things worse, better, or neither.
     pub impact: Impact,
     /// The old scan's host name, when the endpoint was matched by alias or
     /// address under another name.
@@ -113,21 +143,29 @@ pub struct Change {
 /// Changes by impact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffCounts {
+    /// Changes with impact `regression`.
     pub regressions: usize,
+    /// Changes with impact `fix`.
     pub fixes: usize,
+    /// Changes with impact `other`.
     pub other: usize,
 }
 
 /// The whole of diff.json.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diff {
+    /// The diff.json layout version: [`DIFF_SCHEMA_VERSION`].
     pub schema_version: u32,
+    /// The program and version that wrote it.
     pub tool: ToolInfo,
     /// The single time both scans were judged at.
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
+    /// The earlier scan.
     pub old: ScanRef,
+    /// The later scan.
     pub new: ScanRef,
+    /// How many changes of each impact.
     pub counts: DiffCounts,
     /// Regressions first, then fixes, then the rest; by host and port within.
     pub changes: Vec<Change>,

@@ -26,8 +26,11 @@ pub use smtp::{SmtpSpec, Starttls};
 /// One host of the lab: its short name and what its ports do.
 #[derive(Clone)]
 pub struct HostSpec {
+    /// Short name, e.g. `EX01`; the FQDN adds [`DOMAIN`].
     pub name: String,
+    /// What the lab's stand-in for 443 does.
     pub frontend: Service,
+    /// What the lab's stand-in for 444 does.
     pub backend: Service,
     /// The SMTP port (usually [`Service::Smtp`]).
     pub smtp: Service,
@@ -40,14 +43,19 @@ pub struct LabHost {
     pub name: String,
     /// `ex01.contoso.lab`.
     pub fqdn: String,
+    /// The loopback address it listens on, one per host.
     pub ip: IpAddr,
 }
 
 /// A running lab. Dropping it stops every listener.
 pub struct Lab {
+    /// The DNS domain of every host, [`DOMAIN`].
     pub domain: String,
+    /// The running hosts, in the order they were given.
     pub hosts: Vec<LabHost>,
+    /// The lab's stand-in for 443, the same on every host.
     pub frontend_port: u16,
+    /// The lab's stand-in for 444, the same on every host.
     pub backend_port: u16,
     /// The lab's stand-in for 25.
     pub smtp_port: u16,
@@ -151,7 +159,9 @@ impl Lab {
 
 /// The demo fleet and the trust root its public certificate chains to.
 pub struct DemoFleet {
+    /// The demo servers, in report order.
     pub hosts: Vec<HostSpec>,
+    /// The CA the public certificates chain to (`--ca-bundle` takes its root).
     pub ca: LabCa,
     /// Client-facing names per site, as `--namespace SITE:NAME` takes them.
     pub namespaces: Vec<String>,

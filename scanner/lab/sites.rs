@@ -15,9 +15,11 @@ use super::{HostSpec, Service};
 
 /// The fleet, in the CSV's row order.
 pub struct SitesFleet {
+    /// The servers, in the CSV's row order.
     pub hosts: Vec<HostSpec>,
     /// Each host's FQDN in the CSV, in `hosts` order.
     pub fqdns: Vec<&'static str>,
+    /// The CA every public certificate chains to.
     pub ca: LabCa,
     /// SHA-1 of the public certificate being rolled out (HQ) ...
     pub hq_new: String,
