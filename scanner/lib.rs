@@ -38,7 +38,6 @@ pub mod app;
 pub mod cancel;
 pub mod cli;
 pub mod config;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod diff;
 pub mod error;
 pub mod exit;
@@ -47,7 +46,6 @@ pub mod inventory;
 // The simulated fleet for `demo` and the tests: fixed inputs, where a
 // failure is a bug in excert and may panic.
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod lab;
 pub mod merge;
 pub mod model;

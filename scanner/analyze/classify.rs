@@ -52,6 +52,7 @@ pub const NETBIOS_MAX: usize = 15;
 /// What a certificate is, and why excert thinks so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classified {
+    /// The class scan.json records.
     pub class: Classification,
     /// One sentence an admin can check against the certificate.
     pub reason: String,

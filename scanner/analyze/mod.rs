@@ -17,7 +17,6 @@
 
 pub mod catalog;
 pub mod cert;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod classify;
 pub mod fleet;
 pub mod names;

@@ -29,6 +29,7 @@ pub const DIFF_SCHEMA_VERSION: u32 = 1;
 pub struct ScanRef {
     /// The scan.json as given on the command line.
     pub file: String,
+    /// When that scan started.
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
     /// The scan's own as-of time (before re-judging).
@@ -44,13 +45,18 @@ pub enum Impact {
     Regression,
     /// A warning or critical finding went away, or an endpoint answers again.
     Fix,
+    /// Neither: an informational finding, an endpoint added or removed, a
+    /// status that changed between two failures, another certificate with
+    /// no finding gained or lost.
     Other,
 }
 
 /// A finding named in a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingRef {
+    /// The finding id, as scan.json spells it.
     pub finding_id: String,
+    /// Its severity in the new scan.
     pub severity: Severity,
 }
 
@@ -60,38 +66,58 @@ pub struct FindingRef {
 pub enum Kind {
     /// The leaf certificate presented is another one.
     CertChanged {
+        /// SHA-256 of the old leaf's DER, lowercase hex.
         old_sha256: String,
+        /// SHA-256 of the new leaf's DER, lowercase hex.
         new_sha256: String,
         /// SHA-1, uppercase hex, as `Get-ExchangeCertificate` shows it.
         old_thumbprint: String,
+        /// The new leaf's SHA-1, uppercase hex.
         new_thumbprint: String,
         /// Null when that certificate could not be parsed.
         #[serde(with = "time::serde::rfc3339::option")]
         old_not_after: Option<OffsetDateTime>,
+        /// The new leaf's expiry; null when it could not be parsed.
         #[serde(with = "time::serde::rfc3339::option")]
         new_not_after: Option<OffsetDateTime>,
     },
+    /// A finding the old scan did not have on this endpoint.
     FindingAdded {
+        /// The finding id, as scan.json spells it.
         finding_id: String,
+        /// Its severity in the new scan.
         severity: Severity,
+        /// Its title in the new scan.
         title: String,
     },
+    /// A finding the old scan had and the new one does not.
     FindingResolved {
+        /// The finding id, as scan.json spells it.
         finding_id: String,
+        /// Its severity in the old scan.
         severity: Severity,
+        /// Its title in the old scan.
         title: String,
     },
+    /// The endpoint's status changed, e.g. `ok` to `refused`.
     StatusChanged {
+        /// The status in the old scan.
         old_status: Status,
+        /// The status in the new scan.
         new_status: Status,
     },
     /// In the new scan only, with its findings there.
     EndpointAdded {
+        /// Its status in the new scan.
         status: Status,
+        /// Its findings in the new scan.
         findings: Vec<FindingRef>,
     },
     /// In the old scan only: not scanned this time (not the same as down).
-    EndpointRemoved { status: Status },
+    EndpointRemoved {
+        /// Its status in the old scan.
+        status: Status,
+    },
 }
 
 /// One entry of `changes`.
@@ -99,10 +125,14 @@ pub enum Kind {
 pub struct Change {
     /// The new scan's name for the endpoint (the old one's when removed).
     pub host: String,
+    /// The endpoint's TCP port.
     pub port: u16,
+    /// What the port is for.
     pub role: Role,
+    /// What changed; `kind` and its fields sit directly in this object.
     #[serde(flatten)]
     pub kind: Kind,
+    /// Whether the change made things worse, better, or neither.
     pub impact: Impact,
     /// The old scan's host name, when the endpoint was matched by alias or
     /// address under another name.
@@ -113,21 +143,29 @@ pub struct Change {
 /// Changes by impact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffCounts {
+    /// Changes with impact `regression`.
     pub regressions: usize,
+    /// Changes with impact `fix`.
     pub fixes: usize,
+    /// Changes with impact `other`.
     pub other: usize,
 }
 
 /// The whole of diff.json.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diff {
+    /// The diff.json layout version: [`DIFF_SCHEMA_VERSION`].
     pub schema_version: u32,
+    /// The program and version that wrote it.
     pub tool: ToolInfo,
     /// The single time both scans were judged at.
     #[serde(with = "time::serde::rfc3339")]
     pub as_of: OffsetDateTime,
+    /// The earlier scan.
     pub old: ScanRef,
+    /// The later scan.
     pub new: ScanRef,
+    /// How many changes of each impact.
     pub counts: DiffCounts,
     /// Regressions first, then fixes, then the rest; by host and port within.
     pub changes: Vec<Change>,
@@ -220,10 +258,9 @@ impl ScanRef {
 /// `new_ref` say where they came from.
 pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: ScanRef) -> Diff {
     let mut changes = Vec::new();
-    let pairs = pair::pair(&old.endpoints, &new.endpoints);
     let mut seen_old = vec![false; old.endpoints.len()];
     let mut seen_new = vec![false; new.endpoints.len()];
-    for &(o, n) in &pairs {
+    for &(o, n) in &pair::pair(&old.endpoints, &new.endpoints) {
         let (Some(seen_o), Some(seen_n), Some(old_e), Some(new_e)) = (
             seen_old.get_mut(o),
             seen_new.get_mut(n),
@@ -236,73 +273,76 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
         *seen_n = true;
         changes.extend(endpoint_changes(old_e, new_e));
     }
-    for (_, e) in new
+    // The flags are as long as the endpoint lists, so zip misses none.
+    for (e, _) in new
         .endpoints
         .iter()
-        .enumerate()
-        .filter(|(n, _)| !seen_new.get(*n).copied().unwrap_or(false))
+        .zip(&seen_new)
+        .filter(|(_, &seen)| !seen)
     {
-        let findings: Vec<FindingRef> = e
-            .findings
-            .iter()
-            .map(|f| FindingRef {
-                finding_id: f.id.to_string(),
-                severity: f.severity,
-            })
-            .collect();
-        let serious = findings.iter().any(|f| f.severity <= Severity::Warning);
-        changes.push(change(
-            e,
-            None,
-            Kind::EndpointAdded {
-                status: e.status,
-                findings,
-            },
-            if serious {
-                Impact::Regression
-            } else {
-                Impact::Other
-            },
-        ));
+        changes.push(endpoint_added(e));
     }
-    for (_, e) in old
+    for (e, _) in old
         .endpoints
         .iter()
-        .enumerate()
-        .filter(|(o, _)| !seen_old.get(*o).copied().unwrap_or(false))
+        .zip(&seen_old)
+        .filter(|(_, &seen)| !seen)
     {
-        changes.push(change(
-            e,
-            None,
-            Kind::EndpointRemoved { status: e.status },
-            Impact::Other,
-        ));
+        let kind = Kind::EndpointRemoved { status: e.status };
+        changes.push(change(e, None, kind, Impact::Other));
     }
-    changes.sort_by(|a, b| {
-        (a.impact, &a.host, a.port, a.role, kind_rank(&a.kind)).cmp(&(
-            b.impact,
-            &b.host,
-            b.port,
-            b.role,
-            kind_rank(&b.kind),
-        ))
-    });
-    let counts = DiffCounts {
-        regressions: changes
-            .iter()
-            .filter(|c| c.impact == Impact::Regression)
-            .count(),
-        fixes: changes.iter().filter(|c| c.impact == Impact::Fix).count(),
-        other: changes.iter().filter(|c| c.impact == Impact::Other).count(),
-    };
+    changes.sort_by(|a, b| order(a).cmp(&order(b)));
     Diff {
         schema_version: DIFF_SCHEMA_VERSION,
         tool: ToolInfo::default(),
         as_of: new.as_of,
         old: old_ref,
         new: new_ref,
-        counts,
+        counts: counts(&changes),
         changes,
+    }
+}
+
+/// An endpoint only the new scan has: a regression when it arrives with a
+/// warning or critical finding.
+fn endpoint_added(e: &EndpointReport) -> Change {
+    let findings: Vec<FindingRef> = e
+        .findings
+        .iter()
+        .map(|f| FindingRef {
+            finding_id: f.id.to_string(),
+            severity: f.severity,
+        })
+        .collect();
+    let worst = findings.iter().map(|f| f.severity).min();
+    let impact = worst.map_or(Impact::Other, |s| impact_of(s, Impact::Regression));
+    let kind = Kind::EndpointAdded {
+        status: e.status,
+        findings,
+    };
+    change(e, None, kind, impact)
+}
+
+/// `serious` for a warning or critical finding; info changes nothing.
+fn impact_of(severity: Severity, serious: Impact) -> Impact {
+    if severity <= Severity::Warning {
+        serious
+    } else {
+        Impact::Other
+    }
+}
+
+/// The list's order: regressions first, then by endpoint, then by kind.
+fn order(c: &Change) -> (Impact, &str, u16, Role, u8) {
+    (c.impact, &c.host, c.port, c.role, kind_rank(&c.kind))
+}
+
+fn counts(changes: &[Change]) -> DiffCounts {
+    let count = |impact: Impact| changes.iter().filter(|c| c.impact == impact).count();
+    DiffCounts {
+        regressions: count(Impact::Regression),
+        fixes: count(Impact::Fix),
+        other: count(Impact::Other),
     }
 }
 
@@ -332,67 +372,11 @@ fn change(e: &EndpointReport, old_host: Option<&str>, kind: Kind, impact: Impact
 
 /// What differs between two observations of one endpoint.
 fn endpoint_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
-    let old_host = Some(o.endpoint.host.as_str());
-    let mut out = Vec::new();
-    if o.status != n.status {
-        let impact = if n.status == Status::Ok {
-            Impact::Fix
-        } else if o.status == Status::Ok {
-            Impact::Regression
-        } else {
-            Impact::Other
-        };
-        out.push(change(
-            n,
-            old_host,
-            Kind::StatusChanged {
-                old_status: o.status,
-                new_status: n.status,
-            },
-            impact,
-        ));
-    }
-    let ids = |e: &EndpointReport| -> BTreeMap<String, (Severity, String)> {
-        e.findings
-            .iter()
-            .map(|f| (f.id.to_string(), (f.severity, f.title.clone())))
-            .collect()
-    };
-    let (before, after) = (ids(o), ids(n));
-    let mut worse = false;
-    let mut better = false;
-    for (id, (severity, title)) in after.iter().filter(|(id, _)| !before.contains_key(*id)) {
-        let serious = *severity <= Severity::Warning;
-        worse |= serious;
-        out.push(change(
-            n,
-            old_host,
-            Kind::FindingAdded {
-                finding_id: id.clone(),
-                severity: *severity,
-                title: title.clone(),
-            },
-            if serious {
-                Impact::Regression
-            } else {
-                Impact::Other
-            },
-        ));
-    }
-    for (id, (severity, title)) in before.iter().filter(|(id, _)| !after.contains_key(*id)) {
-        let serious = *severity <= Severity::Warning;
-        better |= serious;
-        out.push(change(
-            n,
-            old_host,
-            Kind::FindingResolved {
-                finding_id: id.clone(),
-                severity: *severity,
-                title: title.clone(),
-            },
-            if serious { Impact::Fix } else { Impact::Other },
-        ));
-    }
+    let mut out: Vec<Change> = status_change(o, n).into_iter().collect();
+    let findings = finding_changes(o, n);
+    let worse = findings.iter().any(|c| c.impact == Impact::Regression);
+    let better = findings.iter().any(|c| c.impact == Impact::Fix);
+    out.extend(findings);
     if let (Some(a), Some(b)) = (o.leaf(), n.leaf()) {
         if a.sha256 != b.sha256 {
             // A new certificate is a fix when it cleared a problem (renewed,
@@ -405,20 +389,71 @@ fn endpoint_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
             } else {
                 Impact::Other
             };
-            out.push(change(
-                n,
-                old_host,
-                Kind::CertChanged {
-                    old_sha256: a.sha256.clone(),
-                    new_sha256: b.sha256.clone(),
-                    old_thumbprint: a.sha1.clone(),
-                    new_thumbprint: b.sha1.clone(),
-                    old_not_after: a.not_after,
-                    new_not_after: b.not_after,
-                },
-                impact,
-            ));
+            let kind = Kind::CertChanged {
+                old_sha256: a.sha256.clone(),
+                new_sha256: b.sha256.clone(),
+                old_thumbprint: a.sha1.clone(),
+                new_thumbprint: b.sha1.clone(),
+                old_not_after: a.not_after,
+                new_not_after: b.not_after,
+            };
+            out.push(change(n, Some(&o.endpoint.host), kind, impact));
         }
+    }
+    out
+}
+
+/// The endpoint answers again (a fix), stopped answering (a regression),
+/// or fails differently.
+fn status_change(o: &EndpointReport, n: &EndpointReport) -> Option<Change> {
+    if o.status == n.status {
+        return None;
+    }
+    let impact = if n.status == Status::Ok {
+        Impact::Fix
+    } else if o.status == Status::Ok {
+        Impact::Regression
+    } else {
+        Impact::Other
+    };
+    let kind = Kind::StatusChanged {
+        old_status: o.status,
+        new_status: n.status,
+    };
+    Some(change(n, Some(&o.endpoint.host), kind, impact))
+}
+
+/// Findings only the new observation has, then those only the old one had.
+fn finding_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
+    let ids = |e: &EndpointReport| -> BTreeMap<String, (Severity, String)> {
+        e.findings
+            .iter()
+            .map(|f| (f.id.to_string(), (f.severity, f.title.clone())))
+            .collect()
+    };
+    let (before, after) = (ids(o), ids(n));
+    let old_host = Some(o.endpoint.host.as_str());
+    let mut out = Vec::new();
+    for (id, (severity, title)) in after.iter().filter(|(id, _)| !before.contains_key(*id)) {
+        let kind = Kind::FindingAdded {
+            finding_id: id.clone(),
+            severity: *severity,
+            title: title.clone(),
+        };
+        out.push(change(
+            n,
+            old_host,
+            kind,
+            impact_of(*severity, Impact::Regression),
+        ));
+    }
+    for (id, (severity, title)) in before.iter().filter(|(id, _)| !after.contains_key(*id)) {
+        let kind = Kind::FindingResolved {
+            finding_id: id.clone(),
+            severity: *severity,
+            title: title.clone(),
+        };
+        out.push(change(n, old_host, kind, impact_of(*severity, Impact::Fix)));
     }
     out
 }

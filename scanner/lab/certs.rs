@@ -37,7 +37,9 @@ pub fn key(n: usize) -> KeyPair {
 /// A chain and the key that goes with its leaf, ready for a rustls server.
 #[derive(Debug)]
 pub struct Served {
+    /// Leaf first, as the server presents it.
     pub chain: Vec<CertificateDer<'static>>,
+    /// The leaf's private key.
     pub key: PrivateKeyDer<'static>,
 }
 
@@ -135,9 +137,11 @@ pub fn exchange_self_signed(
 
 /// A two-level lab PKI, like an enterprise or public CA.
 pub struct LabCa {
+    /// The self-signed root, valid 20 years from three years back.
     pub root: CertificateDer<'static>,
     inter_params: CertificateParams,
     inter_key: KeyPair,
+    /// The issuing CA under the root; every leaf chain includes it.
     pub intermediate: CertificateDer<'static>,
 }
 
@@ -160,6 +164,8 @@ fn ca_params(cn: &str, not_before: OffsetDateTime, years: i32) -> CertificatePar
 }
 
 impl LabCa {
+    /// The root and intermediate, dated relative to `now` so both are valid
+    /// then.
     pub fn new(now: OffsetDateTime) -> Self {
         let root_key = key(9);
         let inter_key = key(10);

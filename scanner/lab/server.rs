@@ -30,7 +30,9 @@ pub enum Service {
     /// A TLS server choosing the chain by SNI (lowercase name), with a
     /// default for hellos without SNI or with an unknown name.
     BySni {
+        /// (lowercase server name, chain) pairs.
         names: Vec<(String, Served)>,
+        /// The chain for any other hello.
         default: Served,
     },
     /// A TLS server limited to TLS 1.3.

@@ -49,7 +49,9 @@ pub struct SmtpSpec {
     pub greeting_delay: Duration,
     /// The name in the EHLO reply.
     pub host: String,
+    /// What happens on STARTTLS.
     pub starttls: Starttls,
+    /// Every command line the server received, for tests to check.
     pub log: CommandLog,
 }
 

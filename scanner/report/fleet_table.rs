@@ -12,29 +12,42 @@ use crate::model::{EndpointReport, ScanReport, ServerReport, Severity};
 /// One row of the fleet summary.
 #[derive(Debug, Serialize)]
 pub struct SummaryRow {
+    /// The server, as its card names it.
     pub host: String,
+    /// The id of the server's card, for the row's link.
     pub anchor: String,
+    /// The server's grade: `critical`, `warning`, `info` or `ok`.
     pub grade: &'static str,
+    /// The AD site; empty when unknown.
     pub site: String,
+    /// The Exchange server role; empty when unknown.
     pub server_role: String,
+    /// The verdict, e.g. `renew-backend`.
     pub verdict: &'static str,
+    /// Every port of the server, frontends first.
     pub ports: Vec<PortCell>,
 }
 
 /// One port of a server in the fleet summary.
 #[derive(Debug, Serialize)]
 pub struct PortCell {
+    /// The TCP port.
     pub port: u16,
+    /// The endpoint's grade, `unscanned` when nothing was read.
     pub grade: &'static str,
     /// The leaf's CN (or subject), or the status when nothing was read.
     pub cert: String,
+    /// The leaf's days left (`20 d left`, `expired 3 d ago`); empty when
+    /// unknown.
     pub days: String,
 }
 
 /// What the server cards can be filtered by.
 #[derive(Debug, Default, Serialize)]
 pub struct Filters {
+    /// Every verdict some server has, sorted.
     pub verdicts: Vec<&'static str>,
+    /// Every AD site some server is in, sorted.
     pub sites: Vec<String>,
 }
 

@@ -12,7 +12,9 @@ use crate::model::{ScanReport, Severity, Verdict};
 /// Servers that need the same work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionGroup<'a> {
+    /// The severity every server of the group has.
     pub severity: Severity,
+    /// The verdict every server of the group has.
     pub verdict: Verdict,
     /// The remediation steps every server of the group has, in order.
     pub tasks: Vec<Task>,

@@ -11,14 +11,11 @@
 
 pub mod atomic;
 pub mod csv;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod fleet_table;
 pub mod format;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod groups;
 pub mod html;
 pub mod json;
-#[allow(missing_docs)] // TODO(issue 10): document every public item, then drop this.
 pub mod outputs;
 pub mod prom;
 pub mod sanitize;

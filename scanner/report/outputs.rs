@@ -15,11 +15,14 @@ use crate::error::Error;
 /// it, for the messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedPath {
+    /// The path as given.
     pub path: PathBuf,
+    /// The flag or argument that named it, e.g. `--csv-findings`.
     pub flag: String,
 }
 
 impl NamedPath {
+    /// `path`, named by `flag` in messages.
     pub fn new(path: impl Into<PathBuf>, flag: impl Into<String>) -> Self {
         NamedPath {
             path: path.into(),
