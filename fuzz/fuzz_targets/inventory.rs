@@ -17,7 +17,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     match parse_file("fuzz", data) {
         Err(e) => {
-            assert!(!e.message.is_empty());
+            assert!(!e.problem.to_string().is_empty());
             if let Some(line) = e.line {
                 assert!(line >= 1 && line <= data.len() + 1, "line {line} of {} bytes", data.len());
             }

@@ -2,9 +2,13 @@
 //! certificate, with or without the `#TYPE` line, `,` or `;` delimited.
 //! The CSV plumbing (delimiter, line numbers) is the targets reader's.
 
-use super::{dates, records, FileError};
+use ::csv::StringRecord;
+
+use super::dates::{self, ExportDate};
+use super::error::{FileError, Problem};
+use super::records;
 use crate::model::{Classification, Inventory, InventorySource, StoreCertificate};
-use crate::targets::csv_input::{delimiter, LineIndex};
+use crate::targets::csv_input::{reader, LineIndex};
 
 /// Most rows read from one file (a fleet of 500 servers with 10
 /// certificates each is 5,000).
@@ -14,114 +18,123 @@ pub const MAX_ROWS: usize = 100_000;
 /// `<server>\<thumbprint>`; `PSComputerName` is where the session ran.
 const SERVER_COLUMNS: [&str; 4] = ["Identity", "PSComputerName", "Server", "ComputerName"];
 
+/// Every certificate row; a bad row refuses the whole file.
 pub fn certificates(file: &str, text: &str) -> Result<Inventory, FileError> {
-    let lines = LineIndex::new(text);
-    let header_line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or_default();
-    let mut reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter(header_line))
-        .has_headers(false)
-        .flexible(true)
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
+    let mut reader = reader(text);
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(FileError::whole(format!("cannot read the CSV header: {e}"))),
-        None => return Err(FileError::whole("the CSV has no header")),
+        Some(Err(e)) => {
+            let reason = e.to_string();
+            return Err(FileError::whole(Problem::CsvHeader { reason }));
+        }
+        None => return Err(FileError::whole(Problem::NoHeader)),
     };
-    let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    let find = |wanted: &str| names.iter().position(|n| n.eq_ignore_ascii_case(wanted));
-    let need = |wanted: &str| {
-        find(wanted).ok_or_else(|| {
-            FileError::whole(format!(
-                "no {wanted} column; the columns are: {}",
-                names.join(", ")
-            ))
-        })
-    };
-    let thumb_col = need("Thumbprint")?;
-    let not_after_col = need("NotAfter")?;
-    let not_before_col = find("NotBefore");
-    if !SERVER_COLUMNS.iter().any(|c| find(c).is_some()) {
-        return Err(FileError::whole(format!(
-            "no server column: expected one of {}; the columns are: {}",
-            SERVER_COLUMNS.join(", "),
-            names.join(", ")
-        )));
-    }
+    let columns = Columns::new(&header).map_err(FileError::whole)?;
+    let lines = LineIndex::new(text);
     let mut inv = Inventory::default();
     for record in records {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
-            FileError::at(text, line, format!("unreadable CSV row: {e}"))
+            let reason = e.to_string();
+            FileError::at(
+                text,
+                lines.line_of(e.position()),
+                Problem::UnreadableRow { reason },
+            )
         })?;
-        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+        let line = lines.line_of(record.position());
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
         if inv.certificates.len() >= MAX_ROWS {
-            return Err(FileError::at(
-                text,
-                line,
-                format!("more than {MAX_ROWS} rows"),
-            ));
+            let problem = Problem::TooManyRows { limit: MAX_ROWS };
+            return Err(FileError::at(text, line, problem));
         }
+        let source = InventorySource {
+            file: file.to_string(),
+            object: line,
+        };
+        let certificate = columns
+            .certificate(&record, source)
+            .map_err(|p| FileError::at(text, line, p))?;
+        inv.certificates.push(certificate);
+    }
+    if inv.certificates.is_empty() {
+        return Err(FileError::whole(Problem::NoRows));
+    }
+    Ok(inv)
+}
+
+/// The header, with the columns every row needs.
+struct Columns {
+    /// The header's names, trimmed.
+    names: Vec<String>,
+    thumbprint: usize,
+    not_after: usize,
+}
+
+impl Columns {
+    fn new(header: &StringRecord) -> Result<Self, Problem> {
+        let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let need = |column: &'static str| {
+            position(&names, column).ok_or_else(|| Problem::NoColumn {
+                column,
+                columns: names.clone(),
+            })
+        };
+        let (thumbprint, not_after) = (need("Thumbprint")?, need("NotAfter")?);
+        if !SERVER_COLUMNS.iter().any(|c| position(&names, c).is_some()) {
+            return Err(Problem::NoServerColumn {
+                expected: &SERVER_COLUMNS,
+                columns: names,
+            });
+        }
+        Ok(Columns {
+            names,
+            thumbprint,
+            not_after,
+        })
+    }
+
+    fn find(&self, wanted: &str) -> Option<usize> {
+        position(&self.names, wanted)
+    }
+
+    /// One row as a store record.
+    fn certificate(
+        &self,
+        record: &StringRecord,
+        source: InventorySource,
+    ) -> Result<StoreCertificate, Problem> {
         let cell = |i: Option<usize>| {
             i.and_then(|i| record.get(i))
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
         };
-        let bad = |m: String| FileError::at(text, line, m);
-        let server = SERVER_COLUMNS
-            .iter()
-            .find_map(|c| {
-                let v = cell(find(c))?;
-                match (*c, v.split_once('\\')) {
-                    ("Identity", Some((s, _))) => Some(s.trim()),
-                    ("Identity", None) => None,
-                    _ => Some(v),
-                }
-            })
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| bad("no server name in this row".into()))?;
-        let thumbprint = cell(Some(thumb_col))
+        let named = |name: &str| cell(self.find(name));
+        let server = self.server(record).ok_or(Problem::NoServerName)?;
+        let thumbprint = cell(Some(self.thumbprint))
             .map(str::to_ascii_uppercase)
             .filter(|t| t.len() == 40 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| bad("the Thumbprint is not 40 hex digits".into()))?;
-        let not_after = dates::parse(cell(Some(not_after_col)).unwrap_or_default())
-            .map_err(|m| bad(format!("NotAfter: {m}")))?;
-        let not_before = match cell(not_before_col) {
-            Some(t) => Some(dates::parse(t).map_err(|m| bad(format!("NotBefore: {m}")))?),
-            None => None,
-        };
-        let subject = cell(find("Subject")).unwrap_or_default().to_string();
-        let issuer = cell(find("Issuer")).unwrap_or_default().to_string();
-        let self_signed = match cell(find("IsSelfSigned")) {
+            .ok_or(Problem::BadThumbprint)?;
+        let not_after = date("NotAfter", cell(Some(self.not_after)).unwrap_or_default())?;
+        let not_before = named("NotBefore")
+            .map(|t| date("NotBefore", t))
+            .transpose()?;
+        let subject = named("Subject").unwrap_or_default().to_string();
+        let issuer = named("Issuer").unwrap_or_default().to_string();
+        let self_signed = match named("IsSelfSigned") {
             Some(v) => v.eq_ignore_ascii_case("true"),
             None => !subject.is_empty() && subject == issuer,
         };
-        let names = cell(find("CertificateDomains"))
-            .map(|v| {
-                v.split([',', ' '])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        inv.certificates.push(StoreCertificate {
+        let whole_cell = |name: &str| self.find(name).map(|i| record.get(i).unwrap_or_default());
+        Ok(StoreCertificate {
             server: server.to_string(),
             thumbprint,
             // Export-Csv writes an empty cell for an empty friendly name;
             // a missing column means the export did not carry it.
-            friendly_name: find("FriendlyName")
-                .map(|i| record.get(i).unwrap_or_default().trim().to_string()),
-            services: find("Services")
-                .map(|i| records::services(record.get(i).unwrap_or_default())),
+            friendly_name: whole_cell("FriendlyName").map(|v| v.trim().to_string()),
+            services: whole_cell("Services").map(records::services),
             // Without NotBefore the lifetime start is unknown; not_after
             // stands in, which no rule reads as a start date.
             not_before: not_before.map_or(not_after.at, |d| d.at),
@@ -135,20 +148,47 @@ pub fn certificates(file: &str, text: &str) -> Result<Inventory, FileError> {
             issuer,
             self_signed,
             classification_reason: None,
-            source: InventorySource {
-                file: file.to_string(),
-                object: line,
-            },
-            status: cell(find("Status")).map(str::to_string),
+            source,
+            status: named("Status").map(str::to_string),
             dates_assumed_utc: not_after.assumed_utc || not_before.is_some_and(|d| d.assumed_utc),
             days_left: 0,
-            names,
+            names: named("CertificateDomains").map_or_else(Vec::new, domains),
             bound: Vec::new(),
             der_base64: None,
-        });
+        })
     }
-    if inv.certificates.is_empty() {
-        return Err(FileError::whole("the CSV holds no certificate rows"));
+
+    /// The first server column with a value; `Identity` counts only as
+    /// `<server>\<thumbprint>`.
+    fn server<'r>(&self, record: &'r StringRecord) -> Option<&'r str> {
+        SERVER_COLUMNS
+            .iter()
+            .find_map(|c| {
+                let v = self.find(c).and_then(|i| record.get(i)).map(str::trim)?;
+                match (*c, v.split_once('\\')) {
+                    _ if v.is_empty() => None,
+                    ("Identity", Some((s, _))) => Some(s.trim()),
+                    ("Identity", None) => None,
+                    _ => Some(v),
+                }
+            })
+            .filter(|s| !s.is_empty())
     }
-    Ok(inv)
+}
+
+fn position(names: &[String], wanted: &str) -> Option<usize> {
+    names.iter().position(|n| n.eq_ignore_ascii_case(wanted))
+}
+
+fn date(column: &'static str, text: &str) -> Result<ExportDate, Problem> {
+    dates::parse(text).map_err(|error| Problem::Date { column, error })
+}
+
+/// `CertificateDomains` as PowerShell writes a list: `a.com, b.com`.
+fn domains(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }

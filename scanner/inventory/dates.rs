@@ -18,9 +18,20 @@ pub struct ExportDate {
     pub assumed_utc: bool,
 }
 
+/// A date in none of the forms above.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unreadable date {text:?}: expected ISO 8601 (2024-11-06T22:47:32Z), en-US \
+     (11/6/2024 10:47:32 PM) or de-DE (06.11.2024 22:47:32)"
+)]
+pub struct DateError {
+    /// The start of the text, control characters removed.
+    pub text: String,
+}
+
 /// Parse a date in any of the forms above. The error says which forms are
 /// understood.
-pub fn parse(text: &str) -> Result<ExportDate, String> {
+pub fn parse(text: &str) -> Result<ExportDate, DateError> {
     let t = text.trim();
     let parsed = if t.len() >= 10 && t.as_bytes().get(4) == Some(&b'-') {
         iso(t)
@@ -31,13 +42,7 @@ pub fn parse(text: &str) -> Result<ExportDate, String> {
     } else {
         None
     };
-    parsed.ok_or_else(|| {
-        format!(
-            "unreadable date {:?}: expected ISO 8601 (2024-11-06T22:47:32Z), en-US \
-             (11/6/2024 10:47:32 PM) or de-DE (06.11.2024 22:47:32)",
-            excerpt(t)
-        )
-    })
+    parsed.ok_or_else(|| DateError { text: excerpt(t) })
 }
 
 fn excerpt(t: &str) -> String {

@@ -2,13 +2,14 @@
 //! `certs.xml` may well be a CSV someone renamed).
 
 use super::clixml;
+use super::error::Problem;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     Clixml,
     Csv,
-    /// Neither; the text says what was expected.
-    Unknown(String),
+    /// Neither: empty, or something else.
+    Unknown(Problem),
 }
 
 /// CLIXML starts with `<Objs`; a certificate CSV has a `Thumbprint` column
@@ -31,14 +32,9 @@ pub fn kind(text: &str) -> Kind {
         return Kind::Csv;
     }
     if text.trim().is_empty() {
-        return Kind::Unknown("the file is empty".into());
+        return Kind::Unknown(Problem::Empty);
     }
-    Kind::Unknown(
-        "not a recognised export: expected Export-Clixml of Get-ExchangeCertificate, \
-         Get-AuthConfig, Get-ExchangeServer or Get-ReceiveConnector/Get-SendConnector, or an \
-         Export-Csv of Get-ExchangeCertificate with a Thumbprint column"
-            .into(),
-    )
+    Kind::Unknown(Problem::Unrecognised)
 }
 
 #[cfg(test)]
@@ -56,6 +52,6 @@ mod tests {
         assert_eq!(kind("Server;Thumbprint;NotAfter\n"), Kind::Csv);
         assert!(matches!(kind("ex01\nex02\n"), Kind::Unknown(_)));
         assert!(matches!(kind("<html>"), Kind::Unknown(_)));
-        assert!(matches!(kind(""), Kind::Unknown(m) if m.contains("empty")));
+        assert_eq!(kind(""), Kind::Unknown(Problem::Empty));
     }
 }

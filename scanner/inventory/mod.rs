@@ -23,6 +23,7 @@ mod clixml;
 mod csv;
 mod dates;
 mod detect;
+pub(crate) mod error;
 mod nrbf;
 mod records;
 
@@ -31,58 +32,14 @@ use std::path::Path;
 use crate::error::Error;
 use crate::model::Inventory;
 
-pub use dates::{parse as parse_date, ExportDate};
+pub use certdata::CertDataError;
+pub use dates::{parse as parse_date, DateError, ExportDate};
+pub use error::{FileError, Problem, RecordError};
+pub use nrbf::NrbfError;
 
 /// Largest export read. A fleet's certificate CLIXML is a few MB (each
 /// certificate carries its DER twice in a remote export).
 pub const MAX_FILE_BYTES: usize = crate::files::MAX_INVENTORY_BYTES as usize;
-
-/// Why one file could not be read, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileError {
-    /// 1-based line, when the problem has one.
-    pub line: Option<usize>,
-    /// What is wrong, in words.
-    pub message: String,
-    /// The start of the offending line, control characters made visible.
-    pub excerpt: Option<String>,
-}
-
-impl FileError {
-    fn whole(message: impl Into<String>) -> Self {
-        FileError {
-            line: None,
-            message: message.into(),
-            excerpt: None,
-        }
-    }
-
-    fn at(text: &str, line: usize, message: impl Into<String>) -> Self {
-        FileError {
-            line: Some(line),
-            message: message.into(),
-            excerpt: excerpt(text, line),
-        }
-    }
-}
-
-impl std::fmt::Display for FileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(line) = self.line {
-            write!(f, "line {line}: ")?;
-        }
-        f.write_str(&self.message)?;
-        if let Some(x) = self.excerpt.as_deref().filter(|x| !x.is_empty()) {
-            write!(f, ": {x}")?;
-        }
-        Ok(())
-    }
-}
-
-fn excerpt(text: &str, line: usize) -> Option<String> {
-    let l = text.lines().nth(line.checked_sub(1)?)?;
-    Some(crate::report::sanitize::excerpt(l.trim()))
-}
 
 /// Read every `--inventory` file into one [`Inventory`]. The first bad file
 /// stops the run (exit 64) before anything is scanned or written.
@@ -94,8 +51,12 @@ pub fn load(paths: &[std::path::PathBuf]) -> Result<Option<Inventory>, Error> {
     for path in paths {
         let bytes = read_capped(path)?;
         let name = path.display().to_string();
-        let one = parse_file(&name, &bytes).map_err(|e| Error::bad_file(path, e.to_string()))?;
-        merge(&mut all, one).map_err(|m| Error::bad_file(path, m))?;
+        let refuse = |error: FileError| Error::BadInventory {
+            path: path.clone(),
+            error,
+        };
+        let one = parse_file(&name, &bytes).map_err(refuse)?;
+        merge(&mut all, one).map_err(|p| refuse(FileError::whole(p)))?;
     }
     Ok(Some(all))
 }
@@ -110,8 +71,7 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
 /// Read one export's bytes. `file` is the name recorded in each record's
 /// `source`.
 pub fn parse_file(file: &str, bytes: &[u8]) -> Result<Inventory, FileError> {
-    let text =
-        crate::targets::decode::decode(bytes).map_err(|e| FileError::whole(e.to_string()))?;
+    let text = crate::targets::decode::decode(bytes).map_err(FileError::whole)?;
     let mut inv = match detect::kind(&text) {
         detect::Kind::Clixml => records::from_clixml(file, &text)?,
         detect::Kind::Csv => csv::certificates(file, &text)?,
@@ -123,20 +83,14 @@ pub fn parse_file(file: &str, bytes: &[u8]) -> Result<Inventory, FileError> {
 
 /// Add one file's records to the others. Two files that disagree on the
 /// organisation's AuthConfig are refused: there is only one.
-fn merge(all: &mut Inventory, one: Inventory) -> Result<(), String> {
+fn merge(all: &mut Inventory, one: Inventory) -> Result<(), Problem> {
     all.certificates.extend(one.certificates);
     all.exchange_servers.extend(one.exchange_servers);
     all.connectors.extend(one.connectors);
     all.files.extend(one.files);
     if let Some(a) = one.auth_config {
         match &all.auth_config {
-            Some(b) if !same_auth(&a, b) => {
-                return Err(
-                    "holds a Get-AuthConfig that differs from the one in another --inventory \
-                     file; give only the current export"
-                        .into(),
-                )
-            }
+            Some(b) if !same_auth(&a, b) => return Err(Problem::AuthConfigDiffers),
             _ => all.auth_config = Some(a),
         }
     }

@@ -3,7 +3,8 @@
 //! deserialised exports; the property names do not).
 
 use super::clixml::{self, Obj, Value};
-use super::{certdata, dates, nrbf, FileError};
+use super::error::{FileError, Problem, RecordError};
+use super::{certdata, dates, nrbf};
 use crate::analyze::cert;
 use crate::model::{
     AuthConfig, Classification, Connector, Der, ExchangeServerInfo, Inventory, InventorySource,
@@ -13,10 +14,12 @@ use crate::model::{
 /// Read a CLIXML export: every object must be one of the known kinds.
 pub fn from_clixml(file: &str, text: &str) -> Result<Inventory, FileError> {
     let lines = crate::targets::csv_input::LineIndex::new(text);
-    let objects =
-        clixml::parse(text).map_err(|e| FileError::at(text, lines.line_at(e.offset), e.message))?;
+    let objects = clixml::parse(text).map_err(|e| {
+        let reason = e.message;
+        FileError::at(text, lines.line_at(e.offset), Problem::Clixml { reason })
+    })?;
     if objects.is_empty() {
-        return Err(FileError::whole("the export holds no objects"));
+        return Err(FileError::whole(Problem::NoObjects));
     }
     let mut inv = Inventory::default();
     for (i, obj) in objects.iter().enumerate() {
@@ -24,17 +27,17 @@ pub fn from_clixml(file: &str, text: &str) -> Result<Inventory, FileError> {
             file: file.to_string(),
             object: i + 1,
         };
-        let at = |message: String| {
-            FileError::at(
-                text,
-                lines.line_at(obj.offset),
-                format!("object {}: {message}", i + 1),
-            )
+        let at = |error: RecordError| {
+            let problem = Problem::Object {
+                index: i + 1,
+                error,
+            };
+            FileError::at(text, lines.line_at(obj.offset), problem)
         };
         if obj.get("CurrentCertificateThumbprint").is_some() {
             let a = auth_config(obj, source).map_err(at)?;
             if inv.auth_config.as_ref().is_some_and(|b| *b != a) {
-                return Err(at("a second, different AuthConfig".into()));
+                return Err(at(RecordError::SecondAuthConfig));
             }
             inv.auth_config = Some(a);
         } else if is_certificate(obj) {
@@ -46,10 +49,9 @@ pub fn from_clixml(file: &str, text: &str) -> Result<Inventory, FileError> {
                 .push(connector(obj, kind, source).map_err(at)?);
         } else {
             let t = obj.types.first().map_or("(no type name)", String::as_str);
-            return Err(at(format!(
-                "a {} is not a certificate, AuthConfig, Exchange server or connector",
-                clean(t)
-            )));
+            return Err(at(RecordError::UnknownObject {
+                type_name: clean(t),
+            }));
         }
     }
     Ok(inv)
@@ -79,7 +81,7 @@ fn connector_kind(o: &Obj) -> Option<&'static str> {
 }
 
 /// A thumbprint as PowerShell shows it: 40 upper-case hex digits.
-fn thumbprint(v: Option<String>) -> Result<Option<String>, String> {
+fn thumbprint(v: Option<String>) -> Result<Option<String>, RecordError> {
     let Some(t) = v.map(|t| t.trim().to_ascii_uppercase()) else {
         return Ok(None);
     };
@@ -87,15 +89,14 @@ fn thumbprint(v: Option<String>) -> Result<Option<String>, String> {
         return Ok(None);
     }
     if t.len() != 40 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!(
-            "thumbprint {:?} is not 40 hex digits",
-            clean(&t).chars().take(50).collect::<String>()
-        ));
+        return Err(RecordError::Thumbprint {
+            text: clean(&t).chars().take(50).collect(),
+        });
     }
     Ok(Some(t))
 }
 
-fn auth_config(o: &Obj, source: InventorySource) -> Result<AuthConfig, String> {
+fn auth_config(o: &Obj, source: InventorySource) -> Result<AuthConfig, RecordError> {
     let next_effective_date = match o.text("NextCertificateEffectiveDate") {
         Some(d) if !d.trim().is_empty() => Some(dates::parse(&d)?.at),
         _ => None,
@@ -113,10 +114,10 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-fn server(o: &Obj, source: InventorySource) -> Result<ExchangeServerInfo, String> {
+fn server(o: &Obj, source: InventorySource) -> Result<ExchangeServerInfo, RecordError> {
     let name = non_empty(o.text("Name"))
         .or_else(|| non_empty(o.text("Identity")))
-        .ok_or("an Exchange server without a Name")?;
+        .ok_or(RecordError::ServerWithoutName)?;
     Ok(ExchangeServerInfo {
         name,
         fqdn: non_empty(o.text("Fqdn")),
@@ -127,10 +128,10 @@ fn server(o: &Obj, source: InventorySource) -> Result<ExchangeServerInfo, String
     })
 }
 
-fn connector(o: &Obj, kind: &str, source: InventorySource) -> Result<Connector, String> {
+fn connector(o: &Obj, kind: &str, source: InventorySource) -> Result<Connector, RecordError> {
     let name = non_empty(o.text("Name"))
         .or_else(|| non_empty(o.text("Identity")))
-        .ok_or("a connector without a Name")?;
+        .ok_or(RecordError::ConnectorWithoutName)?;
     let servers = match kind {
         "receive" => non_empty(o.text("Server")).into_iter().collect(),
         _ => o
@@ -161,8 +162,8 @@ struct Serialized {
     status: Option<String>,
 }
 
-fn serialized(bytes: &[u8]) -> Result<Serialized, String> {
-    let stream = nrbf::parse(bytes).map_err(|e| format!("SerializationData: {e}"))?;
+fn serialized(bytes: &[u8]) -> Result<Serialized, RecordError> {
+    let stream = nrbf::parse(bytes).map_err(RecordError::Serialization)?;
     let text = |name: &str| match stream.member(name) {
         Some(nrbf::Value::Str(s)) => Some(s.clone()),
         _ => None,
@@ -182,8 +183,8 @@ fn serialized(bytes: &[u8]) -> Result<Serialized, String> {
                 out.friendly_name = data.friendly_name;
             }
         }
-        Some(_) => return Err("SerializationData: CertData is not a byte array".into()),
-        None => return Err("SerializationData has no CertData member".into()),
+        Some(_) => return Err(RecordError::CertDataNotBytes),
+        None => return Err(RecordError::NoCertData),
     }
     Ok(out)
 }
@@ -197,11 +198,11 @@ pub(super) fn services(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn certificate(o: &Obj, source: InventorySource) -> Result<StoreCertificate, String> {
+fn certificate(o: &Obj, source: InventorySource) -> Result<StoreCertificate, RecordError> {
     let ser = match o.get("SerializationData") {
         Some(Value::Bytes(b)) => serialized(b)?,
         Some(Value::Nil) | None => Serialized::default(),
-        Some(_) => return Err("SerializationData is not base64 bytes".into()),
+        Some(_) => return Err(RecordError::SerializationNotBytes),
     };
     let der = match o.get("RawData") {
         Some(Value::Bytes(b)) if !b.is_empty() => Some(b.clone()),
@@ -217,7 +218,7 @@ fn certificate(o: &Obj, source: InventorySource) -> Result<StoreCertificate, Str
         .map(|(s, _)| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .or_else(|| non_empty(o.text("PSComputerName")))
-        .ok_or("no server: the object has neither Identity nor PSComputerName")?;
+        .ok_or(RecordError::NoServer)?;
     let friendly_name = o
         .get("FriendlyName")
         .and_then(Value::text)
@@ -245,12 +246,12 @@ fn certificate(o: &Obj, source: InventorySource) -> Result<StoreCertificate, Str
 }
 
 /// A record whose facts come from the DER.
-pub(super) fn from_der(der: &[u8], source: InventorySource) -> Result<StoreCertificate, String> {
+fn from_der(der: &[u8], source: InventorySource) -> Result<StoreCertificate, RecordError> {
     let f = cert::facts(der, time::OffsetDateTime::UNIX_EPOCH);
     let (true, Some(not_before), Some(not_after)) =
         (cert::is_parsed(&f), f.not_before, f.not_after)
     else {
-        return Err(format!("the certificate bytes do not parse: {}", f.subject));
+        return Err(RecordError::Unparsable { subject: f.subject });
     };
     Ok(StoreCertificate {
         server: String::new(),
@@ -275,10 +276,10 @@ pub(super) fn from_der(der: &[u8], source: InventorySource) -> Result<StoreCerti
 }
 
 /// A record without DER: the exported properties are all there is.
-fn from_properties(o: &Obj, source: InventorySource) -> Result<StoreCertificate, String> {
-    let date = |name: &str| -> Result<dates::ExportDate, String> {
-        let t = non_empty(o.text(name)).ok_or(format!("no {name} and no RawData"))?;
-        dates::parse(&t)
+fn from_properties(o: &Obj, source: InventorySource) -> Result<StoreCertificate, RecordError> {
+    let date = |name: &'static str| -> Result<dates::ExportDate, RecordError> {
+        let t = non_empty(o.text(name)).ok_or(RecordError::NoDate { name })?;
+        Ok(dates::parse(&t)?)
     };
     let (nb, na) = (date("NotBefore")?, date("NotAfter")?);
     let subject = o.text("Subject").unwrap_or_default();
@@ -289,7 +290,7 @@ fn from_properties(o: &Obj, source: InventorySource) -> Result<StoreCertificate,
     };
     Ok(StoreCertificate {
         server: String::new(),
-        thumbprint: thumbprint(o.text("Thumbprint"))?.ok_or("no Thumbprint and no RawData")?,
+        thumbprint: thumbprint(o.text("Thumbprint"))?.ok_or(RecordError::NoThumbprint)?,
         friendly_name: None,
         services: None,
         not_before: nb.at,

@@ -502,16 +502,6 @@ struct InvalidView {
 }
 
 fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
-    let c = counts(report);
-    let p = &report.parameters;
-    let join = |v: &[u16]| v.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
-    let or_none = |v: &[String]| {
-        if v.is_empty() {
-            "none".to_string()
-        } else {
-            v.join(", ")
-        }
-    };
     Page {
         csp: content_security_policy(),
         css: CSS,
@@ -523,20 +513,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
         as_of_differs: (report.as_of - report.finished_at).abs() > Duration::hours(1),
         complete: report.complete,
         incomplete: super::incomplete_notice(report).unwrap_or_default(),
-        counts: CountsView {
-            servers: c.servers,
-            endpoints: c.endpoints,
-            answered: c.answered,
-            unanswered: c.endpoints - c.answered,
-            not_probed: c.not_probed,
-            critical: c.critical,
-            warning: c.warning,
-            info: c.info,
-            ok: c.ok,
-            findings_critical: c.findings_critical,
-            findings_warning: c.findings_warning,
-            findings_info: c.findings_info,
-        },
+        counts: counts_view(report),
         has_groups: !act_now_groups(report).is_empty(),
         filters: super::fleet_table::filters(report),
         timeline: timeline(report),
@@ -550,17 +527,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
                 fix: e.fix.into(),
             })
             .collect(),
-        params: ParamsView {
-            frontend_ports: join(&p.frontend_ports),
-            backend_ports: join(&p.backend_ports),
-            timeout: format!("{} s", p.timeout_secs),
-            concurrency: p.concurrency.to_string(),
-            warn_days: p.warn_days,
-            critical_days: p.critical_days,
-            namespaces: namespaces_text(p),
-            ca_bundles: or_none(&p.ca_bundles),
-            protocol_scan: if p.protocol_scan { "yes" } else { "no" },
-        },
+        params: params_view(&report.parameters),
         invalid_targets: report
             .invalid_targets
             .iter()
@@ -581,6 +548,45 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
                 reason: s.reason.clone(),
             })
             .collect(),
+    }
+}
+
+/// The report's counts, as the template reads them.
+fn counts_view(report: &ScanReport) -> CountsView {
+    let c = counts(report);
+    CountsView {
+        servers: c.servers,
+        endpoints: c.endpoints,
+        answered: c.answered,
+        unanswered: c.endpoints - c.answered,
+        not_probed: c.not_probed,
+        critical: c.critical,
+        warning: c.warning,
+        info: c.info,
+        ok: c.ok,
+        findings_critical: c.findings_critical,
+        findings_warning: c.findings_warning,
+        findings_info: c.findings_info,
+    }
+}
+
+/// The scan parameters as the appendix lists them.
+fn params_view(p: &crate::model::Parameters) -> ParamsView {
+    let join = |v: &[u16]| v.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+    ParamsView {
+        frontend_ports: join(&p.frontend_ports),
+        backend_ports: join(&p.backend_ports),
+        timeout: format!("{} s", p.timeout_secs),
+        concurrency: p.concurrency.to_string(),
+        warn_days: p.warn_days,
+        critical_days: p.critical_days,
+        namespaces: namespaces_text(p),
+        ca_bundles: if p.ca_bundles.is_empty() {
+            "none".to_string()
+        } else {
+            p.ca_bundles.join(", ")
+        },
+        protocol_scan: if p.protocol_scan { "yes" } else { "no" },
     }
 }
 
@@ -680,7 +686,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
                 severity: f.severity,
                 title: f.title.clone(),
                 detail: f.detail.clone(),
-                remediation: f.remediation.clone(),
+                remediation: f.remediation_text().into_owned(),
                 port: e.endpoint.port,
             })
         })
@@ -690,7 +696,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         severity: f.severity,
         title: f.title.clone(),
         detail: f.detail.clone(),
-        remediation: f.remediation.clone(),
+        remediation: f.remediation_text().into_owned(),
         // Store findings concern the server, not a port.
         port: 0,
     }));
