@@ -8,6 +8,7 @@ use std::path::PathBuf;
 // The module errors live in files of their own that import nothing from
 // the crate, so naming them here makes no import cycle.
 use crate::analyze::trust::error::BundleError;
+use crate::inventory::error::FileError as InventoryFileError;
 use crate::targets::error::{FileError as TargetsFileError, TargetError};
 
 /// Why a command could not run.
@@ -47,6 +48,15 @@ pub enum Error {
         path: PathBuf,
         /// Why none of it can serve as a root.
         error: BundleError,
+    },
+    /// An `--inventory` export that cannot be read, with the line and an
+    /// excerpt when the problem has one.
+    #[error("{}: {error}", path.display())]
+    BadInventory {
+        /// The export as given to `--inventory`.
+        path: PathBuf,
+        /// What is wrong, and where in the file.
+        error: InventoryFileError,
     },
     /// An input file that could not be read.
     #[error("{}: {source}", path.display())]
@@ -119,6 +129,7 @@ impl Error {
             | Error::BadTargets(_)
             | Error::BadTargetsFile { .. }
             | Error::BadCaBundle { .. }
+            | Error::BadInventory { .. }
             | Error::Io { .. }
             | Error::BadFile { .. } => crate::exit::USAGE,
             Error::Write { .. } => crate::exit::CANT_WRITE,

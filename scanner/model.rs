@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 
 mod crypto;
 mod protocol;
+pub mod text;
 
 pub use crypto::{HashAlgorithm, KeyAlgorithm};
 pub use protocol::TlsVersion;
@@ -683,8 +684,9 @@ impl std::fmt::Display for FindingId {
 }
 
 /// One problem found on an endpoint (or, with `--inventory`, on a server's
-/// store).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// store). Serialised by hand ([`text`]): scan.json's `remediation` is
+/// rendered from the steps when it is written, not kept in memory.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Finding {
     /// Stable id from the catalogue.
     pub id: FindingId,
@@ -695,8 +697,11 @@ pub struct Finding {
     pub title: String,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
-    /// What to do, with thumbprints and names filled in: the text of
-    /// `remediation_steps`, numbered when there are several.
+    /// What to do, as read from a scan.json (kept, since a file written by
+    /// an older excert may have the text and no steps). Empty when the
+    /// analysis made the finding: the text is then rendered from
+    /// `remediation_steps` on demand. Read it with
+    /// [`Finding::remediation_text`]; scan.json always has the text.
     pub remediation: String,
     /// The same steps as data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -880,8 +885,9 @@ impl Verdict {
     }
 }
 
-/// One server (host) with its overall verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One server (host) with its overall verdict. Serialised by hand
+/// ([`text`]), like [`Finding`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ServerReport {
     /// The host as its first endpoint names it (names differing only in case
     /// are one server). A server known only from `--inventory` has no endpoints.
@@ -893,7 +899,10 @@ pub struct ServerReport {
     /// The verdict in a sentence.
     #[serde(default)]
     pub summary: String,
-    /// Numbered steps with thumbprints filled in; empty when nothing to do.
+    /// Numbered steps as read from a scan.json; empty when the analysis
+    /// made the report (rendered from `remediation_steps` on demand). Read
+    /// it with [`ServerReport::remediation_lines`]; scan.json always has
+    /// the numbered steps (empty when there is nothing to do).
     #[serde(default)]
     pub remediation: Vec<String>,
     /// The same steps as data, in the same order.

@@ -168,7 +168,10 @@ fn assert_catalogued(a: &Analysis) {
     for e in &a.endpoints {
         for f in &e.findings {
             assert_eq!(f.title, catalog::entry(f.id).title);
-            assert!(!f.detail.is_empty() && !f.remediation.is_empty(), "{f:?}");
+            assert!(
+                !f.detail.is_empty() && !f.remediation_text().is_empty(),
+                "{f:?}"
+            );
         }
     }
 }
@@ -201,7 +204,7 @@ fn healthy_server_has_no_findings_and_verdict_ok() {
     assert_eq!(a.servers[0].verdict, Verdict::Ok);
     assert_eq!(a.servers[0].severity, Grade::Ok);
     assert_eq!(a.servers[0].endpoints, [0, 1]);
-    assert!(a.servers[0].remediation.is_empty());
+    assert!(a.servers[0].remediation_lines().is_empty());
 }
 
 #[test]
@@ -226,39 +229,55 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     let create = "New-ExchangeCertificate -Server EX02 -DomainName EX02 -IncludeServerFQDN \
                   -Services SMTP -KeySize 2048 -PrivateKeyExportable $true -FriendlyName \
                   \"Microsoft Exchange\" -Force";
-    assert!(f.remediation.contains(create), "{}", f.remediation);
     assert!(
-        !f.remediation.contains("-Services IIS"),
+        f.remediation_text().contains(create),
         "{}",
-        f.remediation
+        f.remediation_text()
+    );
+    assert!(
+        !f.remediation_text().contains("-Services IIS"),
+        "{}",
+        f.remediation_text()
     );
     let public = sha1(&front[0]);
     let s = &a.servers[0];
     assert_eq!(s.verdict, Verdict::RenewBackend);
     assert_eq!(s.severity, Grade::Critical);
     assert!(
-        s.remediation[0].starts_with("1. Create EX02's new \"Microsoft Exchange\" certificate"),
+        s.remediation_lines()[0]
+            .starts_with("1. Create EX02's new \"Microsoft Exchange\" certificate"),
         "{:?}",
-        s.remediation
+        s.remediation_lines()
     );
-    assert!(s.remediation.iter().any(|r| r.contains("Trusted Root")));
-    assert!(s.remediation.iter().any(|r| r.contains("*:444")));
-    assert!(s.remediation.iter().any(|r| r.contains("iisreset EX02")));
-    assert!(!s.remediation.iter().any(|r| r.contains(&public)));
-    assert!(s.remediation.iter().any(|r| r.contains(&format!(
+    assert!(s
+        .remediation_lines()
+        .iter()
+        .any(|r| r.contains("Trusted Root")));
+    assert!(s.remediation_lines().iter().any(|r| r.contains("*:444")));
+    assert!(s
+        .remediation_lines()
+        .iter()
+        .any(|r| r.contains("iisreset EX02")));
+    assert!(!s.remediation_lines().iter().any(|r| r.contains(&public)));
+    assert!(s.remediation_lines().iter().any(|r| r.contains(&format!(
         "Remove-ExchangeCertificate -Server EX02 -Thumbprint {old}"
     ))));
     assert!(
-        s.remediation
+        s.remediation_lines()
             .last()
             .unwrap()
             .contains("Verify: excert scan EX02"),
         "{:?}",
-        s.remediation
+        s.remediation_lines()
     );
     // The same steps as data: numbered once, thumbprints and commands apart.
-    assert_eq!(s.remediation.len(), s.remediation_steps.len());
-    for (i, (text, step)) in s.remediation.iter().zip(&s.remediation_steps).enumerate() {
+    assert_eq!(s.remediation_lines().len(), s.remediation_steps.len());
+    for (i, (text, step)) in s
+        .remediation_lines()
+        .iter()
+        .zip(&s.remediation_steps)
+        .enumerate()
+    {
         assert_eq!(*text, format!("{}. {}", i + 1, step.text));
         assert!(!step.text.starts_with(|c: char| c.is_ascii_digit()));
     }
@@ -354,9 +373,12 @@ fn frontend_expiry_fires_on_443() {
         )[0],
     );
     assert!(
-        a.servers[0].remediation.iter().any(|r| r.contains(&newer)),
+        a.servers[0]
+            .remediation_lines()
+            .iter()
+            .any(|r| r.contains(&newer)),
         "{:?}",
-        a.servers[0].remediation
+        a.servers[0].remediation_lines()
     );
     assert_eq!(a.servers[1].verdict, Verdict::RenewPublicCert);
 }
@@ -378,14 +400,17 @@ fn public_binding_lost_when_443_presents_the_exchange_cert() {
     assert_eq!(ids(&a, 2), ["public-binding-lost"]);
     let public = sha1(&fleet_public[0]);
     assert!(
-        f.remediation.contains(&format!(
+        f.remediation_text().contains(&format!(
             "Enable-ExchangeCertificate -Server EX08 -Thumbprint {public} -Services IIS"
         )),
         "{}",
-        f.remediation
+        f.remediation_text()
     );
     assert_eq!(a.servers[1].verdict, Verdict::RebindPublicCert);
-    assert!(a.servers[1].remediation.iter().any(|r| r.contains(&public)));
+    assert!(a.servers[1]
+        .remediation_lines()
+        .iter()
+        .any(|r| r.contains(&public)));
 }
 
 #[test]
@@ -434,15 +459,15 @@ fn renewal_trap_binds_the_already_renewed_cert_instead_of_renewing_again() {
     let new = sha1(&renewed[0]);
     assert!(
         expired
-            .remediation
+            .remediation_text()
             .contains(&format!("AddSslCertificate('{new}','My')")),
         "{}",
-        expired.remediation
+        expired.remediation_text()
     );
     let s = &a.servers[1];
     assert_eq!(s.verdict, Verdict::RebindPublicCert);
     assert!(s.summary.contains("444"), "{}", s.summary);
-    let steps = s.remediation.join("\n");
+    let steps = s.remediation_lines().join("\n");
     assert!(
         steps.contains(&format!(
             "1. Re-enable IIS on the public certificate on EX10 now: \
@@ -474,18 +499,18 @@ fn same_self_signed_cert_on_both_ports_expiring_rebinds_then_recreates() {
     // 443 gets the public certificate back first; the new internal
     // certificate is made for SMTP only, so it cannot move IIS again.
     let renew = s
-        .remediation
+        .remediation_lines()
         .iter()
         .position(|r| {
             r.contains("New-ExchangeCertificate -Server EX93") && r.contains("-Services SMTP")
         })
         .unwrap();
     let rebind = s
-        .remediation
+        .remediation_lines()
         .iter()
         .position(|r| r.contains("Enable-ExchangeCertificate -Server EX93"))
         .unwrap();
-    assert!(rebind < renew, "{:?}", s.remediation);
+    assert!(rebind < renew, "{:?}", s.remediation_lines());
 }
 
 #[test]
@@ -726,7 +751,7 @@ fn backend_bound_to_wmsvc_auth_public_or_another_servers_cert() {
         let f = find(&a, 1, "backend-unexpected-cert");
         assert_eq!(f.severity, Severity::Warning);
         assert!(f.detail.contains(words), "{words}: {}", f.detail);
-        assert!(f.remediation.contains("*:444"));
+        assert!(f.remediation_text().contains("*:444"));
         assert_eq!(a.servers[0].verdict, Verdict::FixBackendBinding);
     }
     // Its own cert, named by FQDN host, is fine.
@@ -753,14 +778,14 @@ fn expired_wmsvc_on_444_is_a_binding_fix_not_a_renewal() {
     );
     let f = find(&a, 0, "backend-cert-expired");
     assert!(
-        f.remediation.starts_with("Do not renew"),
+        f.remediation_text().starts_with("Do not renew"),
         "{}",
-        f.remediation
+        f.remediation_text()
     );
     assert!(ids(&a, 0).contains(&"backend-unexpected-cert".to_string()));
     assert_eq!(a.servers[0].verdict, Verdict::FixBackendBinding);
     assert!(!a.servers[0]
-        .remediation
+        .remediation_lines()
         .iter()
         .any(|r| r.contains("New-ExchangeCertificate -Force")));
 }
@@ -810,11 +835,11 @@ fn fleet_of_five_tells_the_one_on_last_years_public_cert_to_roll_out_the_new_one
     assert_eq!(f.severity, Severity::Info);
     let newest = sha1(&current[0]);
     assert!(
-        f.remediation.contains(&format!(
+        f.remediation_text().contains(&format!(
             "Enable-ExchangeCertificate -Server EX23 -Thumbprint {newest} -Services IIS"
         )),
         "{}",
-        f.remediation
+        f.remediation_text()
     );
     assert!(f.detail.contains("already on 4 servers"), "{}", f.detail);
     let verdicts: Vec<&str> = a.servers.iter().map(|s| s.verdict.as_str()).collect();
@@ -914,11 +939,11 @@ fn a_worse_verdict_beats_investigate() {
     // The failed endpoint still appears in the steps.
     assert!(
         a.servers[0]
-            .remediation
+            .remediation_lines()
             .iter()
             .any(|r| r.contains("EX42:443")),
         "{:?}",
-        a.servers[0].remediation
+        a.servers[0].remediation_lines()
     );
 }
 
@@ -1170,23 +1195,28 @@ fn demo_fleet_verdicts() {
     );
     // EX05: renew first, then give IIS back to the fleet's public cert.
     let public = cert::sha1_hex(&a.endpoints[0].chain[0].der_base64.0);
-    assert!(a.servers[4].remediation.iter().any(|r| r.contains(&format!(
-        "Enable-ExchangeCertificate -Server {} -Thumbprint {public}",
-        a.servers[4].host
-    ))));
+    assert!(a.servers[4]
+        .remediation_lines()
+        .iter()
+        .any(|r| r.contains(&format!(
+            "Enable-ExchangeCertificate -Server {} -Thumbprint {public}",
+            a.servers[4].host
+        ))));
     // EX07's expiring cert is fixed by binding the fleet's, not renewing.
     let ex07 = &a.endpoints[12];
-    assert!(ex07
-        .findings
-        .iter()
-        .any(|f| f.id == FindingId::FrontendCertExpiring && f.remediation.contains(&public)));
+    assert!(
+        ex07.findings
+            .iter()
+            .any(|f| f.id == FindingId::FrontendCertExpiring
+                && f.remediation_text().contains(&public))
+    );
     assert!(
         !a.servers[6]
-            .remediation
+            .remediation_lines()
             .iter()
             .any(|r| r.contains("Get a new public certificate")),
         "{:?}",
-        a.servers[6].remediation
+        a.servers[6].remediation_lines()
     );
 }
 
@@ -1275,10 +1305,10 @@ fn another_servers_expired_cert_on_444_is_rebound_not_renewed() {
     assert_eq!(a.servers[0].verdict, Verdict::FixBackendBinding);
     assert!(
         !a.servers[0]
-            .remediation
+            .remediation_lines()
             .iter()
             .any(|r| r.contains("New-ExchangeCertificate -Force")),
         "{:?}",
-        a.servers[0].remediation
+        a.servers[0].remediation_lines()
     );
 }

@@ -84,7 +84,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
     assert_eq!(ids(r, "EX02", smtp), ["smtp-cert-inconsistent"]);
     assert_eq!(server(r, "EX02").verdict, Verdict::FixTransportCert);
     assert_eq!(server(r, "EX02").severity, Grade::Warning);
-    let fix = server(r, "EX02").remediation.join("\n");
+    let fix = server(r, "EX02").remediation_lines().join("\n");
     assert!(
         fix.contains("-Services SMTP") && fix.contains("TlsCertificateName"),
         "{fix}"
@@ -140,7 +140,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
 
     assert!(ids(r, "EX05", fe).contains(&"public-binding-lost".to_string()));
     assert_eq!(server(r, "EX05").verdict, Verdict::RebindPublicCert);
-    let steps = server(r, "EX05").remediation.join("\n");
+    let steps = server(r, "EX05").remediation_lines().join("\n");
     let public_sha1 = &r
         .endpoints
         .iter()
@@ -179,7 +179,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
         .find(|e| e.endpoint.host.starts_with("ex08.") && e.endpoint.port == fe)
         .unwrap();
     assert!(ex08.findings[0]
-        .remediation
+        .remediation_text()
         .contains(&format!("-Thumbprint {public_sha1} -Services IIS")));
     // EX09, the branch office, has its own namespace and certificate: not
     // compared with HQ's, nothing to do.

@@ -140,7 +140,7 @@ fn exchange_servers_and_connectors() {
 fn truncated_malformed_and_unknown_files_are_refused_with_the_line() {
     let e = parse_file("truncated.xml", &fixture("truncated.xml")).unwrap_err();
     assert!(
-        matches!(&e.problem, Problem::Clixml { reason } if reason.contains("truncated")),
+        matches!(&e.problem, Problem::Clixml(c) if c.to_string().contains("truncated")),
         "{e}"
     );
     assert!(e.line.is_some(), "{e}");
@@ -183,4 +183,24 @@ fn truncated_malformed_and_unknown_files_are_refused_with_the_line() {
         "{e:?}"
     );
     assert!(e.to_string().contains(": \"ex01\","), "{e}");
+}
+
+#[test]
+fn two_exports_with_different_auth_configs_are_refused_naming_the_second() {
+    let dir = format!("{}/fixtures/inventory", env!("CARGO_MANIFEST_DIR"));
+    let first = std::path::PathBuf::from(format!("{dir}/authconfig.xml"));
+    let second = std::path::PathBuf::from(format!("{dir}/authconfig-nonext.xml"));
+    let err = excert::inventory::load(&[first, second.clone()]).unwrap_err();
+    assert_eq!(err.exit_code(), 64);
+    match &err {
+        excert::Error::BadInventory { path, error } => {
+            assert_eq!(path, &second);
+            assert_eq!(error.problem, Problem::AuthConfigDiffers);
+        }
+        other => panic!("expected BadInventory, got {other:?}"),
+    }
+    assert!(err.to_string().starts_with(&format!(
+        "{}: holds a Get-AuthConfig that differs",
+        second.display()
+    )));
 }

@@ -189,9 +189,9 @@ async fn demo_fleet_scan_joined_with_its_stores() {
         sha1_hex(&public)
     );
     assert!(
-        ex07.remediation.iter().any(|s| s.contains(&enable)),
+        ex07.remediation_lines().iter().any(|s| s.contains(&enable)),
         "{:?}",
-        ex07.remediation
+        ex07.remediation_lines()
     );
     let store07: Vec<_> = r
         .inventory
@@ -326,9 +326,10 @@ async fn store_only_audit_judges_the_auth_certificate_at_the_as_of_date() {
         f.detail
     );
     assert!(
-        f.remediation.contains("MonitorExchangeAuthCertificate.ps1"),
+        f.remediation_text()
+            .contains("MonitorExchangeAuthCertificate.ps1"),
         "{}",
-        f.remediation
+        f.remediation_text()
     );
     // The hybrid connector on EX01 names mail.contoso.com: fine while the
     // renewed certificate is valid, critical once every match expired.

@@ -529,7 +529,7 @@ async fn healthy_two_site_fleet_from_get_exchangeserver_csv_is_healthy() {
             .find(|f| id_of(f) == "public-cert-inconsistent")
             .unwrap_or_else(|| panic!("{host}: {:?}", e.findings));
         assert_eq!(f.severity, excert::model::Severity::Info);
-        assert!(f.remediation.contains(&format!(
+        assert!(f.remediation_text().contains(&format!(
             "Enable-ExchangeCertificate -Server {host} -Thumbprint {} -Services IIS",
             fleet.hq_new
         )));
@@ -547,7 +547,7 @@ async fn healthy_two_site_fleet_from_get_exchangeserver_csv_is_healthy() {
     for e in &r.endpoints {
         for f in &e.findings {
             assert!(!f
-                .remediation
+                .remediation_text()
                 .contains(&format!("-Thumbprint {} -Services IIS", fleet.hq_old)));
         }
     }
@@ -707,12 +707,12 @@ fn every_step_names_its_server_and_no_444_fix_moves_iis() {
             }
             if e.endpoint.role == Role::Backend {
                 assert!(
-                    !f.remediation.contains("-Services IIS"),
+                    !f.remediation_text().contains("-Services IIS"),
                     "{}:{} {}: {}",
                     e.endpoint.host,
                     e.endpoint.port,
                     id_of(f),
-                    f.remediation
+                    f.remediation_text()
                 );
             }
         }
@@ -736,6 +736,6 @@ fn every_step_names_its_server_and_no_444_fix_moves_iis() {
         .find(|f| id_of(f) == "weak-key")
         .unwrap();
     assert!(weak
-        .remediation
+        .remediation_text()
         .contains("Get-WebBinding -Name 'Exchange Back End'"));
 }

@@ -391,8 +391,8 @@ fn remediation_blocks_copy_exactly_as_written() {
     // admin the exact command with the thumbprint filled in.
     let expected = format!(
         "<pre class=\"copy\">{}</pre>",
-        finding.remediation.replace('\'', "&#x27;")
+        finding.remediation_text().replace('\'', "&#x27;")
     );
     assert!(html.contains(&expected), "remediation block altered");
-    assert!(finding.remediation.contains('\n'));
+    assert!(finding.remediation_text().contains('\n'));
 }

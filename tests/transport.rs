@@ -135,7 +135,10 @@ fn run(evidence: &[EndpointEvidence], s: &AnalysisSettings) -> Analysis {
     for e in &a.endpoints {
         for f in &e.findings {
             assert_eq!(f.title, catalog::entry(f.id).title);
-            assert!(!f.detail.is_empty() && !f.remediation.is_empty(), "{f:?}");
+            assert!(
+                !f.detail.is_empty() && !f.remediation_text().is_empty(),
+                "{f:?}"
+            );
         }
     }
     a
@@ -184,34 +187,34 @@ fn expired_and_expiring_certificates_on_each_mail_port() {
         expired.detail
     );
     assert!(
-        expired.remediation.contains("-Services SMTP"),
+        expired.remediation_text().contains("-Services SMTP"),
         "{}",
-        expired.remediation
+        expired.remediation_text()
     );
     assert!(
-        expired.remediation.contains("TlsCertificateName"),
+        expired.remediation_text().contains("TlsCertificateName"),
         "{}",
-        expired.remediation
+        expired.remediation_text()
     );
     one(1, FindingId::SmtpCertExpiring, Severity::Warning);
     one(2, FindingId::SmtpCertExpiring, Severity::Critical);
     let imap = one(3, FindingId::ImapCertExpired, Severity::Critical);
     assert!(
-        imap.remediation.contains("-Services IMAP"),
+        imap.remediation_text().contains("-Services IMAP"),
         "{}",
-        imap.remediation
+        imap.remediation_text()
     );
     assert!(
-        !imap.remediation.contains("Get-ReceiveConnector"),
+        !imap.remediation_text().contains("Get-ReceiveConnector"),
         "{}",
-        imap.remediation
+        imap.remediation_text()
     );
     one(4, FindingId::ImapCertExpiring, Severity::Warning);
     let pop = one(5, FindingId::PopCertExpired, Severity::Critical);
     assert!(
-        pop.remediation.contains("-Services POP"),
+        pop.remediation_text().contains("-Services POP"),
         "{}",
-        pop.remediation
+        pop.remediation_text()
     );
     one(6, FindingId::PopCertExpiring, Severity::Critical);
     assert!(ids(&a, 7).is_empty(), "{:?}", ids(&a, 7));
@@ -244,11 +247,11 @@ fn expired_and_expiring_certificates_on_each_mail_port() {
         ex01.summary
     );
     assert!(
-        ex01.remediation
+        ex01.remediation_lines()
             .iter()
             .any(|s| s.contains("Enable-ExchangeCertificate -Server ex01.contoso.local")),
         "{:?}",
-        ex01.remediation
+        ex01.remediation_lines()
     );
 }
 
@@ -265,12 +268,16 @@ fn an_expiring_smtp_certificate_next_to_a_newer_public_one_is_a_rebind_not_a_ren
     assert_eq!(f.id, FindingId::SmtpCertExpiring);
     let fleet_sha1 = a.endpoints[0].chain[0].sha1.clone();
     assert!(
-        f.remediation
+        f.remediation_text()
             .contains(&format!("-Thumbprint {fleet_sha1} -Services SMTP")),
         "{}",
-        f.remediation
+        f.remediation_text()
     );
-    assert!(!f.remediation.contains("Renew"), "{}", f.remediation);
+    assert!(
+        !f.remediation_text().contains("Renew"),
+        "{}",
+        f.remediation_text()
+    );
 }
 
 #[test]
@@ -312,7 +319,9 @@ fn no_starttls_is_a_warning_and_a_refused_smtp_port_changes_no_verdict() {
         "{}",
         f.detail
     );
-    assert!(f.remediation.contains("12014") && f.remediation.contains("-Services SMTP"));
+    assert!(
+        f.remediation_text().contains("12014") && f.remediation_text().contains("-Services SMTP")
+    );
     assert_eq!(
         verdict(&a, "EX01"),
         (Verdict::FixTransportCert, Grade::Warning)
@@ -343,14 +352,15 @@ fn one_self_signed_smtp_among_ca_issued_ones_is_inconsistent() {
     let fleet_sha1 = &a.endpoints[0].chain[0].sha1;
     assert!(f.detail.contains("2 of 3 servers"), "{}", f.detail);
     assert!(
-        f.remediation.contains(&format!("Enable-ExchangeCertificate -Server ex03.contoso.local -Thumbprint {fleet_sha1} -Services SMTP")),
+        f.remediation_text().contains(&format!("Enable-ExchangeCertificate -Server ex03.contoso.local -Thumbprint {fleet_sha1} -Services SMTP")),
         "{}",
-        f.remediation
+        f.remediation_text()
     );
     assert!(
-        f.remediation.contains("<I>$($c.Issuer)<S>$($c.Subject)"),
+        f.remediation_text()
+            .contains("<I>$($c.Issuer)<S>$($c.Subject)"),
         "{}",
-        f.remediation
+        f.remediation_text()
     );
     for i in [0, 1, 3, 4, 5] {
         assert!(ids(&a, i).is_empty(), "{i}: {:?}", ids(&a, i));

@@ -11,8 +11,6 @@
 
 use crate::model::{Finding, FindingId, Severity, Step};
 
-use super::remediation;
-
 /// One kind of finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -388,14 +386,15 @@ pub(crate) fn finding(
         severity,
         title: entry(id).title.to_string(),
         detail,
-        remediation: remediation::inline(&steps),
+        // Rendered from the steps when needed (`Finding::remediation_text`).
+        remediation: String::new(),
         remediation_steps: steps,
     }
 }
 
-/// Give a finding other steps, keeping its `remediation` text in step.
+/// Give a finding other steps; its text follows them.
 pub(crate) fn replace_steps(f: &mut Finding, steps: Vec<Step>) {
-    f.remediation = remediation::inline(&steps);
+    f.remediation.clear();
     f.remediation_steps = steps;
 }
 

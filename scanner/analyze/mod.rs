@@ -351,7 +351,8 @@ fn server_reports(
                 severity: v.grade,
                 verdict: v.verdict,
                 summary: v.summary,
-                remediation: remediation::numbered(&v.steps),
+                // Rendered from the steps when needed.
+                remediation: Vec::new(),
                 remediation_steps: v.steps,
                 endpoints: members.clone(),
                 group: reports

@@ -421,7 +421,8 @@ fn apply(s: &mut ServerReport, mut found: Vec<StoreFinding>) {
             s.remediation_steps.push(st);
         }
     }
-    s.remediation = remediation::numbered(&s.remediation_steps);
+    // Rendered from the steps when needed.
+    s.remediation.clear();
     s.findings = found.into_iter().map(|f| f.finding).collect();
 }
 

@@ -23,7 +23,7 @@ mod clixml;
 mod csv;
 mod dates;
 mod detect;
-mod error;
+pub(crate) mod error;
 mod nrbf;
 mod records;
 
@@ -51,8 +51,12 @@ pub fn load(paths: &[std::path::PathBuf]) -> Result<Option<Inventory>, Error> {
     for path in paths {
         let bytes = read_capped(path)?;
         let name = path.display().to_string();
-        let one = parse_file(&name, &bytes).map_err(|e| Error::bad_file(path, e.to_string()))?;
-        merge(&mut all, one).map_err(|e| Error::bad_file(path, e.to_string()))?;
+        let refuse = |error: FileError| Error::BadInventory {
+            path: path.clone(),
+            error,
+        };
+        let one = parse_file(&name, &bytes).map_err(refuse)?;
+        merge(&mut all, one).map_err(|p| refuse(FileError::whole(p)))?;
     }
     Ok(Some(all))
 }

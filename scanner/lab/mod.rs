@@ -190,113 +190,10 @@ pub const DEMO_SITES: [&str; 2] = ["HQ", "Branch"];
 /// EX01 to EX08 are in site HQ.
 pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
     let ca = LabCa::new(now);
-    let mail = format!("mail.{DOMAIN}");
-    let autodiscover = format!("autodiscover.{DOMAIN}");
-    let names = [mail.as_str(), autodiscover.as_str()];
-    let public_key = certs::key(8);
-    let public = ca.issue(
-        &names,
-        now - Duration::days(200),
-        now + Duration::days(165),
-        &public_key,
-    );
-    let last_year = ca.issue(
-        &names,
-        now - Duration::days(340),
-        now + Duration::days(25),
-        &public_key,
-    );
-    let previous = ca.issue(
-        &names,
-        now - Duration::days(400),
-        now + Duration::days(100),
-        &public_key,
-    );
+    let certs = DemoCerts::issue(&ca, now);
+    let hosts = demo_hosts(now, &certs);
+    let (mail, autodiscover) = (format!("mail.{DOMAIN}"), format!("autodiscover.{DOMAIN}"));
     let branch_mail = format!("mail-branch.{DOMAIN}");
-    let branch = ca.issue(
-        &[branch_mail.as_str(), autodiscover.as_str()],
-        now - Duration::days(90),
-        now + Duration::days(275),
-        &certs::key(7),
-    );
-    let years_ago = |y: i64| now - Duration::days(365 * y);
-    let backend = |name: &str, key: usize, not_before: OffsetDateTime| {
-        Service::Tls(certs::exchange_self_signed(
-            name,
-            DOMAIN,
-            not_before,
-            &certs::key(key),
-        ))
-    };
-    let to_expire_in = |days: i64| certs::plus_years(now + Duration::days(days), -5);
-    // Hybrid servers present the public certificate on 25 (the connector's
-    // TlsCertificateName).
-    let smtp = |name: &str, served: &Served| {
-        let fqdn = format!("{}.{DOMAIN}", name.to_ascii_lowercase());
-        Service::Smtp(SmtpSpec::exchange(&fqdn, Starttls::Tls(served.clone())))
-    };
-    let host = |name: &str, frontend: Service, backend: Service| HostSpec {
-        name: name.into(),
-        frontend,
-        backend,
-        smtp: smtp(name, &public),
-    };
-    // EX02's "Microsoft Exchange" certificate was renewed ten days ago with
-    // "overwrite the default SMTP certificate" answered yes.
-    let renewed_for_smtp =
-        certs::exchange_self_signed("EX02", DOMAIN, now - Duration::days(10), &certs::key(9));
-    let hosts = vec![
-        host(
-            "EX01",
-            Service::Tls(public.clone()),
-            backend("EX01", 1, years_ago(2)),
-        ),
-        HostSpec {
-            smtp: smtp("EX02", &renewed_for_smtp),
-            ..host(
-                "EX02",
-                Service::Tls(public.clone()),
-                backend("EX02", 2, years_ago(3)),
-            )
-        },
-        host(
-            "EX03",
-            Service::Tls(public.clone()),
-            backend("EX03", 3, to_expire_in(-12)),
-        ),
-        host(
-            "EX04",
-            Service::Tls(public.clone()),
-            backend("EX04", 4, to_expire_in(20)),
-        ),
-        host(
-            "EX05",
-            backend("EX05", 6, now - Duration::days(3)),
-            backend("EX05", 5, to_expire_in(5)),
-        ),
-        host("EX06", Service::Tls(public.clone()), Service::Closed),
-        HostSpec {
-            smtp: smtp("EX07", &last_year),
-            ..host(
-                "EX07",
-                Service::Tls(last_year.clone()),
-                backend("EX07", 7, years_ago(1)),
-            )
-        },
-        host(
-            "EX08",
-            Service::Tls(previous),
-            backend("EX08", 1, years_ago(4)),
-        ),
-        HostSpec {
-            smtp: smtp("EX09", &branch),
-            ..host(
-                "EX09",
-                Service::Tls(branch.clone()),
-                backend("EX09", 2, years_ago(2)),
-            )
-        },
-    ];
     let [hq, branch_site] = DEMO_SITES;
     DemoFleet {
         hosts,
@@ -314,4 +211,82 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
             })
             .collect(),
     }
+}
+
+/// The demo's CA-issued certificates (one key for the HQ namespace).
+struct DemoCerts {
+    /// The HQ certificate, 165 days left.
+    public: Served,
+    /// Last year's HQ certificate, 25 days left.
+    last_year: Served,
+    /// The HQ certificate before `public`, 100 days left.
+    previous: Served,
+    /// The branch office's own certificate.
+    branch: Served,
+}
+
+impl DemoCerts {
+    fn issue(ca: &LabCa, now: OffsetDateTime) -> Self {
+        let (mail, autodiscover) = (format!("mail.{DOMAIN}"), format!("autodiscover.{DOMAIN}"));
+        let names = [mail.as_str(), autodiscover.as_str()];
+        let key = certs::key(8);
+        let days = Duration::days;
+        let branch_mail = format!("mail-branch.{DOMAIN}");
+        DemoCerts {
+            public: ca.issue(&names, now - days(200), now + days(165), &key),
+            last_year: ca.issue(&names, now - days(340), now + days(25), &key),
+            previous: ca.issue(&names, now - days(400), now + days(100), &key),
+            branch: ca.issue(
+                &[branch_mail.as_str(), autodiscover.as_str()],
+                now - days(90),
+                now + days(275),
+                &certs::key(7),
+            ),
+        }
+    }
+}
+
+/// The hosts of [`demo_fleet`]'s table, in its order.
+fn demo_hosts(now: OffsetDateTime, c: &DemoCerts) -> Vec<HostSpec> {
+    let own = |name: &str, key: usize, not_before: OffsetDateTime| {
+        certs::exchange_self_signed(name, DOMAIN, not_before, &certs::key(key))
+    };
+    // The own certificate on 444: its key, and when it was made (years
+    // ago) or when it expires (days from now; they last five years).
+    let made = |key: usize, years: i64| Some((key, now - Duration::days(365 * years)));
+    let expires =
+        |key: usize, days: i64| Some((key, certs::plus_years(now + Duration::days(days), -5)));
+    // EX02's "Microsoft Exchange" certificate was renewed ten days ago with
+    // "overwrite the default SMTP certificate" answered yes.
+    let ex02_smtp = own("EX02", 9, now - Duration::days(10));
+    let ex05_new = own("EX05", 6, now - Duration::days(3));
+    let p = &c.public;
+    // (host, cert on 443, own cert on 444, cert on 25). Hybrid servers
+    // present the public certificate on 25 (the connector's
+    // TlsCertificateName).
+    let table = [
+        ("EX01", p, made(1, 2), p),
+        ("EX02", p, made(2, 3), &ex02_smtp),
+        ("EX03", p, expires(3, -12), p),
+        ("EX04", p, expires(4, 20), p),
+        ("EX05", &ex05_new, expires(5, 5), p),
+        ("EX06", p, None, p),
+        ("EX07", &c.last_year, made(7, 1), &c.last_year),
+        ("EX08", &c.previous, made(1, 4), p),
+        ("EX09", &c.branch, made(2, 2), &c.branch),
+    ];
+    table
+        .into_iter()
+        .map(|(name, on_443, on_444, on_25)| {
+            let fqdn = format!("{}.{DOMAIN}", name.to_ascii_lowercase());
+            HostSpec {
+                name: name.into(),
+                frontend: Service::Tls(on_443.clone()),
+                backend: on_444.map_or(Service::Closed, |(key, start)| {
+                    Service::Tls(own(name, key, start))
+                }),
+                smtp: Service::Smtp(SmtpSpec::exchange(&fqdn, Starttls::Tls(on_25.clone()))),
+            }
+        })
+        .collect()
 }

@@ -60,26 +60,12 @@ fn sha1(s: &Served) -> String {
 /// 2024 to 2027 at least, so `now` should lie in 2025 or 2026.
 pub fn sites_fleet(now: OffsetDateTime) -> SitesFleet {
     let ca = LabCa::new(now);
+    let days = Duration::days;
     let hq_names = ["mail.contoso.com", "autodiscover.contoso.com"];
     let eu_names = ["mail-eu.contoso.com", "autodiscover.contoso.com"];
-    let hq_new = ca.issue(
-        &hq_names,
-        now - Duration::days(30),
-        now + Duration::days(335),
-        &certs::key(8),
-    );
-    let hq_old = ca.issue(
-        &hq_names,
-        now - Duration::days(300),
-        now + Duration::days(90),
-        &certs::key(8),
-    );
-    let eu = ca.issue(
-        &eu_names,
-        now - Duration::days(100),
-        now + Duration::days(265),
-        &certs::key(7),
-    );
+    let hq_new = ca.issue(&hq_names, now - days(30), now + days(335), &certs::key(8));
+    let hq_old = ca.issue(&hq_names, now - days(300), now + days(90), &certs::key(8));
+    let eu = ca.issue(&eu_names, now - days(100), now + days(265), &certs::key(7));
     let own = |short: &str, k: usize| {
         Service::Tls(certs::exchange_self_signed(
             short,
@@ -88,51 +74,29 @@ pub fn sites_fleet(now: OffsetDateTime) -> SitesFleet {
             &certs::key(k),
         ))
     };
-    let smtp = |fqdn: &str, served: &Served| {
-        Service::Smtp(SmtpSpec::exchange(fqdn, Starttls::Tls(served.clone())))
-    };
-    let host = |i: usize, frontend: Service, backend: Service, mail: &Served| HostSpec {
-        name: FQDNS[i].split('.').next().unwrap_or("EX").to_string(),
-        frontend,
-        backend,
-        smtp: smtp(FQDNS[i], mail),
-    };
-    let keys = [
-        include_str!("../../fixtures/keys/key-02.pem"),
-        include_str!("../../fixtures/keys/key-4096.pem"),
-        include_str!("../../fixtures/keys/key-04.pem"),
+    // The cert on 443 (none for Edge), on 444, and on 25, in FQDNS order.
+    let ports: [(Option<&Served>, Service, &Served); 8] = [
+        (Some(&hq_new), own("EX01", 1), &hq_new),
+        (Some(&hq_old), own("EX02", 2), &hq_new),
+        (Some(&hq_new), long_name(), &hq_new),
+        (Some(&eu), rsa_4096(), &eu),
+        (Some(&eu), ski_sha256(), &eu),
+        // A CAS-only 2013 server and Exchange 2010: no 444.
+        (Some(&eu), Service::Closed, &eu),
+        (Some(&hq_old), Service::Closed, &hq_new),
+        // Edge: SMTP only.
+        (None, Service::Closed, &hq_new),
     ];
-    let hosts = vec![
-        host(0, Service::Tls(hq_new.clone()), own("EX01", 1), &hq_new),
-        host(1, Service::Tls(hq_old.clone()), own("EX02", 2), &hq_new),
-        host(
-            2,
-            Service::Tls(hq_new.clone()),
-            fixture(
-                include_bytes!("../../fixtures/certs/ex-long-name.der"),
-                keys[0],
-            ),
-            &hq_new,
-        ),
-        host(
-            3,
-            Service::Tls(eu.clone()),
-            fixture(include_bytes!("../../fixtures/certs/ex-4096.der"), keys[1]),
-            &eu,
-        ),
-        host(
-            4,
-            Service::Tls(eu.clone()),
-            fixture(
-                include_bytes!("../../fixtures/certs/ex-ski-sha256.der"),
-                keys[2],
-            ),
-            &eu,
-        ),
-        host(5, Service::Tls(eu.clone()), Service::Closed, &eu),
-        host(6, Service::Tls(hq_old.clone()), Service::Closed, &hq_new),
-        host(7, Service::Closed, Service::Closed, &hq_new),
-    ];
+    let hosts = FQDNS
+        .iter()
+        .zip(ports)
+        .map(|(fqdn, (on_443, on_444, on_25))| HostSpec {
+            name: fqdn.split('.').next().unwrap_or("EX").to_string(),
+            frontend: on_443.map_or(Service::Closed, |s| Service::Tls(s.clone())),
+            backend: on_444,
+            smtp: Service::Smtp(SmtpSpec::exchange(fqdn, Starttls::Tls(on_25.clone()))),
+        })
+        .collect();
     SitesFleet {
         hosts,
         fqdns: FQDNS.to_vec(),
@@ -140,4 +104,29 @@ pub fn sites_fleet(now: OffsetDateTime) -> SitesFleet {
         hq_old: sha1(&hq_old),
         ca,
     }
+}
+
+/// The own certificate of a server with a long host name.
+fn long_name() -> Service {
+    fixture(
+        include_bytes!("../../fixtures/certs/ex-long-name.der"),
+        include_str!("../../fixtures/keys/key-02.pem"),
+    )
+}
+
+/// An own certificate with a 4096-bit key.
+fn rsa_4096() -> Service {
+    fixture(
+        include_bytes!("../../fixtures/certs/ex-4096.der"),
+        include_str!("../../fixtures/keys/key-4096.pem"),
+    )
+}
+
+/// An own certificate with an SKI, signed with SHA-256, extensions in
+/// another order.
+fn ski_sha256() -> Service {
+    fixture(
+        include_bytes!("../../fixtures/certs/ex-ski-sha256.der"),
+        include_str!("../../fixtures/keys/key-04.pem"),
+    )
 }

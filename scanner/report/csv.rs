@@ -245,7 +245,7 @@ pub fn write_findings(report: &ScanReport, out: &mut dyn Write) -> Result<(), cs
                     text(f.severity.as_str()),
                     text(&f.title),
                     text(&f.detail),
-                    text(&f.remediation),
+                    text(f.remediation_text()),
                     text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
                     leaf.map_or(text(""), |c| date(c.not_after)),
                 ]
@@ -263,7 +263,7 @@ pub fn write_findings(report: &ScanReport, out: &mut dyn Write) -> Result<(), cs
                     text(f.severity.as_str()),
                     text(&f.title),
                     text(&f.detail),
-                    text(&f.remediation),
+                    text(f.remediation_text()),
                     text(
                         f.remediation_steps
                             .iter()

@@ -686,7 +686,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
                 severity: f.severity,
                 title: f.title.clone(),
                 detail: f.detail.clone(),
-                remediation: f.remediation.clone(),
+                remediation: f.remediation_text().into_owned(),
                 port: e.endpoint.port,
             })
         })
@@ -696,7 +696,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         severity: f.severity,
         title: f.title.clone(),
         detail: f.detail.clone(),
-        remediation: f.remediation.clone(),
+        remediation: f.remediation_text().into_owned(),
         // Store findings concern the server, not a port.
         port: 0,
     }));

@@ -356,10 +356,14 @@ fn action<'a>(
             .unwrap_or_else(|| server.verdict.as_str().to_string())
     };
     let fix = server
-        .remediation
+        .remediation_lines()
         .first()
         .map(|s| first_line(s))
-        .or_else(|| urgent.first().map(|(_, f)| first_line(&f.remediation)))
+        .or_else(|| {
+            urgent
+                .first()
+                .map(|(_, f)| first_line(&f.remediation_text()))
+        })
         .unwrap_or_default();
     Some(Action {
         server,

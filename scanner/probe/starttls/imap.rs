@@ -3,8 +3,8 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::dialogue::{quit, send, DialogueError, Steps};
 use super::lines::{kept, Lines, MAX_REPLY_LINES};
-use super::{quit, send, DialogueError, Steps};
 use crate::model::MailboxInfo;
 
 /// The tagged answer to `tag`, with the untagged lines before it.
@@ -23,7 +23,10 @@ async fn tagged<S: AsyncRead + Unpin>(
             return Ok((kept(rest), untagged));
         }
         if untagged.len() >= MAX_REPLY_LINES {
-            return Err(DialogueError::TooManyLines { waiting_for });
+            return Err(DialogueError::TooManyLines {
+                waiting_for,
+                limit: MAX_REPLY_LINES,
+            });
         }
         untagged.push(line);
     }
@@ -52,7 +55,7 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     {
         return Err(DialogueError::not_protocol("IMAP", &greeting));
     }
-    let imap = info.insert(super::mailbox_info(&greeting));
+    let imap = info.insert(super::lines::mailbox_info(&greeting));
     if !upper.starts_with("* OK") {
         // BYE refuses the session; PREAUTH is past the point where
         // STARTTLS is allowed.

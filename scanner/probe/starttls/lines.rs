@@ -5,7 +5,8 @@
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::{timeout_at, Instant};
 
-use super::DialogueError;
+use super::dialogue::DialogueError;
+use crate::model::MailboxInfo;
 
 /// The longest line accepted. RFC 5321 allows 512 octets in an SMTP reply
 /// line and RFC 3501 puts no limit on IMAP's; real capability lines stay
@@ -49,7 +50,10 @@ impl Lines {
                 return Ok(String::from_utf8_lossy(text).into_owned());
             }
             if self.buf.len() > MAX_LINE {
-                return Err(DialogueError::LineTooLong { waiting_for });
+                return Err(DialogueError::LineTooLong {
+                    waiting_for,
+                    limit: MAX_LINE,
+                });
             }
             let mut chunk = [0u8; CHUNK];
             let n = timeout_at(deadline, stream.read(&mut chunk))
@@ -69,4 +73,13 @@ impl Lines {
 /// characters are kept as sent: every renderer makes them visible.
 pub fn kept(text: &str) -> String {
     text.chars().take(KEPT_CHARS).collect()
+}
+
+/// A mailbox protocol's greeting, kept for the report.
+pub(super) fn mailbox_info(greeting: &str) -> MailboxInfo {
+    MailboxInfo {
+        banner: kept(greeting),
+        capabilities: Vec::new(),
+        exchange_banner: greeting.to_ascii_lowercase().contains("microsoft exchange"),
+    }
 }

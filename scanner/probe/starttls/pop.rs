@@ -3,8 +3,8 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::dialogue::{quit, send, DialogueError, Steps};
 use super::lines::{kept, Lines, MAX_REPLY_LINES};
-use super::{quit, send, DialogueError, Steps};
 use crate::model::MailboxInfo;
 
 fn is_ok(line: &str) -> bool {
@@ -33,6 +33,7 @@ async fn capa<S: AsyncRead + AsyncWrite + Unpin>(
         if caps.len() >= MAX_REPLY_LINES {
             return Err(DialogueError::TooManyLines {
                 waiting_for: "the CAPA reply",
+                limit: MAX_REPLY_LINES,
             });
         }
         // Dot-stuffing: a line starting with "." is sent as "..".
@@ -57,7 +58,7 @@ pub async fn stls<S: AsyncRead + AsyncWrite + Unpin>(
     if !is_ok(&greeting) && !refused {
         return Err(DialogueError::not_protocol("POP3", &greeting));
     }
-    let pop = info.insert(super::mailbox_info(&greeting));
+    let pop = info.insert(super::lines::mailbox_info(&greeting));
     if refused {
         return Err(DialogueError::Rejected {
             reply: kept(&greeting),

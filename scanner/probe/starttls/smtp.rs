@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::dialogue::{quit, send, DialogueError, Steps};
 use super::lines::{kept, Lines, MAX_REPLY_LINES};
-use super::{quit, send, DialogueError, Steps};
 use crate::model::SmtpInfo;
 
 /// What Exchange's receive connectors put in their default banner.
@@ -62,7 +62,10 @@ async fn reply<S: AsyncRead + Unpin>(
             return Err(DialogueError::not_protocol("SMTP", &line));
         };
         if out.len() >= MAX_REPLY_LINES {
-            return Err(DialogueError::TooManyLines { waiting_for });
+            return Err(DialogueError::TooManyLines {
+                waiting_for,
+                limit: MAX_REPLY_LINES,
+            });
         }
         out.push(kept(text));
         if !more {
@@ -106,6 +109,7 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         if count > MAX_REPLY_LINES {
             return Err(DialogueError::TooManyLines {
                 waiting_for: "the SMTP greeting",
+                limit: MAX_REPLY_LINES,
             });
         }
         let line = lines.next(stream, deadline, "the SMTP greeting").await?;

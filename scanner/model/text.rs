@@ -1,0 +1,116 @@
+//! The remediation text scan.json carries but memory does not.
+//!
+//! A finding's `remediation` and a server's `remediation` are renderings of
+//! their `remediation_steps` ([`crate::analyze::remediation::inline`] and
+//! [`crate::analyze::remediation::numbered`]). Keeping both the steps and
+//! their text doubled the largest part of a 10,000-endpoint report (issue
+//! 16), so the analysis keeps only the steps and the text is rendered when
+//! scan.json is written or a report asks for it. Text read from a
+//! scan.json is kept as read, so an older file is written back unchanged.
+//!
+//! The hand-written `Serialize` impls go through borrowing mirrors with the
+//! same fields in the same order as the structs, so scan.json does not
+//! change by a byte.
+
+use std::borrow::Cow;
+
+use serde::{Serialize, Serializer};
+
+use super::{Finding, FindingId, Grade, Group, ServerReport, Severity, Step, Verdict};
+use crate::analyze::remediation;
+
+impl Finding {
+    /// What to do: the text read from scan.json, or else the steps as one
+    /// line (a single step as it is, several numbered).
+    pub fn remediation_text(&self) -> Cow<'_, str> {
+        if self.remediation.is_empty() {
+            Cow::Owned(remediation::inline(&self.remediation_steps))
+        } else {
+            Cow::Borrowed(&self.remediation)
+        }
+    }
+}
+
+impl ServerReport {
+    /// The numbered steps (`1. ...`): as read from scan.json, or else
+    /// rendered from `remediation_steps`. Empty when there is nothing to do.
+    pub fn remediation_lines(&self) -> Cow<'_, [String]> {
+        if self.remediation.is_empty() {
+            Cow::Owned(remediation::numbered(&self.remediation_steps))
+        } else {
+            Cow::Borrowed(&self.remediation)
+        }
+    }
+}
+
+fn no_steps(steps: &&[Step]) -> bool {
+    steps.is_empty()
+}
+
+/// [`Finding`] as scan.json spells it.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    id: FindingId,
+    severity: Severity,
+    title: &'a str,
+    detail: &'a str,
+    remediation: Cow<'a, str>,
+    #[serde(skip_serializing_if = "no_steps")]
+    remediation_steps: &'a [Step],
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FindingJson {
+            id: self.id,
+            severity: self.severity,
+            title: &self.title,
+            detail: &self.detail,
+            remediation: self.remediation_text(),
+            remediation_steps: &self.remediation_steps,
+        }
+        .serialize(s)
+    }
+}
+
+fn no_group(g: &&Group) -> bool {
+    g.is_empty()
+}
+
+fn no_findings(f: &&[Finding]) -> bool {
+    f.is_empty()
+}
+
+/// [`ServerReport`] as scan.json spells it.
+#[derive(Serialize)]
+struct ServerJson<'a> {
+    host: &'a str,
+    severity: Grade,
+    verdict: Verdict,
+    summary: &'a str,
+    remediation: Cow<'a, [String]>,
+    #[serde(skip_serializing_if = "no_steps")]
+    remediation_steps: &'a [Step],
+    endpoints: &'a [usize],
+    #[serde(skip_serializing_if = "no_group")]
+    group: &'a Group,
+    #[serde(skip_serializing_if = "no_findings")]
+    findings: &'a [Finding],
+}
+
+impl Serialize for ServerReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ServerJson {
+            host: &self.host,
+            severity: self.severity,
+            verdict: self.verdict,
+            summary: &self.summary,
+            remediation: self.remediation_lines(),
+            remediation_steps: &self.remediation_steps,
+            endpoints: &self.endpoints,
+            group: &self.group,
+            findings: &self.findings,
+        }
+        .serialize(s)
+    }
+}
