@@ -18,8 +18,8 @@ use time::OffsetDateTime;
 use super::{catalog, cert, remediation, verdict};
 use crate::config::AnalysisSettings;
 use crate::model::{
-    CertFacts, Classification, EndpointEvidence, EndpointReport, Finding, FindingId, Grade,
-    Inventory, Role, ServerReport, Severity, Status, Step, StoreCertificate, Verdict,
+    CertFacts, Classification, Connector, EndpointEvidence, EndpointReport, Finding, FindingId,
+    Grade, Inventory, Role, ServerReport, Severity, Status, Step, StoreCertificate, Verdict,
 };
 
 const AUTH_SUBJECT: &str = "CN=Microsoft Exchange Server Auth Certificate";
@@ -670,26 +670,12 @@ fn drift(certs: &[StoreCertificate], v: &ServerView<'_>) -> Option<StoreFinding>
         .find(|e| e.endpoint.role == Role::Frontend && e.status == Status::Ok)?;
     let leaf = front.leaf()?;
     let store: Vec<&StoreCertificate> = v.store.iter().filter_map(|&i| certs.get(i)).collect();
-    let has_iis = |c: &StoreCertificate| {
-        c.services
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|x| x.eq_ignore_ascii_case("IIS")))
-    };
-    let mut why = Vec::new();
-    match store.iter().find(|c| c.thumbprint == leaf.sha1) {
-        Some(c) if c.services.is_some() && !has_iis(c) => why.push(format!(
-            "443 presents {}, which the store has enabled for {}, not IIS",
-            label(c),
-            c.services
-                .as_deref()
-                .map_or(String::new(), |s| if s.is_empty() {
-                    "no service".into()
-                } else {
-                    s.join(", ")
-                })
-        )),
-        _ => {}
-    }
+    let mut why: Vec<String> = store
+        .iter()
+        .find(|c| c.thumbprint == leaf.sha1)
+        .and_then(|c| presented_not_for_iis(c))
+        .into_iter()
+        .collect();
     // 444 presents the server's own certificate, which Exchange also lists
     // with IIS: only an IIS certificate no scanned port presents drifts.
     let all_scanned = v.endpoints.iter().all(|e| e.status == Status::Ok);
@@ -728,6 +714,30 @@ fn drift(certs: &[StoreCertificate], v: &ServerView<'_>) -> Option<StoreFinding>
     ))
 }
 
+fn has_iis(c: &StoreCertificate) -> bool {
+    c.services
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|x| x.eq_ignore_ascii_case("IIS")))
+}
+
+/// The certificate 443 presents (`c`), when the store lists its services
+/// and IIS is not among them.
+fn presented_not_for_iis(c: &StoreCertificate) -> Option<String> {
+    let services = c.services.as_deref()?;
+    if has_iis(c) {
+        return None;
+    }
+    let services = if services.is_empty() {
+        "no service".to_string()
+    } else {
+        services.join(", ")
+    };
+    Some(format!(
+        "443 presents {}, which the store has enabled for {services}, not IIS",
+        label(c)
+    ))
+}
+
 /// `CN=a, O=b` and `O=b,CN=a` name one subject: compare the RDNs as a set.
 fn dn_key(dn: &str) -> Vec<String> {
     let mut parts: Vec<String> = dn
@@ -747,71 +757,83 @@ fn connectors(
     names: &Names,
     as_of: OffsetDateTime,
 ) -> Vec<StoreFinding> {
-    let mut out = Vec::new();
     if v.store.is_empty() {
-        return out;
+        return Vec::new();
     }
-    for conn in inv.connectors.iter().filter(|c| c.hybrid) {
-        if !conn.servers.iter().any(|s| names.same(s, &v.host)) {
-            continue;
-        }
-        let Some(tls) = conn.tls_certificate_name.as_deref() else {
-            continue;
-        };
-        let Some((issuer, subject)) = tls.strip_prefix("<I>").and_then(|r| r.split_once("<S>"))
-        else {
-            continue;
-        };
-        let matching: Vec<&StoreCertificate> = v
-            .store
-            .iter()
-            .filter_map(|&i| certs.get(i))
-            .filter(|c| {
-                dn_key(&c.issuer) == dn_key(issuer) && dn_key(&c.subject) == dn_key(subject)
-            })
-            .collect();
-        if matching.iter().any(|c| valid_at(c, as_of)) {
-            // The receive connector presents that certificate on STARTTLS:
-            // port 25, when scanned, must show it.
-            let smtp = v.endpoints.iter().find(|e| {
-                e.endpoint.role == Role::Smtp && e.endpoint.port == 25 && e.status == Status::Ok
-            });
-            let presented = smtp.and_then(|e| e.leaf());
-            if let (true, Some(l)) = (conn.kind == "receive", presented) {
-                if dn_key(&l.issuer) != dn_key(issuer) || dn_key(&l.subject) != dn_key(subject) {
-                    out.push(found(
-                        FindingId::HybridConnectorCertInvalid,
-                        Severity::Critical,
-                        format!(
-                            "The hybrid receive connector \"{}\" names TlsCertificateName \
-                             {tls:?}, but {}:25 presents {} issued by {} ({}).",
-                            conn.name, v.host, l.subject, l.issuer, l.sha1
-                        ),
-                        vec![remediation::fix_hybrid_connector(&v.host, &conn.name)],
-                    ));
-                }
-            }
-            continue;
-        }
-        let state = match matching.iter().max_by_key(|c| c.not_after) {
-            Some(c) => format!(
-                "the only match, {}, expired on {}",
-                label(c),
-                c.not_after.date()
-            ),
-            None => "no certificate in its store matches".to_string(),
-        };
-        out.push(found(
-            FindingId::HybridConnectorCertInvalid,
-            Severity::Critical,
-            format!(
-                "The hybrid {} connector \"{}\" names TlsCertificateName {tls:?}, but on {} {state}.",
-                conn.kind, conn.name, v.host
-            ),
-            vec![remediation::fix_hybrid_connector(&v.host, &conn.name)],
-        ));
+    inv.connectors
+        .iter()
+        .filter(|c| c.hybrid && c.servers.iter().any(|s| names.same(s, &v.host)))
+        .filter_map(|conn| connector_finding(conn, certs, v, as_of))
+        .collect()
+}
+
+/// One hybrid connector of this server: its TlsCertificateName (`<I>issuer<S>subject`)
+/// matches no valid certificate in the store, or not the one port 25
+/// presents.
+fn connector_finding(
+    conn: &Connector,
+    certs: &[StoreCertificate],
+    v: &ServerView<'_>,
+    as_of: OffsetDateTime,
+) -> Option<StoreFinding> {
+    let tls = conn.tls_certificate_name.as_deref()?;
+    let (issuer, subject) = tls.strip_prefix("<I>").and_then(|r| r.split_once("<S>"))?;
+    let matching: Vec<&StoreCertificate> = v
+        .store
+        .iter()
+        .filter_map(|&i| certs.get(i))
+        .filter(|c| dn_key(&c.issuer) == dn_key(issuer) && dn_key(&c.subject) == dn_key(subject))
+        .collect();
+    if matching.iter().any(|c| valid_at(c, as_of)) {
+        return smtp_mismatch(conn, tls, (issuer, subject), v);
     }
-    out
+    let state = match matching.iter().max_by_key(|c| c.not_after) {
+        Some(c) => format!(
+            "the only match, {}, expired on {}",
+            label(c),
+            c.not_after.date()
+        ),
+        None => "no certificate in its store matches".to_string(),
+    };
+    Some(found(
+        FindingId::HybridConnectorCertInvalid,
+        Severity::Critical,
+        format!(
+            "The hybrid {} connector \"{}\" names TlsCertificateName {tls:?}, but on {} {state}.",
+            conn.kind, conn.name, v.host
+        ),
+        vec![remediation::fix_hybrid_connector(&v.host, &conn.name)],
+    ))
+}
+
+/// The receive connector presents the certificate it names on STARTTLS:
+/// port 25, when scanned, must show that issuer and subject.
+fn smtp_mismatch(
+    conn: &Connector,
+    tls: &str,
+    (issuer, subject): (&str, &str),
+    v: &ServerView<'_>,
+) -> Option<StoreFinding> {
+    if conn.kind != "receive" {
+        return None;
+    }
+    let smtp = v.endpoints.iter().find(|e| {
+        e.endpoint.role == Role::Smtp && e.endpoint.port == 25 && e.status == Status::Ok
+    })?;
+    let l = smtp.leaf()?;
+    if dn_key(&l.issuer) == dn_key(issuer) && dn_key(&l.subject) == dn_key(subject) {
+        return None;
+    }
+    Some(found(
+        FindingId::HybridConnectorCertInvalid,
+        Severity::Critical,
+        format!(
+            "The hybrid receive connector \"{}\" names TlsCertificateName {tls:?}, but {}:25 \
+             presents {} issued by {} ({}).",
+            conn.name, v.host, l.subject, l.issuer, l.sha1
+        ),
+        vec![remediation::fix_hybrid_connector(&v.host, &conn.name)],
+    ))
 }
 
 #[cfg(test)]

@@ -107,8 +107,75 @@ impl Value {
 /// What went wrong, and where (byte offset in the decoded text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// Byte offset in the decoded text.
     pub offset: u64,
-    pub message: String,
+    /// What is wrong there.
+    pub error: ClixmlError,
+}
+
+/// Why a file is not an Export-Clixml of objects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClixmlError {
+    /// quick-xml's complaint.
+    #[error("not well-formed XML: {reason}")]
+    NotWellFormed {
+        /// quick-xml's message.
+        reason: String,
+    },
+    /// Another XML document.
+    #[error("the first element is <{name}>, not <Objs>: not an Export-Clixml file")]
+    FirstElement {
+        /// The element's local name.
+        name: String,
+    },
+    /// No element at all.
+    #[error("no <Objs> element: not an Export-Clixml file")]
+    NoObjs,
+    /// More than [`MAX_OBJECTS`] objects.
+    #[error("more than {limit} objects")]
+    TooManyObjects {
+        /// The limit.
+        limit: usize,
+    },
+    /// `Export-Clixml` of strings or numbers.
+    #[error("<{name}> at the top level: Export-Clixml of a plain value, not of objects")]
+    PlainValue {
+        /// The element's local name.
+        name: String,
+    },
+    /// The file stops before its end.
+    #[error("the file ends {inside} (truncated?)")]
+    Truncated {
+        /// Where: `before </Objs>`, `inside <Obj>`, ...
+        inside: &'static str,
+    },
+    /// Elements after the document.
+    #[error("content after </Objs>")]
+    AfterObjs,
+    /// Elements nested deeper than [`MAX_DEPTH`].
+    #[error("elements nested deeper than {limit}")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// An `&...;` escape quick-xml cannot undo.
+    #[error("bad XML escape: {reason}")]
+    BadEscape {
+        /// quick-xml's message.
+        reason: String,
+    },
+    /// `<S><X/></S>`.
+    #[error("an element inside a text value")]
+    ElementInText,
+    /// A `<BA>` that is not base64.
+    #[error("a <BA> value is not base64")]
+    NotBase64,
+    /// A `<B>` that is not `true` or `false`.
+    #[error("<B> holds {text:?}, not true or false")]
+    NotBool {
+        /// The start of the text, control characters removed.
+        text: String,
+    },
 }
 
 /// Whether the text is CLIXML: its first element is `<Objs`.
@@ -134,12 +201,10 @@ pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
         match w.next()? {
             Event::Start(e) if e.local_name().as_ref() == b"Objs" => break,
             Event::Start(e) => {
-                return Err(w.error(format!(
-                    "the first element is <{}>, not <Objs>: not an Export-Clixml file",
-                    String::from_utf8_lossy(e.local_name().as_ref())
-                )))
+                let name = local_name(&e);
+                return Err(w.error(ClixmlError::FirstElement { name }));
             }
-            Event::Eof => return Err(w.error("no <Objs> element: not an Export-Clixml file")),
+            Event::Eof => return Err(w.error(ClixmlError::NoObjs)),
             _ => {}
         }
     }
@@ -148,7 +213,8 @@ pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
         match w.next()? {
             Event::Start(e) if e.local_name().as_ref() == b"Obj" => {
                 if objects.len() >= MAX_OBJECTS {
-                    return Err(w.error(format!("more than {MAX_OBJECTS} objects")));
+                    let limit = MAX_OBJECTS;
+                    return Err(w.error(ClixmlError::TooManyObjects { limit }));
                 }
                 let offset = w.position();
                 let mut obj = w.obj()?;
@@ -156,13 +222,11 @@ pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
                 objects.push(obj);
             }
             Event::Start(e) => {
-                return Err(w.error(format!(
-                    "<{}> at the top level: Export-Clixml of a plain value, not of objects",
-                    String::from_utf8_lossy(e.local_name().as_ref())
-                )))
+                let name = local_name(&e);
+                return Err(w.error(ClixmlError::PlainValue { name }));
             }
             Event::End(_) => break,
-            Event::Eof => return Err(w.error("the file ends before </Objs> (truncated?)")),
+            Event::Eof => return Err(w.truncated("before </Objs>")),
             _ => {}
         }
     }
@@ -171,7 +235,7 @@ pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
         match w.next()? {
             Event::Eof => return Ok(objects),
             Event::Start(_) | Event::Text(_) | Event::CData(_) => {
-                return Err(w.error("content after </Objs>"))
+                return Err(w.error(ClixmlError::AfterObjs))
             }
             _ => {}
         }
@@ -190,23 +254,30 @@ impl<'a> Walker<'a> {
         self.reader.buffer_position()
     }
 
-    fn error(&self, message: impl Into<String>) -> ParseError {
+    fn error(&self, error: ClixmlError) -> ParseError {
         ParseError {
             offset: self.position(),
-            message: message.into(),
+            error,
         }
+    }
+
+    fn truncated(&self, inside: &'static str) -> ParseError {
+        self.error(ClixmlError::Truncated { inside })
     }
 
     fn next(&mut self) -> Result<Event<'a>, ParseError> {
         let ev = self.reader.read_event().map_err(|e| ParseError {
             offset: self.reader.error_position(),
-            message: format!("not well-formed XML: {e}"),
+            error: ClixmlError::NotWellFormed {
+                reason: e.to_string(),
+            },
         })?;
         match &ev {
             Event::Start(_) => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
-                    return Err(self.error(format!("elements nested deeper than {MAX_DEPTH}")));
+                    let limit = MAX_DEPTH;
+                    return Err(self.error(ClixmlError::TooDeep { limit }));
                 }
             }
             Event::End(_) => self.depth = self.depth.saturating_sub(1),
@@ -221,15 +292,17 @@ impl<'a> Walker<'a> {
         loop {
             match self.next()? {
                 Event::Text(t) => {
-                    let s = t
-                        .unescape()
-                        .map_err(|e| self.error(format!("bad XML escape: {e}")))?;
+                    let s = t.unescape().map_err(|e| {
+                        self.error(ClixmlError::BadEscape {
+                            reason: e.to_string(),
+                        })
+                    })?;
                     out.push_str(&s);
                 }
                 Event::CData(c) => out.push_str(&String::from_utf8_lossy(&c)),
                 Event::End(_) => return Ok(out),
-                Event::Start(_) => return Err(self.error("an element inside a text value")),
-                Event::Eof => return Err(self.error("the file ends inside a value (truncated?)")),
+                Event::Start(_) => return Err(self.error(ClixmlError::ElementInText)),
+                Event::Eof => return Err(self.truncated("inside a value")),
                 _ => {}
             }
         }
@@ -242,9 +315,7 @@ impl<'a> Walker<'a> {
             match self.next()? {
                 Event::Start(_) => open += 1,
                 Event::End(_) => open -= 1,
-                Event::Eof => {
-                    return Err(self.error("the file ends inside an element (truncated?)"))
-                }
+                Event::Eof => return Err(self.truncated("inside an element")),
                 _ => {}
             }
         }
@@ -264,64 +335,16 @@ impl<'a> Walker<'a> {
         loop {
             match self.next()? {
                 Event::Start(e) => match e.local_name().as_ref() {
-                    b"TN" => {
-                        let id = Self::attr(&e, b"RefId");
-                        let mut types = Vec::new();
-                        loop {
-                            match self.next()? {
-                                Event::Start(t) if t.local_name().as_ref() == b"T" => {
-                                    types.push(self.text()?)
-                                }
-                                Event::Start(_) => self.skip()?,
-                                Event::End(_) => break,
-                                Event::Eof => {
-                                    return Err(self.error("the file ends inside <TN> (truncated?)"))
-                                }
-                                _ => {}
-                            }
-                        }
-                        if let Some(id) = id {
-                            self.names.insert(id, types.clone());
-                        }
-                        obj.types = types;
-                    }
+                    b"TN" => obj.types = self.type_names(&e)?,
                     b"TNRef" => {
                         let id = Self::attr(&e, b"RefId").unwrap_or_default();
                         obj.types = self.names.get(&id).cloned().unwrap_or_default();
                         self.skip()?;
                     }
                     b"ToString" => obj.to_string = Some(unescape_ps(&self.text()?)),
-                    b"Props" | b"MS" => loop {
-                        match self.next()? {
-                            Event::Start(m) => {
-                                let name = Self::attr(&m, b"N").unwrap_or_default();
-                                let v = self.value(&m)?;
-                                obj.props.push((name, v));
-                            }
-                            Event::End(_) => break,
-                            Event::Eof => {
-                                return Err(self.error(
-                                    "the file ends inside an object's properties (truncated?)",
-                                ))
-                            }
-                            _ => {}
-                        }
-                    },
+                    b"Props" | b"MS" => self.props(&mut obj.props)?,
                     b"LST" | b"IE" | b"STK" | b"QUE" => {
-                        let mut items = Vec::new();
-                        loop {
-                            match self.next()? {
-                                Event::Start(m) => items.push(self.value(&m)?),
-                                Event::End(_) => break,
-                                Event::Eof => {
-                                    return Err(
-                                        self.error("the file ends inside a list (truncated?)")
-                                    )
-                                }
-                                _ => {}
-                            }
-                        }
-                        obj.inner = Some(Box::new(Value::List(items)));
+                        obj.inner = Some(Box::new(Value::List(self.list()?)));
                     }
                     b"DCT" => self.skip()?,
                     _ => {
@@ -330,7 +353,55 @@ impl<'a> Walker<'a> {
                     }
                 },
                 Event::End(_) => return Ok(obj),
-                Event::Eof => return Err(self.error("the file ends inside <Obj> (truncated?)")),
+                Event::Eof => return Err(self.truncated("inside <Obj>")),
+                _ => {}
+            }
+        }
+    }
+
+    /// A `<TN>` list just opened; kept by its `RefId` for `<TNRef>`.
+    fn type_names(&mut self, e: &BytesStart<'_>) -> Result<Vec<String>, ParseError> {
+        let id = Self::attr(e, b"RefId");
+        let mut types = Vec::new();
+        loop {
+            match self.next()? {
+                Event::Start(t) if t.local_name().as_ref() == b"T" => types.push(self.text()?),
+                Event::Start(_) => self.skip()?,
+                Event::End(_) => break,
+                Event::Eof => return Err(self.truncated("inside <TN>")),
+                _ => {}
+            }
+        }
+        if let Some(id) = id {
+            self.names.insert(id, types.clone());
+        }
+        Ok(types)
+    }
+
+    /// The members of a `<Props>` or `<MS>` just opened, by their `N`.
+    fn props(&mut self, props: &mut Vec<(String, Value)>) -> Result<(), ParseError> {
+        loop {
+            match self.next()? {
+                Event::Start(m) => {
+                    let name = Self::attr(&m, b"N").unwrap_or_default();
+                    let v = self.value(&m)?;
+                    props.push((name, v));
+                }
+                Event::End(_) => return Ok(()),
+                Event::Eof => return Err(self.truncated("inside an object's properties")),
+                _ => {}
+            }
+        }
+    }
+
+    /// The items of a list element just opened.
+    fn list(&mut self) -> Result<Vec<Value>, ParseError> {
+        let mut items = Vec::new();
+        loop {
+            match self.next()? {
+                Event::Start(m) => items.push(self.value(&m)?),
+                Event::End(_) => return Ok(items),
+                Event::Eof => return Err(self.truncated("inside a list")),
                 _ => {}
             }
         }
@@ -348,7 +419,7 @@ impl<'a> Walker<'a> {
                 Value::Bytes(
                     base64::engine::general_purpose::STANDARD
                         .decode(compact.as_bytes())
-                        .map_err(|_| self.error("a <BA> value is not base64"))?,
+                        .map_err(|_| self.error(ClixmlError::NotBase64))?,
                 )
             }
             b"DT" => Value::Date(self.text()?),
@@ -362,9 +433,8 @@ impl<'a> Walker<'a> {
                     "true" => Value::Bool(true),
                     "false" => Value::Bool(false),
                     _ => {
-                        return Err(
-                            self.error(format!("<B> holds {:?}, not true or false", short(&text)))
-                        )
+                        let text = short(&text);
+                        return Err(self.error(ClixmlError::NotBool { text }));
                     }
                 }
             }
@@ -379,6 +449,10 @@ impl<'a> Walker<'a> {
             }
         })
     }
+}
+
+fn local_name(e: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(e.local_name().as_ref()).into_owned()
 }
 
 fn short(t: &str) -> String {
@@ -454,14 +528,22 @@ mod tests {
     #[test]
     fn truncated_and_foreign_xml_is_refused() {
         let xml = "<Objs><Obj><Props><S N=\"A\">x</S>";
-        assert!(parse(xml).unwrap_err().message.contains("truncated"));
-        assert!(parse("<html></html>")
-            .unwrap_err()
-            .message
-            .contains("not <Objs>"));
+        assert_eq!(
+            parse(xml).unwrap_err().error.to_string(),
+            "the file ends inside an object's properties (truncated?)"
+        );
+        assert_eq!(
+            parse("<html></html>").unwrap_err().error,
+            ClixmlError::FirstElement {
+                name: "html".into()
+            }
+        );
         assert!(parse("<Objs><Obj></Props></Obj></Objs>").is_err());
         let deep = format!("<Objs>{}", "<Obj><LST>".repeat(100));
-        assert!(parse(&deep).unwrap_err().message.contains("deeper"));
+        assert_eq!(
+            parse(&deep).unwrap_err().error,
+            ClixmlError::TooDeep { limit: MAX_DEPTH }
+        );
         assert!(!looks_like("\"Thumbprint\",\"x\""));
     }
 

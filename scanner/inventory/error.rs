@@ -7,6 +7,7 @@
 //! types without an import cycle.
 
 use super::certdata::CertDataError;
+use super::clixml::ClixmlError;
 use super::dates::DateError;
 use super::nrbf::NrbfError;
 use crate::targets::decode::DecodeError;
@@ -79,11 +80,8 @@ pub enum Problem {
     )]
     Unrecognised,
     /// The CLIXML is not well-formed or not Export-Clixml's shape.
-    #[error("{reason}")]
-    Clixml {
-        /// What the CLIXML reader found.
-        reason: String,
-    },
+    #[error(transparent)]
+    Clixml(ClixmlError),
     /// `<Objs>` with no object in it.
     #[error("the export holds no objects")]
     NoObjects,

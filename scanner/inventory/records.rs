@@ -14,10 +14,8 @@ use crate::model::{
 /// Read a CLIXML export: every object must be one of the known kinds.
 pub fn from_clixml(file: &str, text: &str) -> Result<Inventory, FileError> {
     let lines = crate::targets::csv_input::LineIndex::new(text);
-    let objects = clixml::parse(text).map_err(|e| {
-        let reason = e.message;
-        FileError::at(text, lines.line_at(e.offset), Problem::Clixml { reason })
-    })?;
+    let objects = clixml::parse(text)
+        .map_err(|e| FileError::at(text, lines.line_at(e.offset), Problem::Clixml(e.error)))?;
     if objects.is_empty() {
         return Err(FileError::whole(Problem::NoObjects));
     }

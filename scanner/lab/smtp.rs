@@ -171,41 +171,60 @@ pub(crate) async fn session(p: &Prepared, stream: TcpStream) {
             .next()
             .unwrap_or_default()
             .to_ascii_uppercase();
-        let answer = match verb.as_str() {
-            "EHLO" => spec.ehlo_reply(),
-            "HELO" => format!("250 {} Hello [127.0.0.1]\r\n", spec.host),
-            "NOOP" | "RSET" => "250 2.0.0 OK\r\n".to_string(),
-            "QUIT" => {
+        let answer = match answer(spec, &verb) {
+            Next::Reply(answer) => answer,
+            Next::Quit => {
                 let w = stream.get_mut();
                 let _ = w
                     .write_all(b"221 2.0.0 Service closing transmission channel\r\n")
                     .await;
                 return;
             }
-            "STARTTLS" => match &spec.starttls {
-                Starttls::NotOffered => unrecognized(&verb),
-                Starttls::Refuse454 => {
-                    "454 4.7.0 TLS not available due to temporary reason\r\n".into()
+            Next::StartTls => {
+                // The client sends its ClientHello only after our 220,
+                // so nothing of it is in the read buffer yet.
+                let mut tcp = stream.into_inner();
+                if tcp
+                    .write_all(b"220 2.0.0 SMTP server ready\r\n")
+                    .await
+                    .is_ok()
+                {
+                    tls(p, tcp).await;
                 }
-                Starttls::Tls(_) | Starttls::Relay(_) => {
-                    // The client sends its ClientHello only after our 220,
-                    // so nothing of it is in the read buffer yet.
-                    let mut tcp = stream.into_inner();
-                    if tcp
-                        .write_all(b"220 2.0.0 SMTP server ready\r\n")
-                        .await
-                        .is_ok()
-                    {
-                        tls(p, tcp).await;
-                    }
-                    return;
-                }
-            },
-            _ => unrecognized(&verb),
+                return;
+            }
         };
         if stream.get_mut().write_all(answer.as_bytes()).await.is_err() {
             return;
         }
+    }
+}
+
+/// What the lab does with one command.
+enum Next {
+    /// Send this and read the next command.
+    Reply(String),
+    /// Say goodbye and close.
+    Quit,
+    /// Say 220 and start TLS.
+    StartTls,
+}
+
+/// The lab's answer to a command verb (upper case).
+fn answer(spec: &SmtpSpec, verb: &str) -> Next {
+    match verb {
+        "EHLO" => Next::Reply(spec.ehlo_reply()),
+        "HELO" => Next::Reply(format!("250 {} Hello [127.0.0.1]\r\n", spec.host)),
+        "NOOP" | "RSET" => Next::Reply("250 2.0.0 OK\r\n".to_string()),
+        "QUIT" => Next::Quit,
+        "STARTTLS" => match &spec.starttls {
+            Starttls::NotOffered => Next::Reply(unrecognized(verb)),
+            Starttls::Refuse454 => {
+                Next::Reply("454 4.7.0 TLS not available due to temporary reason\r\n".into())
+            }
+            Starttls::Tls(_) | Starttls::Relay(_) => Next::StartTls,
+        },
+        _ => Next::Reply(unrecognized(verb)),
     }
 }
 
