@@ -152,7 +152,7 @@ pub enum ClixmlError {
     /// Elements after the document.
     #[error("content after </Objs>")]
     AfterObjs,
-    /// Elements nested deeper than [`MAX_DEPTH`].
+    /// Elements nested deeper than `MAX_DEPTH`.
     #[error("elements nested deeper than {limit}")]
     TooDeep {
         /// The limit.
