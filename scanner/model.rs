@@ -346,8 +346,8 @@ pub struct Dialogue {
 pub struct Observation {
     /// What became of the attempt.
     pub status: Status,
-    /// Why it failed, in words (the socket, resolver or TLS error); null when
-    /// `status` is `ok`.
+    /// Why it failed, in words (the socket, resolver, mail dialogue or TLS
+    /// error); null when `status` is `ok`.
     pub error: Option<String>,
     /// What the handshake showed; null unless `status` is `ok`.
     pub tls: Option<TlsInfo>,
@@ -1207,7 +1207,7 @@ pub struct AuthConfig {
     pub next_effective_date: Option<OffsetDateTime>,
     /// The certificate replaced by the current one; null when none.
     pub previous_thumbprint: Option<String>,
-    /// The export record this came from; absent when not read from an export.
+    /// The export record this came from; absent when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<InventorySource>,
 }

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 const STALL: Duration = Duration::from_millis(500);
 
 /// Limits for the TLS phase: `slots` working probes, `in_flight` probes in
-/// the phase at all (working or past [`STALL`]).
+/// the phase at all (working, or waiting past the `STALL` time of 0.5 s).
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
     limits: Option<(Arc<Semaphore>, Arc<Semaphore>)>,
@@ -42,7 +42,7 @@ impl Gate {
     }
 
     /// Run the TLS phase once a slot is free, giving the slot back (but not
-    /// the in-flight place) after [`STALL`]. `work` makes the phase's future
+    /// the in-flight place) after `STALL` (0.5 s). `work` makes the phase's future
     /// only then, so a probe waiting here holds no handshake state.
     pub async fn pass<F: Future>(&self, work: impl FnOnce() -> F) -> F::Output {
         let Some((slots, in_flight)) = &self.limits else {

@@ -11,7 +11,7 @@
 //! the peer spoke but rustls could not finish, read the cleartext
 //! Certificate message with the broad hand-built hello ([`legacy`]); then
 //! map which old protocol versions the endpoint still accepts
-//! ([`versions`]). Only what a handshake needs is ever sent, and the
+//! (`versions.rs`). Only what a handshake needs is ever sent, and the
 //! connection is closed before any key exchange. Connecting happens outside
 //! `--concurrency`; the TLS phase waits at a [`Gate`].
 

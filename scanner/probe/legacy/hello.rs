@@ -122,11 +122,11 @@ pub fn sni_name(sni: Option<&str>) -> Option<&str> {
 /// Which cipher suites a hello offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Offer {
-    /// Every suite in [`SUITES`]: any TLS 1.0-1.2 server finds one. The
+    /// Every suite in `SUITES`: any TLS 1.0-1.2 server finds one. The
     /// server may pick ECDHE, and then computes a key share and signs it
     /// before it sends anything.
     Broad,
-    /// Only RSA key exchange ([`NO_SIGN_SUITES`]): the server answers with
+    /// Only RSA key exchange (`NO_SIGN_SUITES`): the server answers with
     /// ServerHello, Certificate and ServerHelloDone, and neither signs nor
     /// computes a key share. Refused by servers without RSA key exchange.
     NoSign,
