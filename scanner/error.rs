@@ -66,8 +66,9 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// An input file that was read but is not what it should be (scan.json,
-    /// PEM, a targets file), or is too large or not a regular file.
+    /// An input file that was read but is not what it should be (a saved
+    /// scan.json), or is too large or not a regular file. Targets files,
+    /// CA bundles and inventory exports have their own kinds above.
     #[error("{}: {message}", path.display())]
     BadFile {
         /// The file as given.

@@ -81,7 +81,9 @@ pub async fn scan(
     let skipped_endpoints = targets.skipped.clone();
     let endpoints = targets::resolve(targets, target_opts).await;
     let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
-    let analysis = analyze::analyze_with(&probed.evidence, inventory.as_ref(), settings);
+    let complete = probed.complete;
+    // The evidence goes as soon as the endpoints are judged (issue 16).
+    let analysis = analyze::analyze_owned(probed.evidence, inventory.as_ref(), settings);
     let mut parameters = parameters(target_opts, Some(probe_opts), settings);
     parameters.inferred_namespaces = analysis.inferred_namespaces.clone();
     ScanReport {
@@ -90,7 +92,7 @@ pub async fn scan(
         started_at,
         finished_at: OffsetDateTime::now_utc(),
         as_of: settings.as_of,
-        complete: probed.complete,
+        complete,
         parameters,
         endpoints: analysis.endpoints,
         servers: analysis.servers,
@@ -106,7 +108,7 @@ pub async fn scan(
 /// as-of date, other thresholds or namespaces). Nothing touches the network.
 pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport {
     let evidence: Vec<_> = saved.endpoints.iter().map(|e| e.to_evidence()).collect();
-    let analysis = analyze::analyze_with(&evidence, saved.inventory.as_ref(), settings);
+    let analysis = analyze::analyze_owned(evidence, saved.inventory.as_ref(), settings);
     let mut parameters = saved.parameters.clone();
     parameters.warn_days = settings.warn_days;
     parameters.critical_days = settings.critical_days;

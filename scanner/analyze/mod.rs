@@ -66,6 +66,40 @@ pub fn analyze_with(
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> Analysis {
+    let judged = judge_endpoints(evidence, inventory, settings);
+    judge_servers(judged, inventory, settings)
+}
+
+/// [`analyze_with`], taking the evidence: it is dropped as soon as every
+/// endpoint is judged, before the servers are, so a large scan never holds
+/// the raw chains and the whole analysis at once (issue 16).
+pub fn analyze_owned(
+    evidence: Vec<EndpointEvidence>,
+    inventory: Option<&crate::model::Inventory>,
+    settings: &AnalysisSettings,
+) -> Analysis {
+    let judged = judge_endpoints(&evidence, inventory, settings);
+    drop(evidence);
+    judge_servers(judged, inventory, settings)
+}
+
+/// Every endpoint judged; what judging the servers needs besides.
+struct JudgedEndpoints {
+    endpoints: Vec<EndpointReport>,
+    /// Hosts with the indexes of their endpoints ([`group_by_host`]).
+    servers: Vec<(String, Vec<usize>)>,
+    /// Per server: the public thumbprint its steps should bind.
+    publics: Vec<Option<String>>,
+    inferred: BTreeMap<Option<String>, Vec<String>>,
+}
+
+/// Read every chain, run the per-endpoint and fleet rules, and make each
+/// endpoint's report. Nothing returned borrows the evidence.
+fn judge_endpoints(
+    evidence: &[EndpointEvidence],
+    inventory: Option<&crate::model::Inventory>,
+    settings: &AnalysisSettings,
+) -> JudgedEndpoints {
     let as_of = settings.as_of;
     let mut facts = Memo::default();
     let wires = read_wires(evidence, inventory, settings, &mut facts);
@@ -99,12 +133,33 @@ pub fn analyze_with(
     }
     drop(front);
 
-    let mut endpoints: Vec<EndpointReport> = evidence
+    let endpoints: Vec<EndpointReport> = evidence
         .iter()
         .zip(wires)
         .zip(judged)
         .map(|((e, wire), judged)| endpoint_report(e, wire, judged, &mut facts, as_of))
         .collect();
+    JudgedEndpoints {
+        endpoints,
+        servers,
+        publics,
+        inferred,
+    }
+}
+
+/// One verdict per server, the expiry cliffs and the stores.
+fn judge_servers(
+    judged: JudgedEndpoints,
+    inventory: Option<&crate::model::Inventory>,
+    settings: &AnalysisSettings,
+) -> Analysis {
+    let JudgedEndpoints {
+        mut endpoints,
+        servers,
+        publics,
+        inferred,
+    } = judged;
+    let as_of = settings.as_of;
     let mut server_reports = server_reports(&servers, &publics, &endpoints, settings);
     let expiry_cliffs = fleet::expiry_cliffs(&backend_expiries(&endpoints), as_of);
     let inventory =

@@ -16,7 +16,7 @@ const MAX_RECORDS: usize = 1024;
 /// Why a `CertData` blob is not a serialised certificate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertDataError {
-    /// More than [`MAX_RECORDS`] records.
+    /// More than `MAX_RECORDS` records.
     #[error("CertData holds more than {limit} records")]
     TooManyRecords {
         /// The limit.

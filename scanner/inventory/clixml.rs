@@ -131,7 +131,7 @@ pub enum ClixmlError {
     /// No element at all.
     #[error("no <Objs> element: not an Export-Clixml file")]
     NoObjs,
-    /// More than [`MAX_OBJECTS`] objects.
+    /// More than `MAX_OBJECTS` objects.
     #[error("more than {limit} objects")]
     TooManyObjects {
         /// The limit.
@@ -152,7 +152,7 @@ pub enum ClixmlError {
     /// Elements after the document.
     #[error("content after </Objs>")]
     AfterObjs,
-    /// Elements nested deeper than [`MAX_DEPTH`].
+    /// Elements nested deeper than `MAX_DEPTH`.
     #[error("elements nested deeper than {limit}")]
     TooDeep {
         /// The limit.

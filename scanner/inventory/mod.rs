@@ -33,6 +33,7 @@ use crate::error::Error;
 use crate::model::Inventory;
 
 pub use certdata::CertDataError;
+pub use clixml::ClixmlError;
 pub use dates::{parse as parse_date, DateError, ExportDate};
 pub use error::{FileError, Problem, RecordError};
 pub use nrbf::NrbfError;

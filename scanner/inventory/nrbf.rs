@@ -88,13 +88,13 @@ pub enum NrbfError {
         /// The code.
         code: u8,
     },
-    /// More than [`MAX_RECORDS`] records.
+    /// More than `MAX_RECORDS` records.
     #[error("SerializationData holds more than {limit} records")]
     TooManyRecords {
         /// The limit.
         limit: usize,
     },
-    /// Objects nested deeper than [`MAX_DEPTH`].
+    /// Objects nested deeper than `MAX_DEPTH`.
     #[error("objects nested deeper than {limit}")]
     TooDeep {
         /// The limit.
@@ -115,7 +115,7 @@ pub enum NrbfError {
         /// The record type.
         kind: u8,
     },
-    /// More than [`MAX_MEMBERS`] member values.
+    /// More than `MAX_MEMBERS` member values.
     #[error("SerializationData holds more than {limit} members")]
     TooManyMembers {
         /// The limit.

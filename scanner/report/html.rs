@@ -791,26 +791,7 @@ fn mail_banner(e: &EndpointReport) -> String {
 fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
     let leaf = e.leaf();
     let tls = e.tls.as_ref();
-    let exchange_backend = e.endpoint.role == Role::Backend
-        && leaf
-            .is_some_and(|c| c.classification == crate::model::Classification::ExchangeSelfSigned);
-    let (trust, trust_state) = match &e.trust {
-        Some(t) if t.trusted => ("trusted".to_string(), "ok"),
-        // Exchange's own cert on 444 is self-signed by design: the
-        // frontends trust it from the Trusted Root store, not from a CA.
-        Some(_) if exchange_backend => (
-            "self-signed, as Exchange intends on 444".to_string(),
-            "none",
-        ),
-        Some(t) => (
-            match &t.error {
-                Some(err) => format!("not trusted: {err}"),
-                None => "not trusted".into(),
-            },
-            "bad",
-        ),
-        None => (String::new(), "none"),
-    };
+    let (trust, trust_state) = trust_text(e);
     EndpointView {
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
@@ -862,6 +843,30 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         starttls: tls.is_some_and(|t| t.starttls),
         trust,
         trust_state,
+    }
+}
+
+/// The chain's trust as the card says it, and its state for the CSS.
+fn trust_text(e: &EndpointReport) -> (String, &'static str) {
+    let exchange_backend = e.endpoint.role == Role::Backend
+        && e.leaf()
+            .is_some_and(|c| c.classification == crate::model::Classification::ExchangeSelfSigned);
+    match &e.trust {
+        Some(t) if t.trusted => ("trusted".to_string(), "ok"),
+        // Exchange's own cert on 444 is self-signed by design: the
+        // frontends trust it from the Trusted Root store, not from a CA.
+        Some(_) if exchange_backend => (
+            "self-signed, as Exchange intends on 444".to_string(),
+            "none",
+        ),
+        Some(t) => (
+            match &t.error {
+                Some(err) => format!("not trusted: {err}"),
+                None => "not trusted".into(),
+            },
+            "bad",
+        ),
+        None => (String::new(), "none"),
     }
 }
 

@@ -87,7 +87,10 @@ pub struct TargetList {
 /// Every bad entry is collected; if there are any and `--skip-invalid` was
 /// not given, the result is [`Error::BadTargets`] holding one
 /// [`Error::BadTarget`] per entry, so nothing gets scanned from a bad input.
-/// Unreadable files are an [`Error::Io`] or [`Error::BadFile`] at once.
+/// A file that cannot be read is an [`Error::Io`] or [`Error::BadFile`]
+/// (too large, not a regular file) at once, and one that is not a list of
+/// targets (not text, no host column, mostly invalid lines) an
+/// [`Error::BadTargetsFile`].
 pub fn load(opts: &TargetOptions) -> Result<TargetList, Error> {
     load_with_stdin(opts, &mut std::io::stdin().lock())
 }
