@@ -12,7 +12,8 @@ use csv::{Terminator, WriterBuilder};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{endpoint_grade, sanitize};
+use super::sanitize;
+use super::triage::endpoint_grade;
 use crate::model::{EndpointReport, ScanReport, StoreCertificate};
 
 /// The UTF-8 byte-order mark: without it Excel reads the file as ANSI and
@@ -149,7 +150,7 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         ),
         text(tls.map(|t| t.cipher_suite.as_str()).unwrap_or_default()),
         text(
-            tls.map(|t| super::method_name(t.method))
+            tls.map(|t| super::triage::method_name(t.method))
                 .unwrap_or_default(),
         ),
         text(trust),

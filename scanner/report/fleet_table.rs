@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use super::endpoint_grade;
 use super::format::days_short;
+use super::triage::endpoint_grade;
 use crate::model::{EndpointReport, ScanReport, ServerReport, Severity};
 
 /// One row of the fleet summary.

@@ -5,7 +5,7 @@
 //! Built on [`act_now`]: groups are ordered by their most urgent server,
 //! and servers keep the act-now order within a group.
 
-use super::{act_now, Action};
+use super::triage::{act_now, Action};
 use crate::analyze::remediation::{verdict_action, Task};
 use crate::model::{ScanReport, Severity, Verdict};
 

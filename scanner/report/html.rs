@@ -21,8 +21,9 @@ use time::Duration;
 
 use super::format::{days_short, days_state, format_date, format_time};
 use super::groups::act_now_groups;
+use super::sanitize;
 use super::timeline::{timeline, Timeline};
-use super::{counts, endpoint_grade, method_name, sanitize, EndpointGrade};
+use super::triage::{counts, endpoint_grade, method_name, EndpointGrade};
 use crate::analyze::catalog::Rule;
 use crate::analyze::remediation;
 use crate::model::{
@@ -252,7 +253,7 @@ fn act_now(
 
 /// One server of an act-now group; its numbered steps only when the
 /// command block is being written.
-fn action_view(a: &super::Action<'_>, with_steps: bool) -> ActionView {
+fn action_view(a: &super::triage::Action<'_>, with_steps: bool) -> ActionView {
     ActionView {
         host: a.server.host.clone(),
         anchor: anchor(a.server_index),
@@ -512,7 +513,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
         as_of: format_time(report.as_of),
         as_of_differs: (report.as_of - report.finished_at).abs() > Duration::hours(1),
         complete: report.complete,
-        incomplete: super::incomplete_notice(report).unwrap_or_default(),
+        incomplete: super::triage::incomplete_notice(report).unwrap_or_default(),
         counts: counts_view(report),
         has_groups: !act_now_groups(report).is_empty(),
         filters: super::fleet_table::filters(report),

@@ -207,3 +207,26 @@ mod tests {
         }
     }
 }
+
+/// The files written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// scan.json.
+    pub json: PathBuf,
+    /// report.csv.
+    pub csv: PathBuf,
+    /// report.html.
+    pub html: PathBuf,
+    /// The findings CSV, when `--csv-findings` asked for one.
+    pub csv_findings: Option<PathBuf>,
+}
+
+impl Written {
+    /// Every file of the set.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        [&self.json, &self.csv, &self.html]
+            .into_iter()
+            .map(PathBuf::as_path)
+            .chain(self.csv_findings.as_deref())
+    }
+}

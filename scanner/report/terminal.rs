@@ -8,7 +8,9 @@
 
 use std::fmt::Write as _;
 
-use super::{act_now, counts, sanitize, Written};
+use super::outputs::Written;
+use super::sanitize;
+use super::triage::{act_now, counts};
 use crate::model::{Grade, ScanReport, Severity};
 
 /// Act-now lines shown before the rest is summed up by group.
@@ -81,7 +83,7 @@ fn header(report: &ScanReport, color: bool) -> String {
         })
         .collect();
     let _ = writeln!(out, "  servers: {}", line.join("  "));
-    if let Some(notice) = super::incomplete_notice(report) {
+    if let Some(notice) = super::triage::incomplete_notice(report) {
         let _ = writeln!(
             out,
             "  {}",

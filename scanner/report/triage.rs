@@ -1,0 +1,259 @@
+//! What every renderer shows the same way: an endpoint's grade, the counts
+//! at the top, the incomplete-scan notice and the "act now" list. Computed
+//! once here so the HTML, the terminal and the CSV never disagree; a module
+//! of its own so the renderers depend on it and not on `report/mod.rs`,
+//! which depends on them.
+
+use crate::model::{EndpointReport, Grade, Method, ScanReport, ServerReport, Severity, Status};
+
+/// The grade of one endpoint as the reports show it: its worst finding,
+/// `ok` when it answered and nothing was found, and `unscanned` when it
+/// could not be read and analysis attached no finding. An endpoint that was
+/// not read is never shown as healthy.
+pub fn endpoint_grade(e: &EndpointReport) -> EndpointGrade {
+    match e.worst() {
+        Some(Severity::Critical) => EndpointGrade::Critical,
+        Some(Severity::Warning) => EndpointGrade::Warning,
+        Some(Severity::Info) => EndpointGrade::Info,
+        None if e.status == Status::Ok => EndpointGrade::Ok,
+        None => EndpointGrade::Unscanned,
+    }
+}
+
+/// An endpoint's grade in the tables: its worst finding, `ok`, or
+/// `unscanned`. `Ord` is worst first, so tables sort by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointGrade {
+    /// A critical finding.
+    Critical,
+    /// A warning, nothing critical.
+    Warning,
+    /// Only info findings.
+    Info,
+    /// Answered, no findings.
+    Ok,
+    /// Never answered; not counted healthy.
+    Unscanned,
+}
+
+impl EndpointGrade {
+    /// The word the reports show (`critical` ... `unscanned`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointGrade::Critical => "critical",
+            EndpointGrade::Warning => "warning",
+            EndpointGrade::Info => "info",
+            EndpointGrade::Ok => "ok",
+            EndpointGrade::Unscanned => "unscanned",
+        }
+    }
+}
+
+pub(crate) fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Rustls => "rustls",
+        Method::Legacy => "legacy",
+    }
+}
+
+/// Scope and severity counts shown at the top of every report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Distinct servers (hosts).
+    pub servers: usize,
+    /// Endpoints probed or listed.
+    pub endpoints: usize,
+    /// Endpoints that completed a handshake.
+    pub answered: usize,
+    /// Endpoints an interrupted scan never probed (status `cancelled`).
+    pub not_probed: usize,
+    /// Servers graded critical.
+    pub critical: usize,
+    /// Servers graded warning.
+    pub warning: usize,
+    /// Servers graded info.
+    pub info: usize,
+    /// Servers graded ok.
+    pub ok: usize,
+    /// Critical findings, over all endpoints.
+    pub findings_critical: usize,
+    /// Warning findings, over all endpoints.
+    pub findings_warning: usize,
+    /// Info findings, over all endpoints.
+    pub findings_info: usize,
+}
+
+/// Count servers by grade and findings by severity.
+pub fn counts(report: &ScanReport) -> Counts {
+    let mut c = Counts {
+        servers: report.servers.len(),
+        endpoints: report.endpoints.len(),
+        answered: report
+            .endpoints
+            .iter()
+            .filter(|e| e.status == Status::Ok)
+            .count(),
+        not_probed: report
+            .endpoints
+            .iter()
+            .filter(|e| e.status == Status::Cancelled)
+            .count(),
+        ..Counts::default()
+    };
+    for s in &report.servers {
+        match s.severity {
+            Grade::Critical => c.critical += 1,
+            Grade::Warning => c.warning += 1,
+            Grade::Info => c.info += 1,
+            Grade::Ok => c.ok += 1,
+        }
+    }
+    for f in report.endpoints.iter().flat_map(|e| &e.findings) {
+        match f.severity {
+            Severity::Critical => c.findings_critical += 1,
+            Severity::Warning => c.findings_warning += 1,
+            Severity::Info => c.findings_info += 1,
+        }
+    }
+    c
+}
+
+/// The incomplete-scan warning, or `None` for a complete scan.
+pub fn incomplete_notice(report: &ScanReport) -> Option<String> {
+    if report.complete {
+        return None;
+    }
+    let n = counts(report).not_probed;
+    let what = match n {
+        0 => "some targets were not probed".to_string(),
+        1 => "1 endpoint not probed".to_string(),
+        n => format!("{n} endpoints not probed"),
+    };
+    Some(format!("Scan interrupted: {what} — incomplete"))
+}
+
+/// One line of the "Act now" list: a server that needs work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action<'a> {
+    /// The server.
+    pub server: &'a ServerReport,
+    /// Position of `server` in `report.servers`.
+    pub server_index: usize,
+    /// Its worst finding at warning or above.
+    pub severity: Severity,
+    /// Fewest days left on a certificate behind a critical or warning
+    /// finding of this server, if that certificate is inside the warning
+    /// window; `None` otherwise (a lost binding, an endpoint that did not
+    /// answer).
+    pub days_left: Option<i64>,
+    /// Ids of the critical and warning findings, worst first.
+    pub finding_ids: Vec<&'a str>,
+    /// What is wrong, in a sentence.
+    pub headline: String,
+    /// The first step of the fix, on one line.
+    pub fix: String,
+}
+
+/// Servers graded critical or warning, most urgent first: critical before
+/// warning, then fewest days left (expired certs first), then host name.
+pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
+    let mut actions: Vec<Action<'_>> = report
+        .servers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, server)| action(report, i, server))
+        .collect();
+    // The Auth certificate goes to the top of its severity: when it
+    // expires, OWA/ECP sign-in breaks on every server at once.
+    let auth = |a: &Action<'_>| !a.finding_ids.iter().any(|id| id.starts_with("auth-cert-"));
+    actions.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| auth(a).cmp(&auth(b)))
+            .then_with(|| match (a.days_left, b.days_left) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| a.server.host.cmp(&b.server.host))
+    });
+    actions
+}
+
+fn action<'a>(
+    report: &'a ScanReport,
+    server_index: usize,
+    server: &'a ServerReport,
+) -> Option<Action<'a>> {
+    let severity = match server.severity {
+        Grade::Critical => Severity::Critical,
+        Grade::Warning => Severity::Warning,
+        Grade::Info | Grade::Ok => return None,
+    };
+    let endpoints = server
+        .endpoints
+        .iter()
+        .filter_map(|&i| report.endpoints.get(i));
+    let mut urgent: Vec<(&EndpointReport, &crate::model::Finding)> = endpoints
+        .flat_map(|e| e.findings.iter().map(move |f| (e, f)))
+        .filter(|(_, f)| f.severity <= Severity::Warning)
+        .collect();
+    urgent.sort_by_key(|(_, f)| f.severity);
+    let days_left = urgent
+        .iter()
+        .filter_map(|(e, _)| e.leaf().and_then(|c| c.days_left))
+        // A cert far from expiry is not why this server is listed (a lost
+        // binding, say); showing "900 d left" would mislead.
+        .filter(|&d| d <= report.parameters.warn_days)
+        .min();
+    let mut finding_ids: Vec<&str> = Vec::new();
+    // Store findings (`--inventory`) first: the Auth certificate, when it
+    // applies, is what breaks sign-in for everyone.
+    let store = server
+        .findings
+        .iter()
+        .filter(|f| f.severity <= Severity::Warning);
+    for f in store.chain(urgent.iter().map(|(_, f)| *f)) {
+        if !finding_ids.contains(&f.id.as_str()) {
+            finding_ids.push(f.id.as_str());
+        }
+    }
+    let headline = if !server.summary.trim().is_empty() {
+        server.summary.clone()
+    } else {
+        urgent
+            .first()
+            .map(|(_, f)| f.title.clone())
+            .unwrap_or_else(|| server.verdict.as_str().to_string())
+    };
+    let fix = server
+        .remediation_lines()
+        .first()
+        .map(|s| first_line(s))
+        .or_else(|| {
+            urgent
+                .first()
+                .map(|(_, f)| first_line(&f.remediation_text()))
+        })
+        .unwrap_or_default();
+    Some(Action {
+        server,
+        server_index,
+        severity,
+        days_left,
+        finding_ids,
+        headline,
+        fix,
+    })
+}
+
+/// The first non-empty line, trimmed.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string()
+}
