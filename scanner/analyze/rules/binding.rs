@@ -1,7 +1,11 @@
 //! Bindings: 443 lost its public cert (the renewal trap), or 444 presents
 //! something other than the server's own Exchange cert.
 
-use super::*;
+use crate::model::{CertFacts, Classification, Finding, FindingId, Severity};
+
+use super::ctx::{short_host, where_, EndpointCtx};
+use crate::analyze::catalog::finding;
+use crate::analyze::remediation;
 
 pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let exchange = leaf.classification == Classification::ExchangeSelfSigned;
@@ -45,7 +49,7 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
         Classification::ExchangeSelfSigned => {
             // Long host names have a 15-character NetBIOS CN, so compare
             // what Exchange guarantees: the CN or a SAN names this host.
-            if super::super::classify::is_own_cert(leaf, host) {
+            if crate::analyze::classify::is_own_cert(leaf, host) {
                 return None;
             }
             let cn = leaf.subject_cn.as_deref().unwrap_or("");

@@ -1,7 +1,12 @@
 //! The public chain as clients judge it: trust, missing intermediates and
 //! names.
 
-use super::*;
+use crate::model::{CertFacts, Finding, FindingId, Severity};
+
+use super::ctx::{where_, EndpointCtx};
+use crate::analyze::catalog::finding;
+use crate::analyze::names;
+use crate::analyze::remediation;
 
 pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
     let why = ctx.check?.non_date_error.as_deref()?;

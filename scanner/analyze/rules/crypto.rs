@@ -1,6 +1,11 @@
 //! Weak signatures and keys.
 
-use super::*;
+use crate::model::{Classification, Finding, FindingId, Severity};
+
+use super::ctx::{where_, EndpointCtx};
+use crate::analyze::catalog::finding;
+use crate::analyze::cert::is_parsed;
+use crate::analyze::remediation;
 
 pub(super) fn is_exchange_made(c: Classification) -> bool {
     matches!(

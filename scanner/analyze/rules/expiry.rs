@@ -1,7 +1,12 @@
 //! Expiry: not yet valid, expired, expiring, and whether a backend cert was
 //! already renewed (shared with the server verdicts).
 
-use super::*;
+use crate::config::AnalysisSettings;
+use crate::model::{CertFacts, Classification, Finding, FindingId, Role, Severity, Status};
+
+use super::ctx::{where_, EndpointCtx};
+use crate::analyze::catalog::finding;
+use crate::analyze::remediation;
 
 pub(super) fn not_yet_valid(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let not_before = leaf.not_before.filter(|t| *t > ctx.settings.as_of)?;

@@ -15,22 +15,17 @@
 //! - A cert that is itself a trust anchor is not judged for its signature or
 //!   key: clients trust it by identity.
 
-use crate::config::AnalysisSettings;
-use crate::model::{
-    CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity, Status,
-    TlsVersion,
-};
+use crate::model::{Finding, FindingId, Role, Severity, Status};
 
 use super::catalog::finding;
 use super::cert::is_parsed;
-use super::names;
 use super::remediation;
-use super::trust::ChainCheck;
 
-// One file per family of findings; each reads the context below.
+// One file per family of findings; each reads the endpoint's context.
 mod binding;
 mod chain;
 mod crypto;
+mod ctx;
 mod expiry;
 mod protocol;
 mod transport;
@@ -41,34 +36,10 @@ use crypto::*;
 use expiry::*;
 use protocol::*;
 
+use ctx::where_;
+pub(crate) use ctx::EndpointCtx;
 pub(crate) use expiry::already_renewed;
 pub(crate) use transport::smtp_inconsistent;
-
-/// Everything the rules need about one endpoint.
-pub(crate) struct EndpointCtx<'a> {
-    pub evidence: &'a EndpointEvidence,
-    /// The analysed chain, leaf first.
-    pub chain: &'a [std::sync::Arc<CertFacts>],
-    /// Per chain cert: is it a trust anchor.
-    pub is_anchor: &'a [bool],
-    pub check: Option<&'a ChainCheck>,
-    /// SHA-1 thumbprints of self-issued leaves this server presents on its
-    /// backend ports.
-    pub backend_self_signed: &'a [String],
-    /// SHA-1 thumbprints of the leaves this server presents on its frontend
-    /// ports.
-    pub frontend_leaves: &'a [String],
-    /// An Exchange self-signed leaf this server presents on a frontend port:
-    /// after the renewal trap, that is the renewed backend cert.
-    pub frontend_exchange: Option<&'a CertFacts>,
-    /// The public cert to bind: this server's own healthy one, else the
-    /// fleet majority. `None` when no scanned server presents one.
-    pub public_thumbprint: Option<&'a str>,
-    /// The client namespaces the 443 certificate must cover: `--namespace`
-    /// for the server's site, else those inferred from the fleet.
-    pub expected_names: &'a [String],
-    pub settings: &'a AnalysisSettings,
-}
 
 /// Run every per-endpoint rule.
 pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
@@ -162,19 +133,6 @@ fn unparsable_intermediates<'c>(ctx: &'c EndpointCtx<'_>) -> impl Iterator<Item 
                 )],
             )
         })
-}
-
-/// `EX01:444 (backend)`, for detail sentences.
-fn where_(ctx: &EndpointCtx<'_>) -> String {
-    let e = &ctx.evidence.endpoint;
-    format!("{}:{} ({})", e.host, e.port, e.role.as_str())
-}
-
-fn short_host(host: &str) -> String {
-    if host.parse::<std::net::IpAddr>().is_ok() {
-        return host.to_string();
-    }
-    host.split('.').next().unwrap_or(host).to_string()
 }
 
 fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {

@@ -1,7 +1,11 @@
 //! What the handshakes showed: old protocol versions, and a different
 //! certificate without SNI.
 
-use super::*;
+use crate::model::{Finding, FindingId, Severity, Status, TlsVersion};
+
+use super::ctx::{where_, EndpointCtx};
+use crate::analyze::catalog::finding;
+use crate::analyze::remediation;
 
 pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let Some(tls) = ctx.evidence.observation.tls.as_ref() else {

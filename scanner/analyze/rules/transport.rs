@@ -16,7 +16,17 @@
 
 use std::collections::BTreeMap;
 
-use super::*;
+use crate::model::{
+    CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity, Status,
+};
+
+use super::chain::{chain_incomplete, name_mismatch};
+use super::ctx::{where_, EndpointCtx};
+use super::expiry::escalate;
+use crate::analyze::catalog::finding;
+use crate::analyze::cert::is_parsed;
+use crate::analyze::names;
+use crate::analyze::remediation;
 
 /// Ports of Exchange's internal transport, where the server's own
 /// self-signed certificate is expected: 2525 (Transport service), 465

@@ -1,0 +1,47 @@
+//! What the rules read about one endpoint, and the phrases every rule's
+//! detail sentence shares. A module of its own so the rule files depend on
+//! it, not on the dispatcher in `mod.rs` that depends on them.
+
+use crate::config::AnalysisSettings;
+use crate::model::{CertFacts, EndpointEvidence};
+
+use crate::analyze::trust::ChainCheck;
+
+/// Everything the rules need about one endpoint.
+pub(crate) struct EndpointCtx<'a> {
+    pub evidence: &'a EndpointEvidence,
+    /// The analysed chain, leaf first.
+    pub chain: &'a [std::sync::Arc<CertFacts>],
+    /// Per chain cert: is it a trust anchor.
+    pub is_anchor: &'a [bool],
+    pub check: Option<&'a ChainCheck>,
+    /// SHA-1 thumbprints of self-issued leaves this server presents on its
+    /// backend ports.
+    pub backend_self_signed: &'a [String],
+    /// SHA-1 thumbprints of the leaves this server presents on its frontend
+    /// ports.
+    pub frontend_leaves: &'a [String],
+    /// An Exchange self-signed leaf this server presents on a frontend port:
+    /// after the renewal trap, that is the renewed backend cert.
+    pub frontend_exchange: Option<&'a CertFacts>,
+    /// The public cert to bind: this server's own healthy one, else the
+    /// fleet majority. `None` when no scanned server presents one.
+    pub public_thumbprint: Option<&'a str>,
+    /// The client namespaces the 443 certificate must cover: `--namespace`
+    /// for the server's site, else those inferred from the fleet.
+    pub expected_names: &'a [String],
+    pub settings: &'a AnalysisSettings,
+}
+
+/// `EX01:444 (backend)`, for detail sentences.
+pub(super) fn where_(ctx: &EndpointCtx<'_>) -> String {
+    let e = &ctx.evidence.endpoint;
+    format!("{}:{} ({})", e.host, e.port, e.role.as_str())
+}
+
+pub(super) fn short_host(host: &str) -> String {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return host.to_string();
+    }
+    host.split('.').next().unwrap_or(host).to_string()
+}
