@@ -61,25 +61,25 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
 /// [`analyze`], with the admin's store exports as more evidence: wire
 /// certificates get their friendly names before the rules run, and the
 /// stores are judged after them ([`store`]).
+/// Works on a copy of the evidence; [`analyze_owned`] saves the copy.
 pub fn analyze_with(
     evidence: &[EndpointEvidence],
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> Analysis {
-    let judged = judge_endpoints(evidence, inventory, settings);
-    judge_servers(judged, inventory, settings)
+    analyze_owned(evidence.to_vec(), inventory, settings)
 }
 
-/// [`analyze_with`], taking the evidence: it is dropped as soon as every
-/// endpoint is judged, before the servers are, so a large scan never holds
+/// [`analyze_with`], taking the evidence: each endpoint's evidence moves
+/// into its report once the rules have run (its chain's DER is freed), and
+/// none is left when the servers are judged, so a large scan never holds
 /// the raw chains and the whole analysis at once (issue 16).
 pub fn analyze_owned(
     evidence: Vec<EndpointEvidence>,
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> Analysis {
-    let judged = judge_endpoints(&evidence, inventory, settings);
-    drop(evidence);
+    let judged = judge_endpoints(evidence, inventory, settings);
     judge_servers(judged, inventory, settings)
 }
 
@@ -93,18 +93,17 @@ struct JudgedEndpoints {
     inferred: BTreeMap<Option<String>, Vec<String>>,
 }
 
-/// Read every chain, run the per-endpoint and fleet rules, and make each
-/// endpoint's report. Nothing returned borrows the evidence.
+/// Read every chain, run the per-endpoint and fleet rules, and turn each
+/// endpoint's evidence into its report.
 fn judge_endpoints(
-    evidence: &[EndpointEvidence],
+    evidence: Vec<EndpointEvidence>,
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> JudgedEndpoints {
     let as_of = settings.as_of;
-    let mut facts = Memo::default();
-    let wires = read_wires(evidence, inventory, settings, &mut facts);
-    let servers = group_by_host(evidence);
-    let front = front_leaves(evidence, &wires);
+    let wires = read_wires(&evidence, inventory, settings);
+    let servers = group_by_host(&evidence);
+    let front = front_leaves(&evidence, &wires);
     let inferred = fleet::infer_namespaces(&front, as_of);
 
     let mut judged: Vec<Judged> = evidence.iter().map(|_| Judged::default()).collect();
@@ -116,28 +115,34 @@ fn judge_endpoints(
         };
         publics.push(run_rules(
             members,
-            evidence,
+            &evidence,
             &wires,
             &fleet,
             settings,
             &mut judged,
         ));
     }
-    mark_behind(evidence, &wires, &fleet::behind(&front, as_of), &mut judged);
+    mark_behind(
+        &evidence,
+        &wires,
+        &fleet::behind(&front, as_of),
+        &mut judged,
+    );
     // The transport side of the renewal trap needs every server's SMTP.
     let leaves: Vec<Option<&CertFacts>> = wires.iter().map(Wire::leaf).collect();
-    for (i, f) in rules::smtp_inconsistent(evidence, &leaves) {
+    for (i, f) in rules::smtp_inconsistent(&evidence, &leaves) {
         if let Some(slot) = judged.get_mut(i) {
             slot.findings.push(f);
         }
     }
     drop(front);
+    drop(leaves);
 
     let endpoints: Vec<EndpointReport> = evidence
-        .iter()
+        .into_iter()
         .zip(wires)
         .zip(judged)
-        .map(|((e, wire), judged)| endpoint_report(e, wire, judged, &mut facts, as_of))
+        .map(|((e, wire), judged)| endpoint_report(e, wire, judged))
         .collect();
     JudgedEndpoints {
         endpoints,
@@ -182,6 +187,8 @@ struct Wire {
     anchors: Vec<bool>,
     /// Chain validation, for endpoints that presented a chain.
     check: Option<trust::ChainCheck>,
+    /// The chain presented without SNI (`--also-no-sni`), analysed.
+    no_sni: Vec<Arc<CertFacts>>,
 }
 
 impl Wire {
@@ -207,12 +214,12 @@ struct FleetView<'a> {
 /// Parse, verify and validate every chain. A fleet serves a handful of
 /// distinct certs many times over (one public cert on every 443), so each
 /// is parsed and each chain validated once.
-fn read_wires<'a>(
-    evidence: &'a [EndpointEvidence],
+fn read_wires(
+    evidence: &[EndpointEvidence],
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
-    facts: &mut Memo<'a>,
 ) -> Vec<Wire> {
+    let mut facts = Memo::default();
     let mut chains: Vec<Vec<Arc<CertFacts>>> = evidence
         .iter()
         .map(|e| facts.chain(&e.observation.chain, settings.as_of))
@@ -236,6 +243,11 @@ fn read_wires<'a>(
                 chain,
                 anchors: anchor_flags(der, settings),
                 check,
+                no_sni: e
+                    .no_sni
+                    .as_ref()
+                    .map(|n| facts.chain(&n.chain, settings.as_of))
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -324,6 +336,8 @@ fn run_rules(
             settings,
         };
         slot.findings = rules::endpoint_findings(&ctx);
+        // Held for the whole scan: no spare capacity (issue 16).
+        slot.findings.shrink_to_fit();
     }
     public
 }
@@ -359,26 +373,26 @@ fn mark_behind(
 }
 
 /// One endpoint's part of scan.json: the evidence, the facts and findings.
-fn endpoint_report<'a>(
-    e: &'a EndpointEvidence,
-    wire: Wire,
-    mut judged: Judged,
-    facts: &mut Memo<'a>,
-    as_of: time::OffsetDateTime,
-) -> EndpointReport {
+/// The evidence moves in; its DER goes (the facts keep their own copy).
+fn endpoint_report(e: EndpointEvidence, wire: Wire, mut judged: Judged) -> EndpointReport {
     judged.findings.sort_by_key(|f| f.severity);
+    let EndpointEvidence {
+        endpoint,
+        observation,
+        no_sni,
+    } = e;
     EndpointReport {
-        endpoint: e.endpoint.clone(),
-        status: e.observation.status,
-        error: e.observation.error.clone(),
-        tls: e.observation.tls.clone(),
+        endpoint,
+        status: observation.status,
+        error: observation.error,
+        tls: observation.tls,
         chain: wire.chain,
-        dialogue: e.observation.dialogue.clone(),
-        no_sni: e.no_sni.as_ref().map(|n| NoSniReport {
+        dialogue: observation.dialogue,
+        no_sni: no_sni.map(|n| NoSniReport {
             status: n.status,
-            error: n.error.clone(),
-            tls: n.tls.clone(),
-            chain: facts.chain(&n.chain, as_of),
+            error: n.error,
+            tls: n.tls,
+            chain: wire.no_sni,
         }),
         trust: wire.check.map(|c| c.trust),
         findings: judged.findings,
@@ -400,7 +414,9 @@ fn server_reports(
             let reports: Vec<&EndpointReport> =
                 members.iter().filter_map(|&i| endpoints.get(i)).collect();
             let verify = remediation::verify_command(host, &reports, settings);
-            let v = verdict::judge(host, &reports, public.as_deref(), &verify);
+            let mut v = verdict::judge(host, &reports, public.as_deref(), &verify);
+            // Held for the whole scan: no spare capacity (issue 16).
+            v.steps.shrink_to_fit();
             ServerReport {
                 host: host.clone(),
                 severity: v.grade,
