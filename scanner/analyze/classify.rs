@@ -144,6 +144,11 @@ fn san_names(cert: &X509Certificate<'_>) -> Option<SanNames> {
     Some(out)
 }
 
+/// Why a certificate is not Exchange's own, as the clause the
+/// classification reason shows ("it is a CA certificate ..."). Not an
+/// error: a finding about the certificate, read by the admin.
+type NotOwn = String;
+
 /// `Ok(reason)` when every guarantee of the "Microsoft Exchange" certificate
 /// holds, else `Err` naming the first one that does not.
 fn exchange_own(
@@ -151,7 +156,7 @@ fn exchange_own(
     cn: Option<&str>,
     san: Option<&SanNames>,
     key: &KeyInfo,
-) -> Result<String, String> {
+) -> Result<String, NotOwn> {
     let cn = own_subject(cert, cn, key)?;
     let fqdn = own_san(san, cn)?;
     if !matches!(cert.extended_key_usage(), Ok(Some(eku)) if eku.value.server_auth) {
@@ -194,7 +199,7 @@ fn own_subject<'a>(
     cert: &X509Certificate<'_>,
     cn: Option<&'a str>,
     key: &KeyInfo,
-) -> Result<&'a str, String> {
+) -> Result<&'a str, NotOwn> {
     if matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca) {
         return Err("it is a CA certificate (BasicConstraints CA:TRUE)".into());
     }
@@ -220,7 +225,7 @@ fn own_subject<'a>(
 
 /// The SAN guarantees: DNS names only, the CN and an FQDN of it, nothing
 /// else. Returns the (first) FQDN.
-fn own_san<'a>(san: Option<&'a SanNames>, cn: &str) -> Result<&'a str, String> {
+fn own_san<'a>(san: Option<&'a SanNames>, cn: &str) -> Result<&'a str, NotOwn> {
     let Some(san) = san else {
         return Err(format!("it has no SAN; Exchange's has {cn} and the FQDN"));
     };
