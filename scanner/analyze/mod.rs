@@ -138,12 +138,15 @@ fn judge_endpoints(
     drop(front);
     drop(leaves);
 
-    let endpoints: Vec<EndpointReport> = evidence
-        .into_iter()
-        .zip(wires)
-        .zip(judged)
-        .map(|((e, wire), judged)| endpoint_report(e, wire, judged))
-        .collect();
+    // Not collected in place: that would keep the evidence's larger buffer.
+    let mut endpoints: Vec<EndpointReport> = Vec::with_capacity(evidence.len());
+    endpoints.extend(
+        evidence
+            .into_iter()
+            .zip(wires)
+            .zip(judged)
+            .map(|((e, wire), judged)| endpoint_report(e, wire, judged)),
+    );
     JudgedEndpoints {
         endpoints,
         servers,
@@ -338,6 +341,9 @@ fn run_rules(
         slot.findings = rules::endpoint_findings(&ctx);
         // Held for the whole scan: no spare capacity (issue 16).
         slot.findings.shrink_to_fit();
+        slot.findings
+            .iter_mut()
+            .for_each(crate::model::Finding::shrink_to_fit);
     }
     public
 }
@@ -376,6 +382,12 @@ fn mark_behind(
 /// The evidence moves in; its DER goes (the facts keep their own copy).
 fn endpoint_report(e: EndpointEvidence, wire: Wire, mut judged: Judged) -> EndpointReport {
     judged.findings.sort_by_key(|f| f.severity);
+    // The few added after the rules (fleet checks) are compacted here.
+    judged.findings.shrink_to_fit();
+    judged
+        .findings
+        .iter_mut()
+        .for_each(crate::model::Finding::shrink_to_fit);
     let EndpointEvidence {
         endpoint,
         observation,
@@ -417,6 +429,10 @@ fn server_reports(
             let mut v = verdict::judge(host, &reports, public.as_deref(), &verify);
             // Held for the whole scan: no spare capacity (issue 16).
             v.steps.shrink_to_fit();
+            v.steps
+                .iter_mut()
+                .for_each(crate::model::Step::shrink_to_fit);
+            v.summary.shrink_to_fit();
             ServerReport {
                 host: host.clone(),
                 severity: v.grade,

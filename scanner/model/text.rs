@@ -43,6 +43,31 @@ impl ServerReport {
     }
 }
 
+impl Step {
+    /// Give back the spare capacity `format!` leaves (up to half a long
+    /// text): a large scan holds every step until the reports are written.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.server.shrink_to_fit();
+        if let Some(p) = &mut self.powershell {
+            p.shrink_to_fit();
+        }
+        self.thumbprints.shrink_to_fit();
+        self.text.shrink_to_fit();
+    }
+}
+
+impl Finding {
+    /// [`Step::shrink_to_fit`] for the finding's text and steps.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.detail.shrink_to_fit();
+        self.remediation.shrink_to_fit();
+        self.remediation_steps.shrink_to_fit();
+        self.remediation_steps
+            .iter_mut()
+            .for_each(Step::shrink_to_fit);
+    }
+}
+
 fn no_steps(steps: &&[Step]) -> bool {
     steps.is_empty()
 }
