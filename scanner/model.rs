@@ -814,9 +814,11 @@ pub struct EndpointReport {
     /// What a mail port said before TLS (`smtp`, `imap`, `pop`).
     #[serde(flatten)]
     pub dialogue: Dialogue,
-    /// The probe without SNI (`--also-no-sni`); absent otherwise.
+    /// The probe without SNI (`--also-no-sni`); absent otherwise. Boxed:
+    /// most endpoints have none, and every endpoint report is held until
+    /// the reports are written (issue 16).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub no_sni: Option<NoSniReport>,
+    pub no_sni: Option<Box<NoSniReport>>,
     /// Chain validation; null when no chain was read.
     #[serde(default)]
     pub trust: Option<Trust>,

@@ -402,18 +402,26 @@ fn endpoint_report(e: EndpointEvidence, wire: Wire, mut judged: Judged) -> Endpo
         observation,
         no_sni,
     } = e;
+    let mut tls = observation.tls;
+    if let Some(t) = &mut tls {
+        // The probe's lines, held until the reports are written.
+        t.evidence.shrink_to_fit();
+        t.evidence.iter_mut().for_each(String::shrink_to_fit);
+    }
     EndpointReport {
         endpoint,
         status: observation.status,
         error: observation.error,
-        tls: observation.tls,
+        tls,
         chain: wire.chain,
         dialogue: observation.dialogue,
-        no_sni: no_sni.map(|n| NoSniReport {
-            status: n.status,
-            error: n.error,
-            tls: n.tls,
-            chain: wire.no_sni,
+        no_sni: no_sni.map(|n| {
+            Box::new(NoSniReport {
+                status: n.status,
+                error: n.error,
+                tls: n.tls,
+                chain: wire.no_sni,
+            })
         }),
         trust: wire.check.map(|c| c.trust),
         findings: judged.findings,
