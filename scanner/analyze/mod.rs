@@ -96,12 +96,20 @@ struct JudgedEndpoints {
 /// Read every chain, run the per-endpoint and fleet rules, and turn each
 /// endpoint's evidence into its report.
 fn judge_endpoints(
-    evidence: Vec<EndpointEvidence>,
+    mut evidence: Vec<EndpointEvidence>,
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> JudgedEndpoints {
     let as_of = settings.as_of;
     let wires = read_wires(&evidence, inventory, settings);
+    // Every chain is read: the facts keep one DER per distinct certificate,
+    // and the rules read the facts, so the evidence's copies go now.
+    for e in &mut evidence {
+        e.observation.chain = Vec::new();
+        if let Some(n) = &mut e.no_sni {
+            n.chain = Vec::new();
+        }
+    }
     let servers = group_by_host(&evidence);
     let front = front_leaves(&evidence, &wires);
     let inferred = fleet::infer_namespaces(&front, as_of);
@@ -138,15 +146,15 @@ fn judge_endpoints(
     drop(front);
     drop(leaves);
 
-    // Not collected in place: that would keep the evidence's larger buffer.
-    let mut endpoints: Vec<EndpointReport> = Vec::with_capacity(evidence.len());
-    endpoints.extend(
-        evidence
-            .into_iter()
-            .zip(wires)
-            .zip(judged)
-            .map(|((e, wire), judged)| endpoint_report(e, wire, judged)),
-    );
+    // Collected in place (the reports reuse the evidence's buffer), then
+    // the spare room is given back.
+    let mut endpoints: Vec<EndpointReport> = evidence
+        .into_iter()
+        .zip(wires)
+        .zip(judged)
+        .map(|((e, wire), judged)| endpoint_report(e, wire, judged))
+        .collect();
+    endpoints.shrink_to_fit();
     JudgedEndpoints {
         endpoints,
         servers,
@@ -329,6 +337,7 @@ fn run_rules(
         let ctx = rules::EndpointCtx {
             evidence: e,
             chain: &w.chain,
+            no_sni_chain: &w.no_sni,
             is_anchor: &w.anchors,
             check: w.check.as_ref(),
             backend_self_signed: &backend_self_signed,

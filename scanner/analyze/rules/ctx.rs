@@ -9,9 +9,13 @@ use crate::analyze::trust::ChainCheck;
 
 /// Everything the rules need about one endpoint.
 pub(crate) struct EndpointCtx<'a> {
+    /// The endpoint and what it said. Its chains' DER is gone once read
+    /// (issue 16): rules read `chain` and `no_sni_chain`.
     pub evidence: &'a EndpointEvidence,
     /// The analysed chain, leaf first.
     pub chain: &'a [std::sync::Arc<CertFacts>],
+    /// The chain presented without SNI (`--also-no-sni`), analysed.
+    pub no_sni_chain: &'a [std::sync::Arc<CertFacts>],
     /// Per chain cert: is it a trust anchor.
     pub is_anchor: &'a [bool],
     pub check: Option<&'a ChainCheck>,

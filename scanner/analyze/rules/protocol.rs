@@ -59,16 +59,22 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
 
 pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
     let no_sni = ctx.evidence.no_sni.as_ref()?;
-    if no_sni.status != Status::Ok || no_sni.chain.is_empty() {
+    let without = ctx.no_sni_chain;
+    if no_sni.status != Status::Ok || without.is_empty() {
         return None;
     }
-    let with = &ctx.evidence.observation.chain;
-    if *with == no_sni.chain {
+    // The same DER gives the same SHA-256.
+    if ctx
+        .chain
+        .iter()
+        .map(|c| &c.sha256)
+        .eq(without.iter().map(|c| &c.sha256))
+    {
         return None;
     }
-    let sha = |c: &[crate::model::Der]| {
+    let sha = |c: &[std::sync::Arc<crate::model::CertFacts>]| {
         c.first()
-            .map(|d| crate::analyze::cert::sha1_hex(&d.0))
+            .map(|c| c.sha1.clone())
             .unwrap_or_else(|| "(none)".into())
     };
     let sni = ctx
@@ -83,8 +89,8 @@ pub(super) fn sni_dependent(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         format!(
             "{} presents leaf SHA-1 {} for SNI {sni} but SHA-1 {} without SNI.",
             where_(ctx),
-            sha(with),
-            sha(&no_sni.chain)
+            sha(ctx.chain),
+            sha(without)
         ),
         vec![remediation::check_sni_bindings(
             &ctx.evidence.endpoint.host,
