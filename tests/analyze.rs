@@ -998,7 +998,10 @@ fn different_chain_without_sni_is_info() {
         status: Status::Ok,
         error: None,
         tls: Some(tls(&["TLSv1.2"])),
-        chain: exchange("EX47", 900, 3).into_iter().map(Der::from).collect(),
+        chain: exchange("EX47", 900, 3)
+            .into_iter()
+            .map(Der::from)
+            .collect(),
         dialogue: Default::default(),
     });
     let same = {
