@@ -235,9 +235,24 @@ pub struct SkippedEndpoint {
     pub reason: String,
 }
 
-/// A DER certificate, base64 in JSON.
+/// A DER certificate, base64 in JSON. Shared, not copied: a fleet presents
+/// the same public certificate and intermediates on every 443, and the
+/// probe keeps one copy of each (see `probe::run`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Der(pub Vec<u8>);
+pub struct Der(pub std::sync::Arc<[u8]>);
+
+impl Der {
+    /// The certificate's DER bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for Der {
+    fn from(bytes: Vec<u8>) -> Self {
+        Der(bytes.into())
+    }
+}
 
 impl Serialize for Der {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -252,7 +267,7 @@ impl<'de> Deserialize<'de> for Der {
         let text = String::deserialize(d)?;
         base64::engine::general_purpose::STANDARD
             .decode(text.trim())
-            .map(Der)
+            .map(Der::from)
             .map_err(serde::de::Error::custom)
     }
 }

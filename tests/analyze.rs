@@ -82,7 +82,7 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
             status: Status::Ok,
             error: None,
             tls: Some(tls(&["TLSv1.2"])),
-            chain: chain.into_iter().map(Der).collect(),
+            chain: chain.into_iter().map(Der::from).collect(),
             dialogue: Default::default(),
         },
         no_sni: None,
@@ -998,7 +998,10 @@ fn different_chain_without_sni_is_info() {
         status: Status::Ok,
         error: None,
         tls: Some(tls(&["TLSv1.2"])),
-        chain: exchange("EX47", 900, 3).into_iter().map(Der).collect(),
+        chain: exchange("EX47", 900, 3)
+            .into_iter()
+            .map(Der::from)
+            .collect(),
         dialogue: Default::default(),
     });
     let same = {

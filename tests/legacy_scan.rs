@@ -50,7 +50,7 @@ fn ids(e: &EndpointReport) -> Vec<&str> {
 
 fn assert_full_chain(e: &EndpointReport) {
     assert_eq!(e.status, Status::Ok, "{:?}", e.error);
-    let got: Vec<&[u8]> = e.chain.iter().map(|c| c.der_base64.0.as_slice()).collect();
+    let got: Vec<&[u8]> = e.chain.iter().map(|c| c.der_base64.as_bytes()).collect();
     let want: Vec<&[u8]> = pki().chain.iter().map(|c| c.as_slice()).collect();
     assert_eq!(got, want, "leaf, intermediate and root, as served");
 }

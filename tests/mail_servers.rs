@@ -22,7 +22,10 @@ fn endpoint(report: &ScanReport, port: u16) -> &EndpointReport {
 }
 
 fn chain_of(e: &EndpointReport) -> Vec<Vec<u8>> {
-    e.chain.iter().map(|c| c.der_base64.0.clone()).collect()
+    e.chain
+        .iter()
+        .map(|c| c.der_base64.as_bytes().to_vec())
+        .collect()
 }
 
 fn served_chain(s: &certs::Served) -> Vec<Vec<u8>> {

@@ -108,7 +108,7 @@ async fn tls12_endpoint_is_read_and_mapped_without_a_signature() {
     );
     let (obs, _) = probe_endpoint(&ep, &quick(5000)).await;
     assert_eq!(obs.status, Status::Ok, "{:?}", obs.error);
-    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.0.as_slice()).collect();
+    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.as_bytes()).collect();
     let want: Vec<&[u8]> = pki().chain.iter().map(|c| c.as_slice()).collect();
     assert_eq!(got, want);
     let tls = obs.tls.unwrap();

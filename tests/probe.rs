@@ -57,7 +57,7 @@ async fn reads_the_whole_chain_with_rustls() {
     );
     let (obs, _) = probe_endpoint(&ep, &quick(2000)).await;
     assert_eq!(obs.status, Status::Ok, "{:?}", obs.error);
-    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.0.as_slice()).collect();
+    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.as_bytes()).collect();
     let want: Vec<&[u8]> = public.chain.iter().map(|d| d.as_ref()).collect();
     assert_eq!(got, want, "leaf and intermediate, leaf first, as presented");
     let tls = obs.tls.expect("tls details");
@@ -131,8 +131,8 @@ async fn sni_picks_the_certificate_and_no_sni_probe_sees_the_default() {
         Some("mail.contoso.lab"),
     );
     let (obs, no_sni) = probe_endpoint(&ep, &opts).await;
-    assert_eq!(obs.chain[0].0, named.chain[0].as_ref());
+    assert_eq!(obs.chain[0].as_bytes(), named.chain[0].as_ref());
     let no_sni = no_sni.expect("--also-no-sni adds a second probe");
     assert_eq!(no_sni.status, Status::Ok);
-    assert_eq!(no_sni.chain[0].0, default.chain[0].as_ref());
+    assert_eq!(no_sni.chain[0].as_bytes(), default.chain[0].as_ref());
 }

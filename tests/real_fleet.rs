@@ -73,7 +73,7 @@ fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
                 evidence: Vec::new(),
                 starttls: false,
             }),
-            chain: chain.into_iter().map(Der).collect(),
+            chain: chain.into_iter().map(Der::from).collect(),
             dialogue: Default::default(),
         },
         no_sni: None,

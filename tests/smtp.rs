@@ -76,7 +76,7 @@ async fn exchange_starttls_gives_the_chain_banner_and_extensions() {
     let obs = probe(&lab, 2000).await;
 
     assert_eq!(obs.status, Status::Ok, "{:?}", obs.error);
-    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.0.as_slice()).collect();
+    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.as_bytes()).collect();
     let want: Vec<&[u8]> = served.chain.iter().map(|d| d.as_ref()).collect();
     assert_eq!(got, want, "the chain presented after STARTTLS");
     let tls = obs.tls.expect("tls info");
@@ -195,7 +195,7 @@ async fn tls10_only_after_starttls_is_read_with_the_legacy_hello() {
     let obs = probe(&lab, 3000).await;
 
     assert_eq!(obs.status, Status::Ok, "{:?}", obs.error);
-    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.0.as_slice()).collect();
+    let got: Vec<&[u8]> = obs.chain.iter().map(|d| d.as_bytes()).collect();
     let want: Vec<&[u8]> = pki().chain.iter().map(|c| c.as_slice()).collect();
     assert_eq!(got, want, "leaf, intermediate and root after STARTTLS");
     let tls = obs.tls.unwrap();

@@ -78,7 +78,7 @@ fn ok(
                 evidence: Vec::new(),
                 starttls: role == Role::Smtp,
             }),
-            chain: chain.into_iter().map(Der).collect(),
+            chain: chain.into_iter().map(Der::from).collect(),
             dialogue: if role == Role::Smtp {
                 exchange_smtp()
             } else {

@@ -56,7 +56,7 @@ fn unparsable(der: &[u8], why: &str) -> CertFacts {
         classification: Classification::Unparsable,
         classification_reason: format!("The certificate could not be parsed: {why}."),
         days_left: None,
-        der_base64: Der(der.to_vec()),
+        der_base64: Der(der.into()),
         friendly_name: None,
         services: None,
     }
@@ -94,7 +94,7 @@ fn parsed_facts(cert: &X509Certificate<'_>, der: &[u8], as_of: OffsetDateTime) -
         classification: classified.class,
         classification_reason: classified.reason,
         days_left: Some(days_between(as_of, not_after)),
-        der_base64: Der(der.to_vec()),
+        der_base64: Der(der.into()),
         friendly_name: None,
         services: None,
     }

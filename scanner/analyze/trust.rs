@@ -212,13 +212,13 @@ pub fn check_chain(chain: &[Der], roots: &TrustRoots, as_of: OffsetDateTime) -> 
 
 fn verify_at(chain: &[Der], roots: &TrustRoots, at: OffsetDateTime) -> Result<(), webpki::Error> {
     let leaf_der = match chain.first() {
-        Some(d) => CertificateDer::from(d.0.as_slice()),
+        Some(d) => CertificateDer::from(&d.0[..]),
         None => return Err(webpki::Error::BadDer),
     };
     let intermediates: Vec<CertificateDer<'_>> = chain
         .iter()
         .skip(1)
-        .map(|d| CertificateDer::from(d.0.as_slice()))
+        .map(|d| CertificateDer::from(&d.0[..]))
         .collect();
     let leaf = webpki::EndEntityCert::try_from(&leaf_der)?;
     let secs = u64::try_from(at.unix_timestamp()).unwrap_or(0);

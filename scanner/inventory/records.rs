@@ -269,7 +269,7 @@ fn from_der(der: &[u8], source: InventorySource) -> Result<StoreCertificate, Rec
         days_left: 0,
         names: f.sans,
         bound: Vec::new(),
-        der_base64: Some(Der(der.to_vec())),
+        der_base64: Some(Der(der.into())),
     })
 }
 

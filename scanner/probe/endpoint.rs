@@ -74,7 +74,7 @@ async fn first_hello(link: &Link<'_>, sni: Option<&str>, mut tcp: TcpStream) -> 
                 legacy::version_name(flight.version),
                 tls.cipher_suite
             ));
-            FirstHello::Chain(tls, flight.chain.into_iter().map(Der).collect())
+            FirstHello::Chain(tls, flight.chain.into_iter().map(Der::from).collect())
         }
         Ok(Ok(NoSignAnswer::Tls13 { cipher_suite })) => FirstHello::Tried(format!(
             "TLSv1.3: HelloRetryRequest ({}) to a hello with no key share; the server signed \
@@ -145,7 +145,7 @@ async fn broad_hello(
                 tls.cipher_suite
             ));
             tls.evidence = evidence;
-            let chain = flight.chain.into_iter().map(Der).collect();
+            let chain = flight.chain.into_iter().map(Der::from).collect();
             chain_read(link, tls, chain, dialogue)
         }
         Err(f) => {

@@ -120,7 +120,7 @@ pub async fn handshake(
         .peer_certificates()
         .unwrap_or_default()
         .iter()
-        .map(|c| Der(c.as_ref().to_vec()))
+        .map(|c| Der(c.as_ref().into()))
         .collect();
     let version = conn.protocol_version().map(u16::from).unwrap_or_default();
     let suite = conn

@@ -1,7 +1,7 @@
 //! Running many probes at once: a global limit, a per-address limit, a
 //! progress bar, and cancellation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -112,6 +112,11 @@ struct Run {
     per_address: HashMap<IpAddr, Arc<Semaphore>>,
     sockets: Arc<Semaphore>,
     shared: Shared,
+    /// One copy of each distinct certificate seen: a fleet presents the
+    /// same public certificate and intermediates on every 443, so the
+    /// evidence kept until analysis grows with the distinct certificates,
+    /// not with the endpoints.
+    certificates: HashSet<Arc<[u8]>>,
 }
 
 impl Run {
@@ -138,6 +143,7 @@ impl Run {
             running: HashMap::new(),
             tasks: JoinSet::new(),
             per_address: HashMap::new(),
+            certificates: HashSet::new(),
             sockets,
             shared: Shared {
                 gate,
@@ -212,8 +218,9 @@ impl Run {
     /// costs that endpoint (filled in at the end as failed), never the scan.
     fn finished(&mut self, done: Result<(tokio::task::Id, (usize, EndpointEvidence)), JoinError>) {
         match done {
-            Ok((id, (index, evidence))) => {
+            Ok((id, (index, mut evidence))) => {
                 self.running.remove(&id);
+                self.share_certificates(&mut evidence);
                 if let Some(row) = self.rows.get_mut(index) {
                     row.evidence = Some(evidence);
                 }
@@ -221,6 +228,22 @@ impl Run {
             Err(e) => {
                 if let Some((index, endpoint)) = self.running.remove(&e.id()) {
                     self.give_back(index, endpoint);
+                }
+            }
+        }
+    }
+
+    /// Point every certificate of `evidence` at the copy already kept, or
+    /// keep this one.
+    fn share_certificates(&mut self, evidence: &mut EndpointEvidence) {
+        let chains = std::iter::once(&mut evidence.observation)
+            .chain(evidence.no_sni.as_mut())
+            .flat_map(|o| o.chain.iter_mut());
+        for der in chains {
+            match self.certificates.get(&der.0) {
+                Some(kept) => der.0 = Arc::clone(kept),
+                None => {
+                    self.certificates.insert(Arc::clone(&der.0));
                 }
             }
         }

@@ -54,7 +54,7 @@ fn cert(cn: &str, subject: &str, class: Classification, days: i64, seed: u8) -> 
         classification: class,
         classification_reason: format!("{} (test record).", class.label()),
         days_left: Some(days),
-        der_base64: Der(vec![0x30, 0x03, 0x02, 0x01, seed]),
+        der_base64: Der::from(vec![0x30, 0x03, 0x02, 0x01, seed]),
         friendly_name: None,
         services: None,
     }
