@@ -236,6 +236,13 @@ fn shared_certificate_is_held_once_and_text_is_rendered_from_steps() {
         serde_json::to_value(s.remediation_lines().as_ref()).unwrap()
     );
     assert!(s.remediation_lines()[0].starts_with("1. "));
+    // A step's command is written out, though memory keeps only its place
+    // in the text.
+    for (i, st) in s.remediation_steps.iter().enumerate() {
+        let ps = &json["remediation_steps"][i]["powershell"];
+        assert_eq!(ps.as_str(), st.command(), "{}", st.text);
+    }
+    assert!(s.remediation_steps.iter().any(|st| st.command().is_some()));
     // A file's text, read back, is written back as it was.
     let mut old = f.clone();
     old.remediation = "Renew it.".into();
@@ -323,12 +330,12 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     assert_eq!(renew.task, Task::RenewBackend);
     assert_eq!(renew.server, "EX02");
     assert_eq!(renew.thumbprints, std::slice::from_ref(&old));
-    assert_eq!(renew.powershell.as_deref(), Some(create));
+    assert_eq!(renew.command(), Some(create));
     assert!(s
         .remediation_steps
         .iter()
         .any(|st| st.task == Task::BindBackend
-            && st.powershell.as_deref().is_some_and(|p| p.contains(
+            && st.command().is_some_and(|p| p.contains(
                 "(Get-WebBinding -Name 'Exchange Back End' -Protocol https -Port 444).AddSslCertificate('<new thumbprint>','My')"
             ))));
 }
