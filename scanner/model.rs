@@ -777,8 +777,9 @@ pub enum Task {
     OfferStarttls,
 }
 
-/// One thing to do, with everything needed to do it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One thing to do, with everything needed to do it. Serialised by hand
+/// ([`text`]): the command is written out as `powershell`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Step {
     /// What the step achieves, e.g. `renew-backend`.
     pub task: Task,
@@ -787,9 +788,11 @@ pub struct Step {
     /// The port of the IIS site concerned, when the step is about one site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    /// The PowerShell command to run, when the step has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub powershell: Option<String>,
+    /// The PowerShell command to run, when the step has one (scan.json's
+    /// `powershell`). Read it with [`Step::command`]: it is usually spelled
+    /// out in `text`, and then only its place there is kept.
+    #[serde(default, rename = "powershell")]
+    pub command: Option<text::Command>,
     /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thumbprints: Vec<String>,

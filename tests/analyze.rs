@@ -207,6 +207,51 @@ fn healthy_server_has_no_findings_and_verdict_ok() {
     assert!(a.servers[0].remediation_lines().is_empty());
 }
 
+/// Issue 16: a fleet presents one public certificate on every 443, and the
+/// analysis holds it once; the remediation text scan.json carries is
+/// rendered from the steps, never stored twice.
+#[test]
+fn shared_certificate_is_held_once_and_text_is_rendered_from_steps() {
+    let ca = ca();
+    let evidence = [
+        ev("EX01", Role::Frontend, healthy_public(&ca)),
+        ev("EX01", Role::Backend, exchange("EX01", -3, 2)),
+        ev("EX02", Role::Frontend, healthy_public(&ca)),
+        ev("EX02", Role::Backend, exchange("EX02", 1000, 3)),
+    ];
+    let a = run(&evidence, &settings(NOW, roots(&ca), &NAMESPACES));
+    assert!(Arc::ptr_eq(
+        &a.endpoints[0].chain[0],
+        &a.endpoints[2].chain[0]
+    ));
+    let f = find(&a, 1, "backend-cert-expired");
+    assert!(f.remediation.is_empty(), "kept only when read from a file");
+    let json = serde_json::to_value(f).unwrap();
+    assert_eq!(json["remediation"], f.remediation_text().as_ref());
+    assert!(!f.remediation_text().is_empty());
+    let s = &a.servers[0];
+    let json = serde_json::to_value(s).unwrap();
+    assert_eq!(
+        json["remediation"],
+        serde_json::to_value(s.remediation_lines().as_ref()).unwrap()
+    );
+    assert!(s.remediation_lines()[0].starts_with("1. "));
+    // A step's command is written out, though memory keeps only its place
+    // in the text.
+    for (i, st) in s.remediation_steps.iter().enumerate() {
+        let ps = &json["remediation_steps"][i]["powershell"];
+        assert_eq!(ps.as_str(), st.command(), "{}", st.text);
+    }
+    assert!(s.remediation_steps.iter().any(|st| st.command().is_some()));
+    // A file's text, read back, is written back as it was.
+    let mut old = f.clone();
+    old.remediation = "Renew it.".into();
+    assert_eq!(
+        serde_json::to_value(&old).unwrap()["remediation"],
+        "Renew it."
+    );
+}
+
 #[test]
 fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     let ca = ca();
@@ -285,12 +330,12 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     assert_eq!(renew.task, Task::RenewBackend);
     assert_eq!(renew.server, "EX02");
     assert_eq!(renew.thumbprints, std::slice::from_ref(&old));
-    assert_eq!(renew.powershell.as_deref(), Some(create));
+    assert_eq!(renew.command(), Some(create));
     assert!(s
         .remediation_steps
         .iter()
         .any(|st| st.task == Task::BindBackend
-            && st.powershell.as_deref().is_some_and(|p| p.contains(
+            && st.command().is_some_and(|p| p.contains(
                 "(Get-WebBinding -Name 'Exchange Back End' -Protocol https -Port 444).AddSslCertificate('<new thumbprint>','My')"
             ))));
 }

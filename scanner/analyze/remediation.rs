@@ -32,6 +32,8 @@
 
 pub use crate::model::{Step, Task};
 
+use crate::model::text::Command;
+
 use crate::model::{CertFacts, Group, Role, Status};
 
 impl Step {
@@ -40,7 +42,7 @@ impl Step {
             task,
             server: server.to_string(),
             port: None,
-            powershell: None,
+            command: None,
             thumbprints: Vec::new(),
             text,
         }
@@ -52,7 +54,7 @@ impl Step {
     }
 
     fn powershell(mut self, command: &str) -> Step {
-        self.powershell = Some(command.to_string());
+        self.command = Some(Command::new(&self.text, command));
         self
     }
 
@@ -93,9 +95,13 @@ pub fn inline(steps: &[Step]) -> String {
 pub fn at_endpoint(host: &str, port: u16, steps: &[Step]) -> Vec<Step> {
     steps
         .iter()
-        .map(|s| Step {
-            text: format!("{host}:{port}: {}", s.text),
-            ..s.clone()
+        .map(|s| {
+            let at = format!("{host}:{port}: ");
+            Step {
+                command: s.command.as_ref().map(|c| c.shifted(at.len())),
+                text: at + &s.text,
+                ..s.clone()
+            }
         })
         .collect()
 }

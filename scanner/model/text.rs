@@ -14,9 +14,9 @@
 
 use std::borrow::Cow;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
-use super::{Finding, FindingId, Grade, Group, ServerReport, Severity, Step, Verdict};
+use super::{Finding, FindingId, Grade, Group, ServerReport, Severity, Step, Task, Verdict};
 use crate::analyze::remediation;
 
 impl Finding {
@@ -43,13 +43,67 @@ impl ServerReport {
     }
 }
 
+/// Where a step's PowerShell command is kept. Most step texts spell the
+/// command out, so a second copy would double it (issue 16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// The command is `text[start..start + len]`.
+    InText {
+        /// Byte offset in the step's text.
+        start: usize,
+        /// Length in bytes.
+        len: usize,
+    },
+    /// A string of its own: read from a scan.json, or not in the text.
+    Own(String),
+}
+
+impl Command {
+    /// `command` for a step whose text is `text`: its place there when
+    /// the text spells it out.
+    pub fn new(text: &str, command: &str) -> Command {
+        match text.find(command) {
+            Some(start) => Command::InText {
+                start,
+                len: command.len(),
+            },
+            None => Command::Own(command.to_string()),
+        }
+    }
+
+    /// The same command once `by` bytes are put in front of the text.
+    pub fn shifted(&self, by: usize) -> Command {
+        match self {
+            Command::InText { start, len } => Command::InText {
+                start: start + by,
+                len: *len,
+            },
+            Command::Own(c) => Command::Own(c.clone()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Command {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Command::Own)
+    }
+}
+
 impl Step {
+    /// The PowerShell command to run, when the step has one.
+    pub fn command(&self) -> Option<&str> {
+        match self.command.as_ref()? {
+            Command::InText { start, len } => self.text.get(*start..start.checked_add(*len)?),
+            Command::Own(c) => Some(c),
+        }
+    }
+
     /// Give back the spare capacity `format!` leaves (up to half a long
     /// text): a large scan holds every step until the reports are written.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.server.shrink_to_fit();
-        if let Some(p) = &mut self.powershell {
-            p.shrink_to_fit();
+        if let Some(Command::Own(c)) = &mut self.command {
+            c.shrink_to_fit();
         }
         self.thumbprints.shrink_to_fit();
         self.text.shrink_to_fit();
@@ -93,6 +147,38 @@ impl Serialize for Finding {
             detail: &self.detail,
             remediation: self.remediation_text(),
             remediation_steps: &self.remediation_steps,
+        }
+        .serialize(s)
+    }
+}
+
+fn no_thumbprints(t: &&[String]) -> bool {
+    t.is_empty()
+}
+
+/// [`Step`] as scan.json spells it.
+#[derive(Serialize)]
+struct StepJson<'a> {
+    task: Task,
+    server: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    powershell: Option<&'a str>,
+    #[serde(skip_serializing_if = "no_thumbprints")]
+    thumbprints: &'a [String],
+    text: &'a str,
+}
+
+impl Serialize for Step {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        StepJson {
+            task: self.task,
+            server: &self.server,
+            port: self.port,
+            powershell: self.command(),
+            thumbprints: &self.thumbprints,
+            text: &self.text,
         }
         .serialize(s)
     }

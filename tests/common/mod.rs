@@ -188,7 +188,7 @@ fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
             task: Task::RenewBackend,
             server: host.into(),
             port: None,
-            powershell: None,
+            command: None,
             thumbprints: Vec::new(),
             text: text.clone(),
         })
