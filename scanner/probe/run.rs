@@ -89,8 +89,10 @@ struct Shared {
 /// One endpoint's row, by input index.
 #[derive(Default)]
 struct Row {
-    /// The evidence, once there is some.
-    evidence: Option<EndpointEvidence>,
+    /// The evidence, once there is some. Boxed: a row waits far longer
+    /// than it holds evidence, and 10,000 rows of the full record would
+    /// reserve its size for every endpoint from the start.
+    evidence: Option<Box<EndpointEvidence>>,
     /// The endpoint while no task holds it: not yet started, or given back
     /// by a probe that failed or was abandoned.
     waiting: Option<Endpoint>,
@@ -185,11 +187,11 @@ impl Run {
             };
             if let (Some(endpoint), Some(message)) = (row.waiting.take(), row.dns_error.take()) {
                 self.shared.progress.unresolved();
-                row.evidence = Some(EndpointEvidence {
+                row.evidence = Some(Box::new(EndpointEvidence {
                     endpoint,
                     observation: Observation::failed(Status::DnsFailed, message),
                     no_sni: None,
-                });
+                }));
             }
             self.next = self.order.next();
         }
@@ -222,7 +224,7 @@ impl Run {
                 self.running.remove(&id);
                 self.share_certificates(&mut evidence);
                 if let Some(row) = self.rows.get_mut(index) {
-                    row.evidence = Some(evidence);
+                    row.evidence = Some(Box::new(evidence));
                 }
             }
             Err(e) => {
@@ -275,7 +277,7 @@ impl Run {
         self.rows
             .into_iter()
             .filter_map(|row| {
-                row.evidence.or_else(|| {
+                row.evidence.map(|e| *e).or_else(|| {
                     Some(EndpointEvidence {
                         endpoint: row.waiting?,
                         observation: Observation::failed(status, reason),
