@@ -295,9 +295,10 @@ pub struct TlsInfo {
     /// sent, saying what was offered and what came back, e.g. `chain:
     /// cleartext Certificate (TLSv1.2, TLS_RSA_WITH_AES_256_GCM_SHA384) after
     /// a hello offering only RSA key exchange; the server signed nothing`.
-    /// Absent in scans made before it existed.
+    /// Absent in scans made before it existed. Shared: a fleet repeats a
+    /// few lines thousands of times, and the analysis keeps one of each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub evidence: Vec<String>,
+    pub evidence: Vec<Arc<str>>,
     /// The handshake followed a STARTTLS (SMTP, IMAP) or STLS (POP) command
     /// on the same connection. Absent (false) for implicit TLS.
     #[serde(default, skip_serializing_if = "is_false")]

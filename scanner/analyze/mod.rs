@@ -26,7 +26,7 @@ pub(crate) mod store;
 pub mod trust;
 pub mod verdict;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -146,13 +146,14 @@ fn judge_endpoints(
     drop(front);
     drop(leaves);
 
+    let mut lines = HashSet::new();
     // Collected in place (the reports reuse the evidence's buffer), then
     // the spare room is given back.
     let mut endpoints: Vec<EndpointReport> = evidence
         .into_iter()
         .zip(wires)
         .zip(judged)
-        .map(|((e, wire), judged)| endpoint_report(e, wire, judged))
+        .map(|((e, wire), judged)| endpoint_report(e, wire, judged, &mut lines))
         .collect();
     endpoints.shrink_to_fit();
     JudgedEndpoints {
@@ -389,7 +390,12 @@ fn mark_behind(
 
 /// One endpoint's part of scan.json: the evidence, the facts and findings.
 /// The evidence moves in; its DER goes (the facts keep their own copy).
-fn endpoint_report(e: EndpointEvidence, wire: Wire, mut judged: Judged) -> EndpointReport {
+fn endpoint_report(
+    e: EndpointEvidence,
+    wire: Wire,
+    mut judged: Judged,
+    lines: &mut HashSet<Arc<str>>,
+) -> EndpointReport {
     judged.findings.sort_by_key(|f| f.severity);
     // The few added after the rules (fleet checks) are compacted here.
     judged.findings.shrink_to_fit();
@@ -404,9 +410,17 @@ fn endpoint_report(e: EndpointEvidence, wire: Wire, mut judged: Judged) -> Endpo
     } = e;
     let mut tls = observation.tls;
     if let Some(t) = &mut tls {
-        // The probe's lines, held until the reports are written.
+        // The probe's lines, held until the reports are written: one copy
+        // of each distinct line.
         t.evidence.shrink_to_fit();
-        t.evidence.iter_mut().for_each(String::shrink_to_fit);
+        for line in &mut t.evidence {
+            match lines.get(line) {
+                Some(kept) => *line = Arc::clone(kept),
+                None => {
+                    lines.insert(Arc::clone(line));
+                }
+            }
+        }
     }
     EndpointReport {
         endpoint,

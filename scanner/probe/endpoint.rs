@@ -45,7 +45,7 @@ async fn observe_on(
     match first_hello(link, sni, tcp).await {
         FirstHello::Chain(tls, chain) => chain_read(link, tls, chain, dialogue),
         FirstHello::Stop(status, message) => failed(status, message, dialogue),
-        FirstHello::Tried(line) => full_handshake(link, sni, vec![line], dialogue).await,
+        FirstHello::Tried(line) => full_handshake(link, sni, vec![line.into()], dialogue).await,
     }
 }
 
@@ -68,12 +68,15 @@ async fn first_hello(link: &Link<'_>, sni: Option<&str>, mut tcp: TcpStream) -> 
     match answer {
         Ok(Ok(NoSignAnswer::Flight(flight))) => {
             let mut tls = negotiated(flight.version, flight.cipher_suite, Method::Legacy);
-            tls.evidence.push(format!(
+            tls.evidence.push(
+                format!(
                 "chain: cleartext Certificate ({}, {}) after a hello offering TLS 1.3 with no key \
                  share and RSA key exchange; the server signed nothing",
                 legacy::version_name(flight.version),
                 tls.cipher_suite
-            ));
+            )
+                .into(),
+            );
             FirstHello::Chain(tls, flight.chain.into_iter().map(Der::from).collect())
         }
         Ok(Ok(NoSignAnswer::Tls13 { cipher_suite })) => FirstHello::Tried(format!(
@@ -100,7 +103,7 @@ async fn first_hello(link: &Link<'_>, sni: Option<&str>, mut tcp: TcpStream) -> 
 async fn full_handshake(
     link: &Link<'_>,
     sni: Option<&str>,
-    mut evidence: Vec<String>,
+    mut evidence: Vec<std::sync::Arc<str>>,
     dialogue: Dialogue,
 ) -> Observation {
     let tcp = match link.open(0).await {
@@ -110,11 +113,14 @@ async fn full_handshake(
     let rustls_error =
         match modern::handshake(tcp, sni, link.addr.ip(), link.handshake_budget()).await {
             Ok(mut hs) => {
-                evidence.push(format!(
-                    "chain: full rustls handshake ({}, {})",
-                    hs.tls.version.name(),
-                    hs.tls.cipher_suite
-                ));
+                evidence.push(
+                    format!(
+                        "chain: full rustls handshake ({}, {})",
+                        hs.tls.version.name(),
+                        hs.tls.cipher_suite
+                    )
+                    .into(),
+                );
                 hs.tls.evidence = evidence;
                 return chain_read(link, hs.tls, hs.chain, dialogue);
             }
@@ -131,19 +137,22 @@ async fn full_handshake(
 async fn broad_hello(
     link: &Link<'_>,
     sni: Option<&str>,
-    mut evidence: Vec<String>,
+    mut evidence: Vec<std::sync::Arc<str>>,
     rustls_error: &str,
     dialogue: Dialogue,
 ) -> Observation {
     match legacy_flight(link, sni, LegacyVersion::Tls12).await {
         Ok(flight) => {
             let mut tls = negotiated(flight.version, flight.cipher_suite, Method::Legacy);
-            evidence.push(format!("rustls: {rustls_error}"));
-            evidence.push(format!(
-                "chain: cleartext Certificate ({}, {}) after the broad legacy hello",
-                legacy::version_name(flight.version),
-                tls.cipher_suite
-            ));
+            evidence.push(format!("rustls: {rustls_error}").into());
+            evidence.push(
+                format!(
+                    "chain: cleartext Certificate ({}, {}) after the broad legacy hello",
+                    legacy::version_name(flight.version),
+                    tls.cipher_suite
+                )
+                .into(),
+            );
             tls.evidence = evidence;
             let chain = flight.chain.into_iter().map(Der::from).collect();
             chain_read(link, tls, chain, dialogue)

@@ -78,7 +78,7 @@ pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut T
             Ok(Some(v)) => {
                 let version = TlsVersion::from_wire(v);
                 tls.evidence
-                    .push(format!("{asked}: ServerHello {}", version.name()));
+                    .push(format!("{asked}: ServerHello {}", version.name()).into());
                 if !tls.versions.contains(&version) {
                     tls.versions.push(version);
                 }
@@ -86,16 +86,17 @@ pub(super) async fn map_versions(link: &Link<'_>, sni: Option<&str>, tls: &mut T
             }
             // Nothing at or below this cap.
             Ok(None) => {
-                tls.evidence.push(format!("{asked}: refused"));
+                tls.evidence.push(format!("{asked}: refused").into());
                 None
             }
             Err(e) if offer == Offer::NoSign && e.is_refusal() && !e.is_version_refusal() => {
-                tls.evidence.push(format!("{asked}: {e}; asking again"));
+                tls.evidence
+                    .push(format!("{asked}: {e}; asking again").into());
                 offer = Offer::Broad;
                 Some(cap)
             }
             Err(e) if e.is_refusal() => {
-                tls.evidence.push(format!("{asked}: refused ({e})"));
+                tls.evidence.push(format!("{asked}: refused ({e})").into());
                 None
             }
             // No verdict: leave the map unfinished rather than guess.
