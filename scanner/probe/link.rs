@@ -81,7 +81,11 @@ impl Link<'_> {
             step: self.opts.handshake_timeout,
             deadline: self.deadline,
         };
-        let (dialogue, outcome) = starttls::speak(&mut tcp, self.preamble, local, &steps).await;
+        // Boxed: the dialogue's state is most of an open's size and only a
+        // mail port that connected needs it; thousands of connects wait at
+        // once in a sweep.
+        let (dialogue, outcome) =
+            Box::pin(starttls::speak(&mut tcp, self.preamble, local, &steps)).await;
         match outcome {
             Ok(()) => Ok((tcp, dialogue)),
             Err(e) => Err(Failure {
