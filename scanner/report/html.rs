@@ -228,7 +228,7 @@ fn act_now(
             lead: g
                 .actions
                 .first()
-                .map(|a| a.headline.clone())
+                .map(|a| a.headline.to_string())
                 .unwrap_or_default(),
         };
         let text = hb.render("act_group", &head).map_err(Box::new)?;
@@ -259,8 +259,8 @@ fn action_view(a: &super::triage::Action<'_>, with_steps: bool) -> ActionView {
         anchor: anchor(a.server_index),
         severity: a.severity.as_str(),
         days: a.days_left.map(days_short).unwrap_or_default(),
-        headline: a.headline.clone(),
-        fix: a.fix.clone(),
+        headline: a.headline.to_string(),
+        fix: a.fix(),
         ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
         steps: if with_steps {
             remediation::numbered(&a.server.remediation_steps).join("\n")

@@ -121,16 +121,17 @@ fn act_now_list(report: &ScanReport, color: bool) -> String {
             out,
             "  {} {days:>7}  {host:<width$}  {}",
             paint(color, grade_code(Grade::from(a.severity)), label),
-            sanitize::visible(&a.headline),
+            sanitize::visible(a.headline),
         );
-        if !a.fix.is_empty() {
+        let fix = a.fix();
+        if !fix.is_empty() {
             let _ = writeln!(
                 out,
                 "  {:8} {:7}  {:width$}  fix: {}",
                 "",
                 "",
                 "",
-                sanitize::visible(&a.fix)
+                sanitize::visible(&fix)
             );
         }
     }

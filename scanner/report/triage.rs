@@ -4,7 +4,9 @@
 //! of its own so the renderers depend on it and not on `report/mod.rs`,
 //! which depends on them.
 
-use crate::model::{EndpointReport, Grade, Method, ScanReport, ServerReport, Severity, Status};
+use crate::model::{
+    EndpointReport, Finding, Grade, Method, ScanReport, ServerReport, Severity, Status,
+};
 
 /// The grade of one endpoint as the reports show it: its worst finding,
 /// `ok` when it answered and nothing was found, and `unscanned` when it
@@ -150,9 +152,24 @@ pub struct Action<'a> {
     /// Ids of the critical and warning findings, worst first.
     pub finding_ids: Vec<&'a str>,
     /// What is wrong, in a sentence.
-    pub headline: String,
-    /// The first step of the fix, on one line.
-    pub fix: String,
+    pub headline: &'a str,
+    /// The most urgent finding, whose first step is the fix when the
+    /// server has no steps of its own.
+    first_urgent: Option<&'a Finding>,
+}
+
+impl Action<'_> {
+    /// The first step of the fix, on one line. Made when shown, not kept:
+    /// a large fleet's act-now list would otherwise hold a copy of every
+    /// server's first step.
+    pub fn fix(&self) -> String {
+        self.server
+            .remediation_lines()
+            .first()
+            .map(|s| first_line(s))
+            .or_else(|| self.first_urgent.map(|f| first_line(&f.remediation_text())))
+            .unwrap_or_default()
+    }
 }
 
 /// Servers graded critical or warning, most urgent first: critical before
@@ -196,7 +213,7 @@ fn action<'a>(
         .endpoints
         .iter()
         .filter_map(|&i| report.endpoints.get(i));
-    let mut urgent: Vec<(&EndpointReport, &crate::model::Finding)> = endpoints
+    let mut urgent: Vec<(&EndpointReport, &Finding)> = endpoints
         .flat_map(|e| e.findings.iter().map(move |f| (e, f)))
         .filter(|(_, f)| f.severity <= Severity::Warning)
         .collect();
@@ -220,24 +237,14 @@ fn action<'a>(
             finding_ids.push(f.id.as_str());
         }
     }
+    let first_urgent = urgent.first().map(|(_, f)| *f);
     let headline = if !server.summary.trim().is_empty() {
-        server.summary.clone()
+        server.summary.as_str()
     } else {
-        urgent
-            .first()
-            .map(|(_, f)| f.title.clone())
-            .unwrap_or_else(|| server.verdict.as_str().to_string())
+        first_urgent
+            .map(|f| f.title.as_str())
+            .unwrap_or_else(|| server.verdict.as_str())
     };
-    let fix = server
-        .remediation_lines()
-        .first()
-        .map(|s| first_line(s))
-        .or_else(|| {
-            urgent
-                .first()
-                .map(|(_, f)| first_line(&f.remediation_text()))
-        })
-        .unwrap_or_default();
     Some(Action {
         server,
         server_index,
@@ -245,7 +252,7 @@ fn action<'a>(
         days_left,
         finding_ids,
         headline,
-        fix,
+        first_urgent,
     })
 }
 
