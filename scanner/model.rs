@@ -343,17 +343,19 @@ pub struct MailboxInfo {
 
 /// The cleartext part of a mail port's dialogue; empty for IIS ports and
 /// implicit TLS.
+/// Each part is boxed: most endpoints have none, and every endpoint's
+/// dialogue is held until the reports are written (issue 16).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dialogue {
     /// The SMTP greeting and EHLO reply; absent unless an SMTP port spoke SMTP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub smtp: Option<SmtpInfo>,
+    pub smtp: Option<Box<SmtpInfo>>,
     /// The IMAP greeting and capabilities; absent unless an IMAP port spoke IMAP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub imap: Option<MailboxInfo>,
+    pub imap: Option<Box<MailboxInfo>>,
     /// The POP3 greeting and capabilities; absent unless a POP port spoke POP3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pop: Option<MailboxInfo>,
+    pub pop: Option<Box<MailboxInfo>>,
 }
 
 /// The raw result of one probe of one endpoint: what the server said, no

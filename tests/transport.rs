@@ -47,11 +47,11 @@ fn endpoint(host: &str, role: Role, port: u16) -> Endpoint {
 
 fn exchange_smtp() -> Dialogue {
     Dialogue {
-        smtp: Some(SmtpInfo {
+        smtp: Some(Box::new(SmtpInfo {
             banner: "220 EX01.contoso.local Microsoft ESMTP MAIL Service ready".into(),
             ehlo: vec!["STARTTLS".into(), "X-ANONYMOUSTLS".into()],
             exchange_banner: true,
-        }),
+        })),
         ..Dialogue::default()
     }
 }

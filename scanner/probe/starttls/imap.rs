@@ -44,7 +44,7 @@ fn is_ok(status: &str) -> bool {
 pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     steps: &Steps,
-    info: &mut Option<MailboxInfo>,
+    info: &mut Option<Box<MailboxInfo>>,
 ) -> Result<(), DialogueError> {
     let mut lines = Lines::default();
     let greeting = lines
@@ -55,7 +55,7 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     {
         return Err(DialogueError::not_protocol("IMAP", &greeting));
     }
-    let imap = info.insert(super::lines::mailbox_info(&greeting));
+    let imap = info.insert(Box::new(super::lines::mailbox_info(&greeting)));
     if !upper.starts_with("* OK") {
         // BYE refuses the session; PREAUTH is past the point where
         // STARTTLS is allowed.

@@ -46,7 +46,7 @@ async fn capa<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn stls<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     steps: &Steps,
-    info: &mut Option<MailboxInfo>,
+    info: &mut Option<Box<MailboxInfo>>,
 ) -> Result<(), DialogueError> {
     let mut lines = Lines::default();
     let greeting = lines
@@ -58,7 +58,7 @@ pub async fn stls<S: AsyncRead + AsyncWrite + Unpin>(
     if !is_ok(&greeting) && !refused {
         return Err(DialogueError::not_protocol("POP3", &greeting));
     }
-    let pop = info.insert(super::lines::mailbox_info(&greeting));
+    let pop = info.insert(Box::new(super::lines::mailbox_info(&greeting)));
     if refused {
         return Err(DialogueError::Rejected {
             reply: kept(&greeting),

@@ -89,7 +89,7 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     local: IpAddr,
     steps: &Steps,
-    info: &mut Option<SmtpInfo>,
+    info: &mut Option<Box<SmtpInfo>>,
 ) -> Result<(), DialogueError> {
     let mut lines = Lines::default();
     // The greeting may be slow (Exchange tarpits) and multi-line.
@@ -98,11 +98,11 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     let Some((code, mut more, _)) = reply_line(&first) else {
         return Err(DialogueError::not_protocol("SMTP", &first));
     };
-    let smtp = info.insert(SmtpInfo {
+    let smtp = info.insert(Box::new(SmtpInfo {
         banner: kept(&first),
         ehlo: Vec::new(),
         exchange_banner: first.to_ascii_lowercase().contains(EXCHANGE_BANNER),
-    });
+    }));
     let mut count = 1;
     while more {
         count += 1;
