@@ -125,15 +125,21 @@ async fn scan_and_finish(
         signals.token(),
     )
     .await;
+    // On one thread the signal listener runs only at an await: let it see
+    // a signal that came during the analysis, before the write phase.
+    tokio::task::yield_now().await;
     if signals.start_writing() {
         // The signal came after the last probe but before the write: the
         // user asked to stop, so the result says interrupted everywhere.
         report.complete = false;
     }
-    match finish(&report, output) {
+    let result = match finish(&report, output) {
         Err(e @ Error::Write { .. }) => Err(save_fallback(&report, e)),
         other => other,
-    }
+    };
+    // And one that came while writing gets its "finishing them" note.
+    tokio::task::yield_now().await;
+    result
 }
 
 /// Write the report set, print the summary, and pick the exit code.
