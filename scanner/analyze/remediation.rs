@@ -33,6 +33,9 @@
 pub use crate::model::{Step, Task};
 
 use crate::model::text::Command;
+/// How steps read as text (`1. ...`), beside the steps themselves in the
+/// model, which renders scan.json's remediation text from them.
+pub use crate::model::text::{inline, numbered};
 
 use crate::model::{CertFacts, Group, Role, Status};
 
@@ -71,25 +74,6 @@ pub const UNKNOWN_PUBLIC: &str = "<public thumbprint>";
 
 /// What to type for a certificate that the previous step creates.
 const NEW: &str = "<new thumbprint>";
-
-/// Steps as scan.json's `servers[].remediation` and the reports show them:
-/// `1. ...`, `2. ...`.
-pub fn numbered(steps: &[Step]) -> Vec<String> {
-    steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| format!("{}. {}", i + 1, s.text))
-        .collect()
-}
-
-/// Steps as one finding's `remediation` string: a single step as it is,
-/// several numbered on one line.
-pub fn inline(steps: &[Step]) -> String {
-    match steps {
-        [one] => one.text.clone(),
-        _ => numbered(steps).join(" "),
-    }
-}
 
 /// The same steps, each saying which endpoint it is about (`EX01:444: ...`).
 pub fn at_endpoint(host: &str, port: u16, steps: &[Step]) -> Vec<Step> {

@@ -1,8 +1,9 @@
 //! The remediation text scan.json carries but memory does not.
 //!
 //! A finding's `remediation` and a server's `remediation` are renderings of
-//! their `remediation_steps` ([`crate::analyze::remediation::inline`] and
-//! [`crate::analyze::remediation::numbered`]). Keeping both the steps and
+//! their `remediation_steps` ([`inline`] and [`numbered`], here because
+//! the model renders them; the steps are written in
+//! `crate::analyze::remediation`). Keeping both the steps and
 //! their text doubled the largest part of a 10,000-endpoint report (issue
 //! 16), so the analysis keeps only the steps and the text is rendered when
 //! scan.json is written or a report asks for it. Text read from a
@@ -17,14 +18,32 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::{Finding, FindingId, Grade, Group, ServerReport, Severity, Step, Task, Verdict};
-use crate::analyze::remediation;
+
+/// Steps as scan.json's `servers[].remediation` and the reports show them:
+/// `1. ...`, `2. ...`.
+pub fn numbered(steps: &[Step]) -> Vec<String> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{}. {}", i + 1, s.text))
+        .collect()
+}
+
+/// Steps as one finding's `remediation` string: a single step as it is,
+/// several numbered on one line.
+pub fn inline(steps: &[Step]) -> String {
+    match steps {
+        [one] => one.text.clone(),
+        _ => numbered(steps).join(" "),
+    }
+}
 
 impl Finding {
     /// What to do: the text read from scan.json, or else the steps as one
     /// line (a single step as it is, several numbered).
     pub fn remediation_text(&self) -> Cow<'_, str> {
         if self.remediation.is_empty() {
-            Cow::Owned(remediation::inline(&self.remediation_steps))
+            Cow::Owned(inline(&self.remediation_steps))
         } else {
             Cow::Borrowed(&self.remediation)
         }
@@ -36,7 +55,7 @@ impl ServerReport {
     /// rendered from `remediation_steps`. Empty when there is nothing to do.
     pub fn remediation_lines(&self) -> Cow<'_, [String]> {
         if self.remediation.is_empty() {
-            Cow::Owned(remediation::numbered(&self.remediation_steps))
+            Cow::Owned(numbered(&self.remediation_steps))
         } else {
             Cow::Borrowed(&self.remediation)
         }
