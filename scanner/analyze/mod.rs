@@ -10,7 +10,7 @@
 //! - [`trust`]: roots and chain validation (rustls-webpki);
 //! - [`names`]: RFC 6125 name matching;
 //! - [`catalog`]: every finding id's severity and text ([`catalog::entry`]);
-//! - [`rules`]: per-endpoint findings;
+//! - `rules`: per-endpoint findings;
 //! - [`fleet`]: fleet-wide findings and expiry cliffs;
 //! - [`remediation`]: every remediation step, as data;
 //! - [`verdict`]: one verdict per server, with its steps.
@@ -60,7 +60,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
 
 /// [`analyze`], with the admin's store exports as more evidence: wire
 /// certificates get their friendly names before the rules run, and the
-/// stores are judged after them ([`store`]).
+/// stores are judged after them (`store`).
 /// Works on a copy of the evidence; [`analyze_owned`] saves the copy.
 pub fn analyze_with(
     evidence: &[EndpointEvidence],
