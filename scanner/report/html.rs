@@ -20,7 +20,7 @@ use serde::Serialize;
 use time::Duration;
 
 use super::format::{days_short, days_state, format_date, format_time};
-use super::groups::act_now_groups;
+use super::groups::{act_now_groups, ActionGroup};
 use super::sanitize;
 use super::timeline::{timeline, Timeline};
 use super::triage::{counts, endpoint_grade, method_name, EndpointGrade};
@@ -146,8 +146,9 @@ pub fn render_to(
     out: &mut dyn Write,
 ) -> Result<(), RenderError> {
     let hb = registry()?;
+    let groups = act_now_groups(report);
     let shell = hb
-        .render("page", &page(report, catalog))
+        .render("page", &page(report, catalog, !groups.is_empty()))
         .map_err(Box::new)?;
     let mut rest = shell.as_str();
     rest = fill_slot(rest, FLEET_SLOT, out, |out| {
@@ -158,7 +159,7 @@ pub fn render_to(
         Ok(())
     })?;
     if rest.contains(ACT_NOW_SLOT) {
-        rest = fill_slot(rest, ACT_NOW_SLOT, out, |out| act_now(&hb, report, out))?;
+        rest = fill_slot(rest, ACT_NOW_SLOT, out, |out| act_now(&hb, groups, out))?;
     }
     rest = fill_slot(rest, SERVERS_SLOT, out, |out| {
         for (i, s) in report.servers.iter().enumerate() {
@@ -217,10 +218,10 @@ fn fill_slot<'t>(
 /// host's command block, one action at a time.
 fn act_now(
     hb: &Handlebars<'_>,
-    report: &ScanReport,
+    groups: Vec<ActionGroup<'_>>,
     out: &mut dyn Write,
 ) -> Result<(), RenderError> {
-    for g in act_now_groups(report) {
+    for g in groups {
         let head = GroupView {
             severity: g.severity.as_str(),
             verdict: g.verdict.as_str(),
@@ -502,7 +503,9 @@ struct InvalidView {
     error: String,
 }
 
-fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
+/// The page shell's view; `has_groups` says whether the act-now list
+/// (streamed into its slot) has anything.
+fn page(report: &ScanReport, catalog: &[Rule], has_groups: bool) -> Page {
     Page {
         csp: content_security_policy(),
         css: CSS,
@@ -515,7 +518,7 @@ fn page(report: &ScanReport, catalog: &[Rule]) -> Page {
         complete: report.complete,
         incomplete: super::triage::incomplete_notice(report).unwrap_or_default(),
         counts: counts_view(report),
-        has_groups: !act_now_groups(report).is_empty(),
+        has_groups,
         filters: super::fleet_table::filters(report),
         timeline: timeline(report),
         catalog: catalog

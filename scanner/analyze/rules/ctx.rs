@@ -49,3 +49,15 @@ pub(super) fn short_host(host: &str) -> String {
     }
     host.split('.').next().unwrap_or(host).to_string()
 }
+
+/// `EX01:444 (backend) presents CN=EX01 (Exchange self-signed, SHA-1 ...)`,
+/// the start of every expiry sentence.
+pub(super) fn presents(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> String {
+    format!(
+        "{} presents {} ({}, SHA-1 {})",
+        where_(ctx),
+        leaf.subject,
+        leaf.classification.label(),
+        leaf.sha1
+    )
+}

@@ -4,7 +4,7 @@
 use crate::config::AnalysisSettings;
 use crate::model::{CertFacts, Classification, Finding, FindingId, Role, Severity, Status};
 
-use super::ctx::{where_, EndpointCtx};
+use super::ctx::{presents, where_, EndpointCtx};
 use crate::analyze::catalog::finding;
 use crate::analyze::remediation;
 
@@ -56,14 +56,7 @@ pub(super) fn expiry(
         (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     let when = expiry_phrase(leaf, days_left, expired);
-    let detail = format!(
-        "{} presents {} ({}, SHA-1 {}), which {}.",
-        where_(ctx),
-        leaf.subject,
-        leaf.classification.label(),
-        leaf.sha1,
-        when
-    );
+    let detail = format!("{}, which {when}.", presents(ctx, leaf));
     let renewed = ctx.frontend_exchange.filter(|new| {
         new.subject_cn.is_some()
             && new

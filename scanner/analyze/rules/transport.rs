@@ -21,7 +21,7 @@ use crate::model::{
 };
 
 use super::chain::{chain_incomplete, name_mismatch};
-use super::ctx::{where_, EndpointCtx};
+use super::ctx::{presents, where_, EndpointCtx};
 use super::expiry::escalate;
 use crate::analyze::catalog::finding;
 use crate::analyze::cert::is_parsed;
@@ -85,15 +85,7 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
         escalate(leaf, s)
     };
     let when = super::expiry::expiry_phrase(leaf, days_left, expired);
-    let detail = format!(
-        "{} presents {} ({}, SHA-1 {}) {}, which {}.",
-        where_(ctx),
-        leaf.subject,
-        leaf.classification.label(),
-        leaf.sha1,
-        how(ctx),
-        when
-    );
+    let detail = format!("{} {}, which {when}.", presents(ctx, leaf), how(ctx));
     let steps = remediation::renew_transport(&e.host, e.port, e.role, leaf, ctx.public_thumbprint);
     Some(finding(id, severity, detail, steps))
 }
