@@ -33,7 +33,11 @@ impl Signals {
             writing: Arc::new(Mutex::new(false)),
         };
         let handler = signals.clone();
-        tokio::spawn(async move { listen(move || handler.on_signal()).await });
+        // The handlers are registered here, not when the task first runs: a
+        // signal that comes before the first probe still cancels, rather than
+        // ending the process with nothing written.
+        let stops = stop_signals();
+        tokio::spawn(async move { listen(stops, move || handler.on_signal()).await });
         signals
     }
 
@@ -62,31 +66,46 @@ impl Signals {
     }
 }
 
+/// The stop signals, registered with the runtime; None where one could not
+/// be (the default action then applies).
+#[cfg(unix)]
+type Stops = Option<[tokio::signal::unix::Signal; 3]>;
+#[cfg(not(unix))]
+type Stops = ();
+
+#[cfg(unix)]
+fn stop_signals() -> Stops {
+    use tokio::signal::unix::{signal, SignalKind};
+    Some([
+        signal(SignalKind::interrupt()).ok()?,
+        signal(SignalKind::terminate()).ok()?,
+        signal(SignalKind::hangup()).ok()?,
+    ])
+}
+
+#[cfg(not(unix))]
+fn stop_signals() -> Stops {}
+
 /// Call `on_signal` for every stop signal, for the life of the run.
-async fn listen(on_signal: impl Fn()) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return;
-        };
-        loop {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-                _ = hup.recv() => {}
-            }
-            on_signal();
+#[cfg(unix)]
+async fn listen(stops: Stops, on_signal: impl Fn()) {
+    let Some([mut int, mut term, mut hup]) = stops else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
         }
+        on_signal();
     }
-    #[cfg(not(unix))]
-    {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            on_signal();
-        }
+}
+
+/// Call `on_signal` for every Ctrl-C, for the life of the run.
+#[cfg(not(unix))]
+async fn listen(_stops: Stops, on_signal: impl Fn()) {
+    while tokio::signal::ctrl_c().await.is_ok() {
+        on_signal();
     }
 }

@@ -158,12 +158,23 @@ async fn usage_errors_exit_64_and_help_has_examples() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_leaves_valid_reports_marked_incomplete() {
     // 40 silent hosts (SMTP closed): each probe waits for its 20 s timeout,
-    // so the scan is mid-flight when it is stopped.
+    // so the scan is mid-flight when it is stopped. Each accepted connection
+    // is announced, so the signal goes once probing has begun.
+    let (accepted, mut first) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let silent = Service::Raw(std::sync::Arc::new(move |stream| {
+        let accepted = accepted.clone();
+        Box::pin(async move {
+            let _ = accepted.send(());
+            // Hold the connection open without a word until the test ends.
+            std::future::pending::<()>().await;
+            drop(stream);
+        })
+    }));
     let specs = (0..40)
         .map(|i| HostSpec {
             name: format!("HANG{i:02}"),
-            frontend: Service::Silent,
-            backend: Service::Silent,
+            frontend: silent.clone(),
+            backend: silent.clone(),
             smtp: Service::Closed,
         })
         .collect();
@@ -178,7 +189,9 @@ async fn sigterm_leaves_valid_reports_marked_incomplete() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    tokio::time::timeout(std::time::Duration::from_secs(30), first.recv())
+        .await
+        .expect("the scan connects to a lab host");
     let pid = child.id().unwrap().to_string();
     let started = std::time::Instant::now();
     std::process::Command::new("kill")

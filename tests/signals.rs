@@ -7,22 +7,26 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_excert");
 
 /// A server that accepts and never says a word, so probes hang until
-/// their timeout.
-fn silent_server() -> u16 {
+/// their timeout. The receiver hears of each accepted connection, so a test
+/// can wait until probing has begun.
+fn silent_server() -> (u16, mpsc::Receiver<()>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
+    let (accepted, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for s in l.incoming().flatten() {
             held.push(s);
+            let _ = accepted.send(());
         }
     });
-    port
+    (port, rx)
 }
 
 fn p(path: &Path) -> &str {
@@ -33,7 +37,8 @@ fn p(path: &Path) -> &str {
 fn sighup_writes_what_was_collected_marked_incomplete() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let port = silent_server().to_string();
+    let (port, accepted) = silent_server();
+    let port = port.to_string();
     let mut child = Command::new(BIN)
         .args(["scan", "127.0.0.1", "127.0.0.2", "--frontend-ports", &port])
         .args([
@@ -48,7 +53,9 @@ fn sighup_writes_what_was_collected_marked_incomplete() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    accepted
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the scan connects to the silent server");
     let sent = Command::new("kill")
         .args(["-HUP", &child.id().to_string()])
         .status()
