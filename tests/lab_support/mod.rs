@@ -70,7 +70,9 @@ pub async fn excert(args: &[String]) -> Output {
 
 pub fn read_scan(dir: &Path) -> ScanReport {
     let text = std::fs::read_to_string(dir.join("scan.json")).expect("scan.json written");
-    serde_json::from_str(&text).expect("scan.json follows the model")
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("scan.json is JSON");
+    assert_schema("scan.schema.json", &doc);
+    serde_json::from_value(doc).expect("scan.json follows the model")
 }
 
 pub fn strings(items: &[&str]) -> Vec<String> {
@@ -99,4 +101,20 @@ pub fn ids(report: &ScanReport, host: &str, port: u16) -> Vec<String> {
         .iter()
         .map(|f| f.id.to_string())
         .collect()
+}
+
+/// Fails the test when `doc` breaks the published schema (`docs/scan.schema.json`
+/// or `docs/diff.schema.json`), naming each place it breaks it.
+pub fn assert_schema(schema: &str, doc: &serde_json::Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join(schema);
+    let text = std::fs::read_to_string(&path).expect("the schema is in docs/");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "breaks {}: {errors:#?}", path.display());
 }
