@@ -1267,11 +1267,62 @@ pub struct Connector {
     pub fqdn: Option<String>,
     /// `<I>issuer<S>subject`, when set.
     pub tls_certificate_name: Option<String>,
-    /// Made by the Hybrid Configuration Wizard (CloudServicesMailEnabled, or
-    /// named "Outbound to Office 365").
+    /// Carries hybrid mail, as HealthChecker decides: a receive connector
+    /// whose `TlsDomainCapabilities` has an `AcceptCloudServicesMail` entry,
+    /// a send connector with `CloudServicesMailEnabled`.
     pub hybrid: bool,
     /// The export record this came from.
     pub source: InventorySource,
+    /// A receive connector's `Bindings` (`0.0.0.0:25`, `[::]:25`); empty for
+    /// send connectors or when not exported.
+    #[serde(default)]
+    pub bindings: Vec<String>,
+    /// A receive connector's `TlsDomainCapabilities`
+    /// (`mail.protection.outlook.com:AcceptCloudServicesMail`).
+    #[serde(default)]
+    pub tls_domain_capabilities: Vec<String>,
+    /// A send connector's `SmartHosts`; empty when it uses DNS.
+    #[serde(default)]
+    pub smart_hosts: Vec<String>,
+    /// A send connector's `TlsAuthLevel` (`CertificateValidation`,
+    /// `DomainValidation`, ...); null when not set.
+    #[serde(default)]
+    pub tls_auth_level: Option<String>,
+}
+
+/// An export object that could not be read whole: skipped, or read from its
+/// plain properties only. The rest of the file was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryWarning {
+    /// The export file as given to `--inventory`.
+    pub file: String,
+    /// The 1-based line where the object starts.
+    pub line: usize,
+    /// The 1-based object in the file.
+    pub object: usize,
+    /// What was wrong, and what was done about it.
+    pub message: String,
+}
+
+/// Two records for one server and certificate that disagree on a field.
+/// The record backed by the certificate's DER is kept, whatever the file
+/// order; between equals, the first read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryConflict {
+    /// The server whose store holds the certificate.
+    pub server: String,
+    /// The certificate's thumbprint.
+    pub thumbprint: String,
+    /// The field they disagree on (`not_after`, `services`, ...).
+    pub field: String,
+    /// The kept record's value, as text (empty when it has none).
+    pub kept: String,
+    /// Where the kept record came from.
+    pub kept_source: InventorySource,
+    /// The dropped record's value, as text.
+    pub dropped: String,
+    /// Where the dropped record came from.
+    pub dropped_source: InventorySource,
 }
 
 /// What the admin's exports said about the stores (`--inventory`).
@@ -1290,6 +1341,12 @@ pub struct Inventory {
     /// The export files read.
     #[serde(default)]
     pub files: Vec<String>,
+    /// Objects that could not be read whole (the rest was read).
+    #[serde(default)]
+    pub warnings: Vec<InventoryWarning>,
+    /// Records for one server and certificate that disagreed, and which won.
+    #[serde(default)]
+    pub conflicts: Vec<InventoryConflict>,
 }
 
 #[cfg(test)]

@@ -10,16 +10,26 @@
 //! Strings escape control characters as `_xHHHH_`.
 //!
 //! quick-xml does the XML; this module only walks it, with the nesting
-//! depth capped.
+//! depth capped. Objects are handed on one at a time ([`each`]) and
+//! dropped, so memory follows the largest object, not the file. A `<TN>`
+//! list is kept once and shared by every `<TNRef>` to it (a file of
+//! thousands of refs to a long list costs a pointer each), and what one
+//! object keeps is charged against a budget proportional to the file.
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Deepest element nesting accepted (real exports stay under 15).
 const MAX_DEPTH: usize = 64;
 /// Most top-level objects in one file.
 pub const MAX_OBJECTS: usize = 100_000;
+/// What one object may keep, beyond a small multiple of the file's size:
+/// the estimate counts every kept value, name and string.
+const OBJECT_BUDGET_SLACK: usize = 16 << 20;
+/// Estimated bytes per kept value besides its text.
+const VALUE_COST: usize = 64;
 
 /// A property value.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +42,7 @@ pub enum Value {
     Bool(bool),
     Nil,
     List(Vec<Value>),
-    Obj(Obj),
+    Obj(Box<Obj>),
     /// Present but of a kind excert does not use (GUIDs, doubles, refs).
     Other,
 }
@@ -40,8 +50,8 @@ pub enum Value {
 /// One `<Obj>`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Obj {
-    /// Most derived first, as in `<TN>`.
-    pub types: Vec<String>,
+    /// Most derived first, as in `<TN>`; shared with every `<TNRef>`.
+    pub types: Rc<[String]>,
     pub to_string: Option<String>,
     /// `<Props>` then `<MS>` members, in file order.
     pub props: Vec<(String, Value)>,
@@ -131,6 +141,12 @@ pub enum ClixmlError {
     /// No element at all.
     #[error("no <Objs> element: not an Export-Clixml file")]
     NoObjs,
+    /// One object keeps more than the budget allows.
+    #[error("an object holds more than {limit} bytes of values")]
+    TooLarge {
+        /// The budget.
+        limit: usize,
+    },
     /// More than `MAX_OBJECTS` objects.
     #[error("more than {limit} objects")]
     TooManyObjects {
@@ -188,12 +204,50 @@ pub fn looks_like(text: &str) -> bool {
     t.starts_with("<Objs")
 }
 
-/// Read every top-level object.
+/// Why [`each`] stopped early.
+#[derive(Debug)]
+pub enum Stop {
+    /// The file is not well-formed CLIXML there.
+    Parse(ParseError),
+    /// The caller's function asked to stop.
+    Caller,
+}
+
+impl From<ParseError> for Stop {
+    fn from(e: ParseError) -> Self {
+        Stop::Parse(e)
+    }
+}
+
+/// Read every top-level object into a list (small files and tests).
+#[cfg(test)]
 pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
+    let mut all = Vec::new();
+    let walked = each(text, |o| {
+        all.push(o);
+        Ok(())
+    });
+    match walked {
+        Ok(_) => Ok(all),
+        Err(Stop::Parse(e)) => Err(e),
+        Err(Stop::Caller) => unreachable!(),
+    }
+}
+
+/// Hand every top-level object to `f` as it is read, in file order, and
+/// return how many there were. The first XML problem stops the walk; `f`
+/// may stop it too.
+pub fn each(text: &str, mut f: impl FnMut(Obj) -> Result<(), Stop>) -> Result<usize, Stop> {
+    let budget = text
+        .len()
+        .saturating_mul(4)
+        .saturating_add(OBJECT_BUDGET_SLACK);
     let mut w = Walker {
         reader: Reader::from_str(text),
         names: HashMap::new(),
         depth: 0,
+        spent: 0,
+        budget,
     };
     w.reader.config_mut().expand_empty_elements = true;
     // Find <Objs>.
@@ -202,31 +256,33 @@ pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
             Event::Start(e) if e.local_name().as_ref() == b"Objs" => break,
             Event::Start(e) => {
                 let name = local_name(&e);
-                return Err(w.error(ClixmlError::FirstElement { name }));
+                return Err(w.error(ClixmlError::FirstElement { name }).into());
             }
-            Event::Eof => return Err(w.error(ClixmlError::NoObjs)),
+            Event::Eof => return Err(w.error(ClixmlError::NoObjs).into()),
             _ => {}
         }
     }
-    let mut objects = Vec::new();
+    let mut objects = 0usize;
     loop {
         match w.next()? {
             Event::Start(e) if e.local_name().as_ref() == b"Obj" => {
-                if objects.len() >= MAX_OBJECTS {
+                if objects >= MAX_OBJECTS {
                     let limit = MAX_OBJECTS;
-                    return Err(w.error(ClixmlError::TooManyObjects { limit }));
+                    return Err(w.error(ClixmlError::TooManyObjects { limit }).into());
                 }
                 let offset = w.position();
+                w.spent = 0;
                 let mut obj = w.obj()?;
                 obj.offset = offset;
-                objects.push(obj);
+                objects += 1;
+                f(obj)?;
             }
             Event::Start(e) => {
                 let name = local_name(&e);
-                return Err(w.error(ClixmlError::PlainValue { name }));
+                return Err(w.error(ClixmlError::PlainValue { name }).into());
             }
             Event::End(_) => break,
-            Event::Eof => return Err(w.truncated("before </Objs>")),
+            Event::Eof => return Err(w.truncated("before </Objs>").into()),
             _ => {}
         }
     }
@@ -235,7 +291,7 @@ pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
         match w.next()? {
             Event::Eof => return Ok(objects),
             Event::Start(_) | Event::Text(_) | Event::CData(_) => {
-                return Err(w.error(ClixmlError::AfterObjs))
+                return Err(w.error(ClixmlError::AfterObjs).into())
             }
             _ => {}
         }
@@ -244,9 +300,13 @@ pub fn parse(text: &str) -> Result<Vec<Obj>, ParseError> {
 
 struct Walker<'a> {
     reader: Reader<&'a [u8]>,
-    /// `<TN RefId>` lists, for `<TNRef>`.
-    names: HashMap<String, Vec<String>>,
+    /// `<TN RefId>` lists, for `<TNRef>`: kept once, shared.
+    names: HashMap<String, Rc<[String]>>,
     depth: usize,
+    /// Estimated bytes the current object keeps.
+    spent: usize,
+    /// The most one object may keep.
+    budget: usize,
 }
 
 impl<'a> Walker<'a> {
@@ -263,6 +323,16 @@ impl<'a> Walker<'a> {
 
     fn truncated(&self, inside: &'static str) -> ParseError {
         self.error(ClixmlError::Truncated { inside })
+    }
+
+    /// Charge `bytes` (and one value's overhead) to the current object.
+    fn charge(&mut self, bytes: usize) -> Result<(), ParseError> {
+        self.spent = self.spent.saturating_add(bytes).saturating_add(VALUE_COST);
+        if self.spent > self.budget {
+            let limit = self.budget;
+            return Err(self.error(ClixmlError::TooLarge { limit }));
+        }
+        Ok(())
     }
 
     fn next(&mut self) -> Result<Event<'a>, ParseError> {
@@ -338,10 +408,14 @@ impl<'a> Walker<'a> {
                     b"TN" => obj.types = self.type_names(&e)?,
                     b"TNRef" => {
                         let id = Self::attr(&e, b"RefId").unwrap_or_default();
-                        obj.types = self.names.get(&id).cloned().unwrap_or_default();
+                        obj.types = self.names.get(&id).map(Rc::clone).unwrap_or_default();
                         self.skip()?;
                     }
-                    b"ToString" => obj.to_string = Some(unescape_ps(&self.text()?)),
+                    b"ToString" => {
+                        let t = unescape_ps(&self.text()?);
+                        self.charge(t.len())?;
+                        obj.to_string = Some(t);
+                    }
                     b"Props" | b"MS" => self.props(&mut obj.props)?,
                     b"LST" | b"IE" | b"STK" | b"QUE" => {
                         obj.inner = Some(Box::new(Value::List(self.list()?)));
@@ -360,20 +434,25 @@ impl<'a> Walker<'a> {
     }
 
     /// A `<TN>` list just opened; kept by its `RefId` for `<TNRef>`.
-    fn type_names(&mut self, e: &BytesStart<'_>) -> Result<Vec<String>, ParseError> {
+    fn type_names(&mut self, e: &BytesStart<'_>) -> Result<Rc<[String]>, ParseError> {
         let id = Self::attr(e, b"RefId");
         let mut types = Vec::new();
         loop {
             match self.next()? {
-                Event::Start(t) if t.local_name().as_ref() == b"T" => types.push(self.text()?),
+                Event::Start(t) if t.local_name().as_ref() == b"T" => {
+                    let name = self.text()?;
+                    self.charge(name.len())?;
+                    types.push(name);
+                }
                 Event::Start(_) => self.skip()?,
                 Event::End(_) => break,
                 Event::Eof => return Err(self.truncated("inside <TN>")),
                 _ => {}
             }
         }
+        let types: Rc<[String]> = types.into();
         if let Some(id) = id {
-            self.names.insert(id, types.clone());
+            self.names.insert(id, Rc::clone(&types));
         }
         Ok(types)
     }
@@ -384,6 +463,7 @@ impl<'a> Walker<'a> {
             match self.next()? {
                 Event::Start(m) => {
                     let name = Self::attr(&m, b"N").unwrap_or_default();
+                    self.charge(name.len())?;
                     let v = self.value(&m)?;
                     props.push((name, v));
                 }
@@ -399,7 +479,10 @@ impl<'a> Walker<'a> {
         let mut items = Vec::new();
         loop {
             match self.next()? {
-                Event::Start(m) => items.push(self.value(&m)?),
+                Event::Start(m) => {
+                    self.charge(0)?;
+                    items.push(self.value(&m)?);
+                }
                 Event::End(_) => return Ok(items),
                 Event::Eof => return Err(self.truncated("inside a list")),
                 _ => {}
@@ -411,10 +494,15 @@ impl<'a> Walker<'a> {
     fn value(&mut self, e: &BytesStart<'_>) -> Result<Value, ParseError> {
         let tag = e.local_name().as_ref().to_vec();
         Ok(match tag.as_slice() {
-            b"S" => Value::Str(unescape_ps(&self.text()?)),
+            b"S" => {
+                let s = unescape_ps(&self.text()?);
+                self.charge(s.len())?;
+                Value::Str(s)
+            }
             b"BA" => {
                 use base64::Engine;
                 let text = self.text()?;
+                self.charge(text.len())?;
                 let compact: String = text.split_whitespace().collect();
                 Value::Bytes(
                     base64::engine::general_purpose::STANDARD
@@ -422,7 +510,11 @@ impl<'a> Walker<'a> {
                         .map_err(|_| self.error(ClixmlError::NotBase64))?,
                 )
             }
-            b"DT" => Value::Date(self.text()?),
+            b"DT" => {
+                let t = self.text()?;
+                self.charge(t.len())?;
+                Value::Date(t)
+            }
             b"I32" | b"I64" | b"I16" | b"U32" | b"U16" | b"U64" | b"By" | b"SB" => {
                 let text = self.text()?;
                 text.trim().parse().map(Value::Int).unwrap_or(Value::Other)
@@ -442,7 +534,7 @@ impl<'a> Walker<'a> {
                 self.skip()?;
                 Value::Nil
             }
-            b"Obj" => Value::Obj(self.obj()?),
+            b"Obj" => Value::Obj(Box::new(self.obj()?)),
             _ => {
                 self.skip()?;
                 Value::Other

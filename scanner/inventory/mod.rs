@@ -14,12 +14,16 @@
 //! - CSV of `Get-ExchangeCertificate | Select-Object ...` (`csv.rs`), with
 //!   dates in the exporting machine's culture (`dates.rs`).
 //!
-//! Every file is bounded ([`MAX_FILE_BYTES`], object counts, nesting), and
-//! a truncated, malformed or unrecognised file is an error naming the file,
-//! the line and what was wrong: nothing is half-read.
+//! Every file is bounded ([`MAX_FILE_BYTES`], object counts, nesting, a
+//! memory budget per object), and a truncated, malformed or unrecognised
+//! file is an error naming the file, the line and what was wrong. Within a
+//! well-formed CLIXML file, one object that cannot be read is a warning
+//! (`Inventory.warnings`, and stderr) and the rest is read. Records for one
+//! server and certificate are merged once (`conflicts.rs`).
 
 mod certdata;
 mod clixml;
+mod conflicts;
 mod csv;
 mod dates;
 mod detect;
@@ -29,8 +33,9 @@ mod records;
 
 use std::path::Path;
 
-use crate::error::Error;
+use crate::error::{say, Error};
 use crate::model::Inventory;
+use crate::report::sanitize::excerpt;
 
 pub use certdata::CertDataError;
 pub use clixml::ClixmlError;
@@ -57,9 +62,38 @@ pub fn load(paths: &[std::path::PathBuf]) -> Result<Option<Inventory>, Error> {
             error,
         };
         let one = parse_file(&name, &bytes).map_err(refuse)?;
+        for w in &one.warnings {
+            let place = match (w.line, w.object) {
+                (0, _) | (_, 0) => String::new(),
+                (line, object) => format!("line {line}: object {object}: "),
+            };
+            say(format!("warning: {name}: {place}{}", w.message));
+        }
         merge(&mut all, one).map_err(|p| refuse(FileError::whole(p)))?;
     }
+    let before = all.conflicts.len();
+    all.certificates = conflicts::dedupe(std::mem::take(&mut all.certificates), &mut all.conflicts);
+    report_conflicts(all.conflicts.get(before..).unwrap_or_default());
     Ok(Some(all))
+}
+
+/// One stderr line per disagreement, every value from the files shown
+/// safely.
+fn report_conflicts(found: &[crate::model::InventoryConflict]) {
+    for c in found {
+        say(format!(
+            "warning: {} {}: the exports disagree on {}: kept {} ({} #{}), not {} ({} #{})",
+            excerpt(&c.server),
+            c.thumbprint,
+            c.field,
+            excerpt(&c.kept),
+            excerpt(&c.kept_source.file),
+            c.kept_source.object,
+            excerpt(&c.dropped),
+            excerpt(&c.dropped_source.file),
+            c.dropped_source.object,
+        ));
+    }
 }
 
 /// Through the one bounded reader every file input uses: regular files
@@ -89,6 +123,8 @@ fn merge(all: &mut Inventory, one: Inventory) -> Result<(), Problem> {
     all.exchange_servers.extend(one.exchange_servers);
     all.connectors.extend(one.connectors);
     all.files.extend(one.files);
+    all.warnings.extend(one.warnings);
+    all.conflicts.extend(one.conflicts);
     if let Some(a) = one.auth_config {
         match &all.auth_config {
             Some(b) if !same_auth(&a, b) => return Err(Problem::AuthConfigDiffers),
@@ -106,25 +142,22 @@ fn same_auth(a: &crate::model::AuthConfig, b: &crate::model::AuthConfig) -> bool
 }
 
 /// Add a saved scan's inventory to another (`excert report A.json B.json`):
-/// a certificate already known for that server is kept once, and the later
-/// scan's AuthConfig wins.
+/// a certificate already known for that server is kept once (the
+/// DER-backed record, else the earlier), and the later scan's AuthConfig
+/// wins. Linear: records are matched through a map.
 pub fn merge_saved(all: &mut Inventory, one: Inventory) {
-    for c in one.certificates {
-        let known = all
-            .certificates
-            .iter()
-            .any(|k| k.server.eq_ignore_ascii_case(&c.server) && k.thumbprint == c.thumbprint);
-        if !known {
-            all.certificates.push(c);
-        }
-    }
+    let mut certs = std::mem::take(&mut all.certificates);
+    certs.extend(one.certificates);
+    let before = all.conflicts.len();
+    all.certificates = conflicts::dedupe(certs, &mut all.conflicts);
+    report_conflicts(all.conflicts.get(before..).unwrap_or_default());
     all.exchange_servers.extend(one.exchange_servers);
     all.connectors.extend(one.connectors);
-    for f in one.files {
-        if !all.files.contains(&f) {
-            all.files.push(f);
-        }
-    }
+    let known: std::collections::HashSet<String> = all.files.iter().cloned().collect();
+    all.files
+        .extend(one.files.into_iter().filter(|f| !known.contains(f)));
+    all.warnings.extend(one.warnings);
+    all.conflicts.extend(one.conflicts);
     if one.auth_config.is_some() {
         all.auth_config = one.auth_config;
     }

@@ -7,11 +7,20 @@
 //! such as `Identity`, `Services` and `Status`.
 //!
 //! Only what an ISerializable class writes is read: the header, class
-//! records with their member values, strings, primitive arrays, references,
-//! nulls and library records. Method calls (records 21, 22) and arrays of
-//! arbitrary rank are refused. Every count is checked against the bytes
-//! that remain before anything is allocated, and nesting is capped, so a
-//! hostile blob costs at most its own length in memory and time.
+//! records with their member values, strings, arrays (single, jagged and
+//! rectangular BinaryArray, [MS-NRBF] 2.4.3.1, and the single-dimension
+//! shortcuts), references, nulls and library records. Method calls
+//! (records 21, 22) are refused. Every count is checked against the bytes
+//! that remain before anything is allocated, nesting is capped, and member
+//! names are shared between the objects of one class (a `ClassWithId`
+//! costs a pointer per member, not a copy of its names), so a hostile blob
+//! costs at most a small multiple of its own length in memory and time.
+//!
+//! Since the November 2023 security update Exchange signs what it
+//! serialises: the stream comes wrapped as `#sig#`, a little-endian u32
+//! length N, N bytes of NRBF, then a 32-byte signature (see [`envelope`]).
+//! The signature cannot be checked without the organisation's key, and
+//! nothing here needs it; only the envelope's lengths are verified.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -23,6 +32,16 @@ const MAX_RECORDS: usize = 100_000;
 /// Most member values kept (a member of primitive type Null takes no
 /// bytes, so the input length alone does not bound this).
 const MAX_MEMBERS: usize = 100_000;
+/// Most array elements walked in one blob: runs of nulls and elements of
+/// primitive type Null take (almost) no bytes, so the input length alone
+/// does not bound the work either.
+const MAX_ELEMENTS: usize = 1_000_000;
+/// Highest rank of a BinaryArray (.NET allows 32).
+const MAX_RANK: usize = 32;
+/// The signed envelope's marker.
+const SIGNED: &[u8] = b"#sig#";
+/// The signature after the stream.
+const SIGNATURE_LEN: usize = 32;
 
 /// Why a `SerializationData` blob cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,9 +125,34 @@ pub enum NrbfError {
         /// The class's object id.
         id: i32,
     },
-    /// Record 7, arrays of any rank: not written for certificates.
-    #[error("multi-dimensional arrays (BinaryArray) are not supported")]
-    BinaryArray,
+    /// A BinaryArray whose shape [MS-NRBF] does not define.
+    #[error("BinaryArray: {0}")]
+    BadArray(&'static str),
+    /// More than `MAX_ELEMENTS` array elements.
+    #[error("SerializationData holds more than {limit} array elements")]
+    TooManyElements {
+        /// The limit.
+        limit: usize,
+    },
+    /// The `#sig#` envelope's length does not match the bytes.
+    #[error(
+        "signed SerializationData: the envelope says {said} bytes of NRBF, \
+         but {len} bytes follow the length (expected {said} + a 32-byte signature)"
+    )]
+    Envelope {
+        /// N as written.
+        said: u64,
+        /// The bytes after the length field.
+        len: usize,
+    },
+    /// The NRBF stream inside `#sig#` ends before its length.
+    #[error("signed SerializationData: the NRBF stream ends at byte {end} of {said}")]
+    EnvelopeEarlyEnd {
+        /// Where MessageEnd was.
+        end: usize,
+        /// N as written.
+        said: usize,
+    },
     /// Method calls (21, 22) and codes [MS-NRBF] does not define.
     #[error("unsupported NRBF record type {kind}")]
     UnsupportedRecord {
@@ -143,8 +187,9 @@ pub enum Value {
 /// references point to.
 #[derive(Debug, Default)]
 pub struct Stream {
-    /// `(class object id, member name, value)` in stream order.
-    pub members: Vec<(i32, String, Value)>,
+    /// `(class object id, member name, value)` in stream order; the names
+    /// are shared with the class's metadata.
+    pub members: Vec<(i32, Rc<str>, Value)>,
     /// Strings and byte arrays by object id.
     pub objects: HashMap<i32, Value>,
 }
@@ -168,7 +213,7 @@ impl Stream {
             Value::Class(id) => self
                 .members
                 .iter()
-                .find(|(c, n, _)| c == id && n == "value__")
+                .find(|(c, n, _)| c == id && &**n == "value__")
                 .map_or(v, |(_, _, x)| x),
             _ => v,
         }
@@ -193,7 +238,7 @@ enum MemberType {
 
 #[derive(Debug)]
 struct ClassMeta {
-    names: Vec<String>,
+    names: Vec<Rc<str>>,
     /// `None` for classes written without types (records 2 and 3).
     types: Option<Vec<MemberType>>,
 }
@@ -202,16 +247,57 @@ struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
     records: usize,
+    /// Array elements walked so far, against `MAX_ELEMENTS`.
+    elements: usize,
     classes: HashMap<i32, Rc<ClassMeta>>,
     out: Stream,
 }
 
-/// Read a whole stream.
+/// The NRBF stream of `SerializationData`, bare or inside the signed
+/// envelope: `#sig#`, u32 LE N, N bytes of NRBF, 32 bytes of signature.
+/// The lengths must add up exactly: a shorter blob was cut, a longer one is
+/// not what Exchange writes.
+pub fn envelope(bytes: &[u8]) -> Result<(&[u8], bool), NrbfError> {
+    let Some(rest) = bytes.strip_prefix(SIGNED) else {
+        return Ok((bytes, false));
+    };
+    let truncated = NrbfError::Truncated { len: bytes.len() };
+    let (len, body) = rest.split_first_chunk::<4>().ok_or(truncated)?;
+    let said = u32::from_le_bytes(*len);
+    let n = usize::try_from(said).map_err(|_| NrbfError::LengthOverflow)?;
+    let envelope = NrbfError::Envelope {
+        said: u64::from(said),
+        len: body.len(),
+    };
+    if body.len()
+        != n.checked_add(SIGNATURE_LEN)
+            .ok_or(NrbfError::LengthOverflow)?
+    {
+        return Err(envelope);
+    }
+    Ok((body.get(..n).ok_or(envelope)?, true))
+}
+
+/// Read a whole `SerializationData` blob, bare or signed.
 pub fn parse(bytes: &[u8]) -> Result<Stream, NrbfError> {
+    let (stream, signed) = envelope(bytes)?;
+    let (out, end) = parse_stream(stream)?;
+    if signed && end != stream.len() {
+        return Err(NrbfError::EnvelopeEarlyEnd {
+            end,
+            said: stream.len(),
+        });
+    }
+    Ok(out)
+}
+
+/// Read one NRBF stream up to its MessageEnd; also returns where that was.
+fn parse_stream(bytes: &[u8]) -> Result<(Stream, usize), NrbfError> {
     let mut r = Reader {
         bytes,
         at: 0,
         records: 0,
+        elements: 0,
         classes: HashMap::new(),
         out: Stream::default(),
     };
@@ -227,7 +313,7 @@ pub fn parse(bytes: &[u8]) -> Result<Stream, NrbfError> {
     loop {
         let kind = r.u8()?;
         if kind == 11 {
-            return Ok(r.out);
+            return Ok((r.out, r.at));
         }
         r.record(kind, 0)?;
     }
@@ -333,13 +419,13 @@ impl Reader<'_> {
         Ok(Value::Other)
     }
 
-    fn class_info(&mut self) -> Result<(i32, Vec<String>), NrbfError> {
+    fn class_info(&mut self) -> Result<(i32, Vec<Rc<str>>), NrbfError> {
         let id = self.i32()?;
         let _name = self.string()?;
         let n = self.count()?;
         let mut names = Vec::with_capacity(n);
         for _ in 0..n {
-            names.push(self.string()?);
+            names.push(Rc::from(self.string()?));
         }
         Ok((id, names))
     }
@@ -411,7 +497,7 @@ impl Reader<'_> {
             }
             15 => self.primitive_array(),
             16 | 17 => self.object_array(depth),
-            7 => Err(NrbfError::BinaryArray),
+            7 => self.binary_array(depth),
             kind => Err(NrbfError::UnsupportedRecord { kind }),
         }
     }
@@ -467,10 +553,17 @@ impl Reader<'_> {
     fn object_array(&mut self, depth: usize) -> Result<Value, NrbfError> {
         let id = self.i32()?;
         let n = self.count()?;
-        let mut filled = 0;
+        self.elements(n, depth)?;
+        Ok(Value::Ref(id))
+    }
+
+    /// `n` element records of an object, string or jagged array, with
+    /// runs of nulls (13, 14) counting for several.
+    fn elements(&mut self, n: usize, depth: usize) -> Result<(), NrbfError> {
+        let mut filled: usize = 0;
         while filled < n {
             let k = self.u8()?;
-            filled += match k {
+            let step = match k {
                 13 => usize::from(self.u8()?),
                 14 => self.count()?,
                 _ => {
@@ -478,7 +571,94 @@ impl Reader<'_> {
                     1
                 }
             };
+            filled = filled.checked_add(step).ok_or(NrbfError::LengthOverflow)?;
+            self.tick(1)?;
         }
+        if filled != n {
+            return Err(NrbfError::BadArray("a run of nulls goes past the end"));
+        }
+        Ok(())
+    }
+
+    /// Count `n` elements walked against `MAX_ELEMENTS`.
+    fn tick(&mut self, n: usize) -> Result<(), NrbfError> {
+        self.elements = self.elements.saturating_add(n);
+        if self.elements > MAX_ELEMENTS {
+            return Err(NrbfError::TooManyElements {
+                limit: MAX_ELEMENTS,
+            });
+        }
+        Ok(())
+    }
+
+    /// BinaryArray (7), [MS-NRBF] 2.4.3.1: an id, the shape (single,
+    /// jagged, rectangular, each optionally with lower bounds), the rank,
+    /// one length per dimension, the element type, then the elements in
+    /// row-major order: raw values for a primitive type, records otherwise.
+    /// A one-dimensional byte array is kept (that is how some writers
+    /// store `CertData`); other elements are walked and dropped.
+    fn binary_array(&mut self, depth: usize) -> Result<Value, NrbfError> {
+        let id = self.i32()?;
+        let shape = self.u8()?;
+        if shape > 5 {
+            return Err(NrbfError::BadArray("unknown array type"));
+        }
+        let rank = self.i32()?;
+        let rank = usize::try_from(rank)
+            .ok()
+            .filter(|r| (1..=MAX_RANK).contains(r))
+            .ok_or(NrbfError::BadArray("a rank outside 1..32"))?;
+        if matches!(shape, 0 | 3) && rank != 1 {
+            return Err(NrbfError::BadArray("a single array of rank other than 1"));
+        }
+        let mut total: usize = 1;
+        for _ in 0..rank {
+            let n = self.i32()?;
+            let n = usize::try_from(n).map_err(|_| NrbfError::NegativeCount { count: n })?;
+            total = total.checked_mul(n).ok_or(NrbfError::LengthOverflow)?;
+        }
+        if shape >= 3 {
+            // Lower bounds: where indices start, which does not matter here.
+            self.take(4usize.checked_mul(rank).ok_or(NrbfError::LengthOverflow)?)?;
+        }
+        let element = self.member_types(1)?;
+        match element.first().copied() {
+            Some(MemberType::Primitive(t)) => self.primitive_elements(id, t, total, rank),
+            _ => {
+                self.elements(total, depth)?;
+                Ok(Value::Ref(id))
+            }
+        }
+    }
+
+    /// The raw values of a primitive BinaryArray.
+    fn primitive_elements(
+        &mut self,
+        id: i32,
+        t: u8,
+        total: usize,
+        rank: usize,
+    ) -> Result<Value, NrbfError> {
+        if t == 2 && rank == 1 {
+            let value = Value::Bytes(self.take(total)?.to_vec());
+            self.out.objects.insert(id, value);
+            return Ok(Value::Ref(id));
+        }
+        // Null (17) takes no bytes per element: nothing to walk. Every
+        // other type takes at least one, so `total` must fit what is left.
+        if t != 17 {
+            if total > self.remaining() {
+                return Err(NrbfError::CountTooLarge {
+                    count: total,
+                    left: self.remaining(),
+                });
+            }
+            self.tick(total)?;
+            for _ in 0..total {
+                self.primitive(t)?;
+            }
+        }
+        self.out.objects.insert(id, Value::Other);
         Ok(Value::Ref(id))
     }
 
@@ -499,7 +679,7 @@ impl Reader<'_> {
             if self.out.members.len() >= MAX_MEMBERS {
                 return Err(NrbfError::TooManyMembers { limit: MAX_MEMBERS });
             }
-            self.out.members.push((id, name.clone(), v));
+            self.out.members.push((id, Rc::clone(name), v));
         }
         Ok(Value::Class(id))
     }

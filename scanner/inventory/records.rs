@@ -1,6 +1,13 @@
 //! CLIXML objects become inventory records, each kind recognised by the
 //! properties only it has (type names differ between local, remote and
 //! deserialised exports; the property names do not).
+//!
+//! One object that cannot be read does not lose the file: it becomes a
+//! warning naming the file, line and object, and the others are read. A
+//! certificate whose `SerializationData` cannot be used is read from its
+//! plain properties (RawData, Thumbprint, dates, ...) with a warning. Only a
+//! file where no object is readable, or that is not well-formed (cut, not
+//! CLIXML), is refused.
 
 use super::clixml::{self, Obj, Value};
 use super::error::{FileError, Problem, RecordError};
@@ -8,51 +15,133 @@ use super::{certdata, dates, nrbf};
 use crate::analyze::cert;
 use crate::model::{
     AuthConfig, Classification, Connector, Der, ExchangeServerInfo, Inventory, InventorySource,
-    StoreCertificate,
+    InventoryWarning, StoreCertificate,
 };
 
-/// Read a CLIXML export: every object must be one of the known kinds.
+/// Most warnings kept per file; the rest are counted in one more.
+pub const MAX_WARNINGS: usize = 100;
+
+/// What one object became.
+enum Record {
+    Auth(AuthConfig),
+    Certificate(StoreCertificate),
+    Server(ExchangeServerInfo),
+    Connector(Connector),
+}
+
+/// Read a CLIXML export: every readable object becomes a record, every
+/// unreadable one a warning.
 pub fn from_clixml(file: &str, text: &str) -> Result<Inventory, FileError> {
     let lines = crate::targets::csv_input::LineIndex::new(text);
-    let objects = clixml::parse(text)
-        .map_err(|e| FileError::at(text, lines.line_at(e.offset), Problem::Clixml(e.error)))?;
-    if objects.is_empty() {
-        return Err(FileError::whole(Problem::NoObjects));
-    }
     let mut inv = Inventory::default();
-    for (i, obj) in objects.iter().enumerate() {
+    let mut index = 0usize;
+    let mut read = 0usize;
+    let mut skipped = 0usize;
+    let mut first_error: Option<FileError> = None;
+    let mut fatal: Option<FileError> = None;
+    let walked = clixml::each(text, |obj| {
+        index += 1;
+        let line = lines.line_at(obj.offset);
         let source = InventorySource {
             file: file.to_string(),
-            object: i + 1,
+            object: index,
         };
         let at = |error: RecordError| {
-            let problem = Problem::Object {
-                index: i + 1,
-                error,
-            };
-            FileError::at(text, lines.line_at(obj.offset), problem)
+            let problem = Problem::Object { index, error };
+            FileError::at(text, line, problem)
         };
-        if obj.get("CurrentCertificateThumbprint").is_some() {
-            let a = auth_config(obj, source).map_err(at)?;
-            if inv.auth_config.as_ref().is_some_and(|b| *b != a) {
-                return Err(at(RecordError::SecondAuthConfig));
+        let mut warn = |message: String| {
+            if inv.warnings.len() < MAX_WARNINGS {
+                inv.warnings.push(InventoryWarning {
+                    file: file.to_string(),
+                    line,
+                    object: index,
+                    message: crate::report::sanitize::excerpt(&message),
+                });
+            } else {
+                skipped += 1;
             }
-            inv.auth_config = Some(a);
-        } else if is_certificate(obj) {
-            inv.certificates.push(certificate(obj, source).map_err(at)?);
-        } else if obj.get("AdminDisplayVersion").is_some() {
-            inv.exchange_servers.push(server(obj, source).map_err(at)?);
-        } else if let Some(kind) = connector_kind(obj) {
-            inv.connectors
-                .push(connector(obj, kind, source).map_err(at)?);
-        } else {
-            let t = obj.types.first().map_or("(no type name)", String::as_str);
-            return Err(at(RecordError::UnknownObject {
-                type_name: clean(t),
-            }));
+        };
+        match record(&obj, source) {
+            Ok((Record::Auth(a), _)) => {
+                if inv.auth_config.as_ref().is_some_and(|b| *b != a) {
+                    fatal = Some(at(RecordError::SecondAuthConfig));
+                    return Err(clixml::Stop::Caller);
+                }
+                inv.auth_config = Some(a);
+                read += 1;
+            }
+            Ok((r, note)) => {
+                if let Some(note) = note {
+                    warn(note);
+                }
+                match r {
+                    Record::Certificate(c) => inv.certificates.push(c),
+                    Record::Server(s) => inv.exchange_servers.push(s),
+                    Record::Connector(c) => inv.connectors.push(c),
+                    Record::Auth(_) => {}
+                }
+                read += 1;
+            }
+            Err(error) => {
+                warn(format!("skipped: {error}"));
+                if first_error.is_none() {
+                    first_error = Some(at(error));
+                }
+            }
+        }
+        Ok(())
+    });
+    match walked {
+        Ok(_) => {}
+        Err(clixml::Stop::Parse(e)) => {
+            return Err(FileError::at(
+                text,
+                lines.line_at(e.offset),
+                Problem::Clixml(e.error),
+            ))
+        }
+        Err(clixml::Stop::Caller) => {
+            return Err(fatal.unwrap_or_else(|| FileError::whole(Problem::NoObjects)))
         }
     }
+    if index == 0 {
+        return Err(FileError::whole(Problem::NoObjects));
+    }
+    if read == 0 {
+        // Nothing usable at all: the file is refused, with the first reason.
+        return Err(first_error.unwrap_or_else(|| FileError::whole(Problem::NoObjects)));
+    }
+    if skipped > 0 {
+        inv.warnings.push(InventoryWarning {
+            file: file.to_string(),
+            line: 0,
+            object: 0,
+            message: format!("{skipped} more objects with problems not listed"),
+        });
+    }
     Ok(inv)
+}
+
+/// One object as a record, with a note when it was read only in part.
+fn record(obj: &Obj, source: InventorySource) -> Result<(Record, Option<String>), RecordError> {
+    if obj.get("CurrentCertificateThumbprint").is_some() {
+        return Ok((Record::Auth(auth_config(obj, source)?), None));
+    }
+    if obj.get("AdminDisplayVersion").is_some() {
+        return Ok((Record::Server(server(obj, source)?), None));
+    }
+    if let Some(kind) = connector_kind(obj) {
+        return Ok((Record::Connector(connector(obj, kind, source)?), None));
+    }
+    if is_certificate(obj) {
+        let (c, note) = certificate(obj, source)?;
+        return Ok((Record::Certificate(c), note));
+    }
+    let t = obj.types.first().map_or("(no type name)", String::as_str);
+    Err(RecordError::UnknownObject {
+        type_name: clean(t),
+    })
 }
 
 fn clean(t: &str) -> String {
@@ -130,24 +219,48 @@ fn connector(o: &Obj, kind: &str, source: InventorySource) -> Result<Connector, 
     let name = non_empty(o.text("Name"))
         .or_else(|| non_empty(o.text("Identity")))
         .ok_or(RecordError::ConnectorWithoutName)?;
+    let list = |n: &str| o.get(n).and_then(Value::items).unwrap_or_default();
     let servers = match kind {
         "receive" => non_empty(o.text("Server")).into_iter().collect(),
-        _ => o
-            .get("SourceTransportServers")
-            .and_then(Value::items)
-            .unwrap_or_default(),
+        _ => list("SourceTransportServers"),
     };
-    let hybrid = matches!(o.get("CloudServicesMailEnabled"), Some(Value::Bool(true)))
-        || name.starts_with("Outbound to Office 365");
+    let tls_domain_capabilities = list("TlsDomainCapabilities");
+    // As HealthChecker decides: real receive connectors do not carry
+    // CloudServicesMailEnabled; the Hybrid Configuration Wizard gives them
+    // a TlsDomainCapabilities entry `<domain>:AcceptCloudServicesMail`.
+    let hybrid = match kind {
+        "receive" => tls_domain_capabilities
+            .iter()
+            .any(|c| c.to_ascii_lowercase().contains("acceptcloudservicesmail")),
+        _ => matches!(o.get("CloudServicesMailEnabled"), Some(Value::Bool(true))),
+    };
     Ok(Connector {
         kind: kind.to_string(),
         name,
         servers,
         fqdn: non_empty(o.text("Fqdn")),
-        tls_certificate_name: non_empty(o.text("TlsCertificateName")),
+        tls_certificate_name: tls_certificate_name(o),
         hybrid,
         source,
+        bindings: list("Bindings"),
+        tls_domain_capabilities,
+        smart_hosts: list("SmartHosts"),
+        tls_auth_level: non_empty(o.text("TlsAuthLevel")),
     })
+}
+
+/// `TlsCertificateName` in the `<I>issuer<S>subject` form: the object's
+/// ToString, else built from its CertificateIssuer and CertificateSubject
+/// properties; null for Nil or empty.
+fn tls_certificate_name(o: &Obj) -> Option<String> {
+    match o.get("TlsCertificateName")? {
+        Value::Obj(n) if n.to_string.is_none() => {
+            let issuer = non_empty(n.text("CertificateIssuer"))?;
+            let subject = non_empty(n.text("CertificateSubject"))?;
+            Some(format!("<I>{issuer}<S>{subject}"))
+        }
+        v => non_empty(v.text()),
+    }
 }
 
 /// What `SerializationData` held, when the export has it.
@@ -166,10 +279,15 @@ fn serialized(bytes: &[u8]) -> Result<Serialized, RecordError> {
         Some(nrbf::Value::Str(s)) => Some(s.clone()),
         _ => None,
     };
+    // Enums are written as their number (`value__`).
+    let number = |name: &str| match stream.member(name) {
+        Some(nrbf::Value::Int(n)) => Some(*n),
+        _ => None,
+    };
     let mut out = Serialized {
         identity: text("Identity"),
-        services: text("Services"),
-        status: text("Status"),
+        services: text("Services").or_else(|| number("Services").and_then(services_text)),
+        status: text("Status").or_else(|| number("Status").and_then(status_text)),
         friendly_name: text("FriendlyName"),
         der: None,
     };
@@ -187,6 +305,49 @@ fn serialized(bytes: &[u8]) -> Result<Serialized, RecordError> {
     Ok(out)
 }
 
+/// The `AllowedServices` flags as PowerShell prints them (`IMAP, POP, IIS,
+/// SMTP`); `None` for 0. A bit excert does not know makes it unknown.
+fn services_text(n: i64) -> Option<String> {
+    const FLAGS: [(i64, &str); 7] = [
+        (1, "IMAP"),
+        (2, "POP"),
+        (4, "UM"),
+        (8, "IIS"),
+        (16, "SMTP"),
+        (32, "Federation"),
+        (64, "UMCallRouter"),
+    ];
+    if n == 0 {
+        return Some("None".into());
+    }
+    let known = FLAGS.iter().fold(0, |m, (bit, _)| m | bit);
+    if n < 0 || n & !known != 0 {
+        return None;
+    }
+    let names: Vec<&str> = FLAGS
+        .iter()
+        .filter(|(bit, _)| n & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    Some(names.join(", "))
+}
+
+/// The `CertificateStatus` enum by number; unknown for any other number.
+fn status_text(n: i64) -> Option<String> {
+    const NAMES: [&str; 8] = [
+        "Unknown",
+        "Valid",
+        "Revoked",
+        "DateInvalid",
+        "Untrusted",
+        "Invalid",
+        "RevocationCheckFailure",
+        "PendingRequest",
+    ];
+    let i = usize::try_from(n).ok()?;
+    NAMES.get(i).map(|s| (*s).to_string())
+}
+
 /// `IMAP, POP, IIS, SMTP` as a list; `None` (the enum's zero) is empty.
 pub(super) fn services(text: &str) -> Vec<String> {
     text.split([',', ' '])
@@ -196,12 +357,55 @@ pub(super) fn services(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn certificate(o: &Obj, source: InventorySource) -> Result<StoreCertificate, RecordError> {
-    let ser = match o.get("SerializationData") {
-        Some(Value::Bytes(b)) => serialized(b)?,
-        Some(Value::Nil) | None => Serialized::default(),
-        Some(_) => return Err(RecordError::SerializationNotBytes),
+/// A certificate, and a note when `SerializationData` could not be used
+/// and the plain properties stood in.
+fn certificate(
+    o: &Obj,
+    source: InventorySource,
+) -> Result<(StoreCertificate, Option<String>), RecordError> {
+    let (ser, unusable) = match o.get("SerializationData") {
+        Some(Value::Bytes(b)) => match serialized(b) {
+            Ok(s) => (s, None),
+            Err(e) => (Serialized::default(), Some(e)),
+        },
+        Some(Value::Nil) | None => (Serialized::default(), None),
+        Some(_) => (
+            Serialized::default(),
+            Some(RecordError::SerializationNotBytes),
+        ),
     };
+    let c = match from_parts(o, ser, source) {
+        Ok(c) => c,
+        // The plain properties were not enough either: the first reason
+        // is the one worth reading.
+        Err(e) => return Err(unusable.unwrap_or(e)),
+    };
+    let note = unusable.map(|e| {
+        let mut lost: Vec<&str> = Vec::new();
+        if c.services.is_none() {
+            lost.push("services");
+        }
+        if c.status.is_none() {
+            lost.push("status");
+        }
+        if c.friendly_name.is_none() {
+            lost.push("friendly name");
+        }
+        let unknown = if lost.is_empty() {
+            String::new()
+        } else {
+            format!("; {} unknown", lost.join(", "))
+        };
+        format!("{e}: read from the plain properties{unknown}")
+    });
+    Ok((c, note))
+}
+
+fn from_parts(
+    o: &Obj,
+    ser: Serialized,
+    source: InventorySource,
+) -> Result<StoreCertificate, RecordError> {
     let der = match o.get("RawData") {
         Some(Value::Bytes(b)) if !b.is_empty() => Some(b.clone()),
         _ => ser.der.clone(),
