@@ -204,3 +204,330 @@ fn two_exports_with_different_auth_configs_are_refused_naming_the_second() {
         second.display()
     )));
 }
+
+// Real exports (CSS-Exchange test data, ../shared/samples/css-exchange).
+// The expected values were worked out from the XML with an independent
+// script (RawData's SHA-1, the NRBF members, openssl for the dates), not
+// from this parser.
+
+fn sample_path(name: &str) -> String {
+    format!(
+        "{}/../shared/samples/css-exchange/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn sample(name: &str) -> Inventory {
+    let path = sample_path(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let inv = parse_file(name, &bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(inv.warnings.is_empty(), "{name}: {:?}", inv.warnings);
+    inv
+}
+
+/// (thumbprint, friendly name, services) of every certificate, in order.
+fn certs(inv: &Inventory) -> Vec<(&str, &str, String)> {
+    inv.certificates
+        .iter()
+        .map(|c| {
+            (
+                c.thumbprint.as_str(),
+                c.friendly_name.as_deref().unwrap_or("(none)"),
+                c.services
+                    .as_ref()
+                    .map_or("(unknown)".into(), |s| s.join(",")),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn real_certificate_exports_read_from_bare_and_signed_serialization_data() {
+    // Bare NRBF (older servers), with BinaryArray records.
+    let inv = sample("GetExchangeCertificateWithoutAuth.xml");
+    assert_eq!(
+        certs(&inv),
+        [
+            (
+                "611C687DFC4343A5A03E0005A1EC6E9B6AFF586D",
+                "Microsoft Exchange",
+                "IMAP,POP,IIS".into()
+            ),
+            (
+                "E267D459A0FB53D0EF225C11FAC062D522648C09",
+                "IIS Express Development Certificate",
+                String::new()
+            ),
+            (
+                "3341CEAF3DF4D3A9527EC98BDD53C54ECC3E0620",
+                "WMSVC-SHA2",
+                String::new()
+            ),
+        ]
+    );
+    for c in &inv.certificates {
+        // Identity names the store's server, not only the session's.
+        assert_eq!(c.server, "WIN-CTD3L0RGEN4.exlab.dom");
+        assert_eq!(c.status.as_deref(), Some("Valid"));
+        assert!(c.der_base64.is_some() && c.self_signed);
+    }
+    assert_eq!(
+        inv.certificates[0].not_after,
+        datetime!(2026-08-06 13:56:14 UTC)
+    );
+    assert_eq!(inv.certificates[0].subject, "CN=WIN-CTD3L0RGEN4");
+    assert_eq!(
+        inv.certificates[2].not_after,
+        datetime!(2031-08-04 11:58:42 UTC)
+    );
+
+    let inv = sample("GetExchangeCertificateIncomplete.xml");
+    assert_eq!(
+        certs(&inv),
+        [
+            (
+                "E267D459A0FB53D0EF225C11FAC062D522648C09",
+                "IIS Express Development Certificate",
+                "SMTP".into()
+            ),
+            (
+                "3341CEAF3DF4D3A9527EC98BDD53C54ECC3E0620",
+                "WMSVC-SHA2",
+                String::new()
+            ),
+        ]
+    );
+
+    // Signed (#sig# envelope), as servers write since November 2023.
+    let inv = sample("GetExchangeCertifiateWithNewAuthConfigCert.xml");
+    let auth = "Microsoft Exchange Server Auth Certificate - ";
+    assert_eq!(
+        certs(&inv),
+        [
+            (
+                "B22BD738BED13136D29B7F410CE2993C5313F8FA",
+                &*format!("{auth}20230105015642"),
+                "SMTP".into()
+            ),
+            (
+                "BC6BF924D6EF046E64F8D1987DC1D7D2F4C0042A",
+                &*format!("{auth}20230104021554"),
+                "SMTP".into()
+            ),
+            (
+                "E1BDF9AE58C93C75E76C9DD882138FB8FF0FA786",
+                &*format!("{auth}20221230045512"),
+                "SMTP".into()
+            ),
+            (
+                "D003810EBE1624145889D031FBB77ED2BD280FD3",
+                "E2k16-1",
+                "IMAP,IIS,SMTP".into()
+            ),
+            (
+                "2759456DC53C76E3DED093B567B6D8DAA42C0ADD",
+                "SelfSignedCert",
+                "IIS".into()
+            ),
+            (
+                "FE0FAE9305F294F49DD2426AB214CC17853A7E87",
+                "WMSVC-SHA2",
+                String::new()
+            ),
+        ]
+    );
+    assert!(inv
+        .certificates
+        .iter()
+        .all(|c| c.server == "E2k16-1.Contoso.lab" && c.status.as_deref() == Some("Valid")));
+    assert_eq!(
+        inv.certificates[0].not_after,
+        datetime!(2028-01-05 13:57:11 UTC)
+    );
+    assert_eq!(inv.certificates[4].subject, "CN=mail.contoso.lab");
+
+    for (file, thumb, services) in [
+        (
+            "InvalidExchangeDefaultTransportCertificate.xml",
+            "0CEB5AC90A9E4BB9E4F8F1F0D7FC8F4EEA4F2CA2",
+            "IMAP,SMTP",
+        ),
+        (
+            "NewExchangeCertificateDefaultTransport.xml",
+            "A86B1B7414E51491D446905511A329A7FE120510",
+            "IMAP,SMTP",
+        ),
+        (
+            "NewExchangeAuthCertificate.xml",
+            "B22BD738BED13136D29B7F410CE2993C5313F8FA",
+            "SMTP",
+        ),
+    ] {
+        let inv = sample(file);
+        assert_eq!(inv.certificates.len(), 1, "{file}");
+        let c = &inv.certificates[0];
+        assert_eq!(c.thumbprint, thumb, "{file}");
+        assert_eq!(c.services.as_ref().unwrap().join(","), services, "{file}");
+        assert_eq!(c.server, "E2k16-1.Contoso.lab", "{file}");
+        assert_eq!(c.status.as_deref(), Some("Valid"), "{file}");
+    }
+    let name = |f: &str| sample(f).certificates[0].friendly_name.clone().unwrap();
+    assert_eq!(
+        name("NewExchangeCertificateDefaultTransport.xml"),
+        "E2k16-1"
+    );
+    assert_eq!(
+        name("NewExchangeAuthCertificate.xml"),
+        format!("{auth}20230105015642")
+    );
+}
+
+#[test]
+fn real_auth_config_and_exchange_server_exports() {
+    let a = sample("GetAuthConfig.xml").auth_config.unwrap();
+    assert_eq!(
+        a.current_thumbprint.as_deref(),
+        Some("2D10A746D6BB8D795F1679AEBD89D5D2AE583CB7")
+    );
+    assert_eq!(
+        (
+            a.next_thumbprint,
+            a.next_effective_date,
+            a.previous_thumbprint
+        ),
+        (None, None, None)
+    );
+    let b = sample("GetAuthConfigNoNextCert.xml").auth_config.unwrap();
+    assert_eq!(
+        b.current_thumbprint.as_deref(),
+        Some("B22BD738BED13136D29B7F410CE2993C5313F8FA")
+    );
+    assert_eq!(b.next_thumbprint, None);
+
+    let s = sample("E16-GetExchangeServer.xml").exchange_servers;
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].name, "SOLO-E16A");
+    assert_eq!(s[0].fqdn.as_deref(), Some("Solo-E16A.Solo.local"));
+    assert_eq!(s[0].role.as_deref(), Some("Mailbox"));
+    assert_eq!(s[0].version.as_deref(), Some("Version 15.1 (Build 2375.7)"));
+    let s = sample("Monitor-GetExchangeServer.xml").exchange_servers;
+    let names: Vec<_> = s
+        .iter()
+        .map(|s| (s.name.as_str(), s.fqdn.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("E2k16-1", Some("E2k16-1.Contoso.lab")),
+            ("E2k16-2", Some("E2k16-2.Contoso.lab"))
+        ]
+    );
+    assert!(s
+        .iter()
+        .all(|s| s.version.as_deref() == Some("Version 15.1 (Build 2507.18)")));
+}
+
+#[test]
+fn real_receive_connectors_hybrid_by_tls_domain_capabilities() {
+    let names = [
+        "Default WIN-CTD3L0RGEN4",
+        "Client Proxy WIN-CTD3L0RGEN4",
+        "Default Frontend WIN-CTD3L0RGEN4",
+        "Outbound Proxy Frontend WIN-CTD3L0RGEN4",
+        "Client Frontend WIN-CTD3L0RGEN4",
+    ];
+    for (file, tls) in [
+        (
+            "GetReceiveConnector.xml",
+            Some("<I>CN=WIN-CTD3L0RGEN4<S>CN=WIN-CTD3L0RGEN4"),
+        ),
+        ("GetReceiveConnectorEmptyTlsCertificateName.xml", None),
+    ] {
+        let c = sample(file).connectors;
+        assert_eq!(
+            c.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            names,
+            "{file}"
+        );
+        for k in &c {
+            assert_eq!(k.kind, "receive");
+            assert_eq!(k.servers, ["WIN-CTD3L0RGEN4"]);
+            assert_eq!(k.fqdn.as_deref(), Some("WIN-CTD3L0RGEN4.exlab.dom"));
+        }
+        let hybrid: Vec<_> = c
+            .iter()
+            .filter(|c| c.hybrid)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(hybrid, ["Default Frontend WIN-CTD3L0RGEN4"], "{file}");
+        assert_eq!(c[2].tls_certificate_name.as_deref(), tls, "{file}");
+        assert_eq!(
+            c[2].tls_domain_capabilities,
+            ["fabrikam.com:AcceptCloudServicesMail"]
+        );
+        assert_eq!(c[2].bindings, ["[::]:25", "0.0.0.0:25"]);
+        assert_eq!(c[0].bindings, ["0.0.0.0:2525", "[::]:2525"]);
+        assert!(c
+            .iter()
+            .filter(|c| !c.hybrid)
+            .all(|c| c.tls_certificate_name.is_none()));
+    }
+}
+
+#[test]
+fn real_send_connectors_hybrid_by_cloud_services_mail_enabled() {
+    let c = sample("GetSendConnector.xml").connectors;
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        (c[0].kind.as_str(), c[0].name.as_str()),
+        ("send", "Mail to O365")
+    );
+    assert!(c[0].hybrid);
+    assert_eq!(c[0].servers, ["WIN-CTD3L0RGEN4"]);
+    assert_eq!(
+        c[0].tls_certificate_name.as_deref(),
+        Some("<I>CN=localhost<S>CN=localhost")
+    );
+    assert_eq!(
+        c[0].smart_hosts,
+        ["microsoft-com.mail.protection.outlook.com"]
+    );
+    assert_eq!(
+        (c[0].tls_auth_level.as_deref(), c[0].fqdn.as_deref()),
+        (None, None)
+    );
+    let c = sample("GetSendConnectorConfiguredToRelayToM365.xml").connectors;
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].name, "My company to Office 365");
+    assert!(c[0].hybrid);
+    assert_eq!(c[0].tls_certificate_name, None);
+    assert_eq!(
+        c[0].tls_auth_level.as_deref(),
+        Some("CertificateValidation")
+    );
+    assert_eq!(c[0].fqdn.as_deref(), Some("mail.contoso.com"));
+    assert_eq!(
+        c[0].smart_hosts,
+        ["ThisTenantDoesntExists-com.mail.protection.outlook.com"]
+    );
+}
+
+#[test]
+fn every_sample_file_reads() {
+    let dir = sample_path("");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "xml") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let inv = sample(&name);
+            let records = inv.certificates.len()
+                + inv.connectors.len()
+                + inv.exchange_servers.len()
+                + usize::from(inv.auth_config.is_some());
+            assert!(records > 0, "{name}");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 14);
+}

@@ -32,7 +32,9 @@ pub fn certificates(file: &str, text: &str) -> Result<Inventory, FileError> {
     };
     let columns = Columns::new(&header).map_err(FileError::whole)?;
     let lines = LineIndex::new(text);
+    let width = header.len();
     let mut inv = Inventory::default();
+    let mut last_start: Option<u64> = None;
     for record in records {
         let record = record.map_err(|e| {
             let reason = e.to_string();
@@ -45,6 +47,16 @@ pub fn certificates(file: &str, text: &str) -> Result<Inventory, FileError> {
         let line = lines.line_of(record.position());
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
+        }
+        last_start = record.position().map(::csv::Position::byte);
+        // Export-Csv writes every column in every row: a shorter row was
+        // cut (or hand-edited), and its last cell cannot be trusted.
+        if record.len() < width {
+            let problem = Problem::ShortRow {
+                fields: record.len(),
+                columns: width,
+            };
+            return Err(FileError::at(text, line, problem));
         }
         if inv.certificates.len() >= MAX_ROWS {
             let problem = Problem::TooManyRows { limit: MAX_ROWS };
@@ -59,10 +71,33 @@ pub fn certificates(file: &str, text: &str) -> Result<Inventory, FileError> {
             .map_err(|p| FileError::at(text, line, p))?;
         inv.certificates.push(certificate);
     }
+    if let Some(start) = last_start {
+        if cut_last_row(text, start) {
+            let line = lines.line_at(start);
+            return Err(FileError::at(text, line, Problem::CutRow));
+        }
+    }
     if inv.certificates.is_empty() {
         return Err(FileError::whole(Problem::NoRows));
     }
     Ok(inv)
+}
+
+/// Whether the last row (starting at byte `start`) may have been cut: it
+/// has no line end, and does not end with a closed quoted cell either. A
+/// cut inside a quoted cell leaves an odd number of quotes; a cut inside
+/// an unquoted cell cannot be told from a complete one, so it is refused
+/// too (Export-Csv quotes every cell and ends every row with CRLF).
+fn cut_last_row(text: &str, start: u64) -> bool {
+    if text.ends_with(['\n', '\r']) {
+        return false;
+    }
+    let row = usize::try_from(start)
+        .ok()
+        .and_then(|s| text.get(s..))
+        .unwrap_or_default();
+    let quotes = row.bytes().filter(|b| *b == b'"').count();
+    !(row.ends_with('"') && quotes % 2 == 0)
 }
 
 /// The header, with the columns every row needs.

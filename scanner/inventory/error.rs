@@ -128,6 +128,20 @@ pub enum Problem {
         /// The csv crate's message.
         reason: String,
     },
+    /// A row with fewer cells than the header has columns.
+    #[error("the row has {fields} cells, the header {columns} columns (cut or edited?)")]
+    ShortRow {
+        /// Cells in the row.
+        fields: usize,
+        /// Columns in the header.
+        columns: usize,
+    },
+    /// The last row ends without a line end inside a cell.
+    #[error(
+        "the file ends inside this row (truncated?); a complete export ends every row \
+         with a line end"
+    )]
+    CutRow,
     /// More rows than any fleet has.
     #[error("more than {limit} rows")]
     TooManyRows {
