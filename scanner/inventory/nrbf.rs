@@ -355,6 +355,12 @@ impl Reader<'_> {
         Ok(n)
     }
 
+    /// ObjectNullMultiple's count: any number of nulls in four bytes.
+    fn null_run(&mut self) -> Result<usize, NrbfError> {
+        let n = self.i32()?;
+        usize::try_from(n).map_err(|_| NrbfError::NegativeCount { count: n })
+    }
+
     /// LengthPrefixedString: 7-bit length (at most 5 bytes), then UTF-8.
     fn string(&mut self) -> Result<String, NrbfError> {
         let mut len: u64 = 0;
@@ -485,7 +491,7 @@ impl Reader<'_> {
                 Ok(Value::Null)
             }
             14 => {
-                self.count()?;
+                self.null_run()?;
                 Ok(Value::Null)
             }
             12 => {
@@ -552,7 +558,9 @@ impl Reader<'_> {
     /// runs of nulls (13, 14) counting for several.
     fn object_array(&mut self, depth: usize) -> Result<Value, NrbfError> {
         let id = self.i32()?;
-        let n = self.count()?;
+        // Not bounded by the bytes left: a run of nulls fills many slots.
+        // The walk is (every step reads a byte or more).
+        let n = self.null_run()?;
         self.elements(n, depth)?;
         Ok(Value::Ref(id))
     }
@@ -565,7 +573,7 @@ impl Reader<'_> {
             let k = self.u8()?;
             let step = match k {
                 13 => usize::from(self.u8()?),
-                14 => self.count()?,
+                14 => self.null_run()?,
                 _ => {
                     self.record(k, depth + 1)?;
                     1
@@ -773,5 +781,160 @@ mod tests {
             parse(&deep).unwrap_err(),
             NrbfError::TooDeep { limit: MAX_DEPTH }
         );
+    }
+
+    fn i32s(v: &mut Vec<u8>, ns: &[i32]) {
+        for n in ns {
+            v.extend(n.to_le_bytes());
+        }
+    }
+
+    /// The signed envelope around `body`, with `n` as its length field
+    /// and `sig` bytes of signature.
+    fn signed(body: &[u8], n: u32, sig: usize) -> Vec<u8> {
+        let mut v = SIGNED.to_vec();
+        v.extend(n.to_le_bytes());
+        v.extend(body);
+        v.extend(vec![0xA5; sig]);
+        v
+    }
+
+    #[test]
+    fn the_signed_envelope_is_read_and_its_lengths_checked() {
+        let body = stream();
+        let n = u32::try_from(body.len()).unwrap();
+        let s = parse(&signed(&body, n, 32)).unwrap();
+        assert_eq!(s.member("CertData"), Some(&Value::Bytes(vec![7, 8, 9])));
+        for (bytes, why) in [
+            (signed(&body, n, 31), "a short signature"),
+            (signed(&body, n, 33), "bytes after the signature"),
+            (signed(&body, n + 1, 32), "a length one too long"),
+            (signed(&body, n - 1, 32), "a length one too short"),
+            (signed(&body, u32::MAX, 32), "a length past the end"),
+            (SIGNED.to_vec(), "no length"),
+            (signed(&body, n, 32)[..7].to_vec(), "a cut length"),
+        ] {
+            assert!(parse(&bytes).is_err(), "{why}");
+        }
+        // MessageEnd before the end of N: junk hidden inside the envelope.
+        let mut padded = body.clone();
+        padded.extend([0, 0]);
+        let n2 = u32::try_from(padded.len()).unwrap();
+        assert!(matches!(
+            parse(&signed(&padded, n2, 32)),
+            Err(NrbfError::EnvelopeEarlyEnd { .. })
+        ));
+        let full = signed(&body, n, 32);
+        for cut in 0..full.len() {
+            assert!(parse(&full[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    /// Every BinaryArray shape of [MS-NRBF] 2.4.3.1, one after another.
+    fn arrays() -> Vec<u8> {
+        let mut v = header();
+        // Single bytes: kept.
+        v.push(7);
+        i32s(&mut v, &[10]);
+        v.push(0);
+        i32s(&mut v, &[1, 3]);
+        v.extend([0, 2, 1, 2, 3]);
+        // Single with an offset, of Int32.
+        v.push(7);
+        i32s(&mut v, &[11]);
+        v.push(3);
+        i32s(&mut v, &[1, 2, 5]);
+        v.extend([0, 8]);
+        i32s(&mut v, &[-1, 7]);
+        // Rectangular 2x3 of strings: two strings, then four nulls.
+        v.push(7);
+        i32s(&mut v, &[12]);
+        v.push(2);
+        i32s(&mut v, &[2, 2, 3]);
+        v.push(1);
+        v.push(6);
+        i32s(&mut v, &[13]);
+        v.extend(lps("a"));
+        v.push(6);
+        i32s(&mut v, &[14]);
+        v.extend(lps("b"));
+        v.extend([13, 4]);
+        // Rectangular with offsets, 1x1 of objects: a null.
+        v.push(7);
+        i32s(&mut v, &[15]);
+        v.push(5);
+        i32s(&mut v, &[2, 1, 1, 0, 0]);
+        v.extend([2, 10]);
+        // Jagged: two byte arrays, one of each kind of record.
+        v.push(7);
+        i32s(&mut v, &[16]);
+        v.push(1);
+        i32s(&mut v, &[1, 2]);
+        v.extend([7, 2]);
+        v.push(15);
+        i32s(&mut v, &[17, 2]);
+        v.extend([2, 0xAA, 0xBB]);
+        v.push(7);
+        i32s(&mut v, &[18]);
+        v.push(0);
+        i32s(&mut v, &[1, 1]);
+        v.extend([0, 2, 0xCC]);
+        // Jagged with an offset, of one null run.
+        v.push(7);
+        i32s(&mut v, &[19]);
+        v.push(4);
+        i32s(&mut v, &[1, 3, 1]);
+        v.extend([2, 14]);
+        i32s(&mut v, &[3]);
+        v.push(11);
+        v
+    }
+
+    #[test]
+    fn binary_arrays_of_every_shape_are_read() {
+        let s = parse(&arrays()).unwrap();
+        assert_eq!(s.objects.get(&10), Some(&Value::Bytes(vec![1, 2, 3])));
+        assert_eq!(s.objects.get(&17), Some(&Value::Bytes(vec![0xAA, 0xBB])));
+        assert_eq!(s.objects.get(&18), Some(&Value::Bytes(vec![0xCC])));
+        assert_eq!(s.objects.get(&13), Some(&Value::Str("a".into())));
+        let full = arrays();
+        for cut in 0..full.len() {
+            assert!(parse(&full[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn hostile_binary_arrays_are_refused_quickly() {
+        let one = |shape: u8, dims: &[i32], tail: &[u8]| {
+            let mut v = header();
+            v.push(7);
+            i32s(&mut v, &[1]);
+            v.push(shape);
+            v.extend(i32::try_from(dims.len()).unwrap().to_le_bytes());
+            i32s(&mut v, dims);
+            v.extend(tail);
+            v.push(11);
+            parse(&v)
+        };
+        assert!(one(9, &[1], &[0, 2, 0]).is_err(), "unknown shape");
+        assert!(one(2, &[], &[0, 2]).is_err(), "rank 0");
+        assert!(one(2, &[1; 33], &[0, 2]).is_err(), "rank 33");
+        assert!(one(0, &[1, 1], &[0, 2, 0, 0]).is_err(), "single of rank 2");
+        assert!(one(0, &[-1], &[0, 2]).is_err(), "negative length");
+        assert!(one(2, &[i32::MAX; 3], &[0, 8]).is_err(), "overflowing size");
+        assert!(
+            one(2, &[65_536, 65_536], &[0, 8]).is_err(),
+            "more than is left"
+        );
+        assert!(
+            one(0, &[3], &[2, 14, 5, 0, 0, 0]).is_err(),
+            "nulls past the end"
+        );
+        // Nulls of primitive type Null take no bytes: read without a walk.
+        assert!(one(2, &[i32::MAX, 2], &[0, 17]).is_ok());
+        // A million-element null run is five bytes; the walk is one step.
+        let mut tail = vec![2, 14];
+        tail.extend(1_000_000i32.to_le_bytes());
+        assert!(one(0, &[1_000_000], &tail).is_ok());
     }
 }
