@@ -531,3 +531,139 @@ fn every_sample_file_reads() {
     }
     assert_eq!(n, 14);
 }
+
+/// The 1-based line of the `n`th (1-based) top-level `<Obj` in `text`.
+fn object_line(text: &str, n: usize) -> usize {
+    let at = text.match_indices("\n  <Obj ").nth(n - 1).unwrap().0 + 1;
+    text[..at].matches('\n').count() + 1
+}
+
+/// Replace the base64 of the `n`th (1-based) `<BA N="{prop}">` with `with`.
+fn replace_ba(text: &str, prop: &str, n: usize, with: &str) -> String {
+    let open = format!("<BA N=\"{prop}\">");
+    let start = text.match_indices(&open).nth(n - 1).unwrap().0 + open.len();
+    let end = start + text[start..].find("</BA>").unwrap();
+    format!("{}{with}{}", &text[..start], &text[end..])
+}
+
+#[test]
+fn one_unreadable_object_is_a_warning_and_the_rest_is_read() {
+    let name = "GetExchangeCertificateWithoutAuth.xml";
+    let text = std::fs::read_to_string(sample_path(name)).unwrap();
+    // Object 2's SerializationData cut short: read from RawData instead.
+    let cut = replace_ba(&text, "SerializationData", 2, "AAEAAAD/////AQAAAAAAAAAM");
+    let inv = parse_file(name, cut.as_bytes()).unwrap();
+    assert_eq!(inv.certificates.len(), 3);
+    let c = &inv.certificates[1];
+    assert_eq!(c.thumbprint, "E267D459A0FB53D0EF225C11FAC062D522648C09");
+    assert_eq!(c.not_after, datetime!(2026-08-06 00:00 UTC));
+    assert_eq!(
+        (&c.services, &c.status, &c.friendly_name),
+        (&None, &None, &None)
+    );
+    // The session's server stands in for Identity, which was in the blob.
+    assert_eq!(c.server, "win-ctd3l0rgen4.exlab.dom");
+    assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+    let w = &inv.warnings[0];
+    assert_eq!((w.file.as_str(), w.object), (name, 2));
+    assert_eq!(w.line, object_line(&cut, 2));
+    assert!(
+        w.message.contains("SerializationData") && w.message.contains("plain properties"),
+        "{}",
+        w.message
+    );
+    assert!(
+        w.message
+            .contains("services, status, friendly name unknown"),
+        "{}",
+        w.message
+    );
+
+    // Object 3 unusable altogether (no DER anywhere): skipped, named.
+    let worse = replace_ba(&cut, "RawData", 3, "AAAA");
+    let worse = replace_ba(&worse, "SerializationData", 3, "AAAA");
+    let inv = parse_file(name, worse.as_bytes()).unwrap();
+    let thumbs: Vec<_> = inv
+        .certificates
+        .iter()
+        .map(|c| &c.thumbprint[..4])
+        .collect();
+    assert_eq!(thumbs, ["611C", "E267"]);
+    assert_eq!(inv.warnings.len(), 2);
+    assert_eq!(
+        (inv.warnings[1].object, inv.warnings[1].line),
+        (3, object_line(&worse, 3))
+    );
+    assert!(
+        inv.warnings[1].message.starts_with("skipped: "),
+        "{}",
+        inv.warnings[1].message
+    );
+
+    // Nothing readable at all: the file is refused, with the first reason.
+    let mut none = worse;
+    for n in 1..=2 {
+        none = replace_ba(&none, "RawData", n, "AAAA");
+        none = replace_ba(&none, "SerializationData", n, "AAAA");
+    }
+    let e = parse_file(name, none.as_bytes()).unwrap_err();
+    assert_eq!(e.line, Some(object_line(&none, 1)), "{e}");
+}
+
+#[test]
+fn a_clixml_cut_anywhere_is_refused() {
+    for name in [
+        "GetExchangeCertifiateWithNewAuthConfigCert.xml",
+        "GetSendConnector.xml",
+    ] {
+        let bytes = std::fs::read(sample_path(name)).unwrap();
+        let end = bytes.iter().rposition(|b| *b == b'>').unwrap() + 1;
+        // Every 97th byte, and every byte of the first object's end and
+        // of the file's end.
+        let first = String::from_utf8_lossy(&bytes).find("</Obj>").unwrap();
+        let cuts = (0..end)
+            .step_by(97)
+            .chain(first - 100..first + 100)
+            .chain(end - 100..end);
+        for cut in cuts {
+            let r = parse_file(name, &bytes[..cut]);
+            assert!(r.is_err(), "{name} cut at {cut} was read");
+        }
+        assert!(parse_file(name, &bytes[..end]).is_ok());
+    }
+}
+
+#[test]
+fn a_csv_cut_anywhere_reads_exactly_its_complete_rows_or_is_refused() {
+    let name = "certs-en-US.csv";
+    let bytes = fixture(name);
+    let full = read(name).certificates;
+    // Where each data row ends (after its CRLF): rows are complete there.
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let ends: Vec<usize> = text
+        .match_indices("\r\n")
+        .map(|(i, _)| i + 2)
+        .skip(2)
+        .collect();
+    assert_eq!(ends.len(), full.len());
+    let (mut read_ok, mut refused) = (0, 0);
+    for cut in 0..=bytes.len() {
+        match parse_file(name, &bytes[..cut]) {
+            Ok(inv) => {
+                // A row is complete once its closing quote is there; the
+                // line end may be cut off.
+                let complete = ends.iter().filter(|e| **e <= cut + 2).count();
+                assert_eq!(inv.certificates, full[..complete], "cut at {cut}");
+                read_ok += 1;
+            }
+            Err(e) => {
+                assert!(e.line.is_some() || cut < 200, "cut at {cut}: {e}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        read_ok >= full.len() * 3 && refused > 1000,
+        "{read_ok} {refused}"
+    );
+}

@@ -264,13 +264,14 @@ pub fn each(text: &str, mut f: impl FnMut(Obj) -> Result<(), Stop>) -> Result<us
     }
     let mut objects = 0usize;
     loop {
+        // Where the next event starts: an object's `<Obj` tag.
+        let offset = w.position();
         match w.next()? {
             Event::Start(e) if e.local_name().as_ref() == b"Obj" => {
                 if objects >= MAX_OBJECTS {
                     let limit = MAX_OBJECTS;
                     return Err(w.error(ClixmlError::TooManyObjects { limit }).into());
                 }
-                let offset = w.position();
                 w.spent = 0;
                 let mut obj = w.obj()?;
                 obj.offset = offset;

@@ -56,7 +56,7 @@ pub fn from_clixml(file: &str, text: &str) -> Result<Inventory, FileError> {
                     file: file.to_string(),
                     line,
                     object: index,
-                    message: crate::report::sanitize::excerpt(&message),
+                    message: shown(&message),
                 });
             } else {
                 skipped += 1;
@@ -142,6 +142,13 @@ fn record(obj: &Obj, source: InventorySource) -> Result<(Record, Option<String>)
     Err(RecordError::UnknownObject {
         type_name: clean(t),
     })
+}
+
+/// A message with text from the file in it, safe on a terminal and kept
+/// short.
+fn shown(message: &str) -> String {
+    let short: String = message.chars().take(400).collect();
+    crate::report::sanitize::visible(&short)
 }
 
 fn clean(t: &str) -> String {
