@@ -667,3 +667,60 @@ fn a_csv_cut_anywhere_reads_exactly_its_complete_rows_or_is_refused() {
         "{read_ok} {refused}"
     );
 }
+
+/// A stale CSV row for a certificate of the real export: another NotAfter,
+/// other services.
+const STALE_CSV: &str = "\"PSComputerName\",\"FriendlyName\",\"Thumbprint\",\"Services\",\"NotBefore\",\"NotAfter\",\"Subject\",\"Issuer\"\r\n\
+\"WIN-CTD3L0RGEN4.exlab.dom\",\"Microsoft Exchange\",\"611C687DFC4343A5A03E0005A1EC6E9B6AFF586D\",\"IMAP, POP, IIS, SMTP\",\"8/6/2021 1:56:14 PM\",\"8/6/2030 1:56:14 PM\",\"CN=WIN-CTD3L0RGEN4\",\"CN=WIN-CTD3L0RGEN4\"\r\n";
+
+#[test]
+fn conflicting_records_the_der_backed_one_wins_in_either_file_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("stale.csv");
+    std::fs::write(&csv, STALE_CSV).unwrap();
+    let xml = std::path::PathBuf::from(sample_path("GetExchangeCertificateWithoutAuth.xml"));
+    for order in [[csv.clone(), xml.clone()], [xml.clone(), csv.clone()]] {
+        let inv = excert::inventory::load(&order).unwrap().unwrap();
+        // One record per server and thumbprint.
+        assert_eq!(inv.certificates.len(), 3, "{order:?}");
+        let c = inv
+            .certificates
+            .iter()
+            .find(|c| c.thumbprint.starts_with("611C"))
+            .unwrap();
+        assert_eq!(c.not_after, datetime!(2026-08-06 13:56:14 UTC), "{order:?}");
+        assert_eq!(c.services.as_ref().unwrap().join(","), "IMAP,POP,IIS");
+        assert!(c.der_base64.is_some());
+        let fields: Vec<_> = inv.conflicts.iter().map(|k| k.field.as_str()).collect();
+        assert_eq!(fields, ["not_after", "services"], "{order:?}");
+        let k = &inv.conflicts[0];
+        assert_eq!(k.server, "WIN-CTD3L0RGEN4.exlab.dom");
+        assert_eq!(k.thumbprint, "611C687DFC4343A5A03E0005A1EC6E9B6AFF586D");
+        assert_eq!(
+            (k.kept.as_str(), k.dropped.as_str()),
+            ("2026-08-06T13:56:14Z", "2030-08-06T13:56:14Z")
+        );
+        assert_eq!(k.kept_source.file, xml.display().to_string());
+        assert_eq!(
+            (k.dropped_source.file.as_str(), k.dropped_source.object),
+            (&*csv.display().to_string(), 2)
+        );
+    }
+    // The same certificate in two real exports that agree on all but
+    // services: the first read is kept, the disagreement recorded.
+    let both = [
+        xml.clone(),
+        std::path::PathBuf::from(sample_path("GetExchangeCertificateIncomplete.xml")),
+    ];
+    let inv = excert::inventory::load(&both).unwrap().unwrap();
+    assert_eq!(inv.certificates.len(), 3);
+    assert_eq!(inv.conflicts.len(), 1);
+    assert_eq!(
+        (
+            inv.conflicts[0].field.as_str(),
+            inv.conflicts[0].kept.as_str(),
+            inv.conflicts[0].dropped.as_str()
+        ),
+        ("services", "", "SMTP")
+    );
+}

@@ -404,3 +404,97 @@ async fn bad_exports_stop_with_the_file_named_and_nothing_written() {
     assert_eq!(run.status.code(), Some(64));
     assert!(!out.exists());
 }
+
+fn sample(name: &str) -> String {
+    format!(
+        "{}/../shared/samples/css-exchange/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test]
+async fn conflicts_and_unreadable_objects_reach_stderr_and_scan_json() {
+    let (_tmp, dir) = tmp();
+    // A stale CSV row: NotAfter 2030 where the DER says 2026-08-06.
+    let csv = dir.join("stale.csv");
+    std::fs::write(
+        &csv,
+        "\"PSComputerName\",\"Thumbprint\",\"NotAfter\",\"Subject\"\r\n\
+         \"WIN-CTD3L0RGEN4.exlab.dom\",\"611C687DFC4343A5A03E0005A1EC6E9B6AFF586D\",\"8/6/2030 1:56:14 PM\",\"CN=WIN-CTD3L0RGEN4\"\r\n",
+    )
+    .unwrap();
+    // The real export with its second object's SerializationData cut.
+    let text = std::fs::read_to_string(sample("GetExchangeCertificateWithoutAuth.xml")).unwrap();
+    let open = "<BA N=\"SerializationData\">";
+    let at = text.match_indices(open).nth(1).unwrap().0 + open.len();
+    let end = at + text[at..].find("</BA>").unwrap();
+    let xml = dir.join("certs.xml");
+    std::fs::write(
+        &xml,
+        format!("{}AAEAAAD/////AQAAAAAAAAAM{}", &text[..at], &text[end..]),
+    )
+    .unwrap();
+    let line = text[..text.match_indices("\n  <Obj ").nth(1).unwrap().0 + 1]
+        .matches('\n')
+        .count()
+        + 1;
+    let out = dir.join("out");
+    let run = excert(&report_args(
+        &out,
+        &[
+            "--inventory",
+            &path_arg(&csv),
+            "--inventory",
+            &path_arg(&xml),
+            "--as-of",
+            "2026-07-20",
+        ],
+    ))
+    .await;
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains(&format!(
+            "warning: {}: line {line}: object 2: SerializationData",
+            path_arg(&xml)
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("611C687DFC4343A5A03E0005A1EC6E9B6AFF586D: the exports disagree on not_after: kept 2026-08-06T13:56:14Z"),
+        "{err}"
+    );
+    let r = read_scan(&out);
+    let inv = r.inventory.as_ref().unwrap();
+    assert_eq!(inv.certificates.len(), 3);
+    let c = &inv.certificates[0];
+    // The DER-backed date, though the CSV came first: 17 days left, not 4 years.
+    assert_eq!(
+        (c.thumbprint.as_str(), c.days_left),
+        ("611C687DFC4343A5A03E0005A1EC6E9B6AFF586D", 17)
+    );
+    assert_eq!(inv.conflicts.len(), 1);
+    assert_eq!(inv.conflicts[0].dropped_source.file, path_arg(&csv));
+    assert_eq!(inv.warnings.len(), 1);
+    assert_eq!((inv.warnings[0].line, inv.warnings[0].object), (line, 2));
+}
+
+#[tokio::test]
+async fn a_csv_cut_mid_row_exits_64_naming_the_file_and_line() {
+    let (_tmp, dir) = tmp();
+    let full = std::fs::read(fixture("certs-en-US.csv")).unwrap();
+    // Cut inside the subject of the fourth data row (line 6).
+    let text = String::from_utf8_lossy(&full).into_owned();
+    let row = text.match_indices("\r\n").nth(4).unwrap().0 + 2;
+    let cut = row + text[row..].find("\"CN=").unwrap() + 6;
+    let csv = dir.join("cut.csv");
+    std::fs::write(&csv, &full[..cut]).unwrap();
+    let out = dir.join("out");
+    let run = excert(&report_args(&out, &["--inventory", &path_arg(&csv)])).await;
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(64), "{err}");
+    assert!(
+        err.contains(&path_arg(&csv)) && err.contains("line 6") && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

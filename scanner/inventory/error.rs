@@ -129,7 +129,7 @@ pub enum Problem {
         reason: String,
     },
     /// A row with fewer cells than the header has columns.
-    #[error("the row has {fields} cells, the header {columns} columns (cut or edited?)")]
+    #[error("the row has {fields} cells, the header {columns} columns (truncated or edited?)")]
     ShortRow {
         /// Cells in the row.
         fields: usize,
