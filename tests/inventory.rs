@@ -724,3 +724,125 @@ fn conflicting_records_the_der_backed_one_wins_in_either_file_order() {
         ("services", "", "SMTP")
     );
 }
+
+fn lps(s: &str) -> Vec<u8> {
+    let mut v = vec![u8::try_from(s.len()).unwrap()];
+    v.extend(s.as_bytes());
+    v
+}
+
+/// NRBF that expands: one class of `members` members of primitive type
+/// Null (no bytes per value), then `copies` ClassWithId records of it.
+fn expanding_nrbf(members: usize, copies: i32) -> Vec<u8> {
+    let mut v = vec![0];
+    for n in [1i32, -1, 1, 0] {
+        v.extend(n.to_le_bytes());
+    }
+    v.push(4);
+    v.extend(1i32.to_le_bytes());
+    v.extend(lps("Evil.Class"));
+    v.extend(i32::try_from(members).unwrap().to_le_bytes());
+    for m in 0..members {
+        v.extend(lps(&format!("member_name_number_{m:06}_xxxxxxxxxxxx")));
+    }
+    v.extend(vec![0u8; members]);
+    v.extend(vec![17u8; members]);
+    for k in 0..copies {
+        v.push(1);
+        v.extend((2 + k).to_le_bytes());
+        v.extend(1i32.to_le_bytes());
+    }
+    v.push(11);
+    v
+}
+
+/// A 2.5 MB CLIXML built to blow up a reader that copies: one real
+/// certificate, a `<TN>` of 5,000 long type names, thousands of objects
+/// that `<TNRef>` it, and SerializationData whose ClassWithId records
+/// each repeat 1,000 member names.
+fn adversarial_clixml() -> String {
+    use base64::Engine;
+    let real =
+        std::fs::read_to_string(sample_path("GetExchangeCertificateWithoutAuth.xml")).unwrap();
+    let start = real.find("<Obj RefId=\"0\">").unwrap();
+    let end = real.find("\n  <Obj RefId=\"1\">").unwrap();
+    let first = real[start..end].replace("TN RefId=\"0\"", "TN RefId=\"real\"");
+    let blob = base64::engine::general_purpose::STANDARD.encode(expanding_nrbf(1000, 200));
+    let mut out = String::from(
+        "<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">",
+    );
+    out.push_str(&first);
+    out.push_str("<Obj RefId=\"x\"><TN RefId=\"0\">");
+    for i in 0..5000 {
+        out.push_str(&format!(
+            "<T>Very.Long.Type.Name.Number.{i:06}.{}</T>",
+            "A".repeat(60)
+        ));
+    }
+    out.push_str("</TN><Props><S N=\"Name\">x</S></Props></Obj>");
+    let mut i = 0;
+    while out.len() < 2_500_000 {
+        out.push_str(&format!(
+            "<Obj RefId=\"o{i}\"><TNRef RefId=\"0\"/><Props><BA N=\"SerializationData\">{blob}</BA>\
+             <S N=\"PSComputerName\">ex01</S></Props></Obj>"
+        ));
+        for j in 0..200 {
+            out.push_str(&format!(
+                "<Obj RefId=\"t{i}_{j}\"><TNRef RefId=\"0\"/></Obj>"
+            ));
+        }
+        i += 1;
+    }
+    out.push_str("</Objs>");
+    out
+}
+
+/// Peak resident memory of the largest child waited for, in bytes.
+fn children_peak_rss() -> u64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given.
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    u64::try_from(usage.ru_maxrss).unwrap() * 1024
+}
+
+#[test]
+fn an_adversarial_clixml_stays_within_the_memory_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("adversarial.xml");
+    let xml = adversarial_clixml();
+    std::fs::write(&path, &xml).unwrap();
+    let size = u64::try_from(xml.len()).unwrap();
+    let out = tmp.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_excert"))
+        .args(["report", "--inventory"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    // The one real certificate is read; the rest are warnings, capped.
+    assert!(
+        run.status.success() || run.status.code() == Some(2),
+        "{err}"
+    );
+    assert!(err.contains("more than 100000 members"), "{err}");
+    assert!(
+        err.contains("more objects with problems not listed"),
+        "{err}"
+    );
+    let peak = children_peak_rss();
+    let bound = 8 * size + (64 << 20);
+    assert!(
+        peak < bound,
+        "peak {peak} bytes for a {size}-byte file; bound {bound}"
+    );
+    let text = std::fs::read_to_string(out.join("scan.json")).unwrap();
+    let scan: excert::model::ScanReport = serde_json::from_str(&text).unwrap();
+    let inv = scan.inventory.unwrap();
+    assert_eq!(inv.certificates.len(), 1);
+    assert_eq!(inv.warnings.len(), 101);
+}
