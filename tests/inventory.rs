@@ -846,3 +846,66 @@ fn an_adversarial_clixml_stays_within_the_memory_bound() {
     assert_eq!(inv.certificates.len(), 1);
     assert_eq!(inv.warnings.len(), 101);
 }
+
+/// `rows` certificate rows over 500 servers, as Export-Csv writes them.
+fn big_csv(rows: usize) -> String {
+    let mut out = String::from(
+        "#TYPE Selected.Microsoft.Exchange.Management.SystemConfigurationTasks.ExchangeCertificate\r\n\
+         \"PSComputerName\",\"FriendlyName\",\"Thumbprint\",\"Services\",\"NotBefore\",\"NotAfter\",\"Subject\",\"Issuer\"\r\n",
+    );
+    for i in 0..rows {
+        out.push_str(&format!(
+            "\"ex{:03}.contoso.local\",\"cert {i}\",\"{:040X}\",\"IIS, SMTP\",\"1/1/2025 1:00:00 AM\",\
+             \"{}/{}/2027 1:00:00 AM\",\"CN=mail{i}.contoso.com\",\"CN=Contoso CA\"\r\n",
+            i % 500,
+            i,
+            1 + i % 12,
+            1 + i % 28
+        ));
+    }
+    out
+}
+
+#[test]
+fn a_100k_row_csv_is_read_and_merged_in_linear_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (name, rows) in [("small.csv", 10_000), ("big.csv", 100_000)] {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, big_csv(rows)).unwrap();
+        paths.push(p);
+    }
+    let time = |p: &[std::path::PathBuf]| {
+        let t = std::time::Instant::now();
+        let inv = excert::inventory::load(p).unwrap().unwrap();
+        (t.elapsed(), inv)
+    };
+    let (small, inv) = time(&paths[..1]);
+    assert_eq!(inv.certificates.len(), 10_000);
+    let (big, inv) = time(&paths[1..]);
+    assert_eq!(inv.certificates.len(), 100_000);
+    // Both files: the 10,000 shared records merge through a map.
+    let (both, inv) = time(&paths);
+    assert_eq!(inv.certificates.len(), 100_000);
+    assert!(inv.conflicts.is_empty());
+    // Linear: ten times the rows take about ten times as long (a quadratic
+    // merge would take a hundred); generous for a loaded debug build.
+    assert!(
+        big < small * 30 + std::time::Duration::from_secs(1),
+        "{small:?} then {big:?}"
+    );
+    // The 10 s budget is for a release build; a debug build is ~8x slower.
+    let budget = std::time::Duration::from_secs(if cfg!(debug_assertions) { 60 } else { 10 });
+    assert!(big < budget && both < budget, "{big:?} {both:?}");
+    eprintln!("10,000 rows {small:?}, 100,000 rows {big:?}, both files {both:?}");
+    // Saved scans merge the same way.
+    let mut all = inv.clone();
+    let t = std::time::Instant::now();
+    excert::inventory::merge_saved(&mut all, inv);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(all.certificates.len(), 100_000);
+}
