@@ -22,6 +22,7 @@ max_len() {
     cert_facts) echo 65536 ;;
     scan_json) echo 262144 ;;
     inventory) echo 262144 ;;
+    serialization_data) echo 131072 ;;
     smtp_dialogue) echo 200000 ;;
     *) echo "unknown target $1" >&2; exit 2 ;;
   esac

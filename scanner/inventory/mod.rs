@@ -116,6 +116,18 @@ pub fn parse_file(file: &str, bytes: &[u8]) -> Result<Inventory, FileError> {
     Ok(inv)
 }
 
+/// Read one certificate's `SerializationData` blob (bare or signed NRBF)
+/// as a remote `Get-ExchangeCertificate` export carries it; `Ok` holds
+/// whether it carried the DER. For the fuzz target: the blob alone, without
+/// the XML and base64 around it.
+#[doc(hidden)]
+pub fn read_serialization_data(bytes: &[u8]) -> Result<bool, RecordError> {
+    let s = records::serialized(bytes)?;
+    // What a record takes from it must be text a report can hold.
+    let _ = (s.friendly_name, s.identity, s.services, s.status);
+    Ok(s.der.is_some())
+}
+
 /// Add one file's records to the others. Two files that disagree on the
 /// organisation's AuthConfig are refused: there is only one.
 fn merge(all: &mut Inventory, one: Inventory) -> Result<(), Problem> {

@@ -272,15 +272,15 @@ fn tls_certificate_name(o: &Obj) -> Option<String> {
 
 /// What `SerializationData` held, when the export has it.
 #[derive(Default)]
-struct Serialized {
-    friendly_name: Option<String>,
-    der: Option<Vec<u8>>,
-    identity: Option<String>,
-    services: Option<String>,
-    status: Option<String>,
+pub(super) struct Serialized {
+    pub(super) friendly_name: Option<String>,
+    pub(super) der: Option<Vec<u8>>,
+    pub(super) identity: Option<String>,
+    pub(super) services: Option<String>,
+    pub(super) status: Option<String>,
 }
 
-fn serialized(bytes: &[u8]) -> Result<Serialized, RecordError> {
+pub(super) fn serialized(bytes: &[u8]) -> Result<Serialized, RecordError> {
     let stream = nrbf::parse(bytes).map_err(RecordError::Serialization)?;
     let text = |name: &str| match stream.member(name) {
         Some(nrbf::Value::Str(s)) => Some(s.clone()),
