@@ -4,9 +4,9 @@
 
 use ::csv::StringRecord;
 
+use super::certificate;
 use super::dates::{self, ExportDate};
 use super::error::{FileError, Problem};
-use super::records;
 use crate::model::{Classification, Inventory, InventorySource, StoreCertificate};
 use crate::targets::csv_input::{reader, LineIndex};
 
@@ -169,7 +169,7 @@ impl Columns {
             // Export-Csv writes an empty cell for an empty friendly name;
             // a missing column means the export did not carry it.
             friendly_name: whole_cell("FriendlyName").map(|v| v.trim().to_string()),
-            services: whole_cell("Services").map(records::services),
+            services: whole_cell("Services").map(certificate::services),
             // Without NotBefore the lifetime start is unknown; not_after
             // stands in, which no rule reads as a start date.
             not_before: not_before.map_or(not_after.at, |d| d.at),

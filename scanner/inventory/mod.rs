@@ -22,6 +22,7 @@
 //! server and certificate are merged once (`conflicts.rs`).
 
 mod certdata;
+mod certificate;
 mod clixml;
 mod conflicts;
 mod csv;
@@ -122,7 +123,7 @@ pub fn parse_file(file: &str, bytes: &[u8]) -> Result<Inventory, FileError> {
 /// the XML and base64 around it.
 #[doc(hidden)]
 pub fn read_serialization_data(bytes: &[u8]) -> Result<bool, RecordError> {
-    let s = records::serialized(bytes)?;
+    let s = certificate::serialized(bytes)?;
     // What a record takes from it must be text a report can hold.
     let _ = (s.friendly_name, s.identity, s.services, s.status);
     Ok(s.der.is_some())
