@@ -920,3 +920,24 @@ fn a_100k_row_csv_is_read_and_merged_in_linear_time() {
     );
     assert_eq!(all.certificates.len(), 100_000);
 }
+
+#[test]
+fn a_last_row_without_a_line_end_reads_only_when_it_visibly_ends() {
+    let head = "Server;Thumbprint;NotAfter\n";
+    let row = "ex01;0123456789012345678901234567890123456789;2027-01-01T00:00:00Z";
+    // Unquoted: a cut inside the last cell cannot be told from its end.
+    let e = parse_file("a.csv", format!("{head}{row}").as_bytes()).unwrap_err();
+    assert!(
+        matches!(e.problem, Problem::CutRow) && e.line == Some(2),
+        "{e}"
+    );
+    assert!(parse_file("a.csv", format!("{head}{row}\n").as_bytes()).is_ok());
+    // Quoted, as Export-Csv writes: the closing quote shows the end.
+    let quoted = "\"ex01\";\"0123456789012345678901234567890123456789\";\"2027-01-01T00:00:00Z\"";
+    assert!(parse_file("a.csv", format!("{head}{quoted}").as_bytes()).is_ok());
+    let cut = &quoted[..quoted.len() - 4];
+    assert!(parse_file("a.csv", format!("{head}{cut}").as_bytes()).is_err());
+    // An escaped quote at the cut is still inside the cell.
+    let subject = "Server;Thumbprint;NotAfter;Subject\n\"ex01\";\"0123456789012345678901234567890123456789\";\"2027-01-01T00:00:00Z\";\"CN=a \"\"b\"\"";
+    assert!(parse_file("a.csv", subject.as_bytes()).is_err());
+}
