@@ -706,6 +706,23 @@ fn conflicting_records_the_der_backed_one_wins_in_either_file_order() {
             (&*csv.display().to_string(), 2)
         );
     }
+    // The CSV names the server by its short name: still the same store.
+    let short = tmp.path().join("short.csv");
+    std::fs::write(
+        &short,
+        STALE_CSV.replace("\"WIN-CTD3L0RGEN4.exlab.dom\"", "\"win-ctd3l0rgen4\""),
+    )
+    .unwrap();
+    let inv = excert::inventory::load(&[short, xml.clone()])
+        .unwrap()
+        .unwrap();
+    assert_eq!(inv.certificates.len(), 3);
+    assert_eq!(inv.certificates[0].server, "WIN-CTD3L0RGEN4.exlab.dom");
+    assert_eq!(
+        inv.certificates[0].not_after,
+        datetime!(2026-08-06 13:56:14 UTC)
+    );
+    assert_eq!(inv.conflicts.len(), 2);
     // The same certificate in two real exports that agree on all but
     // services: the first read is kept, the disagreement recorded.
     let both = [

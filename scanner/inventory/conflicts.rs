@@ -7,13 +7,15 @@
 //! taken from the other.
 //!
 //! Records are found by a map keyed by (server, thumbprint): linear in the
-//! number of records.
+//! number of records. A server is one key however the exports spell it:
+//! case aside, `Get-ExchangeServer`'s Name and Fqdn name the same server,
+//! and a short name is the one FQDN in the records that starts with it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::model::{InventoryConflict, StoreCertificate};
+use crate::model::{ExchangeServerInfo, InventoryConflict, StoreCertificate};
 
 /// How far two dates may differ when one was read without a UTC offset
 /// (the exporting machine's wall clock): the widest time zone offset.
@@ -23,12 +25,14 @@ const WALL_CLOCK_SLACK: Duration = Duration::hours(14);
 /// every disagreement to `conflicts`.
 pub(super) fn dedupe(
     certs: Vec<StoreCertificate>,
+    servers: &[ExchangeServerInfo],
     conflicts: &mut Vec<InventoryConflict>,
 ) -> Vec<StoreCertificate> {
+    let keys = ServerKeys::new(&certs, servers);
     let mut index: HashMap<(String, String), usize> = HashMap::with_capacity(certs.len());
     let mut out: Vec<StoreCertificate> = Vec::with_capacity(certs.len());
     for c in certs {
-        let key = (c.server.to_ascii_lowercase(), c.thumbprint.clone());
+        let key = (keys.key(&c.server), c.thumbprint.clone());
         match index.get(&key).and_then(|&i| out.get_mut(i)) {
             Some(kept) => resolve(kept, c, conflicts),
             None => {
@@ -38,6 +42,59 @@ pub(super) fn dedupe(
         }
     }
     out
+}
+
+/// One spelling per server.
+struct ServerKeys {
+    /// Lower-case Name or Fqdn of `Get-ExchangeServer` -> lower-case Fqdn.
+    known: HashMap<String, String>,
+    /// Short name -> the one FQDN starting with it; `None` when several do.
+    short: HashMap<String, Option<String>>,
+}
+
+impl ServerKeys {
+    fn new(certs: &[StoreCertificate], servers: &[ExchangeServerInfo]) -> Self {
+        let mut known = HashMap::new();
+        for s in servers {
+            let fqdn = s.fqdn.as_deref().unwrap_or(&s.name).to_ascii_lowercase();
+            known.insert(s.name.to_ascii_lowercase(), fqdn.clone());
+            known.insert(fqdn.clone(), fqdn);
+        }
+        let mut fqdns: HashSet<String> = HashSet::new();
+        for c in certs {
+            let name = plain(&c.server);
+            let name = known.get(&name).cloned().unwrap_or(name);
+            if name.contains('.') && name.parse::<std::net::IpAddr>().is_err() {
+                fqdns.insert(name);
+            }
+        }
+        let mut short: HashMap<String, Option<String>> = HashMap::new();
+        for f in fqdns {
+            let first = f.split('.').next().unwrap_or_default().to_string();
+            short
+                .entry(first)
+                .and_modify(|v| *v = None)
+                .or_insert(Some(f));
+        }
+        ServerKeys { known, short }
+    }
+
+    fn key(&self, server: &str) -> String {
+        let name = plain(server);
+        if let Some(k) = self.known.get(&name) {
+            return k.clone();
+        }
+        if !name.contains('.') {
+            if let Some(Some(fqdn)) = self.short.get(&name) {
+                return fqdn.clone();
+            }
+        }
+        name
+    }
+}
+
+fn plain(server: &str) -> String {
+    server.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// Settle two records of one certificate: `kept` ends up the winner.

@@ -73,7 +73,11 @@ pub fn load(paths: &[std::path::PathBuf]) -> Result<Option<Inventory>, Error> {
         merge(&mut all, one).map_err(|p| refuse(FileError::whole(p)))?;
     }
     let before = all.conflicts.len();
-    all.certificates = conflicts::dedupe(std::mem::take(&mut all.certificates), &mut all.conflicts);
+    all.certificates = conflicts::dedupe(
+        std::mem::take(&mut all.certificates),
+        &all.exchange_servers,
+        &mut all.conflicts,
+    );
     report_conflicts(all.conflicts.get(before..).unwrap_or_default());
     Ok(Some(all))
 }
@@ -161,10 +165,10 @@ fn same_auth(a: &crate::model::AuthConfig, b: &crate::model::AuthConfig) -> bool
 pub fn merge_saved(all: &mut Inventory, one: Inventory) {
     let mut certs = std::mem::take(&mut all.certificates);
     certs.extend(one.certificates);
-    let before = all.conflicts.len();
-    all.certificates = conflicts::dedupe(certs, &mut all.conflicts);
-    report_conflicts(all.conflicts.get(before..).unwrap_or_default());
     all.exchange_servers.extend(one.exchange_servers);
+    let before = all.conflicts.len();
+    all.certificates = conflicts::dedupe(certs, &all.exchange_servers, &mut all.conflicts);
+    report_conflicts(all.conflicts.get(before..).unwrap_or_default());
     all.connectors.extend(one.connectors);
     let known: std::collections::HashSet<String> = all.files.iter().cloned().collect();
     all.files
