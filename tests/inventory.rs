@@ -738,7 +738,7 @@ fn conflicting_records_the_der_backed_one_wins_in_either_file_order() {
             inv.conflicts[0].kept.as_str(),
             inv.conflicts[0].dropped.as_str()
         ),
-        ("services", "", "SMTP")
+        ("services", "None", "SMTP")
     );
 }
 

@@ -130,7 +130,7 @@ fn resolve(
     }
     if let (Some(a), Some(b)) = (&kept.services, &other.services) {
         if !same_list(a, b) {
-            differ("services", a.join(", "), b.join(", "));
+            differ("services", services(a), services(b));
         }
     }
     if let (Some(a), Some(b)) = (&kept.friendly_name, &other.friendly_name) {
@@ -173,6 +173,15 @@ fn same_list(a: &[String], b: &[String]) -> bool {
         v
     };
     norm(a) == norm(b)
+}
+
+/// As PowerShell prints the flags: `IIS, SMTP`, or `None`.
+fn services(list: &[String]) -> String {
+    if list.is_empty() {
+        "None".into()
+    } else {
+        list.join(", ")
+    }
 }
 
 fn date(t: OffsetDateTime) -> String {
