@@ -958,3 +958,28 @@ fn a_last_row_without_a_line_end_reads_only_when_it_visibly_ends() {
     let subject = "Server;Thumbprint;NotAfter;Subject\n\"ex01\";\"0123456789012345678901234567890123456789\";\"2027-01-01T00:00:00Z\";\"CN=a \"\"b\"\"";
     assert!(parse_file("a.csv", subject.as_bytes()).is_err());
 }
+
+#[test]
+fn a_real_serialization_data_blob_with_any_byte_changed_never_panics() {
+    use base64::Engine;
+    for name in [
+        "NewExchangeAuthCertificate.xml",
+        "GetExchangeCertificateIncomplete.xml",
+    ] {
+        let text = std::fs::read_to_string(sample_path(name)).unwrap();
+        let open = "<BA N=\"SerializationData\">";
+        let start = text.find(open).unwrap() + open.len();
+        let end = start + text[start..].find("</BA>").unwrap();
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(&text[start..end])
+            .unwrap();
+        assert_eq!(excert::inventory::read_serialization_data(&blob), Ok(true));
+        for at in 0..blob.len() {
+            for v in [0x00, 0x01, 0x7F, 0x80, 0xFF] {
+                let mut b = blob.clone();
+                b[at] = v;
+                let _ = excert::inventory::read_serialization_data(&b);
+            }
+        }
+    }
+}
