@@ -778,6 +778,10 @@ pub enum Task {
     CheckConnector,
     /// Make a mail port offer STARTTLS again.
     OfferStarttls,
+    /// Import a certificate from a PFX file onto a server.
+    ImportCertificate,
+    /// Restart the services that cache a certificate (Auth rotation).
+    RestartServices,
 }
 
 /// One thing to do, with everything needed to do it. Serialised by hand

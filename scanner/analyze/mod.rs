@@ -18,6 +18,7 @@
 pub mod catalog;
 pub mod cert;
 pub mod classify;
+pub mod commands;
 pub mod fleet;
 pub mod names;
 pub mod remediation;
@@ -138,7 +139,7 @@ fn judge_endpoints(
     );
     // The transport side of the renewal trap needs every server's SMTP.
     let leaves: Vec<Option<&CertFacts>> = wires.iter().map(Wire::leaf).collect();
-    for (i, f) in rules::smtp_inconsistent(&evidence, &leaves) {
+    for (i, f) in rules::smtp_inconsistent(&evidence, &leaves, settings) {
         if let Some(slot) = judged.get_mut(i) {
             slot.findings.push(f);
         }
@@ -580,10 +581,6 @@ fn behind_finding(
         FindingId::PublicCertInconsistent,
         Severity::Info,
         detail,
-        vec![remediation::bind_fleet_public(
-            &e.endpoint.host,
-            e.endpoint.port,
-            &t.sha1,
-        )],
+        remediation::bind_fleet_public(&e.endpoint.host, e.endpoint.port, &t.sha1),
     )
 }

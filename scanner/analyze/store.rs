@@ -591,7 +591,13 @@ fn auth_expiry(
             c.thumbprint,
             utc_note(c)
         ),
-        remediation::rotate_auth(host, staged.and_then(|(t, d)| Some((t, d?))), hybrid),
+        remediation::rotate_auth(
+            host,
+            c.days_left < 0,
+            staged.and_then(|(t, d)| Some((t, d?))),
+            hybrid,
+            &[host],
+        ),
     ))
 }
 

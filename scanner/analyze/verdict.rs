@@ -159,7 +159,8 @@ pub(crate) fn judge(
                 .iter()
                 .any(|s| matches!(s.task, Task::RenewBackend | Task::ReplacePublic))
         {
-            steps.push(remediation::edge_subscription(host));
+            let site = group.and_then(|g| g.site.as_deref());
+            steps.extend(remediation::edge_subscription(host, site));
         }
         steps.push(remediation::verify(host, verify));
     }
@@ -238,23 +239,33 @@ fn backend_steps(
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     let renewed = renew.and_then(|e| already_renewed(e, endpoints));
-    if let (Some(_), Some(new)) = (renew, renewed) {
+    if let (Some(e), Some(new)) = (renew, renewed) {
         // 443 first: it lost the public certificate to the renewed one.
         steps.push(remediation::rebind_public(host, public));
-        steps.extend(remediation::bind_renewed(host, new));
+        steps.extend(remediation::bind_renewed(host, e.endpoint.port, new));
     } else if let Some((e, old)) = renew.and_then(|e| Some((e, e.leaf()?))) {
         // 443 first: the re-created certificate never moves it, but a
         // binding already lost must not wait for the off-hours iisreset.
         if has(all, FindingId::PublicBindingLost) {
             steps.push(remediation::rebind_public(host, public));
         }
-        steps.extend(remediation::renew_backend(host, &e.endpoint.group, old));
+        steps.extend(remediation::renew_backend(
+            host,
+            e.endpoint.port,
+            &e.endpoint.group,
+            old,
+        ));
     } else if has(all, FindingId::BackendUnexpectedCert)
         || has(all, FindingId::BackendCertExpired)
         || has(all, FindingId::BackendCertExpiring)
         || role_has(all, FindingId::NotYetValid, Role::Backend)
     {
-        steps.extend(remediation::fix_backend_binding(host));
+        // The scanned backend port, which is not always 444.
+        let port = endpoints
+            .iter()
+            .find(|e| e.endpoint.role == Role::Backend)
+            .map_or(444, |e| e.endpoint.port);
+        steps.extend(remediation::fix_backend_binding(host, port));
     }
     steps
 }
@@ -270,7 +281,11 @@ fn public_binding_steps(
     if has(all, FindingId::PublicBindingLost)
         || role_has(all, FindingId::NotYetValid, Role::Frontend)
     {
-        return vec![remediation::rebind_public(host, public)];
+        // Exchange may keep the previous certificate until IIS restarts.
+        return vec![
+            remediation::rebind_public(host, public),
+            remediation::iisreset(host),
+        ];
     }
     // An expiring certificate with a newer one already rolled out on
     // other servers: its finding carries the roll-out step.

@@ -20,12 +20,13 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::{Finding, FindingId, Grade, Group, ServerReport, Severity, Step, Task, Verdict};
 
 /// Steps as scan.json's `servers[].remediation` and the reports show them:
-/// `1. ...`, `2. ...`.
+/// `1. ...`, `2. ...`. A step's text is prose; its command, when it has
+/// one that the text does not spell out, follows as ` Run: ...`.
 pub fn numbered(steps: &[Step]) -> Vec<String> {
     steps
         .iter()
         .enumerate()
-        .map(|(i, s)| format!("{}. {}", i + 1, s.text))
+        .map(|(i, s)| format!("{}. {}", i + 1, s.with_command()))
         .collect()
 }
 
@@ -33,7 +34,7 @@ pub fn numbered(steps: &[Step]) -> Vec<String> {
 /// several numbered on one line.
 pub fn inline(steps: &[Step]) -> String {
     match steps {
-        [one] => one.text.clone(),
+        [one] => one.with_command(),
         _ => numbered(steps).join(" "),
     }
 }
@@ -109,6 +110,17 @@ impl<'de> Deserialize<'de> for Command {
 }
 
 impl Step {
+    /// The prose, then ` Run: <command>` when the step has a command the
+    /// prose does not hold.
+    pub fn with_command(&self) -> String {
+        match (&self.command, self.command()) {
+            (Some(Command::Own(_)), Some(c)) if !self.text.contains(c) => {
+                format!("{} Run: {c}", self.text)
+            }
+            _ => self.text.clone(),
+        }
+    }
+
     /// The PowerShell command to run, when the step has one.
     pub fn command(&self) -> Option<&str> {
         match self.command.as_ref()? {

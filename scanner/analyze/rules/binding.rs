@@ -33,11 +33,11 @@ pub(super) fn public_binding_lost(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Op
             leaf.sha1,
             leaf.not_after_text()
         ),
-        vec![remediation::public_binding_lost(
+        remediation::public_binding_lost(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
             ctx.public_thumbprint,
-        )],
+        ),
     ))
 }
 
@@ -96,10 +96,6 @@ pub(super) fn backend_unexpected(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Opt
             leaf.sha1,
             leaf.not_after_text()
         ),
-        vec![remediation::bind_own_backend(
-            host,
-            ctx.evidence.endpoint.port,
-            &leaf.sha1,
-        )],
+        remediation::bind_own_backend(host, ctx.evidence.endpoint.port, &leaf.sha1),
     ))
 }

@@ -22,10 +22,7 @@ pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
             leaf.issuer,
             why
         ),
-        vec![remediation::trusted_public(
-            &ctx.evidence.endpoint.host,
-            ctx.evidence.endpoint.port,
-        )],
+        remediation::trusted_public(&ctx.evidence.endpoint.host, ctx.evidence.endpoint.port),
     ))
 }
 
@@ -80,10 +77,10 @@ pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
             missing.join(", "),
             covered
         ),
-        vec![remediation::add_names(
+        remediation::add_names(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
             &missing,
-        )],
+        ),
     ))
 }

@@ -59,11 +59,11 @@ pub(super) fn weak_signature(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         FindingId::WeakSignature,
         severity,
         detail,
-        vec![remediation::reissue_sha256(
+        remediation::reissue_sha256(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
             ctx.evidence.endpoint.role,
-        )],
+        ),
     ))
 }
 
@@ -93,10 +93,10 @@ pub(super) fn weak_key(ctx: &EndpointCtx<'_>) -> Option<Finding> {
         FindingId::WeakKey,
         Severity::Warning,
         format!("{} presents weak keys: {}.", where_(ctx), weak.join("; ")),
-        vec![remediation::stronger_key(
+        remediation::stronger_key(
             &ctx.evidence.endpoint.host,
             ctx.evidence.endpoint.port,
             ctx.evidence.endpoint.role,
-        )],
+        ),
     ))
 }

@@ -69,17 +69,17 @@ pub(super) fn expiry(
     let host = &ctx.evidence.endpoint.host;
     let port = ctx.evidence.endpoint.port;
     let steps = match (role, renewed) {
-        (Role::Backend, Some(new)) if own_backend => remediation::bind_renewed(host, new),
+        (Role::Backend, Some(new)) if own_backend => remediation::bind_renewed(host, port, new),
         (Role::Backend, _) if !own_backend => {
-            vec![remediation::do_not_renew_backend(host, port, &leaf.sha1)]
+            remediation::do_not_renew_backend(host, port, &leaf.sha1)
         }
-        (Role::Backend, _) => remediation::renew_backend(host, &ctx.evidence.endpoint.group, leaf),
+        (Role::Backend, _) => {
+            remediation::renew_backend(host, port, &ctx.evidence.endpoint.group, leaf)
+        }
         (Role::Frontend, _) if leaf.self_issued => {
-            vec![remediation::replace_self_signed_public(
-                host, port, &leaf.sha1,
-            )]
+            remediation::replace_self_signed_public(host, port, &leaf.sha1)
         }
-        (Role::Frontend, _) => vec![remediation::renew_public(host, port, &leaf.sha1)],
+        (Role::Frontend, _) => remediation::renew_public(host, port, &leaf.sha1),
         (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     Some(finding(id, severity, detail, steps))

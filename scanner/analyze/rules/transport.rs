@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::AnalysisSettings;
 use crate::model::{
     CertFacts, Classification, EndpointEvidence, Finding, FindingId, Role, Severity, Status,
 };
@@ -86,7 +87,14 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     };
     let when = super::expiry::expiry_phrase(leaf, days_left, expired);
     let detail = format!("{} {}, which {when}.", presents(ctx, leaf), how(ctx));
-    let steps = remediation::renew_transport(&e.host, e.port, e.role, leaf, ctx.public_thumbprint);
+    let steps = remediation::renew_transport(
+        &e.host,
+        e.port,
+        e.role,
+        leaf,
+        ctx.public_thumbprint,
+        crate::targets::is_edge(&e.group),
+    );
     Some(finding(id, severity, detail, steps))
 }
 
@@ -126,7 +134,11 @@ pub(super) fn starttls_not_offered(ctx: &EndpointCtx<'_>) -> Finding {
         Severity::Warning,
         detail,
         vec![remediation::offer_starttls(
-            &e.host, e.port, e.role, exchange,
+            &e.host,
+            e.port,
+            e.role,
+            exchange,
+            crate::targets::is_edge(&e.group),
         )],
     )
 }
@@ -136,16 +148,19 @@ struct SmtpLeaf<'a> {
     endpoint: usize,
     host: &'a str,
     port: u16,
+    site: Option<&'a str>,
+    edge: bool,
     leaf: &'a CertFacts,
 }
 
 /// `smtp-cert-inconsistent`: on each non-internal SMTP port, when most
 /// servers present a CA-issued certificate, every server presenting a
-/// self-issued one instead gets a warning naming the fleet's most common
-/// in-date CA-issued certificate to enable.
+/// self-issued one instead gets a warning naming the certificate to
+/// enable (see [`choose`]).
 pub(crate) fn smtp_inconsistent(
     evidence: &[EndpointEvidence],
     leaves: &[Option<&CertFacts>],
+    settings: &AnalysisSettings,
 ) -> Vec<(usize, Finding)> {
     let leaves: Vec<SmtpLeaf<'_>> = evidence
         .iter()
@@ -161,6 +176,8 @@ pub(crate) fn smtp_inconsistent(
                 endpoint: i,
                 host: &e.endpoint.host,
                 port: e.endpoint.port,
+                site: e.endpoint.group.site.as_deref(),
+                edge: crate::targets::is_edge(&e.endpoint.group),
                 leaf,
             })
         })
@@ -171,28 +188,34 @@ pub(crate) fn smtp_inconsistent(
     }
     let mut out = Vec::new();
     for (port, on_port) in ports {
-        let ca: Vec<&&SmtpLeaf<'_>> = on_port
+        let ca: Vec<&SmtpLeaf<'_>> = on_port
             .iter()
+            .copied()
             .filter(|l| l.leaf.classification == Classification::CaIssued)
             .collect();
         if ca.len() * 2 <= on_port.len() {
             continue;
         }
-        let Some(public) = most_common_in_date(&ca) else {
-            continue;
-        };
         for l in on_port.iter().filter(|l| l.leaf.self_issued) {
+            let Some(public) = choose(l, &ca, settings) else {
+                continue;
+            };
             let detail = format!(
                 "{}:{port} (smtp) presents its own self-signed certificate {} (SHA-1 {}, \
                  expires {}), while {} of {} servers present a CA-issued certificate on port \
-                 {port} (most often {}, expires {}). Exchange Online and partners that check \
-                 the certificate refuse this one: the transport side of the renewal trap.",
+                 {port} ({} for this server: {}, expires {}). Exchange Online and partners that \
+                 check the certificate refuse this one: the transport side of the renewal trap.",
                 l.host,
                 l.leaf.subject,
                 l.leaf.sha1,
                 l.leaf.not_after_text(),
                 ca.len(),
                 on_port.len(),
+                if l.site.is_some() && public_site(&ca, public) == l.site {
+                    "its site's"
+                } else {
+                    "the best match"
+                },
                 public.sha1,
                 public.not_after_text()
             );
@@ -202,7 +225,7 @@ pub(crate) fn smtp_inconsistent(
                     FindingId::SmtpCertInconsistent,
                     Severity::Warning,
                     detail,
-                    remediation::smtp_fleet_cert(l.host, port, &public.sha1),
+                    remediation::smtp_fleet_cert(l.host, port, &public.sha1, l.edge),
                 ),
             ));
         }
@@ -210,15 +233,48 @@ pub(crate) fn smtp_inconsistent(
     out
 }
 
-/// The CA-issued certificate most servers present (still valid), the later
-/// expiry and then the lower thumbprint breaking ties.
-fn most_common_in_date<'a>(ca: &[&&SmtpLeaf<'a>]) -> Option<&'a CertFacts> {
-    let mut counts: BTreeMap<&str, (usize, &'a CertFacts)> = BTreeMap::new();
-    for l in ca
+fn public_site<'a>(ca: &[&SmtpLeaf<'a>], cert: &CertFacts) -> Option<&'a str> {
+    ca.iter()
+        .find(|c| c.leaf.sha1 == cert.sha1)
+        .and_then(|c| c.site)
+}
+
+/// The CA-issued certificate to enable on `l`'s server: valid at the
+/// as-of date and not itself due for renewal (else its own server's steps
+/// replace it with a new one), covering the namespaces given for the
+/// server's site when there are any, from the server's own site first;
+/// then the one most servers present, the later expiry and the lower
+/// thumbprint breaking ties.
+fn choose<'a>(
+    l: &SmtpLeaf<'_>,
+    ca: &[&SmtpLeaf<'a>],
+    settings: &AnalysisSettings,
+) -> Option<&'a CertFacts> {
+    let wanted = names::expected(l.site, settings, &BTreeMap::new());
+    let usable: Vec<&&SmtpLeaf<'a>> = ca
         .iter()
-        .filter(|l| l.leaf.days_left.is_some_and(|d| d > 0))
-    {
-        counts.entry(&l.leaf.sha1).or_insert((0, l.leaf)).0 += 1;
+        .filter(|c| {
+            c.leaf.not_after.is_some_and(|t| t > settings.as_of)
+                && c.leaf.days_left.is_some_and(|d| d >= settings.warn_days)
+                && (wanted.is_empty() || wanted.iter().any(|n| names::covers(c.leaf, n)))
+        })
+        .collect();
+    let same_site: Vec<&&SmtpLeaf<'a>> = usable
+        .iter()
+        .copied()
+        .filter(|c| {
+            l.site.is_some()
+                && c.site.map(str::to_ascii_lowercase) == l.site.map(str::to_ascii_lowercase)
+        })
+        .collect();
+    let pool = if same_site.is_empty() {
+        usable
+    } else {
+        same_site
+    };
+    let mut counts: BTreeMap<&str, (usize, &'a CertFacts)> = BTreeMap::new();
+    for c in pool {
+        counts.entry(&c.leaf.sha1).or_insert((0, c.leaf)).0 += 1;
     }
     counts
         .into_values()

@@ -1,0 +1,363 @@
+//! Steps from the certificate store (`--inventory`): the organisation's
+//! Auth certificate, renewed certificates waiting in a store, IIS and
+//! connector settings.
+
+use super::backend::bind_script;
+use super::{enable, iisreset, shown_thumb, thumb_arg, Step, Task};
+use crate::analyze::commands::{shown, Arg, Cmd, Placeholder, Server};
+use crate::model::Role;
+
+/// CSS-Exchange's script, run from its folder in the Exchange Management
+/// Shell; with `-ValidateAndRenewAuthCertificate $true` it renews or
+/// stages the next Auth certificate and repairs servers missing it.
+fn monitor_script(renew: bool) -> Cmd {
+    let c = Cmd::new(".\\MonitorExchangeAuthCertificate.ps1");
+    if renew {
+        c.arg("ValidateAndRenewAuthCertificate", &Arg::fixed("$true"))
+    } else {
+        c
+    }
+}
+
+fn new_auth_cert(at: &Server) -> Cmd {
+    Cmd::new("New-ExchangeCertificate")
+        .server(at)
+        .arg("KeySize", &Arg::number(2048))
+        .arg("PrivateKeyExportable", &Arg::fixed("$true"))
+        .arg(
+            "SubjectName",
+            &Arg::fixed("'cn=Microsoft Exchange Server Auth Certificate'"),
+        )
+        .arg(
+            "FriendlyName",
+            &Arg::fixed("'Microsoft Exchange Server Auth Certificate'"),
+        )
+        .arg("DomainName", &Arg::fixed("@()"))
+}
+
+fn set_next(when: &'static str) -> Cmd {
+    Cmd::new("Set-AuthConfig")
+        .arg(
+            "NewCertificateThumbprint",
+            &Arg::placeholder(Placeholder::NewThumbprint),
+        )
+        .arg("NewCertificateEffectiveDate", &Arg::fixed(when))
+}
+
+/// Restart what caches the Auth certificate, on every server.
+fn restart_everywhere(host: &str, servers: &[&str]) -> Step {
+    let mut names: Vec<&str> = servers.to_vec();
+    if names.is_empty() {
+        names.push(host);
+    }
+    let cmd = Cmd::foreach_server(&names, |s| {
+        s.run(&[
+            Cmd::new("Restart-Service").positional(&Arg::fixed("MSExchangeServiceHost")),
+            Cmd::new("Import-Module").positional(&Arg::fixed("WebAdministration")),
+            Cmd::new("Restart-WebAppPool").positional(&Arg::fixed("MSExchangeOWAAppPool")),
+            Cmd::new("Restart-WebAppPool").positional(&Arg::fixed("MSExchangeECPAppPool")),
+        ])
+    });
+    Step::new(
+        Task::RestartServices,
+        host,
+        "On every Exchange server (Edge excepted), restart the Microsoft Exchange Service Host \
+         and recycle the OWA and ECP application pools, so they load the new certificate."
+            .to_string(),
+    )
+    .run(cmd)
+}
+
+/// Rotate the organisation's Auth certificate, once for the whole
+/// organisation (AuthConfig lives in Active Directory), from `host`, a
+/// Mailbox server. `servers`: every Exchange server of the organisation
+/// (the restarts run on each).
+///
+/// - A next certificate already staged: do not create another; once
+///   expired, publish it now.
+/// - Not expired yet: stage the next one (MonitorExchangeAuthCertificate.ps1,
+///   or by hand with an effective date 30 days ahead); the servicelet
+///   rolls it over, nothing is published or cleared now.
+/// - Expired: create, set as next effective now, publish, clear the
+///   previous one, restart on every server.
+///
+/// Hybrid: re-run the Hybrid Configuration Wizard afterwards.
+pub fn rotate_auth(
+    host: &str,
+    expired: bool,
+    staged: Option<(&str, time::Date)>,
+    hybrid: bool,
+    servers: &[&str],
+) -> Vec<Step> {
+    let at = Server::new(host);
+    let h = at.shown();
+    let mut steps = Vec::new();
+    let publish = |steps: &mut Vec<Step>| {
+        steps.push(
+            Step::new(
+                Task::RotateAuthCert,
+                host,
+                "Publish the new Auth certificate to the organisation (Set-AuthConfig has no \
+                 -Server: it changes AuthConfig in Active Directory)."
+                    .to_string(),
+            )
+            .run(Cmd::new("Set-AuthConfig").switch("PublishCertificate")),
+        );
+        steps.push(
+            Step::new(
+                Task::RotateAuthCert,
+                host,
+                "Clear the previous Auth certificate from AuthConfig.".to_string(),
+            )
+            .run(Cmd::new("Set-AuthConfig").switch("ClearPreviousCertificate")),
+        );
+        steps.push(restart_everywhere(host, servers));
+    };
+    match (staged, expired) {
+        (Some((next, date)), false) => steps.push(
+            Step::new(
+                Task::RotateAuthCert,
+                host,
+                format!(
+                    "A next Auth certificate {} is already staged (effective {date}): do not \
+                     create another. The Exchange servicelet makes it current on that date; \
+                     check it then (the command shows Current and Next).",
+                    shown_thumb(next, Placeholder::Thumbprint)
+                ),
+            )
+            .run(Cmd::new("Get-AuthConfig"))
+            .thumbprint(next),
+        ),
+        (Some((next, date)), true) => {
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    format!(
+                        "The current Auth certificate has expired and {} is staged (effective \
+                         {date}): do not create another; publish the staged one now.",
+                        shown_thumb(next, Placeholder::Thumbprint)
+                    ),
+                )
+                .thumbprint(next),
+            );
+            publish(&mut steps);
+        }
+        (None, false) => {
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    format!(
+                        "Stage the next Auth certificate before the current one expires, once \
+                         for the organisation: run CSS-Exchange's MonitorExchangeAuthCertificate.ps1 \
+                         in the Exchange Management Shell on {h}. It creates the certificate and \
+                         stages it 30 days ahead; the servicelet rolls it over. Do not publish \
+                         or clear anything now. By hand instead: the next two steps."
+                    ),
+                )
+                .run(monitor_script(true)),
+            );
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    format!(
+                        "By hand: create the new Auth certificate on {h}. It asks whether to \
+                         overwrite the default SMTP certificate: answer N. Note its thumbprint \
+                         ({}).",
+                        Placeholder::NewThumbprint
+                    ),
+                )
+                .run(new_auth_cert(&at)),
+            );
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    "By hand: stage it as the next Auth certificate, effective in 30 days (at \
+                     least 48 hours ahead, so every server has it by then)."
+                        .to_string(),
+                )
+                .run(set_next("((Get-Date).AddDays(30))")),
+            );
+        }
+        (None, true) => {
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    format!(
+                        "The Auth certificate has expired: rotate it once for the organisation, \
+                         in the Exchange Management Shell on {h}. Create the new certificate; \
+                         it asks whether to overwrite the default SMTP certificate: answer N. \
+                         Note its thumbprint ({}).",
+                        Placeholder::NewThumbprint
+                    ),
+                )
+                .run(new_auth_cert(&at)),
+            );
+            steps.push(
+                Step::new(
+                    Task::RotateAuthCert,
+                    host,
+                    "Set it as the next Auth certificate, effective now (answer Y to the \
+                     warning that the date is less than 48 hours away)."
+                        .to_string(),
+                )
+                .run(set_next("(Get-Date)")),
+            );
+            publish(&mut steps);
+        }
+    }
+    if hybrid {
+        steps.push(Step::new(
+            Task::UpdateHybridConnector,
+            host,
+            "In hybrid, re-run the Hybrid Configuration Wizard afterwards, so Exchange Online \
+             trusts the new Auth certificate."
+                .to_string(),
+        ));
+    }
+    steps
+}
+
+/// The current Auth certificate is not in this server's store: check the
+/// replication first; exporting and importing by hand is the fallback.
+pub fn import_auth(host: &str, current: &str) -> Step {
+    let h = shown(host);
+    Step::new(
+        Task::ImportAuthCert,
+        host,
+        format!(
+            "{h} lacks the current Auth certificate {}. Run CSS-Exchange's \
+             MonitorExchangeAuthCertificate.ps1 in the Exchange Management Shell first: it \
+             checks every server and, with -ValidateAndRenewAuthCertificate $true, copies the \
+             certificate where it is missing. Fallback by hand: export it with its private key \
+             on a server that holds it (Export-ExchangeCertificate) and import it on {h} \
+             (Import-ExchangeCertificate -Server {h} -FileData ... -Password ...).",
+            shown_thumb(current, Placeholder::Thumbprint)
+        ),
+    )
+    .run(monitor_script(false))
+    .thumbprint(current)
+}
+
+/// A renewed certificate waits in the store: enable it for the service
+/// the port belongs to, do not renew again.
+pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, role: Role) -> Vec<Step> {
+    let at = Server::new(host);
+    let held = format!(
+        "{} already holds the renewed certificate {}: do not renew {} again.",
+        at.shown(),
+        shown_thumb(new, Placeholder::Thumbprint),
+        shown_thumb(old, Placeholder::Thumbprint)
+    );
+    let t = thumb_arg(new, Placeholder::Thumbprint);
+    if role == Role::Backend {
+        return vec![
+            Step::new(
+                Task::EnableRenewed,
+                host,
+                format!(
+                    "{held} Bind it to Exchange Back End https/{port} (or in IIS Manager), \
+                     removing the binding's current certificate first and keeping All \
+                     Unassigned."
+                ),
+            )
+            .port(port)
+            .run(bind_script(&at, port, &t))
+            .thumbprint(new),
+            iisreset(host),
+        ];
+    }
+    let service = match role {
+        Role::Smtp => "SMTP",
+        Role::Imap => "IMAP",
+        Role::Pop => "POP",
+        Role::Frontend | Role::Backend => "IIS",
+    };
+    let note = match role {
+        Role::Smtp => {
+            " It asks whether to overwrite the default SMTP certificate: answer N. A hybrid \
+             connector's TlsCertificateName must name the new one if its issuer or subject \
+             changed."
+        }
+        Role::Frontend => {
+            " If the Default Web Site redirects HTTP to HTTPS, add -DoNotRequireSsl: -Services \
+             IIS turns Require SSL on."
+        }
+        _ => "",
+    };
+    let mut steps = vec![Step::new(
+        Task::EnableRenewed,
+        host,
+        format!("{held} Enable it for {service}.{note}"),
+    )
+    .port(port)
+    .run(enable(&at, &t, service))
+    .thumbprint(new)];
+    if service == "IIS" {
+        steps.push(iisreset(host));
+    }
+    steps
+}
+
+/// IIS in the store and what 443 presents disagree.
+pub fn check_iis_binding(host: &str, port: u16, intended: Option<&str>) -> Vec<Step> {
+    let at = Server::new(host);
+    let h = at.shown();
+    let mut steps = vec![Step::new(
+        Task::CheckBinding,
+        host,
+        format!(
+            "Check the Default Web Site https/{port} binding on {h} in IIS Manager against the \
+             certificate Exchange has enabled for IIS (the command lists them)."
+        ),
+    )
+    .port(port)
+    .run(Cmd::new("Get-ExchangeCertificate").server(&at).pipe(
+        Cmd::new("Format-List").positional(&Arg::fixed("Thumbprint,Services,NotAfter,Subject")),
+    ))];
+    if let Some(t) = intended {
+        steps.push(
+            Step::new(
+                Task::EnablePublic,
+                host,
+                format!(
+                    "Enable IIS on the intended certificate {} on {h}. If the Default Web Site \
+                     redirects HTTP to HTTPS, add -DoNotRequireSsl.",
+                    shown_thumb(t, Placeholder::Thumbprint)
+                ),
+            )
+            .port(port)
+            .run(enable(&at, &thumb_arg(t, Placeholder::Thumbprint), "IIS"))
+            .thumbprint(t),
+        );
+    }
+    steps.push(iisreset(host));
+    steps
+}
+
+/// A hybrid connector's TlsCertificateName names no valid certificate.
+pub fn fix_hybrid_connector(host: &str, connector: &str) -> Step {
+    let at = Server::new(host);
+    Step::new(
+        Task::UpdateHybridConnector,
+        host,
+        format!(
+            "Enable a valid CA-issued certificate for SMTP on {} whose issuer and subject match \
+             the TlsCertificateName of \"{}\" (answer N to the default SMTP certificate prompt), \
+             or point TlsCertificateName at the valid one: re-run the Hybrid Configuration \
+             Wizard. The command lists the certificates with their issuer and subject.",
+            at.shown(),
+            shown(connector)
+        ),
+    )
+    .run(
+        Cmd::new("Get-ExchangeCertificate").server(&at).pipe(
+            Cmd::new("Format-List")
+                .positional(&Arg::fixed("Thumbprint,Services,NotAfter,Issuer,Subject")),
+        ),
+    )
+}
