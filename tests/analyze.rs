@@ -311,7 +311,7 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
         s.remediation_lines()
             .last()
             .unwrap()
-            .contains("Verify: excert scan EX02"),
+            .contains("Verify: scan again with the same options. Run: excert scan EX02"),
         "{:?}",
         s.remediation_lines()
     );
@@ -323,7 +323,7 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
         .zip(&s.remediation_steps)
         .enumerate()
     {
-        assert_eq!(*text, format!("{}. {}", i + 1, step.text));
+        assert_eq!(*text, format!("{}. {}", i + 1, step.with_command()));
         assert!(!step.text.starts_with(|c: char| c.is_ascii_digit()));
     }
     let renew = &s.remediation_steps[0];
@@ -336,7 +336,8 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
         .iter()
         .any(|st| st.task == Task::BindBackend
             && st.command().is_some_and(|p| p.contains(
-                "(Get-WebBinding -Name 'Exchange Back End' -Protocol https -Port 444).AddSslCertificate('<new thumbprint>','My')"
+                "$b = Get-WebBinding -Name 'Exchange Back End' -Protocol https -Port 444; \
+                 $b.RemoveSslCertificate(); $b.AddSslCertificate('<new thumbprint>','My')"
             ))));
 }
 
@@ -515,8 +516,15 @@ fn renewal_trap_binds_the_already_renewed_cert_instead_of_renewing_again() {
     let steps = s.remediation_lines().join("\n");
     assert!(
         steps.contains(&format!(
-            "1. Re-enable IIS on the public certificate on EX10 now: \
-             Enable-ExchangeCertificate -Server EX10 -Thumbprint {} -Services IIS",
+            "1. Re-enable IIS on the public certificate {0} on EX10 now, not at the off-hours \
+             iisreset",
+            sha1(&fleet_public[0])
+        )),
+        "{steps}"
+    );
+    assert!(
+        steps.contains(&format!(
+            "Enable-ExchangeCertificate -Server EX10 -Thumbprint {} -Services IIS",
             sha1(&fleet_public[0])
         )),
         "{steps}"
@@ -823,7 +831,7 @@ fn expired_wmsvc_on_444_is_a_binding_fix_not_a_renewal() {
     );
     let f = find(&a, 0, "backend-cert-expired");
     assert!(
-        f.remediation_text().starts_with("Do not renew"),
+        f.remediation_text().starts_with("1. Do not renew"),
         "{}",
         f.remediation_text()
     );

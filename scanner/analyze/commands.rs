@@ -173,9 +173,24 @@ impl Arg {
         Host::parse(name).map_or(Arg::placeholder(Placeholder::Server), |h| Arg(h.0))
     }
 
-    /// A thumbprint, else `missing`.
+    /// A thumbprint, else `missing`. Bare, as Microsoft writes it, unless
+    /// PowerShell would read it as a number (all digits, or digits around
+    /// one `D` or `E`): then quoted.
     pub fn thumbprint(text: &str, missing: Placeholder) -> Arg {
-        Thumbprint::parse(text).map_or(Arg::placeholder(missing), |t| Arg(t.0))
+        match Thumbprint::parse(text) {
+            Some(t) if t.0.chars().filter(|c| !c.is_ascii_digit()).count() > 1 => Arg(t.0),
+            Some(t) => Arg::text(&t.0, missing),
+            None => Arg::placeholder(missing),
+        }
+    }
+
+    /// A thumbprint as a string literal (a .NET method's argument), else
+    /// `missing`.
+    pub fn thumbprint_string(text: &str, missing: Placeholder) -> Arg {
+        match Thumbprint::parse(text) {
+            Some(t) => Arg::text(&t.0, missing),
+            None => Arg::placeholder(missing),
+        }
     }
 
     /// Free text, single-quoted; `missing` when it cannot be.
@@ -385,7 +400,16 @@ impl Cmd {
     /// `foreach ($s in 'EX01','EX02') { body }`: `body` built for a
     /// server named `$s`.
     pub fn foreach_server(hosts: &[&str], body: impl Fn(&Server) -> Cmd) -> Cmd {
-        let names: Vec<String> = hosts.iter().map(|h| Arg::host(h).0).collect();
+        // In a `foreach` list a bare word would run as a command: each
+        // name is a quoted string.
+        let names: Vec<String> = hosts
+            .iter()
+            .map(|h| {
+                Host::parse(h)
+                    .and_then(|h| quoted(&h.0))
+                    .unwrap_or_else(|| Arg::placeholder(Placeholder::Server).0)
+            })
+            .collect();
         let var = Server {
             name: Arg::fixed("$s"),
             shown: "$s".to_string(),
@@ -474,6 +498,11 @@ mod tests {
         assert_eq!(
             Arg::thumbprint("AB;calc", Placeholder::NewThumbprint).as_str(),
             "'<new thumbprint>'"
+        );
+        let numeric = format!("1E{}", "9".repeat(38));
+        assert_eq!(
+            Arg::thumbprint(&numeric, Placeholder::Thumbprint).as_str(),
+            format!("'{numeric}'")
         );
     }
 

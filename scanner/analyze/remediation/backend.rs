@@ -17,7 +17,7 @@ pub(super) fn recreate_own(at: &Server, cn: Option<&str>, bits: u32) -> Cmd {
         .arg("Services", &Arg::fixed("SMTP"))
         .arg("KeySize", &Arg::number(bits))
         .arg("PrivateKeyExportable", &Arg::fixed("$true"))
-        .arg("FriendlyName", &Arg::fixed("'Microsoft Exchange'"))
+        .arg("FriendlyName", &Arg::fixed("\"Microsoft Exchange\""))
         .switch("Force")
 }
 
@@ -90,7 +90,11 @@ fn bind_backend(host: &str, port: u16, thumb: &str, missing: Placeholder) -> Ste
         ),
     )
     .port(port)
-    .run(bind_script(&at, port, &thumb_arg(thumb, missing)))
+    .run(bind_script(
+        &at,
+        port,
+        &Arg::thumbprint_string(thumb, missing),
+    ))
     .thumbprint(thumb)
 }
 

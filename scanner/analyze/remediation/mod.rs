@@ -81,13 +81,9 @@ fn shown_thumb(sha1: &str, missing: Placeholder) -> String {
     Thumbprint::parse(sha1).map_or(missing.as_str().to_string(), |t| t.as_str().to_string())
 }
 
-/// A thumbprint as a command value, quoted so PowerShell never reads it
-/// as a number (`12E4...`).
+/// A thumbprint as a command value, else the placeholder.
 fn thumb_arg(sha1: &str, missing: Placeholder) -> Arg {
-    match Thumbprint::parse(sha1) {
-        Some(t) => Arg::text(t.as_str(), missing),
-        None => Arg::placeholder(missing),
-    }
+    Arg::thumbprint(sha1, missing)
 }
 
 /// `Enable-ExchangeCertificate -Server S -Thumbprint 'T' -Services X`.

@@ -26,11 +26,11 @@ fn new_auth_cert(at: &Server) -> Cmd {
         .arg("PrivateKeyExportable", &Arg::fixed("$true"))
         .arg(
             "SubjectName",
-            &Arg::fixed("'cn=Microsoft Exchange Server Auth Certificate'"),
+            &Arg::fixed("\"cn=Microsoft Exchange Server Auth Certificate\""),
         )
         .arg(
             "FriendlyName",
-            &Arg::fixed("'Microsoft Exchange Server Auth Certificate'"),
+            &Arg::fixed("\"Microsoft Exchange Server Auth Certificate\""),
         )
         .arg("DomainName", &Arg::fixed("@()"))
 }
@@ -255,6 +255,7 @@ pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, role: Role) -
     );
     let t = thumb_arg(new, Placeholder::Thumbprint);
     if role == Role::Backend {
+        let t = Arg::thumbprint_string(new, Placeholder::Thumbprint);
         return vec![
             Step::new(
                 Task::EnableRenewed,

@@ -289,7 +289,7 @@ fn the_auth_certificate_is_rotated_once_for_the_organisation() {
         .find(|c| c.contains("Restart-Service MSExchangeServiceHost"))
         .unwrap();
     assert!(
-        restart.starts_with("foreach ($s in ex01,ex02,ex03,ex04)"),
+        restart.starts_with("foreach ($s in 'ex01','ex02','ex03','ex04')"),
         "{restart}"
     );
     assert!(restart.contains("MSExchangeOWAAppPool") && restart.contains("MSExchangeECPAppPool"));

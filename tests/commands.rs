@@ -1,0 +1,168 @@
+//! Every command excert can print, checked against Microsoft's reference:
+//! the demo fleet as scanned and re-judged 60, 400 and 1,900 days later,
+//! and store-only audits of every inventory fixture. Each command must
+//! parse (tree-sitter-powershell, no ERROR or MISSING node), use only the
+//! parameters its cmdlet has with one full mandatory set
+//! (exchange-cmdlets.json), and never add an SSL binding before removing
+//! the old one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod ps_support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use excert::analyze::trust::TrustRoots;
+use excert::config::AnalysisSettings;
+use excert::model::{ScanReport, Step};
+use time::{Duration, OffsetDateTime};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn settings(saved: &ScanReport, as_of: OffsetDateTime) -> AnalysisSettings {
+    let bundles: Vec<PathBuf> = saved
+        .parameters
+        .ca_bundles
+        .iter()
+        .map(|b| root().join(b))
+        .collect();
+    AnalysisSettings {
+        as_of,
+        warn_days: 60,
+        critical_days: 30,
+        namespaces: saved.parameters.namespaces.clone(),
+        site_namespaces: saved.parameters.site_namespaces.clone(),
+        roots: Arc::new(TrustRoots::load(&bundles).unwrap()),
+        ca_bundles: saved.parameters.ca_bundles.clone(),
+    }
+}
+
+fn demo() -> ScanReport {
+    let text = std::fs::read_to_string(root().join("fixtures/evidence/demo-fleet.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every step of a report: the servers' and every finding's.
+fn steps(r: &ScanReport) -> Vec<&Step> {
+    let servers = r.servers.iter().flat_map(|s| {
+        s.remediation_steps
+            .iter()
+            .chain(s.findings.iter().flat_map(|f| &f.remediation_steps))
+    });
+    let endpoints = r
+        .endpoints
+        .iter()
+        .flat_map(|e| e.findings.iter().flat_map(|f| &f.remediation_steps));
+    servers.chain(endpoints).collect()
+}
+
+/// The demo at its scan date and 60, 400 and 1,900 days later.
+fn demo_reports() -> Vec<ScanReport> {
+    let saved = demo();
+    [0, 60, 400, 1900]
+        .iter()
+        .map(|d| excert::reanalyze(&saved, &settings(&saved, saved.as_of + Duration::days(*d))))
+        .collect()
+}
+
+/// Store-only audits: each inventory fixture alone and the exports an
+/// admin makes together, at the fixtures' date and years later.
+fn store_reports() -> Vec<ScanReport> {
+    let dir = root().join("fixtures/inventory");
+    let mut sets: Vec<Vec<PathBuf>> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| vec![e.unwrap().path()])
+        .collect();
+    for auth in ["authconfig.xml", "authconfig-nonext.xml"] {
+        for certs in ["certs-remote.xml", "certs-local.xml", "certs-en-US.csv"] {
+            sets.push(
+                [certs, auth, "receive.xml", "servers.xml"]
+                    .iter()
+                    .map(|f| dir.join(f))
+                    .collect(),
+            );
+        }
+    }
+    let saved = demo();
+    let mut out = Vec::new();
+    for set in sets {
+        let Ok(Some(inv)) = excert::inventory::load(&set) else {
+            continue;
+        };
+        for as_of in [
+            time::macros::datetime!(2026-12-01 0:00 UTC),
+            time::macros::datetime!(2027-06-01 0:00 UTC),
+            time::macros::datetime!(2031-06-01 0:00 UTC),
+        ] {
+            let a =
+                excert::analyze::analyze_owned(Vec::new(), Some(&inv), &settings(&saved, as_of));
+            out.push(ScanReport {
+                endpoints: a.endpoints,
+                servers: a.servers,
+                inventory: a.inventory,
+                ..saved.clone()
+            });
+        }
+    }
+    out
+}
+
+#[test]
+fn every_command_excert_prints_is_safe_to_paste() {
+    let reference = ps_support::reference();
+    let mut reports = demo_reports();
+    reports.extend(store_reports());
+    let mut checked = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    for r in &reports {
+        for s in steps(r) {
+            let Some(c) = s.command() else { continue };
+            if checked.insert(c.to_string()) {
+                if let Err(e) = ps_support::check(&reference, c) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The enumeration reaches the procedures it is meant to check.
+    let all: Vec<&String> = checked.iter().collect();
+    for needle in [
+        "New-ExchangeCertificate -Server",
+        ".RemoveSslCertificate()",
+        "Set-AuthConfig -PublishCertificate",
+        "Set-AuthConfig -NewCertificateThumbprint",
+        "Import-ExchangeCertificate -Server",
+        "Remove-ExchangeCertificate -Server",
+        "iisreset",
+    ] {
+        assert!(
+            all.iter().any(|c| c.contains(needle)),
+            "no command has {needle}; checked {}",
+            all.len()
+        );
+    }
+}
+
+#[test]
+fn the_checker_catches_what_it_is_meant_to_catch() {
+    let reference = ps_support::reference();
+    let bad = [
+        "Import-ExchangeCertificate -Server EX01",
+        "Enable-ExchangeCertificate -Server EX01 -Thumbprint AB -Services IIS -Bogus",
+        "Invoke-Command -ComputerName EX01 -ScriptBlock { $b = Get-WebBinding -Port 444; $b.AddSslCertificate('T','My') }",
+        "New-ExchangeCertificate -DomainName X;calc;#",
+        "Enable-ExchangeCertificate -Thumbprint (",
+        "Set-AuthConfig -PublishCertificate -Server EX01",
+    ];
+    for b in bad {
+        assert!(ps_support::check(&reference, b).is_err(), "{b}");
+    }
+    ps_support::check(
+        &reference,
+        "Enable-ExchangeCertificate -Server EX01 -Thumbprint '<new thumbprint>' -Services IIS",
+    )
+    .unwrap();
+}
