@@ -38,9 +38,11 @@ const CATALOGUE: &[Rule] = &[
         why: "The Exchange Back End site presents an expired certificate. Front-end-to-back-end \
               proxying (OWA, ECP, EWS, ActiveSync) and remote PowerShell fail, the event log names \
               https://<server>:444/, and the next CU setup fails with \"The certificate is expired\".",
-        fix: "Renew the server's \"Microsoft Exchange\" certificate, copy it to Trusted Root, bind it \
-              to Exchange Back End https/444 on *:444, iisreset at a safe time, then re-enable IIS on \
-              the public certificate.",
+        fix: "Re-enable IIS on the public certificate first if 443 lost it; re-create the \
+              server's \"Microsoft Exchange\" certificate without IIS, copy it to Trusted Root, bind \
+              it to Exchange Back End https on the scanned port (All Unassigned, removing the old \
+              certificate from the binding first), then iisreset at a safe time and remove the old \
+              certificate last.",
     },
     Rule {
         id: FindingId::BackendCertExpiring,
@@ -74,8 +76,8 @@ const CATALOGUE: &[Rule] = &[
               renewing the self-signed certificate gives the new one the IIS service, so 443 moves \
               to it. Browsers and Outlook show certificate warnings, ActiveSync and Autodiscover \
               fail for new profiles, and hybrid mailbox moves, free/busy and MailTips fail.",
-        fix: "Re-enable IIS on the public certificate: Enable-ExchangeCertificate -Thumbprint \
-              <public> -Services IIS.",
+        fix: "Re-enable IIS on the public certificate: Enable-ExchangeCertificate -Server \
+              <server> -Thumbprint <public> -Services IIS, then iisreset at a safe time.",
     },
     Rule {
         id: FindingId::NotYetValid,
@@ -203,8 +205,12 @@ const CATALOGUE: &[Rule] = &[
         why: "The OAuth certificate Get-AuthConfig names (no port presents it) has expired. OWA \
               and ECP sign-in loop (\"redirect limit reached\"), and hybrid free/busy and OAuth \
               fail. Found only from the store exports (--inventory).",
-        fix: "Create a new Auth certificate and publish it with Set-AuthConfig (or run \
-              MonitorExchangeAuthCertificate.ps1); in hybrid, re-run the Hybrid Configuration Wizard.",
+        fix: "Rotate it once for the organisation, on one Mailbox server: New-ExchangeCertificate \
+              for the Auth certificate (answer N to the default SMTP prompt), Set-AuthConfig \
+              -NewCertificateThumbprint/-NewCertificateEffectiveDate, -PublishCertificate and \
+              -ClearPreviousCertificate, then restart MSExchangeServiceHost and recycle the OWA \
+              and ECP application pools on every server; in hybrid, re-run the Hybrid \
+              Configuration Wizard.",
     },
     Rule {
         id: FindingId::AuthCertExpiring,
@@ -213,9 +219,11 @@ const CATALOGUE: &[Rule] = &[
         why: "When the OAuth certificate expires, OWA/ECP sign-in and hybrid free/busy break. \
               Critical within --critical-days. A staged next certificate and its effective date \
               are shown when AuthConfig has one.",
-        fix: "Rotate it before it expires: New-ExchangeCertificate for the Auth certificate, then \
-              Set-AuthConfig -NewCertificateThumbprint/-NewCertificateEffectiveDate, \
-              -PublishCertificate and -ClearPreviousCertificate (or MonitorExchangeAuthCertificate.ps1).",
+        fix: "Stage the next one before it expires, once for the organisation: \
+              MonitorExchangeAuthCertificate.ps1, or New-ExchangeCertificate for the Auth \
+              certificate (answer N to the default SMTP prompt) and Set-AuthConfig \
+              -NewCertificateThumbprint with -NewCertificateEffectiveDate 30 days ahead; nothing \
+              is published or cleared by hand.",
     },
     Rule {
         id: FindingId::AuthCertMissing,
@@ -224,8 +232,10 @@ const CATALOGUE: &[Rule] = &[
         why: "The current Auth certificate named by Get-AuthConfig must be in the store of every \
               Exchange server except Edge; this server's export does not hold it, so OAuth fails \
               on it.",
-        fix: "Export the Auth certificate (with its private key) from a server that has it and \
-              import it on this one, or publish a new one with Set-AuthConfig.",
+        fix: "Run MonitorExchangeAuthCertificate.ps1 first: it repairs servers missing the \
+              current Auth certificate. Fallback: export it with its private key from a server \
+              that has it and import it on this one (Import-ExchangeCertificate -Server <server> \
+              -FileData ... -Password ...).",
     },
     Rule {
         id: FindingId::RenewedCertNotBound,
@@ -267,8 +277,9 @@ const CATALOGUE: &[Rule] = &[
               and partners that require TLS stop sending too.",
         fix: "Renew the certificate (the public one with your CA, or the server's own \
               \"Microsoft Exchange\" one without IIS), enable it for SMTP with \
-              Enable-ExchangeCertificate -Server <server> -Thumbprint <new> -Services SMTP, and \
-              check the connectors' TlsCertificateName.",
+              Enable-ExchangeCertificate -Server <server> -Thumbprint <new> -Services SMTP \
+              (answer N to the default SMTP certificate prompt), and check the connectors' \
+              TlsCertificateName.",
     },
     Rule {
         id: FindingId::SmtpCertExpiring,
@@ -335,8 +346,9 @@ const CATALOGUE: &[Rule] = &[
               SMTP certificate\", or a renewed public certificate enabled for SMTP on some \
               servers only. Exchange Online and partners that check certificates refuse it.",
         fix: "Enable the fleet's public certificate for SMTP on this server \
-              (Enable-ExchangeCertificate -Server <server> -Thumbprint <public> -Services SMTP) \
-              and check the connectors' TlsCertificateName.",
+              (Enable-ExchangeCertificate -Server <server> -Thumbprint <public> -Services SMTP, \
+              answering N to the default SMTP certificate prompt) and check the connectors' \
+              TlsCertificateName.",
     },
 ];
 
