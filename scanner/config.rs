@@ -526,10 +526,11 @@ impl OutputOptions {
     /// [`crate::report::outputs`]'s checks. Commands that add outputs add
     /// them here.
     pub fn files(&self) -> Vec<NamedPath> {
-        let mut files: Vec<NamedPath> = ["scan.json", "report.csv", "report.html"]
-            .into_iter()
-            .map(|name| NamedPath::new(self.out_dir.join(name), "--out"))
-            .collect();
+        let mut files: Vec<NamedPath> =
+            ["scan.json", "report.csv", "report.html", "remediation.ps1"]
+                .into_iter()
+                .map(|name| NamedPath::new(self.out_dir.join(name), "--out"))
+                .collect();
         if let Some(path) = &self.csv_findings {
             files.push(NamedPath::new(path, "--csv-findings"));
         }

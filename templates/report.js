@@ -140,3 +140,38 @@
   bar.hidden = false;
   apply();
 })();
+
+(function () {
+  "use strict";
+  // Copy buttons: each copies the command in its own <code> element, as
+  // written (never the prose around it). They are real buttons, so Tab
+  // reaches them and Enter or Space presses them.
+  var doc = document;
+  function copied(button, ok) {
+    button.textContent = ok ? "Copied" : "Select and copy";
+    button.dataset.copied = ok ? "yes" : "no";
+  }
+  Array.prototype.forEach.call(doc.querySelectorAll("button.copy-button"), function (button) {
+    var code = button.parentNode.querySelector("code");
+    if (!code) { return; }
+    button.setAttribute("aria-label", "Copy the command");
+    button.addEventListener("click", function () {
+      var text = code.textContent;
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(function () { copied(button, true); },
+          function () { copied(button, fallback(code)); });
+      } else {
+        copied(button, fallback(code));
+      }
+    });
+    button.dataset.ready = "yes";
+  });
+  function fallback(code) {
+    var range = doc.createRange();
+    range.selectNodeContents(code);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    try { return doc.execCommand("copy"); } catch (e) { return false; }
+  }
+})();

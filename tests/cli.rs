@@ -230,7 +230,12 @@ async fn sigterm_leaves_valid_reports_marked_incomplete() {
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !matches!(n.as_str(), "scan.json" | "report.csv" | "report.html"))
+        .filter(|n| {
+            !matches!(
+                n.as_str(),
+                "scan.json" | "report.csv" | "report.html" | "remediation.ps1"
+            )
+        })
         .collect();
     assert!(
         leftovers.is_empty(),

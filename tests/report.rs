@@ -291,7 +291,7 @@ fn write_all_writes_every_file_atomically() {
     names.sort();
     assert_eq!(
         names,
-        ["report.csv", "report.html", "scan.json"],
+        ["remediation.ps1", "report.csv", "report.html", "scan.json"],
         "no temp files left"
     );
     let saved: ScanReport =

@@ -439,6 +439,56 @@ impl fmt::Display for Cmd {
     }
 }
 
+/// `commands` (one per server, built for `hosts`, in the same order) as
+/// one `foreach ($s in 'EX01','EX02') { ... }` line, when they differ only
+/// in the server's name where a command names its server (`-Server`,
+/// `-ComputerName`, `-Identity`, `iisreset`) and hold no placeholder,
+/// which would need a value per server.
+pub fn for_each_server(hosts: &[&str], commands: &[&str]) -> Option<String> {
+    if hosts.len() < 2 || hosts.len() != commands.len() {
+        return None;
+    }
+    let mut template: Option<String> = None;
+    for (host, cmd) in hosts.iter().zip(commands) {
+        let name = Host::parse(host)?;
+        if cmd.contains("'<") || cmd.contains("foreach") || cmd.contains("$s") {
+            return None;
+        }
+        let t = with_server_var(cmd, name.as_str())?;
+        match &template {
+            Some(first) if *first != t => return None,
+            Some(_) => {}
+            None => template = Some(t),
+        }
+    }
+    let body = template?;
+    Some(Cmd::foreach_server(hosts, |_| Cmd(body.clone())).0)
+}
+
+/// `cmd` with `host` replaced by `$s` where a command names its server;
+/// `None` when it names it nowhere or also elsewhere.
+fn with_server_var(cmd: &str, host: &str) -> Option<String> {
+    let mut out = cmd.to_string();
+    let mut found = false;
+    for lead in ["-Server ", "-ComputerName ", "-Identity ", "iisreset "] {
+        let needle = format!("{lead}{host}");
+        let mut from = 0;
+        while let Some(at) = out.get(from..).and_then(|r| r.find(&needle)) {
+            let start = from + at;
+            let end = start + needle.len();
+            let next = out.get(end..).and_then(|r| r.chars().next());
+            if matches!(next, None | Some(' ' | ';' | '}')) {
+                out.replace_range(start + lead.len()..end, "$s");
+                found = true;
+                from = start + lead.len() + 2;
+            } else {
+                from = end;
+            }
+        }
+    }
+    (found && !out.contains(host)).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,6 +553,35 @@ mod tests {
         assert_eq!(
             Arg::thumbprint(&numeric, Placeholder::Thumbprint).as_str(),
             format!("'{numeric}'")
+        );
+    }
+
+    #[test]
+    fn a_group_shares_one_line_when_only_the_server_differs() {
+        let line = for_each_server(&["EX01", "EX02"], &["iisreset EX01", "iisreset EX02"]);
+        assert_eq!(
+            line.as_deref(),
+            Some("foreach ($s in 'EX01','EX02') { iisreset $s }")
+        );
+        assert_eq!(
+            for_each_server(
+                &["EX01", "EX02"],
+                &[
+                    "Remove-ExchangeCertificate -Server EX01 -Thumbprint A",
+                    "Remove-ExchangeCertificate -Server EX02 -Thumbprint B"
+                ],
+            ),
+            None
+        );
+        assert_eq!(
+            for_each_server(
+                &["EX01", "EX02"],
+                &[
+                    "x -Thumbprint '<new thumbprint>' -Server EX01",
+                    "x -Thumbprint '<new thumbprint>' -Server EX02"
+                ]
+            ),
+            None
         );
     }
 

@@ -25,10 +25,9 @@ use super::sanitize;
 use super::timeline::{timeline, Timeline};
 use super::triage::{counts, endpoint_grade, method_name, EndpointGrade};
 use crate::analyze::catalog::Rule;
-use crate::analyze::remediation;
 use crate::model::{
-    CertFacts, EndpointReport, Grade, Role, ScanReport, ServerReport, Severity, Status, TlsInfo,
-    TlsVersion,
+    CertFacts, EndpointReport, Finding, Grade, Role, ScanReport, ServerReport, Severity, Status,
+    Step, TlsInfo, TlsVersion,
 };
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
@@ -235,16 +234,21 @@ fn act_now(
         let text = hb.render("act_group", &head).map_err(Box::new)?;
         let mut rest = fill_slot(&text, ACT_HOSTS_SLOT, out, |out| {
             for a in &g.actions {
-                hb.render_to_write("act_host", &action_view(a, false), &mut *out)
+                hb.render_to_write("act_host", &action_view(a), &mut *out)
                     .map_err(Box::new)?;
             }
             Ok(())
         })?;
         rest = fill_slot(rest, ACT_COMMANDS_SLOT, out, |out| {
-            for a in &g.actions {
-                hb.render_to_write("act_command", &action_view(a, true), &mut *out)
-                    .map_err(Box::new)?;
-            }
+            // One block for the whole group: a `foreach` over its servers
+            // where their commands differ only in the server's name.
+            let servers: Vec<&ServerReport> = g.actions.iter().map(|a| a.server).collect();
+            let view = GroupCommandView {
+                block: super::script::group_block(&servers),
+                fix: g.actions.first().map(|a| a.fix()).unwrap_or_default(),
+            };
+            hb.render_to_write("act_command", &view, &mut *out)
+                .map_err(Box::new)?;
             Ok(())
         })?;
         out.write_all(rest.as_bytes())?;
@@ -252,23 +256,32 @@ fn act_now(
     Ok(())
 }
 
-/// One server of an act-now group; its numbered steps only when the
-/// command block is being written.
-fn action_view(a: &super::triage::Action<'_>, with_steps: bool) -> ActionView {
+/// One server of an act-now group.
+fn action_view(a: &super::triage::Action<'_>) -> ActionView {
     ActionView {
         host: a.server.host.clone(),
         anchor: anchor(a.server_index),
         severity: a.severity.as_str(),
         days: a.days_left.map(days_short).unwrap_or_default(),
         headline: a.headline.to_string(),
-        fix: a.fix(),
         ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
-        steps: if with_steps {
-            remediation::numbered(&a.server.remediation_steps).join("\n")
-        } else {
-            String::new()
-        },
     }
+}
+
+/// Steps as the page shows them: numbered prose, each command on its own.
+fn step_views<'a>(steps: impl Iterator<Item = &'a Step>) -> Vec<StepView> {
+    let steps: Vec<&Step> = steps.collect();
+    let total = steps.len();
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StepView {
+            n: i + 1,
+            total,
+            text: s.text.clone(),
+            command: s.command().unwrap_or_default().to_string(),
+        })
+        .collect()
 }
 
 /// The page with every `{{> name}}` replaced by the partial's text.
@@ -353,10 +366,27 @@ struct ActionView {
     severity: &'static str,
     days: String,
     headline: String,
-    fix: String,
     ids: Vec<String>,
-    /// The server's numbered remediation steps, for its command block.
-    steps: String,
+}
+
+/// An act-now group's one command block.
+#[derive(Serialize)]
+struct GroupCommandView {
+    /// Every step's command for all the group's servers (see
+    /// `script::group_block`).
+    block: String,
+    /// The first step in words, when no step has a command.
+    fix: String,
+}
+
+/// One step: `Step n of total`, its prose, and its command apart.
+#[derive(Serialize)]
+struct StepView {
+    n: usize,
+    total: usize,
+    text: String,
+    /// Empty when the step is done by hand.
+    command: String,
 }
 
 #[derive(Serialize)]
@@ -373,7 +403,7 @@ struct ServerView {
     problem_roles: String,
     summary: String,
     group: String,
-    steps: String,
+    steps: Vec<StepView>,
     endpoints: Vec<EndpointView>,
     findings: Vec<FindingView>,
     /// The server's certificate store (`--inventory`).
@@ -446,7 +476,13 @@ struct FindingView {
     severity: Severity,
     title: String,
     detail: String,
+    /// The fix as text, only for a finding read without steps (an older
+    /// scan.json).
     remediation: String,
+    /// The finding's steps that the server's steps do not already give.
+    steps: Vec<StepView>,
+    /// Every step of the finding is among the server's steps.
+    covered: bool,
     port: u16,
 }
 
@@ -675,6 +711,12 @@ fn role_order(e: &EndpointReport) -> (u8, u16) {
     (r, e.endpoint.port)
 }
 
+/// The same step, as the server's list and a finding's list both hold it
+/// (the server's may name its endpoint first).
+fn same_step(a: &Step, b: &Step) -> bool {
+    a.task == b.task && a.command() == b.command() && a.text.ends_with(b.text.as_str())
+}
+
 fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerView {
     let mut eps: Vec<&EndpointReport> = s
         .endpoints
@@ -682,31 +724,36 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .filter_map(|&i| report.endpoints.get(i))
         .collect();
     eps.sort_by_key(|e| role_order(e));
+    let finding_view = |f: &Finding, port: u16| {
+        let own: Vec<&Step> = f
+            .remediation_steps
+            .iter()
+            .filter(|st| !s.remediation_steps.iter().any(|o| same_step(o, st)))
+            .collect();
+        FindingView {
+            id: f.id.as_str().to_string(),
+            severity: f.severity,
+            title: f.title.clone(),
+            detail: f.detail.clone(),
+            remediation: if f.remediation_steps.is_empty() {
+                f.remediation_text().into_owned()
+            } else {
+                String::new()
+            },
+            covered: !f.remediation_steps.is_empty() && own.is_empty(),
+            steps: step_views(own.into_iter()),
+            port,
+        }
+    };
     let mut findings: Vec<FindingView> = eps
         .iter()
-        .flat_map(|e| {
-            e.findings.iter().map(|f| FindingView {
-                id: f.id.as_str().to_string(),
-                severity: f.severity,
-                title: f.title.clone(),
-                detail: f.detail.clone(),
-                remediation: f.remediation_text().into_owned(),
-                port: e.endpoint.port,
-            })
-        })
+        .flat_map(|e| e.findings.iter().map(|f| finding_view(f, e.endpoint.port)))
         .collect();
-    findings.extend(s.findings.iter().map(|f| FindingView {
-        id: f.id.as_str().to_string(),
-        severity: f.severity,
-        title: f.title.clone(),
-        detail: f.detail.clone(),
-        remediation: f.remediation_text().into_owned(),
-        // Store findings concern the server, not a port.
-        port: 0,
-    }));
+    // Store findings concern the server, not a port.
+    findings.extend(s.findings.iter().map(|f| finding_view(f, 0)));
     findings.sort_by_key(|f| f.severity);
     let group = group_text(&s.group);
-    let steps = remediation::numbered(&s.remediation_steps).join("\n");
+    let steps = step_views(s.remediation_steps.iter());
     ServerView {
         host: s.host.clone(),
         anchor: anchor(index),

@@ -19,6 +19,7 @@ pub mod json;
 pub mod outputs;
 pub mod prom;
 pub mod sanitize;
+pub mod script;
 pub mod terminal;
 mod timeline;
 pub mod triage;
@@ -35,7 +36,7 @@ pub use triage::{
     act_now, counts, endpoint_grade, incomplete_notice, Action, Counts, EndpointGrade,
 };
 
-/// Write scan.json, report.csv and report.html into `out_dir` (created if
+/// Write scan.json, report.csv, report.html and remediation.ps1 into `out_dir` (created if
 /// missing), plus the findings CSV at `csv_findings` when given.
 /// The finding catalogue becomes the appendix of report.html.
 ///
@@ -73,6 +74,7 @@ pub fn stage_all(
     for path in written.paths() {
         atomic::remove_stale(path);
     }
+    atomic::remove_stale(&written.script());
 
     stage(set, &written.json, |w| json::write(report, w))?;
 
@@ -89,6 +91,7 @@ pub fn stage_all(
     stage(set, &written.html, |w| {
         html::render_to(report, &catalog::all(), w).map_err(std::io::Error::other)
     })?;
+    stage(set, &written.script(), |w| script::write(report, w))?;
     Ok(written)
 }
 

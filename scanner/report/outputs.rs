@@ -222,6 +222,11 @@ pub struct Written {
 }
 
 impl Written {
+    /// remediation.ps1, written beside report.html.
+    pub fn script(&self) -> PathBuf {
+        self.html.with_file_name("remediation.ps1")
+    }
+
     /// Every file of the set.
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
         [&self.json, &self.csv, &self.html]

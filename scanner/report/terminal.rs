@@ -123,16 +123,25 @@ fn act_now_list(report: &ScanReport, color: bool) -> String {
             paint(color, grade_code(Grade::from(a.severity)), label),
             sanitize::visible(a.headline),
         );
-        let fix = a.fix();
-        if !fix.is_empty() {
+        let pad = format!("  {:8} {:7}  {:width$}  ", "", "", "");
+        let steps = &a.server.remediation_steps;
+        if let Some(first) = steps.first() {
+            // The first step, said as one of N, with its command on a line
+            // of its own so it can be copied alone.
             let _ = writeln!(
                 out,
-                "  {:8} {:7}  {:width$}  fix: {}",
-                "",
-                "",
-                "",
-                sanitize::visible(&fix)
+                "{pad}fix: step 1 of {}: {}",
+                steps.len(),
+                sanitize::visible(&first.text)
             );
+            if let Some(c) = first.command() {
+                let _ = writeln!(out, "{pad}  PS> {}", sanitize::visible(c));
+            }
+        } else {
+            let fix = a.fix();
+            if !fix.is_empty() {
+                let _ = writeln!(out, "{pad}fix: {}", sanitize::visible(&fix));
+            }
         }
     }
     if actions.len() > TOP {

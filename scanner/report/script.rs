@@ -1,0 +1,226 @@
+//! remediation.ps1, written beside report.html, and the act-now groups'
+//! command blocks: every server's steps as PowerShell, with the prose as
+//! `#` comments.
+//!
+//! Nothing in remediation.ps1 runs when it is loaded or dot-sourced: the
+//! file holds only comments and one function per server. Commands come
+//! from `crate::analyze::commands`, so no scanned text can run; prose is
+//! put into comments one line at a time with control characters removed,
+//! so it can never end a comment early.
+
+use std::io::{self, Write};
+
+use crate::analyze::commands::{for_each_server, shown, Host};
+use crate::model::{ScanReport, ServerReport, Step};
+
+/// The longest comment line, so the file reads in an editor.
+const WIDTH: usize = 100;
+
+/// `text` as `#` comment lines of at most [`WIDTH`] characters, each
+/// starting with `indent`.
+fn comment(out: &mut String, indent: &str, text: &str) {
+    let mut line = format!("{indent}#");
+    for word in shown(text).split_whitespace() {
+        if line.len() + 1 + word.len() > WIDTH && line.len() > indent.len() + 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = format!("{indent}#  ");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+/// A PowerShell function name for `host`: `Repair-` and the host name
+/// with `.` as `_` when it is a host name, else `Repair-Server<n>`;
+/// numbered when two would clash.
+fn function_name(host: &str, index: usize, taken: &mut Vec<String>) -> String {
+    let mut name = match Host::parse(host) {
+        Some(h) => format!("Repair-{}", h.as_str().replace('.', "_")),
+        None => format!("Repair-Server{}", index + 1),
+    };
+    if taken.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
+        name = format!("{name}_{}", index + 1);
+    }
+    taken.push(name.clone());
+    name
+}
+
+/// One server's steps as a function body: each step's prose as comments
+/// (`Step 1 of N: ...`), then its command.
+fn server_function(out: &mut String, name: &str, s: &ServerReport) {
+    out.push_str(&format!("function {name} {{\n"));
+    let n = s.remediation_steps.len();
+    for (i, step) in s.remediation_steps.iter().enumerate() {
+        comment(
+            out,
+            "    ",
+            &format!("Step {} of {n}: {}", i + 1, step.text),
+        );
+        match step.command() {
+            Some(c) => {
+                out.push_str("    ");
+                out.push_str(&shown(c));
+                out.push('\n');
+            }
+            None => out.push_str("    # (done by hand: no command)\n"),
+        }
+    }
+    out.push_str("}\n");
+}
+
+/// The whole remediation.ps1.
+pub fn render(report: &ScanReport) -> String {
+    let mut out = String::new();
+    let as_of = report
+        .as_of
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    for line in [
+        "excert remediation script: every server's steps, grouped by server.",
+        &format!("Judged as of {as_of}."),
+        "",
+        "Nothing here runs when the file is loaded: each server's steps are a function, and the \
+         prose is in comments. Read a server's steps first. Fill in every '<...>' value (a \
+         thumbprint the previous step shows, a .pfx path), then run the commands one step at a \
+         time in the Exchange Management Shell. Dot-sourcing the file (. .\\remediation.ps1) \
+         only defines the functions; calling one (Repair-EX01) runs all its steps in order, \
+         which is only right once every value is filled in.",
+        "Edge Transport servers' steps run in the Edge server's own shell; every other \
+         Exchange cmdlet names its server with -Server.",
+    ] {
+        if line.is_empty() {
+            out.push_str("#\n");
+        } else {
+            comment(&mut out, "", line);
+        }
+    }
+    let mut taken = Vec::new();
+    let mut any = false;
+    for (i, s) in report.servers.iter().enumerate() {
+        if s.remediation_steps.is_empty() {
+            continue;
+        }
+        any = true;
+        out.push('\n');
+        comment(
+            &mut out,
+            "",
+            &format!(
+                "==== {} ({}, {}) ====",
+                s.host,
+                s.severity.as_str(),
+                s.verdict.as_str()
+            ),
+        );
+        if !s.summary.is_empty() {
+            comment(&mut out, "", &s.summary);
+        }
+        let name = function_name(&s.host, i, &mut taken);
+        server_function(&mut out, &name, s);
+    }
+    if !any {
+        out.push_str("\n# No server needs action.\n");
+    }
+    out
+}
+
+/// Write remediation.ps1 into `w`.
+pub fn write(report: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
+    w.write_all(render(report).as_bytes())
+}
+
+/// One copyable block for an act-now group: for each step, one
+/// `foreach` over the group's servers when their commands differ only in
+/// the server's name, else one line per server. Steps without a command
+/// are left to the server cards.
+pub fn group_block(servers: &[&ServerReport]) -> String {
+    let mut out = String::new();
+    comment(
+        &mut out,
+        "",
+        "Run one step at a time; fill in each '<...>' value first (the server cards say what \
+         each step does).",
+    );
+    let n = servers
+        .iter()
+        .map(|s| s.remediation_steps.len())
+        .max()
+        .unwrap_or(0);
+    let hosts: Vec<&str> = servers.iter().map(|s| s.host.as_str()).collect();
+    for i in 0..n {
+        let steps: Vec<Option<&Step>> =
+            servers.iter().map(|s| s.remediation_steps.get(i)).collect();
+        let commands: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| s.and_then(Step::command))
+            .collect();
+        if commands.is_empty() {
+            continue;
+        }
+        let task = steps
+            .iter()
+            .flatten()
+            .next()
+            .map(|s| task_name(s))
+            .unwrap_or_default();
+        comment(&mut out, "", &format!("Step {} of {n}: {task}", i + 1));
+        if commands.len() == hosts.len() {
+            if let Some(line) = for_each_server(&hosts, &commands) {
+                out.push_str(&line);
+                out.push('\n');
+                continue;
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for c in commands {
+            // An organisation-wide command (Set-AuthConfig) once.
+            if !seen.contains(&c) {
+                out.push_str(&shown(c));
+                out.push('\n');
+                seen.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The step's task as scan.json spells it (`renew-backend`).
+fn task_name(step: &Step) -> String {
+    serde_json::to_value(step.task)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_never_break_a_line_early() {
+        let mut out = String::new();
+        comment(&mut out, "  ", "a\nb; calc\r\n#> <#");
+        assert!(
+            out.lines().all(|l| l.trim_start().starts_with('#')),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn function_names_are_plain_and_distinct() {
+        let mut taken = Vec::new();
+        assert_eq!(
+            function_name("ex01.contoso", 0, &mut taken),
+            "Repair-ex01_contoso"
+        );
+        assert_eq!(
+            function_name("ex01.contoso", 1, &mut taken),
+            "Repair-ex01_contoso_2"
+        );
+        assert_eq!(function_name("$(calc)", 2, &mut taken), "Repair-Server3");
+        assert_eq!(function_name(";", 3, &mut taken), "Repair-Server4");
+    }
+}
