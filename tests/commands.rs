@@ -165,4 +165,30 @@ fn the_checker_catches_what_it_is_meant_to_catch() {
         "Enable-ExchangeCertificate -Server EX01 -Thumbprint '<new thumbprint>' -Services IIS",
     )
     .unwrap();
+    assert_eq!(
+        ps_support::top_level_statements("# note\nfunction Repair-A {\n    iisreset a\n}\n"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ps_support::top_level_statements("function Repair-A { iisreset a }\niisreset b\n").len(),
+        1
+    );
+}
+
+/// remediation.ps1 of the demo, years later (every procedure at once):
+/// it parses, defines functions only, and each command in it passes the
+/// same checks as the steps.
+#[test]
+fn remediation_ps1_parses_and_runs_nothing_when_loaded() {
+    let reference = ps_support::reference();
+    for r in demo_reports().iter().chain(store_reports().iter()) {
+        let ps1 = excert::report::script::render(r);
+        assert_eq!(
+            ps_support::syntax_errors(&ps1),
+            Vec::<String>::new(),
+            "{ps1}"
+        );
+        assert_eq!(ps_support::top_level_statements(&ps1), Vec::<String>::new());
+        ps_support::check(&reference, &ps1).unwrap();
+    }
 }

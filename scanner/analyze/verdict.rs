@@ -191,8 +191,7 @@ fn steps(
         let current = endpoints
             .iter()
             .find(|e| e.endpoint.role == Role::Frontend)
-            .and_then(|e| e.leaf())
-            .map(|l| l.sha1.as_str());
+            .and_then(|e| e.leaf());
         steps.extend(remediation::new_public_cert(host, current));
     }
     // Mail ports: each finding carries its own steps (port, service and

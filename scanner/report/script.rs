@@ -122,7 +122,9 @@ pub fn render(report: &ScanReport) -> String {
         server_function(&mut out, &name, s);
     }
     if !any {
-        out.push_str("\n# No server needs action.\n");
+        // A file of comments alone is not a script to some parsers: one
+        // function that only says so.
+        out.push_str("\nfunction Repair-Nothing {\n    'No server needs action.'\n}\n");
     }
     out
 }

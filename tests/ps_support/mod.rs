@@ -132,7 +132,7 @@ pub fn check(reference: &Value, line: &str) -> Result<(), String> {
         .map(|v| v.as_str().unwrap().to_ascii_lowercase())
         .collect();
     let cmds = commands(line);
-    if cmds.is_empty() && !line.starts_with('$') {
+    if cmds.is_empty() && !line.starts_with('$') && !line.starts_with('#') {
         return Err(format!("no command found in: {line}"));
     }
     for (name, params) in cmds {
@@ -199,4 +199,27 @@ pub fn check(reference: &Value, line: &str) -> Result<(), String> {
         rest = &rest[at + 1..];
     }
     Ok(())
+}
+
+/// What `script` would run when loaded: its top-level statements other
+/// than function definitions (comments are not statements).
+pub fn top_level_statements(script: &str) -> Vec<String> {
+    let tree = parser().parse(script, None).expect("parses");
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "program" | "statement_list" => {
+                let mut c = n.walk();
+                stack.extend(n.children(&mut c));
+            }
+            "comment" | "function_statement" | "empty_statement" => {}
+            _ => out.push(format!(
+                "{}: {}",
+                n.kind(),
+                &script[n.start_byte()..n.end_byte().min(n.start_byte() + 80)]
+            )),
+        }
+    }
+    out
 }

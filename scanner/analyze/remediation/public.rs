@@ -7,7 +7,7 @@ use super::{
     enable, iisreset, import_pfx, remove_old_at, shown_thumb, thumb_arg, Step, Task, UNKNOWN_PUBLIC,
 };
 use crate::analyze::commands::{Placeholder, Server};
-use crate::model::Role;
+use crate::model::{CertFacts, Role};
 
 /// What `-Services IIS` does to a site that redirects HTTP to HTTPS.
 const REQUIRE_SSL_NOTE: &str = "If the Default Web Site redirects HTTP to HTTPS (http://mail... \
@@ -140,10 +140,12 @@ pub fn replace_self_signed_public(host: &str, port: u16, old: &str) -> Vec<Step>
 }
 
 /// The public certificate itself is wrong (server level): get a new one and
-/// enable IIS on it. `current` is the thumbprint 443 presents, if known.
-pub fn new_public_cert(host: &str, current: Option<&str>) -> Vec<Step> {
-    let replaced = current.map_or("the current certificate".to_string(), |t| {
-        shown_thumb(t, Placeholder::Thumbprint)
+/// enable IIS on it. `current` is what 443 presents, if known; a CA-issued
+/// one is removed last (a self-signed one is the server's own, kept for
+/// 444 and internal transport).
+pub fn new_public_cert(host: &str, current: Option<&CertFacts>) -> Vec<Step> {
+    let replaced = current.map_or("the current certificate".to_string(), |c| {
+        shown_thumb(&c.sha1, Placeholder::Thumbprint)
     });
     let first = Step::new(
         Task::ReplacePublic,
@@ -154,10 +156,11 @@ pub fn new_public_cert(host: &str, current: Option<&str>) -> Vec<Step> {
         ),
     );
     let first = match current {
-        Some(t) => first.thumbprint(t),
+        Some(c) => first.thumbprint(&c.sha1),
         None => first,
     };
-    public_renewal(host, None, first, None)
+    let old = current.filter(|c| !c.self_issued).map(|c| c.sha1.as_str());
+    public_renewal(host, None, first, old)
 }
 
 /// The 443 chain does not validate.

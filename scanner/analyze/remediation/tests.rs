@@ -87,6 +87,7 @@ fn every_builder(bad: &str) -> Vec<Step> {
         ..Group::default()
     };
     let date = time::macros::date!(2026 - 07 - 01);
+    let hostile_cert = hostile_sha.clone();
     let mut steps = Vec::new();
     for host in [bad, "ex01.contoso.lab", "10.0.0.5"] {
         for c in [&cert, &hostile_sha] {
@@ -111,7 +112,7 @@ fn every_builder(bad: &str) -> Vec<Step> {
         steps.extend(bind_fleet_public(host, 443, bad));
         steps.extend(renew_public(host, 443, bad));
         steps.extend(replace_self_signed_public(host, 443, bad));
-        steps.extend(new_public_cert(host, Some(bad)));
+        steps.extend(new_public_cert(host, Some(&hostile_cert)));
         steps.extend(trusted_public(host, 443));
         steps.extend(add_names(host, 443, &[bad.to_string()]));
         steps.push(import_intermediate(host, 443, bad));

@@ -1,0 +1,211 @@
+//! A scanned server chooses the names in its certificates. Scan one whose
+//! backend and SMTP certificates carry a CN built to run when pasted
+//! (`X;calc;#`, `$(calc)`, a backtick, quotes, a newline): no command in
+//! the terminal, report.html, report.csv, scan.json or remediation.ps1 may
+//! let that text run, and remediation.ps1 must parse and run nothing when
+//! loaded.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod lab_support;
+mod ps_support;
+
+use excert::lab::{certs, HostSpec, Lab, LabCa, Service, SmtpSpec, Starttls};
+use lab_support::{excert, lab_args, path_arg, strings};
+use rcgen::{CertificateParams, DistinguishedName, DnType};
+use time::{Duration, OffsetDateTime};
+
+const VARIANTS: &[&str] = &[
+    "X;calc;#",
+    "$(calc)",
+    "${calc}",
+    "X`;calc",
+    "X'; calc; '",
+    "X\u{2019}; calc; \u{2018}",
+    "X\"; calc; \"",
+    "X\ncalc",
+    "X|calc&calc",
+];
+
+/// An expired self-signed certificate shaped like the server's own (its
+/// SAN names EX01), whose CN is `cn`.
+fn hostile_own(cn: &str, now: OffsetDateTime) -> certs::Served {
+    let key = certs::key(3);
+    let mut params =
+        CertificateParams::new(vec!["EX01".to_string(), "ex01.contoso.lab".to_string()]).unwrap();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    params.distinguished_name = dn;
+    params.not_before = now - Duration::days(6 * 365);
+    params.not_after = now - Duration::days(20);
+    let cert = params.self_signed(&key).unwrap();
+    certs::served(vec![cert.der().clone()], &key)
+}
+
+/// The command lines of the HTML: every `<code>` element, unescaped.
+fn html_commands(html: &str) -> Vec<String> {
+    html.split("<code>")
+        .skip(1)
+        .filter_map(|s| s.split("</code>").next())
+        .flat_map(|s| {
+            let s = s
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#x27;", "'")
+                .replace("&#x60;", "`")
+                .replace("&#x3D;", "=")
+                .replace("&amp;", "&");
+            s.lines().map(str::to_string).collect::<Vec<_>>()
+        })
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect()
+}
+
+/// The text a line runs: every single-quoted string taken out.
+fn outside_quotes(cmd: &str) -> String {
+    let q = |c: char| ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'].contains(&c);
+    let mut out = String::new();
+    let mut chars = cmd.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !q(c) {
+            out.push(c);
+            continue;
+        }
+        loop {
+            match chars.next() {
+                None => return out + "<UNTERMINATED>",
+                Some(c) if q(c) => {
+                    if chars.peek().is_some_and(|n| q(*n)) {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
+
+fn assert_inert(source: &str, commands: &[String]) {
+    for c in commands {
+        let bare = outside_quotes(c);
+        assert!(
+            !bare.contains("calc"),
+            "{source}: hostile text can run in: {c}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_certificate_name_never_runs_from_any_output() {
+    let reference = ps_support::reference();
+    let now = OffsetDateTime::now_utc();
+    let ca = LabCa::new(now);
+    let public = ca.issue(
+        &["mail.contoso.lab", "ex01.contoso.lab"],
+        now - Duration::days(30),
+        now + Duration::days(300),
+        &certs::key(2),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root.pem");
+    std::fs::write(&root, ca.root_pem()).unwrap();
+    for (i, cn) in VARIANTS.iter().enumerate() {
+        let hostile = hostile_own(cn, now);
+        let lab = Lab::start(vec![HostSpec {
+            name: "EX01".into(),
+            frontend: Service::Tls(public.clone()),
+            backend: Service::Tls(hostile.clone()),
+            smtp: Service::Smtp(SmtpSpec::exchange(
+                "EX01.contoso.lab",
+                Starttls::Tls(hostile.clone()),
+            )),
+        }])
+        .await
+        .unwrap();
+        let out = tmp.path().join(format!("out{i}"));
+        let mut args = strings(&["scan", "--out", &path_arg(&out), "--ca-bundle"]);
+        args.push(path_arg(&root));
+        args.extend(strings(&["--namespace", "mail.contoso.lab"]));
+        args.extend(lab_args(&lab));
+        let run = excert(&args).await;
+        let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+        assert!(
+            out.join("scan.json").exists(),
+            "{cn:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+
+        // The CN reached the report: the test exercises the hostile path.
+        let json = std::fs::read_to_string(out.join("scan.json")).unwrap();
+        let scan: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(json.contains("calc"), "{cn:?} not in scan.json");
+
+        // Terminal: the lines it offers to paste.
+        let terminal: Vec<String> = stdout
+            .lines()
+            .filter_map(|l| l.split_once("PS> ").map(|(_, c)| c.to_string()))
+            .collect();
+        assert!(!terminal.is_empty(), "{cn:?}: no command shown:\n{stdout}");
+        assert_inert("terminal", &terminal);
+
+        // scan.json: every `powershell` field.
+        let mut commands = Vec::new();
+        collect_powershell(&scan, &mut commands);
+        assert!(
+            commands
+                .iter()
+                .any(|c| c.starts_with("New-ExchangeCertificate")),
+            "{cn:?}: the renewal path was not taken: {commands:#?}"
+        );
+        assert_inert("scan.json", &commands);
+        for c in &commands {
+            ps_support::check(&reference, c).unwrap();
+        }
+
+        // report.html: every code element.
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let html_cmds = html_commands(&html);
+        assert!(!html_cmds.is_empty());
+        assert_inert("report.html", &html_cmds);
+
+        // report.csv: the commands after "Run:" in any cell.
+        let csv = std::fs::read_to_string(out.join("report.csv")).unwrap();
+        let csv_cmds: Vec<String> = csv
+            .split("Run: ")
+            .skip(1)
+            .map(|s| s.split(" 2. ").next().unwrap_or(s).to_string())
+            .collect();
+        assert_inert("report.csv", &csv_cmds);
+
+        // remediation.ps1: parses, only comments and functions at the top
+        // level, and no line outside a comment lets the text run.
+        let ps1 = std::fs::read_to_string(out.join("remediation.ps1")).unwrap();
+        assert_eq!(ps_support::syntax_errors(&ps1), Vec::<String>::new());
+        assert_eq!(ps_support::top_level_statements(&ps1), Vec::<String>::new());
+        let lines: Vec<String> = ps1
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        assert_inert("remediation.ps1", &lines);
+        assert!(ps1.contains("function Repair-"));
+    }
+}
+
+fn collect_powershell(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("powershell", serde_json::Value::String(s)) => out.push(s.clone()),
+                    _ => collect_powershell(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| collect_powershell(v, out)),
+        _ => {}
+    }
+}
