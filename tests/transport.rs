@@ -449,3 +449,126 @@ fn smtp_names_are_checked_only_against_given_namespaces() {
     let inferred = run(&evidence, &settings(&ca, &[]));
     assert!(ids(&inferred, 1).is_empty(), "{:?}", ids(&inferred, 1));
 }
+
+fn at_site(mut e: EndpointEvidence, site: &str) -> EndpointEvidence {
+    e.endpoint.group.site = Some(site.to_string());
+    e
+}
+
+#[test]
+fn the_smtp_certificate_to_enable_is_the_servers_own_sites_and_still_valid() {
+    let ca = LabCa::new(NOW);
+    // HQ's public certificate is the fleet's most common; Branch has its own.
+    let hq = public(&ca, 300, 1);
+    let branch = ders(ca.issue(
+        &["mail.branch.contoso.com"],
+        NOW - Duration::days(10),
+        NOW + Duration::days(700),
+        &key(2),
+    ));
+    let evidence = [
+        at_site(modern("EX01", Role::Smtp, 25, hq.clone()), "HQ"),
+        at_site(modern("EX02", Role::Smtp, 25, hq.clone()), "HQ"),
+        at_site(modern("EX03", Role::Smtp, 25, hq.clone()), "HQ"),
+        at_site(modern("EX04", Role::Smtp, 25, own("EX04", 1500, 3)), "HQ"),
+        at_site(modern("BR01", Role::Smtp, 25, branch.clone()), "Branch"),
+        at_site(
+            modern("BR02", Role::Smtp, 25, own("BR02", 1500, 4)),
+            "Branch",
+        ),
+    ];
+    let a = run(&evidence, &settings(&ca, &[]));
+    let hq_sha1 = &a.endpoints[0].chain[0].sha1;
+    let branch_sha1 = &a.endpoints[4].chain[0].sha1;
+    let fix = |i: usize| {
+        a.endpoints[i]
+            .findings
+            .iter()
+            .find(|f| f.id == FindingId::SmtpCertInconsistent)
+            .map(|f| f.remediation_text().into_owned())
+            .unwrap()
+    };
+    let hq_fix = fix(3);
+    assert!(hq_fix.contains(hq_sha1.as_str()), "{hq_fix}");
+    assert!(!hq_fix.contains(branch_sha1.as_str()), "{hq_fix}");
+    assert!(hq_fix.contains("answer N"), "{hq_fix}");
+    let branch_fix = fix(5);
+    assert!(branch_fix.contains(branch_sha1.as_str()), "{branch_fix}");
+    assert!(!branch_fix.contains(hq_sha1.as_str()), "{branch_fix}");
+}
+
+#[test]
+fn a_certificate_due_for_renewal_is_never_the_one_to_enable() {
+    let ca = LabCa::new(NOW);
+    // Most servers present a certificate that expires in 20 days: their
+    // own steps replace it, so it is not offered to the odd one out.
+    let expiring = public(&ca, 20, 1);
+    let evidence = [
+        modern("EX01", Role::Smtp, 25, expiring.clone()),
+        modern("EX02", Role::Smtp, 25, expiring.clone()),
+        modern("EX03", Role::Smtp, 25, own("EX03", 1500, 3)),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    assert!(!a.endpoints[2]
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::SmtpCertInconsistent));
+}
+
+#[test]
+fn an_edge_servers_smtp_steps_run_in_its_own_shell() {
+    let ca = LabCa::new(NOW);
+    let mut e = modern("EDGE01", Role::Smtp, 25, own("EDGE01", 10, 3));
+    e.endpoint.group.server_role = Some("Edge".into());
+    e.endpoint.group.site = Some("HQ".into());
+    let a = run(&[e], &settings(&ca, &NAMES));
+    let steps = &a.servers[0].remediation_steps;
+    let commands: Vec<&str> = steps.iter().filter_map(|s| s.command()).collect();
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("New-ExchangeCertificate")),
+        "{commands:#?}"
+    );
+    for c in commands.iter().filter(|c| !c.starts_with("excert")) {
+        assert!(!c.contains("-Server"), "{c}");
+        assert!(!c.contains("Invoke-Command"), "{c}");
+    }
+    let subscription: Vec<&str> = commands
+        .iter()
+        .copied()
+        .filter(|c| c.contains("EdgeSubscription") || c.contains("EdgeSynchronization"))
+        .collect();
+    assert_eq!(
+        subscription,
+        [
+            "New-EdgeSubscription -FileName 'C:\\EdgeSubscription.xml'",
+            "Remove-EdgeSubscription -Identity edge01.contoso.local",
+            "New-EdgeSubscription -FileData ([System.IO.File]::ReadAllBytes('C:\\EdgeSubscription.xml')) -Site 'HQ'",
+            "Start-EdgeSynchronization",
+        ]
+    );
+}
+
+#[test]
+fn a_mail_port_that_broke_the_protocol_is_not_sent_to_the_firewall() {
+    let ca = LabCa::new(NOW);
+    let evidence = [
+        modern("EX01", Role::Frontend, 443, public(&ca, 300, 1)),
+        failed(
+            "EX01",
+            Role::Smtp,
+            25,
+            Status::NotTls,
+            "SMTP: greeting refused: 554 5.7.1 no service",
+        ),
+    ];
+    let a = run(&evidence, &settings(&ca, &NAMES));
+    let text: String = a.endpoints[1]
+        .findings
+        .iter()
+        .map(|f| f.remediation_text().into_owned())
+        .collect();
+    assert!(!text.contains("firewall"), "{text}");
+    assert!(text.contains("answered"), "{text}");
+}
