@@ -274,6 +274,52 @@ pub fn check_report_in_browser(
         .collect();
     assert_eq!(shown, expected, "act-now list");
 
+    // Every command sits in its own code element with a copy button (a
+    // real <button>, so Tab reaches it), which the script wired up.
+    let commands = dom.matches("<pre class=\"copy\"><code>").count();
+    let buttons = dom
+        .matches("<button type=\"button\" class=\"copy-button\"")
+        .count();
+    assert_eq!(buttons, commands, "one copy button per command");
+    assert_eq!(
+        dom.matches("data-ready=\"yes\"").count(),
+        buttons,
+        "the copy script ran:\n{log}"
+    );
+    let with_commands = report
+        .servers
+        .iter()
+        .flat_map(|s| &s.remediation_steps)
+        .any(|st| st.command().is_some());
+    assert!(
+        !with_commands || buttons > 0,
+        "commands but no copy buttons"
+    );
+    // Each act-now group: one command block for all its servers.
+    let groups = report::groups::act_now_groups(report);
+    let sections: Vec<&str> = act
+        .split("<section class=\"act-group")
+        .skip(1)
+        .map(|g| g.split("</section>").next().unwrap_or(g))
+        .collect();
+    assert_eq!(sections.len(), groups.len(), "act-now groups");
+    for (g, section) in groups.iter().zip(&sections) {
+        assert!(
+            section.matches("<pre class=\"copy\">").count() <= 1,
+            "{}: more than one command block",
+            g.title()
+        );
+        let has_commands = g.actions.iter().any(|a| {
+            a.server
+                .remediation_steps
+                .iter()
+                .any(|s| s.command().is_some())
+        });
+        if has_commands {
+            assert_eq!(section.matches("class=\"copy-button\"").count(), 1);
+        }
+    }
+
     // The timeline is drawn with one mark per distinct leaf certificate.
     let mut leaves: Vec<&str> = report
         .endpoints
