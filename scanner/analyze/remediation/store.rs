@@ -189,9 +189,11 @@ pub fn rotate_auth(
                     host,
                     format!(
                         "The Auth certificate has expired: rotate it once for the organisation, \
-                         in the Exchange Management Shell on {h}. Create the new certificate; \
-                         it asks whether to overwrite the default SMTP certificate: answer N. \
-                         Note its thumbprint ({}).",
+                         in the Exchange Management Shell on {h} (CSS-Exchange's \
+                         MonitorExchangeAuthCertificate.ps1 -ValidateAndRenewAuthCertificate $true \
+                         does the same: a new certificate, active at once). Create the new \
+                         certificate; it asks whether to overwrite the default SMTP certificate: \
+                         answer N. Note its thumbprint ({}).",
                         Placeholder::NewThumbprint
                     ),
                 )
