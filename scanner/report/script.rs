@@ -11,7 +11,8 @@
 use std::io::{self, Write};
 
 use crate::analyze::commands::{for_each_server, shown, Host};
-use crate::model::{ScanReport, ServerReport, Step};
+use crate::analyze::remediation::{organisation_wide, restart_everywhere};
+use crate::model::{ScanReport, ServerReport, Step, Task};
 
 /// The longest comment line, so the file reads in an editor.
 const WIDTH: usize = 100;
@@ -49,11 +50,80 @@ fn function_name(host: &str, index: usize, taken: &mut Vec<String>) -> String {
 }
 
 /// One server's steps as a function body: each step's prose as comments
-/// (`Step 1 of N: ...`), then its command.
+/// (`Step 1 of N: ...`), then its command. The organisation's Auth
+/// procedure is left to [`organisation_function`].
 fn server_function(out: &mut String, name: &str, s: &ServerReport) {
     out.push_str(&format!("function {name} {{\n"));
-    let n = s.remediation_steps.len();
-    for (i, step) in s.remediation_steps.iter().enumerate() {
+    let own: Vec<&Step> = s
+        .remediation_steps
+        .iter()
+        .filter(|st| !organisation_wide(st.task))
+        .collect();
+    if own.len() < s.remediation_steps.len() {
+        out.push_str(
+            "    # The Auth certificate is one for the organisation: see Repair-Organisation.\n",
+        );
+    }
+    let n = own.len();
+    for (i, step) in own.into_iter().enumerate() {
+        comment(
+            out,
+            "    ",
+            &format!("Step {} of {n}: {}", i + 1, step.text),
+        );
+        match step.command() {
+            Some(c) => {
+                out.push_str("    ");
+                out.push_str(&shown(c));
+                out.push('\n');
+            }
+            None => out.push_str("    # (done by hand: no command)\n"),
+        }
+    }
+    out.push_str("}\n");
+}
+
+/// The organisation's Auth procedure, once: the first server's, with the
+/// restarts on every server of the report (Edge excepted).
+fn organisation_steps(report: &ScanReport) -> Vec<Step> {
+    let Some(first) = report.servers.iter().find(|s| {
+        s.remediation_steps
+            .iter()
+            .any(|st| organisation_wide(st.task))
+    }) else {
+        return Vec::new();
+    };
+    let everyone: Vec<&str> = report
+        .servers
+        .iter()
+        .filter(|s| !crate::targets::is_edge(&s.group))
+        .map(|s| s.host.as_str())
+        .collect();
+    first
+        .remediation_steps
+        .iter()
+        .filter(|st| organisation_wide(st.task))
+        .map(|st| {
+            if st.task == Task::RestartServices {
+                restart_everywhere(&first.host, &everyone)
+            } else {
+                st.clone()
+            }
+        })
+        .collect()
+}
+
+/// `function Repair-Organisation`: the organisation-wide steps, once.
+fn organisation_function(out: &mut String, steps: &[Step]) {
+    out.push('\n');
+    comment(
+        out,
+        "",
+        "==== The organisation: the Exchange Server Auth certificate, rotated once ====",
+    );
+    out.push_str("function Repair-Organisation {\n");
+    let n = steps.len();
+    for (i, step) in steps.iter().enumerate() {
         comment(
             out,
             "    ",
@@ -97,8 +167,12 @@ pub fn render(report: &ScanReport) -> String {
             comment(&mut out, "", line);
         }
     }
-    let mut taken = Vec::new();
-    let mut any = false;
+    let mut taken = vec!["Repair-Organisation".to_string()];
+    let organisation = organisation_steps(report);
+    let mut any = !organisation.is_empty();
+    if any {
+        organisation_function(&mut out, &organisation);
+    }
     for (i, s) in report.servers.iter().enumerate() {
         if s.remediation_steps.is_empty() {
             continue;
@@ -176,6 +250,18 @@ pub fn group_block(servers: &[&ServerReport]) -> String {
                 continue;
             }
         }
+        // The Auth procedure is the organisation's: the first server's
+        // command stands for all.
+        let org = steps.iter().flatten().any(|s| organisation_wide(s.task));
+        let restart;
+        let commands = match steps.iter().flatten().next() {
+            Some(first) if first.task == Task::RestartServices => {
+                restart = restart_everywhere(&first.server, &hosts);
+                restart.command().into_iter().collect()
+            }
+            _ if org => commands.into_iter().take(1).collect(),
+            _ => commands,
+        };
         let mut seen: Vec<&str> = Vec::new();
         for c in commands {
             // An organisation-wide command (Set-AuthConfig) once.
@@ -199,7 +285,53 @@ fn task_name(step: &Step) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn four_servers_with_an_expired_auth_certificate() -> ScanReport {
+        let text = include_str!("../../tests/golden/demo-fleet-2026-11-29.scan.json");
+        let mut report: ScanReport = serde_json::from_str(text).unwrap();
+        report.servers.truncate(4);
+        for s in &mut report.servers {
+            // As the store's per-server findings give it today.
+            s.remediation_steps =
+                crate::analyze::remediation::rotate_auth(&s.host, true, None, true, &[&s.host]);
+            s.remediation.clear();
+        }
+        report
+    }
+
+    #[test]
+    fn the_auth_procedure_is_written_once_for_four_servers() {
+        let report = four_servers_with_an_expired_auth_certificate();
+        let ps1 = render(&report);
+        let code: Vec<&str> = ps1
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect();
+        let count = |needle: &str| code.iter().filter(|l| l.contains(needle)).count();
+        assert_eq!(count("New-ExchangeCertificate"), 1, "{ps1}");
+        assert_eq!(count("Set-AuthConfig -PublishCertificate"), 1);
+        assert_eq!(count("Set-AuthConfig -ClearPreviousCertificate"), 1);
+        let restart = code
+            .iter()
+            .find(|l| l.contains("Restart-Service MSExchangeServiceHost"))
+            .unwrap();
+        for s in &report.servers {
+            assert!(restart.contains(&format!("'{}'", s.host)), "{restart}");
+        }
+        let servers: Vec<&ServerReport> = report.servers.iter().collect();
+        let block = group_block(&servers);
+        assert_eq!(
+            block.matches("New-ExchangeCertificate").count(),
+            1,
+            "{block}"
+        );
+        assert_eq!(
+            block.matches("Set-AuthConfig -PublishCertificate").count(),
+            1
+        );
+    }
 
     #[test]
     fn comments_never_break_a_line_early() {

@@ -44,8 +44,15 @@ fn set_next(when: &'static str) -> Cmd {
         .arg("NewCertificateEffectiveDate", &Arg::fixed(when))
 }
 
-/// Restart what caches the Auth certificate, on every server.
-fn restart_everywhere(host: &str, servers: &[&str]) -> Step {
+/// Whether a step belongs to the organisation's one Auth procedure, not
+/// to the server it is listed under.
+pub fn organisation_wide(task: Task) -> bool {
+    matches!(task, Task::RotateAuthCert | Task::RestartServices)
+}
+
+/// Restart what caches the Auth certificate, on every server of
+/// `servers` (`host` when the list is empty).
+pub fn restart_everywhere(host: &str, servers: &[&str]) -> Step {
     let mut names: Vec<&str> = servers.to_vec();
     if names.is_empty() {
         names.push(host);
