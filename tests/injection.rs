@@ -61,36 +61,9 @@ fn html_commands(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// The text a line runs: every single-quoted string taken out.
-fn outside_quotes(cmd: &str) -> String {
-    let q = |c: char| ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'].contains(&c);
-    let mut out = String::new();
-    let mut chars = cmd.chars().peekable();
-    while let Some(c) = chars.next() {
-        if !q(c) {
-            out.push(c);
-            continue;
-        }
-        loop {
-            match chars.next() {
-                None => return out + "<UNTERMINATED>",
-                Some(c) if q(c) => {
-                    if chars.peek().is_some_and(|n| q(*n)) {
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    out
-}
-
 fn assert_inert(source: &str, commands: &[String]) {
     for c in commands {
-        let bare = outside_quotes(c);
+        let bare = ps_support::outside_quotes(c);
         assert!(
             !bare.contains("calc"),
             "{source}: hostile text can run in: {c}"
@@ -193,6 +166,59 @@ async fn a_hostile_certificate_name_never_runs_from_any_output() {
         assert_inert("remediation.ps1", &lines);
         assert!(ps1.contains("function Repair-"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_scanned_by_ip_gets_placeholders_not_its_address() {
+    let now = OffsetDateTime::now_utc();
+    let expired = hostile_own("EX01", now);
+    let lab = Lab::start(vec![HostSpec {
+        name: "EX01".into(),
+        frontend: Service::Closed,
+        backend: Service::Tls(expired),
+        smtp: Service::Closed,
+    }])
+    .await
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let ip = lab.hosts[0].ip.to_string();
+    let args = strings(&[
+        "scan",
+        &ip,
+        "--frontend-ports",
+        &lab.frontend_port.to_string(),
+        "--backend-ports",
+        &lab.backend_port.to_string(),
+        "--smtp-ports",
+        &lab.smtp_port.to_string(),
+        "--out",
+        &path_arg(&out),
+    ]);
+    let run = excert(&args).await;
+    let json = std::fs::read_to_string(out.join("scan.json")).unwrap_or_else(|_| {
+        panic!("{}", String::from_utf8_lossy(&run.stderr));
+    });
+    let scan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut commands = Vec::new();
+    collect_powershell(&scan, &mut commands);
+    // The address is never a -Server, a -ComputerName or a -DomainName.
+    assert!(!commands.is_empty());
+    for c in commands.iter().filter(|c| !c.starts_with("excert ")) {
+        assert!(!c.contains("-DomainName 127"), "{c}");
+        assert!(!c.contains(&ip), "{c}");
+    }
+    assert!(commands
+        .iter()
+        .any(|c| c.contains("-Server '<server>'") || c.contains("-ComputerName '<server>'")));
+    let bind = commands
+        .iter()
+        .find(|c| c.contains("AddSslCertificate"))
+        .unwrap();
+    assert!(
+        bind.contains(&format!("-Port {}", lab.backend_port)),
+        "{bind}"
+    );
 }
 
 fn collect_powershell(v: &serde_json::Value, out: &mut Vec<String>) {

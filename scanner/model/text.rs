@@ -63,8 +63,9 @@ impl ServerReport {
     }
 }
 
-/// Where a step's PowerShell command is kept. Most step texts spell the
-/// command out, so a second copy would double it (issue 16).
+/// Where a step's PowerShell command is kept: its own string (the prose
+/// no longer spells commands out), or, for a step whose text does hold
+/// it, its place there, so the text is not doubled in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// The command is `text[start..start + len]`.

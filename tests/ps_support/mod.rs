@@ -223,3 +223,32 @@ pub fn top_level_statements(script: &str) -> Vec<String> {
     }
     out
 }
+
+/// The text a line runs: every single-quoted string taken out. Any of
+/// the five quotes PowerShell reads as a single quote opens and closes a
+/// string, and two in a row inside one stand for one.
+pub fn outside_quotes(cmd: &str) -> String {
+    let q = |c: char| ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'].contains(&c);
+    let mut out = String::new();
+    let mut chars = cmd.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !q(c) {
+            out.push(c);
+            continue;
+        }
+        loop {
+            match chars.next() {
+                None => return out + "<UNTERMINATED>",
+                Some(c) if q(c) => {
+                    if chars.peek().is_some_and(|n| q(*n)) {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
