@@ -49,9 +49,8 @@ fn function_name(host: &str, index: usize, taken: &mut Vec<String>) -> String {
     name
 }
 
-/// One server's steps as a function body: each step's prose as comments
-/// (`Step 1 of N: ...`), then its command. The organisation's Auth
-/// procedure is left to [`organisation_function`].
+/// One server's steps as a function. The organisation's Auth procedure
+/// is left to [`organisation_function`].
 fn server_function(out: &mut String, name: &str, s: &ServerReport) {
     out.push_str(&format!("function {name} {{\n"));
     let own: Vec<&Step> = s
@@ -64,8 +63,15 @@ fn server_function(out: &mut String, name: &str, s: &ServerReport) {
             "    # The Auth certificate is one for the organisation: see Repair-Organisation.\n",
         );
     }
-    let n = own.len();
-    for (i, step) in own.into_iter().enumerate() {
+    write_steps(out, &own);
+    out.push_str("}\n");
+}
+
+/// Steps as a function body: each one's prose as comments (`Step 1 of
+/// N: ...`), then its command.
+fn write_steps(out: &mut String, steps: &[&Step]) {
+    let n = steps.len();
+    for (i, step) in steps.iter().enumerate() {
         comment(
             out,
             "    ",
@@ -80,7 +86,6 @@ fn server_function(out: &mut String, name: &str, s: &ServerReport) {
             None => out.push_str("    # (done by hand: no command)\n"),
         }
     }
-    out.push_str("}\n");
 }
 
 /// The organisation's Auth procedure, once: the first server's, with the
@@ -122,22 +127,7 @@ fn organisation_function(out: &mut String, steps: &[Step]) {
         "==== The organisation: the Exchange Server Auth certificate, rotated once ====",
     );
     out.push_str("function Repair-Organisation {\n");
-    let n = steps.len();
-    for (i, step) in steps.iter().enumerate() {
-        comment(
-            out,
-            "    ",
-            &format!("Step {} of {n}: {}", i + 1, step.text),
-        );
-        match step.command() {
-            Some(c) => {
-                out.push_str("    ");
-                out.push_str(&shown(c));
-                out.push('\n');
-            }
-            None => out.push_str("    # (done by hand: no command)\n"),
-        }
-    }
+    write_steps(out, &steps.iter().collect::<Vec<_>>());
     out.push_str("}\n");
 }
 

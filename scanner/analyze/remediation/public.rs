@@ -196,6 +196,17 @@ pub fn add_names(host: &str, port: u16, missing: &[String]) -> Vec<Step> {
     public_renewal(host, Some(port), first, None)
 }
 
+/// The public certificate reissued (`what` it needs), then the renewal.
+fn reissue_public(host: &str, port: u16, what: &str) -> Vec<Step> {
+    let first = Step::new(
+        Task::ReplacePublic,
+        host,
+        format!("{what}, exported with its private key as a .pfx file."),
+    )
+    .port(port);
+    public_renewal(host, Some(port), first, None)
+}
+
 /// A CA-issued certificate in the chain is signed with SHA-1 or MD5.
 pub fn reissue_sha256(host: &str, port: u16, role: Role) -> Vec<Step> {
     match role {
@@ -210,18 +221,10 @@ pub fn reissue_sha256(host: &str, port: u16, role: Role) -> Vec<Step> {
             role,
             "Reissue the certificate signed with SHA-256",
         ),
-        Role::Frontend => public_renewal(
+        Role::Frontend => reissue_public(
             host,
-            Some(port),
-            Step::new(
-                Task::ReplacePublic,
-                host,
-                "Reissue the public certificate signed with SHA-256, exported with its private \
-                 key as a .pfx file."
-                    .to_string(),
-            )
-            .port(port),
-            None,
+            port,
+            "Reissue the public certificate signed with SHA-256",
         ),
     }
 }
@@ -236,18 +239,10 @@ pub fn stronger_key(host: &str, port: u16, role: Role) -> Vec<Step> {
             role,
             "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key",
         ),
-        Role::Frontend => public_renewal(
+        Role::Frontend => reissue_public(
             host,
-            Some(port),
-            Step::new(
-                Task::ReplacePublic,
-                host,
-                "Request a new public certificate with an RSA 2048-bit (or larger) or P-256 key, \
-                 exported with its private key as a .pfx file."
-                    .to_string(),
-            )
-            .port(port),
-            None,
+            port,
+            "Request a new public certificate with an RSA 2048-bit (or larger) or P-256 key",
         ),
     }
 }
