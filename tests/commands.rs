@@ -58,13 +58,25 @@ fn steps(r: &ScanReport) -> Vec<&Step> {
     servers.chain(endpoints).collect()
 }
 
-/// The demo at its scan date and 60, 400 and 1,900 days later.
+/// The demo at its scan date and 60, 400 and 1,900 days later; and once
+/// more with every server's Exchange version known (2019 CU12), so the
+/// commands can be checked against that version.
 fn demo_reports() -> Vec<ScanReport> {
     let saved = demo();
-    [0, 60, 400, 1900]
+    let mut out: Vec<ScanReport> = [0, 60, 400, 1900]
         .iter()
         .map(|d| excert::reanalyze(&saved, &settings(&saved, saved.as_of + Duration::days(*d))))
-        .collect()
+        .collect();
+    let mut versioned = saved.clone();
+    for e in &mut versioned.endpoints {
+        e.endpoint.group.exchange_version = Some("2019".into());
+        e.endpoint.group.exchange_build = Some("15.2.1118.7".into());
+    }
+    for d in [0, 400] {
+        let at = settings(&versioned, versioned.as_of + Duration::days(d));
+        out.push(excert::reanalyze(&versioned, &at));
+    }
+    out
 }
 
 /// Store-only audits: each inventory fixture alone and the exports an
@@ -127,6 +139,23 @@ fn every_command_excert_prints_is_safe_to_paste() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Where a server's Exchange version is known, its commands exist there.
+    let mut by_version = 0;
+    for r in &reports {
+        for s in &r.servers {
+            let Some(v) = s.group.exchange_version.as_deref() else {
+                continue;
+            };
+            for c in s.remediation_steps.iter().filter_map(|st| st.command()) {
+                by_version += 1;
+                if let Err(e) = ps_support::check_version(&reference, c, v) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(by_version > 0, "no server with a known version");
     // The enumeration reaches the procedures it is meant to check.
     let all: Vec<&String> = checked.iter().collect();
     for needle in [

@@ -252,3 +252,33 @@ pub fn outside_quotes(cmd: &str) -> String {
     }
     out
 }
+
+/// Why `line` does not apply to `version` (`2010`, `2016`, `SE`...), if
+/// it does not: each Exchange cmdlet and parameter it uses must list the
+/// version among its "Applicable" ones.
+pub fn check_version(reference: &Value, line: &str, version: &str) -> Result<(), String> {
+    let wanted = format!("Exchange Server {version}");
+    let applies = |v: &Value| {
+        v.as_array()
+            .is_none_or(|a| a.iter().any(|x| x.as_str() == Some(wanted.as_str())))
+    };
+    for (name, params) in commands(line) {
+        let Some(cmdlet) = reference["cmdlets"].get(&name) else {
+            continue;
+        };
+        if !applies(&cmdlet["applicable"]) {
+            return Err(format!("{name} is not in {wanted}: {line}"));
+        }
+        for p in params {
+            let found = cmdlet["parameters"]
+                .as_object()
+                .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(&p)));
+            if let Some((_, v)) = found {
+                if !applies(&v["applicable"]) {
+                    return Err(format!("{name} -{p} is not in {wanted}: {line}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
