@@ -187,7 +187,8 @@ const CATALOGUE: &[Rule] = &[
               A refused 444 may simply mean Exchange 2010 or a CAS-only 2013 server, which have no \
               Exchange Back End site.",
         fix: "Check that the server is up, the port is open from the scanning host, and the site \
-              is bound; then scan again.",
+              is bound; then scan again. A mail port that answered but broke its protocol (a 554 \
+              greeting, an over-long reply) is not a firewall matter: check what answers there.",
     },
     Rule {
         id: FindingId::CertUnparsable,
