@@ -257,7 +257,8 @@ fn a_full_disk_keeps_the_old_set_whole() {
         "{}",
         stderr(&out)
     );
-    let old: Vec<Vec<u8>> = ["scan.json", "report.csv", "report.html"]
+    let set = ["scan.json", "report.csv", "report.html", "remediation.ps1"];
+    let old: Vec<Vec<u8>> = set
         .iter()
         .map(|n| std::fs::read(out_dir.join(n)).unwrap())
         .collect();
@@ -278,14 +279,14 @@ fn a_full_disk_keeps_the_old_set_whole() {
         "2030-01-01",
     ]);
     assert_eq!(out.status.code(), Some(73), "{}", stderr(&out));
-    let now: Vec<Vec<u8>> = ["scan.json", "report.csv", "report.html"]
+    let now: Vec<Vec<u8>> = set
         .iter()
         .map(|n| std::fs::read(out_dir.join(n)).unwrap())
         .collect();
     assert_eq!(now, old, "the folder still holds the old set, not a mix");
     assert_eq!(
         files_in(&out_dir),
-        ["report.csv", "report.html", "scan.json"]
+        ["remediation.ps1", "report.csv", "report.html", "scan.json"]
     );
 }
 
