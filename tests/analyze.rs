@@ -311,7 +311,7 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
         s.remediation_lines()
             .last()
             .unwrap()
-            .contains("Verify: scan again with the same options. Run: excert scan EX02"),
+            .contains("Verify: excert scan EX02 again with this scan's options"),
         "{:?}",
         s.remediation_lines()
     );

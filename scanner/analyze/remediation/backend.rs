@@ -186,8 +186,8 @@ pub fn fix_backend_binding(host: &str, port: u16) -> Vec<Step> {
             host,
             format!(
                 "Find {h}'s own \"Microsoft Exchange\" certificate and note its thumbprint ({}). \
-                 If it is missing or expired, create one without IIS first (New-ExchangeCertificate \
-                 with -Services SMTP, as for a renewal) and copy it to Trusted Root on {h}.",
+                 If it is missing or expired, create one without IIS first (a new \"Microsoft \
+                 Exchange\" certificate for SMTP only, as for a renewal) and copy it to Trusted Root on {h}.",
                 Placeholder::ItsThumbprint,
                 h = at.shown()
             ),

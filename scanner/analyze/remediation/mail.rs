@@ -203,8 +203,8 @@ pub fn offer_starttls(host: &str, port: u16, role: Role, exchange: bool, edge: b
                  certificate enabled for SMTP whose names cover the receive connector's FQDN \
                  (event 12014 in the Application log names an FQDN without one). The command \
                  lists the connectors: AuthMechanism must include Tls. Then enable a valid \
-                 certificate for SMTP (Enable-ExchangeCertificate -Services SMTP; answer N to \
-                 the default SMTP certificate prompt)."
+                 certificate on {h} with -Services SMTP (answer N to the default SMTP \
+                 certificate prompt)."
             ),
         )
         .port(port)

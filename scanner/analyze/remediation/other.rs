@@ -79,7 +79,11 @@ pub fn verify(host: &str, command: &str) -> Step {
     Step::new(
         Task::Verify,
         host,
-        "Verify: scan again with the same options.".to_string(),
+        format!(
+            "Verify: excert scan {} again with this scan's options, once the steps above are \
+             done.",
+            shown(host)
+        ),
     )
     .run(Cmd::verbatim_excert(command))
 }

@@ -243,9 +243,11 @@ pub fn import_auth(host: &str, current: &str) -> Step {
              MonitorExchangeAuthCertificate.ps1 in the Exchange Management Shell first: it \
              checks every server and, with -ValidateAndRenewAuthCertificate $true, copies the \
              certificate where it is missing. Fallback by hand: export it with its private key \
-             on a server that holds it (Export-ExchangeCertificate) and import it on {h} \
-             (Import-ExchangeCertificate -Server {h} -FileData ... -Password ...).",
-            shown_thumb(current, Placeholder::Thumbprint)
+             on a server that holds it (Export-ExchangeCertificate -Server <server> -Thumbprint \
+             {t} -BinaryEncoded -Password ...) and import it on {h} (Import-ExchangeCertificate \
+             -Server {h} -FileData ... -Password ...).",
+            shown_thumb(current, Placeholder::Thumbprint),
+            t = shown_thumb(current, Placeholder::Thumbprint),
         ),
     )
     .run(monitor_script(false))
