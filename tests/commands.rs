@@ -141,6 +141,11 @@ fn every_command_excert_prints_is_safe_to_paste() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!(
+        "{} distinct commands from {} reports parse and fit the reference",
+        checked.len(),
+        reports.len()
+    );
     // Where a server's Exchange version is known, its commands exist there.
     let mut by_version = 0;
     for r in &reports {
@@ -222,4 +227,95 @@ fn remediation_ps1_parses_and_runs_nothing_when_loaded() {
         assert_eq!(ps_support::top_level_statements(&ps1), Vec::<String>::new());
         ps_support::check(&reference, &ps1).unwrap();
     }
+}
+
+/// Every builder, also those the demo and the fixtures do not reach
+/// (Edge, TLS 1.2, STARTTLS, IMAP/POP, an IP target), parses and fits the
+/// reference.
+#[test]
+fn every_builder_gives_commands_that_fit_the_reference() {
+    use excert::analyze::remediation as r;
+    use excert::model::{Group, Role, Status};
+    let reference = ps_support::reference();
+    let now = time::macros::datetime!(2026-06-01 0:00 UTC);
+    let key = excert::lab::certs::key(1);
+    let own = excert::lab::certs::exchange_self_signed("EX01", "contoso.com", now, &key);
+    let own = excert::analyze::cert::facts(&own.chain[0], now);
+    let ca = excert::lab::LabCa::new(now);
+    let public = ca.issue(&["mail.contoso.com"], now, now + Duration::days(90), &key);
+    let public = excert::analyze::cert::facts(&public.chain[0], now);
+    let t = own.sha1.as_str();
+    let date = time::macros::date!(2026 - 07 - 01);
+    let group = Group {
+        exchange_version: Some("2016".into()),
+        exchange_build: Some("15.1.2507.6".into()),
+        ..Group::default()
+    };
+    let mut steps = Vec::new();
+    for host in ["ex01.contoso.com", "EX01", "10.0.0.5"] {
+        steps.extend(r::renew_backend(host, 1444, &group, &own));
+        steps.extend(r::bind_renewed(host, 1444, &own));
+        steps.extend(r::fix_backend_binding(host, 1444));
+        steps.extend(r::bind_own_backend(host, 444, t));
+        steps.extend(r::do_not_renew_backend(host, 444, t));
+        steps.push(r::remove_old(host, t));
+        steps.extend(r::edge_subscription(host, Some("HQ")));
+        steps.extend(r::edge_subscription(host, None));
+        steps.push(r::rebind_public(host, Some(t)));
+        steps.push(r::rebind_public(host, None));
+        steps.extend(r::public_binding_lost(host, 443, Some(t)));
+        steps.extend(r::bind_fleet_public(host, 443, t));
+        steps.extend(r::renew_public(host, 443, t));
+        steps.extend(r::replace_self_signed_public(host, 443, t));
+        steps.extend(r::new_public_cert(host, Some(&public)));
+        steps.extend(r::trusted_public(host, 443));
+        steps.extend(r::add_names(host, 443, &["mail.contoso.com".to_string()]));
+        for role in [
+            Role::Frontend,
+            Role::Backend,
+            Role::Smtp,
+            Role::Imap,
+            Role::Pop,
+        ] {
+            steps.extend(r::reissue_sha256(host, 443, role));
+            steps.extend(r::stronger_key(host, 443, role));
+            steps.extend(r::enable_renewed(host, 443, t, &public.sha1, role));
+            steps.push(r::check_endpoint(host, 443, role, Status::Refused));
+        }
+        steps.push(r::enable_tls12(host, 443));
+        for edge in [false, true] {
+            for role in [Role::Smtp, Role::Imap, Role::Pop] {
+                steps.extend(r::renew_transport(host, 25, role, &own, None, edge));
+                steps.extend(r::renew_transport(host, 25, role, &public, None, edge));
+                steps.extend(r::renew_transport(host, 25, role, &public, Some(t), edge));
+                steps.push(r::enable_transport(host, 25, role, t, edge));
+                steps.push(r::offer_starttls(host, 25, role, true, edge));
+            }
+            steps.extend(r::smtp_fleet_cert(host, 25, t, edge));
+        }
+        steps.push(r::check_connectors(host, t));
+        for expired in [false, true] {
+            for staged in [None, Some((t, date))] {
+                steps.extend(r::rotate_auth(host, expired, staged, true, &[host, "ex02"]));
+            }
+        }
+        steps.push(r::import_auth(host, t));
+        steps.extend(r::check_iis_binding(host, 443, Some(t)));
+        steps.push(r::fix_hybrid_connector(host, "Inbound from Office 365"));
+    }
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for s in &steps {
+        if let Some(c) = s.command() {
+            n += 1;
+            if let Err(e) = ps_support::check(&reference, c) {
+                failures.push(e);
+            }
+            if let Err(e) = ps_support::check_version(&reference, c, "2016") {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(n > 300, "{n}");
 }
