@@ -101,7 +101,12 @@ async fn a_hostile_certificate_name_never_runs_from_any_output() {
         let out = tmp.path().join(format!("out{i}"));
         let mut args = strings(&["scan", "--out", &path_arg(&out), "--ca-bundle"]);
         args.push(path_arg(&root));
-        args.extend(strings(&["--namespace", "mail.contoso.lab"]));
+        args.extend(strings(&[
+            "--namespace",
+            "mail.contoso.lab",
+            "--csv-findings",
+        ]));
+        args.push(path_arg(&out.join("findings.csv")));
         args.extend(lab_args(&lab));
         let run = excert(&args).await;
         let stdout = String::from_utf8_lossy(&run.stdout).to_string();
@@ -144,14 +149,14 @@ async fn a_hostile_certificate_name_never_runs_from_any_output() {
         assert!(!html_cmds.is_empty());
         assert_inert("report.html", &html_cmds);
 
-        // report.csv: the commands after "Run:" in any cell.
-        let csv = std::fs::read_to_string(out.join("report.csv")).unwrap();
-        let csv_cmds: Vec<String> = csv
-            .split("Run: ")
-            .skip(1)
-            .map(|s| s.split(" 2. ").next().unwrap_or(s).to_string())
-            .collect();
-        assert_inert("report.csv", &csv_cmds);
+        // report.csv and the findings CSV: the commands after "Run:".
+        for file in ["report.csv", "findings.csv"] {
+            let csv_cmds = csv_commands(&out.join(file));
+            if file == "findings.csv" {
+                assert!(!csv_cmds.is_empty(), "{cn:?}: no command in {file}");
+            }
+            assert_inert(file, &csv_cmds);
+        }
 
         // remediation.ps1: parses, only comments and functions at the top
         // level, and no line outside a comment lets the text run.
@@ -164,6 +169,8 @@ async fn a_hostile_certificate_name_never_runs_from_any_output() {
             .map(str::to_string)
             .collect();
         assert_inert("remediation.ps1", &lines);
+        let mentions: Vec<&str> = ps1.lines().filter(|l| l.contains("calc")).collect();
+        assert!(mentions.is_empty(), "{mentions:#?}");
         assert!(ps1.contains("function Repair-"));
     }
 }
@@ -219,6 +226,30 @@ async fn a_target_scanned_by_ip_gets_placeholders_not_its_address() {
         bind.contains(&format!("-Port {}", lab.backend_port)),
         "{bind}"
     );
+}
+
+/// The commands in a CSV's cells: what follows each ` Run: `, up to the
+/// next numbered step (` 2. `).
+fn csv_commands(path: &std::path::Path) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_path(path)
+        .unwrap();
+    let mut out = Vec::new();
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            for part in cell.split("Run: ").skip(1) {
+                let mut end = part.len();
+                for n in 2..100 {
+                    if let Some(at) = part.find(&format!(" {n}. ")) {
+                        end = end.min(at);
+                    }
+                }
+                out.push(part[..end].to_string());
+            }
+        }
+    }
+    out
 }
 
 fn collect_powershell(v: &serde_json::Value, out: &mut Vec<String>) {
