@@ -292,6 +292,7 @@ fn store_only(a: &AnalysisArgs) -> Result<ScanReport, Error> {
         merged_from: Vec::new(),
         skipped_endpoints: Default::default(),
         inventory: None,
+        organisation: None,
     })
 }
 

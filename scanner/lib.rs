@@ -101,6 +101,7 @@ pub async fn scan(
         skipped_endpoints,
         merged_from: Vec::new(),
         inventory: analysis.inventory,
+        organisation: analysis.organisation,
     }
 }
 
@@ -123,6 +124,7 @@ pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport 
         servers: analysis.servers,
         expiry_cliffs: analysis.expiry_cliffs,
         inventory: analysis.inventory,
+        organisation: analysis.organisation,
         ..saved.clone()
     }
 }

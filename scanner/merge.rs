@@ -66,6 +66,8 @@ pub fn merge(scans: Vec<(String, ScanReport)>) -> ScanReport {
         // Judged again by the caller.
         servers: Vec::new(),
         inventory: merged_inventory(&scans),
+        // Judged again by the caller, with the inventory.
+        organisation: None,
         expiry_cliffs: Vec::new(),
         invalid_targets: scans
             .iter()

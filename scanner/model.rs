@@ -426,7 +426,9 @@ impl Severity {
 }
 
 /// A server's overall grade: the worst finding, or `ok`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Grade {
     /// At least one critical finding.
@@ -436,6 +438,7 @@ pub enum Grade {
     /// Only info findings.
     Info,
     /// No finding at all.
+    #[default]
     Ok,
 }
 
@@ -693,6 +696,21 @@ finding_ids! {
     /// An SMTP port presents a self-signed certificate where most servers'
     /// same port presents a CA-issued one.
     SmtpCertInconsistent = "smtp-cert-inconsistent",
+    /// A store certificate in use (services, a binding, a connector or
+    /// AuthConfig) has expired; an unused one is info (`--inventory`).
+    StoreCertExpired = "store-cert-expired",
+    /// A store certificate in use expires within `--warn-days`.
+    StoreCertExpiring = "store-cert-expiring",
+    /// A store certificate in use has an RSA key under 2048 bits.
+    StoreCertWeakKey = "store-cert-weak-key",
+    /// A store certificate in use is signed with SHA-1 or MD5 (not Exchange's
+    /// own self-signed certificates).
+    StoreCertWeakSignature = "store-cert-weak-signature",
+    /// A store certificate in use has an exported Status other than Valid.
+    StoreCertInvalidStatus = "store-cert-invalid-status",
+    /// The organisation's current Auth certificate is not in this server's
+    /// store (it did not replicate there).
+    AuthCertNotReplicated = "auth-cert-not-replicated",
 }
 
 impl std::fmt::Display for FindingId {
@@ -944,6 +962,43 @@ pub struct ServerReport {
     /// shaped like endpoint findings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The server's store view: indexes into `inventory.certificates`,
+    /// soonest expiry first (`--inventory`), so renderers need no join.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub store: Vec<usize>,
+}
+
+/// What concerns the whole organisation rather than one server
+/// (`--inventory`): the Auth certificate, which every Exchange server
+/// shares. Its findings are reported once here, not per server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// The worst organisation finding, or `ok`.
+    pub severity: Grade,
+    /// What to do, in a sentence; empty when nothing needs action.
+    #[serde(default)]
+    pub summary: String,
+    /// `auth-cert-expired`, `auth-cert-expiring`, `auth-cert-missing`, each
+    /// at most once.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// The organisation-level procedure, in order (run once, on the server
+    /// each step names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remediation_steps: Vec<Step>,
+    /// The current Auth certificate: Get-AuthConfig's, else the newest Auth
+    /// certificate in the stores; null when neither is known.
+    #[serde(default)]
+    pub auth_thumbprint: Option<String>,
+    /// Its expiry; null when no exported store holds it.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub auth_not_after: Option<OffsetDateTime>,
+    /// The next Auth certificate AuthConfig stages; null when none.
+    #[serde(default)]
+    pub auth_next_thumbprint: Option<String>,
+    /// Servers whose exported store lacks the current Auth certificate.
+    #[serde(default)]
+    pub auth_missing_on: Vec<String>,
 }
 
 /// The program that wrote the report.
@@ -1080,6 +1135,10 @@ pub struct ScanReport {
     /// The certificate stores from the admin's exports (`--inventory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<Inventory>,
+    /// Organisation-level findings (the Auth certificate); absent without
+    /// `--inventory`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<Organisation>,
 }
 
 /// One input of a merged report.

@@ -257,6 +257,7 @@ fn report_of(a: Analysis) -> excert::model::ScanReport {
         skipped_endpoints: vec![],
         merged_from: Vec::new(),
         inventory: None,
+        organisation: None,
     }
 }
 

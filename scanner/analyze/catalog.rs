@@ -351,6 +351,66 @@ const CATALOGUE: &[Rule] = &[
               answering N to the default SMTP certificate prompt) and check the connectors' \
               TlsCertificateName.",
     },
+    Rule {
+        id: FindingId::StoreCertExpired,
+        severity: Severity::Critical,
+        title: "Certificate in use in the store has expired",
+        why: "A certificate in the server's store that is enabled for a service (IIS, SMTP, \
+              IMAP, POP), presented on a port, or named by a connector or AuthConfig has expired. \
+              HealthChecker reports it red. An expired certificate that nothing uses is only \
+              info: remove it.",
+        fix: "Renew it (the public one with your CA, the server's own \"Microsoft Exchange\" one \
+              with Get-ExchangeCertificate | New-ExchangeCertificate), enable the new one for the \
+              same services, then remove the expired one.",
+    },
+    Rule {
+        id: FindingId::StoreCertExpiring,
+        severity: Severity::Warning,
+        title: "Certificate in use in the store expiring",
+        why: "A certificate in the server's store that a service, port, connector or AuthConfig \
+              uses expires within --warn-days (HealthChecker: yellow under 60 days, red under 30). \
+              It is critical within --critical-days.",
+        fix: "Renew it before it expires and enable the new one for the same services.",
+    },
+    Rule {
+        id: FindingId::StoreCertWeakKey,
+        severity: Severity::Warning,
+        title: "Certificate in use in the store has a weak key",
+        why: "A certificate in use in the server's store has an RSA key under 2048 bits, which \
+              current clients reject and HealthChecker reports red.",
+        fix: "Request a new certificate with an RSA 2048-bit (or larger) key and enable it for \
+              the same services.",
+    },
+    Rule {
+        id: FindingId::StoreCertWeakSignature,
+        severity: Severity::Warning,
+        title: "Certificate in use in the store signed with SHA-1 or MD5",
+        why: "A CA-issued certificate in use in the server's store is signed with SHA-1 or MD5, \
+              which current clients reject. Exchange's own self-signed certificates are not \
+              flagged: their signature protects nothing.",
+        fix: "Reissue the certificate signed with SHA-256 and enable it for the same services.",
+    },
+    Rule {
+        id: FindingId::StoreCertInvalidStatus,
+        severity: Severity::Warning,
+        title: "Certificate in use in the store has a status other than Valid",
+        why: "Get-ExchangeCertificate reports a Status other than Valid (RevocationCheckFailure, \
+              Revoked, Untrusted, PendingRequest, ...) for a certificate a service, port, \
+              connector or AuthConfig uses. A DateInvalid status explained by the dates is \
+              reported as expired or not yet valid instead.",
+        fix: "Check the certificate on the server (Get-ExchangeCertificate -Server <server> \
+              -Thumbprint <thumbprint> | Format-List Status) and replace it if the status is right.",
+    },
+    Rule {
+        id: FindingId::AuthCertNotReplicated,
+        severity: Severity::Critical,
+        title: "The current Auth certificate is not in this server's store",
+        why: "The Auth certificate Get-AuthConfig names must be in the store of every Exchange \
+              server except Edge. Other servers hold it, this one does not: it did not replicate \
+              here, so OAuth (OWA/ECP sign-in, hybrid free/busy) fails on this server.",
+        fix: "Export the Auth certificate with its private key from a server that holds it and \
+              import it on this one.",
+    },
 ];
 
 // The catalogue's guarantee: an id without an entry does not compile. A

@@ -12,8 +12,11 @@
 //! - [`catalog`]: every finding id's severity and text ([`catalog::entry`]);
 //! - `rules`: per-endpoint findings;
 //! - [`fleet`]: fleet-wide findings and expiry cliffs;
+//! - `store`: the certificate stores and the organisation (`--inventory`),
+//!   a pure stage before the verdicts;
 //! - [`remediation`]: every remediation step, as data;
-//! - [`verdict`]: one verdict per server, with its steps.
+//! - [`verdict`]: one verdict per server, with its steps, decided once
+//!   from every finding (wire, fleet, store).
 
 pub mod catalog;
 pub mod cert;
@@ -52,6 +55,9 @@ pub struct Analysis {
     pub inferred_namespaces: std::collections::BTreeMap<String, Vec<String>>,
     /// The certificate stores, judged (`--inventory`).
     pub inventory: Option<crate::model::Inventory>,
+    /// The organisation's findings (the Auth certificate), with
+    /// `--inventory`.
+    pub organisation: Option<crate::model::Organisation>,
 }
 
 /// Analyse every endpoint, then the fleet, then judge each server.
@@ -61,7 +67,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
 
 /// [`analyze`], with the admin's store exports as more evidence: wire
 /// certificates get their friendly names before the rules run, and the
-/// stores are judged after them (`store`).
+/// stores are judged (`store`) before the verdicts.
 /// Works on a copy of the evidence; [`analyze_owned`] saves the copy.
 pub fn analyze_with(
     evidence: &[EndpointEvidence],
@@ -92,6 +98,8 @@ struct JudgedEndpoints {
     /// Per server: the public thumbprint its steps should bind.
     publics: Vec<Option<String>>,
     inferred: BTreeMap<Option<String>, Vec<String>>,
+    /// The stores and the organisation, judged (`--inventory`).
+    store: Option<store::StoreJudgement>,
 }
 
 /// Read every chain, run the per-endpoint and fleet rules, and turn each
@@ -146,6 +154,37 @@ fn judge_endpoints(
     }
     drop(front);
     drop(leaves);
+    let store = inventory.map(|inv| {
+        let wire: Vec<store::WireEndpoint<'_>> = evidence
+            .iter()
+            .zip(&wires)
+            .map(|(e, w)| store::WireEndpoint {
+                host: &e.endpoint.host,
+                port: e.endpoint.port,
+                role: e.endpoint.role,
+                answered: e.observation.status == Status::Ok,
+                leaf: w.leaf(),
+            })
+            .collect();
+        store::judge(inv, &wire, &servers, settings)
+    });
+    // An expiry whose renewal already waits in the store is fixed by
+    // binding that one: the finding says so from the start.
+    for (i, steps) in store.iter().flat_map(|s| &s.renewed) {
+        if let Some(slot) = judged.get_mut(*i) {
+            for f in slot.findings.iter_mut().filter(|f| {
+                matches!(
+                    f.id,
+                    FindingId::FrontendCertExpired
+                        | FindingId::FrontendCertExpiring
+                        | FindingId::BackendCertExpired
+                        | FindingId::BackendCertExpiring
+                )
+            }) {
+                catalog::replace_steps(f, steps.clone());
+            }
+        }
+    }
 
     let mut lines = HashSet::new();
     // Collected in place (the reports reuse the evidence's buffer), then
@@ -162,33 +201,44 @@ fn judge_endpoints(
         servers,
         publics,
         inferred,
+        store,
     }
 }
 
-/// One verdict per server, the expiry cliffs and the stores.
+/// One verdict per server, decided once from every finding, and the
+/// expiry cliffs.
 fn judge_servers(
     judged: JudgedEndpoints,
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> Analysis {
     let JudgedEndpoints {
-        mut endpoints,
+        endpoints,
         servers,
         publics,
         inferred,
+        store,
     } = judged;
     let as_of = settings.as_of;
-    let mut server_reports = server_reports(&servers, &publics, &endpoints, settings);
+    let server_reports = server_reports(&servers, &publics, &endpoints, store.as_ref(), settings);
     let expiry_cliffs = fleet::expiry_cliffs(&backend_expiries(&endpoints), as_of);
-    let inventory =
-        inventory.map(|inv| store::judge(inv, &mut endpoints, &mut server_reports, settings));
-
+    let (inventory, organisation) = match (inventory, store) {
+        (Some(inv), Some(judged)) => (
+            Some(crate::model::Inventory {
+                certificates: judged.certificates,
+                ..inv.clone()
+            }),
+            Some(judged.organisation),
+        ),
+        _ => (None, None),
+    };
     Analysis {
         endpoints,
         servers: server_reports,
         expiry_cliffs,
         inferred_namespaces: names::inferred_used(&inferred, settings),
         inventory,
+        organisation,
     }
 }
 
@@ -444,28 +494,41 @@ fn endpoint_report(
     }
 }
 
-/// One verdict per server, from its endpoints' findings.
+/// One verdict per server, from its endpoints' and its store's findings:
+/// the scanned servers in order, then those known only from the stores.
 fn server_reports(
     servers: &[(String, Vec<usize>)],
     publics: &[Option<String>],
     endpoints: &[EndpointReport],
+    store: Option<&store::StoreJudgement>,
     settings: &AnalysisSettings,
 ) -> Vec<ServerReport> {
-    servers
-        .iter()
-        .zip(publics)
-        .map(|((host, members), public)| {
+    let stores = store.map_or(&[][..], |s| s.servers.as_slice());
+    let count = servers.len().max(stores.len());
+    (0..count)
+        .filter_map(|i| {
+            let scanned = servers.get(i);
+            let own = stores.get(i);
+            let host = scanned.map(|(h, _)| h).or(own.map(|s| &s.host))?;
+            let members = scanned.map_or(&[][..], |(_, m)| m.as_slice());
             let reports: Vec<&EndpointReport> =
                 members.iter().filter_map(|&i| endpoints.get(i)).collect();
             let verify = remediation::verify_command(host, &reports, settings);
-            let mut v = verdict::judge(host, &reports, public.as_deref(), &verify);
-            // Held for the whole scan: no spare capacity (issue 16).
+            let store_findings = own.map_or(&[][..], |s| s.findings.as_slice());
+            let mut v = verdict::judge(&verdict::ServerInput {
+                host,
+                endpoints: &reports,
+                store: store_findings,
+                public: publics.get(i).and_then(|p| p.as_deref()),
+                verify: Some(&verify),
+            });
+            // Held for the whole scan: no spare capacity.
             v.steps.shrink_to_fit();
             v.steps
                 .iter_mut()
                 .for_each(crate::model::Step::shrink_to_fit);
             v.summary.shrink_to_fit();
-            ServerReport {
+            Some(ServerReport {
                 host: host.clone(),
                 severity: v.grade,
                 verdict: v.verdict,
@@ -473,14 +536,15 @@ fn server_reports(
                 // Rendered from the steps when needed.
                 remediation: Vec::new(),
                 remediation_steps: v.steps,
-                endpoints: members.clone(),
+                endpoints: members.to_vec(),
                 group: reports
                     .iter()
                     .map(|r| r.endpoint.group.clone())
                     .find(|g| !g.is_empty())
                     .unwrap_or_default(),
-                findings: Vec::new(),
-            }
+                findings: store_findings.iter().map(|f| f.finding.clone()).collect(),
+                store: own.map(|s| s.certs.clone()).unwrap_or_default(),
+            })
         })
         .collect()
 }

@@ -41,6 +41,7 @@ use crate::model::{Classification, EndpointReport, Finding, FindingId, Grade, Ro
 
 use super::remediation::{self, Step, Task};
 use super::rules::already_renewed;
+use super::store::StoreFinding;
 
 pub use crate::model::Verdict;
 
@@ -77,7 +78,24 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (AuthCertExpired | AuthCertExpiring | AuthCertMissing, _) => Verdict::RotateAuthCert,
         (RenewedCertNotBound, Role::Frontend) => Verdict::RebindPublicCert,
         (RenewedCertNotBound, Role::Backend) => Verdict::FixBackendBinding,
-        (StoreBindingDrift | HybridConnectorCertInvalid, _) => Verdict::Review,
+        (StoreBindingDrift | HybridConnectorCertInvalid | StoreCertInvalidStatus, _) => {
+            Verdict::Review
+        }
+        // Store certificates carry their own verdict (`store`); by role,
+        // for a caller that only has the id.
+        (
+            StoreCertExpired | StoreCertExpiring | StoreCertWeakKey | StoreCertWeakSignature,
+            Role::Frontend,
+        ) => Verdict::RenewPublicCert,
+        (
+            StoreCertExpired | StoreCertExpiring | StoreCertWeakKey | StoreCertWeakSignature,
+            Role::Backend,
+        ) => Verdict::RenewBackend,
+        (
+            StoreCertExpired | StoreCertExpiring | StoreCertWeakKey | StoreCertWeakSignature,
+            Role::Smtp | Role::Imap | Role::Pop,
+        ) => Verdict::FixTransportCert,
+        (AuthCertNotReplicated, _) => Verdict::RotateAuthCert,
     }
 }
 
@@ -97,18 +115,32 @@ fn renewable_backend(e: &EndpointReport) -> bool {
 /// cert that should not be on 444 at all calls for a rebinding; so does
 /// frontend expiry on a server that lags behind the fleet's newer public
 /// cert (the fleet's cert is already there to bind, nothing to renew).
-fn verdict_on(e: &EndpointReport, f: &Finding) -> Verdict {
+/// A renewed certificate waiting in the store (`renewed` lists the ports)
+/// turns "renew" into "bind" the same way.
+fn verdict_on(e: &EndpointReport, f: &Finding, renewed: &[u16]) -> Verdict {
+    let waits = renewed.contains(&e.endpoint.port);
     match verdict_for(f.id, e.endpoint.role) {
-        Verdict::RenewBackend if !renewable_backend(e) => Verdict::FixBackendBinding,
+        Verdict::RenewBackend if !renewable_backend(e) || waits => Verdict::FixBackendBinding,
         Verdict::RenewPublicCert
             if (f.id == FindingId::FrontendCertExpired
                 || f.id == FindingId::FrontendCertExpiring)
-                && e.lags_fleet =>
+                && (e.lags_fleet || waits) =>
         {
             Verdict::RebindPublicCert
         }
         v => v,
     }
+}
+
+/// An expiry finding, which a renewal waiting in the store fixes.
+fn is_expiry(id: FindingId) -> bool {
+    matches!(
+        id,
+        FindingId::FrontendCertExpired
+            | FindingId::FrontendCertExpiring
+            | FindingId::BackendCertExpired
+            | FindingId::BackendCertExpiring
+    )
 }
 
 /// The verdict, grade, summary and steps for one server.
@@ -119,36 +151,103 @@ pub(crate) struct ServerVerdict {
     pub steps: Vec<Step>,
 }
 
-/// Judge one server from its endpoints (already carrying their findings).
-/// `public` is the public cert thumbprint to bind (own or fleet majority).
-pub(crate) fn judge(
-    host: &str,
-    endpoints: &[&EndpointReport],
-    public: Option<&str>,
-    verify: &str,
-) -> ServerVerdict {
+/// Everything one server's verdict is decided from.
+pub(crate) struct ServerInput<'a> {
+    /// The server.
+    pub host: &'a str,
+    /// Its endpoints, carrying their findings (wire and fleet).
+    pub endpoints: &'a [&'a EndpointReport],
+    /// Its store's findings (`--inventory`).
+    pub store: &'a [StoreFinding],
+    /// The public cert thumbprint to bind (own or fleet majority).
+    pub public: Option<&'a str>,
+    /// The command that checks the fix; none for a server not scanned.
+    pub verify: Option<&'a str>,
+}
+
+/// Judge one server, once, from every finding: its endpoints' and its
+/// store's. Nothing changes the verdict or its steps afterwards.
+pub(crate) fn judge(input: &ServerInput<'_>) -> ServerVerdict {
+    let ServerInput {
+        host,
+        endpoints,
+        store,
+        public,
+        verify,
+    } = *input;
+    let renewed: Vec<u16> = store
+        .iter()
+        .filter(|f| f.finding.id == FindingId::RenewedCertNotBound)
+        .filter_map(|f| f.port)
+        .collect();
     let all: Vec<(&EndpointReport, &Finding)> = endpoints
         .iter()
         .flat_map(|e| e.findings.iter().map(move |f| (*e, f)))
         .collect();
     let grade = all
         .iter()
-        .map(|(_, f)| Grade::from(f.severity))
+        .map(|(_, f)| f.severity)
+        .chain(store.iter().map(|f| f.finding.severity))
+        .map(Grade::from)
         .min()
         .unwrap_or(Grade::Ok);
-    let verdict = all
+    let wire_best = all
         .iter()
         .filter(|(_, f)| f.severity <= Severity::Warning)
-        .map(|(e, f)| (f.severity, verdict_on(e, f)))
+        .map(|(e, f)| (f.severity, verdict_on(e, f, &renewed)))
+        .min();
+    let store_best = store
+        .iter()
+        .filter(|f| f.finding.severity <= Severity::Warning)
+        .map(|f| (f.finding.severity, f.verdict))
+        .min();
+    let store_decides = store_best.is_some_and(|s| wire_best.is_none_or(|w| s < w));
+    let verdict = wire_best
+        .into_iter()
+        .chain(store_best)
         .min()
         .map_or(Verdict::Ok, |(_, v)| v);
-    let summary = summary(host, verdict, &all, endpoints);
-    // Steps come only from what needs action: info findings add none.
+    let summary = match store_best.filter(|_| store_decides) {
+        Some(best) => store_summary(host, store, best),
+        None if endpoints.is_empty() && verdict == Verdict::Ok => {
+            format!("{host}: store export only (not scanned); nothing in its store needs action.")
+        }
+        None => summary(host, verdict, &all, endpoints, &renewed),
+    };
+    // Steps come only from what needs action: info findings add none. An
+    // expiry a waiting renewal fixes takes the renewal's steps (below).
     let actionable: Vec<(&EndpointReport, &Finding)> = all
         .into_iter()
         .filter(|(_, f)| f.severity <= Severity::Warning)
+        .filter(|(e, f)| !(is_expiry(f.id) && renewed.contains(&e.endpoint.port)))
         .collect();
-    let mut steps = steps(host, endpoints, &actionable, public);
+    let wire_steps = steps(host, endpoints, &actionable, public);
+    // The findings that decided come first, so the first step matches the
+    // summary.
+    let mut urgent: Vec<&StoreFinding> = store
+        .iter()
+        .filter(|f| f.finding.severity <= Severity::Warning)
+        .collect();
+    urgent.sort_by_key(|f| (f.finding.severity, f.verdict));
+    let mut store_steps: Vec<Step> = Vec::new();
+    for f in urgent {
+        for st in &f.finding.remediation_steps {
+            if !store_steps.contains(st) {
+                store_steps.push(st.clone());
+            }
+        }
+    }
+    let (first, second) = if store_decides {
+        (store_steps, wire_steps)
+    } else {
+        (wire_steps, store_steps)
+    };
+    let mut steps: Vec<Step> = Vec::new();
+    for st in first.into_iter().chain(second) {
+        if !steps.contains(&st) {
+            steps.push(st);
+        }
+    }
     if !steps.is_empty() {
         let group = endpoints
             .iter()
@@ -162,7 +261,9 @@ pub(crate) fn judge(
             let site = group.and_then(|g| g.site.as_deref());
             steps.extend(remediation::edge_subscription(host, site));
         }
-        steps.push(remediation::verify(host, verify));
+        if let Some(verify) = verify.filter(|_| !endpoints.is_empty()) {
+            steps.push(remediation::verify(host, verify));
+        }
     }
     ServerVerdict {
         verdict,
@@ -170,6 +271,21 @@ pub(crate) fn judge(
         summary,
         steps,
     }
+}
+
+/// `ex01: <titles> (certificate store).`: the store's findings that decided
+/// the verdict (`best`: their severity and verdict).
+fn store_summary(host: &str, store: &[StoreFinding], best: (Severity, Verdict)) -> String {
+    let mut titles: Vec<&str> = Vec::new();
+    for f in store
+        .iter()
+        .filter(|f| (f.finding.severity, f.verdict) == best)
+    {
+        if !titles.contains(&f.finding.title.as_str()) {
+            titles.push(&f.finding.title);
+        }
+    }
+    format!("{host}: {} (certificate store).", titles.join("; "))
 }
 
 /// The server's steps, in the order to do them: the backend first, then the
@@ -345,22 +461,35 @@ fn summary(
     verdict: Verdict,
     all: &[(&EndpointReport, &Finding)],
     endpoints: &[&EndpointReport],
+    renewed: &[u16],
 ) -> String {
+    let ids = |keep: fn(Verdict) -> bool| ids(all, renewed, keep);
+    // An expiring certificate whose renewal waits in the store.
+    let waiting = all
+        .iter()
+        .any(|(e, f)| is_expiry(f.id) && renewed.contains(&e.endpoint.port));
     match verdict {
         Verdict::RenewBackend => backend_summary(host, all),
+        Verdict::RebindPublicCert if waiting && !has(all, FindingId::PublicBindingLost) => {
+            format!(
+                "{host}: a renewed certificate already waits in the store; bind it instead of \
+                 renewing again."
+            )
+        }
+        Verdict::FixBackendBinding if waiting => format!(
+            "{host}: a renewed certificate already waits in the store; bind it instead of \
+             renewing again."
+        ),
         Verdict::RebindPublicCert => rebind_summary(host, all, endpoints),
         Verdict::RenewPublicCert => format!(
             "{host}: the public (443) certificate needs replacing ({}).",
-            ids(all, |v| v == Verdict::RenewPublicCert)
+            ids(|v| v == Verdict::RenewPublicCert)
         ),
         Verdict::FixBackendBinding => format!(
             "{host}: 444 presents the wrong certificate; bind the server's own \"Microsoft Exchange\" certificate."
         ),
         Verdict::Investigate => unscanned_summary(host, endpoints),
-        Verdict::Review => format!(
-            "{host}: needs a look ({}).",
-            ids(all, |v| v == Verdict::Review)
-        ),
+        Verdict::Review => format!("{host}: needs a look ({}).", ids(|v| v == Verdict::Review)),
         Verdict::RotateAuthCert => format!(
             "{host}: the Exchange Server Auth Certificate (OAuth) needs rotating or importing."
         ),
@@ -439,10 +568,14 @@ fn unscanned_summary(host: &str, endpoints: &[&EndpointReport]) -> String {
 
 /// The ids of the actionable findings whose verdict `keep` selects, each
 /// once, in finding order.
-fn ids(all: &[(&EndpointReport, &Finding)], keep: impl Fn(Verdict) -> bool) -> String {
+fn ids(
+    all: &[(&EndpointReport, &Finding)],
+    renewed: &[u16],
+    keep: impl Fn(Verdict) -> bool,
+) -> String {
     let mut ids: Vec<&str> = all
         .iter()
-        .filter(|(e, f)| f.severity <= Severity::Warning && keep(verdict_on(e, f)))
+        .filter(|(e, f)| f.severity <= Severity::Warning && keep(verdict_on(e, f, renewed)))
         .map(|(_, f)| f.id.as_str())
         .collect();
     let mut seen = Vec::new();

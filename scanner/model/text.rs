@@ -239,6 +239,12 @@ struct ServerJson<'a> {
     group: &'a Group,
     #[serde(skip_serializing_if = "no_findings")]
     findings: &'a [Finding],
+    #[serde(skip_serializing_if = "no_indexes")]
+    store: &'a [usize],
+}
+
+fn no_indexes(i: &&[usize]) -> bool {
+    i.is_empty()
 }
 
 impl Serialize for ServerReport {
@@ -253,6 +259,7 @@ impl Serialize for ServerReport {
             endpoints: &self.endpoints,
             group: &self.group,
             findings: &self.findings,
+            store: &self.store,
         }
         .serialize(s)
     }

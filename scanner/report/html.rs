@@ -772,20 +772,15 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
     }
 }
 
-/// The store certificates of this server, soonest expiry first.
+/// The store certificates of this server, soonest expiry first: the
+/// server's store view, as the analysis left it.
 fn store_rows(report: &ScanReport, s: &ServerReport) -> Vec<StoreRowView> {
     let Some(inv) = &report.inventory else {
         return Vec::new();
     };
-    let names = crate::analyze::store::Names::new(inv);
-    let mut certs: Vec<&crate::model::StoreCertificate> = inv
-        .certificates
+    s.store
         .iter()
-        .filter(|c| names.same(&c.server, &s.host))
-        .collect();
-    certs.sort_by_key(|c| c.not_after);
-    certs
-        .into_iter()
+        .filter_map(|&i| inv.certificates.get(i))
         .map(|c| StoreRowView {
             friendly_name: c
                 .friendly_name

@@ -509,6 +509,7 @@ mod tests {
             skipped_endpoints: Vec::new(),
             merged_from: Vec::new(),
             inventory: None,
+            organisation: None,
         };
         let t = timeline(&report);
         assert!(t.empty);

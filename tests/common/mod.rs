@@ -218,6 +218,7 @@ fn server(
             ..Group::default()
         },
         findings: Vec::new(),
+        store: Vec::new(),
     }
 }
 
@@ -419,6 +420,7 @@ pub fn sample_report() -> ScanReport {
         skipped_endpoints: vec![],
         merged_from: Vec::new(),
         inventory: None,
+        organisation: None,
     }
 }
 

@@ -1,0 +1,237 @@
+//! Every certificate in use in a server's store, judged as HealthChecker
+//! judges `Get-ExchangeCertificate`: expired, expiring (the same
+//! `--warn-days`/`--critical-days` as the wire, 60/30 by default), an RSA
+//! key under 2048 bits, a SHA-1 or MD5 signature, a Status other than
+//! Valid.
+//!
+//! In use: enabled for IIS, SMTP, IMAP or POP, presented on a scanned port,
+//! named by one of the server's connectors, or named by AuthConfig. An
+//! expired certificate nothing uses is info: remove it.
+//!
+//! One certificate, one set of findings: a certificate a scanned port of
+//! this server presents is judged by the wire rules for its dates, key and
+//! signature, so the store does not repeat them; the current Auth
+//! certificate's expiry is the organisation's finding.
+
+use super::facts::{label, services_in_use, utc_note, Crypto};
+use super::hybrid::{names_cert, tls_name};
+use super::{Ctx, StoreFinding, View};
+use crate::analyze::{catalog, remediation};
+use crate::model::{
+    Classification, FindingId, HashAlgorithm, Severity, Step, StoreCertificate, Verdict,
+};
+
+/// Why a certificate counts as in use, for the finding's detail; empty
+/// when nothing uses it.
+fn uses(ctx: &Ctx<'_>, v: &View<'_>, c: &StoreCertificate) -> Vec<String> {
+    let mut why = Vec::new();
+    let services = services_in_use(c);
+    if !services.is_empty() {
+        why.push(format!("enabled for {}", services.join(", ")));
+    }
+    if !c.bound.is_empty() {
+        why.push(format!("presented on port {}", c.bound.join(", ")));
+    }
+    let connectors: Vec<&str> = v
+        .connectors
+        .iter()
+        .filter(|conn| tls_name(conn).is_some_and(|n| names_cert(c, n)))
+        .map(|conn| conn.name.as_str())
+        .collect();
+    if !connectors.is_empty() {
+        why.push(format!(
+            "named by connector \"{}\"",
+            connectors.join("\", \"")
+        ));
+    }
+    let auth = ctx.inv.auth_config.as_ref();
+    if ctx.auth.is(&c.thumbprint)
+        || auth.is_some_and(|a| a.next_thumbprint.as_deref() == Some(c.thumbprint.as_str()))
+    {
+        why.push("named by AuthConfig".to_string());
+    }
+    why
+}
+
+/// The verdict a problem with this certificate calls for: the server's
+/// own certificate is renewed like the backend's, a public one enabled for
+/// IIS is the public certificate, one serving mail only is transport.
+fn verdict(c: &StoreCertificate, services: &[&str]) -> Verdict {
+    if c.classification == Classification::ExchangeSelfSigned {
+        Verdict::RenewBackend
+    } else if services.contains(&"IIS") {
+        Verdict::RenewPublicCert
+    } else if !services.is_empty() {
+        Verdict::FixTransportCert
+    } else {
+        Verdict::Review
+    }
+}
+
+/// Exchange's own self-signed certificates, made by setup: SHA-1 on them
+/// is expected and harmless.
+fn exchange_own(c: &StoreCertificate) -> bool {
+    c.self_signed
+        && matches!(
+            c.classification,
+            Classification::ExchangeSelfSigned
+                | Classification::ExchangeAuth
+                | Classification::Wmsvc
+        )
+}
+
+/// The findings for every certificate in this server's store.
+pub(super) fn findings(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
+    let mut out = Vec::new();
+    for &i in &v.store {
+        let (Some(c), Some(crypto)) = (ctx.certs.get(i), ctx.crypto.get(i)) else {
+            continue;
+        };
+        let why = uses(ctx, v, c);
+        if why.is_empty() {
+            out.extend(unused_expired(v, c));
+        } else {
+            out.extend(in_use(ctx, v, c, *crypto, &why.join("; ")));
+        }
+    }
+    out
+}
+
+/// An expired certificate nothing uses: info, remove it.
+fn unused_expired(v: &View<'_>, c: &StoreCertificate) -> Option<StoreFinding> {
+    (c.days_left < 0).then(|| StoreFinding {
+        finding: catalog::finding(
+            FindingId::StoreCertExpired,
+            Severity::Info,
+            format!(
+                "{}'s store holds {}, expired on {}{}, which no service, scanned port, \
+                 connector or AuthConfig uses: remove it.",
+                v.host,
+                label(c),
+                c.not_after.date(),
+                utc_note(c)
+            ),
+            vec![remediation::remove_old(&v.host, &c.thumbprint)],
+        ),
+        verdict: Verdict::Review,
+        endpoint: None,
+        port: None,
+    })
+}
+
+/// The findings for one certificate in use (`why` says how).
+fn in_use(
+    ctx: &Ctx<'_>,
+    v: &View<'_>,
+    c: &StoreCertificate,
+    crypto: Crypto,
+    why: &str,
+) -> Vec<StoreFinding> {
+    let settings = ctx.settings;
+    let services = services_in_use(c);
+    let verdict = verdict(c, &services);
+    let replace = || {
+        remediation::replace_store_cert(
+            &v.host,
+            &c.thumbprint,
+            &services,
+            c.classification == Classification::ExchangeSelfSigned,
+        )
+    };
+    let found =
+        |id: FindingId, severity: Severity, detail: String, steps: Vec<Step>| StoreFinding {
+            finding: catalog::finding(id, severity, detail, steps),
+            verdict,
+            endpoint: None,
+            port: None,
+        };
+    let mut out = Vec::new();
+    let what = format!("{}'s store holds {} ({why})", v.host, label(c));
+    // The wire judged what it saw; the organisation judges the Auth
+    // certificate's dates.
+    let wire_judged = !c.bound.is_empty();
+    let dates_judged = wire_judged || ctx.auth.is(&c.thumbprint);
+    if !dates_judged {
+        if c.days_left < 0 {
+            out.push(found(
+                FindingId::StoreCertExpired,
+                Severity::Critical,
+                format!(
+                    "{what}; it expired on {}{} ({} days ago).",
+                    c.not_after.date(),
+                    utc_note(c),
+                    -c.days_left
+                ),
+                replace(),
+            ));
+        } else if c.days_left < settings.warn_days {
+            let severity = if c.days_left < settings.critical_days {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            out.push(found(
+                FindingId::StoreCertExpiring,
+                severity,
+                format!(
+                    "{what}; it expires on {}{} ({} days).",
+                    c.not_after.date(),
+                    utc_note(c),
+                    c.days_left
+                ),
+                replace(),
+            ));
+        }
+    }
+    if !wire_judged {
+        if let Some(bits) = crypto.rsa_bits.filter(|&b| b < 2048) {
+            out.push(found(
+                FindingId::StoreCertWeakKey,
+                Severity::Warning,
+                format!("{what}; its RSA key has {bits} bits (under 2048)."),
+                replace(),
+            ));
+        }
+        let weak = crypto.signature_hash.filter(|h| h.is_broken());
+        if let Some(hash) = weak.filter(|_| !exchange_own(c)) {
+            let severity = if c.self_signed {
+                Severity::Info
+            } else {
+                Severity::Warning
+            };
+            out.push(found(
+                FindingId::StoreCertWeakSignature,
+                severity,
+                format!(
+                    "{what}; it is signed with {}.",
+                    match hash {
+                        HashAlgorithm::Md2 => "MD2",
+                        HashAlgorithm::Md5 => "MD5",
+                        _ => "SHA-1",
+                    }
+                ),
+                replace(),
+            ));
+        }
+    }
+    if let Some(status) = c.status.as_deref().map(str::trim) {
+        let explained = status.eq_ignore_ascii_case("DateInvalid")
+            && (c.days_left < 0 || c.not_before > settings.as_of);
+        if !status.eq_ignore_ascii_case("Valid") && !status.is_empty() && !explained {
+            out.push(StoreFinding {
+                verdict: Verdict::Review,
+                ..found(
+                    FindingId::StoreCertInvalidStatus,
+                    Severity::Warning,
+                    format!("{what}; Get-ExchangeCertificate reports its Status as {status}."),
+                    vec![remediation::check_store_status(
+                        &v.host,
+                        &c.thumbprint,
+                        status,
+                    )],
+                )
+            });
+        }
+    }
+    out
+}
