@@ -30,10 +30,13 @@ pub fn for_report(report: &ScanReport, fail_on: FailOn) -> i32 {
     if !store_only && !report.endpoints.iter().any(|e| e.status == Status::Ok) {
         return UNKNOWN;
     }
+    let organisation = report.organisation.iter().flat_map(|o| &o.findings);
     let store = report
         .servers
         .iter()
-        .flat_map(|s| s.findings.iter().map(|f| f.severity));
+        .flat_map(|s| &s.findings)
+        .chain(organisation)
+        .map(|f| f.severity);
     let worst = report
         .endpoints
         .iter()

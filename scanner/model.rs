@@ -713,6 +713,19 @@ finding_ids! {
     AuthCertNotReplicated = "auth-cert-not-replicated",
 }
 
+impl FindingId {
+    /// The organisation's Auth certificate: `auth-cert-*`.
+    pub fn is_auth(self) -> bool {
+        matches!(
+            self,
+            FindingId::AuthCertExpired
+                | FindingId::AuthCertExpiring
+                | FindingId::AuthCertMissing
+                | FindingId::AuthCertNotReplicated
+        )
+    }
+}
+
 impl std::fmt::Display for FindingId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -742,6 +755,11 @@ pub struct Finding {
     /// The same steps as data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub remediation_steps: Vec<Step>,
+    /// The store certificate the finding is about (its SHA-1 thumbprint),
+    /// for findings about one certificate in a server's store
+    /// (`--inventory`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbprint: Option<String>,
 }
 
 /// What a remediation step achieves. The steps themselves are written in

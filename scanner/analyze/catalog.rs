@@ -462,6 +462,7 @@ pub(crate) fn finding(
         // Rendered from the steps when needed (`Finding::remediation_text`).
         remediation: String::new(),
         remediation_steps: steps,
+        thumbprint: None,
     }
 }
 

@@ -168,6 +168,8 @@ struct FindingJson<'a> {
     remediation: Cow<'a, str>,
     #[serde(skip_serializing_if = "no_steps")]
     remediation_steps: &'a [Step],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thumbprint: Option<&'a str>,
 }
 
 impl Serialize for Finding {
@@ -179,6 +181,7 @@ impl Serialize for Finding {
             detail: &self.detail,
             remediation: self.remediation_text(),
             remediation_steps: &self.remediation_steps,
+            thumbprint: self.thumbprint.as_deref(),
         }
         .serialize(s)
     }

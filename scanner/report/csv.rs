@@ -14,7 +14,9 @@ use time::OffsetDateTime;
 
 use super::sanitize;
 use super::triage::endpoint_grade;
-use crate::model::{EndpointReport, ScanReport, StoreCertificate};
+use std::collections::HashMap;
+
+use crate::model::{EndpointReport, Finding, ScanReport, StoreCertificate};
 
 /// The UTF-8 byte-order mark: without it Excel reads the file as ANSI and
 /// mangles non-ASCII names.
@@ -172,15 +174,24 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
 
 /// A certificate in a server's store (`--inventory`): role `store`, the
 /// status as exported, where the scan saw it presented in `port`.
-fn store_row(c: &StoreCertificate) -> Vec<Cell> {
+/// `found`: the findings about it (its server's store findings naming its
+/// thumbprint), worst first.
+fn store_row(c: &StoreCertificate, found: &[&Finding]) -> Vec<Cell> {
+    let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
     vec![
         text(&c.server),
         text(""),
         text(c.bound.join(" ")),
         text("store"),
         text(c.status.as_deref().unwrap_or_default()),
-        text(""),
-        text(""),
+        text(
+            found
+                .iter()
+                .map(|f| f.severity)
+                .min()
+                .map_or("", |s| s.as_str()),
+        ),
+        text(ids.join(" ")),
         text(&c.subject),
         text(&c.issuer),
         text(c.classification.as_str()),
@@ -213,12 +224,29 @@ pub fn render_endpoints(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
 /// report.csv: header plus one row per endpoint, in scan.json order, then
 /// one per store certificate (`--inventory`).
 pub fn write_endpoints(report: &ScanReport, out: &mut dyn Write) -> Result<(), csv::Error> {
-    let store = report.inventory.iter().flat_map(|i| &i.certificates);
-    let rows = report
-        .endpoints
+    // Each store certificate's findings, through its server's store view.
+    let mut found: HashMap<usize, Vec<&Finding>> = HashMap::new();
+    let certs = report
+        .inventory
+        .as_ref()
+        .map_or(&[][..], |i| &i.certificates);
+    for s in &report.servers {
+        for &i in &s.store {
+            let Some(c) = certs.get(i) else { continue };
+            let mut list: Vec<&Finding> = s
+                .findings
+                .iter()
+                .filter(|f| f.thumbprint.as_deref() == Some(c.thumbprint.as_str()))
+                .collect();
+            list.sort_by_key(|f| f.severity);
+            found.insert(i, list);
+        }
+    }
+    let store = certs
         .iter()
-        .map(endpoint_row)
-        .chain(store.map(store_row));
+        .enumerate()
+        .map(|(i, c)| store_row(c, found.get(&i).map_or(&[][..], Vec::as_slice)));
+    let rows = report.endpoints.iter().map(endpoint_row).chain(store);
     write_table(ENDPOINT_COLUMNS, rows, out)
 }
 
@@ -265,14 +293,32 @@ pub fn write_findings(report: &ScanReport, out: &mut dyn Write) -> Result<(), cs
                     text(&f.title),
                     text(&f.detail),
                     text(f.remediation_text()),
-                    text(
+                    text(f.thumbprint.as_deref().unwrap_or_else(|| {
                         f.remediation_steps
                             .iter()
                             .flat_map(|st| st.thumbprints.first())
                             .next()
-                            .map_or("", |t| t.as_str()),
-                    ),
+                            .map_or("", |t| t.as_str())
+                    })),
                     text(""),
+                ]
+            })
+        }))
+        .chain(report.organisation.iter().flat_map(|o| {
+            // The Auth certificate concerns every server: host `organisation`.
+            o.findings.iter().map(move |f| {
+                vec![
+                    text("organisation"),
+                    text(""),
+                    text(""),
+                    text("organisation"),
+                    text(f.id.as_str()),
+                    text(f.severity.as_str()),
+                    text(&f.title),
+                    text(&f.detail),
+                    text(f.remediation_text()),
+                    text(o.auth_thumbprint.as_deref().unwrap_or_default()),
+                    date(o.auth_not_after),
                 ]
             })
         }));

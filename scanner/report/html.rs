@@ -322,6 +322,41 @@ struct Page {
     params: ParamsView,
     invalid_targets: Vec<InvalidView>,
     skipped: Vec<SkippedView>,
+    /// The organisation's findings (the Auth certificate), when any needs
+    /// action; shown above the servers.
+    organisation: Option<OrganisationView>,
+}
+
+/// The organisation's block at the top of the page.
+#[derive(Serialize)]
+struct OrganisationView {
+    severity: Grade,
+    summary: String,
+    findings: Vec<FindingView>,
+    steps: String,
+}
+
+/// The organisation, when it has a finding at warning or above.
+fn organisation_view(report: &ScanReport) -> Option<OrganisationView> {
+    let org = report.organisation.as_ref()?;
+    super::triage::organisation_action(report)?;
+    Some(OrganisationView {
+        severity: org.severity,
+        summary: org.summary.clone(),
+        findings: org
+            .findings
+            .iter()
+            .map(|f| FindingView {
+                id: f.id.as_str().to_string(),
+                severity: f.severity,
+                title: f.title.clone(),
+                detail: f.detail.clone(),
+                remediation: f.remediation_text().into_owned(),
+                port: 0,
+            })
+            .collect(),
+        steps: remediation::numbered(&org.remediation_steps).join("\n"),
+    })
 }
 
 #[derive(Serialize)]
@@ -588,6 +623,7 @@ fn page(report: &ScanReport, catalog: &[Rule], has_groups: bool) -> Page {
                 reason: s.reason.clone(),
             })
             .collect(),
+        organisation: organisation_view(report),
     }
 }
 

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use super::outputs::Written;
 use super::sanitize;
-use super::triage::{act_now, counts};
+use super::triage::{act_now, counts, organisation_action};
 use crate::model::{Grade, ScanReport, Severity};
 
 /// Act-now lines shown before the rest is summed up by group.
@@ -83,6 +83,19 @@ fn header(report: &ScanReport, color: bool) -> String {
         })
         .collect();
     let _ = writeln!(out, "  servers: {}", line.join("  "));
+    if let Some(org) = report
+        .organisation
+        .as_ref()
+        .filter(|o| !o.findings.is_empty())
+    {
+        let ids: Vec<&str> = org.findings.iter().map(|f| f.id.as_str()).collect();
+        let text = format!(
+            "organisation: {} ({})",
+            org.severity.as_str(),
+            ids.join(", ")
+        );
+        let _ = writeln!(out, "  {}", paint(color, grade_code(org.severity), &text));
+    }
     if let Some(notice) = super::triage::incomplete_notice(report) {
         let _ = writeln!(
             out,
@@ -93,15 +106,30 @@ fn header(report: &ScanReport, color: bool) -> String {
     out
 }
 
-/// The servers to act on, worst first, each with its first step.
+/// The organisation first (the Auth certificate, once for every server),
+/// then the servers to act on, worst first, each with its first step.
 fn act_now_list(report: &ScanReport, color: bool) -> String {
     let mut out = String::new();
     let actions = act_now(report);
-    if actions.is_empty() {
+    let organisation = organisation_action(report);
+    if actions.is_empty() && organisation.is_none() {
         let _ = writeln!(out, "\nNothing to act on now.");
         return out;
     }
     let _ = writeln!(out, "\nAct now:");
+    if let Some((severity, headline, fix)) = organisation {
+        let label = format!("{:<8}", severity.as_str().to_uppercase());
+        let _ = writeln!(
+            out,
+            "  {} {:>7}  {}",
+            paint(color, grade_code(Grade::from(severity)), &label),
+            "",
+            sanitize::visible(headline)
+        );
+        if !fix.is_empty() {
+            let _ = writeln!(out, "  {:8} {:7}  fix: {}", "", "", sanitize::visible(&fix));
+        }
+    }
     let width = actions
         .iter()
         .map(|a| sanitize::visible(&a.server.host).chars().count())

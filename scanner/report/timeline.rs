@@ -129,9 +129,11 @@ struct CliffView {
     hosts: String,
 }
 
-/// A distinct leaf certificate and where it is presented.
+/// A distinct leaf or store certificate and where it is presented or held.
 struct Seen<'a> {
-    cert: &'a CertFacts,
+    /// Its subject CN (or subject); for a store-only certificate, its
+    /// friendly name when it has one.
+    name: &'a str,
     /// The certificate's dates (only certificates with dates are placed).
     not_after: OffsetDateTime,
     days_left: i64,
@@ -205,7 +207,12 @@ pub(super) fn timeline(report: &ScanReport) -> Timeline {
     }
 }
 
-/// Every distinct leaf, soonest expiry first, capped at [`MAX_LANES`];
+/// A leaf's lane name: its subject CN, else its subject.
+fn leaf_name(leaf: &CertFacts) -> &str {
+    leaf.subject_cn.as_deref().unwrap_or(&leaf.subject)
+}
+
+/// Every distinct leaf and store certificate, soonest expiry first, capped at [`MAX_LANES`];
 /// also how many were left out and the first date left out.
 fn distinct_leaves(report: &ScanReport) -> (Vec<Seen<'_>>, usize, String) {
     let mut seen: Vec<Seen<'_>> = Vec::new();
@@ -231,10 +238,37 @@ fn distinct_leaves(report: &ScanReport) -> (Vec<Seen<'_>>, usize, String) {
             None => {
                 by_sha1.insert(&leaf.sha1, seen.len());
                 seen.push(Seen {
-                    cert: leaf,
+                    name: leaf_name(leaf),
                     not_after,
                     days_left,
                     frontend,
+                    places: vec![place],
+                });
+            }
+        }
+    }
+    // The stores' certificates are dated certificates too (`--inventory`);
+    // one a port presents is already in its lane.
+    let certs = report.inventory.iter().flat_map(|i| &i.certificates);
+    for c in certs {
+        let place = format!("{} store", truncate(&c.server, 13));
+        match by_sha1
+            .get(c.thumbprint.as_str())
+            .and_then(|&i| seen.get_mut(i))
+        {
+            Some(s) if c.bound.is_empty() => s.places.push(place),
+            Some(_) => {}
+            None => {
+                by_sha1.insert(&c.thumbprint, seen.len());
+                seen.push(Seen {
+                    name: c
+                        .friendly_name
+                        .as_deref()
+                        .filter(|f| !f.is_empty())
+                        .unwrap_or(&c.subject),
+                    not_after: c.not_after,
+                    days_left: c.days_left,
+                    frontend: false,
                     places: vec![place],
                 });
             }
@@ -402,11 +436,7 @@ fn points(report: &ScanReport, seen: &[Seen<'_>], scale: &Scale, lanes_top: f64)
         .map(|(i, s)| {
             let x = scale.x(secs(s.not_after));
             let y = lanes_top + LANE * i as f64 + LANE / 2.0;
-            let name = s
-                .cert
-                .subject_cn
-                .clone()
-                .unwrap_or_else(|| s.cert.subject.clone());
+            let name = s.name;
             let mut where_ = s.places.first().cloned().unwrap_or_default();
             if s.places.len() > 1 {
                 where_ = format!("{where_} +{}", s.places.len() - 1);
@@ -419,7 +449,7 @@ fn points(report: &ScanReport, seen: &[Seen<'_>], scale: &Scale, lanes_top: f64)
                 diamond: s.frontend,
                 diamond_path: format!("M{:.1} {:.1} l7 7 l-7 7 l-7 -7 z", x, y - 7.0),
                 state: days_state(&report.parameters, s.days_left),
-                label: truncate(&name, 22),
+                label: truncate(name, 22),
                 where_,
                 date: format!("{} · {}", format_date(s.not_after), days_short(s.days_left)),
                 date_x: if right {

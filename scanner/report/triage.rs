@@ -78,11 +78,11 @@ pub struct Counts {
     pub info: usize,
     /// Servers graded ok.
     pub ok: usize,
-    /// Critical findings, over all endpoints.
+    /// Critical findings, over all endpoints, stores and the organisation.
     pub findings_critical: usize,
-    /// Warning findings, over all endpoints.
+    /// Warning findings, likewise.
     pub findings_warning: usize,
-    /// Info findings, over all endpoints.
+    /// Info findings, likewise.
     pub findings_info: usize,
 }
 
@@ -111,7 +111,17 @@ pub fn counts(report: &ScanReport) -> Counts {
             Grade::Ok => c.ok += 1,
         }
     }
-    for f in report.endpoints.iter().flat_map(|e| &e.findings) {
+    // Every finding, wherever it sits: endpoints, stores (`--inventory`)
+    // and the organisation (the Auth certificate, counted once).
+    let store = report.servers.iter().flat_map(|s| &s.findings);
+    let organisation = report.organisation.iter().flat_map(|o| &o.findings);
+    for f in report
+        .endpoints
+        .iter()
+        .flat_map(|e| &e.findings)
+        .chain(store)
+        .chain(organisation)
+    {
         match f.severity {
             Severity::Critical => c.findings_critical += 1,
             Severity::Warning => c.findings_warning += 1,
@@ -181,9 +191,14 @@ pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
         .enumerate()
         .filter_map(|(i, server)| action(report, i, server))
         .collect();
-    // The Auth certificate goes to the top of its severity: when it
-    // expires, OWA/ECP sign-in breaks on every server at once.
-    let auth = |a: &Action<'_>| !a.finding_ids.iter().any(|id| id.starts_with("auth-cert-"));
+    // The Auth certificate goes to the top of its severity: where it is
+    // missing, OWA/ECP sign-in breaks.
+    let auth = |a: &Action<'_>| {
+        !a.server
+            .findings
+            .iter()
+            .any(|f| f.id.is_auth() && f.severity <= Severity::Warning)
+    };
     actions.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
@@ -263,4 +278,23 @@ fn first_line(text: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or_default()
         .to_string()
+}
+
+/// The organisation's line at the top of the reports (the Auth
+/// certificate, `--inventory`): its worst severity, its headline and its
+/// first step; `None` when nothing at warning or above concerns it.
+pub fn organisation_action(report: &ScanReport) -> Option<(Severity, &str, String)> {
+    let org = report.organisation.as_ref()?;
+    let severity = org
+        .findings
+        .iter()
+        .map(|f| f.severity)
+        .min()
+        .filter(|&s| s <= Severity::Warning)?;
+    let fix = org
+        .remediation_steps
+        .first()
+        .map(|s| first_line(&s.text))
+        .unwrap_or_default();
+    Some((severity, org.summary.as_str(), fix))
 }

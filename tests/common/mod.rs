@@ -162,6 +162,7 @@ fn finding(
         detail,
         remediation,
         remediation_steps: Vec::new(),
+        thumbprint: None,
     }
 }
 

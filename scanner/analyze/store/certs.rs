@@ -18,7 +18,7 @@ use super::hybrid::{names_cert, tls_name};
 use super::{Ctx, StoreFinding, View};
 use crate::analyze::{catalog, remediation};
 use crate::model::{
-    Classification, FindingId, HashAlgorithm, Severity, Step, StoreCertificate, Verdict,
+    Classification, Finding, FindingId, HashAlgorithm, Severity, Step, StoreCertificate, Verdict,
 };
 
 /// Why a certificate counts as in use, for the finding's detail; empty
@@ -97,21 +97,30 @@ pub(super) fn findings(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
     out
 }
 
+/// `f`, about store certificate `c`.
+pub(super) fn about(c: &StoreCertificate, mut f: Finding) -> Finding {
+    f.thumbprint = Some(c.thumbprint.clone());
+    f
+}
+
 /// An expired certificate nothing uses: info, remove it.
 fn unused_expired(v: &View<'_>, c: &StoreCertificate) -> Option<StoreFinding> {
     (c.days_left < 0).then(|| StoreFinding {
-        finding: catalog::finding(
-            FindingId::StoreCertExpired,
-            Severity::Info,
-            format!(
-                "{}'s store holds {}, expired on {}{}, which no service, scanned port, \
+        finding: about(
+            c,
+            catalog::finding(
+                FindingId::StoreCertExpired,
+                Severity::Info,
+                format!(
+                    "{}'s store holds {}, expired on {}{}, which no service, scanned port, \
                  connector or AuthConfig uses: remove it.",
-                v.host,
-                label(c),
-                c.not_after.date(),
-                utc_note(c)
+                    v.host,
+                    label(c),
+                    c.not_after.date(),
+                    utc_note(c)
+                ),
+                vec![remediation::remove_old(&v.host, &c.thumbprint)],
             ),
-            vec![remediation::remove_old(&v.host, &c.thumbprint)],
         ),
         verdict: Verdict::Review,
         endpoint: None,
@@ -140,7 +149,7 @@ fn in_use(
     };
     let found =
         |id: FindingId, severity: Severity, detail: String, steps: Vec<Step>| StoreFinding {
-            finding: catalog::finding(id, severity, detail, steps),
+            finding: about(c, catalog::finding(id, severity, detail, steps)),
             verdict,
             endpoint: None,
             port: None,

@@ -62,21 +62,24 @@ pub(super) fn renewed(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
             Role::Smtp | Role::Imap | Role::Pop => Verdict::FixTransportCert,
         };
         out.push(StoreFinding {
-            finding: catalog::finding(
-                FindingId::RenewedCertNotBound,
-                Severity::Warning,
-                format!(
-                    "{}:{port} presents {} ({}, expires {}), but {}'s store holds {}, valid \
+            finding: super::certs::about(
+                c,
+                catalog::finding(
+                    FindingId::RenewedCertNotBound,
+                    Severity::Warning,
+                    format!(
+                        "{}:{port} presents {} ({}, expires {}), but {}'s store holds {}, valid \
                      until {}{services}: it was renewed but never bound.",
-                    e.host,
-                    leaf.subject,
-                    leaf.sha1,
-                    leaf.not_after_text(),
-                    v.host,
-                    label(c),
-                    c.not_after.date()
+                        e.host,
+                        leaf.subject,
+                        leaf.sha1,
+                        leaf.not_after_text(),
+                        v.host,
+                        label(c),
+                        c.not_after.date()
+                    ),
+                    steps,
                 ),
-                steps,
             ),
             verdict,
             endpoint: Some(i),
