@@ -77,7 +77,7 @@ fn row(c: &Change) -> Row {
         host: c.host.clone(),
         old_host: c.old_host.clone().unwrap_or_default(),
         port: c.port,
-        role: c.role.as_str(),
+        role: c.role_label(),
         kind: kind_name(&c.kind),
         what: c.describe(),
         detail,

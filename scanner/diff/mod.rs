@@ -13,6 +13,7 @@
 pub mod html;
 pub mod output;
 mod pair;
+mod stores;
 
 use std::collections::BTreeMap;
 
@@ -81,7 +82,8 @@ pub enum Kind {
         #[serde(with = "time::serde::rfc3339::option")]
         new_not_after: Option<OffsetDateTime>,
     },
-    /// A finding the old scan did not have on this endpoint.
+    /// A finding the old scan did not have on this endpoint (or server
+    /// store, or the organisation).
     FindingAdded {
         /// The finding id, as scan.json spells it.
         finding_id: String,
@@ -120,15 +122,37 @@ pub enum Kind {
     },
 }
 
+/// What a change is about: one endpoint, a server's certificate store, or
+/// the whole organisation (the Auth certificate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// One endpoint (host, port, role).
+    Endpoint,
+    /// A server's certificate store (`--inventory`): port 0, role null.
+    Server,
+    /// The organisation: host `organisation`, port 0, role null.
+    Organisation,
+}
+
+fn endpoint_scope() -> Scope {
+    Scope::Endpoint
+}
+
 /// One entry of `changes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
-    /// The new scan's name for the endpoint (the old one's when removed).
+    /// The new scan's name for the endpoint (the old one's when removed);
+    /// the server for a store finding; `organisation` for the
+    /// organisation's.
     pub host: String,
-    /// The endpoint's TCP port.
+    /// The endpoint's TCP port; 0 for a server or organisation finding.
     pub port: u16,
-    /// What the port is for.
-    pub role: Role,
+    /// What the port is for; null for a server or organisation finding.
+    pub role: Option<Role>,
+    /// What the change is about.
+    #[serde(default = "endpoint_scope")]
+    pub scope: Scope,
     /// What changed; `kind` and its fields sit directly in this object.
     #[serde(flatten)]
     pub kind: Kind,
@@ -189,6 +213,16 @@ impl Diff {
 }
 
 impl Change {
+    /// The role as the terminal and diff.html show it: the port's role,
+    /// `store` or `organisation`.
+    pub fn role_label(&self) -> &'static str {
+        match (self.scope, self.role) {
+            (Scope::Organisation, _) => "organisation",
+            (_, Some(r)) => r.as_str(),
+            (_, None) => "store",
+        }
+    }
+
     /// The change in a sentence, for the terminal and diff.html.
     pub fn describe(&self) -> String {
         use crate::report::format::format_date;
@@ -291,6 +325,7 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
         let kind = Kind::EndpointRemoved { status: e.status };
         changes.push(change(e, None, kind, Impact::Other));
     }
+    changes.extend(stores::changes(old, new));
     changes.sort_by(|a, b| order(a).cmp(&order(b)));
     Diff {
         schema_version: DIFF_SCHEMA_VERSION,
@@ -324,7 +359,7 @@ fn endpoint_added(e: &EndpointReport) -> Change {
 }
 
 /// `serious` for a warning or critical finding; info changes nothing.
-fn impact_of(severity: Severity, serious: Impact) -> Impact {
+pub(super) fn impact_of(severity: Severity, serious: Impact) -> Impact {
     if severity <= Severity::Warning {
         serious
     } else {
@@ -332,9 +367,17 @@ fn impact_of(severity: Severity, serious: Impact) -> Impact {
     }
 }
 
-/// The list's order: regressions first, then by endpoint, then by kind.
-fn order(c: &Change) -> (Impact, &str, u16, Role, u8) {
-    (c.impact, &c.host, c.port, c.role, kind_rank(&c.kind))
+/// The list's order: regressions first, the organisation before servers,
+/// then by endpoint, then by kind.
+fn order(c: &Change) -> (Impact, std::cmp::Reverse<Scope>, &str, u16, Option<Role>, u8) {
+    (
+        c.impact,
+        std::cmp::Reverse(c.scope),
+        &c.host,
+        c.port,
+        c.role,
+        kind_rank(&c.kind),
+    )
 }
 
 fn counts(changes: &[Change]) -> DiffCounts {
@@ -361,7 +404,8 @@ fn change(e: &EndpointReport, old_host: Option<&str>, kind: Kind, impact: Impact
     Change {
         host: e.endpoint.host.clone(),
         port: e.endpoint.port,
-        role: e.endpoint.role,
+        role: Some(e.endpoint.role),
+        scope: Scope::Endpoint,
         kind,
         impact,
         old_host: old_host

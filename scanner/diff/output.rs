@@ -68,7 +68,7 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
             "  {tag:<10} {}:{} {}  {}",
             sanitize::visible(&change.host),
             change.port,
-            change.role.as_str(),
+            change.role_label(),
             sanitize::visible(&change.describe())
         );
     }
