@@ -369,7 +369,16 @@ pub(super) fn impact_of(severity: Severity, serious: Impact) -> Impact {
 
 /// The list's order: regressions first, the organisation before servers,
 /// then by endpoint, then by kind.
-fn order(c: &Change) -> (Impact, std::cmp::Reverse<Scope>, &str, u16, Option<Role>, u8) {
+fn order(
+    c: &Change,
+) -> (
+    Impact,
+    std::cmp::Reverse<Scope>,
+    &str,
+    u16,
+    Option<Role>,
+    u8,
+) {
     (
         c.impact,
         std::cmp::Reverse(c.scope),

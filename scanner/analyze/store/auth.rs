@@ -17,7 +17,7 @@ pub(super) struct Current<'a> {
     /// in the stores.
     thumbprint: Option<&'a str>,
     /// Its record, when an exported store holds it (the one expiring
-    /// last, should two records disagree).
+    /// last, should two records disagree; else the first).
     record: Option<&'a StoreCertificate>,
     /// Where the thumbprint came from, for the finding's detail.
     from: &'static str,
@@ -53,11 +53,16 @@ pub(super) fn current<'a>(
             "the newest Auth certificate in the stores",
         ),
     };
+    // The first in export order among equals, so the procedure names a
+    // stable server.
     let record = thumbprint.and_then(|t| {
-        certs
-            .iter()
-            .filter(|c| c.thumbprint == t)
-            .max_by_key(|c| c.not_after)
+        certs.iter().filter(|c| c.thumbprint == t).reduce(|a, b| {
+            if b.not_after > a.not_after {
+                b
+            } else {
+                a
+            }
+        })
     });
     // Which certificate is current is known only from AuthConfig; without
     // it, a store lacking the newest one may simply be between rotations.

@@ -1,0 +1,784 @@
+//! The stores judged as HealthChecker judges them, the Auth certificate
+//! once per organisation, and the verdict decided once from every finding:
+//! in-memory inventories and evidence at a fixed as-of, the store-only
+//! audit and `excert diff` through the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod lab_support;
+
+use std::sync::Arc;
+
+use excert::analyze::trust::TrustRoots;
+use excert::analyze::verdict::verdict_for;
+use excert::analyze::{analyze_with, cert, Analysis};
+use excert::config::AnalysisSettings;
+use excert::diff::{compare, Kind, ScanRef, Scope};
+use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
+use excert::model::{
+    AuthConfig, Connector, Der, Endpoint, EndpointEvidence, ExchangeServerInfo, FindingId, Grade,
+    Group, Inventory, InventorySource, Method, Observation, Role, ScanReport, Severity, Status,
+    StoreCertificate, TlsInfo, TlsVersion, Verdict,
+};
+use lab_support::{excert, path_arg, read_scan, strings, tmp};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const NOW: OffsetDateTime = datetime!(2025-06-01 12:00 UTC);
+
+fn settings(roots: TrustRoots) -> AnalysisSettings {
+    AnalysisSettings {
+        as_of: NOW,
+        warn_days: 60,
+        critical_days: 30,
+        namespaces: vec!["mail.contoso.com".into()],
+        site_namespaces: Default::default(),
+        roots: Arc::new(roots),
+        ca_bundles: vec![],
+    }
+}
+
+fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
+    EndpointEvidence {
+        endpoint: Endpoint {
+            host: host.into(),
+            address: Some("127.0.0.1".parse().unwrap()),
+            port: if role == Role::Frontend { 443 } else { 444 },
+            role,
+            sni: None,
+            aliases: vec![],
+            group: Group::default(),
+            source: None,
+            from_scan: None,
+        },
+        observation: Observation {
+            status: Status::Ok,
+            error: None,
+            tls: Some(TlsInfo {
+                version: TlsVersion::parse("TLSv1.2").unwrap(),
+                cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
+                method: Method::Rustls,
+                versions: vec![TlsVersion::parse("TLSv1.2").unwrap()],
+                versions_scanned: true,
+                evidence: Vec::new(),
+                starttls: false,
+            }),
+            chain: chain.into_iter().map(Der::from).collect(),
+            dialogue: Default::default(),
+        },
+        no_sni: None,
+    }
+}
+
+/// A store record as a CSV export gives it (no DER).
+fn record(
+    server: &str,
+    thumb: &str,
+    friendly: &str,
+    services: &[&str],
+    subject: &str,
+    not_after: OffsetDateTime,
+) -> StoreCertificate {
+    StoreCertificate {
+        server: server.into(),
+        thumbprint: thumb.into(),
+        friendly_name: Some(friendly.into()),
+        services: Some(services.iter().map(|s| s.to_string()).collect()),
+        not_before: not_after - Duration::days(365 * 2),
+        not_after,
+        subject: subject.into(),
+        issuer: "CN=Contoso Fixture Root CA".into(),
+        self_signed: false,
+        classification: excert::model::Classification::CaIssued,
+        classification_reason: None,
+        source: InventorySource {
+            file: "certs.csv".into(),
+            object: 1,
+        },
+        status: Some("Valid".into()),
+        dates_assumed_utc: false,
+        days_left: 0,
+        names: vec![],
+        bound: vec![],
+        der_base64: None,
+    }
+}
+
+/// A store record carrying the DER, as a CLIXML export does.
+fn with_der(server: &str, der: &[u8], friendly: &str, services: &[&str]) -> StoreCertificate {
+    StoreCertificate {
+        der_base64: Some(Der::from(der.to_vec())),
+        ..record(server, &cert::sha1_hex(der), friendly, services, "", NOW)
+    }
+}
+
+fn fixture_der(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/fixtures/certs/{name}.der",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn store_ids(a: &Analysis, host: &str) -> Vec<FindingId> {
+    a.servers
+        .iter()
+        .find(|s| s.host == host)
+        .unwrap_or_else(|| panic!("no server {host}"))
+        .findings
+        .iter()
+        .map(|f| f.id)
+        .collect()
+}
+
+fn judge(evidence: &[EndpointEvidence], inv: &Inventory) -> Analysis {
+    analyze_with(evidence, Some(inv), &settings(TrustRoots::empty()))
+}
+
+fn days(n: i64) -> OffsetDateTime {
+    NOW + Duration::days(n)
+}
+
+#[test]
+fn store_certificates_in_use_are_judged_like_healthchecker() {
+    let inv = Inventory {
+        certificates: vec![
+            // Enabled for IIS and SMTP, expired: critical.
+            record(
+                "ex01",
+                "AA01",
+                "mail 2024",
+                &["IIS", "SMTP"],
+                "CN=mail.contoso.com",
+                days(-10),
+            ),
+            // In use, 40 days left: warning; 20 days: critical.
+            record(
+                "ex01",
+                "AA02",
+                "smtp",
+                &["SMTP"],
+                "CN=smtp.contoso.com",
+                days(40),
+            ),
+            record(
+                "ex01",
+                "AA03",
+                "imap",
+                &["IMAP", "POP"],
+                "CN=imap.contoso.com",
+                days(20),
+            ),
+            // Expired and unused: info, remove it.
+            record("ex01", "AA04", "old", &[], "CN=old.contoso.com", days(-400)),
+            // Expiring but unused: nothing.
+            record(
+                "ex01",
+                "AA05",
+                "spare",
+                &["None"],
+                "CN=spare.contoso.com",
+                days(5),
+            ),
+            // Status other than Valid, far from expiry.
+            StoreCertificate {
+                status: Some("RevocationCheckFailure".into()),
+                ..record(
+                    "ex01",
+                    "AA06",
+                    "rev",
+                    &["IIS"],
+                    "CN=rev.contoso.com",
+                    days(300),
+                )
+            },
+            // DateInvalid explained by the dates: only expired.
+            StoreCertificate {
+                status: Some("DateInvalid".into()),
+                ..record(
+                    "ex01",
+                    "AA07",
+                    "dead",
+                    &["POP"],
+                    "CN=dead.contoso.com",
+                    days(-1),
+                )
+            },
+            // Weak key and SHA-1 signature, read from the DER.
+            with_der("ex01", &fixture_der("weak-1024"), "weak", &["SMTP"]),
+            with_der("ex01", &fixture_der("sha1-leaf"), "sha1", &["IIS"]),
+            // Exchange's own SHA-1 self-signed certificate: not flagged.
+            with_der(
+                "ex01",
+                &fixture_der("ex2016-sha1"),
+                "Microsoft Exchange",
+                &["SMTP"],
+            ),
+        ],
+        ..Inventory::default()
+    };
+    let a = judge(&[], &inv);
+    let s = &a.servers[0];
+    let about = |t: &str| -> Vec<(FindingId, Severity)> {
+        s.findings
+            .iter()
+            .filter(|f| f.thumbprint.as_deref() == Some(t))
+            .map(|f| (f.id, f.severity))
+            .collect()
+    };
+    assert_eq!(
+        about("AA01"),
+        [(FindingId::StoreCertExpired, Severity::Critical)]
+    );
+    assert_eq!(
+        about("AA02"),
+        [(FindingId::StoreCertExpiring, Severity::Warning)]
+    );
+    assert_eq!(
+        about("AA03"),
+        [(FindingId::StoreCertExpiring, Severity::Critical)]
+    );
+    assert_eq!(
+        about("AA04"),
+        [(FindingId::StoreCertExpired, Severity::Info)]
+    );
+    assert!(about("AA04")
+        .iter()
+        .all(|_| s.findings.iter().any(|f| f.detail.contains("remove it"))));
+    assert_eq!(about("AA05"), []);
+    assert_eq!(
+        about("AA06"),
+        [(FindingId::StoreCertInvalidStatus, Severity::Warning)]
+    );
+    assert_eq!(
+        about("AA07"),
+        [(FindingId::StoreCertExpired, Severity::Critical)]
+    );
+    let weak = cert::sha1_hex(&fixture_der("weak-1024"));
+    assert_eq!(
+        about(&weak),
+        [(FindingId::StoreCertWeakKey, Severity::Warning)]
+    );
+    let sha1 = cert::sha1_hex(&fixture_der("sha1-leaf"));
+    assert_eq!(
+        about(&sha1),
+        [(FindingId::StoreCertWeakSignature, Severity::Warning)]
+    );
+    assert_eq!(about(&cert::sha1_hex(&fixture_der("ex2016-sha1"))), []);
+    // The expired public certificate decides: it is renewed with the CA.
+    assert_eq!(s.severity, Grade::Critical);
+    assert_eq!(s.verdict, Verdict::RenewPublicCert);
+    assert!(s.summary.contains("(certificate store)"), "{}", s.summary);
+}
+
+#[test]
+fn a_certificate_on_the_wire_and_in_the_store_has_one_set_of_findings() {
+    let ca = LabCa::new(NOW);
+    let expired = ca.issue(&["mail.contoso.com"], days(-400), days(-3), &key(1));
+    let leaf = expired.chain[0].as_ref().to_vec();
+    let own = exchange_self_signed("EX01", "contoso.local", plus_years(days(300), -5), &key(2));
+    let evidence = vec![
+        ev("ex01.contoso.local", Role::Frontend, vec![leaf.clone()]),
+        ev(
+            "ex01.contoso.local",
+            Role::Backend,
+            vec![own.chain[0].as_ref().to_vec()],
+        ),
+    ];
+    let inv = Inventory {
+        certificates: vec![
+            with_der("EX01", &leaf, "mail 2024", &["IIS", "SMTP"]),
+            // The same certificate in another server's store, not scanned:
+            // judged there by the store.
+            with_der("ex02.contoso.local", &leaf, "mail 2024", &["IIS"]),
+        ],
+        ..Inventory::default()
+    };
+    let a = judge(&evidence, &inv);
+    let front = &a.endpoints[0];
+    assert!(front
+        .findings
+        .iter()
+        .any(|f| f.id == FindingId::FrontendCertExpired));
+    // The wire reported it on EX01: the store does not repeat it there...
+    assert!(!store_ids(&a, "ex01.contoso.local").contains(&FindingId::StoreCertExpired));
+    // ...but records where it is bound, and EX02's store still has it.
+    let inv = a.inventory.as_ref().unwrap();
+    assert_eq!(inv.certificates[0].bound, ["443"]);
+    assert!(store_ids(&a, "ex02.contoso.local").contains(&FindingId::StoreCertExpired));
+}
+
+/// A four-server organisation whose Auth certificate expired; `ex04`'s
+/// store lacks it; `edge01` is an Edge server, which has none.
+fn four_servers(auth_days: i64) -> Inventory {
+    let auth = |server: &str| StoreCertificate {
+        self_signed: true,
+        issuer: "CN=Microsoft Exchange Server Auth Certificate".into(),
+        ..record(
+            server,
+            "A0A0",
+            "Microsoft Exchange Server Auth Certificate",
+            &["SMTP"],
+            "CN=Microsoft Exchange Server Auth Certificate",
+            days(auth_days),
+        )
+    };
+    let own = |server: &str, t: &str| {
+        record(
+            server,
+            t,
+            "mail",
+            &["IIS"],
+            "CN=mail.contoso.com",
+            days(300),
+        )
+    };
+    Inventory {
+        certificates: vec![
+            auth("ex01.contoso.local"),
+            own("ex01.contoso.local", "B001"),
+            auth("ex02.contoso.local"),
+            own("ex02.contoso.local", "B002"),
+            auth("ex03.contoso.local"),
+            own("ex03.contoso.local", "B003"),
+            own("ex04.contoso.local", "B004"),
+            own("edge01.contoso.local", "B005"),
+        ],
+        auth_config: Some(AuthConfig {
+            current_thumbprint: Some("A0A0".into()),
+            next_thumbprint: None,
+            next_effective_date: None,
+            previous_thumbprint: None,
+            source: None,
+        }),
+        exchange_servers: vec![ExchangeServerInfo {
+            name: "EDGE01".into(),
+            fqdn: Some("edge01.contoso.local".into()),
+            site: None,
+            role: Some("Edge".into()),
+            version: None,
+            source: InventorySource {
+                file: "servers.xml".into(),
+                object: 1,
+            },
+        }],
+        ..Inventory::default()
+    }
+}
+
+#[test]
+fn an_expired_auth_certificate_is_one_organisation_finding() {
+    let a = judge(&[], &four_servers(-5));
+    let org = a.organisation.as_ref().unwrap();
+    let ids: Vec<FindingId> = org.findings.iter().map(|f| f.id).collect();
+    assert_eq!(ids, [FindingId::AuthCertExpired]);
+    assert_eq!(org.severity, Grade::Critical);
+    assert_eq!(org.auth_thumbprint.as_deref(), Some("A0A0"));
+    assert_eq!(org.auth_missing_on, ["ex04.contoso.local"]);
+    // The procedure, once: rotate on a server that holds it.
+    assert!(!org.remediation_steps.is_empty());
+    assert!(org
+        .remediation_steps
+        .iter()
+        .all(|s| s.server == "ex01.contoso.local"));
+    // Per server, no Auth expiry, and no store-cert-expired for it either.
+    for s in &a.servers {
+        assert!(
+            s.findings.iter().all(|f| !matches!(
+                f.id,
+                FindingId::AuthCertExpired
+                    | FindingId::AuthCertExpiring
+                    | FindingId::AuthCertMissing
+                    | FindingId::StoreCertExpired
+            )),
+            "{}: {:?}",
+            s.host,
+            s.findings
+        );
+    }
+    // Replication: only ex04 (not the Edge server).
+    assert_eq!(
+        store_ids(&a, "ex04.contoso.local"),
+        [FindingId::AuthCertNotReplicated]
+    );
+    assert_eq!(a.servers[3].verdict, Verdict::RotateAuthCert);
+    assert!(store_ids(&a, "edge01.contoso.local").is_empty());
+
+    // An Auth certificate in no store at all is missing, once.
+    let mut inv = four_servers(300);
+    inv.certificates.retain(|c| c.thumbprint != "A0A0");
+    let a = judge(&[], &inv);
+    let org = a.organisation.as_ref().unwrap();
+    let ids: Vec<FindingId> = org.findings.iter().map(|f| f.id).collect();
+    assert_eq!(ids, [FindingId::AuthCertMissing]);
+    assert!(a.servers.iter().all(|s| s.findings.is_empty()));
+}
+
+/// The verdict is decided in one place: replayed from scan.json, every
+/// server's grade is its worst finding (endpoints and store), and its
+/// verdict is the one a deciding finding calls for.
+#[test]
+fn the_verdict_follows_from_the_findings_alone() {
+    let ca = LabCa::new(NOW);
+    let public = ca.issue(&["mail.contoso.com"], days(-100), days(20), &key(1));
+    let own = exchange_self_signed("EX01", "contoso.local", plus_years(days(300), -5), &key(2));
+    let evidence = vec![
+        ev(
+            "ex01.contoso.local",
+            Role::Frontend,
+            vec![public.chain[0].as_ref().to_vec()],
+        ),
+        ev(
+            "ex01.contoso.local",
+            Role::Backend,
+            vec![own.chain[0].as_ref().to_vec()],
+        ),
+    ];
+    let mut inv = four_servers(-5);
+    inv.certificates.push(record(
+        "ex02.contoso.local",
+        "C001",
+        "smtp",
+        &["SMTP"],
+        "CN=smtp.contoso.com",
+        days(-1),
+    ));
+    let first = judge(&evidence, &inv);
+    let saved = ScanReport {
+        schema_version: excert::model::SCHEMA_VERSION,
+        tool: Default::default(),
+        started_at: NOW,
+        finished_at: NOW,
+        as_of: NOW,
+        complete: true,
+        parameters: Default::default(),
+        endpoints: first.endpoints.clone(),
+        servers: first.servers.clone(),
+        expiry_cliffs: vec![],
+        invalid_targets: vec![],
+        skipped_endpoints: vec![],
+        merged_from: vec![],
+        inventory: first.inventory.clone(),
+        organisation: first.organisation.clone(),
+    };
+    let json = serde_json::to_string(&saved).unwrap();
+    let back: ScanReport = serde_json::from_str(&json).unwrap();
+    let again = excert::reanalyze(&back, &settings(TrustRoots::empty()));
+    assert_eq!(again.servers, first.servers);
+    assert_eq!(again.organisation, first.organisation);
+    for s in &again.servers {
+        let endpoint_findings = s
+            .endpoints
+            .iter()
+            .flat_map(|&i| again.endpoints[i].findings.iter().map(move |f| (i, f)));
+        let worst = endpoint_findings
+            .clone()
+            .map(|(_, f)| f.severity)
+            .chain(s.findings.iter().map(|f| f.severity))
+            .min();
+        assert_eq!(
+            s.severity,
+            worst.map_or(Grade::Ok, Grade::from),
+            "{}",
+            s.host
+        );
+        if s.verdict == Verdict::Ok {
+            assert!(worst.is_none_or(|w| w == Severity::Info));
+            continue;
+        }
+        let deciding = endpoint_findings
+            .map(|(i, f)| (f.id, again.endpoints[i].endpoint.role, f.severity))
+            .chain(s.findings.iter().flat_map(|f| {
+                [Role::Frontend, Role::Backend, Role::Smtp].map(|r| (f.id, r, f.severity))
+            }))
+            .filter(|(_, _, sev)| Some(*sev) == worst)
+            .any(|(id, role, _)| verdict_for(id, role) == s.verdict);
+        assert!(deciding, "{}: {:?}", s.host, s.verdict);
+    }
+    // ex01: 443 expires in 20 days (critical) and outranks nothing in its
+    // store; ex02: its expired SMTP certificate decides.
+    assert_eq!(again.servers[0].verdict, Verdict::RenewPublicCert);
+    let ex02 = again
+        .servers
+        .iter()
+        .find(|s| s.host == "ex02.contoso.local")
+        .unwrap();
+    assert_eq!(ex02.verdict, Verdict::FixTransportCert);
+    assert!(ex02.remediation_steps[0].text.contains("C001"));
+}
+
+#[test]
+fn iis_drift_between_the_store_and_443_is_reported() {
+    let ca = LabCa::new(NOW);
+    let presented = ca.issue(&["mail.contoso.com"], days(-100), days(300), &key(1));
+    let intended = ca.issue(&["mail.contoso.com"], days(-1), days(400), &key(3));
+    let leaf = presented.chain[0].as_ref().to_vec();
+    let next = intended.chain[0].as_ref().to_vec();
+    let evidence = vec![ev("ex01.contoso.local", Role::Frontend, vec![leaf.clone()])];
+    let inv = Inventory {
+        certificates: vec![
+            // 443 presents one enabled for SMTP only; IIS is on the other.
+            with_der("ex01", &leaf, "mail 2025", &["SMTP"]),
+            with_der("ex01", &next, "mail 2026", &["IIS"]),
+        ],
+        ..Inventory::default()
+    };
+    let a = judge(&evidence, &inv);
+    let s = &a.servers[0];
+    let drift = s
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::StoreBindingDrift)
+        .expect("store-binding-drift");
+    assert_eq!(drift.severity, Severity::Warning);
+    assert!(drift.detail.contains("not IIS"), "{}", drift.detail);
+    assert!(
+        drift.detail.contains(&cert::sha1_hex(&next)),
+        "{}",
+        drift.detail
+    );
+    let enable = format!(
+        "Enable-ExchangeCertificate -Server ex01.contoso.local -Thumbprint {} -Services IIS",
+        cert::sha1_hex(&next)
+    );
+    assert!(
+        s.remediation_steps
+            .iter()
+            .any(|st| st.text.contains(&enable)),
+        "{:?}",
+        s.remediation_steps
+    );
+    // Agreeing store and wire: no drift.
+    let inv = Inventory {
+        certificates: vec![with_der("ex01", &leaf, "mail 2025", &["IIS", "SMTP"])],
+        ..Inventory::default()
+    };
+    assert!(!store_ids(&judge(&evidence, &inv), "ex01.contoso.local")
+        .contains(&FindingId::StoreBindingDrift));
+}
+
+#[test]
+fn a_hybrid_connector_needs_a_valid_certificate_its_name_matches() {
+    let connector = |tls: &str| Connector {
+        kind: "receive".into(),
+        name: "Default Frontend EX01".into(),
+        servers: vec!["EX01".into()],
+        fqdn: None,
+        tls_certificate_name: Some(tls.into()),
+        hybrid: true,
+        source: InventorySource {
+            file: "receive.xml".into(),
+            object: 1,
+        },
+    };
+    let cert = |t: &str, not_after| StoreCertificate {
+        issuer: "CN=Contoso Issuing CA, O=Contoso, C=US".into(),
+        ..record(
+            "ex01.contoso.local",
+            t,
+            "mail",
+            &["SMTP"],
+            "CN=mail.contoso.com, O=Contoso",
+            not_after,
+        )
+    };
+    // Issuer and subject compare as RDN sets, whatever the order and spaces.
+    let name = "<I>C=US,O=Contoso,CN=Contoso Issuing CA<S>O=Contoso,CN=mail.contoso.com";
+    let inv = |certs| Inventory {
+        certificates: certs,
+        connectors: vec![connector(name)],
+        ..Inventory::default()
+    };
+    let fires = |certs| {
+        store_ids(&judge(&[], &inv(certs)), "ex01.contoso.local")
+            .contains(&FindingId::HybridConnectorCertInvalid)
+    };
+    assert!(!fires(vec![cert("D001", days(100))]));
+    assert!(fires(vec![cert("D001", days(-1))]));
+    assert!(!fires(vec![
+        cert("D001", days(-1)),
+        cert("D002", days(200))
+    ]));
+    let other = StoreCertificate {
+        subject: "CN=other.contoso.com".into(),
+        ..cert("D003", days(200))
+    };
+    assert!(fires(vec![other]));
+}
+
+/// Judging is linear: 100,000 store certificates on 2,000 servers. The
+/// time is measured in release (README, "Limits"); debug only has to
+/// finish.
+#[test]
+fn a_hundred_thousand_certificates_are_judged() {
+    let mut certs = Vec::with_capacity(100_000);
+    for i in 0..100_000 {
+        let server = format!("ex{:04}.contoso.local", i % 2_000);
+        let expired = i % 50 == 0;
+        certs.push(record(
+            &server,
+            &format!("{i:040X}"),
+            "mail",
+            &["IIS"],
+            "CN=mail.contoso.com",
+            if expired { days(-1) } else { days(300) },
+        ));
+    }
+    let inv = Inventory {
+        certificates: certs,
+        ..Inventory::default()
+    };
+    let a = judge(&[], &inv);
+    assert_eq!(a.servers.len(), 2_000);
+    let expired: usize = a
+        .servers
+        .iter()
+        .map(|s| {
+            s.findings
+                .iter()
+                .filter(|f| f.id == FindingId::StoreCertExpired)
+                .count()
+        })
+        .sum();
+    assert_eq!(expired, 2_000);
+    assert!(a.servers.iter().all(|s| s.store.len() == 50));
+}
+
+#[tokio::test]
+async fn a_store_only_audit_of_an_expired_iis_and_smtp_certificate_is_critical() {
+    let (_tmp, dir) = tmp();
+    let csv = dir.join("certs.csv");
+    std::fs::write(
+        &csv,
+        "\"PSComputerName\",\"FriendlyName\",\"Thumbprint\",\"Services\",\"NotBefore\",\"NotAfter\",\"Subject\",\"Issuer\",\"Status\"\r\n\
+         \"ex01.contoso.local\",\"mail 2024\",\"E82B232C4D88284E1A8356D977D96116298368FB\",\"IIS, SMTP\",\"2023-05-01T00:00:00Z\",\"2025-05-01T00:00:00Z\",\"CN=mail.contoso.com\",\"CN=Contoso CA\",\"DateInvalid\"\r\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let run = excert(&strings(&[
+        "report",
+        "--inventory",
+        &path_arg(&csv),
+        "--as-of",
+        "2025-06-01",
+        "--out",
+        &path_arg(&out),
+    ]))
+    .await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let r = read_scan(&out);
+    let f = &r.servers[0].findings[0];
+    assert_eq!(
+        (f.id, f.severity),
+        (FindingId::StoreCertExpired, Severity::Critical)
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains("No certificate was read"));
+    assert!(html.contains("store-cert-expired"));
+    let csv = std::fs::read_to_string(out.join("report.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",store,") && l.contains("critical,store-cert-expired")),
+        "{csv}"
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("critical 1"), "{stdout}");
+}
+
+#[test]
+fn diff_counts_a_lost_auth_certificate_as_a_regression() {
+    let s = settings(TrustRoots::empty());
+    let report = |inv: &Inventory| {
+        let a = analyze_with(&[], Some(inv), &s);
+        ScanReport {
+            schema_version: excert::model::SCHEMA_VERSION,
+            tool: Default::default(),
+            started_at: NOW,
+            finished_at: NOW,
+            as_of: NOW,
+            complete: true,
+            parameters: Default::default(),
+            endpoints: a.endpoints,
+            servers: a.servers,
+            expiry_cliffs: vec![],
+            invalid_targets: vec![],
+            skipped_endpoints: vec![],
+            merged_from: vec![],
+            inventory: a.inventory,
+            organisation: a.organisation,
+        }
+    };
+    let before = four_servers(300);
+    let mut after = before.clone();
+    // ex02 lost it; the Auth certificate also nears expiry for everyone.
+    after
+        .certificates
+        .retain(|c| !(c.server == "ex02.contoso.local" && c.thumbprint == "A0A0"));
+    for c in after
+        .certificates
+        .iter_mut()
+        .filter(|c| c.thumbprint == "A0A0")
+    {
+        c.not_after = days(10);
+    }
+    let at = |r: &ScanReport| ScanRef::of(r, "scan.json");
+    let (old, new) = (report(&before), report(&after));
+    let d = compare(&old, &new, at(&old), at(&new));
+    let added: Vec<(&str, Scope, &str)> = d
+        .changes
+        .iter()
+        .filter_map(|c| match &c.kind {
+            Kind::FindingAdded { finding_id, .. } => {
+                Some((c.host.as_str(), c.scope, finding_id.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(added.contains(&(
+        "ex02.contoso.local",
+        Scope::Server,
+        "auth-cert-not-replicated"
+    )));
+    assert!(added.contains(&("organisation", Scope::Organisation, "auth-cert-expiring")));
+    assert!(d.counts.regressions >= 2);
+    assert_eq!(excert::exit::for_diff(&d), 2);
+    // And back: both resolved, a fix each, exit 0.
+    let d = compare(&new, &old, at(&new), at(&old));
+    assert_eq!(d.counts.regressions, 0);
+    assert!(d.counts.fixes >= 2);
+    assert_eq!(excert::exit::for_diff(&d), 0);
+}
+
+/// The real CSS-Exchange exports (`../shared/samples/css-exchange/`).
+/// Ignored until the reader reads them (the reader's branch); the lead
+/// enables it after rebasing: `cargo test --test store -- --ignored`.
+#[test]
+#[ignore = "needs the reader's NRBF/#sig# support for the real samples"]
+fn real_samples_expired_exchange_certificate_is_store_cert_expired() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/samples/css-exchange"
+    );
+    let files: Vec<std::path::PathBuf> = [
+        "InvalidExchangeDefaultTransportCertificate.xml",
+        "GetAuthConfig.xml",
+    ]
+    .iter()
+    .map(|f| std::path::Path::new(dir).join(f))
+    .collect();
+    let inv = excert::inventory::load(&files).expect("the samples read");
+    let a = analyze_with(
+        &[],
+        inv.as_ref(),
+        &AnalysisSettings {
+            as_of: datetime!(2024-06-01 00:00 UTC),
+            ..settings(TrustRoots::empty())
+        },
+    );
+    let all: Vec<FindingId> = a
+        .servers
+        .iter()
+        .flat_map(|s| s.findings.iter().map(|f| f.id))
+        .collect();
+    assert!(all.contains(&FindingId::StoreCertExpired), "{all:?}");
+}
