@@ -749,36 +749,36 @@ fn diff_counts_a_lost_auth_certificate_as_a_regression() {
     assert_eq!(excert::exit::for_diff(&d), 0);
 }
 
-/// The real CSS-Exchange exports (`../shared/samples/css-exchange/`).
-/// Ignored until the reader reads them (the reader's branch); the lead
-/// enables it after rebasing: `cargo test --test store -- --ignored`.
+/// The real CSS-Exchange exports (`../shared/samples/css-exchange/`): the
+/// "Microsoft Exchange" certificate of WIN-CTD3L0RGEN4 (enabled for IMAP,
+/// POP, IIS and SMTP) expired on 2026-08-06; 340 days later it is
+/// `store-cert-expired`, critical. Ignored until the reader reads the real
+/// samples (the reader's branch); the lead enables it after rebasing:
+/// `cargo test --test store -- --ignored`.
 #[test]
 #[ignore = "needs the reader's NRBF/#sig# support for the real samples"]
 fn real_samples_expired_exchange_certificate_is_store_cert_expired() {
-    let dir = concat!(
+    let file = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/samples/css-exchange"
+        "/../shared/samples/css-exchange/GetExchangeCertificateWithoutAuth.xml"
     );
-    let files: Vec<std::path::PathBuf> = [
-        "InvalidExchangeDefaultTransportCertificate.xml",
-        "GetAuthConfig.xml",
-    ]
-    .iter()
-    .map(|f| std::path::Path::new(dir).join(f))
-    .collect();
-    let inv = excert::inventory::load(&files).expect("the samples read");
+    let inv = excert::inventory::load(&[file.into()]).expect("the sample reads");
     let a = analyze_with(
         &[],
         inv.as_ref(),
         &AnalysisSettings {
-            as_of: datetime!(2024-06-01 00:00 UTC),
+            as_of: datetime!(2027-07-12 00:00 UTC),
             ..settings(TrustRoots::empty())
         },
     );
-    let all: Vec<FindingId> = a
+    let expired = a
         .servers
         .iter()
-        .flat_map(|s| s.findings.iter().map(|f| f.id))
-        .collect();
-    assert!(all.contains(&FindingId::StoreCertExpired), "{all:?}");
+        .flat_map(|s| &s.findings)
+        .find(|f| f.thumbprint.as_deref() == Some("611C687DFC4343A5A03E0005A1EC6E9B6AFF586D"))
+        .expect("a finding on WIN-CTD3L0RGEN4's own certificate");
+    assert_eq!(
+        (expired.id, expired.severity),
+        (FindingId::StoreCertExpired, Severity::Critical)
+    );
 }
