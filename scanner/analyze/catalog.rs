@@ -205,7 +205,8 @@ const CATALOGUE: &[Rule] = &[
         title: "Exchange Server Auth Certificate expired",
         why: "The OAuth certificate Get-AuthConfig names (no port presents it) has expired. OWA \
               and ECP sign-in loop (\"redirect limit reached\"), and hybrid free/busy and OAuth \
-              fail. Found only from the store exports (--inventory).",
+              fail. Found only from the store exports (--inventory); reported once for the \
+              organisation.",
         fix: "Rotate it once for the organisation, on one Mailbox server: New-ExchangeCertificate \
               for the Auth certificate (answer N to the default SMTP prompt), Set-AuthConfig \
               -NewCertificateThumbprint/-NewCertificateEffectiveDate, -PublishCertificate and \
@@ -229,14 +230,15 @@ const CATALOGUE: &[Rule] = &[
     Rule {
         id: FindingId::AuthCertMissing,
         severity: Severity::Critical,
-        title: "Auth certificate missing from a server's store",
-        why: "The current Auth certificate named by Get-AuthConfig must be in the store of every \
-              Exchange server except Edge; this server's export does not hold it, so OAuth fails \
-              on it.",
-        fix: "Run MonitorExchangeAuthCertificate.ps1 first: it repairs servers missing the \
-              current Auth certificate. Fallback: export it with its private key from a server \
-              that has it and import it on this one (Import-ExchangeCertificate -Server <server> \
-              -FileData ... -Password ...).",
+        title: "Exchange Server Auth Certificate missing",
+        why: "Get-AuthConfig names no current Auth certificate, or none of the exported stores \
+              holds the one it names. OAuth (OWA/ECP sign-in, hybrid free/busy) needs it on every \
+              Exchange server except Edge. Reported once for the organisation.",
+        fix: "Run MonitorExchangeAuthCertificate.ps1 first: with -ValidateAndRenewAuthCertificate \
+              $true it creates and publishes a new Auth certificate when none is valid and repairs \
+              servers missing the current one. Fallback: New-ExchangeCertificate for the Auth \
+              certificate (answer N to the default SMTP prompt) and Set-AuthConfig, once for the \
+              organisation.",
     },
     Rule {
         id: FindingId::RenewedCertNotBound,
