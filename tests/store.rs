@@ -213,6 +213,31 @@ fn store_certificates_in_use_are_judged_like_healthchecker() {
                 "Microsoft Exchange",
                 &["SMTP"],
             ),
+            // A replaced Auth certificate lists SMTP, as setup made it, but
+            // only AuthConfig puts an Auth certificate in use: info. The
+            // newest one is the current one (no AuthConfig export).
+            StoreCertificate {
+                self_signed: true,
+                ..record(
+                    "ex01",
+                    "AA08",
+                    "Microsoft Exchange Server Auth Certificate",
+                    &["SMTP"],
+                    "CN=Microsoft Exchange Server Auth Certificate",
+                    days(-30),
+                )
+            },
+            StoreCertificate {
+                self_signed: true,
+                ..record(
+                    "ex01",
+                    "AA09",
+                    "Microsoft Exchange Server Auth Certificate",
+                    &["SMTP"],
+                    "CN=Microsoft Exchange Server Auth Certificate",
+                    days(900),
+                )
+            },
         ],
         ..Inventory::default()
     };
@@ -264,6 +289,14 @@ fn store_certificates_in_use_are_judged_like_healthchecker() {
         [(FindingId::StoreCertWeakSignature, Severity::Warning)]
     );
     assert_eq!(about(&cert::sha1_hex(&fixture_der("ex2016-sha1"))), []);
+    assert_eq!(
+        about("AA08"),
+        [(FindingId::StoreCertExpired, Severity::Info)]
+    );
+    assert_eq!(about("AA09"), []);
+    let org = a.organisation.as_ref().unwrap();
+    assert_eq!(org.auth_thumbprint.as_deref(), Some("AA09"));
+    assert!(org.findings.is_empty());
     // The expired public certificate decides: it is renewed with the CA.
     assert_eq!(s.severity, Grade::Critical);
     assert_eq!(s.verdict, Verdict::RenewPublicCert);

@@ -28,7 +28,8 @@ pub(super) struct Current<'a> {
 impl Current<'_> {
     /// Whether `thumbprint` is the current Auth certificate.
     pub(super) fn is(&self, thumbprint: &str) -> bool {
-        self.thumbprint == Some(thumbprint)
+        self.thumbprint
+            .is_some_and(|t| t.eq_ignore_ascii_case(thumbprint))
     }
 }
 
@@ -71,7 +72,7 @@ pub(super) fn current<'a>(
             .iter()
             .enumerate()
             .filter(|(_, v)| !v.edge && !v.store.is_empty())
-            .filter(|(_, v)| !v.certs(certs).any(|c| c.thumbprint == t))
+            .filter(|(_, v)| !v.certs(certs).any(|c| c.thumbprint.eq_ignore_ascii_case(t)))
             .map(|(i, _)| i)
             .collect(),
         _ => Vec::new(),

@@ -13,7 +13,7 @@
 //! signature, so the store does not repeat them; the current Auth
 //! certificate's expiry is the organisation's finding.
 
-use super::facts::{label, services_in_use, utc_note, Crypto};
+use super::facts::{is_auth, label, services_in_use, utc_note, Crypto};
 use super::hybrid::{names_cert, tls_name};
 use super::{Ctx, StoreFinding, View};
 use crate::analyze::{catalog, remediation};
@@ -25,7 +25,13 @@ use crate::model::{
 /// when nothing uses it.
 fn uses(ctx: &Ctx<'_>, v: &View<'_>, c: &StoreCertificate) -> Vec<String> {
     let mut why = Vec::new();
-    let services = services_in_use(c);
+    // An Auth certificate lists SMTP by default, which means nothing once
+    // it is no longer AuthConfig's: only AuthConfig makes it in use.
+    let services = if is_auth(c) {
+        Vec::new()
+    } else {
+        services_in_use(c)
+    };
     if !services.is_empty() {
         why.push(format!("enabled for {}", services.join(", ")));
     }
@@ -46,7 +52,9 @@ fn uses(ctx: &Ctx<'_>, v: &View<'_>, c: &StoreCertificate) -> Vec<String> {
     }
     let auth = ctx.inv.auth_config.as_ref();
     if ctx.auth.is(&c.thumbprint)
-        || auth.is_some_and(|a| a.next_thumbprint.as_deref() == Some(c.thumbprint.as_str()))
+        || auth
+            .and_then(|a| a.next_thumbprint.as_deref())
+            .is_some_and(|t| t.eq_ignore_ascii_case(&c.thumbprint))
     {
         why.push("named by AuthConfig".to_string());
     }
@@ -137,7 +145,11 @@ fn in_use(
     why: &str,
 ) -> Vec<StoreFinding> {
     let settings = ctx.settings;
-    let services = services_in_use(c);
+    let services = if is_auth(c) {
+        Vec::new()
+    } else {
+        services_in_use(c)
+    };
     let verdict = verdict(c, &services);
     let replace = || {
         remediation::replace_store_cert(

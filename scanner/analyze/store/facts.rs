@@ -207,9 +207,15 @@ pub(super) fn services_in_use(c: &StoreCertificate) -> Vec<&'static str> {
     let Some(list) = c.services.as_deref() else {
         return Vec::new();
     };
+    // One element per service, or one "IMAP, POP, IIS, SMTP" string.
+    let named = |s: &str| {
+        list.iter()
+            .flat_map(|x| x.split([',', ' ']))
+            .any(|x| x.trim().eq_ignore_ascii_case(s))
+    };
     ["IIS", "SMTP", "IMAP", "POP"]
         .into_iter()
-        .filter(|s| list.iter().any(|x| x.trim().eq_ignore_ascii_case(s)))
+        .filter(|s| named(s))
         .collect()
 }
 
