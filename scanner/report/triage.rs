@@ -233,9 +233,24 @@ fn action<'a>(
         .filter(|(_, f)| f.severity <= Severity::Warning)
         .collect();
     urgent.sort_by_key(|(_, f)| f.severity);
+    // The store's certificates behind its urgent findings count too.
+    let certs = report
+        .inventory
+        .as_ref()
+        .map_or(&[][..], |i| i.certificates.as_slice());
+    let store_days = server
+        .store
+        .iter()
+        .filter_map(|&i| certs.get(i))
+        .filter(|c| {
+            server.findings.iter().any(|f| {
+                f.severity <= Severity::Warning && f.thumbprint.as_deref() == Some(&c.thumbprint)
+            })
+        });
     let days_left = urgent
         .iter()
         .filter_map(|(e, _)| e.leaf().and_then(|c| c.days_left))
+        .chain(store_days.map(|c| c.days_left))
         // A cert far from expiry is not why this server is listed (a lost
         // binding, say); showing "900 d left" would mislead.
         .filter(|&d| d <= report.parameters.warn_days)
