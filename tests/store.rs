@@ -718,29 +718,71 @@ async fn a_store_only_audit_of_an_expired_iis_and_smtp_certificate_is_critical()
     assert!(stdout.contains("critical 1"), "{stdout}");
 }
 
+/// A store-only scan.json of `inv`, judged at NOW.
+fn scan_of(inv: &Inventory) -> ScanReport {
+    let a = analyze_with(&[], Some(inv), &settings(TrustRoots::empty()));
+    ScanReport {
+        schema_version: excert::model::SCHEMA_VERSION,
+        tool: Default::default(),
+        started_at: NOW,
+        finished_at: NOW,
+        as_of: NOW,
+        complete: true,
+        parameters: Default::default(),
+        endpoints: a.endpoints,
+        servers: a.servers,
+        expiry_cliffs: vec![],
+        invalid_targets: vec![],
+        skipped_endpoints: vec![],
+        merged_from: vec![],
+        inventory: a.inventory,
+        organisation: a.organisation,
+    }
+}
+
+/// Merging two 50,000-certificate scans keeps each (server, thumbprint)
+/// once and judges the merged stores (linear: the time is in the README).
+#[test]
+fn two_fifty_thousand_certificate_scans_merge() {
+    let half = |from: usize| Inventory {
+        certificates: (from..from + 50_000)
+            .map(|i| {
+                let server = format!("ex{:04}.contoso.local", i % 1_000);
+                let not_after = if i % 100 == 0 { days(-1) } else { days(300) };
+                record(
+                    &server,
+                    &format!("{i:040X}"),
+                    "mail",
+                    &["IIS"],
+                    "CN=mail",
+                    not_after,
+                )
+            })
+            .collect(),
+        ..Inventory::default()
+    };
+    // 1,000 certificates in both.
+    let merged = excert::merge::merge(vec![
+        ("a.json".into(), scan_of(&half(0))),
+        ("b.json".into(), scan_of(&half(49_000))),
+    ]);
+    assert_eq!(
+        merged.inventory.as_ref().unwrap().certificates.len(),
+        99_000
+    );
+    let judged = excert::reanalyze(&merged, &settings(TrustRoots::empty()));
+    let expired: usize = judged
+        .servers
+        .iter()
+        .flat_map(|s| &s.findings)
+        .filter(|f| f.id == FindingId::StoreCertExpired)
+        .count();
+    assert_eq!(expired, 990);
+    assert_eq!(judged.servers.len(), 1_000);
+}
+
 #[test]
 fn diff_counts_a_lost_auth_certificate_as_a_regression() {
-    let s = settings(TrustRoots::empty());
-    let report = |inv: &Inventory| {
-        let a = analyze_with(&[], Some(inv), &s);
-        ScanReport {
-            schema_version: excert::model::SCHEMA_VERSION,
-            tool: Default::default(),
-            started_at: NOW,
-            finished_at: NOW,
-            as_of: NOW,
-            complete: true,
-            parameters: Default::default(),
-            endpoints: a.endpoints,
-            servers: a.servers,
-            expiry_cliffs: vec![],
-            invalid_targets: vec![],
-            skipped_endpoints: vec![],
-            merged_from: vec![],
-            inventory: a.inventory,
-            organisation: a.organisation,
-        }
-    };
     let before = four_servers(300);
     let mut after = before.clone();
     // ex02 lost it; the Auth certificate also nears expiry for everyone.
@@ -755,7 +797,7 @@ fn diff_counts_a_lost_auth_certificate_as_a_regression() {
         c.not_after = days(10);
     }
     let at = |r: &ScanReport| ScanRef::of(r, "scan.json");
-    let (old, new) = (report(&before), report(&after));
+    let (old, new) = (scan_of(&before), scan_of(&after));
     let d = compare(&old, &new, at(&old), at(&new));
     let added: Vec<(&str, Scope, &str)> = d
         .changes
