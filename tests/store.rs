@@ -857,3 +857,59 @@ fn real_samples_expired_exchange_certificate_is_store_cert_expired() {
         (FindingId::StoreCertExpired, Severity::Critical)
     );
 }
+
+/// The organisation is shown first: the terminal's act-now list and the
+/// HTML put the Auth certificate above every server; the findings CSV has
+/// its row, `host` = `organisation`.
+#[tokio::test]
+async fn the_organisation_comes_first_in_every_report() {
+    let (_tmp, dir) = tmp();
+    let fixture = |f: &str| format!("{}/fixtures/inventory/{f}", env!("CARGO_MANIFEST_DIR"));
+    let out = dir.join("out");
+    let findings = dir.join("findings.csv");
+    let run = excert(&strings(&[
+        "report",
+        "--inventory",
+        &fixture("certs-remote.xml"),
+        "--inventory",
+        &fixture("authconfig-nonext.xml"),
+        "--as-of",
+        "2026-12-20",
+        "--csv-findings",
+        &path_arg(&findings),
+        "--out",
+        &path_arg(&out),
+    ]))
+    .await;
+    assert_eq!(run.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("organisation: critical (auth-cert-expired)"),
+        "{stdout}"
+    );
+    let act = stdout.split("Act now:").nth(1).unwrap();
+    let first = act.lines().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(
+        first.contains("CRITICAL") && first.contains("auth-cert-expired"),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let org = html
+        .find("id=\"organisation\"")
+        .expect("organisation block");
+    let server = html.find("data-host=").expect("a server in act now");
+    assert!(org < server);
+    let csv = std::fs::read_to_string(&findings).unwrap();
+    let rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.starts_with("organisation,"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(rows[0].contains("auth-cert-expired,critical"), "{csv}");
+    let r = read_scan(&out);
+    assert!(r
+        .servers
+        .iter()
+        .flat_map(|s| &s.findings)
+        .all(|f| f.id != FindingId::AuthCertExpired));
+}
