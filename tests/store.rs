@@ -913,3 +913,92 @@ async fn the_organisation_comes_first_in_every_report() {
         .flat_map(|s| &s.findings)
         .all(|f| f.id != FindingId::AuthCertExpired));
 }
+
+/// Through the binary: a server whose store lost the Auth certificate
+/// between two store-only audits is a regression, exit 2.
+#[tokio::test]
+async fn excert_diff_exits_2_when_a_server_loses_the_auth_certificate() {
+    let (_tmp, dir) = tmp();
+    let auth = format!(
+        "{}/fixtures/inventory/authconfig-nonext.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let header = "\"PSComputerName\",\"FriendlyName\",\"Thumbprint\",\"Services\",\"NotBefore\",\"NotAfter\",\"Subject\",\"Issuer\"\r\n";
+    let row = |server: &str, thumb: &str, friendly: &str, subject: &str| {
+        format!(
+            "\"{server}\",\"{friendly}\",\"{thumb}\",\"SMTP\",\"2024-01-01T00:00:00Z\",\"2029-01-01T00:00:00Z\",\"{subject}\",\"{subject}\"\r\n"
+        )
+    };
+    let auth_row = |server: &str| {
+        row(
+            server,
+            "F6B1291F545A46CCB2F6AB2F7F25DCE5DF72E507",
+            "Microsoft Exchange Server Auth Certificate",
+            "CN=Microsoft Exchange Server Auth Certificate",
+        )
+    };
+    let own = |server: &str, t: &str| row(server, t, "Microsoft Exchange", "CN=EX");
+    let before = [
+        auth_row("ex01.contoso.local"),
+        own(
+            "ex01.contoso.local",
+            "E82B232C4D88284E1A8356D977D96116298368FB",
+        ),
+        auth_row("ex02.contoso.local"),
+        own(
+            "ex02.contoso.local",
+            "B43DC02E1536828E0E494FE2B1E92D0EB4E5C484",
+        ),
+    ];
+    let after = [before[0].clone(), before[1].clone(), before[3].clone()];
+    let mut scans = Vec::new();
+    for (name, rows) in [("before", &before[..]), ("after", &after[..])] {
+        let csv = dir.join(format!("{name}.csv"));
+        std::fs::write(&csv, format!("{header}{}", rows.concat())).unwrap();
+        let out = dir.join(name);
+        let run = excert(&strings(&[
+            "report",
+            "--inventory",
+            &path_arg(&csv),
+            "--inventory",
+            &auth,
+            "--as-of",
+            "2026-12-01",
+            "--out",
+            &path_arg(&out),
+        ]))
+        .await;
+        assert!(run.status.success() || name == "after", "{name}: {run:?}");
+        scans.push(path_arg(&out.join("scan.json")));
+    }
+    let out = dir.join("diff");
+    let run = excert(&strings(&[
+        "diff",
+        &scans[0],
+        &scans[1],
+        "--as-of",
+        "2026-12-01",
+        "--out",
+        &path_arg(&out),
+    ]))
+    .await;
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("REGRESSION ex02.contoso.local (store)"),
+        "{stdout}"
+    );
+    let diff: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("diff.json")).unwrap()).unwrap();
+    let lost = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["finding_id"] == "auth-cert-not-replicated")
+        .expect("the lost Auth certificate");
+    assert_eq!(lost["host"], "ex02.contoso.local");
+    assert_eq!(lost["kind"], "finding_added");
+    assert_eq!(lost["impact"], "regression");
+    assert_eq!(lost["scope"], "server");
+    assert_eq!(diff["counts"]["regressions"], 1);
+}

@@ -45,7 +45,8 @@ struct Group {
 struct Row {
     host: String,
     old_host: String,
-    port: u16,
+    /// Empty for a store or organisation finding, which has no port.
+    port: String,
     role: &'static str,
     kind: &'static str,
     what: String,
@@ -76,7 +77,11 @@ fn row(c: &Change) -> Row {
     Row {
         host: c.host.clone(),
         old_host: c.old_host.clone().unwrap_or_default(),
-        port: c.port,
+        port: if c.scope == super::Scope::Endpoint {
+            c.port.to_string()
+        } else {
+            String::new()
+        },
         role: c.role_label(),
         kind: kind_name(&c.kind),
         what: c.describe(),

@@ -63,12 +63,23 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
             Impact::Fix => "FIX",
             Impact::Other => "other",
         };
+        // A store or organisation finding has no port.
+        let place = match change.scope {
+            crate::diff::Scope::Endpoint => format!(
+                "{}:{} {}",
+                sanitize::visible(&change.host),
+                change.port,
+                change.role_label()
+            ),
+            _ => format!(
+                "{} ({})",
+                sanitize::visible(&change.host),
+                change.role_label()
+            ),
+        };
         let _ = writeln!(
             out,
-            "  {tag:<10} {}:{} {}  {}",
-            sanitize::visible(&change.host),
-            change.port,
-            change.role_label(),
+            "  {tag:<10} {place}  {}",
             sanitize::visible(&change.describe())
         );
     }
