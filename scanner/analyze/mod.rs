@@ -166,7 +166,7 @@ fn judge_endpoints(
                 leaf: w.leaf(),
             })
             .collect();
-        store::judge(inv, &wire, &servers, settings)
+        store::findings(inv, &wire, &servers, settings)
     });
     // An expiry whose renewal already waits in the store is fixed by
     // binding that one: the finding says so from the start.

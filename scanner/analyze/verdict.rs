@@ -36,6 +36,17 @@
 //! 7. `review`: other warnings (missing intermediate, TLS 1.2 not enabled)
 //!    that need a look but none of the above.
 //! 8. `ok`: nothing at warning or above.
+//!
+//! # Decided once
+//!
+//! `judge` sees every finding of a server at once: its endpoints' (wire
+//! and fleet rules) and its store's (`--inventory`, a stage that ran
+//! before). A store finding carries the verdict it calls for (an expired
+//! "Microsoft Exchange" certificate `renew-backend`, a public one enabled
+//! for IIS `renew-public-cert`, ...) and competes in the same precedence;
+//! when it decides, the summary names it and its steps come first. A
+//! renewal waiting in the store turns an expiry's "renew" into "bind". No
+//! step after this one changes a verdict or a step.
 
 use crate::model::{Classification, EndpointReport, Finding, FindingId, Grade, Role, Severity};
 

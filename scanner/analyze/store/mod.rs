@@ -104,9 +104,10 @@ pub(super) struct Ctx<'a> {
     auth: auth::Current<'a>,
 }
 
-/// Judge the stores. `scanned` lists the scanned servers (host, indexes
-/// into `wire`), in the order their reports will have.
-pub(crate) fn judge(
+/// The stores' and the organisation's findings. `scanned` lists the
+/// scanned servers (host, indexes into `wire`), in the order their reports
+/// will have.
+pub(crate) fn findings(
     inv: &Inventory,
     wire: &[WireEndpoint<'_>],
     scanned: &[(String, Vec<usize>)],
