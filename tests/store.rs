@@ -636,6 +636,40 @@ fn a_hybrid_connector_needs_a_valid_certificate_its_name_matches() {
         ..cert("D003", days(200))
     };
     assert!(fires(vec![other]));
+    // Unset: a warning; not `<I>...<S>...`: critical.
+    for (tls, severity) in [
+        (None, Severity::Warning),
+        (Some("CN=mail.contoso.com"), Severity::Critical),
+    ] {
+        let inv = Inventory {
+            certificates: vec![cert("D001", days(100))],
+            connectors: vec![Connector {
+                tls_certificate_name: tls.map(str::to_string),
+                ..connector(name)
+            }],
+            ..Inventory::default()
+        };
+        let a = judge(&[], &inv);
+        let f = a.servers[0]
+            .findings
+            .iter()
+            .find(|f| f.id == FindingId::HybridConnectorCertInvalid)
+            .expect("hybrid-connector-cert-invalid");
+        assert_eq!(f.severity, severity, "{tls:?}");
+    }
+    // A connector that is not hybrid is not judged.
+    let inv = Inventory {
+        certificates: vec![cert("D001", days(-1))],
+        connectors: vec![Connector {
+            hybrid: false,
+            ..connector(name)
+        }],
+        ..Inventory::default()
+    };
+    assert!(judge(&[], &inv).servers[0]
+        .findings
+        .iter()
+        .all(|f| f.id != FindingId::HybridConnectorCertInvalid));
 }
 
 /// Judging is linear: 100,000 store certificates on 2,000 servers. The

@@ -33,10 +33,14 @@ pub(super) fn findings(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
 }
 
 fn found(detail: String, v: &View<'_>, conn: &Connector) -> StoreFinding {
+    found_at(Severity::Critical, detail, v, conn)
+}
+
+fn found_at(severity: Severity, detail: String, v: &View<'_>, conn: &Connector) -> StoreFinding {
     StoreFinding {
         finding: catalog::finding(
             FindingId::HybridConnectorCertInvalid,
-            Severity::Critical,
+            severity,
             detail,
             vec![remediation::fix_hybrid_connector(&v.host, &conn.name)],
         ),
@@ -49,8 +53,36 @@ fn found(detail: String, v: &View<'_>, conn: &Connector) -> StoreFinding {
 /// One hybrid connector: its TlsCertificateName matches no valid
 /// certificate in the store, or not the one port 25 presents.
 fn connector(ctx: &Ctx<'_>, v: &View<'_>, conn: &Connector) -> Option<StoreFinding> {
-    let tls = conn.tls_certificate_name.as_deref()?;
-    let named = tls_name(conn)?;
+    // Unset, HealthChecker warns: Exchange Online then cannot tell the
+    // connector's mail from anonymous mail. Not `<I>issuer<S>subject`, it
+    // names nothing at all.
+    let Some(tls) = conn
+        .tls_certificate_name
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return Some(found_at(
+            Severity::Warning,
+            format!(
+                "The hybrid {} connector \"{}\" on {} has no TlsCertificateName, so it names \
+                 no certificate.",
+                conn.kind, conn.name, v.host
+            ),
+            v,
+            conn,
+        ));
+    };
+    let Some(named) = tls_name(conn) else {
+        return Some(found(
+            format!(
+                "The hybrid {} connector \"{}\" on {} has TlsCertificateName {tls:?}, which is \
+                 not <I>issuer<S>subject and names no certificate.",
+                conn.kind, conn.name, v.host
+            ),
+            v,
+            conn,
+        ));
+    };
     let matching: Vec<&StoreCertificate> = v
         .certs(ctx.certs)
         .filter(|c| names_cert(c, named))
