@@ -123,12 +123,19 @@ fn judge_endpoints(
     let front = front_leaves(&evidence, &wires);
     let inferred = fleet::infer_namespaces(&front, as_of);
 
+    // Frontends behind the fleet's newest public certificate for their
+    // names, known before any rule runs, so their findings are made right
+    // once.
+    let behind = fleet::behind(&front, as_of);
+    let behind_at: HashMap<usize, &fleet::Behind<'_>> =
+        behind.iter().map(|b| (b.endpoint, b)).collect();
     let mut judged: Vec<Judged> = evidence.iter().map(|_| Judged::default()).collect();
     let mut publics: Vec<Option<String>> = Vec::new();
     for (_, members) in &servers {
         let fleet = FleetView {
             front: &front,
             inferred: &inferred,
+            behind: &behind_at,
         };
         publics.push(run_rules(
             members,
@@ -139,12 +146,6 @@ fn judge_endpoints(
             &mut judged,
         ));
     }
-    mark_behind(
-        &evidence,
-        &wires,
-        &fleet::behind(&front, as_of),
-        &mut judged,
-    );
     // The transport side of the renewal trap needs every server's SMTP.
     let leaves: Vec<Option<&CertFacts>> = wires.iter().map(Wire::leaf).collect();
     for (i, f) in rules::smtp_inconsistent(&evidence, &leaves, settings) {
@@ -152,6 +153,8 @@ fn judge_endpoints(
             slot.findings.push(f);
         }
     }
+    drop(behind_at);
+    drop(behind);
     drop(front);
     drop(leaves);
     let store = inventory.map(|inv| {
@@ -272,6 +275,9 @@ struct Judged {
 struct FleetView<'a> {
     front: &'a [fleet::FrontLeaf<'a>],
     inferred: &'a BTreeMap<Option<String>, Vec<String>>,
+    /// Frontends on an older public certificate than the site's newest,
+    /// by endpoint index.
+    behind: &'a HashMap<usize, &'a fleet::Behind<'a>>,
 }
 
 /// Parse, verify and validate every chain. A fleet serves a handful of
@@ -397,9 +403,15 @@ fn run_rules(
             frontend_exchange,
             public_thumbprint: public.as_deref(),
             expected_names: &expected,
+            rollout: fleet.behind.get(&i).map(|b| b.target),
             settings,
         };
         slot.findings = rules::endpoint_findings(&ctx);
+        // The fleet's own finding about this endpoint: a rollout to finish.
+        if let (Some(b), Some(leaf)) = (fleet.behind.get(&i), w.leaf()) {
+            slot.lags_fleet = true;
+            slot.findings.push(behind_finding(e, leaf, b));
+        }
         // Held for the whole scan: no spare capacity (issue 16).
         slot.findings.shrink_to_fit();
         slot.findings
@@ -407,36 +419,6 @@ fn run_rules(
             .for_each(crate::model::Finding::shrink_to_fit);
     }
     public
-}
-
-/// Servers still on an older public cert than the newest one for their
-/// names: a finding, and their expiry is fixed by binding the newer one.
-fn mark_behind(
-    evidence: &[EndpointEvidence],
-    wires: &[Wire],
-    behind: &[fleet::Behind<'_>],
-    judged: &mut [Judged],
-) {
-    for b in behind {
-        let (Some(slot), Some(e), Some(leaf)) = (
-            judged.get_mut(b.endpoint),
-            evidence.get(b.endpoint),
-            wires.get(b.endpoint).and_then(Wire::leaf),
-        ) else {
-            continue;
-        };
-        slot.lags_fleet = true;
-        let f = behind_finding(e, leaf, b);
-        for x in slot.findings.iter_mut().filter(|x| {
-            matches!(
-                x.id,
-                FindingId::FrontendCertExpired | FindingId::FrontendCertExpiring
-            )
-        }) {
-            catalog::replace_steps(x, f.remediation_steps.clone());
-        }
-        slot.findings.push(f);
-    }
 }
 
 /// One endpoint's part of scan.json: the evidence, the facts and findings.

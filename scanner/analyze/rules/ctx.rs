@@ -34,6 +34,10 @@ pub(crate) struct EndpointCtx<'a> {
     /// The client namespaces the 443 certificate must cover: `--namespace`
     /// for the server's site, else those inferred from the fleet.
     pub expected_names: &'a [String],
+    /// A newer public certificate for the same names, already on other
+    /// servers of the site: an expiring 443 certificate is fixed by binding
+    /// it, not by a renewal.
+    pub rollout: Option<&'a CertFacts>,
     pub settings: &'a AnalysisSettings,
 }
 

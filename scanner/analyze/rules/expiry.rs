@@ -79,7 +79,10 @@ pub(super) fn expiry(
         (Role::Frontend, _) if leaf.self_issued => {
             remediation::replace_self_signed_public(host, port, &leaf.sha1)
         }
-        (Role::Frontend, _) => remediation::renew_public(host, port, &leaf.sha1),
+        (Role::Frontend, _) => match ctx.rollout {
+            Some(newer) => remediation::bind_fleet_public(host, port, &newer.sha1),
+            None => remediation::renew_public(host, port, &leaf.sha1),
+        },
         (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
     };
     Some(finding(id, severity, detail, steps))
