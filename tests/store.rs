@@ -1036,3 +1036,56 @@ async fn excert_diff_exits_2_when_a_server_loses_the_auth_certificate() {
     assert_eq!(lost["scope"], "server");
     assert_eq!(diff["counts"]["regressions"], 1);
 }
+
+/// A renewal waiting in the store is known before the rules run: the
+/// expiry finding on 443 is made with the steps that bind it, and the
+/// verdict is "rebind", decided once.
+#[test]
+fn a_waiting_renewal_turns_renew_into_bind_from_the_start() {
+    let ca = LabCa::new(NOW);
+    let old = ca.issue(&["mail.contoso.com"], days(-300), days(20), &key(1));
+    let new = ca.issue(&["mail.contoso.com"], days(-2), days(400), &key(3));
+    let leaf = old.chain[0].as_ref().to_vec();
+    let renewed = new.chain[0].as_ref().to_vec();
+    let evidence = vec![ev("ex01.contoso.local", Role::Frontend, vec![leaf.clone()])];
+    let inv = Inventory {
+        certificates: vec![
+            with_der("ex01", &leaf, "mail", &["IIS"]),
+            with_der("ex01", &renewed, "mail", &[]),
+        ],
+        ..Inventory::default()
+    };
+    let a = judge(&evidence, &inv);
+    let enable = format!(
+        "Enable-ExchangeCertificate -Server ex01.contoso.local -Thumbprint {} -Services IIS",
+        cert::sha1_hex(&renewed)
+    );
+    let expiring = a.endpoints[0]
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::FrontendCertExpiring)
+        .expect("frontend-cert-expiring");
+    assert!(
+        expiring.remediation_text().contains(&enable),
+        "{}",
+        expiring.remediation_text()
+    );
+    let s = &a.servers[0];
+    assert!(store_ids(&a, "ex01.contoso.local").contains(&FindingId::RenewedCertNotBound));
+    assert_eq!(s.verdict, Verdict::RebindPublicCert);
+    assert!(
+        s.summary.contains("already waits in the store"),
+        "{}",
+        s.summary
+    );
+    assert!(
+        s.remediation_steps[0].text.contains(&enable),
+        "{:#?}",
+        s.remediation_steps
+    );
+    // No step asks for a new certificate from the CA.
+    assert!(s
+        .remediation_steps
+        .iter()
+        .all(|st| st.task != excert::model::Task::ReplacePublic));
+}

@@ -468,12 +468,6 @@ pub(crate) fn finding(
     }
 }
 
-/// Give a finding other steps; its text follows them.
-pub(crate) fn replace_steps(f: &mut Finding, steps: Vec<Step>) {
-    f.remediation.clear();
-    f.remediation_steps = steps;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

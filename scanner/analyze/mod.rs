@@ -38,7 +38,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::config::AnalysisSettings;
 use crate::model::{
     CertFacts, Classification, Der, EndpointEvidence, EndpointReport, ExpiryCliff, FindingId,
-    NoSniReport, Role, ServerReport, Severity, Status,
+    NoSniReport, Role, ServerReport, Severity, Status, Step,
 };
 
 /// What analysis made of a whole scan.
@@ -120,6 +120,28 @@ fn judge_endpoints(
         }
     }
     let servers = group_by_host(&evidence);
+    // The stores are judged from the wire's leaves alone, before any rule:
+    // an expiry whose renewal already waits in the store is then made with
+    // the steps that bind it.
+    let store = inventory.map(|inv| {
+        let wire: Vec<store::WireEndpoint<'_>> = evidence
+            .iter()
+            .zip(&wires)
+            .map(|(e, w)| store::WireEndpoint {
+                host: &e.endpoint.host,
+                port: e.endpoint.port,
+                role: e.endpoint.role,
+                answered: e.observation.status == Status::Ok,
+                leaf: w.leaf(),
+            })
+            .collect();
+        store::findings(inv, &wire, &servers, settings)
+    });
+    let renewals: HashMap<usize, &[Step]> = store
+        .iter()
+        .flat_map(|s| &s.renewed)
+        .map(|(i, steps)| (*i, steps.as_slice()))
+        .collect();
     let front = front_leaves(&evidence, &wires);
     let inferred = fleet::infer_namespaces(&front, as_of);
 
@@ -136,6 +158,7 @@ fn judge_endpoints(
             front: &front,
             inferred: &inferred,
             behind: &behind_at,
+            renewals: &renewals,
         };
         publics.push(run_rules(
             members,
@@ -155,40 +178,9 @@ fn judge_endpoints(
     }
     drop(behind_at);
     drop(behind);
+    drop(renewals);
     drop(front);
     drop(leaves);
-    let store = inventory.map(|inv| {
-        let wire: Vec<store::WireEndpoint<'_>> = evidence
-            .iter()
-            .zip(&wires)
-            .map(|(e, w)| store::WireEndpoint {
-                host: &e.endpoint.host,
-                port: e.endpoint.port,
-                role: e.endpoint.role,
-                answered: e.observation.status == Status::Ok,
-                leaf: w.leaf(),
-            })
-            .collect();
-        store::findings(inv, &wire, &servers, settings)
-    });
-    // An expiry whose renewal already waits in the store is fixed by
-    // binding that one: the finding says so from the start.
-    for (i, steps) in store.iter().flat_map(|s| &s.renewed) {
-        if let Some(slot) = judged.get_mut(*i) {
-            for f in slot.findings.iter_mut().filter(|f| {
-                matches!(
-                    f.id,
-                    FindingId::FrontendCertExpired
-                        | FindingId::FrontendCertExpiring
-                        | FindingId::BackendCertExpired
-                        | FindingId::BackendCertExpiring
-                )
-            }) {
-                catalog::replace_steps(f, steps.clone());
-            }
-        }
-    }
-
     let mut lines = HashSet::new();
     // Collected in place (the reports reuse the evidence's buffer), then
     // the spare room is given back.
@@ -278,6 +270,9 @@ struct FleetView<'a> {
     /// Frontends on an older public certificate than the site's newest,
     /// by endpoint index.
     behind: &'a HashMap<usize, &'a fleet::Behind<'a>>,
+    /// The steps that bind a renewal waiting in the store (`--inventory`),
+    /// by endpoint index.
+    renewals: &'a HashMap<usize, &'a [Step]>,
 }
 
 /// Parse, verify and validate every chain. A fleet serves a handful of
@@ -404,6 +399,7 @@ fn run_rules(
             public_thumbprint: public.as_deref(),
             expected_names: &expected,
             rollout: fleet.behind.get(&i).map(|b| b.target),
+            renewal: fleet.renewals.get(&i).copied(),
             settings,
         };
         slot.findings = rules::endpoint_findings(&ctx);

@@ -191,10 +191,7 @@ pub(crate) fn judge(input: &ServerInput<'_>) -> ServerVerdict {
         .filter(|f| f.finding.id == FindingId::RenewedCertNotBound)
         .filter_map(|f| f.port)
         .collect();
-    let all: Vec<(&EndpointReport, &Finding)> = endpoints
-        .iter()
-        .flat_map(|e| e.findings.iter().map(move |f| (*e, f)))
-        .collect();
+    let all: Vec<(&EndpointReport, &Finding)> = all_findings(endpoints).collect();
     let grade = all
         .iter()
         .map(|(_, f)| f.severity)
@@ -240,21 +237,33 @@ pub(crate) fn judge(input: &ServerInput<'_>) -> ServerVerdict {
         .filter(|f| f.finding.severity <= Severity::Warning)
         .collect();
     urgent.sort_by_key(|f| (f.finding.severity, f.verdict));
-    let mut store_steps: Vec<Step> = Vec::new();
-    for f in urgent {
-        for st in &f.finding.remediation_steps {
-            if !store_steps.contains(st) {
-                store_steps.push(st.clone());
+    // A renewal that fixes an expiry leads: binding it is what the verdict
+    // asks for.
+    let fixes_expiry = |f: &StoreFinding| {
+        f.finding.id == FindingId::RenewedCertNotBound
+            && f.port.is_some_and(|p| {
+                all_findings(endpoints).any(|(e, x)| e.endpoint.port == p && is_expiry(x.id))
+            })
+    };
+    let (lead, urgent): (Vec<&StoreFinding>, Vec<&StoreFinding>) =
+        urgent.into_iter().partition(|f| fixes_expiry(f));
+    let steps_of = |list: &[&StoreFinding]| {
+        let mut out: Vec<Step> = Vec::new();
+        for st in list.iter().flat_map(|f| &f.finding.remediation_steps) {
+            if !out.contains(st) {
+                out.push(st.clone());
             }
         }
-    }
+        out
+    };
+    let store_steps = steps_of(&urgent);
     let (first, second) = if store_decides {
         (store_steps, wire_steps)
     } else {
         (wire_steps, store_steps)
     };
     let mut steps: Vec<Step> = Vec::new();
-    for st in first.into_iter().chain(second) {
+    for st in steps_of(&lead).into_iter().chain(first).chain(second) {
         if !steps.contains(&st) {
             steps.push(st);
         }
@@ -282,6 +291,15 @@ pub(crate) fn judge(input: &ServerInput<'_>) -> ServerVerdict {
         summary,
         steps,
     }
+}
+
+/// Every finding of these endpoints, with its endpoint.
+fn all_findings<'a>(
+    endpoints: &'a [&'a EndpointReport],
+) -> impl Iterator<Item = (&'a EndpointReport, &'a Finding)> {
+    endpoints
+        .iter()
+        .flat_map(|e| e.findings.iter().map(move |f| (*e, f)))
 }
 
 /// `ex01: <titles> (certificate store).`: the store's findings that decided

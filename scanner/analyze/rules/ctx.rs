@@ -38,6 +38,9 @@ pub(crate) struct EndpointCtx<'a> {
     /// servers of the site: an expiring 443 certificate is fixed by binding
     /// it, not by a renewal.
     pub rollout: Option<&'a CertFacts>,
+    /// A renewed certificate waits in this server's store (`--inventory`):
+    /// the steps that bind it, which fix this port's expiry.
+    pub renewal: Option<&'a [crate::model::Step]>,
     pub settings: &'a AnalysisSettings,
 }
 

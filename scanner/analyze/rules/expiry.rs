@@ -57,6 +57,11 @@ pub(super) fn expiry(
     };
     let when = expiry_phrase(leaf, days_left, expired);
     let detail = format!("{}, which {when}.", presents(ctx, leaf));
+    // A renewal already waits in the store: renewing again would only make
+    // a third certificate.
+    if let Some(bind) = ctx.renewal {
+        return Some(finding(id, severity, detail, bind.to_vec()));
+    }
     let renewed = ctx.frontend_exchange.filter(|new| {
         new.subject_cn.is_some()
             && new
