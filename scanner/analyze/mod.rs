@@ -4,6 +4,13 @@
 //! through [`AnalysisSettings`], so the same evidence always gives the same
 //! answer, live or from a saved scan.json.
 //!
+//! A straight line: chains are read into facts (with the stores' friendly
+//! names), the stores and the fleet give what the rules need to know
+//! (a renewal waiting in a store, a newer public certificate already
+//! rolled out), the rules make each endpoint's findings once, and each
+//! server's verdict and steps are decided once from all of them. Nothing
+//! afterwards changes a finding, a verdict or a step.
+//!
 //! One job per submodule:
 //! - [`cert`]: DER to [`CertFacts`];
 //! - [`classify`]: which kind of Exchange cert it is, by shape;
@@ -13,7 +20,7 @@
 //! - `rules`: per-endpoint findings;
 //! - [`fleet`]: fleet-wide findings and expiry cliffs;
 //! - `store`: the certificate stores and the organisation (`--inventory`),
-//!   a pure stage before the verdicts;
+//!   a pure stage before the rules and the verdicts;
 //! - [`remediation`]: every remediation step, as data;
 //! - [`verdict`]: one verdict per server, with its steps, decided once
 //!   from every finding (wire, fleet, store).
@@ -67,7 +74,7 @@ pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> An
 
 /// [`analyze`], with the admin's store exports as more evidence: wire
 /// certificates get their friendly names before the rules run, and the
-/// stores are judged (`store`) before the verdicts.
+/// stores are judged (`store`) before the rules and the verdicts.
 /// Works on a copy of the evidence; [`analyze_owned`] saves the copy.
 pub fn analyze_with(
     evidence: &[EndpointEvidence],

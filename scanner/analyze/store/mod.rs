@@ -3,8 +3,9 @@
 //! Pure: the inventory, what the wire showed (each endpoint's leaf) and
 //! the settings go in; per-server findings, the organisation's findings and
 //! the stores as scan.json shows them come out. It runs before the
+//! endpoint rules (which read the renewals waiting in a store) and the
 //! verdicts, which are then decided once per server from every finding
-//! (`verdict`); nothing here changes a verdict or a step afterwards.
+//! (`verdict`); nothing changes a finding, verdict or step afterwards.
 //!
 //! One job per submodule:
 //! - `servers`: which server an export's name means (maps, not scans);
