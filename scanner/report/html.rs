@@ -346,14 +346,7 @@ fn organisation_view(report: &ScanReport) -> Option<OrganisationView> {
         findings: org
             .findings
             .iter()
-            .map(|f| FindingView {
-                id: f.id.as_str().to_string(),
-                severity: f.severity,
-                title: f.title.clone(),
-                detail: f.detail.clone(),
-                remediation: f.remediation_text().into_owned(),
-                port: 0,
-            })
+            .map(|f| finding_view(f, 0, &org.remediation_steps))
             .collect(),
         steps: remediation::numbered(&org.remediation_steps).join("\n"),
     })
@@ -753,6 +746,31 @@ fn same_step(a: &Step, b: &Step) -> bool {
     a.task == b.task && a.command() == b.command() && a.text.ends_with(b.text.as_str())
 }
 
+/// A finding as a card lists it, with only the steps that `listed` (the
+/// server's or organisation's own list) does not already give; `port` 0
+/// for a store or organisation finding.
+fn finding_view(f: &Finding, port: u16, listed: &[Step]) -> FindingView {
+    let own: Vec<&Step> = f
+        .remediation_steps
+        .iter()
+        .filter(|st| !listed.iter().any(|o| same_step(o, st)))
+        .collect();
+    FindingView {
+        id: f.id.as_str().to_string(),
+        severity: f.severity,
+        title: f.title.clone(),
+        detail: f.detail.clone(),
+        remediation: if f.remediation_steps.is_empty() {
+            f.remediation_text().into_owned()
+        } else {
+            String::new()
+        },
+        covered: !f.remediation_steps.is_empty() && own.is_empty(),
+        steps: step_views(own.into_iter()),
+        port,
+    }
+}
+
 fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerView {
     let mut eps: Vec<&EndpointReport> = s
         .endpoints
@@ -760,33 +778,20 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         .filter_map(|&i| report.endpoints.get(i))
         .collect();
     eps.sort_by_key(|e| role_order(e));
-    let finding_view = |f: &Finding, port: u16| {
-        let own: Vec<&Step> = f
-            .remediation_steps
-            .iter()
-            .filter(|st| !s.remediation_steps.iter().any(|o| same_step(o, st)))
-            .collect();
-        FindingView {
-            id: f.id.as_str().to_string(),
-            severity: f.severity,
-            title: f.title.clone(),
-            detail: f.detail.clone(),
-            remediation: if f.remediation_steps.is_empty() {
-                f.remediation_text().into_owned()
-            } else {
-                String::new()
-            },
-            covered: !f.remediation_steps.is_empty() && own.is_empty(),
-            steps: step_views(own.into_iter()),
-            port,
-        }
-    };
     let mut findings: Vec<FindingView> = eps
         .iter()
-        .flat_map(|e| e.findings.iter().map(|f| finding_view(f, e.endpoint.port)))
+        .flat_map(|e| {
+            e.findings
+                .iter()
+                .map(|f| finding_view(f, e.endpoint.port, &s.remediation_steps))
+        })
         .collect();
     // Store findings concern the server, not a port.
-    findings.extend(s.findings.iter().map(|f| finding_view(f, 0)));
+    findings.extend(
+        s.findings
+            .iter()
+            .map(|f| finding_view(f, 0, &s.remediation_steps)),
+    );
     findings.sort_by_key(|f| f.severity);
     let group = group_text(&s.group);
     let steps = step_views(s.remediation_steps.iter());
