@@ -375,6 +375,7 @@ fn four_servers(auth_days: i64) -> Inventory {
             own("ex03.contoso.local", "B003"),
             own("ex04.contoso.local", "B004"),
             own("edge01.contoso.local", "B005"),
+            own("ex2010.contoso.local", "B006"),
         ],
         auth_config: Some(AuthConfig {
             current_thumbprint: Some("A0A0".into()),
@@ -383,17 +384,31 @@ fn four_servers(auth_days: i64) -> Inventory {
             previous_thumbprint: None,
             source: None,
         }),
-        exchange_servers: vec![ExchangeServerInfo {
-            name: "EDGE01".into(),
-            fqdn: Some("edge01.contoso.local".into()),
-            site: None,
-            role: Some("Edge".into()),
-            version: None,
-            source: InventorySource {
-                file: "servers.xml".into(),
-                object: 1,
+        exchange_servers: vec![
+            ExchangeServerInfo {
+                name: "EDGE01".into(),
+                fqdn: Some("edge01.contoso.local".into()),
+                site: None,
+                role: Some("Edge".into()),
+                version: None,
+                source: InventorySource {
+                    file: "servers.xml".into(),
+                    object: 1,
+                },
             },
-        }],
+            // Exchange 2010 has no OAuth, so no Auth certificate.
+            ExchangeServerInfo {
+                name: "EX2010".into(),
+                fqdn: Some("ex2010.contoso.local".into()),
+                site: None,
+                role: Some("Mailbox, ClientAccess, HubTransport".into()),
+                version: Some("Version 14.3 (Build 123.4)".into()),
+                source: InventorySource {
+                    file: "servers.xml".into(),
+                    object: 2,
+                },
+            },
+        ],
         ..Inventory::default()
     }
 }
@@ -435,6 +450,7 @@ fn an_expired_auth_certificate_is_one_organisation_finding() {
     );
     assert_eq!(a.servers[3].verdict, Verdict::RotateAuthCert);
     assert!(store_ids(&a, "edge01.contoso.local").is_empty());
+    assert!(store_ids(&a, "ex2010.contoso.local").is_empty());
 
     // An Auth certificate in no store at all is missing, once.
     let mut inv = four_servers(300);

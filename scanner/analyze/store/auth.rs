@@ -71,7 +71,7 @@ pub(super) fn current<'a>(
         (Some(_), Some(t), Some(_)) => views
             .iter()
             .enumerate()
-            .filter(|(_, v)| !v.edge && !v.store.is_empty())
+            .filter(|(_, v)| !v.no_auth && !v.store.is_empty())
             .filter(|(_, v)| !v.certs(certs).any(|c| c.thumbprint.eq_ignore_ascii_case(t)))
             .map(|(i, _)| i)
             .collect(),
@@ -127,10 +127,10 @@ pub(super) fn organisation(ctx: &Ctx<'_>, views: &[View<'_>]) -> Organisation {
     let host = auth
         .record
         .map(|c| c.server.clone())
-        .or_else(|| views.iter().find(|v| !v.edge).map(|v| v.host.clone()))
+        .or_else(|| views.iter().find(|v| !v.no_auth).map(|v| v.host.clone()))
         .unwrap_or_default();
     let hybrid = ctx.inv.connectors.iter().any(|c| c.hybrid);
-    let exported = views.iter().any(|v| !v.edge && !v.store.is_empty());
+    let exported = views.iter().any(|v| !v.no_auth && !v.store.is_empty());
     let mut findings: Vec<Finding> = Vec::new();
     match (config, auth.thumbprint, auth.record) {
         (Some(_), None, _) if exported => findings.push(catalog::finding(

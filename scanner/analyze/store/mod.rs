@@ -91,7 +91,9 @@ pub(super) struct View<'a> {
     store: Vec<usize>,
     /// Indexes into the wire endpoints.
     endpoints: Vec<usize>,
-    edge: bool,
+    /// Edge, or a version older than Exchange 2013: no Auth certificate is
+    /// expected in its store.
+    no_auth: bool,
     connectors: Vec<&'a crate::model::Connector>,
 }
 
@@ -179,7 +181,7 @@ fn views<'a>(
         host: host.to_string(),
         store: Vec::new(),
         endpoints,
-        edge: false,
+        no_auth: false,
         connectors: Vec::new(),
     };
     // Scanned hosts are distinct servers already: one view each.
@@ -205,13 +207,19 @@ fn views<'a>(
         }
     }
     for s in &inv.exchange_servers {
-        let is_edge = s
+        let edge = s
             .role
             .as_deref()
             .is_some_and(|r| r.split([',', ' ']).any(|w| w.eq_ignore_ascii_case("Edge")));
+        // OAuth and its Auth certificate came with Exchange 2013.
+        let legacy = s
+            .version
+            .as_deref()
+            .and_then(crate::targets::version_of)
+            .is_some_and(|(product, _)| product == "2010");
         for name in std::iter::once(s.name.as_str()).chain(s.fqdn.as_deref()) {
             if let Some(v) = index.find(name).and_then(|i| views.get_mut(i)) {
-                v.edge |= is_edge;
+                v.no_auth |= edge || legacy;
             }
         }
     }
