@@ -1105,3 +1105,82 @@ fn a_waiting_renewal_turns_renew_into_bind_from_the_start() {
         .iter()
         .all(|st| st.task != excert::model::Task::ReplacePublic));
 }
+
+/// Store-only: an expiring public certificate whose renewal waits in the
+/// same store, enabled for nothing, is fixed by enabling the renewal; the
+/// server's own certificate is re-created without IIS (never `-Services
+/// IIS`, which would move 443).
+#[test]
+fn store_only_advice_enables_a_waiting_renewal_and_never_moves_443() {
+    let mut own = record(
+        "ex01",
+        "E001",
+        "Microsoft Exchange",
+        &["IIS", "SMTP"],
+        "CN=EX01",
+        days(-5),
+    );
+    own.self_signed = true;
+    own.issuer = "CN=EX01".into();
+    let inv = Inventory {
+        certificates: vec![
+            record(
+                "ex01",
+                "C001",
+                "mail 2025",
+                &["IIS", "SMTP"],
+                "CN=mail.contoso.com",
+                days(12),
+            ),
+            record(
+                "ex01",
+                "C002",
+                "mail 2026",
+                &["None"],
+                "CN=mail.contoso.com",
+                days(380),
+            ),
+            own,
+        ],
+        ..Inventory::default()
+    };
+    let a = judge(&[], &inv);
+    let s = &a.servers[0];
+    let expiring = s
+        .findings
+        .iter()
+        .find(|f| f.thumbprint.as_deref() == Some("C001"))
+        .unwrap();
+    assert_eq!(expiring.id, FindingId::StoreCertExpiring);
+    assert!(
+        expiring.detail.contains("already waits in the store"),
+        "{}",
+        expiring.detail
+    );
+    let steps: Vec<&str> = s
+        .remediation_steps
+        .iter()
+        .map(|st| st.text.as_str())
+        .collect();
+    assert!(
+        steps.iter().any(|t| t.contains(
+            "Enable-ExchangeCertificate -Server ex01 -Thumbprint C002 -Services IIS,SMTP"
+        )),
+        "{steps:#?}"
+    );
+    // Binding the waiting renewal comes first (the verdicts' precedence);
+    // the expired own certificate is re-created without IIS and bound to
+    // 444.
+    assert_eq!(s.verdict, Verdict::RebindPublicCert);
+    assert!(steps.iter().any(
+        |t| t.contains("-Services SMTP") && t.contains("New-ExchangeCertificate -Server ex01")
+    ));
+    assert!(steps.iter().any(|t| t.contains("Exchange Back End")));
+    assert!(
+        s.remediation_steps
+            .iter()
+            .filter_map(|st| st.command())
+            .all(|c| !(c.contains("-Services IIS") && !c.contains("C002"))),
+        "{steps:#?}"
+    );
+}

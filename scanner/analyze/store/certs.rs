@@ -13,7 +13,7 @@
 //! signature, so the store does not repeat them; the current Auth
 //! certificate's expiry is the organisation's finding.
 
-use super::facts::{is_auth, label, services_in_use, utc_note, Crypto};
+use super::facts::{dn_key, is_auth, label, services_in_use, utc_note, valid_at, Crypto};
 use super::hybrid::{names_cert, tls_name};
 use super::{Ctx, StoreFinding, View};
 use crate::analyze::{catalog, remediation};
@@ -105,6 +105,54 @@ pub(super) fn findings(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
     out
 }
 
+/// A CA-issued certificate in this store that renews `c`: valid now,
+/// expiring later, and of the same kind (friendly name, names, or subject
+/// and issuer when the export has no names). The server's own self-signed
+/// certificate is left out: enabling IIS on a new one would move 443.
+fn waiting_renewal<'c>(
+    ctx: &'c Ctx<'_>,
+    v: &'c View<'_>,
+    c: &StoreCertificate,
+) -> Option<&'c StoreCertificate> {
+    if c.classification != Classification::CaIssued {
+        return None;
+    }
+    let same_names = |a: &[String], b: &[String]| {
+        let norm = |v: &[String]| {
+            let mut v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        !a.is_empty() && norm(a) == norm(b)
+    };
+    v.certs(ctx.certs)
+        .filter(|n| {
+            n.thumbprint != c.thumbprint
+                && n.classification == Classification::CaIssued
+                && valid_at(n, ctx.settings.as_of)
+                && n.not_after > c.not_after
+                && (c
+                    .friendly_name
+                    .as_deref()
+                    .is_some_and(|f| !f.is_empty() && n.friendly_name.as_deref() == Some(f))
+                    || same_names(&n.names, &c.names)
+                    || (c.names.is_empty()
+                        && n.names.is_empty()
+                        && dn_key(&n.subject) == dn_key(&c.subject)
+                        && dn_key(&n.issuer) == dn_key(&c.issuer)))
+        })
+        .max_by_key(|n| n.not_after)
+}
+
+/// The CN of a subject as Exchange exports it (`CN=EX01, O=...`).
+fn subject_cn(subject: &str) -> Option<&str> {
+    subject.split(',').find_map(|rdn| {
+        let (k, v) = rdn.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("CN").then_some(v.trim())
+    })
+}
+
 /// `f`, about store certificate `c`.
 pub(super) fn about(c: &StoreCertificate, mut f: Finding) -> Finding {
     f.thumbprint = Some(c.thumbprint.clone());
@@ -150,15 +198,16 @@ fn in_use(
     } else {
         services_in_use(c)
     };
-    let verdict = verdict(c, &services);
-    let replace = || {
-        remediation::replace_store_cert(
-            &v.host,
-            &c.thumbprint,
-            &services,
-            c.classification == Classification::ExchangeSelfSigned,
-        )
+    // A public certificate whose renewal already waits in the store is
+    // fixed by enabling that one, not by renewing again.
+    let waiting = waiting_renewal(ctx, v, c).filter(|_| !services.is_empty());
+    let verdict = match waiting {
+        Some(_) if services.contains(&"IIS") => Verdict::RebindPublicCert,
+        _ => verdict(c, &services),
     };
+    let own = (c.classification == Classification::ExchangeSelfSigned)
+        .then(|| (subject_cn(&c.subject), crypto.rsa_bits.unwrap_or(2048)));
+    let replace = || remediation::replace_store_cert(&v.host, &c.thumbprint, &services, own);
     let found =
         |id: FindingId, severity: Severity, detail: String, steps: Vec<Step>| StoreFinding {
             finding: about(c, catalog::finding(id, severity, detail, steps)),
@@ -166,6 +215,20 @@ fn in_use(
             endpoint: None,
             port: None,
         };
+    let renew = || match waiting {
+        Some(new) => {
+            remediation::enable_waiting_renewal(&v.host, &c.thumbprint, &new.thumbprint, &services)
+        }
+        None => replace(),
+    };
+    let waits = waiting.map_or(String::new(), |new| {
+        format!(
+            " A renewal, {}, valid until {}, already waits in the store: enable it instead of \
+             renewing again.",
+            label(new),
+            new.not_after.date()
+        )
+    });
     let mut out = Vec::new();
     let what = format!("{}'s store holds {} ({why})", v.host, label(c));
     // The wire judged what it saw; the organisation judges the Auth
@@ -178,12 +241,12 @@ fn in_use(
                 FindingId::StoreCertExpired,
                 Severity::Critical,
                 format!(
-                    "{what}; it expired on {}{} ({} days ago).",
+                    "{what}; it expired on {}{} ({} days ago).{waits}",
                     c.not_after.date(),
                     utc_note(c),
                     -c.days_left
                 ),
-                replace(),
+                renew(),
             ));
         } else if c.days_left < settings.warn_days {
             let severity = if c.days_left < settings.critical_days {
@@ -195,12 +258,12 @@ fn in_use(
                 FindingId::StoreCertExpiring,
                 severity,
                 format!(
-                    "{what}; it expires on {}{} ({} days).",
+                    "{what}; it expires on {}{} ({} days).{waits}",
                     c.not_after.date(),
                     utc_note(c),
                     c.days_left
                 ),
-                replace(),
+                renew(),
             ));
         }
     }
