@@ -1180,7 +1180,7 @@ fn store_only_advice_enables_a_waiting_renewal_and_never_moves_443() {
         s.remediation_steps
             .iter()
             .filter_map(|st| st.command())
-            .all(|c| !(c.contains("-Services IIS") && !c.contains("C002"))),
+            .all(|c| !c.contains("-Services IIS") || c.contains("C002")),
         "{steps:#?}"
     );
 }
