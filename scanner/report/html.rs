@@ -264,7 +264,11 @@ fn action_view(a: &super::triage::Action<'_>) -> ActionView {
         severity: a.severity.as_str(),
         days: a.days_left.map(days_short).unwrap_or_default(),
         headline: a.headline.to_string(),
-        ids: a.finding_ids.iter().map(|s| s.to_string()).collect(),
+        ids: a
+            .finding_ids
+            .iter()
+            .map(|id| id.as_str().to_string())
+            .collect(),
     }
 }
 

@@ -5,7 +5,7 @@
 //! which depends on them.
 
 use crate::model::{
-    EndpointReport, Finding, Grade, Method, ScanReport, ServerReport, Severity, Status,
+    EndpointReport, Finding, FindingId, Grade, Method, ScanReport, ServerReport, Severity, Status,
 };
 
 /// The grade of one endpoint as the reports show it: its worst finding,
@@ -159,8 +159,8 @@ pub struct Action<'a> {
     /// window; `None` otherwise (a lost binding, an endpoint that did not
     /// answer).
     pub days_left: Option<i64>,
-    /// Ids of the critical and warning findings, worst first.
-    pub finding_ids: Vec<&'a str>,
+    /// Ids of the critical and warning findings, store findings first.
+    pub finding_ids: Vec<FindingId>,
     /// What is wrong, in a sentence.
     pub headline: &'a str,
     /// The most urgent finding, whose first step is the fix when the
@@ -193,12 +193,7 @@ pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
         .collect();
     // The Auth certificate goes to the top of its severity: where it is
     // missing, OWA/ECP sign-in breaks.
-    let auth = |a: &Action<'_>| {
-        !a.server
-            .findings
-            .iter()
-            .any(|f| f.id.is_auth() && f.severity <= Severity::Warning)
-    };
+    let auth = |a: &Action<'_>| !a.finding_ids.iter().any(|id| id.is_auth());
     actions.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
@@ -255,7 +250,7 @@ fn action<'a>(
         // binding, say); showing "900 d left" would mislead.
         .filter(|&d| d <= report.parameters.warn_days)
         .min();
-    let mut finding_ids: Vec<&str> = Vec::new();
+    let mut finding_ids: Vec<FindingId> = Vec::new();
     // Store findings (`--inventory`) first: the Auth certificate, when it
     // applies, is what breaks sign-in for everyone.
     let store = server
@@ -263,8 +258,8 @@ fn action<'a>(
         .iter()
         .filter(|f| f.severity <= Severity::Warning);
     for f in store.chain(urgent.iter().map(|(_, f)| *f)) {
-        if !finding_ids.contains(&f.id.as_str()) {
-            finding_ids.push(f.id.as_str());
+        if !finding_ids.contains(&f.id) {
+            finding_ids.push(f.id);
         }
     }
     let first_urgent = urgent.first().map(|(_, f)| *f);
