@@ -1184,3 +1184,20 @@ fn store_only_advice_enables_a_waiting_renewal_and_never_moves_443() {
         "{steps:#?}"
     );
 }
+
+/// A scan without store exports compared with one that has them: the
+/// stores were not judged before, so nothing about them is a change.
+#[test]
+fn diff_says_nothing_about_stores_one_scan_did_not_export() {
+    let with = scan_of(&four_servers(-5));
+    let without = ScanReport {
+        servers: vec![],
+        inventory: None,
+        organisation: None,
+        ..with.clone()
+    };
+    let at = |r: &ScanReport| ScanRef::of(r, "scan.json");
+    let d = compare(&without, &with, at(&without), at(&with));
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+    assert_eq!(excert::exit::for_diff(&d), 0);
+}

@@ -18,10 +18,15 @@ fn keyed(findings: &[Finding]) -> Findings<'_> {
         .collect()
 }
 
-/// Store and organisation findings the new scan added or resolved. A
-/// server only the old scan has is not in the new exports: nothing about
-/// it is known, so nothing is said.
+/// Store and organisation findings the new scan added or resolved, when
+/// both scans have store exports. A server only the old scan has is not in
+/// the new exports: nothing about it is known, so nothing is said.
 pub(super) fn changes(old: &ScanReport, new: &ScanReport) -> Vec<Change> {
+    // A scan without store exports judged no store: comparing it with one
+    // that has them would report every store finding as new.
+    if old.inventory.is_none() || new.inventory.is_none() {
+        return Vec::new();
+    }
     let before: HashMap<String, &[Finding]> = old
         .servers
         .iter()
