@@ -138,6 +138,15 @@ pub fn render(report: &ScanReport) -> String {
     for (name, help, samples) in &families {
         family(&mut out, name, help, samples);
     }
+    // The Auth certificate concerns every server, once (`--inventory`).
+    if let Some(org) = &report.organisation {
+        family(
+            &mut out,
+            "excert_organisation_severity",
+            "The organisation's grade (the Auth certificate): 0 ok, 1 info, 2 warning, 3 critical.",
+            &one(grade_value(org.severity).to_string()),
+        );
+    }
     out
 }
 
