@@ -935,7 +935,10 @@ async fn the_organisation_comes_first_in_every_report() {
     .await;
     assert_eq!(run.status.code(), Some(2));
     let prom = std::fs::read_to_string(dir.join("excert.prom")).unwrap();
-    assert!(prom.contains("\nexcert_organisation_severity 3\n"), "{prom}");
+    assert!(
+        prom.contains("\nexcert_organisation_severity 3\n"),
+        "{prom}"
+    );
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         stdout.contains("organisation: critical (auth-cert-expired)"),

@@ -13,13 +13,16 @@
 //! signature, so the store does not repeat them; the current Auth
 //! certificate's expiry is the organisation's finding.
 
-use super::facts::{dn_key, is_auth, label, services_in_use, utc_note, valid_at, Crypto};
+use super::facts::{
+    dn_key, is_auth, label, names_key, services_in_use, utc_note, valid_at, Crypto,
+};
 use super::hybrid::{names_cert, tls_name};
 use super::{Ctx, StoreFinding, View};
 use crate::analyze::{catalog, remediation};
 use crate::model::{
     Classification, Finding, FindingId, HashAlgorithm, Severity, Step, StoreCertificate, Verdict,
 };
+use std::collections::HashMap;
 
 /// Why a certificate counts as in use, for the finding's detail; empty
 /// when nothing uses it.
@@ -90,6 +93,7 @@ fn exchange_own(c: &StoreCertificate) -> bool {
 
 /// The findings for every certificate in this server's store.
 pub(super) fn findings(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
+    let renewals = Renewals::new(ctx, v);
     let mut out = Vec::new();
     for &i in &v.store {
         let (Some(c), Some(crypto)) = (ctx.certs.get(i), ctx.crypto.get(i)) else {
@@ -99,50 +103,74 @@ pub(super) fn findings(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
         if why.is_empty() {
             out.extend(unused_expired(v, c));
         } else {
-            out.extend(in_use(ctx, v, c, *crypto, &why.join("; ")));
+            out.extend(in_use(ctx, v, c, *crypto, &why.join("; "), &renewals));
         }
     }
     out
 }
 
-/// A CA-issued certificate in this store that renews `c`: valid now,
-/// expiring later, and of the same kind (friendly name, names, or subject
-/// and issuer when the export has no names). The server's own self-signed
-/// certificate is left out: enabling IIS on a new one would move 443.
-fn waiting_renewal<'c>(
-    ctx: &'c Ctx<'_>,
-    v: &'c View<'_>,
-    c: &StoreCertificate,
-) -> Option<&'c StoreCertificate> {
-    if c.classification != Classification::CaIssued {
-        return None;
-    }
-    let same_names = |a: &[String], b: &[String]| {
-        let norm = |v: &[String]| {
-            let mut v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
-            v.sort();
-            v.dedup();
-            v
+/// The newest valid CA-issued certificate of each kind in one store: by
+/// friendly name, by names, and by subject and issuer, so looking up a
+/// renewal stays linear however many certificates a store holds.
+struct Renewals<'c> {
+    by_friendly: HashMap<String, &'c StoreCertificate>,
+    by_names: HashMap<Vec<String>, &'c StoreCertificate>,
+    by_dn: HashMap<(Vec<String>, Vec<String>), &'c StoreCertificate>,
+}
+
+impl<'c> Renewals<'c> {
+    fn new(ctx: &'c Ctx<'_>, v: &'c View<'_>) -> Self {
+        let mut r = Renewals {
+            by_friendly: HashMap::new(),
+            by_names: HashMap::new(),
+            by_dn: HashMap::new(),
         };
-        !a.is_empty() && norm(a) == norm(b)
-    };
-    v.certs(ctx.certs)
-        .filter(|n| {
-            n.thumbprint != c.thumbprint
-                && n.classification == Classification::CaIssued
-                && valid_at(n, ctx.settings.as_of)
-                && n.not_after > c.not_after
-                && (c
-                    .friendly_name
-                    .as_deref()
-                    .is_some_and(|f| !f.is_empty() && n.friendly_name.as_deref() == Some(f))
-                    || same_names(&n.names, &c.names)
-                    || (c.names.is_empty()
-                        && n.names.is_empty()
-                        && dn_key(&n.subject) == dn_key(&c.subject)
-                        && dn_key(&n.issuer) == dn_key(&c.issuer)))
-        })
-        .max_by_key(|n| n.not_after)
+        let newest = |slot: &mut &'c StoreCertificate, n: &'c StoreCertificate| {
+            if n.not_after > slot.not_after {
+                *slot = n;
+            }
+        };
+        for n in v.certs(ctx.certs).filter(|n| {
+            n.classification == Classification::CaIssued && valid_at(n, ctx.settings.as_of)
+        }) {
+            if let Some(f) = n.friendly_name.as_deref().filter(|f| !f.is_empty()) {
+                newest(r.by_friendly.entry(f.to_string()).or_insert(n), n);
+            }
+            if n.names.is_empty() {
+                let key = (dn_key(&n.subject), dn_key(&n.issuer));
+                newest(r.by_dn.entry(key).or_insert(n), n);
+            } else {
+                newest(r.by_names.entry(names_key(&n.names)).or_insert(n), n);
+            }
+        }
+        r
+    }
+
+    /// A CA-issued certificate that renews `c`: valid now, expiring later,
+    /// and of the same kind (friendly name, names, or subject and issuer
+    /// when the export has no names). The server's own self-signed
+    /// certificate is left out: enabling IIS on a new one would move 443.
+    fn of(&self, c: &StoreCertificate) -> Option<&'c StoreCertificate> {
+        if c.classification != Classification::CaIssued {
+            return None;
+        }
+        let by_name = c
+            .friendly_name
+            .as_deref()
+            .filter(|f| !f.is_empty())
+            .and_then(|f| self.by_friendly.get(f));
+        let by_names = if c.names.is_empty() {
+            self.by_dn.get(&(dn_key(&c.subject), dn_key(&c.issuer)))
+        } else {
+            self.by_names.get(&names_key(&c.names))
+        };
+        [by_name, by_names]
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|n| n.thumbprint != c.thumbprint && n.not_after > c.not_after)
+            .max_by_key(|n| n.not_after)
+    }
 }
 
 /// The CN of a subject as Exchange exports it (`CN=EX01, O=...`).
@@ -191,6 +219,7 @@ fn in_use(
     c: &StoreCertificate,
     crypto: Crypto,
     why: &str,
+    renewals: &Renewals<'_>,
 ) -> Vec<StoreFinding> {
     let settings = ctx.settings;
     let services = if is_auth(c) {
@@ -200,7 +229,7 @@ fn in_use(
     };
     // A public certificate whose renewal already waits in the store is
     // fixed by enabling that one, not by renewing again.
-    let waiting = waiting_renewal(ctx, v, c).filter(|_| !services.is_empty());
+    let waiting = renewals.of(c).filter(|_| !services.is_empty());
     let verdict = match waiting {
         Some(_) if services.contains(&"IIS") => Verdict::RebindPublicCert,
         _ => verdict(c, &services),

@@ -219,6 +219,14 @@ pub(super) fn services_in_use(c: &StoreCertificate) -> Vec<&'static str> {
         .collect()
 }
 
+/// DNS names made comparable as a set: lowercase, sorted, once each.
+pub(super) fn names_key(names: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().map(|s| s.to_ascii_lowercase()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// `CN=a, O=b` and `O=b,CN=a` name one subject: compare the RDNs as a set.
 pub(super) fn dn_key(dn: &str) -> Vec<String> {
     let mut parts: Vec<String> = dn

@@ -1,7 +1,7 @@
 //! What the store adds to what a port presents: a renewed certificate
 //! that waits unbound, and an IIS certificate 443 does not present.
 
-use super::facts::{is_auth, label, valid_at};
+use super::facts::{is_auth, label, names_key, valid_at};
 use super::{Ctx, StoreFinding, View};
 use crate::analyze::{catalog, remediation};
 use crate::model::{
@@ -9,13 +9,7 @@ use crate::model::{
 };
 
 fn same_names(a: &[String], b: &[String]) -> bool {
-    let norm = |v: &[String]| {
-        let mut v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    !a.is_empty() && norm(a) == norm(b)
+    !a.is_empty() && names_key(a) == names_key(b)
 }
 
 /// Whether store record `c` is a renewal of `leaf`: another certificate of
