@@ -724,6 +724,36 @@ fn a_hundred_thousand_certificates_are_judged() {
         .sum();
     assert_eq!(expired, 2_000);
     assert!(a.servers.iter().all(|s| s.store.len() == 50));
+
+    // 20,000 on one scanned server, every one enabled for IIS and none
+    // presented: judged, and the drift finding stays a sentence.
+    let ca = LabCa::new(NOW);
+    let front = ca.issue(&["mail.contoso.com"], days(-10), days(300), &key(1));
+    let evidence = vec![ev(
+        "ex0001.contoso.local",
+        Role::Frontend,
+        vec![front.chain[0].as_ref().to_vec()],
+    )];
+    let inv = Inventory {
+        certificates: inv
+            .certificates
+            .into_iter()
+            .take(20_000)
+            .map(|c| StoreCertificate {
+                server: "ex0001.contoso.local".into(),
+                ..c
+            })
+            .collect(),
+        ..Inventory::default()
+    };
+    let a = judge(&evidence, &inv);
+    let drift = a.servers[0]
+        .findings
+        .iter()
+        .find(|f| f.id == FindingId::StoreBindingDrift)
+        .expect("store-binding-drift");
+    assert!(drift.detail.len() < 2_000, "{}", drift.detail.len());
+    assert!(drift.detail.contains("and 19995 more"), "{}", drift.detail);
 }
 
 #[tokio::test]

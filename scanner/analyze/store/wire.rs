@@ -83,6 +83,9 @@ pub(super) fn renewed(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
     out
 }
 
+/// How many idle IIS certificates a drift finding names.
+const NAMED: usize = 5;
+
 fn has_iis(c: &StoreCertificate) -> bool {
     c.services
         .as_ref()
@@ -127,12 +130,19 @@ pub(super) fn drift(ctx: &Ctx<'_>, v: &View<'_>) -> Option<StoreFinding> {
         .filter(|c| has_iis(c) && c.bound.is_empty() && !is_auth(c))
         .collect();
     if all_scanned {
-        for c in &idle {
+        // A few named, the rest counted: a detail stays a sentence.
+        for c in idle.iter().take(NAMED) {
             why.push(format!(
                 "the store has {} enabled for IIS, but 443 presents {} ({})",
                 label(c),
                 leaf.subject,
                 leaf.sha1
+            ));
+        }
+        if idle.len() > NAMED {
+            why.push(format!(
+                "and {} more certificates enabled for IIS",
+                idle.len() - NAMED
             ));
         }
     }
