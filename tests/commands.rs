@@ -44,8 +44,14 @@ fn demo() -> ScanReport {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Every step of a report: the servers' and every finding's.
+/// Every step of a report: the organisation's, the servers' and every
+/// finding's.
 fn steps(r: &ScanReport) -> Vec<&Step> {
+    let organisation = r.organisation.iter().flat_map(|o| {
+        o.remediation_steps
+            .iter()
+            .chain(o.findings.iter().flat_map(|f| &f.remediation_steps))
+    });
     let servers = r.servers.iter().flat_map(|s| {
         s.remediation_steps
             .iter()
@@ -55,7 +61,7 @@ fn steps(r: &ScanReport) -> Vec<&Step> {
         .endpoints
         .iter()
         .flat_map(|e| e.findings.iter().flat_map(|f| &f.remediation_steps));
-    servers.chain(endpoints).collect()
+    organisation.chain(servers).chain(endpoints).collect()
 }
 
 /// The demo at its scan date and 60, 400 and 1,900 days later; and once
@@ -114,6 +120,7 @@ fn store_reports() -> Vec<ScanReport> {
                 endpoints: a.endpoints,
                 servers: a.servers,
                 inventory: a.inventory,
+                organisation: a.organisation,
                 ..saved.clone()
             });
         }

@@ -337,7 +337,7 @@ struct OrganisationView {
     severity: Grade,
     summary: String,
     findings: Vec<FindingView>,
-    steps: String,
+    steps: Vec<StepView>,
 }
 
 /// The organisation, when it has a finding at warning or above.
@@ -352,7 +352,7 @@ fn organisation_view(report: &ScanReport) -> Option<OrganisationView> {
             .iter()
             .map(|f| finding_view(f, 0, &org.remediation_steps))
             .collect(),
-        steps: remediation::numbered(&org.remediation_steps).join("\n"),
+        steps: step_views(org.remediation_steps.iter()),
     })
 }
 

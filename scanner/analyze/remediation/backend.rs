@@ -54,7 +54,7 @@ fn find_own(at: &Server) -> Cmd {
         .pipe(Cmd::new("Format-List").positional(&Arg::fixed("Thumbprint,NotAfter,Services")))
 }
 
-fn trust_copy(host: &str, thumb: &str) -> Step {
+pub(super) fn trust_copy(host: &str, thumb: &str) -> Step {
     let at = Server::new(host);
     let shown = if thumb.starts_with('<') {
         thumb.to_string()
@@ -75,7 +75,7 @@ fn trust_copy(host: &str, thumb: &str) -> Step {
 }
 
 /// Bind `thumb` to the Exchange Back End site on `port`.
-fn bind_backend(host: &str, port: u16, thumb: &str, missing: Placeholder) -> Step {
+pub(super) fn bind_backend(host: &str, port: u16, thumb: &str, missing: Placeholder) -> Step {
     let at = Server::new(host);
     Step::new(
         Task::BindBackend,

@@ -3,7 +3,7 @@
 //! connector settings.
 
 use super::backend::bind_script;
-use super::{enable, iisreset, shown_thumb, thumb_arg, Step, Task};
+use super::{enable, get_cert, iisreset, shown_thumb, thumb_arg, Step, Task};
 use crate::analyze::commands::{shown, Arg, Cmd, Placeholder, Server};
 use crate::model::Role;
 
@@ -372,4 +372,195 @@ pub fn fix_hybrid_connector(host: &str, connector: &str) -> Step {
                 .positional(&Arg::fixed("Thumbprint,Services,NotAfter,Issuer,Subject")),
         ),
     )
+}
+
+/// Exchange's `-Services` value for the services a store certificate
+/// serves, from the names Exchange uses; anything else an export says is
+/// left out, so no exported text reaches a command. None when none is known.
+fn services_value(services: &[&str]) -> Option<&'static str> {
+    const NAMES: [&str; 4] = ["IMAP", "POP", "IIS", "SMTP"];
+    // Every combination, in Exchange's order, as a fixed string.
+    const VALUES: [&str; 16] = [
+        "",
+        "IMAP",
+        "POP",
+        "IMAP,POP",
+        "IIS",
+        "IMAP,IIS",
+        "POP,IIS",
+        "IMAP,POP,IIS",
+        "SMTP",
+        "IMAP,SMTP",
+        "POP,SMTP",
+        "IMAP,POP,SMTP",
+        "IIS,SMTP",
+        "IMAP,IIS,SMTP",
+        "POP,IIS,SMTP",
+        "IMAP,POP,IIS,SMTP",
+    ];
+    let mask = NAMES
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| services.iter().any(|s| s.eq_ignore_ascii_case(n)))
+        .fold(0usize, |m, (i, _)| m | (1 << i));
+    VALUES.get(mask).copied().filter(|v| !v.is_empty())
+}
+
+/// What enabling a certificate for `value` asks or changes, for the prose.
+fn services_note(value: &str) -> &'static str {
+    match (value.contains("SMTP"), value.contains("IIS")) {
+        (true, true) => {
+            " It asks whether to overwrite the default SMTP certificate: answer N unless the old \
+             one was the default. If the Default Web Site redirects HTTP to HTTPS, add \
+             -DoNotRequireSsl: -Services IIS turns Require SSL on."
+        }
+        (true, false) => {
+            " It asks whether to overwrite the default SMTP certificate: answer N unless the old \
+             one was the default."
+        }
+        (false, true) => {
+            " If the Default Web Site redirects HTTP to HTTPS, add -DoNotRequireSsl: -Services \
+             IIS turns Require SSL on."
+        }
+        (false, false) => "",
+    }
+}
+
+/// A certificate in use in the store must be replaced (expired, expiring,
+/// weak): renew it and enable the new one for what the old one served.
+/// `own`: the server's self-signed "Microsoft Exchange" certificate, with
+/// its CN and key size when known; it is re-created without IIS, as
+/// [`renew_backend`](super::renew_backend) does, and bound to the Exchange
+/// Back End site (444: a store export does not say another port) when it
+/// served IIS.
+pub fn replace_store_cert(
+    host: &str,
+    old: &str,
+    services: &[&str],
+    own: Option<(Option<&str>, u32)>,
+) -> Vec<Step> {
+    let at = Server::new(host);
+    let h = at.shown();
+    let value = services_value(services);
+    if let Some((cn, bits)) = own {
+        let mut steps = vec![Step::new(
+            Task::RenewBackend,
+            host,
+            format!(
+                "Create {h}'s new \"Microsoft Exchange\" certificate without IIS, so the Default \
+                 Web Site keeps its public certificate. {} Note the new thumbprint ({}); it \
+                 replaces {}.",
+                super::backend::FORCE_NOTE,
+                Placeholder::NewThumbprint,
+                shown_thumb(old, Placeholder::Thumbprint)
+            ),
+        )
+        .run(super::backend::recreate_own(&at, cn, bits))
+        .thumbprint(old)];
+        if value.is_some_and(|v| v.contains("IIS")) {
+            steps.push(super::backend::trust_copy(
+                host,
+                Placeholder::NewThumbprint.as_str(),
+            ));
+            steps.push(super::backend::bind_backend(
+                host,
+                444,
+                "",
+                Placeholder::NewThumbprint,
+            ));
+            steps.push(iisreset(host));
+        }
+        steps.push(super::remove_old(host, old));
+        return steps;
+    }
+    let mut steps = vec![import_pfx_for(&at, old)];
+    if let Some(v) = value {
+        steps.push(
+            Step::new(
+                Task::EnableRenewed,
+                host,
+                format!(
+                    "Enable the new certificate on {h} for {v}, what {} served.{}",
+                    shown_thumb(old, Placeholder::Thumbprint),
+                    services_note(v)
+                ),
+            )
+            .run(enable(&at, &thumb_arg("", Placeholder::NewThumbprint), v)),
+        );
+        if v.contains("IIS") {
+            steps.push(iisreset(host));
+        }
+    }
+    steps.push(super::remove_old(host, old));
+    steps
+}
+
+/// Ask the CA for the replacement of `old` and import it.
+fn import_pfx_for(at: &Server, old: &str) -> Step {
+    let mut step = super::import_pfx(
+        at,
+        &format!(
+            "the replacement of {} (request it from your CA with the same names)",
+            shown_thumb(old, Placeholder::Thumbprint)
+        ),
+    );
+    step.task = Task::ReplacePublic;
+    step.thumbprint(old)
+}
+
+/// The store's Status of a certificate in use is not Valid: check it.
+/// `status` is the export's word, shown in the prose only.
+pub fn check_store_status(host: &str, thumbprint: &str, status: &str) -> Step {
+    let at = Server::new(host);
+    let status: String = status
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(40)
+        .collect();
+    Step::new(
+        Task::CheckBinding,
+        host,
+        format!(
+            "Find out why Exchange reports the certificate {} as {status} on {} (the command \
+             shows its Status, issuer, expiry and services). Replace it if the status holds \
+             (revoked, untrusted, or its chain or revocation list cannot be reached).",
+            shown_thumb(thumbprint, Placeholder::Thumbprint),
+            at.shown()
+        ),
+    )
+    .run(
+        get_cert(&at, &thumb_arg(thumbprint, Placeholder::Thumbprint)).pipe(
+            Cmd::new("Format-List").positional(&Arg::fixed("Status,Issuer,NotAfter,Services")),
+        ),
+    )
+    .thumbprint(thumbprint)
+}
+
+/// A public certificate in use expires while its renewal waits in the
+/// store, enabled for nothing yet: enable the renewal for the same
+/// services, restart IIS when IIS moves, remove the old one last.
+pub fn enable_waiting_renewal(host: &str, old: &str, new: &str, services: &[&str]) -> Vec<Step> {
+    let at = Server::new(host);
+    let Some(value) = services_value(services) else {
+        return vec![super::remove_old(host, old)];
+    };
+    let mut steps = vec![Step::new(
+        Task::EnableRenewed,
+        host,
+        format!(
+            "{} already holds the renewed certificate {}: do not renew {} again. Enable it for \
+             {value}.{}",
+            at.shown(),
+            shown_thumb(new, Placeholder::Thumbprint),
+            shown_thumb(old, Placeholder::Thumbprint),
+            services_note(value)
+        ),
+    )
+    .run(enable(&at, &thumb_arg(new, Placeholder::Thumbprint), value))
+    .thumbprint(new)];
+    if value.contains("IIS") {
+        steps.push(iisreset(host));
+    }
+    steps.push(super::remove_old(host, old));
+    steps
 }

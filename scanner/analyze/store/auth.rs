@@ -130,6 +130,12 @@ pub(super) fn organisation(ctx: &Ctx<'_>, views: &[View<'_>]) -> Organisation {
         .or_else(|| views.iter().find(|v| !v.no_auth).map(|v| v.host.clone()))
         .unwrap_or_default();
     let hybrid = ctx.inv.connectors.iter().any(|c| c.hybrid);
+    // Every server that caches the Auth certificate (Edge and 2010 do not).
+    let servers: Vec<&str> = views
+        .iter()
+        .filter(|v| !v.no_auth)
+        .map(|v| v.host.as_str())
+        .collect();
     let exported = views.iter().any(|v| !v.no_auth && !v.store.is_empty());
     let mut findings: Vec<Finding> = Vec::new();
     match (config, auth.thumbprint, auth.record) {
@@ -139,7 +145,7 @@ pub(super) fn organisation(ctx: &Ctx<'_>, views: &[View<'_>]) -> Organisation {
             "Get-AuthConfig names no current Auth certificate: OAuth (OWA/ECP sign-in, hybrid \
              free/busy) has no certificate to sign with."
                 .to_string(),
-            remediation::rotate_auth(&host, None, hybrid),
+            remediation::rotate_auth(&host, true, None, hybrid, &servers),
         )),
         (Some(_), Some(t), None) if exported => findings.push(catalog::finding(
             FindingId::AuthCertMissing,
@@ -150,10 +156,10 @@ pub(super) fn organisation(ctx: &Ctx<'_>, views: &[View<'_>]) -> Organisation {
                  wherever it is missing.",
                 views.iter().filter(|v| !v.store.is_empty()).count()
             ),
-            remediation::rotate_auth(&host, None, hybrid),
+            remediation::rotate_auth(&host, true, None, hybrid, &servers),
         )),
         (_, Some(_), Some(c)) => {
-            findings.extend(expiry(ctx, c, auth.from, staged, &host, hybrid));
+            findings.extend(expiry(ctx, c, auth.from, staged, (&host, &servers), hybrid));
         }
         _ => {}
     }
@@ -199,7 +205,7 @@ fn expiry(
     c: &StoreCertificate,
     from: &str,
     staged: Option<(&str, Option<time::Date>)>,
-    host: &str,
+    (host, servers): (&str, &[&str]),
     hybrid: bool,
 ) -> Option<Finding> {
     let settings = ctx.settings;
@@ -237,6 +243,12 @@ fn expiry(
             c.server,
             utc_note(c)
         ),
-        remediation::rotate_auth(host, staged.and_then(|(t, d)| Some((t, d?))), hybrid),
+        remediation::rotate_auth(
+            host,
+            c.days_left < 0,
+            staged.and_then(|(t, d)| Some((t, d?))),
+            hybrid,
+            servers,
+        ),
     ))
 }
