@@ -66,7 +66,20 @@ pub async fn legacy_hello<S: AsyncRead + AsyncWrite + Unpin>(
     max: LegacyVersion,
     timeout: Duration,
 ) -> Result<ServerFlight, LegacyError> {
-    let hello = client_hello(sni, max)?;
+    legacy_hello_offering(stream, sni, max, Offer::Broad, timeout).await
+}
+
+/// [`legacy_hello`] with the suites of `offer`. With [`Offer::NoSign`] a
+/// server that accepts RSA key exchange gives its chain without signing,
+/// and its answer also settles the version, as for [`version_answer`].
+pub async fn legacy_hello_offering<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    sni: Option<&str>,
+    max: LegacyVersion,
+    offer: Offer,
+    timeout: Duration,
+) -> Result<ServerFlight, LegacyError> {
+    let hello = client_hello_offering(sni, max, offer)?;
     let reader = exchange(stream, &hello, Goal::Certificate, timeout).await?;
     reader
         .into_flight()

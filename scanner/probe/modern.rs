@@ -1,7 +1,8 @@
 //! The rustls path: a real TLS 1.2/1.3 handshake.
 //!
-//! It is tried first because it is the only way into TLS 1.3-only servers,
-//! where the Certificate message is encrypted. Its verifier accepts every
+//! It costs the server a signature, so it runs only when no cleartext hello
+//! gave the chain: it is the only way into TLS 1.3-only servers, where the
+//! Certificate message is encrypted. Its verifier accepts every
 //! chain: the probe records evidence and `analyze` judges it. Signatures are
 //! not checked either, since no application data is ever sent and a 1024-bit
 //! server key (which ring refuses to verify) must still give us its chain.
