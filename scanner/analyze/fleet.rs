@@ -18,7 +18,7 @@
 //!   the servers' internal `.local` names, so checking against those would
 //!   flag every healthy server.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use time::{Duration, OffsetDateTime};
 
@@ -36,6 +36,9 @@ pub(crate) struct FrontLeaf<'a> {
     pub leaf: &'a CertFacts,
     /// The chain validated against the trust roots.
     pub trusted: bool,
+    /// The leaf's names, parsed once: coverage checks run for every pair
+    /// of leaves of a site.
+    pub names: names::NameSet,
 }
 
 /// Whether two servers may share a public certificate: same site, or one
@@ -75,25 +78,24 @@ fn newer(a: &CertFacts, b: &CertFacts) -> bool {
 
 /// The newest in-date certificate of `site` that covers every one of
 /// `names`; with `trusted_only`, only certificates whose chain validated.
-fn newest_covering<'a>(
-    leaves: &[FrontLeaf<'a>],
+fn newest_covering<'l, 'a>(
+    leaves: &'l [FrontLeaf<'a>],
     site: Option<&str>,
     names: &[String],
     trusted_only: bool,
     as_of: OffsetDateTime,
-) -> Option<&'a CertFacts> {
+) -> Option<&'l FrontLeaf<'a>> {
     leaves
         .iter()
         .filter(|l| same_site(site, l.site) && in_date(l.leaf, as_of))
         .filter(|l| l.trusted || !trusted_only)
-        .filter(|l| names.iter().all(|n| names::covers(l.leaf, n)))
+        .filter(|l| names.iter().all(|n| l.names.covers(n)))
         .max_by(|a, b| {
             (a.trusted, a.leaf.not_before, a.leaf.not_after)
                 .cmp(&(b.trusted, b.leaf.not_before, b.leaf.not_after))
                 // Never depend on input order: the lower thumbprint wins a tie.
                 .then_with(|| b.leaf.sha1.cmp(&a.leaf.sha1))
         })
-        .map(|l| l.leaf)
 }
 
 /// A frontend still presenting an older certificate than the one being
@@ -110,13 +112,23 @@ pub(crate) struct Behind<'a> {
 /// site (one that covers all its names, and is trusted if it is).
 pub(crate) fn behind<'a>(leaves: &[FrontLeaf<'a>], as_of: OffsetDateTime) -> Vec<Behind<'a>> {
     let mut out = Vec::new();
+    // Servers of a rollout share a few certificates: look each up once.
+    let mut targets: HashMap<(&str, Option<String>, bool), Option<&'a CertFacts>> = HashMap::new();
     for l in leaves {
-        let names = cert_names(l.leaf);
-        if names.is_empty() {
-            continue;
-        }
         let trusted_only = l.trusted && in_date(l.leaf, as_of);
-        let Some(target) = newest_covering(leaves, l.site, &names, trusted_only, as_of) else {
+        let key = (
+            l.leaf.sha1.as_str(),
+            l.site.map(str::to_ascii_lowercase),
+            trusted_only,
+        );
+        let target = *targets.entry(key).or_insert_with(|| {
+            let names = cert_names(l.leaf);
+            if names.is_empty() {
+                return None;
+            }
+            newest_covering(leaves, l.site, &names, trusted_only, as_of).map(|t| t.leaf)
+        });
+        let Some(target) = target else {
             continue;
         };
         if target.sha1 == l.leaf.sha1 || !newer(target, l.leaf) {
@@ -150,6 +162,7 @@ pub(crate) fn public_for<'a>(
     if let Some(own) = own.filter(|c| c.classification == Classification::CaIssued) {
         let names = cert_names(own);
         return newest_covering(leaves, site, &names, false, as_of)
+            .map(|t| t.leaf)
             .filter(|t| newer(t, own))
             .or_else(|| in_date(own, as_of).then_some(own));
     }
@@ -160,8 +173,8 @@ pub(crate) fn public_for<'a>(
     let best = newest_covering(leaves, site, &[], false, as_of)?;
     let one_family = candidates
         .iter()
-        .all(|c| cert_names(c.leaf).iter().all(|n| names::covers(best, n)));
-    one_family.then_some(best)
+        .all(|c| cert_names(c.leaf).iter().all(|n| best.names.covers(n)));
+    one_family.then_some(best.leaf)
 }
 
 /// The client namespaces of each site (`None`: servers with no site), as

@@ -344,6 +344,7 @@ fn front_leaves<'a>(
                 site: e.endpoint.group.site.as_deref(),
                 leaf,
                 trusted: w.check.as_ref().is_some_and(|c| c.trust.trusted),
+                names: names::NameSet::of(leaf),
             })
         })
         .collect()

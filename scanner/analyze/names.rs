@@ -10,7 +10,7 @@
 //! - The subject CN is used only when the cert has no SAN at all (RFC 6125
 //!   §6.4.4); modern clients ignore it otherwise.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 use crate::config::AnalysisSettings;
@@ -37,25 +37,85 @@ pub fn dns_matches(pattern: &str, name: &str) -> bool {
 }
 
 /// Whether the cert covers `name` (a DNS name or an IP literal).
+///
+/// Reads every name of the certificate: to check many names against one
+/// certificate, prepare a [`NameSet`] once.
 pub fn covers(cert: &CertFacts, name: &str) -> bool {
-    if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return cert
-            .sans
-            .iter()
-            .any(|s| s.parse::<IpAddr>().is_ok_and(|s| s == ip));
+    NameSet::of(cert).covers(name)
+}
+
+/// The names a certificate covers, parsed once and kept in sets, so that a
+/// coverage check costs a few lookups however many names the certificate
+/// has (a leaf may carry 10,000).
+#[derive(Debug, Clone, Default)]
+pub struct NameSet {
+    /// Exact DNS names, normalised.
+    exact: HashSet<String>,
+    /// What follows `*.` in each usable wildcard, normalised.
+    wildcards: HashSet<String>,
+    /// IP address SANs.
+    ips: HashSet<IpAddr>,
+}
+
+impl NameSet {
+    /// The SANs of `cert`, or its subject CN when it has no SAN at all.
+    pub fn of(cert: &CertFacts) -> Self {
+        NameSet::from_names(&cert.sans, cert.subject_cn.as_deref())
     }
-    let dns: Vec<&String> = cert
-        .sans
-        .iter()
-        .filter(|s| s.parse::<IpAddr>().is_err())
-        .collect();
-    if cert.sans.is_empty() {
-        return cert
-            .subject_cn
-            .as_deref()
-            .is_some_and(|cn| dns_matches(cn, name));
+
+    /// The names of a certificate with these SANs and subject CN.
+    pub fn from_names(sans: &[String], subject_cn: Option<&str>) -> Self {
+        let mut set = NameSet::default();
+        for san in sans {
+            match san.parse::<IpAddr>() {
+                Ok(ip) => {
+                    set.ips.insert(ip);
+                }
+                Err(_) => set.add_dns(san),
+            }
+        }
+        if sans.is_empty() {
+            if let Some(cn) = subject_cn {
+                set.add_dns(cn);
+            }
+        }
+        set
     }
-    dns.iter().any(|p| dns_matches(p, name))
+
+    fn add_dns(&mut self, pattern: &str) {
+        let pattern = normalise(pattern);
+        if pattern.is_empty() {
+            return;
+        }
+        match pattern.strip_prefix("*.") {
+            // The rules of [`dns_matches`]: a whole leftmost label, and not
+            // over a single label.
+            Some(suffix) if !suffix.contains('*') && suffix.contains('.') => {
+                self.wildcards.insert(suffix.to_string());
+            }
+            Some(_) => {}
+            None if !pattern.contains('*') => {
+                self.exact.insert(pattern);
+            }
+            None => {}
+        }
+    }
+
+    /// Whether these names cover `name` (a DNS name or an IP literal), as
+    /// [`dns_matches`] decides for each.
+    pub fn covers(&self, name: &str) -> bool {
+        if let Ok(ip) = name.trim_matches(['[', ']']).parse::<IpAddr>() {
+            return self.ips.contains(&ip);
+        }
+        let name = normalise(name);
+        if name.is_empty() {
+            return false;
+        }
+        self.exact.contains(&name)
+            || name
+                .split_once('.')
+                .is_some_and(|(first, rest)| !first.is_empty() && self.wildcards.contains(rest))
+    }
 }
 
 /// Whether `host` is a DNS name worth checking a cert against: it has a dot
@@ -138,6 +198,42 @@ mod tests {
         assert!(dns_matches("Mail.Contoso.com", "mail.contoso.com"));
         assert!(!dns_matches("mail.contoso.com", "autodiscover.contoso.com"));
         assert!(!dns_matches("", "x"));
+    }
+
+    #[test]
+    fn a_name_set_decides_as_dns_matches_does() {
+        let patterns = [
+            "*.contoso.com",
+            "Mail.Contoso.com.",
+            "*.com",
+            "mail*.contoso.com",
+            "10.0.0.1",
+            "",
+        ];
+        let sans: Vec<String> = patterns.iter().map(|s| s.to_string()).collect();
+        let set = NameSet::from_names(&sans, Some("ignored.example.org"));
+        for name in [
+            "a.contoso.com",
+            "a.b.contoso.com",
+            "contoso.com",
+            "MAIL.contoso.com.",
+            "mail1.contoso.com",
+            "x.com",
+            "*.contoso.com",
+            ".contoso.com",
+            "",
+        ] {
+            let one_by_one = patterns
+                .iter()
+                .filter(|p| p.parse::<IpAddr>().is_err())
+                .any(|p| dns_matches(p, name));
+            assert_eq!(set.covers(name), one_by_one, "{name}");
+        }
+        assert!(set.covers("10.0.0.1") && set.covers("[10.0.0.1]"));
+        assert!(!set.covers("10.0.0.2"));
+        assert!(!set.covers("ignored.example.org"), "CN only without SANs");
+        let cn_only = NameSet::from_names(&[], Some("ex01.contoso.com"));
+        assert!(cn_only.covers("EX01.contoso.com"));
     }
 
     #[test]

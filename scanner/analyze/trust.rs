@@ -19,6 +19,8 @@ use crate::error::Error;
 use crate::model::{Der, Trust};
 
 pub(crate) mod error;
+mod large;
+mod words;
 
 pub use error::BundleError;
 
@@ -188,6 +190,9 @@ pub fn check_chain(chain: &[Der], roots: &TrustRoots, as_of: OffsetDateTime) -> 
         };
     };
     let issuer_known = issuer_known(chain, roots);
+    if let Some(size) = large::oversized(chain) {
+        return check_large(chain, roots, as_of, size, issuer_known);
+    }
     let first = verify_at(chain, roots, as_of);
     let non_date_error = match &first {
         Ok(()) => None,
@@ -195,15 +200,56 @@ pub fn check_chain(chain: &[Der], roots: &TrustRoots, as_of: OffsetDateTime) -> 
             Some(t) => verify_at(chain, roots, t)
                 .err()
                 .filter(|e| !is_date_error(e))
-                .map(|e| describe(&e)),
+                .map(|e| words::describe(&e)),
             None => None,
         },
-        Err(e) => Some(describe(e)),
+        Err(e) => Some(words::describe(e)),
     };
     ChainCheck {
         trust: Trust {
             trusted: first.is_ok(),
-            error: first.err().map(|e| describe(&e)),
+            error: first.err().map(|e| words::describe(&e)),
+        },
+        non_date_error,
+        issuer_known,
+    }
+}
+
+/// [`check_chain`] for a chain with a certificate over webpki's 64 KB
+/// limit (`size` bytes), checked by [`large`] instead. If that check cannot
+/// tell, trust is "not checked", which is no finding: never "untrusted".
+fn check_large(
+    chain: &[Der],
+    roots: &TrustRoots,
+    as_of: OffsetDateTime,
+    size: usize,
+    issuer_known: bool,
+) -> ChainCheck {
+    use large::Problem;
+    let first = large::verify_at(chain, roots, as_of);
+    let non_date_error = match &first {
+        Ok(()) | Err(Problem::Unchecked) => None,
+        Err(Problem::Date(_)) => chain
+            .first()
+            .and_then(|leaf| validity_midpoint(&leaf.0))
+            .and_then(|t| match large::verify_at(chain, roots, t) {
+                Err(Problem::Other(why)) => Some(why.to_string()),
+                _ => None,
+            }),
+        Err(Problem::Other(why)) => Some(why.to_string()),
+    };
+    let error = match first {
+        Ok(()) => None,
+        Err(Problem::Unchecked) => Some(format!(
+            "trust not checked: certificate of {} KB is over the verifier's 64 KB limit",
+            size.div_ceil(1024)
+        )),
+        Err(Problem::Date(why) | Problem::Other(why)) => Some(why.to_string()),
+    };
+    ChainCheck {
+        trust: Trust {
+            trusted: error.is_none(),
+            error,
         },
         non_date_error,
         issuer_known,
@@ -263,28 +309,6 @@ fn issuer_known(chain: &[Der], roots: &TrustRoots) -> bool {
         .iter()
         .skip(1)
         .any(|d| X509Certificate::from_der(&d.0).is_ok_and(|(_, c)| c.subject().as_raw() == issuer))
-}
-
-/// webpki's errors in words an admin reads.
-fn describe(e: &webpki::Error) -> String {
-    use webpki::Error as E;
-    match e {
-        E::UnknownIssuer => "unknown issuer: no path to a trusted root".into(),
-        E::CaUsedAsEndEntity => "a CA certificate is used as the server certificate".into(),
-        E::CertExpired { .. } => "certificate expired".into(),
-        E::CertNotValidYet { .. } => "certificate not valid yet".into(),
-        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".into(),
-        E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            "unsupported signature algorithm or key (SHA-1, MD5 or an RSA key under 2048 bits)"
-                .into()
-        }
-        E::RequiredEkuNotFoundContext(_) => {
-            "not valid for server authentication (extended key usage)".into()
-        }
-        E::BadDer | E::BadDerTime => "the certificate is not valid DER".into(),
-        other => format!("{other:?}"),
-    }
 }
 
 #[cfg(test)]
