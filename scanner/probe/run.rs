@@ -119,6 +119,9 @@ struct Run {
     /// evidence kept until analysis grows with the distinct certificates,
     /// not with the endpoints.
     certificates: HashSet<Arc<[u8]>>,
+    /// One copy of each distinct `tls.evidence` line: most endpoints of a
+    /// fleet got the same answers, in the same words.
+    lines: HashSet<Arc<str>>,
 }
 
 impl Run {
@@ -146,6 +149,7 @@ impl Run {
             tasks: JoinSet::new(),
             per_address: HashMap::new(),
             certificates: HashSet::new(),
+            lines: HashSet::new(),
             sockets,
             shared: Shared {
                 gate,
@@ -235,8 +239,8 @@ impl Run {
         }
     }
 
-    /// Point every certificate of `evidence` at the copy already kept, or
-    /// keep this one.
+    /// Point every certificate and evidence line of `evidence` at the copy
+    /// already kept, or keep this one.
     fn share_certificates(&mut self, evidence: &mut EndpointEvidence) {
         let chains = std::iter::once(&mut evidence.observation)
             .chain(evidence.no_sni.as_mut())
@@ -246,6 +250,18 @@ impl Run {
                 Some(kept) => der.0 = Arc::clone(kept),
                 None => {
                     self.certificates.insert(Arc::clone(&der.0));
+                }
+            }
+        }
+        let lines = std::iter::once(&mut evidence.observation)
+            .chain(evidence.no_sni.as_mut())
+            .filter_map(|o| o.tls.as_mut())
+            .flat_map(|t| t.evidence.iter_mut());
+        for line in lines {
+            match self.lines.get(line) {
+                Some(kept) => *line = Arc::clone(kept),
+                None => {
+                    self.lines.insert(Arc::clone(line));
                 }
             }
         }
