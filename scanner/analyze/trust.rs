@@ -215,6 +215,20 @@ pub fn check_chain(chain: &[Der], roots: &TrustRoots, as_of: OffsetDateTime) -> 
     }
 }
 
+/// How `trust.error` starts when the chain could be checked neither by
+/// webpki nor by [`large`]: no verdict, so no finding.
+const NOT_CHECKED: &str = "trust not checked";
+
+/// Whether `trust` is no verdict at all (see [`NOT_CHECKED`]), which the
+/// reports must not call untrusted.
+pub fn not_checked(trust: &Trust) -> bool {
+    !trust.trusted
+        && trust
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with(NOT_CHECKED))
+}
+
 /// [`check_chain`] for a chain with a certificate over webpki's 64 KB
 /// limit (`size` bytes), checked by [`large`] instead. If that check cannot
 /// tell, trust is "not checked", which is no finding: never "untrusted".
@@ -241,7 +255,7 @@ fn check_large(
     let error = match first {
         Ok(()) => None,
         Err(Problem::Unchecked) => Some(format!(
-            "trust not checked: certificate of {} KB is over the verifier's 64 KB limit",
+            "{NOT_CHECKED}: certificate of {} KB is over the verifier's 64 KB limit",
             size.div_ceil(1024)
         )),
         Err(Problem::Date(why) | Problem::Other(why)) => Some(why.to_string()),
@@ -357,6 +371,20 @@ mod tests {
             .to_string()
             .contains("certificate 1 is not a usable root: "));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn only_the_no_verdict_error_is_not_checked() {
+        let trust = |error: &str| Trust {
+            trusted: false,
+            error: Some(error.into()),
+        };
+        assert!(not_checked(&trust(
+            "trust not checked: certificate of 200 KB is over the verifier's 64 KB limit"
+        )));
+        assert!(!not_checked(&trust(
+            "unknown issuer: no path to a trusted root"
+        )));
     }
 
     #[test]

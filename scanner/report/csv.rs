@@ -120,6 +120,7 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
     let tls = e.tls.as_ref();
     let trust = match &e.trust {
         Some(t) if t.trusted => "trusted".to_string(),
+        Some(t) if crate::analyze::trust::not_checked(t) => t.error.clone().unwrap_or_default(),
         Some(t) => match &t.error {
             Some(err) => format!("untrusted: {err}"),
             None => "untrusted".to_string(),

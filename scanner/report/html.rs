@@ -944,6 +944,9 @@ fn trust_text(e: &EndpointReport) -> (String, &'static str) {
             .is_some_and(|c| c.classification == crate::model::Classification::ExchangeSelfSigned);
     match &e.trust {
         Some(t) if t.trusted => ("trusted".to_string(), "ok"),
+        Some(t) if crate::analyze::trust::not_checked(t) => {
+            (t.error.clone().unwrap_or_default(), "none")
+        }
         // Exchange's own cert on 444 is self-signed by design: the
         // frontends trust it from the Trusted Root store, not from a CA.
         Some(_) if exchange_backend => (
