@@ -59,6 +59,8 @@ pub(super) struct VersionMap {
     offer: Offer,
     /// A cap whose hello got a suite refusal, settled by the next answer.
     pending: Option<LegacyVersion>,
+    /// A hello got no verdict: the map stays unfinished.
+    given_up: bool,
 }
 
 /// What to do after one answer.
@@ -89,6 +91,7 @@ impl VersionMap {
             next: below(oldest),
             offer,
             pending: None,
+            given_up: false,
         }
     }
 
@@ -98,12 +101,13 @@ impl VersionMap {
             next: Some(cap),
             offer: Offer::NoSign,
             pending: None,
+            given_up: false,
         }
     }
 
     /// Whether no hello is left to send.
     pub fn is_complete(&self) -> bool {
-        self.next.is_none() && self.pending.is_none()
+        self.next.is_none() && self.pending.is_none() && !self.given_up
     }
 
     /// Send the remaining hellos, each on a fresh connection, adding what
@@ -192,7 +196,15 @@ impl VersionMap {
                 note(tls, format!("{asked}: refused ({e})"));
                 self.next = None;
             }
-            Err(_) => return Step::Unfinished,
+            Err(e) => {
+                note(
+                    tls,
+                    format!("{asked}: no verdict ({e}); the map stops here"),
+                );
+                self.given_up = true;
+                self.next = None;
+                return Step::Unfinished;
+            }
         }
         Step::Go
     }
@@ -243,6 +255,16 @@ mod tests {
         assert_eq!(tls.versions, [TlsVersion::Tls12, TlsVersion::Tls13]);
         assert!(tls.versions_scanned);
         assert!(tls.evidence.iter().any(|l| l.contains("suite unknown")));
+    }
+
+    #[test]
+    fn no_verdict_leaves_the_map_unfinished_and_asks_nothing_more() {
+        let mut tls = negotiated(0x0304, 0x1302, Method::Rustls);
+        let mut map = VersionMap::from(LegacyVersion::Tls12);
+        let _ = map.take(LegacyVersion::Tls12, Err(LegacyError::Timeout), &mut tls);
+        assert_eq!(map.next, None);
+        map.finish(&mut tls);
+        assert!(!tls.versions_scanned);
     }
 
     #[test]
