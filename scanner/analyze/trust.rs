@@ -219,7 +219,7 @@ pub fn check_chain(chain: &[Der], roots: &TrustRoots, as_of: OffsetDateTime) -> 
 /// webpki nor by [`large`]: no verdict, so no finding.
 const NOT_CHECKED: &str = "trust not checked";
 
-/// Whether `trust` is no verdict at all (see [`NOT_CHECKED`]), which the
+/// Whether `trust` is no verdict at all (see `NOT_CHECKED`), which the
 /// reports must not call untrusted.
 pub fn not_checked(trust: &Trust) -> bool {
     !trust.trusted
