@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
+mod lab_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -249,7 +249,8 @@ async fn plain_http_is_not_tls() {
         let _ = s
             .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             .await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Silent until the client hangs up.
+        let _ = tokio::io::copy(&mut s, &mut tokio::io::sink()).await;
     })
     .await;
     let err = probe(port, LegacyVersion::Tls12).await.unwrap_err();
@@ -261,7 +262,8 @@ async fn plain_http_is_not_tls() {
 async fn silent_and_trickling_servers_cost_one_timeout() {
     let silent = misbehaving(|mut s| async move {
         read_some(&mut s).await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Silent until the client hangs up.
+        let _ = tokio::io::copy(&mut s, &mut tokio::io::sink()).await;
     })
     .await;
     let trickle = misbehaving(|mut s| async move {
@@ -272,6 +274,8 @@ async fn silent_and_trickling_servers_cost_one_timeout() {
             if s.write_all(&[0]).await.is_err() {
                 return;
             }
+            // Deliberately slow, not a wait for readiness: the trickle
+            // must cost the client one timeout, not one per byte.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
@@ -298,7 +302,8 @@ async fn huge_record_header_fails_at_once() {
     let port = misbehaving(|mut s| async move {
         read_some(&mut s).await;
         let _ = s.write_all(&[0x16, 0x03, 0x03, 0xff, 0xff]).await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Silent until the client hangs up.
+        let _ = tokio::io::copy(&mut s, &mut tokio::io::sink()).await;
     })
     .await;
     let started = Instant::now();

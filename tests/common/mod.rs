@@ -3,11 +3,14 @@
 //! Dates are relative to a fixed as-of time, so the fixtures never rot.
 //! The fleet: a healthy server, an expired backend, two backends expiring
 //! in about 20 days (an expiry cliff), a lost public binding, a backend
-//! port that refused, and a public cert whose subject is hostile.
+//! port that refused, and a public cert whose subject is hostile. Its
+//! endpoints come from the shared evidence builder, so a binary using it
+//! declares `mod lab_support;` too.
 #![allow(dead_code)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::lab_support::evidence;
 use excert::model::*;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -113,22 +116,17 @@ fn endpoint(
         Role::Backend
     };
     EndpointReport {
-        endpoint: Endpoint {
-            host: host.into(),
-            address: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))),
-            port,
-            role,
-            sni: Some(host.into()),
-            aliases: Vec::new(),
-            group: Group {
+        endpoint: evidence::ep(host, role)
+            .address(Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, n))))
+            .port(port)
+            .sni(Some(host))
+            .group(Group {
                 site: Some("HQ".into()),
                 dag: Some("DAG01".into()),
                 server_role: None,
                 ..Group::default()
-            },
-            source: None,
-            from_scan: None,
-        },
+            })
+            .endpoint(),
         status: Status::Ok,
         error: None,
         tls: if role == Role::Frontend {

@@ -1,5 +1,8 @@
-//! Shared helpers for tests that run the lab: endpoints and probe options.
+//! Shared helpers for tests that run the lab: endpoints (from the one
+//! evidence builder, `evidence.rs`) and probe options.
 #![allow(dead_code)]
+
+pub mod evidence;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -7,18 +10,13 @@ use std::time::Duration;
 use excert::config::ProbeOptions;
 use excert::model::{Endpoint, Role};
 
+/// An endpoint on the lab, built by the shared evidence builder.
 pub fn endpoint(host: &str, ip: IpAddr, port: u16, role: Role, sni: Option<&str>) -> Endpoint {
-    Endpoint {
-        host: host.into(),
-        address: Some(ip),
-        port,
-        role,
-        sni: sni.map(str::to_string),
-        aliases: vec![],
-        group: Default::default(),
-        source: None,
-        from_scan: None,
-    }
+    evidence::ep(host, role)
+        .address(Some(ip))
+        .port(port)
+        .sni(sni)
+        .endpoint()
 }
 
 /// Short timeouts: every lab server answers at once on loopback.

@@ -100,7 +100,9 @@ fn spawn(mut command: Command, what: &str) -> Child {
         .unwrap_or_else(|e| panic!("{what} starts: {e}"))
 }
 
-/// Wait until every port accepts a connection.
+/// Wait until every port accepts a connection. The daemons signal nothing
+/// when ready, so this polls (every 50 ms, up to 15 s): a readiness wait,
+/// not a fixed sleep.
 fn wait_listening(ip: Ipv4Addr, ports: &[u16], log: &Path) {
     let started = Instant::now();
     for &port in ports {

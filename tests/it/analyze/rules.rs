@@ -8,14 +8,15 @@
 
 use std::sync::Arc;
 
+use crate::lab_support::evidence;
 use excert::analyze::catalog;
 use excert::analyze::trust::TrustRoots;
 use excert::analyze::{analyze, cert, Analysis};
 use excert::config::AnalysisSettings;
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
-    Classification, Der, Endpoint, EndpointEvidence, FindingId, Grade, Group, Method, Observation,
-    Role, Severity, Status, Task, TlsInfo, TlsVersion, Verdict,
+    Classification, EndpointEvidence, FindingId, Grade, Role, Severity, Status, Task, TlsInfo,
+    TlsVersion, Verdict,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -40,61 +41,20 @@ fn settings(as_of: OffsetDateTime, roots: TrustRoots, namespaces: &[&str]) -> An
     }
 }
 
-fn endpoint(host: &str, role: Role) -> Endpoint {
-    Endpoint {
-        host: host.into(),
-        address: Some("127.0.0.1".parse().unwrap()),
-        port: match role {
-            Role::Frontend => 443,
-            Role::Backend => 444,
-            Role::Smtp => 25,
-            Role::Imap => 143,
-            Role::Pop => 110,
-        },
-        role,
-        sni: None,
-        aliases: vec![],
-        group: Group::default(),
-        source: None,
-        from_scan: None,
-    }
-}
-
 fn tls(versions: &[&str]) -> TlsInfo {
-    TlsInfo {
-        version: TlsVersion::parse(versions.last().copied().unwrap_or("TLSv1.2")).unwrap(),
-        cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
-        method: Method::Rustls,
-        versions: versions
-            .iter()
-            .map(|s| TlsVersion::parse(s).unwrap())
-            .collect(),
-        versions_scanned: true,
-        evidence: Vec::new(),
-        starttls: false,
-    }
+    let versions: Vec<TlsVersion> = versions
+        .iter()
+        .map(|s| TlsVersion::parse(s).unwrap())
+        .collect();
+    evidence::tls(&versions)
 }
 
 fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
-    EndpointEvidence {
-        endpoint: endpoint(host, role),
-        observation: Observation {
-            status: Status::Ok,
-            error: None,
-            tls: Some(tls(&["TLSv1.2"])),
-            chain: chain.into_iter().map(Der::from).collect(),
-            dialogue: Default::default(),
-        },
-        no_sni: None,
-    }
+    evidence::ep(host, role).chain(chain).evidence()
 }
 
 fn failed(host: &str, role: Role, status: Status, error: &str) -> EndpointEvidence {
-    EndpointEvidence {
-        endpoint: endpoint(host, role),
-        observation: Observation::failed(status, error),
-        no_sni: None,
-    }
+    evidence::ep(host, role).failed(status, error).evidence()
 }
 
 /// The lab PKI, made relative to NOW so its dates are fixed too.
@@ -1047,16 +1007,11 @@ fn legacy_protocol_rules() {
 fn different_chain_without_sni_is_info() {
     let ca = ca();
     let mut e = ev("mail.contoso.com", Role::Frontend, healthy_public(&ca));
-    e.no_sni = Some(Observation {
-        status: Status::Ok,
-        error: None,
-        tls: Some(tls(&["TLSv1.2"])),
-        chain: exchange("EX47", 900, 3)
-            .into_iter()
-            .map(Der::from)
-            .collect(),
-        dialogue: Default::default(),
-    });
+    e.no_sni = Some(
+        evidence::ep("mail.contoso.com", Role::Frontend)
+            .chain(exchange("EX47", 900, 3))
+            .observation(),
+    );
     let same = {
         let mut s = ev("EX48", Role::Frontend, healthy_public(&ca));
         s.no_sni = Some(s.observation.clone());

@@ -7,7 +7,7 @@
 //! the old one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod ps_support;
+use crate::ps_support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! crash or interrupt never leaves a half-written or unmarked report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! difference.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use excert::lab::{certs, HostSpec, Lab, Service};
 use excert::model::FindingId;

@@ -7,13 +7,11 @@
 
 use std::sync::Arc;
 
+use crate::lab_support::evidence;
 use excert::analyze::trust::TrustRoots;
 use excert::analyze::{analyze, cert, Analysis};
 use excert::config::AnalysisSettings;
-use excert::model::{
-    Classification, Der, Endpoint, EndpointEvidence, Finding, Group, Method, Observation, Role,
-    Status, TlsInfo,
-};
+use excert::model::{Classification, EndpointEvidence, Finding, Role};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -49,35 +47,8 @@ fn settings(as_of: OffsetDateTime) -> AnalysisSettings {
 }
 
 fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
-    EndpointEvidence {
-        endpoint: Endpoint {
-            host: host.into(),
-            address: Some("127.0.0.1".parse().unwrap()),
-            port: if role == Role::Frontend { 443 } else { 444 },
-            role,
-            sni: None,
-            aliases: vec![],
-            group: Group::default(),
-            source: None,
-            from_scan: None,
-        },
-        observation: Observation {
-            status: Status::Ok,
-            error: None,
-            tls: Some(TlsInfo {
-                version: excert::model::TlsVersion::Tls12,
-                cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
-                method: Method::Rustls,
-                versions: vec![excert::model::TlsVersion::Tls12],
-                versions_scanned: true,
-                evidence: Vec::new(),
-                starttls: false,
-            }),
-            chain: chain.into_iter().map(Der::from).collect(),
-            dialogue: Default::default(),
-        },
-        no_sni: None,
-    }
+    let port = if role == Role::Frontend { 443 } else { 444 };
+    evidence::ep(host, role).port(port).chain(chain).evidence()
 }
 
 /// Each variant of the server's own certificate that real servers carry,
@@ -457,8 +428,7 @@ fn bad_role_or_namespace_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected HOST=SITE"));
 }
 
-#[path = "lab_support/mod.rs"]
-mod lab_support;
+use crate::lab_support;
 
 /// Issue 11's "done when": a healthy two-site fleet with a rollout in
 /// progress, scanned from a `Get-ExchangeServer | Export-Csv` file with no

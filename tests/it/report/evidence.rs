@@ -5,7 +5,7 @@
 //! small tmpfs where the test may (root in CI) and says so when it cannot.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

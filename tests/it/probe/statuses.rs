@@ -3,7 +3,7 @@
 //! misbehave (silent, plain HTTP, ...) are in hostile.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use excert::lab::{certs, HostSpec, Lab, Service};
 use excert::model::{Method, Role, Status};

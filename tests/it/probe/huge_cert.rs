@@ -15,12 +15,12 @@ use excert::analyze::{analyze, Analysis};
 use excert::config::AnalysisSettings;
 use excert::lab::certs::{key, LabCa, Served};
 use excert::lab::{HostSpec, Lab, Service};
-use excert::model::{Der, EndpointEvidence, FindingId, Observation, Role, Status};
+use excert::model::{Der, EndpointEvidence, FindingId, Role, Status};
 use excert::probe::probe_endpoint;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-mod lab_support;
+use crate::lab_support;
 
 use lab_support::{endpoint, quick};
 
@@ -56,23 +56,10 @@ fn settings(roots: TrustRoots) -> AnalysisSettings {
 }
 
 fn evidence(chain: Vec<Der>) -> EndpointEvidence {
-    EndpointEvidence {
-        endpoint: endpoint(
-            "ex01.contoso.com",
-            "127.0.0.1".parse().unwrap(),
-            443,
-            Role::Frontend,
-            None,
-        ),
-        observation: Observation {
-            status: Status::Ok,
-            error: None,
-            tls: None,
-            chain,
-            dialogue: Default::default(),
-        },
-        no_sni: None,
-    }
+    lab_support::evidence::ep("ex01.contoso.com", Role::Frontend)
+        .tls(None)
+        .ders(chain)
+        .evidence()
 }
 
 fn timed(evidence: &[EndpointEvidence], roots: TrustRoots) -> Analysis {

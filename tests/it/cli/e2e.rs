@@ -2,7 +2,7 @@
 //! like production servers, then re-judged from scan.json.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use excert::lab::{demo_fleet, Lab};
 use excert::model::{FindingId, Grade, Role, ScanReport, Status, Verdict};

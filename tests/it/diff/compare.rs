@@ -4,7 +4,7 @@
 //! compares the two saved scans.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

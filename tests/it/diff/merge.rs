@@ -3,7 +3,7 @@
 //! report through the real binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use excert::lab::{demo_fleet, Lab};
 use excert::model::ScanReport;

@@ -3,7 +3,7 @@
 //! exports refused before anything is written.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use std::path::Path;
 

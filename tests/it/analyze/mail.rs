@@ -5,13 +5,14 @@
 
 use std::sync::Arc;
 
+use crate::lab_support::evidence;
 use excert::analyze::trust::TrustRoots;
 use excert::analyze::{analyze, catalog, Analysis};
 use excert::config::AnalysisSettings;
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
-    Der, Dialogue, Endpoint, EndpointEvidence, FindingId, Grade, Group, Method, Observation, Role,
-    Severity, SmtpInfo, Status, TlsInfo, TlsVersion, Verdict,
+    Dialogue, EndpointEvidence, FindingId, Grade, Role, Severity, SmtpInfo, Status, TlsVersion,
+    Verdict,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -31,18 +32,14 @@ fn settings(ca: &LabCa, namespaces: &[&str]) -> AnalysisSettings {
     }
 }
 
-fn endpoint(host: &str, role: Role, port: u16) -> Endpoint {
-    Endpoint {
-        host: format!("{}.contoso.local", host.to_ascii_lowercase()),
-        address: Some("10.0.0.1".parse().unwrap()),
-        port,
+/// An endpoint of `host`'s server (`EX01` is `ex01.contoso.local`).
+fn ep(host: &str, role: Role, port: u16) -> evidence::Ep {
+    evidence::ep(
+        &format!("{}.contoso.local", host.to_ascii_lowercase()),
         role,
-        sni: None,
-        aliases: vec![],
-        group: Group::default(),
-        source: None,
-        from_scan: None,
-    }
+    )
+    .address(Some("10.0.0.1".parse().unwrap()))
+    .port(port)
 }
 
 fn exchange_smtp() -> Dialogue {
@@ -64,28 +61,11 @@ fn ok(
     chain: Vec<Vec<u8>>,
     versions: &[TlsVersion],
 ) -> EndpointEvidence {
-    EndpointEvidence {
-        endpoint: endpoint(host, role, port),
-        observation: Observation {
-            status: Status::Ok,
-            error: None,
-            tls: Some(TlsInfo {
-                version: *versions.last().unwrap(),
-                cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
-                method: Method::Rustls,
-                versions: versions.to_vec(),
-                versions_scanned: true,
-                evidence: Vec::new(),
-                starttls: role == Role::Smtp,
-            }),
-            chain: chain.into_iter().map(Der::from).collect(),
-            dialogue: if role == Role::Smtp {
-                exchange_smtp()
-            } else {
-                Dialogue::default()
-            },
-        },
-        no_sni: None,
+    let e = ep(host, role, port).chain(chain).versions(versions);
+    if role == Role::Smtp {
+        e.starttls().dialogue(exchange_smtp()).evidence()
+    } else {
+        e.evidence()
     }
 }
 
@@ -94,15 +74,12 @@ fn modern(host: &str, role: Role, port: u16, chain: Vec<Vec<u8>>) -> EndpointEvi
 }
 
 fn failed(host: &str, role: Role, port: u16, status: Status, error: &str) -> EndpointEvidence {
-    let mut e = EndpointEvidence {
-        endpoint: endpoint(host, role, port),
-        observation: Observation::failed(status, error),
-        no_sni: None,
-    };
+    let e = ep(host, role, port);
     if status == Status::NoStarttls {
-        e.observation.dialogue = exchange_smtp();
+        e.dialogue(exchange_smtp()).failed(status, error).evidence()
+    } else {
+        e.failed(status, error).evidence()
     }
-    e
 }
 
 fn ders(s: excert::lab::Served) -> Vec<Vec<u8>> {

@@ -5,7 +5,7 @@
 //! change shows up here as a diff. When a change is intended, rewrite the
 //! golden files and review the diff in the commit:
 //!
-//!     EXCERT_UPDATE_GOLDEN=1 cargo test --test golden
+//!     EXCERT_UPDATE_GOLDEN=1 cargo test --test it report::golden
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -52,7 +52,7 @@ fn check(written: &Path, golden: &str) {
             .unwrap_or(actual.lines().count().min(expected.lines().count()));
         panic!(
             "{} differs from {} from line {}:\n  got:      {}\n  expected: {}\n\
-             If the change is intended: EXCERT_UPDATE_GOLDEN=1 cargo test --test golden, and review the diff.",
+             If the change is intended: EXCERT_UPDATE_GOLDEN=1 cargo test --test it report::golden, and review the diff.",
             written.display(),
             golden.display(),
             first + 1,

@@ -2,7 +2,7 @@
 //! servers that need the same work, and the terminal summary stays short.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod common;
+use crate::common;
 
 use common::{fleet_of, sample_report};
 use excert::report::{self, groups::act_now_groups, html, Written};

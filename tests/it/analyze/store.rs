@@ -4,10 +4,11 @@
 //! audit and `excert diff` through the real binary.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use std::sync::Arc;
 
+use crate::lab_support::evidence;
 use excert::analyze::trust::TrustRoots;
 use excert::analyze::verdict::verdict_for;
 use excert::analyze::{analyze_with, cert, Analysis};
@@ -15,9 +16,8 @@ use excert::config::AnalysisSettings;
 use excert::diff::{compare, Kind, ScanRef, Scope};
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
-    AuthConfig, Connector, Der, Endpoint, EndpointEvidence, ExchangeServerInfo, FindingId, Grade,
-    Group, Inventory, InventorySource, Method, Observation, Role, ScanReport, Severity, Status,
-    StoreCertificate, TlsInfo, TlsVersion, Verdict,
+    AuthConfig, Connector, Der, EndpointEvidence, ExchangeServerInfo, FindingId, Grade, Inventory,
+    InventorySource, Role, ScanReport, Severity, StoreCertificate, Verdict,
 };
 use lab_support::{excert, path_arg, read_scan, strings, tmp};
 use time::macros::datetime;
@@ -38,35 +38,8 @@ fn settings(roots: TrustRoots) -> AnalysisSettings {
 }
 
 fn ev(host: &str, role: Role, chain: Vec<Vec<u8>>) -> EndpointEvidence {
-    EndpointEvidence {
-        endpoint: Endpoint {
-            host: host.into(),
-            address: Some("127.0.0.1".parse().unwrap()),
-            port: if role == Role::Frontend { 443 } else { 444 },
-            role,
-            sni: None,
-            aliases: vec![],
-            group: Group::default(),
-            source: None,
-            from_scan: None,
-        },
-        observation: Observation {
-            status: Status::Ok,
-            error: None,
-            tls: Some(TlsInfo {
-                version: TlsVersion::parse("TLSv1.2").unwrap(),
-                cipher_suite: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
-                method: Method::Rustls,
-                versions: vec![TlsVersion::parse("TLSv1.2").unwrap()],
-                versions_scanned: true,
-                evidence: Vec::new(),
-                starttls: false,
-            }),
-            chain: chain.into_iter().map(Der::from).collect(),
-            dialogue: Default::default(),
-        },
-        no_sni: None,
-    }
+    let port = if role == Role::Frontend { 443 } else { 444 };
+    evidence::ep(host, role).port(port).chain(chain).evidence()
 }
 
 /// A store record as a CSV export gives it (no DER).
@@ -915,7 +888,7 @@ fn diff_counts_a_lost_auth_certificate_as_a_regression() {
 /// POP, IIS and SMTP) expired on 2026-08-06; 340 days later it is
 /// `store-cert-expired`, critical. Ignored until the reader reads the real
 /// samples (the reader's branch); the lead enables it after rebasing:
-/// `cargo test --test store -- --ignored`.
+/// `cargo test --test it analyze::store -- --ignored`.
 #[test]
 fn real_samples_expired_exchange_certificate_is_store_cert_expired() {
     let file = concat!(

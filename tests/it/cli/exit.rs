@@ -2,7 +2,7 @@
 //! codes (Nagios convention), and interruption.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use excert::lab::{certs, HostSpec, Lab, LabCa, Service};
 use excert::model::Status;

@@ -6,8 +6,8 @@
 //! loaded.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
-mod ps_support;
+use crate::lab_support;
+use crate::ps_support;
 
 use excert::lab::{certs, HostSpec, Lab, LabCa, Service, SmtpSpec, Starttls};
 use lab_support::{excert, lab_args, path_arg, strings};

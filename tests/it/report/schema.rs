@@ -4,7 +4,7 @@
 //! a diff) must validate; a report that drops or retypes a field fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

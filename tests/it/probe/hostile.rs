@@ -4,7 +4,7 @@
 //! Every server here is a real listener on loopback speaking raw bytes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
+use crate::lab_support;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -141,6 +141,8 @@ async fn one_byte_per_second() {
             if s.write_all(&[*b]).await.is_err() {
                 return;
             }
+            // Deliberately slow, not a wait for readiness: this peer is
+            // the slow-loris the probe's deadline must cut off.
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }))
@@ -165,10 +167,11 @@ async fn random_bytes() {
 async fn record_declaring_16_megabytes() {
     let obs = probe(raw(|mut s| async move {
         read_hello(&mut s).await;
-        // A handshake record whose message claims 16 MB, then silence.
+        // A handshake record whose message claims 16 MB, then silence
+        // until the probe hangs up.
         let _ = s.write_all(&record(0x16, &[0x0b, 0xff, 0xff, 0xff])).await;
         let _ = s.write_all(&[0x16, 0x03, 0x03, 0xff, 0xff]).await;
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        let _ = tokio::io::copy(&mut s, &mut tokio::io::sink()).await;
     }))
     .await;
     assert_failed(

@@ -1,0 +1,5 @@
+//! Analyze: evidence to findings, verdicts and steps, at fixed as-of dates.
+mod mail;
+mod real_fleet;
+mod rules;
+mod store;

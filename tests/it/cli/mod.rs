@@ -1,0 +1,3 @@
+//! The binary end to end: exit codes, streams, the demo fleet.
+mod e2e;
+mod exit;

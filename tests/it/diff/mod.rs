@@ -1,0 +1,3 @@
+//! Diff and merge: scans compared and segment scans joined.
+mod compare;
+mod merge;

@@ -1,0 +1,3 @@
+//! Inventory: certificate store exports read and judged.
+mod cli;
+mod readers;

@@ -1,0 +1,22 @@
+//! The in-process integration suites, one binary with a module per stage
+//! (as ripgrep does): one link instead of one per file, and one place to
+//! see what each stage is tested for. Suites that start outside programs
+//! (Chromium, Postfix and Dovecot, promtool, openssl s_server) or send
+//! signals to the test process's children under a low `ulimit` stay
+//! separate binaries beside this folder. CONTRIBUTING.md maps every module.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../lab_support/mod.rs"]
+mod lab_support;
+mod ps_support;
+
+mod analyze;
+mod cli;
+mod commands;
+mod diff;
+mod docs;
+mod inventory;
+mod probe;
+mod report;
+mod targets;

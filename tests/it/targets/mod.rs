@@ -1,0 +1,3 @@
+//! Targets: files and flags to endpoints.
+mod cli;
+mod input;
