@@ -4,6 +4,8 @@
 //! (Chromium, Postfix and Dovecot, promtool, openssl s_server) or send
 //! signals to the test process's children under a low `ulimit` stay
 //! separate binaries beside this folder. CONTRIBUTING.md maps every module.
+// Tests may panic on what they did not expect: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 #[path = "../common/mod.rs"]
 mod common;
