@@ -1,9 +1,10 @@
-//! The in-process integration suites, one binary with a module per stage
-//! (as ripgrep does): one link instead of one per file, and one place to
-//! see what each stage is tested for. Suites that start outside programs
-//! (Chromium, Postfix and Dovecot, promtool, openssl s_server) or send
-//! signals to the test process's children under a low `ulimit` stay
-//! separate binaries beside this folder. CONTRIBUTING.md maps every module.
+//! The integration suites, one binary with a module per stage (as ripgrep
+//! does): one link instead of one per file, and one place to see what each
+//! stage is tested for. Lab servers, `openssl s_server` and the `excert`
+//! binary all run from here (each suite takes seconds). Suites that need a
+//! program CI installs for them alone (Chromium, Postfix and Dovecot,
+//! promtool) or that signal and limit a child under `ulimit` stay separate
+//! binaries beside this folder. CONTRIBUTING.md maps every module.
 // Tests may panic on what they did not expect: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -11,6 +12,7 @@
 mod common;
 #[path = "../lab_support/mod.rs"]
 mod lab_support;
+mod openssl_support;
 mod ps_support;
 
 mod analyze;

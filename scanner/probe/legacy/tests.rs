@@ -11,7 +11,7 @@ use super::LegacyError;
 /// A real TLS 1.2 flight from `openssl s_server -max_send_frag 512` with a
 /// root -> intermediate -> leaf chain, as our hello got it: ServerHello,
 /// Certificate over several 512-byte records, and what followed in the same
-/// reads. Captured by tests/legacy_tls.rs with EXCERT_WRITE_FIXTURES=1.
+/// reads. Captured by tests/it/probe/legacy_tls.rs with EXCERT_WRITE_FIXTURES=1.
 const CAPTURED: &[u8] = include_bytes!("../../../fixtures/legacy/flight-tls12-frag512.bin");
 /// The three DER certificates of that chain, concatenated.
 const CAPTURED_CHAIN: &[u8] =

@@ -4,8 +4,8 @@
 //! Postfix and Dovecot are in mail_servers.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
-mod openssl_support;
+use crate::lab_support;
+use crate::openssl_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

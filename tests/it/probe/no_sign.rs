@@ -21,8 +21,8 @@ use excert::probe::legacy::{
 };
 use tokio::net::TcpStream;
 
-mod lab_support;
-mod openssl_support;
+use crate::lab_support;
+use crate::openssl_support;
 
 use excert::model::{Method, Role, Status, TlsVersion};
 use excert::probe::probe_endpoint;

@@ -20,7 +20,7 @@ use excert::probe::legacy::{
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-mod openssl_support;
+use crate::openssl_support;
 
 use openssl_support::{pki, s_server};
 

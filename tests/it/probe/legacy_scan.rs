@@ -3,8 +3,8 @@
 //! only where they should.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod lab_support;
-mod openssl_support;
+use crate::lab_support;
+use crate::openssl_support;
 
 use excert::model::{EndpointReport, Method, Status};
 use lab_support::*;
