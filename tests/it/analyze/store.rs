@@ -1066,6 +1066,8 @@ async fn excert_diff_exits_2_when_a_server_loses_the_auth_certificate() {
     assert_eq!(lost["impact"], "regression");
     assert_eq!(lost["scope"], "server");
     assert_eq!(diff["counts"]["regressions"], 1);
+    // A server-scope change (port 0, role null) is in the published contract.
+    lab_support::assert_schema("diff.schema.json", &diff);
 }
 
 /// A renewal waiting in the store is known before the rules run: the
