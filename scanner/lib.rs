@@ -10,7 +10,8 @@
 //!
 //! 1. [`targets`]: command line and files become a list of [`model::Endpoint`]s.
 //! 2. [`probe`]: each endpoint is read over the network into
-//!    [`model::EndpointEvidence`] (rustls first, then a cleartext legacy hello).
+//!    [`model::EndpointEvidence`] (a cleartext hello that needs no signature
+//!    first; one signed handshake only when that cannot get the chain).
 //! 3. [`analyze`]: evidence plus settings become facts, findings and a verdict
 //!    per server. Pure: no I/O, and the as-of time is an input.
 //! 4. [`report`]: scan.json, report.csv and report.html, plus the terminal summary.
@@ -19,7 +20,8 @@
 //!
 //! ```text
 //! let list = targets::load(&target_opts)?;        // 1. read inputs; any bad line stops here
-//! let report = scan(list, &target_opts, &probe_opts, &settings, cancel).await;
+//! let inventory = inventory::load(&inventory_files)?; // optional certificate-store exports
+//! let report = scan(list, &target_opts, &probe_opts, &settings, inventory, cancel).await;
 //!                                                  // 1-3. resolve, probe, analyse
 //! report::write_all(&report, &out_dir, None)?;     // 4. scan.json, report.csv, report.html
 //! ```
@@ -82,7 +84,8 @@ pub async fn scan(
     let endpoints = targets::resolve(targets, target_opts).await;
     let probed = probe::probe_all(endpoints, probe_opts, cancel).await;
     let complete = probed.complete;
-    // The evidence goes as soon as the endpoints are judged (issue 16).
+    // The evidence is dropped as soon as the endpoints are analysed, so a
+    // large fleet never holds its raw chains and its findings at once.
     let analysis = analyze::analyze_owned(probed.evidence, inventory.as_ref(), settings);
     let mut parameters = parameters(target_opts, Some(probe_opts), settings);
     parameters.inferred_namespaces = analysis.inferred_namespaces.clone();

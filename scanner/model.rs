@@ -344,7 +344,7 @@ pub struct MailboxInfo {
 /// The cleartext part of a mail port's dialogue; empty for IIS ports and
 /// implicit TLS.
 /// Each part is boxed: most endpoints have none, and every endpoint's
-/// dialogue is held until the reports are written (issue 16).
+/// dialogue is held until the reports are written.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dialogue {
     /// The SMTP greeting and EHLO reply; absent unless an SMTP port spoke SMTP.
@@ -877,7 +877,7 @@ pub struct EndpointReport {
     pub dialogue: Dialogue,
     /// The probe without SNI (`--also-no-sni`); absent otherwise. Boxed:
     /// most endpoints have none, and every endpoint report is held until
-    /// the reports are written (issue 16).
+    /// the reports are written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_sni: Option<Box<NoSniReport>>,
     /// Chain validation; null when no chain was read.

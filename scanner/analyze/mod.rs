@@ -87,7 +87,7 @@ pub fn analyze_with(
 /// [`analyze_with`], taking the evidence: each endpoint's evidence moves
 /// into its report once the rules have run (its chain's DER is freed), and
 /// none is left when the servers are judged, so a large scan never holds
-/// the raw chains and the whole analysis at once (issue 16).
+/// the raw chains and the whole analysis at once.
 pub fn analyze_owned(
     evidence: Vec<EndpointEvidence>,
     inventory: Option<&crate::model::Inventory>,
@@ -416,7 +416,7 @@ fn run_rules(
             slot.lags_fleet = true;
             slot.findings.push(behind_finding(e, leaf, b));
         }
-        // Held for the whole scan: no spare capacity (issue 16).
+        // Held for the whole scan: no spare capacity.
         slot.findings.shrink_to_fit();
         slot.findings
             .iter_mut()

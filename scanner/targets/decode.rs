@@ -4,7 +4,7 @@
 //! order mark, PowerShell 7 and most editors write UTF-8 (sometimes with a
 //! BOM), and a few tools write UTF-16 BE. All of them must load as-is.
 //!
-//! We use `encoding_rs` (outside the preferred crate list) because it sniffs
+//! We use `encoding_rs` because it sniffs
 //! the three BOMs and decodes UTF-16 strictly, refusing unpaired surrogates
 //! instead of guessing; doing that by hand means re-implementing byte pairing
 //! and surrogate checks that this well-audited crate (Firefox's decoder)

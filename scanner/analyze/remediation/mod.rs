@@ -10,7 +10,8 @@
 //!
 //! Numbering is done once, by [`numbered`] and [`inline`].
 //!
-//! Rules every step follows (facts: ../shared/reference/exchange.md):
+//! Rules every step follows (Microsoft's documented procedure for each
+//! cmdlet; the parameters are checked against the cmdlet's own):
 //! - every Exchange cmdlet names its server with `-Server`, except on an
 //!   Edge Transport server, whose commands run in its own shell; commands
 //!   that are not Exchange cmdlets run through `Invoke-Command`;

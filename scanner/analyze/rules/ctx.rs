@@ -10,7 +10,7 @@ use crate::analyze::trust::ChainCheck;
 /// Everything the rules need about one endpoint.
 pub(crate) struct EndpointCtx<'a> {
     /// The endpoint and what it said. Its chains' DER is gone once read
-    /// (issue 16): rules read `chain` and `no_sni_chain`.
+    /// (to keep memory flat in fleet size): rules read `chain` and `no_sni_chain`.
     pub evidence: &'a EndpointEvidence,
     /// The analysed chain, leaf first.
     pub chain: &'a [std::sync::Arc<CertFacts>],
