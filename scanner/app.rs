@@ -12,9 +12,10 @@ use crate::cli::{
 };
 use crate::config::{AnalysisSettings, OutputOptions, ProbeOptions, TargetOptions};
 use crate::error::{say, Error};
+use crate::input::files;
 use crate::model::{ScanReport, SCHEMA_VERSION};
 use crate::report::outputs::{self, NamedPath};
-use crate::{exit, files, lab, report, targets};
+use crate::{exit, lab, report, targets};
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
@@ -229,7 +230,7 @@ fn json_error(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let position = format!(" at line {} column {}", e.line(), e.column());
     let message = text.strip_suffix(&position).unwrap_or(&text);
-    format!("{}{position}", report::sanitize::excerpt(message))
+    format!("{}{position}", crate::text::excerpt(message))
 }
 
 /// `excert report`: judge saved evidence again, with no network.

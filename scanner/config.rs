@@ -173,7 +173,7 @@ fn check_dns_name(flag: &str, text: &str, wildcard: bool) -> Result<(), Error> {
     }
     Err(Error::usage(format!(
         "{flag} {:?}: not a DNS name (letters, digits, '-' and '.', e.g. mail.contoso.com)",
-        crate::report::sanitize::excerpt(text)
+        crate::text::excerpt(text)
     )))
 }
 
@@ -428,7 +428,7 @@ impl AnalysisSettings {
             Some(p) if a.namespace.is_empty() => (p.namespaces.clone(), p.site_namespaces.clone()),
             _ => namespaces(&a.namespace)?,
         };
-        let roots = TrustRoots::load(&a.ca_bundle)?;
+        let roots = load_roots(&a.ca_bundle)?;
         Ok(AnalysisSettings {
             as_of,
             warn_days,
@@ -556,6 +556,13 @@ impl OutputOptions {
     }
 }
 
+/// The roots chains are validated against: webpki-roots, the OS store and
+/// every `--ca-bundle` file. The files are read here, so that analysis gets
+/// its roots as data and never opens a file.
+pub fn load_roots(ca_bundles: &[PathBuf]) -> Result<TrustRoots, Error> {
+    TrustRoots::from_sources(&crate::input::ca_bundle::read(ca_bundles)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,5 +597,40 @@ mod tests {
         );
         assert!(parse_as_of("2027-06-30T12:00:00Z").is_ok());
         assert!(parse_as_of("next tuesday").is_err());
+    }
+
+    #[test]
+    fn bad_bundle_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("not-a-bundle.pem");
+        std::fs::write(&path, "hello, no certificates here\n").unwrap();
+        let err = load_roots(std::slice::from_ref(&path)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) found",
+                path.display()
+            )
+        );
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
+        std::fs::write(
+            &path,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let err = load_roots(std::slice::from_ref(&path)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                crate::error::Error::BadCaBundle {
+                    error: crate::analyze::trust::BundleError::NotUsableRoot { index: 1, .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains("certificate 1 is not a usable root: "));
     }
 }

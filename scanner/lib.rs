@@ -43,7 +43,7 @@ pub mod config;
 pub mod diff;
 pub mod error;
 pub mod exit;
-pub mod files;
+pub mod input;
 pub mod inventory;
 // The simulated fleet for `demo` and the tests: fixed inputs, where a
 // failure is a bug in excert and may panic.
@@ -54,6 +54,7 @@ pub mod model;
 pub mod probe;
 pub mod report;
 pub mod targets;
+pub mod text;
 
 use time::OffsetDateTime;
 

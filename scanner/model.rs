@@ -17,10 +17,12 @@ use time::OffsetDateTime;
 
 mod crypto;
 mod protocol;
+mod roles;
 pub mod text;
 
 pub use crypto::{HashAlgorithm, KeyAlgorithm};
 pub use protocol::TlsVersion;
+pub use roles::{version_of, ServerRoles};
 
 /// The scan.json schema this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -8,7 +8,6 @@
 //! never hides the other.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
@@ -16,6 +15,7 @@ use time::OffsetDateTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::Error;
+use crate::input::ca_bundle::CaSources;
 use crate::model::{Der, Trust};
 
 pub(crate) mod error;
@@ -38,22 +38,24 @@ pub struct TrustRoots {
 }
 
 impl TrustRoots {
-    /// webpki-roots, the OS store (errors there are ignored: a missing or
-    /// partly unreadable store must not stop a scan) and every PEM file in
-    /// `ca_bundles`. A bundle that cannot be read, holds no certificate, or
-    /// holds one that is not a usable root is an error naming the file.
-    pub fn load(ca_bundles: &[PathBuf]) -> Result<Self, Error> {
+    /// webpki-roots (the Mozilla set), the OS store and every
+    /// `--ca-bundle`, from bytes already read. A bundle that holds no
+    /// certificate, or one that is not a usable root, is an error naming
+    /// the file; an OS store certificate webpki cannot use is skipped, since
+    /// the OS store is not ours to validate.
+    pub fn from_sources(sources: &CaSources) -> Result<Self, Error> {
         let mut roots = TrustRoots::empty();
         for anchor in webpki_roots::TLS_SERVER_ROOTS {
             roots.add_anchor(anchor.clone());
         }
-        for der in rustls_native_certs::load_native_certs().certs {
-            // A store cert webpki cannot use as an anchor is skipped; the OS
-            // store is not ours to validate.
-            let _ = roots.add_der(der.as_ref());
+        for der in &sources.os_store {
+            let _ = roots.add_der(der);
         }
-        for path in ca_bundles {
-            roots.add_pem_file(path)?;
+        for (path, bytes) in &sources.bundles {
+            roots.add_pem(bytes).map_err(|error| Error::BadCaBundle {
+                path: path.clone(),
+                error,
+            })?;
         }
         Ok(roots)
     }
@@ -87,15 +89,6 @@ impl TrustRoots {
     /// Whether no anchors are loaded.
     pub fn is_empty(&self) -> bool {
         self.anchors.is_empty()
-    }
-
-    fn add_pem_file(&mut self, path: &Path) -> Result<(), Error> {
-        let bytes =
-            crate::files::read_limited(path, crate::files::MAX_CA_BUNDLE_BYTES, "a CA bundle")?;
-        self.add_pem(&bytes).map_err(|error| Error::BadCaBundle {
-            path: path.to_path_buf(),
-            error,
-        })
     }
 
     /// Every certificate of a PEM bundle; at least one.
@@ -334,43 +327,6 @@ mod tests {
         assert_eq!(der_contents(&[0x30, 0x02, 1, 2]), Some(&[1u8, 2][..]));
         assert_eq!(der_contents(&[0x30, 0x81, 0x01, 9]), Some(&[9u8][..]));
         assert_eq!(der_contents(&[0x30]), None);
-    }
-
-    #[test]
-    fn bad_bundle_names_the_file() {
-        let dir = std::env::temp_dir().join(format!("excert-trust-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("not-a-bundle.pem");
-        std::fs::write(&path, "hello, no certificates here\n").unwrap();
-        let err = TrustRoots::empty().add_pem_file(&path).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) found",
-                path.display()
-            )
-        );
-        assert_eq!(err.exit_code(), crate::exit::USAGE);
-        std::fs::write(
-            &path,
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        )
-        .unwrap();
-        let err = TrustRoots::empty().add_pem_file(&path).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::BadCaBundle {
-                    error: BundleError::NotUsableRoot { index: 1, .. },
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(err
-            .to_string()
-            .contains("certificate 1 is not a usable root: "));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

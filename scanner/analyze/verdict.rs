@@ -281,7 +281,7 @@ pub(crate) fn judge(input: &ServerInput<'_>) -> ServerVerdict {
             .iter()
             .map(|e| &e.endpoint.group)
             .find(|g| !g.is_empty());
-        if group.is_some_and(crate::targets::is_edge)
+        if group.is_some_and(|g| g.roles().is_edge())
             && steps
                 .iter()
                 .any(|s| matches!(s.task, Task::RenewBackend | Task::ReplacePublic))

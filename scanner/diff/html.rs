@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{Change, Diff, Impact, Kind};
 use crate::report::format::format_time;
 use crate::report::html::{content_security_policy, RenderError};
-use crate::report::sanitize;
+use crate::text as sanitize;
 
 const PAGE: &str = include_str!("../../templates/diff.html.hbs");
 const CSS: &str = include_str!("../../templates/report.css");

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use super::{html, Diff, Impact};
 use crate::error::Error;
 use crate::report::outputs::NamedPath;
-use crate::report::{self, atomic, sanitize};
+use crate::report::{self, atomic};
+use crate::text as sanitize;
 
 /// Lines of changes the terminal shows before "and N more".
 const SHOWN: usize = 10;

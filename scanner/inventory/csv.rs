@@ -7,8 +7,8 @@ use ::csv::StringRecord;
 use super::certificate;
 use super::dates::{self, ExportDate};
 use super::error::{FileError, Problem};
+use crate::input::csv_text::{reader, LineIndex};
 use crate::model::{Classification, Inventory, InventorySource, StoreCertificate};
-use crate::targets::csv_input::{reader, LineIndex};
 
 /// Most rows read from one file (a fleet of 500 servers with 10
 /// certificates each is 5,000).

@@ -25,7 +25,7 @@ pub struct ExportDate {
      (11/6/2024 10:47:32 PM) or de-DE (06.11.2024 22:47:32)"
 )]
 pub struct DateError {
-    /// The start of the text, control characters removed.
+    /// The start of the text, control characters shown as escapes.
     pub text: String,
 }
 
@@ -42,11 +42,9 @@ pub fn parse(text: &str) -> Result<ExportDate, DateError> {
     } else {
         None
     };
-    parsed.ok_or_else(|| DateError { text: excerpt(t) })
-}
-
-fn excerpt(t: &str) -> String {
-    t.chars().filter(|c| !c.is_control()).take(40).collect()
+    parsed.ok_or_else(|| DateError {
+        text: crate::text::excerpt(t),
+    })
 }
 
 fn number(s: &str) -> Option<u32> {

@@ -10,7 +10,7 @@ use super::certdata::CertDataError;
 use super::clixml::ClixmlError;
 use super::dates::DateError;
 use super::nrbf::NrbfError;
-use crate::targets::decode::DecodeError;
+use crate::input::decode::DecodeError;
 
 /// Why one file could not be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl FileError {
         FileError {
             line: Some(line),
             problem: problem.into(),
-            excerpt: excerpt(text, line),
+            excerpt: crate::text::line_excerpt(text, line),
         }
     }
 }
@@ -57,11 +57,6 @@ impl std::fmt::Display for FileError {
 }
 
 impl std::error::Error for FileError {}
-
-fn excerpt(text: &str, line: usize) -> Option<String> {
-    let l = text.lines().nth(line.checked_sub(1)?)?;
-    Some(crate::report::sanitize::excerpt(l.trim()))
-}
 
 /// What is wrong with an export.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -36,7 +36,7 @@ use std::path::Path;
 
 use crate::error::{say, Error};
 use crate::model::Inventory;
-use crate::report::sanitize::excerpt;
+use crate::text::excerpt;
 
 pub use certdata::CertDataError;
 pub use clixml::ClixmlError;
@@ -46,7 +46,7 @@ pub use nrbf::NrbfError;
 
 /// Largest export read. A fleet's certificate CLIXML is a few MB (each
 /// certificate carries its DER twice in a remote export).
-pub const MAX_FILE_BYTES: usize = crate::files::MAX_INVENTORY_BYTES as usize;
+pub const MAX_FILE_BYTES: usize = crate::input::files::MAX_INVENTORY_BYTES as usize;
 
 /// Read every `--inventory` file into one [`Inventory`]. The first bad file
 /// stops the run (exit 64) before anything is scanned or written.
@@ -105,13 +105,13 @@ fn report_conflicts(found: &[crate::model::InventoryConflict]) {
 /// only (a FIFO would block, /dev/zero would never end), at most
 /// [`MAX_FILE_BYTES`].
 fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
-    crate::files::read_limited(path, MAX_FILE_BYTES as u64, "an inventory export")
+    crate::input::files::read_limited(path, MAX_FILE_BYTES as u64, "an inventory export")
 }
 
 /// Read one export's bytes. `file` is the name recorded in each record's
 /// `source`.
 pub fn parse_file(file: &str, bytes: &[u8]) -> Result<Inventory, FileError> {
-    let text = crate::targets::decode::decode(bytes).map_err(FileError::whole)?;
+    let text = crate::input::decode::decode(bytes).map_err(FileError::whole)?;
     let mut inv = match detect::kind(&text) {
         detect::Kind::Clixml => records::from_clixml(file, &text)?,
         detect::Kind::Csv => csv::certificates(file, &text)?,

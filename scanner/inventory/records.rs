@@ -32,7 +32,7 @@ enum Record {
 /// Read a CLIXML export: every readable object becomes a record, every
 /// unreadable one a warning.
 pub fn from_clixml(file: &str, text: &str) -> Result<Inventory, FileError> {
-    let lines = crate::targets::csv_input::LineIndex::new(text);
+    let lines = crate::input::csv_text::LineIndex::new(text);
     let mut inv = Inventory::default();
     let mut index = 0usize;
     let mut read = 0usize;
@@ -148,12 +148,12 @@ fn record(obj: &Obj, source: InventorySource) -> Result<(Record, Option<String>)
 /// short.
 fn shown(message: &str) -> String {
     let short: String = message.chars().take(400).collect();
-    crate::report::sanitize::visible(&short)
+    crate::text::visible(&short)
 }
 
 fn clean(t: &str) -> String {
     t.chars()
-        .filter(|c| !crate::report::sanitize::is_hidden_or_control(*c))
+        .filter(|c| !crate::text::is_hidden_or_control(*c))
         .take(120)
         .collect()
 }

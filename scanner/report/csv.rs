@@ -12,8 +12,8 @@ use csv::{Terminator, WriterBuilder};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::sanitize;
 use super::triage::endpoint_grade;
+use crate::text as sanitize;
 use std::collections::HashMap;
 
 use crate::model::{EndpointReport, Finding, ScanReport, StoreCertificate};

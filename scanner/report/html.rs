@@ -21,7 +21,6 @@ use time::Duration;
 
 use super::format::{days_short, days_state, format_date, format_time};
 use super::groups::{act_now_groups, ActionGroup};
-use super::sanitize;
 use super::timeline::{timeline, Timeline};
 use super::triage::{counts, endpoint_grade, method_name, EndpointGrade};
 use crate::analyze::catalog::Rule;
@@ -29,6 +28,7 @@ use crate::model::{
     CertFacts, EndpointReport, Finding, Grade, Role, ScanReport, ServerReport, Severity, Status,
     Step, TlsInfo, TlsVersion,
 };
+use crate::text as sanitize;
 
 const PAGE: &str = include_str!("../../templates/report.html.hbs");
 const CSS: &str = include_str!("../../templates/report.css");

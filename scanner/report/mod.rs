@@ -3,7 +3,7 @@
 //! report and never scans.
 //!
 //! Each output has its own module; the text neutralising rules for all of
-//! them live together in [`sanitize`], and the report set is written through
+//! them live together in [`crate::text`], and the report set is written through
 //! [`atomic::Set`] so an interrupted run never leaves half a report or a mix
 //! of two.
 //! What the HTML and the terminal both need (counts, the "act now" list)
@@ -18,7 +18,6 @@ pub mod html;
 pub mod json;
 pub mod outputs;
 pub mod prom;
-pub mod sanitize;
 pub mod script;
 pub mod terminal;
 mod timeline;

@@ -101,7 +101,7 @@ fn organisation_steps(report: &ScanReport) -> Vec<Step> {
     let everyone: Vec<&str> = report
         .servers
         .iter()
-        .filter(|s| !crate::targets::is_edge(&s.group))
+        .filter(|s| !s.group.roles().is_edge())
         .map(|s| s.host.as_str())
         .collect();
     first

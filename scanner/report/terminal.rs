@@ -9,9 +9,9 @@
 use std::fmt::Write as _;
 
 use super::outputs::Written;
-use super::sanitize;
 use super::triage::{act_now, counts, organisation_action};
 use crate::model::{Grade, ScanReport, Severity};
+use crate::text as sanitize;
 
 /// Act-now lines shown before the rest is summed up by group.
 const TOP: usize = 8;

@@ -6,7 +6,7 @@
 //! on nothing else in the crate, so `error.rs` can name these types without
 //! an import cycle.
 
-use super::decode::DecodeError;
+use crate::input::decode::DecodeError;
 
 /// Why one target (a line, a CSV row or an argument) cannot be scanned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,7 +7,7 @@
 //! Inputs are command-line arguments, `--targets-file` files and stdin
 //! (`-`). A file is either one target per line or a CSV such as
 //! `Export-Csv` writes; see `csv_input.rs` and `parse.rs` for the formats
-//! and `decode.rs` for the encodings.
+//! and [`crate::input::decode`] for the encodings.
 //!
 //! Choices a user may notice:
 //! - Each target becomes one endpoint per `--frontend-ports` port, then one
@@ -22,7 +22,6 @@
 //!   IP literals get none. `--sni` replaces it for every endpoint.
 
 pub(crate) mod csv_input;
-pub(crate) mod decode;
 mod dry_run;
 pub(crate) mod error;
 pub(crate) mod parse;
@@ -38,17 +37,17 @@ use ipnet::IpNet;
 
 use crate::config::{Input, TargetOptions};
 use crate::error::Error;
-use crate::files;
+use crate::input::files;
 use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source};
 
 pub use csv_input::HOST_COLUMNS;
 pub use dry_run::{dry_run_lines, skipped_lines, DryRunLine};
 pub use error::{FileError, NameError, RoleError, TargetError};
 pub use parse::MAX_TARGET_CHARS;
-pub use roles::{is_edge, skip_reason, version_of};
+pub use roles::skip_reason;
 
 /// Largest file (or stdin) read, in bytes. A real fleet list is a few KB.
-pub const MAX_FILE_BYTES: usize = crate::files::MAX_TARGETS_BYTES as usize;
+pub const MAX_FILE_BYTES: usize = crate::input::files::MAX_TARGETS_BYTES as usize;
 
 /// Largest CIDR range expanded without `--allow-large-ranges` (a /16).
 pub const LARGE_RANGE: u64 = 65_536;
@@ -208,7 +207,7 @@ impl<'a> Collector<'a> {
             path: path.to_path_buf(),
             error,
         };
-        let text = decode::decode(bytes).map_err(|e| refuse(e.into()))?;
+        let text = crate::input::decode::decode(bytes).map_err(|e| refuse(e.into()))?;
         let column = self.opts.column.as_deref();
         let bad_before = self.bad.len();
         if csv_input::looks_like_csv(&text, column) {

@@ -93,7 +93,7 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
         e.role,
         leaf,
         ctx.public_thumbprint,
-        crate::targets::is_edge(&e.group),
+        e.group.roles().is_edge(),
     );
     Some(finding(id, severity, detail, steps))
 }
@@ -138,7 +138,7 @@ pub(super) fn starttls_not_offered(ctx: &EndpointCtx<'_>) -> Finding {
             e.port,
             e.role,
             exchange,
-            crate::targets::is_edge(&e.group),
+            e.group.roles().is_edge(),
         )],
     )
 }
@@ -177,7 +177,7 @@ pub(crate) fn smtp_inconsistent(
                 host: &e.endpoint.host,
                 port: e.endpoint.port,
                 site: e.endpoint.group.site.as_deref(),
-                edge: crate::targets::is_edge(&e.endpoint.group),
+                edge: e.endpoint.group.roles().is_edge(),
                 leaf,
             })
         })

@@ -210,12 +210,12 @@ fn views<'a>(
         let edge = s
             .role
             .as_deref()
-            .is_some_and(|r| r.split([',', ' ']).any(|w| w.eq_ignore_ascii_case("Edge")));
+            .is_some_and(|r| crate::model::ServerRoles::lenient(r).is_edge());
         // OAuth and its Auth certificate came with Exchange 2013.
         let legacy = s
             .version
             .as_deref()
-            .and_then(crate::targets::version_of)
+            .and_then(crate::model::version_of)
             .is_some_and(|(product, _)| product == "2010");
         for name in std::iter::once(s.name.as_str()).chain(s.fqdn.as_deref()) {
             if let Some(v) = index.find(name).and_then(|i| views.get_mut(i)) {

@@ -1235,11 +1235,11 @@ fn demo_fleet_verdicts() {
 fn ca_bundles_load_and_bad_ones_name_the_file() {
     let dir = format!("{}/fixtures/certs", env!("CARGO_MANIFEST_DIR"));
     let good = std::path::PathBuf::from(format!("{dir}/ca.pem"));
-    let roots = TrustRoots::load(std::slice::from_ref(&good)).unwrap();
+    let roots = excert::config::load_roots(std::slice::from_ref(&good)).unwrap();
     // webpki-roots alone is well over a hundred anchors, plus our bundle.
     assert!(roots.len() > 100, "{}", roots.len());
     let bad = std::path::PathBuf::from(format!("{dir}/make.sh"));
-    let err = TrustRoots::load(&[bad]).unwrap_err();
+    let err = excert::config::load_roots(&[bad]).unwrap_err();
     assert!(matches!(err, excert::Error::BadCaBundle { .. }), "{err}");
     assert_eq!(err.exit_code(), 64);
     assert!(err.to_string().contains("make.sh"), "{err}");

@@ -12,7 +12,6 @@ use crate::ps_support;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use excert::analyze::trust::TrustRoots;
 use excert::config::AnalysisSettings;
 use excert::model::{ScanReport, Step};
 use time::{Duration, OffsetDateTime};
@@ -34,7 +33,7 @@ fn settings(saved: &ScanReport, as_of: OffsetDateTime) -> AnalysisSettings {
         critical_days: 30,
         namespaces: saved.parameters.namespaces.clone(),
         site_namespaces: saved.parameters.site_namespaces.clone(),
-        roots: Arc::new(TrustRoots::load(&bundles).unwrap()),
+        roots: Arc::new(excert::config::load_roots(&bundles).unwrap()),
         ca_bundles: saved.parameters.ca_bundles.clone(),
     }
 }

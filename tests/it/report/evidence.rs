@@ -344,7 +344,8 @@ fn special_and_huge_inputs_are_refused_with_a_clear_error() {
     // A sparse CA bundle past the limit is refused without reading it.
     let big = dir.path().join("big.pem");
     let f = std::fs::File::create(&big).unwrap();
-    f.set_len(excert::files::MAX_CA_BUNDLE_BYTES + 1).unwrap();
+    f.set_len(excert::input::files::MAX_CA_BUNDLE_BYTES + 1)
+        .unwrap();
     let out = excert(&["scan", "127.0.0.1", "--ca-bundle", p(&big)]);
     assert_eq!(out.status.code(), Some(64));
     assert!(

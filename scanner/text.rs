@@ -1,5 +1,6 @@
-//! The one place where text that came from the network (or from a targets
-//! file) is made harmless for each output.
+//! The one place where text that came from the network (or from an input
+//! file) is made harmless for each output, and the one [`excerpt`] every
+//! error message quotes input through. Shared by every stage.
 //!
 //! A certificate subject is attacker-chosen: it can carry HTML, a
 //! spreadsheet formula, terminal escape sequences or bidi overrides that
@@ -131,6 +132,13 @@ pub fn excerpt(text: &str) -> String {
         cut.push_str("...");
     }
     cut
+}
+
+/// The excerpt of line `line` (1-based) of `text`, trimmed; `None` when
+/// the text has no such line.
+pub fn line_excerpt(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    Some(excerpt(l.trim()))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Reading input files safely: every kind of input has a size limit
 //! (README "Limits") and special files are refused before they are opened
 //! for reading. Errors quote input only through
-//! [`crate::report::sanitize::excerpt`].
+//! [`crate::text::excerpt`].
 //!
 //! Every file excert reads goes through [`read_limited`]: scan.json, CA
 //! bundles, targets files and inventory files.
