@@ -15,11 +15,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod cipher;
 mod crypto;
 mod protocol;
 mod roles;
 pub mod text;
 
+pub use cipher::CipherSuite;
 pub use crypto::{HashAlgorithm, KeyAlgorithm};
 pub use protocol::TlsVersion;
 pub use roles::{version_of, ServerRoles};
@@ -279,8 +281,9 @@ impl<'de> Deserialize<'de> for Der {
 pub struct TlsInfo {
     /// Negotiated version, written e.g. `TLSv1.2`.
     pub version: TlsVersion,
-    /// IANA name of the negotiated suite, e.g. `TLS_RSA_WITH_AES_256_CBC_SHA`.
-    pub cipher_suite: String,
+    /// The negotiated suite, written as its IANA name, e.g.
+    /// `TLS_RSA_WITH_AES_256_CBC_SHA`.
+    pub cipher_suite: CipherSuite,
     /// Which probe path read the chain: `rustls` or `legacy`.
     pub method: Method,
     /// Every version the endpoint was seen to accept, oldest first, e.g.

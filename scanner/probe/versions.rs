@@ -6,7 +6,7 @@ use tokio::time::Instant;
 
 use super::legacy::{self, LegacyError, LegacyVersion, Offer};
 use super::link::Link;
-use crate::model::{Method, TlsInfo, TlsVersion};
+use crate::model::{CipherSuite, Method, TlsInfo, TlsVersion};
 
 /// What one handshake showed, with IANA names; the protocol map adds the
 /// other versions later.
@@ -15,7 +15,7 @@ pub(crate) fn negotiated(version: u16, suite: u16, method: Method) -> TlsInfo {
     TlsInfo {
         versions: vec![version],
         version,
-        cipher_suite: legacy::suite_name(suite),
+        cipher_suite: CipherSuite(suite),
         method,
         versions_scanned: false,
         evidence: Vec::new(),
@@ -76,7 +76,7 @@ impl VersionMap {
     /// A map that starts below the oldest version `tls` already holds,
     /// offering only RSA key exchange if the chain came with it.
     pub fn after(tls: &TlsInfo) -> Self {
-        let rsa = tls.cipher_suite.starts_with("TLS_RSA_");
+        let rsa = tls.cipher_suite.is_rsa_key_exchange();
         Self::below(tls, if rsa { Offer::NoSign } else { Offer::Broad })
     }
 

@@ -151,7 +151,7 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
             })
             .unwrap_or_default(),
         ),
-        text(tls.map(|t| t.cipher_suite.as_str()).unwrap_or_default()),
+        text(tls.map(|t| t.cipher_suite.name()).unwrap_or_default()),
         text(
             tls.map(|t| super::triage::method_name(t.method))
                 .unwrap_or_default(),

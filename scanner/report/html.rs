@@ -927,7 +927,7 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
             .unwrap_or_default(),
         chain_len: e.chain.len(),
         protocol: tls.map(|t| t.version.name()).unwrap_or_default(),
-        cipher: tls.map(|t| t.cipher_suite.clone()).unwrap_or_default(),
+        cipher: tls.map(|t| t.cipher_suite.name()).unwrap_or_default(),
         method: tls.map_or("", |t| method_name(t.method)),
         matrix: matrix(tls),
         banner: mail_banner(e),
@@ -1083,7 +1083,7 @@ mod tests {
     fn tls(version: &str, method: Method, versions: &[&str], scanned: bool) -> TlsInfo {
         TlsInfo {
             version: TlsVersion::parse(version).unwrap_or(TlsVersion::Other(0)),
-            cipher_suite: String::new(),
+            cipher_suite: crate::model::CipherSuite(0x1302),
             method,
             versions: versions
                 .iter()

@@ -88,9 +88,9 @@ fn tls(version: &str, method: Method, versions: &[&str]) -> Option<TlsInfo> {
     Some(TlsInfo {
         version: TlsVersion::parse(version).expect("known version"),
         cipher_suite: if version == "TLSv1.3" {
-            "TLS13_AES_256_GCM_SHA384".into()
+            excert::model::CipherSuite(0x1302)
         } else {
-            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into()
+            excert::model::CipherSuite(0xc030)
         },
         method,
         versions: versions

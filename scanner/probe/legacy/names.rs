@@ -1,7 +1,7 @@
 //! Names people read for protocol numbers: versions, IANA suite names and
 //! alerts. Used for both the rustls and the legacy path.
 
-use tls_parser::{TlsAlertDescription, TlsCipherSuite};
+use tls_parser::TlsAlertDescription;
 
 /// The name of a protocol version as it appears on the wire, e.g. `TLSv1.2`
 /// for 0x0303. Unknown numbers come back as hex, e.g. `0x7F17`.
@@ -13,10 +13,7 @@ pub fn version_name(version: u16) -> String {
 /// 0x0035, from tls-parser's copy of the IANA registry. Unknown numbers come
 /// back as hex, e.g. `0x1234`.
 pub fn suite_name(suite: u16) -> String {
-    match TlsCipherSuite::from_id(suite) {
-        Some(s) => s.name.to_string(),
-        None => format!("0x{suite:04X}"),
-    }
+    crate::model::CipherSuite(suite).name()
 }
 
 /// The IANA name of an alert, e.g. `handshake_failure` for 40. Unknown

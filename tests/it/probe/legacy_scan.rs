@@ -64,7 +64,7 @@ async fn tls10_only_server_is_read_and_flagged() {
     assert_eq!(tls.method, Method::Legacy);
     assert_eq!(tls.version.name(), "TLSv1.0");
     assert!(
-        tls.cipher_suite.starts_with("TLS_") && tls.cipher_suite.contains("_WITH_"),
+        tls.cipher_suite.name().contains("_WITH_"),
         "{}",
         tls.cipher_suite
     );
@@ -83,7 +83,7 @@ async fn rsa_kx_cbc_only_tls12_server_is_read_and_not_flagged_legacy() {
     let tls = e.tls.as_ref().unwrap();
     assert_eq!(tls.method, Method::Legacy);
     assert_eq!(tls.version.name(), "TLSv1.2");
-    assert_eq!(tls.cipher_suite, "TLS_RSA_WITH_AES_256_CBC_SHA");
+    assert_eq!(tls.cipher_suite.name(), "TLS_RSA_WITH_AES_256_CBC_SHA");
     assert_eq!(
         tls.versions.iter().map(|v| v.name()).collect::<Vec<_>>(),
         vec!["TLSv1.2".to_string()]

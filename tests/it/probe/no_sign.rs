@@ -123,7 +123,7 @@ async fn tls12_endpoint_is_read_and_mapped_without_a_signature() {
     assert_eq!(tls.method, Method::Legacy, "the hand-built hello read it");
     assert_eq!(tls.version, TlsVersion::Tls12);
     assert!(
-        tls.cipher_suite.starts_with("TLS_RSA_WITH_"),
+        tls.cipher_suite.is_rsa_key_exchange(),
         "{}",
         tls.cipher_suite
     );

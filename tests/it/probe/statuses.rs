@@ -67,7 +67,7 @@ async fn reads_the_whole_chain_of_a_tls13_server() {
     assert_eq!(tls.method, Method::Legacy);
     assert_eq!(tls.version.name(), "TLSv1.3");
     assert!(
-        tls.cipher_suite.starts_with("TLS_"),
+        tls.cipher_suite.name().starts_with("TLS_"),
         "IANA suite name, got {}",
         tls.cipher_suite
     );
