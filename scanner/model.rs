@@ -19,12 +19,14 @@ mod cipher;
 mod crypto;
 mod protocol;
 mod roles;
+mod service;
 pub mod text;
 
 pub use cipher::CipherSuite;
 pub use crypto::{HashAlgorithm, KeyAlgorithm};
 pub use protocol::TlsVersion;
 pub use roles::{version_of, ServerRoles};
+pub use service::ExchangeService;
 
 /// The scan.json schema this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -594,7 +596,7 @@ pub struct CertFacts {
     pub friendly_name: Option<String>,
     /// The services it is enabled for in that store (`--inventory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub services: Option<Vec<String>>,
+    pub services: Option<Vec<ExchangeService>>,
 }
 
 /// Result of chain validation against the trust roots.
@@ -1258,7 +1260,7 @@ pub struct StoreCertificate {
     /// Null when the export does not carry it.
     pub friendly_name: Option<String>,
     /// E.g. `["IMAP","POP","IIS","SMTP"]`; null when unknown.
-    pub services: Option<Vec<String>>,
+    pub services: Option<Vec<ExchangeService>>,
     /// Start of validity (UTC), from the DER or the export's `NotBefore`.
     #[serde(with = "time::serde::rfc3339")]
     pub not_before: OffsetDateTime,

@@ -10,7 +10,7 @@ use super::error::RecordError;
 use super::records::{non_empty, thumbprint};
 use super::{certdata, dates, nrbf};
 use crate::analyze::cert;
-use crate::model::{Classification, Der, InventorySource, StoreCertificate};
+use crate::model::{Classification, Der, ExchangeService, InventorySource, StoreCertificate};
 
 /// What `SerializationData` held, when the export has it.
 #[derive(Default)]
@@ -98,12 +98,8 @@ fn status_text(n: i64) -> Option<String> {
 }
 
 /// `IMAP, POP, IIS, SMTP` as a list; `None` (the enum's zero) is empty.
-pub(super) fn services(text: &str) -> Vec<String> {
-    text.split([',', ' '])
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("None"))
-        .map(str::to_string)
-        .collect()
+pub(super) fn services(text: &str) -> Vec<ExchangeService> {
+    ExchangeService::list(text)
 }
 
 /// A certificate, and a note when `SerializationData` could not be used
@@ -271,10 +267,8 @@ mod tests {
 
     #[test]
     fn services_read_as_powershell_prints_them() {
-        assert_eq!(
-            services("IMAP, POP, IIS, SMTP"),
-            ["IMAP", "POP", "IIS", "SMTP"]
-        );
+        use crate::model::ExchangeService::*;
+        assert_eq!(services("IMAP, POP, IIS, SMTP"), [Imap, Pop, Iis, Smtp]);
         assert!(services("None").is_empty());
     }
 }

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::model::{ExchangeServerInfo, InventoryConflict, StoreCertificate};
+use crate::model::{ExchangeServerInfo, ExchangeService, InventoryConflict, StoreCertificate};
 
 /// How far two dates may differ when one was read without a UTC offset
 /// (the exporting machine's wall clock): the widest time zone offset.
@@ -166,9 +166,12 @@ fn same_time(a: OffsetDateTime, b: OffsetDateTime, loose: bool) -> bool {
     (a - b).abs() < slack
 }
 
-fn same_list(a: &[String], b: &[String]) -> bool {
-    let norm = |l: &[String]| {
-        let mut v: Vec<String> = l.iter().map(|s| s.trim().to_ascii_uppercase()).collect();
+fn same_list(a: &[ExchangeService], b: &[ExchangeService]) -> bool {
+    let norm = |l: &[ExchangeService]| {
+        let mut v: Vec<String> = l
+            .iter()
+            .map(|s| s.name().trim().to_ascii_uppercase())
+            .collect();
         v.sort();
         v
     };
@@ -176,11 +179,11 @@ fn same_list(a: &[String], b: &[String]) -> bool {
 }
 
 /// As PowerShell prints the flags: `IIS, SMTP`, or `None`.
-fn services(list: &[String]) -> String {
+fn services(list: &[ExchangeService]) -> String {
     if list.is_empty() {
         "None".into()
     } else {
-        list.join(", ")
+        ExchangeService::join(list, ", ")
     }
 }
 

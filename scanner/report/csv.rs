@@ -167,7 +167,7 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
         ),
         text(
             leaf.and_then(|c| c.services.as_ref())
-                .map(|s| s.join(" "))
+                .map(|s| crate::model::ExchangeService::join(s, " "))
                 .unwrap_or_default(),
         ),
     ]
@@ -210,7 +210,12 @@ fn store_row(c: &StoreCertificate, found: &[&Finding]) -> Vec<Cell> {
         text(""),
         text(""),
         text(c.friendly_name.as_deref().unwrap_or_default()),
-        text(c.services.as_ref().map(|s| s.join(" ")).unwrap_or_default()),
+        text(
+            c.services
+                .as_ref()
+                .map(|s| crate::model::ExchangeService::join(s, " "))
+                .unwrap_or_default(),
+        ),
     ]
 }
 

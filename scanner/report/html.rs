@@ -834,7 +834,7 @@ fn store_rows(report: &ScanReport, s: &ServerReport) -> Vec<StoreRowView> {
             services: match c.services.as_deref() {
                 None => "unknown".into(),
                 Some([]) => "none".into(),
-                Some(list) => list.join(", "),
+                Some(list) => crate::model::ExchangeService::join(list, ", "),
             },
             subject: c.subject.clone(),
             class_label: c.classification.label(),

@@ -5,7 +5,7 @@
 use super::backend::bind_script;
 use super::{enable, get_cert, iisreset, shown_thumb, thumb_arg, Step, Task};
 use crate::analyze::commands::{shown, Arg, Cmd, Placeholder, Server};
-use crate::model::Role;
+use crate::model::{ExchangeService, Role};
 
 /// CSS-Exchange's script, run from its folder in the Exchange Management
 /// Shell; with `-ValidateAndRenewAuthCertificate $true` it renews or
@@ -377,8 +377,9 @@ pub fn fix_hybrid_connector(host: &str, connector: &str) -> Step {
 /// Exchange's `-Services` value for the services a store certificate
 /// serves, from the names Exchange uses; anything else an export says is
 /// left out, so no exported text reaches a command. None when none is known.
-fn services_value(services: &[&str]) -> Option<&'static str> {
-    const NAMES: [&str; 4] = ["IMAP", "POP", "IIS", "SMTP"];
+fn services_value(services: &[ExchangeService]) -> Option<&'static str> {
+    use ExchangeService::{Iis, Imap, Pop, Smtp};
+    const NAMES: [ExchangeService; 4] = [Imap, Pop, Iis, Smtp];
     // Every combination, in Exchange's order, as a fixed string.
     const VALUES: [&str; 16] = [
         "",
@@ -401,14 +402,17 @@ fn services_value(services: &[&str]) -> Option<&'static str> {
     let mask = NAMES
         .iter()
         .enumerate()
-        .filter(|(_, n)| services.iter().any(|s| s.eq_ignore_ascii_case(n)))
+        .filter(|(_, n)| services.contains(n))
         .fold(0usize, |m, (i, _)| m | (1 << i));
     VALUES.get(mask).copied().filter(|v| !v.is_empty())
 }
 
 /// What enabling a certificate for `value` asks or changes, for the prose.
-fn services_note(value: &str) -> &'static str {
-    match (value.contains("SMTP"), value.contains("IIS")) {
+fn services_note(services: &[ExchangeService]) -> &'static str {
+    match (
+        services.contains(&ExchangeService::Smtp),
+        services.contains(&ExchangeService::Iis),
+    ) {
         (true, true) => {
             " It asks whether to overwrite the default SMTP certificate: answer N unless the old \
              one was the default. If the Default Web Site redirects HTTP to HTTPS, add \
@@ -436,7 +440,7 @@ fn services_note(value: &str) -> &'static str {
 pub fn replace_store_cert(
     host: &str,
     old: &str,
-    services: &[&str],
+    services: &[ExchangeService],
     own: Option<(Option<&str>, u32)>,
 ) -> Vec<Step> {
     let at = Server::new(host);
@@ -457,7 +461,7 @@ pub fn replace_store_cert(
         )
         .run(super::backend::recreate_own(&at, cn, bits))
         .thumbprint(old)];
-        if value.is_some_and(|v| v.contains("IIS")) {
+        if services.contains(&ExchangeService::Iis) {
             steps.push(super::backend::trust_copy(
                 host,
                 Placeholder::NewThumbprint.as_str(),
@@ -482,12 +486,12 @@ pub fn replace_store_cert(
                 format!(
                     "Enable the new certificate on {h} for {v}, what {} served.{}",
                     shown_thumb(old, Placeholder::Thumbprint),
-                    services_note(v)
+                    services_note(services)
                 ),
             )
             .run(enable(&at, &thumb_arg("", Placeholder::NewThumbprint), v)),
         );
-        if v.contains("IIS") {
+        if services.contains(&ExchangeService::Iis) {
             steps.push(iisreset(host));
         }
     }
@@ -539,7 +543,12 @@ pub fn check_store_status(host: &str, thumbprint: &str, status: &str) -> Step {
 /// A public certificate in use expires while its renewal waits in the
 /// store, enabled for nothing yet: enable the renewal for the same
 /// services, restart IIS when IIS moves, remove the old one last.
-pub fn enable_waiting_renewal(host: &str, old: &str, new: &str, services: &[&str]) -> Vec<Step> {
+pub fn enable_waiting_renewal(
+    host: &str,
+    old: &str,
+    new: &str,
+    services: &[ExchangeService],
+) -> Vec<Step> {
     let at = Server::new(host);
     let Some(value) = services_value(services) else {
         return vec![super::remove_old(host, old)];
@@ -553,12 +562,12 @@ pub fn enable_waiting_renewal(host: &str, old: &str, new: &str, services: &[&str
             at.shown(),
             shown_thumb(new, Placeholder::Thumbprint),
             shown_thumb(old, Placeholder::Thumbprint),
-            services_note(value)
+            services_note(services)
         ),
     )
     .run(enable(&at, &thumb_arg(new, Placeholder::Thumbprint), value))
     .thumbprint(new)];
-    if value.contains("IIS") {
+    if services.contains(&ExchangeService::Iis) {
         steps.push(iisreset(host));
     }
     steps.push(super::remove_old(host, old));

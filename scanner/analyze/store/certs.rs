@@ -20,7 +20,8 @@ use super::hybrid::{names_cert, tls_name};
 use super::{Ctx, StoreFinding, View};
 use crate::analyze::{catalog, remediation};
 use crate::model::{
-    Classification, Finding, FindingId, HashAlgorithm, Severity, Step, StoreCertificate, Verdict,
+    Classification, ExchangeService, Finding, FindingId, HashAlgorithm, Severity, Step,
+    StoreCertificate, Verdict,
 };
 use std::collections::HashMap;
 
@@ -36,7 +37,10 @@ fn uses(ctx: &Ctx<'_>, v: &View<'_>, c: &StoreCertificate) -> Vec<String> {
         services_in_use(c)
     };
     if !services.is_empty() {
-        why.push(format!("enabled for {}", services.join(", ")));
+        why.push(format!(
+            "enabled for {}",
+            ExchangeService::join(&services, ", ")
+        ));
     }
     if !c.bound.is_empty() {
         why.push(format!("presented on port {}", c.bound.join(", ")));
@@ -67,10 +71,10 @@ fn uses(ctx: &Ctx<'_>, v: &View<'_>, c: &StoreCertificate) -> Vec<String> {
 /// The verdict a problem with this certificate calls for: the server's
 /// own certificate is renewed like the backend's, a public one enabled for
 /// IIS is the public certificate, one serving mail only is transport.
-fn verdict(c: &StoreCertificate, services: &[&str]) -> Verdict {
+fn verdict(c: &StoreCertificate, services: &[ExchangeService]) -> Verdict {
     if c.classification == Classification::ExchangeSelfSigned {
         Verdict::RenewBackend
-    } else if services.contains(&"IIS") {
+    } else if services.contains(&ExchangeService::Iis) {
         Verdict::RenewPublicCert
     } else if !services.is_empty() {
         Verdict::FixTransportCert
@@ -231,7 +235,7 @@ fn in_use(
     // fixed by enabling that one, not by renewing again.
     let waiting = renewals.of(c).filter(|_| !services.is_empty());
     let verdict = match waiting {
-        Some(_) if services.contains(&"IIS") => Verdict::RebindPublicCert,
+        Some(_) if services.contains(&ExchangeService::Iis) => Verdict::RebindPublicCert,
         _ => verdict(c, &services),
     };
     let own = (c.classification == Classification::ExchangeSelfSigned)

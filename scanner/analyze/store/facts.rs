@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use super::servers::ServerIndex;
 use crate::analyze::cert;
 use crate::model::{
-    CertFacts, Classification, EndpointEvidence, HashAlgorithm, Inventory, KeyAlgorithm,
-    StoreCertificate,
+    CertFacts, Classification, EndpointEvidence, ExchangeService, HashAlgorithm, Inventory,
+    KeyAlgorithm, StoreCertificate,
 };
 
 pub(super) const AUTH_SUBJECT: &str = "CN=Microsoft Exchange Server Auth Certificate";
@@ -201,21 +201,25 @@ pub(super) fn utc_note(c: &StoreCertificate) -> &'static str {
     }
 }
 
-/// The services Exchange lists that make a certificate in use, as the
-/// export spells them (`IIS`, `SMTP`, `IMAP`, `POP`).
-pub(super) fn services_in_use(c: &StoreCertificate) -> Vec<&'static str> {
+/// The services Exchange lists that make a certificate in use (IIS, SMTP,
+/// IMAP, POP, in that order).
+pub(super) fn services_in_use(c: &StoreCertificate) -> Vec<ExchangeService> {
     let Some(list) = c.services.as_deref() else {
         return Vec::new();
     };
-    // One element per service, or one "IMAP, POP, IIS, SMTP" string.
-    let named = |s: &str| {
-        list.iter()
-            .flat_map(|x| x.split([',', ' ']))
-            .any(|x| x.trim().eq_ignore_ascii_case(s))
-    };
-    ["IIS", "SMTP", "IMAP", "POP"]
+    // A saved scan may hold one "IMAP, POP, IIS, SMTP" string as a single
+    // unknown value: read it as the list it is.
+    let listed: Vec<ExchangeService> = list
+        .iter()
+        .flat_map(|s| match s {
+            ExchangeService::Other(text) => ExchangeService::list(text),
+            known => vec![known.clone()],
+        })
+        .collect();
+    use ExchangeService::{Iis, Imap, Pop, Smtp};
+    [Iis, Smtp, Imap, Pop]
         .into_iter()
-        .filter(|s| named(s))
+        .filter(|s| listed.contains(s))
         .collect()
 }
 

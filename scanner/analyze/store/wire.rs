@@ -5,7 +5,8 @@ use super::facts::{is_auth, label, names_key, valid_at};
 use super::{Ctx, StoreFinding, View};
 use crate::analyze::{catalog, remediation};
 use crate::model::{
-    CertFacts, Classification, FindingId, Role, Severity, StoreCertificate, Verdict,
+    CertFacts, Classification, ExchangeService, FindingId, Role, Severity, StoreCertificate,
+    Verdict,
 };
 
 fn same_names(a: &[String], b: &[String]) -> bool {
@@ -46,7 +47,7 @@ pub(super) fn renewed(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
         let port = e.port;
         let services = match c.services.as_deref() {
             Some([]) => ", enabled for no service".to_string(),
-            Some(s) => format!(", enabled for {}", s.join(", ")),
+            Some(s) => format!(", enabled for {}", ExchangeService::join(s, ", ")),
             None => String::new(),
         };
         let steps = remediation::enable_renewed(&v.host, port, &leaf.sha1, &c.thumbprint, e.role);
@@ -89,7 +90,7 @@ const NAMED: usize = 5;
 fn has_iis(c: &StoreCertificate) -> bool {
     c.services
         .as_ref()
-        .is_some_and(|s| s.iter().any(|x| x.trim().eq_ignore_ascii_case("IIS")))
+        .is_some_and(|s| s.contains(&ExchangeService::Iis))
 }
 
 /// The certificate 443 presents (`c`), when the store lists its services
@@ -102,7 +103,7 @@ fn presented_not_for_iis(c: &StoreCertificate) -> Option<String> {
     let services = if services.is_empty() {
         "no service".to_string()
     } else {
-        services.join(", ")
+        ExchangeService::join(services, ", ")
     };
     Some(format!(
         "443 presents {}, which the store has enabled for {services}, not IIS",

@@ -16,8 +16,8 @@ use excert::config::AnalysisSettings;
 use excert::diff::{compare, Kind, ScanRef, Scope};
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
 use excert::model::{
-    AuthConfig, Connector, Der, EndpointEvidence, ExchangeServerInfo, FindingId, Grade, Inventory,
-    InventorySource, Role, ScanReport, Severity, StoreCertificate, Verdict,
+    AuthConfig, Connector, Der, EndpointEvidence, ExchangeServerInfo, ExchangeService, FindingId,
+    Grade, Inventory, InventorySource, Role, ScanReport, Severity, StoreCertificate, Verdict,
 };
 use lab_support::{excert, path_arg, read_scan, strings, tmp};
 use time::macros::datetime;
@@ -55,7 +55,7 @@ fn record(
         server: server.into(),
         thumbprint: thumb.into(),
         friendly_name: Some(friendly.into()),
-        services: Some(services.iter().map(|s| s.to_string()).collect()),
+        services: Some(services.iter().map(|s| ExchangeService::parse(s)).collect()),
         not_before: not_after - Duration::days(365 * 2),
         not_after,
         subject: subject.into(),

@@ -159,7 +159,7 @@ async fn demo_fleet_scan_joined_with_its_stores() {
     assert_eq!(front.chain[0].friendly_name.as_deref(), Some("mail 2027"));
     assert_eq!(
         back.chain[0].services.as_deref(),
-        Some(&["IMAP", "POP", "IIS", "SMTP"].map(String::from)[..])
+        Some(&excert::model::ExchangeService::list("IMAP, POP, IIS, SMTP")[..])
     );
     assert!(
         back.chain[0]

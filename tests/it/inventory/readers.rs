@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use excert::inventory::{parse_file, Problem};
-use excert::model::Inventory;
+use excert::model::{ExchangeService, Inventory};
 use time::macros::datetime;
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -32,7 +32,9 @@ fn summary(inv: &Inventory) -> Vec<Row> {
                 c.server.clone(),
                 c.thumbprint.clone(),
                 c.friendly_name.clone(),
-                c.services.clone(),
+                c.services
+                    .as_ref()
+                    .map(|s| s.iter().map(|x| x.name().to_string()).collect()),
             )
         })
         .collect()
@@ -49,7 +51,7 @@ fn remote_clixml_reads_friendly_names_and_servers_from_serialization_data() {
     assert_eq!(ex02.friendly_name.as_deref(), Some("Microsoft Exchange"));
     assert_eq!(
         ex02.services.as_deref(),
-        Some(&["IMAP", "POP", "IIS", "SMTP"].map(String::from)[..])
+        Some(&ExchangeService::list("IMAP, POP, IIS, SMTP")[..])
     );
     assert_eq!(ex02.status.as_deref(), Some("DateInvalid"));
     assert_eq!(ex02.subject, "CN=EX02");
@@ -235,7 +237,7 @@ fn certs(inv: &Inventory) -> Vec<(&str, &str, String)> {
                 c.friendly_name.as_deref().unwrap_or("(none)"),
                 c.services
                     .as_ref()
-                    .map_or("(unknown)".into(), |s| s.join(",")),
+                    .map_or("(unknown)".into(), |s| ExchangeService::join(s, ",")),
             )
         })
         .collect()
@@ -367,7 +369,11 @@ fn real_certificate_exports_read_from_bare_and_signed_serialization_data() {
         assert_eq!(inv.certificates.len(), 1, "{file}");
         let c = &inv.certificates[0];
         assert_eq!(c.thumbprint, thumb, "{file}");
-        assert_eq!(c.services.as_ref().unwrap().join(","), services, "{file}");
+        assert_eq!(
+            ExchangeService::join(c.services.as_ref().unwrap(), ","),
+            services,
+            "{file}"
+        );
         assert_eq!(c.server, "E2k16-1.Contoso.lab", "{file}");
         assert_eq!(c.status.as_deref(), Some("Valid"), "{file}");
     }
@@ -689,7 +695,10 @@ fn conflicting_records_the_der_backed_one_wins_in_either_file_order() {
             .find(|c| c.thumbprint.starts_with("611C"))
             .unwrap();
         assert_eq!(c.not_after, datetime!(2026-08-06 13:56:14 UTC), "{order:?}");
-        assert_eq!(c.services.as_ref().unwrap().join(","), "IMAP,POP,IIS");
+        assert_eq!(
+            ExchangeService::join(c.services.as_ref().unwrap(), ","),
+            "IMAP,POP,IIS"
+        );
         assert!(c.der_base64.is_some());
         let fields: Vec<_> = inv.conflicts.iter().map(|k| k.field.as_str()).collect();
         assert_eq!(fields, ["not_after", "services"], "{order:?}");
