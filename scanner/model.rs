@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 mod cipher;
+mod connector;
 mod crypto;
 mod protocol;
 mod roles;
@@ -23,6 +24,7 @@ mod service;
 pub mod text;
 
 pub use cipher::CipherSuite;
+pub use connector::ConnectorKind;
 pub use crypto::{HashAlgorithm, KeyAlgorithm};
 pub use protocol::TlsVersion;
 pub use roles::{version_of, ServerRoles};
@@ -1345,7 +1347,7 @@ pub struct ExchangeServerInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connector {
     /// `receive` or `send`.
-    pub kind: String,
+    pub kind: ConnectorKind,
     /// The connector's name.
     pub name: String,
     /// The server it runs on (receive connectors), or its source transport

@@ -14,8 +14,8 @@ use super::clixml::{self, Obj, Value};
 use super::dates;
 use super::error::{FileError, Problem, RecordError};
 use crate::model::{
-    AuthConfig, Connector, ExchangeServerInfo, Inventory, InventorySource, InventoryWarning,
-    StoreCertificate,
+    AuthConfig, Connector, ConnectorKind, ExchangeServerInfo, Inventory, InventorySource,
+    InventoryWarning, StoreCertificate,
 };
 
 /// Most warnings kept per file; the rest are counted in one more.
@@ -164,11 +164,11 @@ fn is_certificate(o: &Obj) -> bool {
         || (o.get("Thumbprint").is_some() && o.get("NotAfter").is_some())
 }
 
-fn connector_kind(o: &Obj) -> Option<&'static str> {
+fn connector_kind(o: &Obj) -> Option<ConnectorKind> {
     if o.has_type("ReceiveConnector") || o.get("Bindings").is_some() {
-        Some("receive")
+        Some(ConnectorKind::Receive)
     } else if o.has_type("SendConnector") || o.get("AddressSpaces").is_some() {
-        Some("send")
+        Some(ConnectorKind::Send)
     } else {
         None
     }
@@ -222,27 +222,31 @@ fn server(o: &Obj, source: InventorySource) -> Result<ExchangeServerInfo, Record
     })
 }
 
-fn connector(o: &Obj, kind: &str, source: InventorySource) -> Result<Connector, RecordError> {
+fn connector(
+    o: &Obj,
+    kind: ConnectorKind,
+    source: InventorySource,
+) -> Result<Connector, RecordError> {
     let name = non_empty(o.text("Name"))
         .or_else(|| non_empty(o.text("Identity")))
         .ok_or(RecordError::ConnectorWithoutName)?;
     let list = |n: &str| o.get(n).and_then(Value::items).unwrap_or_default();
     let servers = match kind {
-        "receive" => non_empty(o.text("Server")).into_iter().collect(),
-        _ => list("SourceTransportServers"),
+        ConnectorKind::Receive => non_empty(o.text("Server")).into_iter().collect(),
+        ConnectorKind::Send => list("SourceTransportServers"),
     };
     let tls_domain_capabilities = list("TlsDomainCapabilities");
     // As HealthChecker decides: real receive connectors do not carry
     // CloudServicesMailEnabled; the Hybrid Configuration Wizard gives them
     // a TlsDomainCapabilities entry `<domain>:AcceptCloudServicesMail`.
     let hybrid = match kind {
-        "receive" => tls_domain_capabilities
+        ConnectorKind::Receive => tls_domain_capabilities
             .iter()
             .any(|c| c.to_ascii_lowercase().contains("acceptcloudservicesmail")),
-        _ => matches!(o.get("CloudServicesMailEnabled"), Some(Value::Bool(true))),
+        ConnectorKind::Send => matches!(o.get("CloudServicesMailEnabled"), Some(Value::Bool(true))),
     };
     Ok(Connector {
-        kind: kind.to_string(),
+        kind,
         name,
         servers,
         fqdn: non_empty(o.text("Fqdn")),

@@ -56,11 +56,9 @@ fn find_own(at: &Server) -> Cmd {
 
 pub(super) fn trust_copy(host: &str, thumb: &str) -> Step {
     let at = Server::new(host);
-    let shown = if thumb.starts_with('<') {
-        thumb.to_string()
-    } else {
-        shown_thumb(thumb, Placeholder::NewThumbprint)
-    };
+    // A thumbprint not known yet (the certificate is created by an earlier
+    // step) is shown as that placeholder.
+    let shown = shown_thumb(thumb, Placeholder::NewThumbprint);
     Step::new(
         Task::TrustCertificate,
         host,

@@ -117,7 +117,7 @@ fn smtp_mismatch(
     tls: &str,
     (issuer, subject): (&str, &str),
 ) -> Option<StoreFinding> {
-    if conn.kind != "receive" {
+    if conn.kind != crate::model::ConnectorKind::Receive {
         return None;
     }
     let (_, smtp) = v

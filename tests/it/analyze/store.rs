@@ -583,7 +583,7 @@ fn iis_drift_between_the_store_and_443_is_reported() {
 #[test]
 fn a_hybrid_connector_needs_a_valid_certificate_its_name_matches() {
     let connector = |tls: &str| Connector {
-        kind: "receive".into(),
+        kind: excert::model::ConnectorKind::Receive,
         name: "Default Frontend EX01".into(),
         servers: vec!["EX01".into()],
         fqdn: None,

@@ -129,7 +129,7 @@ fn exchange_servers_and_connectors() {
     assert_eq!(s[1].version.as_deref(), Some("Version 15.2 (Build 1544.4)"));
     let c = read("receive.xml").connectors;
     assert_eq!(c.len(), 1);
-    assert_eq!(c[0].kind, "receive");
+    assert_eq!(c[0].kind.as_str(), "receive");
     assert!(c[0].hybrid);
     assert_eq!(c[0].servers, ["EX01"]);
     assert_eq!(
@@ -456,7 +456,7 @@ fn real_receive_connectors_hybrid_by_tls_domain_capabilities() {
             "{file}"
         );
         for k in &c {
-            assert_eq!(k.kind, "receive");
+            assert_eq!(k.kind.as_str(), "receive");
             assert_eq!(k.servers, ["WIN-CTD3L0RGEN4"]);
             assert_eq!(k.fqdn.as_deref(), Some("WIN-CTD3L0RGEN4.exlab.dom"));
         }
