@@ -87,7 +87,7 @@ pub async fn scan(
     let complete = probed.complete;
     // The evidence is dropped as soon as the endpoints are analysed, so a
     // large fleet never holds its raw chains and its findings at once.
-    let analysis = analyze::analyze_owned(probed.evidence, inventory.as_ref(), settings);
+    let analysis = analyze::analyze(probed.evidence, inventory.as_ref(), settings);
     let mut parameters = parameters(target_opts, Some(probe_opts), settings);
     parameters.inferred_namespaces = analysis.inferred_namespaces.clone();
     ScanReport {
@@ -113,7 +113,7 @@ pub async fn scan(
 /// as-of date, other thresholds or namespaces). Nothing touches the network.
 pub fn reanalyze(saved: &ScanReport, settings: &AnalysisSettings) -> ScanReport {
     let evidence: Vec<_> = saved.endpoints.iter().map(|e| e.to_evidence()).collect();
-    let analysis = analyze::analyze_owned(evidence, saved.inventory.as_ref(), settings);
+    let analysis = analyze::analyze(evidence, saved.inventory.as_ref(), settings);
     let mut parameters = saved.parameters.clone();
     parameters.warn_days = settings.warn_days;
     parameters.critical_days = settings.critical_days;

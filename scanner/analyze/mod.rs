@@ -67,28 +67,15 @@ pub struct Analysis {
     pub organisation: Option<crate::model::Organisation>,
 }
 
-/// Analyse every endpoint, then the fleet, then judge each server.
-pub fn analyze(evidence: &[EndpointEvidence], settings: &AnalysisSettings) -> Analysis {
-    analyze_with(evidence, None, settings)
-}
-
-/// [`analyze`], with the admin's store exports as more evidence: wire
-/// certificates get their friendly names before the rules run, and the
-/// stores are judged (`store`) before the rules and the verdicts.
-/// Works on a copy of the evidence; [`analyze_owned`] saves the copy.
-pub fn analyze_with(
-    evidence: &[EndpointEvidence],
-    inventory: Option<&crate::model::Inventory>,
-    settings: &AnalysisSettings,
-) -> Analysis {
-    analyze_owned(evidence.to_vec(), inventory, settings)
-}
-
-/// [`analyze_with`], taking the evidence: each endpoint's evidence moves
-/// into its report once the rules have run (its chain's DER is freed), and
-/// none is left when the servers are judged, so a large scan never holds
-/// the raw chains and the whole analysis at once.
-pub fn analyze_owned(
+/// Analyse every endpoint, then the fleet, then decide each server's
+/// verdict, with the admin's store exports (`inventory`) as more evidence:
+/// wire certificates get their friendly names before the rules run.
+///
+/// Takes the evidence: each endpoint's evidence moves into its report once
+/// the rules have run (its chain's DER is freed), and none is left when the
+/// servers are judged, so a large scan never holds the raw chains and the
+/// whole analysis at once.
+pub fn analyze(
     evidence: Vec<EndpointEvidence>,
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,

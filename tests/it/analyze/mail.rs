@@ -108,7 +108,7 @@ fn own(short: &str, days_left: i64, k: usize) -> Vec<Vec<u8>> {
 }
 
 fn run(evidence: &[EndpointEvidence], s: &AnalysisSettings) -> Analysis {
-    let a = analyze(evidence, s);
+    let a = analyze(evidence.to_vec(), None, s);
     for e in &a.endpoints {
         for f in &e.findings {
             assert_eq!(f.title, catalog::entry(f.id).title);

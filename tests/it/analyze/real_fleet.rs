@@ -153,7 +153,7 @@ fn long_host_name_backend_is_its_own_certificate() {
         Role::Backend,
         vec![fixture("ex-long-name")],
     )];
-    let a = analyze(&evidence, &settings(NOW));
+    let a = analyze(evidence.to_vec(), None, &settings(NOW));
     assert!(ids(&a, 0).is_empty(), "{:?}", ids(&a, 0));
     assert_eq!(
         serde_json::to_value(a.servers[0].verdict).unwrap(),
@@ -165,7 +165,7 @@ fn long_host_name_backend_is_its_own_certificate() {
         Role::Backend,
         vec![fixture("ex-long-name")],
     )];
-    let a = analyze(&other, &settings(NOW));
+    let a = analyze(other.to_vec(), None, &settings(NOW));
     assert!(ids(&a, 0).contains(&"backend-unexpected-cert".to_string()));
 }
 
@@ -183,7 +183,8 @@ fn re_created_own_certificates_on_444_need_nothing() {
         ),
     ] {
         let a = analyze(
-            &[ev(host, Role::Backend, vec![fixture(name)])],
+            vec![ev(host, Role::Backend, vec![fixture(name)])],
+            None,
             &settings(as_of),
         );
         assert!(ids(&a, 0).is_empty(), "{name}: {:?}", ids(&a, 0));
@@ -195,11 +196,12 @@ fn re_created_own_certificates_on_444_need_nothing() {
 #[test]
 fn scan_json_has_classification_reason() {
     let a = analyze(
-        &[ev(
+        vec![ev(
             "ex2016.contoso.local",
             Role::Backend,
             vec![fixture("ex2016-sha1")],
         )],
+        None,
         &settings(datetime!(2024-01-01 0:00 UTC)),
     );
     let json = serde_json::to_value(&a.endpoints[0]).unwrap();
@@ -235,11 +237,12 @@ fn report_of(a: Analysis) -> excert::model::ScanReport {
 #[test]
 fn html_card_shows_the_classification_reason() {
     let a = analyze(
-        &[ev(
+        vec![ev(
             "exchange-mailbox01.contoso.com",
             Role::Backend,
             vec![fixture("ex-long-name")],
         )],
+        None,
         &settings(NOW),
     );
     let html = excert::report::html::render(&report_of(a), &excert::analyze::catalog::all())
@@ -651,7 +654,7 @@ fn every_step_names_its_server_and_no_444_fix_moves_iis() {
     ];
     let mut s = settings(NOW);
     s.roots = Arc::new(roots);
-    let a = analyze(&evidence, &s);
+    let a = analyze(evidence.to_vec(), None, &s);
     let mut checked = 0;
     let mut check = |host: &str, step: &excert::model::Step| {
         assert_eq!(step.server, host, "{}", step.text);

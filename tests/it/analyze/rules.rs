@@ -137,7 +137,7 @@ fn assert_catalogued(a: &Analysis) {
 }
 
 fn run(evidence: &[EndpointEvidence], s: &AnalysisSettings) -> Analysis {
-    let a = analyze(evidence, s);
+    let a = analyze(evidence.to_vec(), None, s);
     assert_catalogued(&a);
     a
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::lab_support::evidence;
 use excert::analyze::trust::TrustRoots;
 use excert::analyze::verdict::verdict_for;
-use excert::analyze::{analyze_with, cert, Analysis};
+use excert::analyze::{analyze, cert, Analysis};
 use excert::config::AnalysisSettings;
 use excert::diff::{compare, Kind, ScanRef, Scope};
 use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
@@ -104,7 +104,7 @@ fn store_ids(a: &Analysis, host: &str) -> Vec<FindingId> {
 }
 
 fn judge(evidence: &[EndpointEvidence], inv: &Inventory) -> Analysis {
-    analyze_with(evidence, Some(inv), &settings(TrustRoots::empty()))
+    analyze(evidence.to_vec(), Some(inv), &settings(TrustRoots::empty()))
 }
 
 fn days(n: i64) -> OffsetDateTime {
@@ -779,7 +779,7 @@ async fn a_store_only_audit_of_an_expired_iis_and_smtp_certificate_is_critical()
 
 /// A store-only scan.json of `inv`, judged at NOW.
 fn scan_of(inv: &Inventory) -> ScanReport {
-    let a = analyze_with(&[], Some(inv), &settings(TrustRoots::empty()));
+    let a = analyze(Vec::new(), Some(inv), &settings(TrustRoots::empty()));
     ScanReport {
         schema_version: excert::model::SCHEMA_VERSION,
         tool: Default::default(),
@@ -896,8 +896,8 @@ fn real_samples_expired_exchange_certificate_is_store_cert_expired() {
         "/../shared/samples/css-exchange/GetExchangeCertificateWithoutAuth.xml"
     );
     let inv = excert::inventory::load(&[file.into()]).expect("the sample reads");
-    let a = analyze_with(
-        &[],
+    let a = analyze(
+        Vec::new(),
         inv.as_ref(),
         &AnalysisSettings {
             as_of: datetime!(2027-07-12 00:00 UTC),

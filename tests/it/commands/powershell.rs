@@ -113,8 +113,7 @@ fn store_reports() -> Vec<ScanReport> {
             time::macros::datetime!(2027-06-01 0:00 UTC),
             time::macros::datetime!(2031-06-01 0:00 UTC),
         ] {
-            let a =
-                excert::analyze::analyze_owned(Vec::new(), Some(&inv), &settings(&saved, as_of));
+            let a = excert::analyze::analyze(Vec::new(), Some(&inv), &settings(&saved, as_of));
             out.push(ScanReport {
                 endpoints: a.endpoints,
                 servers: a.servers,

@@ -65,7 +65,7 @@ fn evidence(chain: Vec<Der>) -> EndpointEvidence {
 fn timed(evidence: &[EndpointEvidence], roots: TrustRoots) -> Analysis {
     let settings = settings(roots);
     let start = Instant::now();
-    let a = analyze(evidence, &settings);
+    let a = analyze(evidence.to_vec(), None, &settings);
     eprintln!(
         "analysis of {} endpoint(s) with a 10,000-name leaf: {:.1} ms",
         evidence.len(),
@@ -133,7 +133,7 @@ fn an_expired_10000_name_leaf_is_expired_not_untrusted() {
         .collect();
     let mut settings = settings(TrustRoots::from_der([ca.root.as_ref()]).unwrap());
     settings.as_of = NOW + Duration::days(400);
-    let a = analyze(&[evidence(chain)], &settings);
+    let a = analyze(vec![evidence(chain)], None, &settings);
     let trust = a.endpoints[0].trust.clone().unwrap();
     assert_eq!(trust.error.as_deref(), Some("certificate expired"));
     assert!(
