@@ -24,7 +24,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::model::{CertFacts, Classification, ExpiryCliff};
 
-use super::names;
+use super::hostnames;
 
 /// A CA-issued leaf seen on a frontend endpoint that answered.
 pub(crate) struct FrontLeaf<'a> {
@@ -38,7 +38,7 @@ pub(crate) struct FrontLeaf<'a> {
     pub trusted: bool,
     /// The leaf's names, parsed once: coverage checks run for every pair
     /// of leaves of a site.
-    pub names: names::NameSet,
+    pub names: hostnames::NameSet,
 }
 
 /// Whether two servers may share a public certificate: same site, or one

@@ -15,7 +15,7 @@
 //! - [`cert`]: DER to [`CertFacts`];
 //! - [`classify`]: which kind of Exchange cert it is, by shape;
 //! - [`trust`]: roots and chain validation (rustls-webpki);
-//! - [`names`]: RFC 6125 name matching;
+//! - [`hostnames`]: RFC 6125 host name matching;
 //! - [`catalog`]: every finding id's severity and text ([`catalog::entry`]);
 //! - `rules`: per-endpoint findings;
 //! - [`fleet`]: fleet-wide findings and expiry cliffs;
@@ -30,7 +30,7 @@ pub mod cert;
 pub mod classify;
 pub mod commands;
 pub mod fleet;
-pub mod names;
+pub mod hostnames;
 pub mod remediation;
 pub(crate) mod rules;
 pub(crate) mod store;
@@ -225,7 +225,7 @@ fn judge_servers(
         endpoints,
         servers: server_reports,
         expiry_cliffs,
-        inferred_namespaces: names::inferred_used(&inferred, settings),
+        inferred_namespaces: hostnames::inferred_used(&inferred, settings),
         inventory,
         organisation,
     }
@@ -331,7 +331,7 @@ fn front_leaves<'a>(
                 site: e.endpoint.group.site.as_deref(),
                 leaf,
                 trusted: w.check.as_ref().is_some_and(|c| c.trust.trusted),
-                names: names::NameSet::of(leaf),
+                names: hostnames::NameSet::of(leaf),
             })
         })
         .collect()
@@ -376,7 +376,7 @@ fn run_rules(
         .iter()
         .find_map(|(r, leaf)| (*r == Role::Frontend).then_some(*leaf));
     let public = fleet::public_for(site, own, fleet.front, settings.as_of).map(|c| c.sha1.clone());
-    let expected = names::expected(site, settings, fleet.inferred);
+    let expected = hostnames::expected(site, settings, fleet.inferred);
     for &i in members {
         let (Some(e), Some(w), Some(slot)) = (evidence.get(i), wires.get(i), judged.get_mut(i))
         else {

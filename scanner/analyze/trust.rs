@@ -4,7 +4,7 @@
 //! the analysis time, against three sources of roots: webpki-roots (the
 //! Mozilla set), the OS store, and every `--ca-bundle` (an AD CS root, say).
 //! Only the chain is checked here; whether the leaf covers the client
-//! namespaces is a separate check ([`super::names`]), so that one failure
+//! namespaces is a separate check ([`super::hostnames`]), so that one failure
 //! never hides the other.
 
 use std::collections::HashSet;

@@ -29,7 +29,7 @@
 pub mod error;
 pub mod flight;
 pub mod hello;
-pub mod names;
+pub mod iana;
 pub mod reassembly;
 #[cfg(test)]
 mod tests;
@@ -44,7 +44,7 @@ pub use flight::{FlightReader, Goal, ServerFlight};
 pub use hello::{
     client_hello, client_hello_offering, no_sign_hello, sni_name, LegacyVersion, Offer,
 };
-pub use names::{alert_name, suite_name, version_name};
+pub use iana::{alert_name, suite_name, version_name};
 pub use reassembly::{Event, Limits, Reassembler, MAX_RECORD_LEN};
 
 /// Read size per socket read. A TLS record is at most ~18 KiB, so this

@@ -5,7 +5,7 @@ use crate::model::{CertFacts, Finding, FindingId, Severity};
 
 use super::ctx::{where_, EndpointCtx};
 use crate::analyze::catalog::finding;
-use crate::analyze::names;
+use crate::analyze::hostnames;
 use crate::analyze::remediation;
 
 pub(super) fn untrusted(ctx: &EndpointCtx<'_>) -> Option<Finding> {
@@ -55,7 +55,7 @@ pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
     let missing: Vec<String> = ctx
         .expected_names
         .iter()
-        .filter(|n| !names::covers(leaf, n))
+        .filter(|n| !hostnames::covers(leaf, n))
         .cloned()
         .collect();
     if missing.is_empty() {

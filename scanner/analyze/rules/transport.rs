@@ -26,7 +26,7 @@ use super::ctx::{presents, where_, EndpointCtx};
 use super::expiry::escalate;
 use crate::analyze::catalog::finding;
 use crate::analyze::cert::is_parsed;
-use crate::analyze::names;
+use crate::analyze::hostnames;
 use crate::analyze::remediation;
 
 /// Ports of Exchange's internal transport, where the server's own
@@ -102,8 +102,8 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
 /// admin gave.
 fn names(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let e = &ctx.evidence.endpoint;
-    let given = names::expected(e.group.site.as_deref(), ctx.settings, &BTreeMap::new());
-    if given.is_empty() || given.iter().any(|n| names::covers(leaf, n)) {
+    let given = hostnames::expected(e.group.site.as_deref(), ctx.settings, &BTreeMap::new());
+    if given.is_empty() || given.iter().any(|n| hostnames::covers(leaf, n)) {
         return None;
     }
     name_mismatch(ctx, leaf)
@@ -250,13 +250,13 @@ fn choose<'a>(
     ca: &[&SmtpLeaf<'a>],
     settings: &AnalysisSettings,
 ) -> Option<&'a CertFacts> {
-    let wanted = names::expected(l.site, settings, &BTreeMap::new());
+    let wanted = hostnames::expected(l.site, settings, &BTreeMap::new());
     let usable: Vec<&&SmtpLeaf<'a>> = ca
         .iter()
         .filter(|c| {
             c.leaf.not_after.is_some_and(|t| t > settings.as_of)
                 && c.leaf.days_left.is_some_and(|d| d >= settings.warn_days)
-                && (wanted.is_empty() || wanted.iter().any(|n| names::covers(c.leaf, n)))
+                && (wanted.is_empty() || wanted.iter().any(|n| hostnames::covers(c.leaf, n)))
         })
         .collect();
     let same_site: Vec<&&SmtpLeaf<'a>> = usable

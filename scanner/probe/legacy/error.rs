@@ -8,7 +8,7 @@ use tls_parser::TlsAlertDescription;
 
 use crate::model::Status;
 
-use super::names::{alert_name, version_name};
+use super::iana::{alert_name, version_name};
 
 /// Why the legacy probe could not read the server's chain (or its hello).
 ///

@@ -36,7 +36,7 @@ impl LegacyVersion {
 
     /// The name as in scan.json, e.g. `TLSv1.0`.
     pub fn name(self) -> String {
-        super::names::version_name(self.wire())
+        super::iana::version_name(self.wire())
     }
 }
 

@@ -15,7 +15,7 @@ use tls_parser::{
 };
 
 use super::error::{printable_prefix, LegacyError};
-use super::names::version_name;
+use super::iana::version_name;
 
 /// The longest record a TLS 1.0-1.2 peer may send: 2^14 bytes of plaintext
 /// plus 2048 of expansion (RFC 5246 6.2.3). A longer declared length is an

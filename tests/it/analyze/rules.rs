@@ -1283,7 +1283,7 @@ fn name_matching_agrees_with_webpki() {
         let sn = rustls_pki_types::ServerName::try_from(name).unwrap();
         let webpki_ok = ee.verify_is_valid_for_subject_name(&sn).is_ok();
         assert_eq!(
-            excert::analyze::names::covers(&facts, name),
+            excert::analyze::hostnames::covers(&facts, name),
             webpki_ok,
             "{name}"
         );
