@@ -81,11 +81,33 @@ pub(super) struct Timeline {
     windows: String,
 }
 
+/// What a band on the timeline marks; written as its CSS class suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum BandClass {
+    /// The `--critical-days` window after the as-of date.
+    Critical,
+    /// The `--warn-days` window after it.
+    Warning,
+    /// An expiry cliff: many servers' certificates expiring together.
+    Cliff,
+}
+
+/// Which day a marker line stands for; written as its CSS class suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum MarkerClass {
+    /// The day the scan ran.
+    Today,
+    /// The as-of date the report is judged at (also today, when the same).
+    Asof,
+}
+
 #[derive(Serialize)]
 struct Band {
     x: f64,
     w: f64,
-    class: &'static str,
+    class: BandClass,
     label: String,
     label_x: f64,
     label_y: f64,
@@ -103,7 +125,7 @@ struct Marker {
     x: f64,
     label: String,
     label_y: f64,
-    class: &'static str,
+    class: MarkerClass,
 }
 
 #[derive(Serialize)]
@@ -356,10 +378,10 @@ impl Axis {
 fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
     let as_of = secs(report.as_of);
     let (warn, crit) = windows(report);
-    let band = |from: f64, to: f64, class: &'static str, label: String| {
+    let band = |from: f64, to: f64, class: BandClass, label: String| {
         let x = scale.x(from);
         let w = (scale.x(to) - x).max(0.0);
-        let rise = if class == "cliff" {
+        let rise = if class == BandClass::Cliff {
             CLIFF_LABEL_RISE
         } else {
             BAND_LABEL_RISE
@@ -374,13 +396,23 @@ fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
         }
     };
     let mut bands = vec![
-        band(as_of, as_of + crit, "critical", "critical".to_string()),
-        band(as_of + crit, as_of + warn, "warning", "warning".to_string()),
+        band(
+            as_of,
+            as_of + crit,
+            BandClass::Critical,
+            "critical".to_string(),
+        ),
+        band(
+            as_of + crit,
+            as_of + warn,
+            BandClass::Warning,
+            "warning".to_string(),
+        ),
     ];
     let mut cliffs = Vec::new();
     for c in &report.expiry_cliffs {
         let label = format!("cliff: {} servers", c.hosts.len());
-        let mut b = band(secs(c.from), secs(c.to), "cliff", label);
+        let mut b = band(secs(c.from), secs(c.to), BandClass::Cliff, label);
         if b.w < MIN_CLIFF_W {
             b.x -= (MIN_CLIFF_W - b.w) / 2.0;
             b.w = MIN_CLIFF_W;
@@ -405,7 +437,7 @@ fn markers(report: &ScanReport, scale: &Scale) -> Vec<Marker> {
             x: scale.x(as_of),
             label: format!("today = as-of {}", format_date(report.as_of)),
             label_y: MARKER_ROW_1,
-            class: "asof",
+            class: MarkerClass::Asof,
         }];
     }
     let (xt, xa) = (scale.x(today), scale.x(as_of));
@@ -414,7 +446,7 @@ fn markers(report: &ScanReport, scale: &Scale) -> Vec<Marker> {
             x: xt,
             label: format!("today {}", format_date(report.finished_at)),
             label_y: MARKER_ROW_1,
-            class: "today",
+            class: MarkerClass::Today,
         },
         Marker {
             x: xa,
@@ -424,7 +456,7 @@ fn markers(report: &ScanReport, scale: &Scale) -> Vec<Marker> {
             } else {
                 MARKER_ROW_1
             },
-            class: "asof",
+            class: MarkerClass::Asof,
         },
     ]
 }
@@ -547,12 +579,12 @@ mod tests {
         let crit = t
             .bands
             .iter()
-            .find(|b| b.class == "critical")
+            .find(|b| b.class == BandClass::Critical)
             .map(|b| (b.x, b.w));
         let warn = t
             .bands
             .iter()
-            .find(|b| b.class == "warning")
+            .find(|b| b.class == BandClass::Warning)
             .map(|b| (b.x, b.w));
         match (crit, warn) {
             (Some((cx, cw)), Some((wx, _))) => assert!((cx + cw - wx).abs() < 0.01 && cw > 0.0),
