@@ -104,7 +104,7 @@ fn judge_endpoints(
     settings: &AnalysisSettings,
 ) -> JudgedEndpoints {
     let as_of = settings.as_of;
-    let wires = read_wires(&evidence, inventory, settings);
+    let chain_facts = read_chain_facts(&evidence, inventory, settings);
     // Every chain is read: the facts keep one DER per distinct certificate,
     // and the rules read the facts, so the evidence's copies go now.
     for e in &mut evidence {
@@ -120,7 +120,7 @@ fn judge_endpoints(
     let store = inventory.map(|inv| {
         let wire: Vec<store::WireEndpoint<'_>> = evidence
             .iter()
-            .zip(&wires)
+            .zip(&chain_facts)
             .map(|(e, w)| store::WireEndpoint {
                 host: &e.endpoint.host,
                 port: e.endpoint.port,
@@ -136,7 +136,7 @@ fn judge_endpoints(
         .flat_map(|s| &s.renewed)
         .map(|(i, steps)| (*i, steps.as_slice()))
         .collect();
-    let front = front_leaves(&evidence, &wires);
+    let front = front_leaves(&evidence, &chain_facts);
     let inferred = fleet::infer_namespaces(&front, as_of);
 
     // Frontends behind the fleet's newest public certificate for their
@@ -157,14 +157,14 @@ fn judge_endpoints(
         publics.push(run_rules(
             members,
             &evidence,
-            &wires,
+            &chain_facts,
             &fleet,
             settings,
             &mut judged,
         ));
     }
     // The transport side of the renewal trap needs every server's SMTP.
-    let leaves: Vec<Option<&CertFacts>> = wires.iter().map(Wire::leaf).collect();
+    let leaves: Vec<Option<&CertFacts>> = chain_facts.iter().map(ChainFacts::leaf).collect();
     for (i, f) in rules::smtp_inconsistent(&evidence, &leaves, settings) {
         if let Some(slot) = judged.get_mut(i) {
             slot.findings.push(f);
@@ -180,9 +180,9 @@ fn judge_endpoints(
     // the spare room is given back.
     let mut endpoints: Vec<EndpointReport> = evidence
         .into_iter()
-        .zip(wires)
+        .zip(chain_facts)
         .zip(judged)
-        .map(|((e, wire), judged)| endpoint_report(e, wire, judged, &mut lines))
+        .map(|((e, facts), judged)| endpoint_report(e, facts, judged, &mut lines))
         .collect();
     endpoints.shrink_to_fit();
     JudgedEndpoints {
@@ -232,7 +232,7 @@ fn judge_servers(
 }
 
 /// What was read from one endpoint's chain, before any rule runs.
-struct Wire {
+struct ChainFacts {
     /// The analysed chain, leaf first, shared with [`Memo`].
     chain: Vec<Arc<CertFacts>>,
     /// Per chain cert: is it a trust anchor.
@@ -243,7 +243,7 @@ struct Wire {
     no_sni: Vec<Arc<CertFacts>>,
 }
 
-impl Wire {
+impl ChainFacts {
     fn leaf(&self) -> Option<&CertFacts> {
         self.chain.first().map(|c| &**c)
     }
@@ -272,11 +272,11 @@ struct FleetView<'a> {
 /// Parse, verify and validate every chain. A fleet serves a handful of
 /// distinct certs many times over (one public cert on every 443), so each
 /// is parsed and each chain validated once.
-fn read_wires(
+fn read_chain_facts(
     evidence: &[EndpointEvidence],
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
-) -> Vec<Wire> {
+) -> Vec<ChainFacts> {
     let mut facts = Memo::default();
     let mut chains: Vec<Vec<Arc<CertFacts>>> = evidence
         .iter()
@@ -297,7 +297,7 @@ fn read_wires(
                     .or_insert_with(|| trust::check_chain(der, &settings.roots, settings.as_of))
                     .clone()
             });
-            Wire {
+            ChainFacts {
                 chain,
                 anchors: anchor_flags(der, settings),
                 check,
@@ -314,11 +314,11 @@ fn read_wires(
 /// The fleet's public certs: CA-issued leaves on frontends that answered.
 fn front_leaves<'a>(
     evidence: &'a [EndpointEvidence],
-    wires: &'a [Wire],
+    chain_facts: &'a [ChainFacts],
 ) -> Vec<fleet::FrontLeaf<'a>> {
     evidence
         .iter()
-        .zip(wires)
+        .zip(chain_facts)
         .enumerate()
         .filter(|(_, (e, _))| {
             e.endpoint.role == Role::Frontend && e.observation.status == Status::Ok
@@ -342,7 +342,7 @@ fn front_leaves<'a>(
 fn run_rules(
     members: &[usize],
     evidence: &[EndpointEvidence],
-    wires: &[Wire],
+    chain_facts: &[ChainFacts],
     fleet: &FleetView<'_>,
     settings: &AnalysisSettings,
     judged: &mut [Judged],
@@ -352,7 +352,7 @@ fn run_rules(
         .iter()
         .filter_map(|&i| {
             let e = evidence.get(i)?;
-            let leaf = wires.get(i)?.leaf()?;
+            let leaf = chain_facts.get(i)?.leaf()?;
             (e.observation.status == Status::Ok).then_some((e.endpoint.role, leaf))
         })
         .collect();
@@ -378,7 +378,8 @@ fn run_rules(
     let public = fleet::public_for(site, own, fleet.front, settings.as_of).map(|c| c.sha1.clone());
     let expected = hostnames::expected(site, settings, fleet.inferred);
     for &i in members {
-        let (Some(e), Some(w), Some(slot)) = (evidence.get(i), wires.get(i), judged.get_mut(i))
+        let (Some(e), Some(w), Some(slot)) =
+            (evidence.get(i), chain_facts.get(i), judged.get_mut(i))
         else {
             continue;
         };
@@ -416,7 +417,7 @@ fn run_rules(
 /// The evidence moves in; its DER goes (the facts keep their own copy).
 fn endpoint_report(
     e: EndpointEvidence,
-    wire: Wire,
+    facts: ChainFacts,
     mut judged: Judged,
     lines: &mut HashSet<Arc<str>>,
 ) -> EndpointReport {
@@ -451,17 +452,17 @@ fn endpoint_report(
         status: observation.status,
         error: observation.error,
         tls,
-        chain: wire.chain,
+        chain: facts.chain,
         dialogue: observation.dialogue,
         no_sni: no_sni.map(|n| {
             Box::new(NoSniReport {
                 status: n.status,
                 error: n.error,
                 tls: n.tls,
-                chain: wire.no_sni,
+                chain: facts.no_sni,
             })
         }),
-        trust: wire.check.map(|c| c.trust),
+        trust: facts.check.map(|c| c.trust),
         findings: judged.findings,
         lags_fleet: judged.lags_fleet,
     }
