@@ -16,6 +16,7 @@ mod openssl_support;
 mod ps_support;
 
 mod analyze;
+mod architecture;
 mod cli;
 mod commands;
 mod diff;

@@ -10,14 +10,14 @@
 use std::net::IpAddr;
 
 use excert::model::{
-    Der, Dialogue, Endpoint, EndpointEvidence, Group, Method, Observation, Role, Status, TlsInfo,
-    TlsVersion,
+    CipherSuite, Der, Dialogue, Endpoint, EndpointEvidence, Group, Method, Observation, Role,
+    Status, TlsInfo, TlsVersion,
 };
 
 /// The suite a TLS 1.2 endpoint is recorded with.
-pub const TLS12_SUITE: &str = "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+pub const TLS12_SUITE: CipherSuite = CipherSuite(0xC030);
 /// The suite a TLS 1.3 endpoint is recorded with.
-pub const TLS13_SUITE: &str = "TLS13_AES_256_GCM_SHA384";
+pub const TLS13_SUITE: CipherSuite = CipherSuite(0x1302);
 
 /// An endpoint and what a probe saw of it, under construction.
 #[derive(Clone, Debug)]
@@ -67,9 +67,9 @@ pub fn tls(versions: &[TlsVersion]) -> TlsInfo {
     TlsInfo {
         version,
         cipher_suite: if version == TlsVersion::Tls13 {
-            TLS13_SUITE.into()
+            TLS13_SUITE
         } else {
-            TLS12_SUITE.into()
+            TLS12_SUITE
         },
         method: Method::Rustls,
         versions: versions.to_vec(),
