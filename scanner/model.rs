@@ -849,7 +849,9 @@ pub struct Step {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thumbprints: Vec<String>,
     /// The step as the admin reads it, with names and thumbprints filled in.
-    pub text: String,
+    /// Shared: a server's findings repeat the same steps, and its verdict
+    /// repeats them again.
+    pub text: Arc<str>,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).

@@ -37,12 +37,13 @@ pub(crate) mod store;
 pub mod trust;
 pub mod verdict;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::config::AnalysisSettings;
+use crate::model::text::Shared;
 use crate::model::{
     CertFacts, Classification, Der, EndpointEvidence, EndpointReport, ExpiryCliff, FindingId,
     NoSniReport, Role, ServerReport, Severity, Status, Step,
@@ -94,6 +95,9 @@ struct JudgedEndpoints {
     inferred: BTreeMap<Option<String>, Vec<String>>,
     /// The stores and the organisation, judged (`--inventory`).
     store: Option<store::StoreJudgement>,
+    /// The texts the endpoints' reports hold, so the servers' steps
+    /// share them.
+    shared: Shared,
 }
 
 /// Read every chain, run the per-endpoint and fleet rules, and turn each
@@ -146,6 +150,7 @@ fn judge_endpoints(
     let behind_at: HashMap<usize, &fleet::Behind<'_>> =
         behind.iter().map(|b| (b.endpoint, b)).collect();
     let mut judged: Vec<Judged> = evidence.iter().map(|_| Judged::default()).collect();
+    let mut shared = Shared::default();
     let mut publics: Vec<Option<String>> = Vec::new();
     for (_, members) in &servers {
         let fleet = FleetView {
@@ -161,6 +166,7 @@ fn judge_endpoints(
             &fleet,
             settings,
             &mut judged,
+            &mut shared,
         ));
     }
     // The transport side of the renewal trap needs every server's SMTP.
@@ -175,14 +181,13 @@ fn judge_endpoints(
     drop(renewals);
     drop(front);
     drop(leaves);
-    let mut lines = HashSet::new();
     // Collected in place (the reports reuse the evidence's buffer), then
     // the spare room is given back.
     let mut endpoints: Vec<EndpointReport> = evidence
         .into_iter()
         .zip(chain_facts)
         .zip(judged)
-        .map(|((e, facts), judged)| endpoint_report(e, facts, judged, &mut lines))
+        .map(|((e, facts), judged)| endpoint_report(e, facts, judged, &mut shared))
         .collect();
     endpoints.shrink_to_fit();
     JudgedEndpoints {
@@ -191,6 +196,7 @@ fn judge_endpoints(
         publics,
         inferred,
         store,
+        shared,
     }
 }
 
@@ -207,9 +213,18 @@ fn judge_servers(
         publics,
         inferred,
         store,
+        mut shared,
     } = judged;
     let as_of = settings.as_of;
-    let server_reports = server_reports(&servers, &publics, &endpoints, store.as_ref(), settings);
+    let server_reports = server_reports(
+        &servers,
+        &publics,
+        &endpoints,
+        store.as_ref(),
+        settings,
+        &mut shared,
+    );
+    drop(shared);
     let expiry_cliffs = fleet::expiry_cliffs(&backend_expiries(&endpoints), as_of);
     let (inventory, organisation) = match (inventory, store) {
         (Some(inv), Some(judged)) => (
@@ -346,6 +361,7 @@ fn run_rules(
     fleet: &FleetView<'_>,
     settings: &AnalysisSettings,
     judged: &mut [Judged],
+    shared: &mut Shared,
 ) -> Option<String> {
     // This server's answered leaves, with their roles.
     let leaves: Vec<(Role, &CertFacts)> = members
@@ -404,11 +420,10 @@ fn run_rules(
             slot.lags_fleet = true;
             slot.findings.push(behind_finding(e, leaf, b));
         }
-        // Held for the whole scan: no spare capacity.
+        // Held for the whole scan: no spare capacity, one copy of each
+        // step text.
         slot.findings.shrink_to_fit();
-        slot.findings
-            .iter_mut()
-            .for_each(crate::model::Finding::shrink_to_fit);
+        slot.findings.iter_mut().for_each(|f| f.compact(shared));
     }
     public
 }
@@ -419,15 +434,12 @@ fn endpoint_report(
     e: EndpointEvidence,
     facts: ChainFacts,
     mut judged: Judged,
-    lines: &mut HashSet<Arc<str>>,
+    shared: &mut Shared,
 ) -> EndpointReport {
     judged.findings.sort_by_key(|f| f.severity);
     // The few added after the rules (fleet checks) are compacted here.
     judged.findings.shrink_to_fit();
-    judged
-        .findings
-        .iter_mut()
-        .for_each(crate::model::Finding::shrink_to_fit);
+    judged.findings.iter_mut().for_each(|f| f.compact(shared));
     let EndpointEvidence {
         endpoint,
         observation,
@@ -438,14 +450,7 @@ fn endpoint_report(
         // The probe's lines, held until the reports are written: one copy
         // of each distinct line.
         t.evidence.shrink_to_fit();
-        for line in &mut t.evidence {
-            match lines.get(line) {
-                Some(kept) => *line = Arc::clone(kept),
-                None => {
-                    lines.insert(Arc::clone(line));
-                }
-            }
-        }
+        t.evidence.iter_mut().for_each(|line| shared.share(line));
     }
     EndpointReport {
         endpoint,
@@ -476,6 +481,7 @@ fn server_reports(
     endpoints: &[EndpointReport],
     store: Option<&store::StoreJudgement>,
     settings: &AnalysisSettings,
+    shared: &mut Shared,
 ) -> Vec<ServerReport> {
     let stores = store.map_or(&[][..], |s| s.servers.as_slice());
     let count = servers.len().max(stores.len());
@@ -498,9 +504,7 @@ fn server_reports(
             });
             // Held for the whole scan: no spare capacity.
             v.steps.shrink_to_fit();
-            v.steps
-                .iter_mut()
-                .for_each(crate::model::Step::shrink_to_fit);
+            v.steps.iter_mut().for_each(|s| s.compact(shared));
             v.summary.shrink_to_fit();
             Some(ServerReport {
                 host: host.clone(),

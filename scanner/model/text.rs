@@ -14,6 +14,8 @@
 //! change by a byte.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -76,7 +78,9 @@ pub enum Command {
         len: usize,
     },
     /// A string of its own: read from a scan.json, or not in the text.
-    Own(String),
+    /// Shared: most commands name their server as `'<server>'`, so the
+    /// same command serves every server.
+    Own(Arc<str>),
 }
 
 impl Command {
@@ -88,7 +92,7 @@ impl Command {
                 start,
                 len: command.len(),
             },
-            None => Command::Own(command.to_string()),
+            None => Command::Own(Arc::from(command)),
         }
     }
 
@@ -99,14 +103,14 @@ impl Command {
                 start: start + by,
                 len: *len,
             },
-            Command::Own(c) => Command::Own(c.clone()),
+            Command::Own(c) => Command::Own(Arc::clone(c)),
         }
     }
 }
 
 impl<'de> Deserialize<'de> for Command {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Command::Own)
+        String::deserialize(d).map(|c| Command::Own(Arc::from(c)))
     }
 }
 
@@ -118,7 +122,7 @@ impl Step {
             (Some(Command::Own(_)), Some(c)) if !self.text.contains(c) => {
                 format!("{} Run: {c}", self.text)
             }
-            _ => self.text.clone(),
+            _ => self.text.to_string(),
         }
     }
 
@@ -130,27 +134,47 @@ impl Step {
         }
     }
 
-    /// Give back the spare capacity `format!` leaves (up to half a long
-    /// text): a large scan holds every step until the reports are written.
-    pub(crate) fn shrink_to_fit(&mut self) {
+    /// Give back spare capacity and keep one copy of each text and
+    /// command in `shared`: a large scan holds every step until the
+    /// reports are written.
+    pub(crate) fn compact(&mut self, shared: &mut Shared) {
         self.server.shrink_to_fit();
         if let Some(Command::Own(c)) = &mut self.command {
-            c.shrink_to_fit();
+            shared.share(c);
         }
         self.thumbprints.shrink_to_fit();
-        self.text.shrink_to_fit();
+        shared.share(&mut self.text);
     }
 }
 
 impl Finding {
-    /// [`Step::shrink_to_fit`] for the finding's text and steps.
-    pub(crate) fn shrink_to_fit(&mut self) {
+    /// [`Step::compact`] for the finding's text and steps.
+    pub(crate) fn compact(&mut self, shared: &mut Shared) {
         self.detail.shrink_to_fit();
         self.remediation.shrink_to_fit();
         self.remediation_steps.shrink_to_fit();
         self.remediation_steps
             .iter_mut()
-            .for_each(Step::shrink_to_fit);
+            .for_each(|s| s.compact(shared));
+    }
+}
+
+/// One copy of each distinct text, for the texts a scan holds many times
+/// over (steps repeated across findings and verdicts, commands that name
+/// their server only as a placeholder, probe evidence lines).
+#[derive(Debug, Default)]
+pub struct Shared(HashSet<Arc<str>>);
+
+impl Shared {
+    /// Point `text` at the kept copy of the same text, keeping it when it
+    /// is the first.
+    pub fn share(&mut self, text: &mut Arc<str>) {
+        match self.0.get(text) {
+            Some(kept) => *text = Arc::clone(kept),
+            None => {
+                self.0.insert(Arc::clone(text));
+            }
+        }
     }
 }
 

@@ -133,6 +133,16 @@ fn organisation_function(out: &mut String, steps: &[Step]) {
 
 /// The whole remediation.ps1.
 pub fn render(report: &ScanReport) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail, and every piece written is a str.
+    let _ = render_to(report, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Write remediation.ps1 into `w` one server at a time: the whole script
+/// is several KB a server, and holding it in one string was the largest
+/// single allocation of a large scan.
+fn render_to(report: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     let as_of = report
         .as_of
@@ -184,18 +194,20 @@ pub fn render(report: &ScanReport) -> String {
         }
         let name = function_name(&s.host, i, &mut taken);
         server_function(&mut out, &name, s);
+        w.write_all(out.as_bytes())?;
+        out.clear();
     }
     if !any {
         // A file of comments alone is not a script to some parsers: one
         // function that only says so.
         out.push_str("\nfunction Repair-Nothing {\n    'No server needs action.'\n}\n");
     }
-    out
+    w.write_all(out.as_bytes())
 }
 
 /// Write remediation.ps1 into `w`.
 pub fn write(report: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
-    w.write_all(render(report).as_bytes())
+    render_to(report, w)
 }
 
 /// One copyable block for an act-now group: for each step, one

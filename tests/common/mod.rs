@@ -189,7 +189,7 @@ fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
             port: None,
             command: None,
             thumbprints: Vec::new(),
-            text: text.clone(),
+            text: text.as_str().into(),
         })
         .collect()
 }

@@ -206,7 +206,8 @@ pub fn bind_own_backend(host: &str, port: u16, wrong: &str) -> Vec<Step> {
             "{} It replaces {} on the Exchange Back End binding.",
             first.text,
             shown_thumb(wrong, Placeholder::Thumbprint)
-        );
+        )
+        .into();
         *first = first.clone().thumbprint(wrong);
     }
     steps
@@ -222,7 +223,8 @@ pub fn do_not_renew_backend(host: &str, port: u16, wrong: &str) -> Vec<Step> {
             shown_thumb(wrong, Placeholder::Thumbprint),
             Server::new(host).shown(),
             first.text
-        );
+        )
+        .into();
         *first = first.clone().thumbprint(wrong);
     }
     steps

@@ -225,7 +225,8 @@ pub fn offer_starttls(host: &str, port: u16, role: Role, exchange: bool, edge: b
                 },
                 service(role),
                 s.text
-            );
+            )
+            .into();
             s
         }
         _ => Step::new(

@@ -54,7 +54,7 @@ impl Step {
             port: None,
             command: None,
             thumbprints: Vec::new(),
-            text,
+            text: text.into(),
         }
     }
 
@@ -64,7 +64,7 @@ impl Step {
     }
 
     fn run(mut self, command: Cmd) -> Step {
-        self.command = Some(Command::Own(command.into_string()));
+        self.command = Some(Command::Own(command.into_string().into()));
         self
     }
 

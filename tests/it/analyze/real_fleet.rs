@@ -658,10 +658,7 @@ fn every_step_names_its_server_and_no_444_fix_moves_iis() {
     let mut checked = 0;
     let mut check = |host: &str, step: &excert::model::Step| {
         assert_eq!(step.server, host, "{}", step.text);
-        for text in [Some(step.text.as_str()), step.command()]
-            .into_iter()
-            .flatten()
-        {
+        for text in [Some(&*step.text), step.command()].into_iter().flatten() {
             for (i, _) in text.match_indices("-ExchangeCertificate") {
                 let rest = &text[i..];
                 let cmd_end = rest.find([';', ')', '|']).unwrap_or(rest.len());
