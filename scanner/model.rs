@@ -21,6 +21,7 @@ mod crypto;
 mod protocol;
 mod roles;
 mod service;
+pub mod template;
 pub mod text;
 
 pub use cipher::CipherSuite;
@@ -830,8 +831,9 @@ pub enum Task {
 }
 
 /// One thing to do, with everything needed to do it. Serialised by hand
-/// ([`text`]): the command is written out as `powershell`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// ([`text`]): the command is written out as `powershell`. Two steps are
+/// equal when they read the same, however their text is held.
+#[derive(Debug, Clone, Deserialize)]
 pub struct Step {
     /// What the step achieves, e.g. `renew-backend`.
     pub task: Task,
@@ -848,10 +850,10 @@ pub struct Step {
     /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thumbprints: Vec<String>,
-    /// The step as the admin reads it, with names and thumbprints filled in.
-    /// Shared: a server's findings repeat the same steps, and its verdict
-    /// repeats them again.
-    pub text: Arc<str>,
+    /// The step as the admin reads it, with names and thumbprints filled
+    /// in: read it with [`Step::text`]. Held as a template shared by every
+    /// server once the analysis is done ([`template`]).
+    pub text: template::StepText,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).

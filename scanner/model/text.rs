@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::template::StepText;
 use super::{Finding, FindingId, Grade, Group, ServerReport, Severity, Step, Task, Verdict};
 
 /// Steps as scan.json's `servers[].remediation` and the reports show them:
@@ -115,21 +116,31 @@ impl<'de> Deserialize<'de> for Command {
 }
 
 impl Step {
+    /// The step as the admin reads it, with names and thumbprints filled in.
+    pub fn text(&self) -> Cow<'_, str> {
+        self.text.fill(&self.server, &self.thumbprints)
+    }
+
     /// The prose, then ` Run: <command>` when the step has a command the
     /// prose does not hold.
     pub fn with_command(&self) -> String {
+        let text = self.text();
         match (&self.command, self.command()) {
-            (Some(Command::Own(_)), Some(c)) if !self.text.contains(c) => {
-                format!("{} Run: {c}", self.text)
+            (Some(Command::Own(_)), Some(c)) if !text.contains(c) => {
+                format!("{text} Run: {c}")
             }
-            _ => self.text.to_string(),
+            _ => text.into_owned(),
         }
     }
 
     /// The PowerShell command to run, when the step has one.
     pub fn command(&self) -> Option<&str> {
         match self.command.as_ref()? {
-            Command::InText { start, len } => self.text.get(*start..start.checked_add(*len)?),
+            // A step whose text holds its command is never made a template.
+            Command::InText { start, len } => match &self.text {
+                StepText::Plain(t) => t.get(*start..start.checked_add(*len)?),
+                StepText::Template(_) => None,
+            },
             Command::Own(c) => Some(c),
         }
     }
@@ -143,9 +154,28 @@ impl Step {
             shared.share(c);
         }
         self.thumbprints.shrink_to_fit();
-        shared.share(&mut self.text);
+        if let (StepText::Plain(t), false) = (
+            &self.text,
+            matches!(self.command, Some(Command::InText { .. })),
+        ) {
+            self.text = StepText::template(t, &self.server, &self.thumbprints);
+        }
+        shared.share(self.text.held());
     }
 }
+
+impl PartialEq for Step {
+    fn eq(&self, other: &Step) -> bool {
+        self.task == other.task
+            && self.server == other.server
+            && self.port == other.port
+            && self.command() == other.command()
+            && self.thumbprints == other.thumbprints
+            && self.text() == other.text()
+    }
+}
+
+impl Eq for Step {}
 
 impl Finding {
     /// [`Step::compact`] for the finding's text and steps.
@@ -226,7 +256,7 @@ struct StepJson<'a> {
     powershell: Option<&'a str>,
     #[serde(skip_serializing_if = "no_thumbprints")]
     thumbprints: &'a [String],
-    text: &'a str,
+    text: Cow<'a, str>,
 }
 
 impl Serialize for Step {
@@ -237,7 +267,7 @@ impl Serialize for Step {
             port: self.port,
             powershell: self.command(),
             thumbprints: &self.thumbprints,
-            text: &self.text,
+            text: self.text(),
         }
         .serialize(s)
     }

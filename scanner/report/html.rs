@@ -282,7 +282,7 @@ fn step_views<'a>(steps: impl Iterator<Item = &'a Step>) -> Vec<StepView> {
         .map(|(i, s)| StepView {
             n: i + 1,
             total,
-            text: s.text.to_string(),
+            text: s.text().into_owned(),
             command: s.command().unwrap_or_default().to_string(),
         })
         .collect()
@@ -747,7 +747,7 @@ fn role_order(e: &EndpointReport) -> (u8, u16) {
 /// The same step, as the server's list and a finding's list both hold it
 /// (the server's may name its endpoint first).
 fn same_step(a: &Step, b: &Step) -> bool {
-    a.task == b.task && a.command() == b.command() && a.text.ends_with(&*b.text)
+    a.task == b.task && a.command() == b.command() && a.text().ends_with(&*b.text())
 }
 
 /// A finding as a card lists it, with only the steps that `listed` (the

@@ -75,7 +75,7 @@ fn write_steps(out: &mut String, steps: &[&Step]) {
         comment(
             out,
             "    ",
-            &format!("Step {} of {n}: {}", i + 1, step.text),
+            &format!("Step {} of {n}: {}", i + 1, step.text()),
         );
         match step.command() {
             Some(c) => {

@@ -160,7 +160,7 @@ fn act_now_list(report: &ScanReport, color: bool) -> String {
                 out,
                 "{pad}fix: step 1 of {}: {}",
                 steps.len(),
-                sanitize::visible(&first.text)
+                sanitize::visible(&first.text())
             );
             if let Some(c) = first.command() {
                 let _ = writeln!(out, "{pad}  PS> {}", sanitize::visible(c));

@@ -304,7 +304,7 @@ pub fn organisation_action(report: &ScanReport) -> Option<(Severity, &str, Strin
     let fix = org
         .remediation_steps
         .first()
-        .map(|s| first_line(&s.text))
+        .map(|s| first_line(&s.text()))
         .unwrap_or_default();
     Some((severity, org.summary.as_str(), fix))
 }

@@ -204,7 +204,7 @@ pub fn bind_own_backend(host: &str, port: u16, wrong: &str) -> Vec<Step> {
     if let Some(first) = steps.first_mut() {
         first.text = format!(
             "{} It replaces {} on the Exchange Back End binding.",
-            first.text,
+            first.text(),
             shown_thumb(wrong, Placeholder::Thumbprint)
         )
         .into();
@@ -222,7 +222,7 @@ pub fn do_not_renew_backend(host: &str, port: u16, wrong: &str) -> Vec<Step> {
             "Do not renew {} for the Exchange Back End: it is not {}'s own certificate. {}",
             shown_thumb(wrong, Placeholder::Thumbprint),
             Server::new(host).shown(),
-            first.text
+            first.text()
         )
         .into();
         *first = first.clone().thumbprint(wrong);

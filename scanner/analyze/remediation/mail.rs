@@ -224,7 +224,7 @@ pub fn offer_starttls(host: &str, port: u16, role: Role, exchange: bool, edge: b
                     "STARTTLS"
                 },
                 service(role),
-                s.text
+                s.text()
             )
             .into();
             s

@@ -11,7 +11,7 @@ pub fn at_endpoint(host: &str, port: u16, steps: &[Step]) -> Vec<Step> {
     steps
         .iter()
         .map(|s| Step {
-            text: format!("{at}{}", s.text).into(),
+            text: format!("{at}{}", s.text()).into(),
             ..s.clone()
         })
         .collect()

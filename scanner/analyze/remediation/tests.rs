@@ -60,7 +60,7 @@ fn assert_inert(steps: &[Step]) {
                 "hostile text can run in: {c}"
             );
         }
-        assert!(!s.text.contains('\n'), "prose breaks lines: {}", s.text);
+        assert!(!s.text().contains('\n'), "prose breaks lines: {}", s.text());
         for t in &s.thumbprints {
             assert!(t.len() == 40 && t.chars().all(|c| c.is_ascii_hexdigit()));
         }
@@ -197,7 +197,7 @@ fn the_backend_binding_is_removed_before_it_is_added_on_the_scanned_port() {
     assert!(!bind.contains("444;") || bind.contains("1444"));
     let create = steps[0].command().unwrap();
     assert!(create.contains("-DomainName EX01 "), "{create}");
-    assert!(steps[0].text.contains("-Force answers yes"));
+    assert!(steps[0].text().contains("-Force answers yes"));
     assert_eq!(steps.last().unwrap().task, Task::RemoveOldCertificate);
 }
 
@@ -239,16 +239,16 @@ fn a_public_renewal_covers_smtp_connectors_iisreset_and_removes_the_old_one_last
     );
     let enable = steps[2].command().unwrap();
     assert!(enable.contains("-Services IIS,SMTP"), "{enable}");
-    assert!(steps[2].text.contains("answer N"));
-    assert!(steps[2].text.contains("-DoNotRequireSsl"));
-    assert!(steps[3].text.contains("Hybrid Configuration Wizard"));
+    assert!(steps[2].text().contains("answer N"));
+    assert!(steps[2].text().contains("-DoNotRequireSsl"));
+    assert!(steps[3].text().contains("Hybrid Configuration Wizard"));
     assert!(steps[5].command().unwrap().contains(&old));
 }
 
 #[test]
 fn smtp_enables_say_how_to_answer_the_default_certificate_prompt() {
     let s = enable_transport("ex01", 25, Role::Smtp, &"CD".repeat(20), false);
-    assert!(s.text.contains("answer N"), "{}", s.text);
+    assert!(s.text().contains("answer N"), "{}", s.text());
 }
 
 #[test]
@@ -294,10 +294,10 @@ fn the_auth_certificate_is_rotated_once_for_the_organisation() {
         "{restart}"
     );
     assert!(restart.contains("MSExchangeOWAAppPool") && restart.contains("MSExchangeECPAppPool"));
-    assert!(steps[0].text.contains("answer N"));
+    assert!(steps[0].text().contains("answer N"));
     assert!(steps
         .iter()
-        .any(|s| s.text.contains("Hybrid Configuration Wizard")));
+        .any(|s| s.text().contains("Hybrid Configuration Wizard")));
 
     // Not expired yet: stage the next one, publish and clear nothing.
     let staged = rotate_auth("ex01", false, None, false, &servers);
@@ -322,10 +322,10 @@ fn the_auth_certificate_is_rotated_once_for_the_organisation() {
 #[test]
 fn mail_ports_that_answered_are_not_sent_to_the_firewall() {
     let s = check_endpoint("ex01", 25, Role::Smtp, Status::NotTls);
-    assert!(!s.text.contains("firewall"), "{}", s.text);
-    assert!(s.text.contains("554"));
+    assert!(!s.text().contains("firewall"), "{}", s.text());
+    assert!(s.text().contains("554"));
     let s = check_endpoint("ex01", 25, Role::Smtp, Status::Timeout);
-    assert!(s.text.contains("firewall"));
+    assert!(s.text().contains("firewall"));
 }
 
 #[test]
@@ -339,10 +339,10 @@ fn numbering_is_added_once_and_commands_follow_the_prose() {
     assert!(n[1].starts_with("2. In IIS Manager on EX01"));
     assert!(inline(&steps).contains(" 2. In IIS Manager"));
     let s = rebind_public("EX01", None);
-    assert!(!s.text.contains("Enable-ExchangeCertificate"));
+    assert!(!s.text().contains("Enable-ExchangeCertificate"));
     assert!(s
         .with_command()
         .contains(" Run: Enable-ExchangeCertificate -Server EX01"));
-    assert!(s.text.contains(UNKNOWN_PUBLIC));
+    assert!(s.text().contains(UNKNOWN_PUBLIC));
     assert!(s.thumbprints.is_empty());
 }

@@ -514,7 +514,7 @@ async fn healthy_two_site_fleet_from_get_exchangeserver_csv_is_healthy() {
                 !(step.task == Task::EnablePublic && step.thumbprints.contains(&fleet.hq_old)),
                 "{}: {}",
                 s.host,
-                step.text
+                step.text()
             );
         }
     }
@@ -657,8 +657,9 @@ fn every_step_names_its_server_and_no_444_fix_moves_iis() {
     let a = analyze(evidence.to_vec(), None, &s);
     let mut checked = 0;
     let mut check = |host: &str, step: &excert::model::Step| {
-        assert_eq!(step.server, host, "{}", step.text);
-        for text in [Some(&*step.text), step.command()].into_iter().flatten() {
+        let prose = step.text();
+        assert_eq!(step.server, host, "{prose}");
+        for text in [Some(&*prose), step.command()].into_iter().flatten() {
             for (i, _) in text.match_indices("-ExchangeCertificate") {
                 let rest = &text[i..];
                 let cmd_end = rest.find([';', ')', '|']).unwrap_or(rest.len());
@@ -695,7 +696,7 @@ fn every_step_names_its_server_and_no_444_fix_moves_iis() {
         if !srv.remediation_steps.is_empty() {
             let last = srv.remediation_steps.last().unwrap();
             assert!(last
-                .text
+                .text()
                 .starts_with(&format!("Verify: excert scan {}", srv.host)));
         }
     }

@@ -200,7 +200,7 @@ fn shared_certificate_is_held_once_and_text_is_rendered_from_steps() {
     // in the text.
     for (i, st) in s.remediation_steps.iter().enumerate() {
         let ps = &json["remediation_steps"][i]["powershell"];
-        assert_eq!(ps.as_str(), st.command(), "{}", st.text);
+        assert_eq!(ps.as_str(), st.command(), "{}", st.text());
     }
     assert!(s.remediation_steps.iter().any(|st| st.command().is_some()));
     // A file's text, read back, is written back as it was.
@@ -284,7 +284,7 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
         .enumerate()
     {
         assert_eq!(*text, format!("{}. {}", i + 1, step.with_command()));
-        assert!(!step.text.starts_with(|c: char| c.is_ascii_digit()));
+        assert!(!step.text().starts_with(|c: char| c.is_ascii_digit()));
     }
     let renew = &s.remediation_steps[0];
     assert_eq!(renew.task, Task::RenewBackend);

@@ -526,7 +526,7 @@ fn the_verdict_follows_from_the_findings_alone() {
         .unwrap();
     assert_eq!(ex02.verdict, Verdict::FixTransportCert);
     assert!(ex02.remediation_steps[0]
-        .text
+        .text()
         .contains("C001C001C001C001C001C001C001C001C001C001"));
 }
 

@@ -213,7 +213,7 @@ async fn demo_fleet_gets_the_verdicts_an_admin_expects() {
                         .any(|o| step.thumbprints.iter().any(|t| t == o)),
                     "{}: {}",
                     srv.host,
-                    step.text
+                    step.text()
                 );
             }
         }

@@ -137,7 +137,7 @@ fn every_command_excert_prints_is_safe_to_paste() {
         for s in steps(r) {
             let Some(c) = s.command() else { continue };
             // Prose and command apart: the text never carries the command.
-            assert!(!s.text.contains(c), "{}", s.text);
+            assert!(!s.text().contains(c), "{}", s.text());
             if checked.insert(c.to_string()) {
                 if let Err(e) = ps_support::check(&reference, c) {
                     failures.push(e);
