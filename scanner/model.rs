@@ -852,7 +852,9 @@ pub struct Step {
     pub thumbprints: Vec<String>,
     /// The step as the admin reads it, with names and thumbprints filled
     /// in: read it with [`Step::text`]. Held as a template shared by every
-    /// server once the analysis is done ([`template`]).
+    /// server once the analysis is done ([`template`]), so `server` and
+    /// the thumbprints already listed are not changed after that (a
+    /// thumbprint may still be added).
     pub text: template::StepText,
 }
 
