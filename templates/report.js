@@ -102,20 +102,27 @@
   var doc = document;
   var bar = doc.getElementById("card-filters");
   if (!bar) { return; }
-  var cards = Array.prototype.slice.call(doc.querySelectorAll("article.server"));
+  // Cards, act-now lines and server-table rows carry the same data-*
+  // attributes, so one set of filters narrows all three.
+  var cards = Array.prototype.slice.call(doc.querySelectorAll("article.server, li.action[data-host], tr.server-row"));
+  var groups = Array.prototype.slice.call(doc.querySelectorAll("section.act-group"));
   var fields = {
     severity: doc.getElementById("c-severity"),
     verdict: doc.getElementById("c-verdict"),
     site: doc.getElementById("c-site"),
-    role: doc.getElementById("c-role")
+    role: doc.getElementById("c-role"),
+    "server-role": doc.getElementById("c-serverRole")
   };
+  var attrs = { severity: "severity", verdict: "verdict", site: "site", role: "roles", "server-role": "serverRole" };
   var count = doc.getElementById("c-count");
   var names = Object.keys(fields).filter(function (k) { return fields[k]; });
+  var total = doc.querySelectorAll("article.server").length;
 
   function matches(card, name, value) {
     if (!value) { return true; }
-    if (name === "role") { return (" " + card.dataset.roles + " ").indexOf(" " + value + " ") !== -1; }
-    return card.dataset[name] === value;
+    var have = card.dataset[attrs[name]] || "";
+    if (name === "role") { return (" " + have + " ").indexOf(" " + value + " ") !== -1; }
+    return have === value;
   }
 
   function apply() {
@@ -123,9 +130,15 @@
     cards.forEach(function (card) {
       var keep = names.every(function (n) { return matches(card, n, fields[n].value); });
       card.hidden = !keep;
-      if (keep) { shown += 1; }
+      if (keep && card.tagName === "ARTICLE") { shown += 1; }
     });
-    count.textContent = shown + " of " + cards.length + " servers";
+    groups.forEach(function (g) {
+      var lines = g.querySelectorAll("li.action[data-host]");
+      if (!lines.length) { return; }
+      var any = Array.prototype.some.call(lines, function (li) { return !li.hidden; });
+      g.hidden = !any;
+    });
+    count.textContent = shown + " of " + total + " servers";
   }
 
   var hash = window.location.hash.slice(1);

@@ -22,8 +22,17 @@ pub struct SummaryRow {
     pub site: String,
     /// The Exchange server role; empty when unknown.
     pub server_role: String,
-    /// The verdict, e.g. `renew-backend`.
+    /// The verdict, e.g. `renew-backend` (the filters match it).
     pub verdict: &'static str,
+    /// The verdict in words, as the page shows it.
+    pub verdict_label: &'static str,
+    /// The fewest days left on any of the server's certificates, for
+    /// sorting; absent when no certificate was read.
+    pub worst_days: Option<i64>,
+    /// `worst_days` in words (`20 d left`); empty when unknown.
+    pub worst_days_text: String,
+    /// The port roles where the server has a warning or critical finding.
+    pub problem_roles: String,
     /// Every port of the server, frontends first.
     pub ports: Vec<PortCell>,
 }
@@ -45,10 +54,25 @@ pub struct PortCell {
 /// What the server cards can be filtered by.
 #[derive(Debug, Default, Serialize)]
 pub struct Filters {
-    /// Every verdict some server has, sorted.
-    pub verdicts: Vec<&'static str>,
+    /// Every verdict some server has, sorted by id.
+    pub verdicts: Vec<VerdictOption>,
     /// Every AD site some server is in, sorted.
     pub sites: Vec<String>,
+    /// Every port role some endpoint has (`frontend`, `backend`, `smtp`,
+    /// `imap`, `pop`, ...), in role order.
+    pub roles: Vec<&'static str>,
+    /// Every Exchange server role some server has (Mailbox, Edge), sorted.
+    pub server_roles: Vec<String>,
+}
+
+/// One choice of the Verdict filter: the id it matches and the words
+/// shown (an id is never shown as text).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct VerdictOption {
+    /// The verdict id, e.g. `renew-backend`.
+    pub id: &'static str,
+    /// The verdict in words.
+    pub label: &'static str,
 }
 
 /// The servers' endpoints, frontends first.
@@ -75,6 +99,10 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
             site: s.group.site.clone().unwrap_or_default(),
             server_role: s.group.server_role.clone().unwrap_or_default(),
             verdict: s.verdict.as_str(),
+            verdict_label: super::labels::verdict_label(s.verdict),
+            worst_days: worst_days(report, s),
+            worst_days_text: worst_days(report, s).map(days_short).unwrap_or_default(),
+            problem_roles: problem_roles(report, s),
             ports: endpoints(report, s)
                 .into_iter()
                 .map(|e| PortCell {
@@ -95,11 +123,23 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
         .collect()
 }
 
-/// The verdicts and sites present, in a stable order.
+/// The fewest days left on any certificate the server presents.
+pub fn worst_days(report: &ScanReport, s: &ServerReport) -> Option<i64> {
+    s.endpoints
+        .iter()
+        .filter_map(|&i| report.endpoints.get(i))
+        .filter_map(|e| e.leaf().and_then(|c| c.days_left))
+        .min()
+}
+
+/// The verdicts, sites and roles present, in a stable order.
 pub fn filters(report: &ScanReport) -> Filters {
     let mut f = Filters::default();
     for s in &report.servers {
-        let v = s.verdict.as_str();
+        let v = VerdictOption {
+            id: s.verdict.as_str(),
+            label: super::labels::verdict_label(s.verdict),
+        };
         if !f.verdicts.contains(&v) {
             f.verdicts.push(v);
         }
@@ -108,9 +148,19 @@ pub fn filters(report: &ScanReport) -> Filters {
                 f.sites.push(site.clone());
             }
         }
+        if let Some(role) = &s.group.server_role {
+            if !f.server_roles.contains(role) {
+                f.server_roles.push(role.clone());
+            }
+        }
     }
-    f.verdicts.sort_unstable();
+    let mut roles: Vec<_> = report.endpoints.iter().map(|e| e.endpoint.role).collect();
+    roles.sort();
+    roles.dedup();
+    f.roles = roles.into_iter().map(|r| r.as_str()).collect();
+    f.verdicts.sort_unstable_by_key(|v| v.id);
     f.sites.sort();
+    f.server_roles.sort();
     f
 }
 

@@ -1,56 +1,95 @@
-//! The act-now list for a large fleet: servers that share a verdict and
-//! the same remediation steps form one group ("37 servers: renew the
-//! backend certificate"), so 2,000 servers read as a handful of jobs.
+//! The act-now list for a large fleet: servers that need the same whole
+//! set of work (their verdict plus every task of their fix) form one group
+//! ("37 servers: renew the back-end certificate"), so 2,000 servers read
+//! as a handful of jobs, and a server with two problems never hides under
+//! the heading of one of them.
 //!
 //! Built on [`act_now`]: groups are ordered by their most urgent server,
 //! and servers keep the act-now order within a group.
 
+use super::labels::{task_label, verdict_label};
 use super::triage::{act_now, Action};
-use crate::analyze::remediation::{verdict_action, Task};
-use crate::model::{ScanReport, Severity, Verdict};
+use crate::model::{ScanReport, Severity, Task, Verdict};
 
 /// Servers that need the same work.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionGroup<'a> {
-    /// The severity every server of the group has.
+    /// The worst severity among the group's servers.
     pub severity: Severity,
     /// The verdict every server of the group has.
     pub verdict: Verdict,
-    /// The remediation steps every server of the group has, in order.
-    pub tasks: Vec<Task>,
+    /// The work besides the verdict's, in words, in the order of the
+    /// steps; the same for every server of the group.
+    pub work: Vec<&'static str>,
     /// Most urgent first.
     pub actions: Vec<Action<'a>>,
 }
 
 impl ActionGroup<'_> {
-    /// `37 servers: renew the backend certificate`.
+    /// The work in a sentence: `Renew the back-end certificate, and
+    /// enable a certificate for SMTP, IMAP or POP`. Distinct groups have
+    /// distinct headlines, since the words are the grouping key.
+    pub fn work_text(&self) -> String {
+        let mut text = verdict_label(self.verdict).to_string();
+        if !self.work.is_empty() {
+            text.push_str(", and ");
+            text.push_str(&self.work.join(", "));
+        }
+        text
+    }
+
+    /// `37 servers: Renew the back-end certificate`.
     pub fn title(&self) -> String {
-        let n = self.actions.len();
-        let servers = if n == 1 { "server" } else { "servers" };
-        format!("{n} {servers}: {}", verdict_action(self.verdict))
+        format!(
+            "{}: {}",
+            super::labels::count(self.actions.len(), "server"),
+            self.work_text()
+        )
     }
 }
 
-/// The act-now list, grouped by severity, verdict and remediation steps.
+/// The work of a server beyond what its verdict's label already says.
+fn work_of(action: &Action<'_>) -> Vec<&'static str> {
+    let headline = verdict_label(action.server.verdict).to_lowercase();
+    let steps = &action.server.remediation_steps;
+    // Trusting and binding the new certificate are part of renewing it.
+    let renews = steps.iter().any(|s| s.task == Task::RenewBackend);
+    let mut work: Vec<&'static str> = Vec::new();
+    for step in steps {
+        let part_of_renewal = matches!(
+            step.task,
+            Task::TrustCertificate | Task::BindBackend | Task::FindOwnCertificate
+        );
+        if renews && part_of_renewal {
+            continue;
+        }
+        if let Some(label) = task_label(step.task) {
+            if !work.contains(&label) && !headline.contains(label) {
+                work.push(label);
+            }
+        }
+    }
+    work
+}
+
+/// The act-now list, grouped by verdict and the work of the fix.
 pub fn act_now_groups(report: &ScanReport) -> Vec<ActionGroup<'_>> {
     let mut groups: Vec<ActionGroup<'_>> = Vec::new();
     for action in act_now(report) {
-        let tasks: Vec<Task> = action
-            .server
-            .remediation_steps
-            .iter()
-            .map(|s| s.task)
-            .collect();
         let verdict = action.server.verdict;
+        let work = work_of(&action);
         let found = groups
             .iter_mut()
-            .find(|g| g.severity == action.severity && g.verdict == verdict && g.tasks == tasks);
+            .find(|g| g.verdict == verdict && g.work == work);
         match found {
-            Some(g) => g.actions.push(action),
+            Some(g) => {
+                g.severity = g.severity.min(action.severity);
+                g.actions.push(action);
+            }
             None => groups.push(ActionGroup {
                 severity: action.severity,
                 verdict,
-                tasks,
+                work,
                 actions: vec![action],
             }),
         }

@@ -21,6 +21,7 @@ use time::Duration;
 
 use super::format::{days_short, days_state, format_date, format_time};
 use super::groups::{act_now_groups, ActionGroup};
+use super::labels;
 use super::timeline::{timeline, Timeline};
 use super::triage::{counts, endpoint_grade, method_name, EndpointGrade};
 use crate::analyze::catalog::Rule;
@@ -158,7 +159,9 @@ pub fn render_to(
         Ok(())
     })?;
     if rest.contains(ACT_NOW_SLOT) {
-        rest = fill_slot(rest, ACT_NOW_SLOT, out, |out| act_now(&hb, groups, out))?;
+        rest = fill_slot(rest, ACT_NOW_SLOT, out, |out| {
+            act_now(&hb, report, groups, out)
+        })?;
     }
     rest = fill_slot(rest, SERVERS_SLOT, out, |out| {
         for (i, s) in report.servers.iter().enumerate() {
@@ -217,6 +220,7 @@ fn fill_slot<'t>(
 /// host's command block, one action at a time.
 fn act_now(
     hb: &Handlebars<'_>,
+    report: &ScanReport,
     groups: Vec<ActionGroup<'_>>,
     out: &mut dyn Write,
 ) -> Result<(), RenderError> {
@@ -225,16 +229,12 @@ fn act_now(
             severity: g.severity.as_str(),
             verdict: g.verdict.as_str(),
             title: g.title(),
-            lead: g
-                .actions
-                .first()
-                .map(|a| a.headline.to_string())
-                .unwrap_or_default(),
+            lead: lead(&g),
         };
         let text = hb.render("act_group", &head).map_err(Box::new)?;
         let mut rest = fill_slot(&text, ACT_HOSTS_SLOT, out, |out| {
             for a in &g.actions {
-                hb.render_to_write("act_host", &action_view(a), &mut *out)
+                hb.render_to_write("act_host", &action_view(report, a), &mut *out)
                     .map_err(Box::new)?;
             }
             Ok(())
@@ -256,14 +256,29 @@ fn act_now(
     Ok(())
 }
 
+/// What a group's servers share, in a sentence; each server's line says
+/// its own reason and days.
+fn lead(g: &ActionGroup<'_>) -> String {
+    if g.actions.len() == 1 {
+        "Why this server needs it, and the days left:".to_string()
+    } else {
+        "The same work on each server; each line says why, and the days left:".to_string()
+    }
+}
+
 /// One server of an act-now group.
-fn action_view(a: &super::triage::Action<'_>) -> ActionView {
+fn action_view(report: &ScanReport, a: &super::triage::Action<'_>) -> ActionView {
     ActionView {
+        grade: a.server.severity.as_str(),
+        verdict: a.server.verdict.as_str(),
+        site: a.server.group.site.clone().unwrap_or_default(),
+        server_role: a.server.group.server_role.clone().unwrap_or_default(),
+        roles: super::fleet_table::problem_roles(report, a.server),
         host: a.server.host.clone(),
         anchor: anchor(a.server_index),
         severity: a.severity.as_str(),
         days: a.days_left.map(days_short).unwrap_or_default(),
-        headline: a.headline.to_string(),
+        headline: a.reason().to_string(),
         ids: a
             .finding_ids
             .iter()
@@ -315,6 +330,9 @@ struct Page {
     finished: String,
     as_of: String,
     as_of_differs: bool,
+    /// The projection banner when the report is judged at another day
+    /// than today; empty otherwise.
+    projection: String,
     complete: bool,
     incomplete: String,
     counts: CountsView,
@@ -379,6 +397,10 @@ struct CountsView {
     findings_critical: usize,
     findings_warning: usize,
     findings_info: usize,
+    findings_critical_text: String,
+    findings_warning_text: String,
+    findings_info_text: String,
+    ok_text: &'static str,
 }
 
 /// Servers of the act-now list that need the same work.
@@ -387,12 +409,17 @@ struct GroupView {
     severity: &'static str,
     verdict: &'static str,
     title: String,
-    /// What the most urgent server of the group needs, in a sentence.
+    /// The work the group's servers share, in a sentence.
     lead: String,
 }
 
 #[derive(Serialize)]
 struct ActionView {
+    grade: &'static str,
+    verdict: &'static str,
+    site: String,
+    server_role: String,
+    roles: String,
     host: String,
     anchor: String,
     severity: &'static str,
@@ -583,6 +610,7 @@ fn page(report: &ScanReport, catalog: &[Rule], has_groups: bool) -> Page {
         finished: format_time(report.finished_at),
         as_of: format_time(report.as_of),
         as_of_differs: (report.as_of - report.finished_at).abs() > Duration::hours(1),
+        projection: projection(report.as_of, time::OffsetDateTime::now_utc()),
         complete: report.complete,
         incomplete: super::triage::incomplete_notice(report).unwrap_or_default(),
         counts: counts_view(report),
@@ -624,6 +652,36 @@ fn page(report: &ScanReport, catalog: &[Rule], has_groups: bool) -> Page {
     }
 }
 
+/// The banner of a report judged on another day than `today`: a
+/// projection (a future `--as-of`) or a look back (a past one).
+pub fn projection(as_of: time::OffsetDateTime, today: time::OffsetDateTime) -> String {
+    let (a, t) = (format_date(as_of), format_date(today));
+    if a == t {
+        return String::new();
+    }
+    let kind = if as_of > today {
+        "Projection"
+    } else {
+        "Judged at a past date"
+    };
+    format!("{kind}: certificates are judged as of {a}, not today ({t}). Days left count from {a}.")
+}
+
+/// The colour state of an endpoint's certificate: its days left, but
+/// never `ok` (green) when the endpoint has a critical or warning finding
+/// (a self-signed 443 with years left is still the problem).
+fn cert_state(report: &ScanReport, e: &EndpointReport) -> &'static str {
+    let by_days = e
+        .leaf()
+        .and_then(|c| c.days_left)
+        .map_or("none", |d| days_state(&report.parameters, d));
+    match (by_days, endpoint_grade(e)) {
+        ("ok", EndpointGrade::Critical) => "critical",
+        ("ok", EndpointGrade::Warning) => "warning",
+        (state, _) => state,
+    }
+}
+
 /// The report's counts, as the template reads them.
 fn counts_view(report: &ScanReport) -> CountsView {
     let c = counts(report);
@@ -640,6 +698,10 @@ fn counts_view(report: &ScanReport) -> CountsView {
         findings_critical: c.findings_critical,
         findings_warning: c.findings_warning,
         findings_info: c.findings_info,
+        findings_critical_text: labels::count(c.findings_critical, "finding"),
+        findings_warning_text: labels::count(c.findings_warning, "finding"),
+        findings_info_text: labels::count(c.findings_info, "finding"),
+        ok_text: if c.ok == 1 { "server" } else { "servers" },
     }
 }
 
@@ -803,7 +865,7 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
         host: s.host.clone(),
         anchor: anchor(index),
         grade: s.severity,
-        verdict: s.verdict.as_str().replace('-', " "),
+        verdict: super::labels::verdict_label(s.verdict).to_string(),
         verdict_id: s.verdict.as_str(),
         site: s.group.site.clone().unwrap_or_default(),
         server_role: s.group.server_role.clone().unwrap_or_default(),
@@ -917,9 +979,7 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
             .and_then(|c| c.days_left)
             .map(days_short)
             .unwrap_or_default(),
-        days_state: leaf
-            .and_then(|c| c.days_left)
-            .map_or("none", |d| days_state(&report.parameters, d)),
+        days_state: cert_state(report, e),
         sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
         key: leaf.map(key_text).unwrap_or_default(),
         signature: leaf
@@ -1052,9 +1112,7 @@ fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
             .map(|d| d.to_string())
             .unwrap_or_default(),
         days_key: leaf.and_then(|c| c.days_left).unwrap_or(i64::MAX),
-        days_state: leaf
-            .and_then(|c| c.days_left)
-            .map_or("none", |d| days_state(&report.parameters, d)),
+        days_state: cert_state(report, e),
         sha1: leaf.map(|c| c.sha1.clone()).unwrap_or_default(),
         protocol: e.tls.as_ref().map(|t| t.version.name()).unwrap_or_default(),
         ids: e

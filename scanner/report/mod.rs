@@ -16,6 +16,7 @@ pub mod format;
 pub mod groups;
 pub mod html;
 pub mod json;
+pub mod labels;
 pub mod outputs;
 pub mod prom;
 pub mod script;

@@ -278,11 +278,10 @@ pub fn group_block(servers: &[&ServerReport]) -> String {
 }
 
 /// The step's task as scan.json spells it (`renew-backend`).
+/// The step's task in words (a task id such as `renew-backend` is also a
+/// verdict id, and ids never show as text in report.html).
 fn task_name(step: &Step) -> String {
-    serde_json::to_value(step.task)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    super::labels::task_words(step.task).to_string()
 }
 
 #[cfg(test)]

@@ -169,6 +169,17 @@ pub struct Action<'a> {
 }
 
 impl Action<'_> {
+    /// The headline without the server's name in front (the line already
+    /// names it): `the backend (444) certificate expired on 2026-11-17`.
+    pub fn reason(&self) -> &str {
+        let h = self.headline;
+        h.get(..self.server.host.len())
+            .filter(|p| p.eq_ignore_ascii_case(&self.server.host))
+            .and_then(|_| h.get(self.server.host.len()..))
+            .and_then(|r| r.strip_prefix(':'))
+            .map_or(h, str::trim_start)
+    }
+
     /// The first step of the fix, on one line. Made when shown, not kept:
     /// a large fleet's act-now list would otherwise hold a copy of every
     /// server's first step.

@@ -1,0 +1,170 @@
+//! What an admin and a manager read in the reports of the saved demo scan:
+//! Act now grouped by the work, words instead of ids, a projection said
+//! as one, and a problem certificate never painted healthy.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const DEMO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/demo-fleet-2026-11-29.scan.json"
+);
+
+/// `excert report DEMO --out dir` with `extra` arguments; the folder.
+fn report(name: &str, extra: &[&str]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("excert-reading-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_excert"))
+        .args(["report", "-q", DEMO, "--out"])
+        .arg(&dir)
+        .args(extra)
+        .output()
+        .expect("run excert report");
+    assert!(
+        out.status.code().is_some_and(|c| c < 64),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn html(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("report.html")).expect("report.html")
+}
+
+/// The page's text as a reader sees it: no tags, scripts or styles.
+fn visible_text(html: &str) -> String {
+    let mut out = html.to_string();
+    for (open, close) in [("<script", "</script>"), ("<style", "</style>")] {
+        while let Some(i) = out.find(open) {
+            let end = out[i..]
+                .find(close)
+                .map_or(out.len(), |j| i + j + close.len());
+            out.replace_range(i..end, " ");
+        }
+    }
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in out.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&amp;", "&").replace("&quot;", "\"")
+}
+
+/// Every act-now group's title (`<h3 class="act-title">`), as text.
+fn group_titles(html: &str) -> Vec<String> {
+    html.split("<h3 class=\"act-title\">")
+        .skip(1)
+        .map(|s| {
+            visible_text(s.split("</h3>").next().unwrap())
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn act_now_has_one_group_per_distinct_work_and_titles_never_repeat() {
+    for (name, extra) in [
+        ("now", &[][..]),
+        ("projected", &["--as-of", "2027-02-27"][..]),
+    ] {
+        let page = html(&report(name, extra));
+        let titles = group_titles(&page);
+        assert!(!titles.is_empty(), "{name}: no act-now group");
+        let mut unique = titles.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            titles.len(),
+            "{name}: repeated titles {titles:?}"
+        );
+        // ex07 lags the rollout and ex05 serves a self-signed 443: both are
+        // rebinds, but their work differs, so their headlines do too.
+        let rebinds: Vec<&String> = titles
+            .iter()
+            .filter(|t| t.contains("Bind the public certificate again"))
+            .collect();
+        assert_eq!(rebinds.len(), 2, "{titles:?}");
+        assert!(titles
+            .iter()
+            .any(|t| t.contains("2 servers: Renew the back-end certificate")));
+    }
+}
+
+#[test]
+fn each_server_line_says_its_own_reason_and_days_without_its_name_twice() {
+    let page = html(&report("lines", &[]));
+    let line = page
+        .split("<li class=\"action")
+        .find(|l| l.contains("data-host=\"ex04.contoso.lab\""))
+        .expect("ex04 in act now");
+    let text = visible_text(&format!("<li {}", line.split("</li>").next().unwrap()));
+    assert!(text.contains("2026-12-19"), "{text}");
+    assert!(text.contains("20 d left"), "{text}");
+    assert_eq!(text.matches("ex04.contoso.lab").count(), 1, "{text}");
+}
+
+#[test]
+fn a_report_judged_on_another_day_says_so_and_today_does_not() {
+    let projected = html(&report("banner", &["--as-of", "2027-02-27"]));
+    let text = visible_text(&projected);
+    assert!(text.contains("Projection"), "no projection banner");
+    assert!(text.contains("2027-02-27"));
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let now = html(&report("today", &["--as-of", &today]));
+    assert!(
+        !now.contains("id=\"projection\""),
+        "banner on a report judged today"
+    );
+}
+
+#[test]
+fn no_verdict_id_shows_as_text_and_counts_have_their_plurals() {
+    let page = html(&report("labels", &[]));
+    let text = visible_text(&page);
+    for id in [
+        "renew-backend",
+        "rebind-public-cert",
+        "renew-public-cert",
+        "rotate-auth-cert",
+        "fix-transport-cert",
+        "fix-backend-binding",
+        "Rebind Public Cert",
+        "Renew Backend",
+    ] {
+        assert!(!text.contains(id), "verdict id {id} visible");
+    }
+    // The Verdict filter offers words, keeping the id as the value.
+    assert!(
+        page.contains("<option value=\"renew-backend\">Renew the back-end certificate</option>")
+    );
+    for wrong in ["1 findings", "1 servers", " 1 d left"] {
+        assert!(!text.contains(wrong), "{wrong}");
+    }
+}
+
+#[test]
+fn a_self_signed_public_certificate_is_never_painted_healthy() {
+    let page = html(&report("green", &[]));
+    let card = page
+        .split("<article class=\"server")
+        .find(|c| c.contains("data-host=\"ex05.contoso.lab\""))
+        .expect("ex05 card");
+    let frontend = card.split("class=\"port").nth(1).expect("443 panel");
+    assert!(
+        !frontend.contains("days-ok"),
+        "ex05's self-signed 443 shown green: {}",
+        &frontend[..frontend.len().min(600)]
+    );
+}
