@@ -168,3 +168,58 @@ fn a_self_signed_public_certificate_is_never_painted_healthy() {
         &frontend[..frontend.len().min(600)]
     );
 }
+
+fn csv(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).expect("csv");
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").expect("UTF-8 BOM");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body)
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn servers_csv_has_a_row_per_server_with_its_verdict_and_action() {
+    let dir = report("servers-csv", &[]);
+    let rows = csv(&dir.join("servers.csv"));
+    assert_eq!(
+        rows[0][..7],
+        [
+            "server",
+            "site",
+            "role",
+            "verdict",
+            "severity",
+            "action",
+            "worst_days_left"
+        ]
+    );
+    assert_eq!(rows.len(), 1 + 7, "one row per server of the demo scan");
+    let ex03 = rows.iter().find(|r| r[0] == "ex03.contoso.lab").unwrap();
+    assert_eq!(ex03[3], "renew-backend");
+    assert_eq!(ex03[4], "critical");
+    assert_eq!(ex03[5], "Renew the back-end certificate");
+    assert_eq!(ex03[6], "-12");
+}
+
+#[test]
+fn report_csv_leads_with_what_a_reader_sorts_by_and_dates_excel_reads() {
+    let dir = report("report-csv", &[]);
+    let rows = csv(&dir.join("report.csv"));
+    assert_eq!(
+        rows[0][..6],
+        ["server", "port", "role", "severity", "finding", "days_left"]
+    );
+    let col = |n: &str| rows[0].iter().position(|h| h == n).unwrap();
+    let (not_after, trust, role, severity) =
+        (col("not_after"), col("trust"), col("role"), col("severity"));
+    for r in &rows[1..] {
+        let d = &r[not_after];
+        assert!(d.is_empty() || (d.len() == 19 && &d[10..11] == " "), "{d}");
+        if r[role] == "backend" && r[severity] == "ok" {
+            assert!(!r[trust].contains("untrusted"), "{}", r[trust]);
+        }
+    }
+}

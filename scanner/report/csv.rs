@@ -1,16 +1,18 @@
-//! report.csv (one row per endpoint) and the optional findings CSV (one row
-//! per finding), for Excel and pivot tables.
+//! report.csv (one row per endpoint), servers.csv (one row per server) and
+//! the optional findings CSV (one row per finding), for Excel and pivot
+//! tables.
 //!
 //! Excel opens these correctly by double-click: UTF-8 with a byte-order
-//! mark, CRLF line ends, ISO 8601 dates. Every text cell goes through
+//! mark, CRLF line ends, dates as `2027-05-20 13:33:29` (UTC), which Excel
+//! reads as dates and sorts (scan.json keeps RFC 3339). Every text cell goes through
 //! [`sanitize::csv_text`]; numbers (port, days left) are written as numbers
 //! so a negative day count stays a number.
 
 use std::io::Write;
 
 use csv::{Terminator, WriterBuilder};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
 
 use super::triage::endpoint_grade;
 use crate::text as sanitize;
@@ -22,8 +24,41 @@ use crate::model::{EndpointReport, Finding, ScanReport, StoreCertificate};
 /// mangles non-ASCII names.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// report.csv columns, in order. A contract: add at the end, never reorder.
+/// report.csv columns, in order: what a reader sorts and filters by
+/// first. A contract: add columns, never remove one.
 pub const ENDPOINT_COLUMNS: &[&str] = &[
+    "server",
+    "port",
+    "role",
+    "severity",
+    "finding",
+    "days_left",
+    "host",
+    "address",
+    "status",
+    "finding_ids",
+    "leaf_subject",
+    "leaf_issuer",
+    "classification",
+    "not_before",
+    "not_after",
+    "sha1",
+    "protocol",
+    "versions",
+    "cipher_suite",
+    "method",
+    "trust",
+    "error",
+    "aliases",
+    "site",
+    "dag",
+    "friendly_name",
+    "services",
+];
+
+/// The order the row builders fill a row in; [`arrange`] puts it in the
+/// order of [`ENDPOINT_COLUMNS`].
+const BUILT: &[&str] = &[
     "host",
     "address",
     "port",
@@ -49,6 +84,21 @@ pub const ENDPOINT_COLUMNS: &[&str] = &[
     "dag",
     "friendly_name",
     "services",
+];
+
+/// servers.csv columns, in order: one row per server.
+pub const SERVER_COLUMNS: &[&str] = &[
+    "server",
+    "site",
+    "role",
+    "verdict",
+    "severity",
+    "action",
+    "worst_days_left",
+    "endpoints",
+    "finding_ids",
+    "summary",
+    "first_step",
 ];
 
 /// Findings CSV columns, in order (`--csv-findings FILE`).
@@ -78,9 +128,46 @@ fn text(s: impl AsRef<str>) -> Cell {
 
 /// An empty cell for an unknown date (an unparsable certificate).
 fn date(t: Option<OffsetDateTime>) -> Cell {
-    // Rfc3339 formatting only fails for years outside 0..=9999, which
-    // x509 dates cannot express; an empty cell is the honest fallback.
-    Cell::Text(t.and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default())
+    // Excel takes `2027-05-20 13:33:29` as a date and time, not the ISO
+    // `T...Z` form. Formatting only fails for years outside 0..=9999,
+    // which x509 dates cannot express; an empty cell is the honest fallback.
+    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    Cell::Text(
+        t.and_then(|t| t.to_offset(UtcOffset::UTC).format(&fmt).ok())
+            .unwrap_or_default(),
+    )
+}
+
+/// A row built in [`BUILT`] order, put in [`ENDPOINT_COLUMNS`] order with
+/// the two columns the builders do not fill: `server` and `finding`.
+fn arrange(built: Vec<Cell>, server: Cell, finding: Cell) -> Vec<Cell> {
+    let mut built: Vec<Option<Cell>> = built.into_iter().map(Some).collect();
+    let (mut server, mut finding) = (Some(server), Some(finding));
+    ENDPOINT_COLUMNS
+        .iter()
+        .map(|name| {
+            let cell = match *name {
+                "server" => server.take(),
+                "finding" => finding.take(),
+                _ => BUILT
+                    .iter()
+                    .position(|b| b == name)
+                    .and_then(|i| built.get_mut(i))
+                    .and_then(Option::take),
+            };
+            cell.unwrap_or_else(|| text(""))
+        })
+        .collect()
+}
+
+/// The title of the worst finding, the one a reader acts on.
+fn worst_title(findings: &[&Finding]) -> Cell {
+    text(
+        findings
+            .iter()
+            .min_by_key(|f| f.severity)
+            .map_or("", |f| f.title.as_str()),
+    )
 }
 
 /// Write the BOM, `header` and `rows` to `out` one row at a time: a large
@@ -115,11 +202,26 @@ fn address(e: &EndpointReport) -> Cell {
 }
 
 fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
+    let found: Vec<&Finding> = e.findings.iter().collect();
+    arrange(
+        endpoint_cells(e),
+        text(&e.endpoint.host),
+        worst_title(&found),
+    )
+}
+
+fn endpoint_cells(e: &EndpointReport) -> Vec<Cell> {
     let leaf = e.leaf();
     let ids: Vec<&str> = e.findings.iter().map(|f| f.id.as_str()).collect();
     let tls = e.tls.as_ref();
+    // The Back End's own self-signed certificate is what Exchange expects
+    // on 444: not an untrusted chain to fix.
+    let own_backend = e.endpoint.role == crate::model::Role::Backend
+        && leaf
+            .is_some_and(|c| c.classification == crate::model::Classification::ExchangeSelfSigned);
     let trust = match &e.trust {
         Some(t) if t.trusted => "trusted".to_string(),
+        Some(_) if own_backend => "self-signed, as expected on the back end".to_string(),
         Some(t) if crate::analyze::trust::not_checked(t) => t.error.clone().unwrap_or_default(),
         Some(t) => match &t.error {
             Some(err) => format!("untrusted: {err}"),
@@ -178,6 +280,10 @@ fn endpoint_row(e: &EndpointReport) -> Vec<Cell> {
 /// `found`: the findings about it (its server's store findings naming its
 /// thumbprint), worst first.
 fn store_row(c: &StoreCertificate, found: &[&Finding]) -> Vec<Cell> {
+    arrange(store_cells(c, found), text(&c.server), worst_title(found))
+}
+
+fn store_cells(c: &StoreCertificate, found: &[&Finding]) -> Vec<Cell> {
     let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
     vec![
         text(&c.server),
@@ -254,6 +360,56 @@ pub fn write_endpoints(report: &ScanReport, out: &mut dyn Write) -> Result<(), c
         .map(|(i, c)| store_row(c, found.get(&i).map_or(&[][..], Vec::as_slice)));
     let rows = report.endpoints.iter().map(endpoint_row).chain(store);
     write_table(ENDPOINT_COLUMNS, rows, out)
+}
+
+/// servers.csv as bytes (tests); [`write_servers`] streams it.
+pub fn render_servers(report: &ScanReport) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::new();
+    write_servers(report, &mut out)?;
+    Ok(out)
+}
+
+/// servers.csv: one row per server, with its verdict (id, for filters)
+/// and the action in words, its worst days left and its first step.
+pub fn write_servers(report: &ScanReport, out: &mut dyn Write) -> Result<(), csv::Error> {
+    let rows = report.servers.iter().map(|s| {
+        let eps: Vec<&EndpointReport> = s
+            .endpoints
+            .iter()
+            .filter_map(|&i| report.endpoints.get(i))
+            .collect();
+        let mut ids: Vec<&str> = Vec::new();
+        for f in s
+            .findings
+            .iter()
+            .chain(eps.iter().flat_map(|e| &e.findings))
+        {
+            if !ids.contains(&f.id.as_str()) {
+                ids.push(f.id.as_str());
+            }
+        }
+        let ports: Vec<String> = eps.iter().map(|e| e.endpoint.port.to_string()).collect();
+        let first_step = s
+            .remediation_steps
+            .first()
+            .map(|st| st.text.clone())
+            .or_else(|| s.remediation.first().cloned())
+            .unwrap_or_default();
+        vec![
+            text(&s.host),
+            text(s.group.site.as_deref().unwrap_or_default()),
+            text(s.group.server_role.as_deref().unwrap_or_default()),
+            text(s.verdict.as_str()),
+            text(s.severity.as_str()),
+            text(super::groups::work_text(s)),
+            super::fleet_table::worst_days(report, s).map_or(text(""), Cell::Number),
+            text(ports.join(" ")),
+            text(ids.join(" ")),
+            text(&s.summary),
+            text(first_step),
+        ]
+    });
+    write_table(SERVER_COLUMNS, rows, out)
 }
 
 /// The findings CSV as bytes (tests); [`write_findings`] streams it.

@@ -9,7 +9,7 @@
 
 use super::labels::{task_label, verdict_label};
 use super::triage::{act_now, Action};
-use crate::model::{ScanReport, Severity, Task, Verdict};
+use crate::model::{ScanReport, ServerReport, Severity, Task, Verdict};
 
 /// Servers that need the same work.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,10 +48,22 @@ impl ActionGroup<'_> {
     }
 }
 
+/// A server's whole work in a sentence, as its act-now group's headline
+/// says it (servers.csv's `action`).
+pub fn work_text(server: &ServerReport) -> String {
+    let work = work_of(server);
+    let mut text = verdict_label(server.verdict).to_string();
+    if !work.is_empty() {
+        text.push_str(", and ");
+        text.push_str(&work.join(", "));
+    }
+    text
+}
+
 /// The work of a server beyond what its verdict's label already says.
-fn work_of(action: &Action<'_>) -> Vec<&'static str> {
-    let headline = verdict_label(action.server.verdict).to_lowercase();
-    let steps = &action.server.remediation_steps;
+fn work_of(server: &ServerReport) -> Vec<&'static str> {
+    let headline = verdict_label(server.verdict).to_lowercase();
+    let steps = &server.remediation_steps;
     // Trusting and binding the new certificate are part of renewing it.
     let renews = steps.iter().any(|s| s.task == Task::RenewBackend);
     let mut work: Vec<&'static str> = Vec::new();
@@ -77,7 +89,7 @@ pub fn act_now_groups(report: &ScanReport) -> Vec<ActionGroup<'_>> {
     let mut groups: Vec<ActionGroup<'_>> = Vec::new();
     for action in act_now(report) {
         let verdict = action.server.verdict;
-        let work = work_of(&action);
+        let work = work_of(action.server);
         let found = groups
             .iter_mut()
             .find(|g| g.verdict == verdict && g.work == work);

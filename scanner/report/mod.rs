@@ -36,7 +36,7 @@ pub use triage::{
     act_now, counts, endpoint_grade, incomplete_notice, Action, Counts, EndpointGrade,
 };
 
-/// Write scan.json, report.csv, report.html and remediation.ps1 into `out_dir` (created if
+/// Write scan.json, report.csv, servers.csv, report.html and remediation.ps1 into `out_dir` (created if
 /// missing), plus the findings CSV at `csv_findings` when given.
 /// The finding catalogue becomes the appendix of report.html.
 ///
@@ -75,11 +75,16 @@ pub fn stage_all(
         atomic::remove_stale(path);
     }
     atomic::remove_stale(&written.script());
+    atomic::remove_stale(&written.servers_csv());
 
     stage(set, &written.json, |w| json::write(report, w))?;
 
     stage(set, &written.csv, |w| {
         csv::write_endpoints(report, w).map_err(csv_io)
+    })?;
+
+    stage(set, &written.servers_csv(), |w| {
+        csv::write_servers(report, w).map_err(csv_io)
     })?;
 
     if let Some(path) = &written.csv_findings {

@@ -227,6 +227,11 @@ impl Written {
         self.html.with_file_name("remediation.ps1")
     }
 
+    /// servers.csv (one row per server), written beside report.csv.
+    pub fn servers_csv(&self) -> PathBuf {
+        self.csv.with_file_name("servers.csv")
+    }
+
     /// Every file of the set.
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
         [&self.json, &self.csv, &self.html]

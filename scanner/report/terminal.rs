@@ -42,7 +42,8 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
     let mut out = header(report, color);
     out.push_str(&act_now_list(report, color));
     let _ = writeln!(out, "\nReports:");
-    let mut paths = vec![&written.html, &written.csv, &written.json];
+    let servers_csv = written.servers_csv();
+    let mut paths = vec![&written.html, &written.csv, &servers_csv, &written.json];
     if let Some(p) = &written.csv_findings {
         paths.push(p);
     }

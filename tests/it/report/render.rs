@@ -106,7 +106,8 @@ fn csv_has_bom_crlf_iso_dates_and_the_documented_columns() {
     let rows = csv_rows(&bytes);
     assert_eq!(rows[0], report_csv::ENDPOINT_COLUMNS);
     let not_after = column(&rows, "not_after");
-    assert_eq!(rows[1][not_after], "2026-12-27T09:00:00Z");
+    // Excel's date form (scan.json keeps RFC 3339).
+    assert_eq!(rows[1][not_after], "2026-12-27 09:00:00");
 
     let findings = csv_rows(&report_csv::render_findings(&report).expect("findings csv"));
     assert_eq!(findings[0], report_csv::FINDING_COLUMNS);
@@ -291,7 +292,13 @@ fn write_all_writes_every_file_atomically() {
     names.sort();
     assert_eq!(
         names,
-        ["remediation.ps1", "report.csv", "report.html", "scan.json"],
+        [
+            "remediation.ps1",
+            "report.csv",
+            "report.html",
+            "scan.json",
+            "servers.csv"
+        ],
         "no temp files left"
     );
     let saved: ScanReport =
