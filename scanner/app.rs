@@ -159,7 +159,12 @@ fn finish(report: &ScanReport, output: &OutputOptions) -> Result<i32, Error> {
     }
     report::commit(set)?;
     if !output.quiet {
-        print_out(&report::terminal::summary(report, &written, output.color));
+        let shape = report::terminal::Shape {
+            color: output.color,
+            verbose: output.verbose,
+            width: report::terminal::width_from_env(),
+        };
+        print_out(&report::terminal::summary_shaped(report, &written, shape));
     }
     Ok(exit::for_report(report, output.fail_on))
 }

@@ -176,6 +176,10 @@ pub struct OutputArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print every server that needs work, each with all its steps and
+    /// commands (default: a few lines per group, step 1 only).
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Lowest finding severity that makes the exit code non-zero.
     #[arg(long = "fail-on", value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,

@@ -142,6 +142,8 @@ pub struct OutputOptions {
     pub fail_on: FailOn,
     /// Colour in the terminal summary.
     pub color: bool,
+    /// Every server and step in the terminal summary (`--verbose`).
+    pub verbose: bool,
 }
 
 /// Shortest timeout accepted: below this no TLS handshake can complete,
@@ -526,11 +528,16 @@ impl OutputOptions {
     /// [`crate::report::outputs`]'s checks. Commands that add outputs add
     /// them here.
     pub fn files(&self) -> Vec<NamedPath> {
-        let mut files: Vec<NamedPath> =
-            ["scan.json", "report.csv", "report.html", "remediation.ps1"]
-                .into_iter()
-                .map(|name| NamedPath::new(self.out_dir.join(name), "--out"))
-                .collect();
+        let mut files: Vec<NamedPath> = [
+            "scan.json",
+            "report.csv",
+            "servers.csv",
+            "report.html",
+            "remediation.ps1",
+        ]
+        .into_iter()
+        .map(|name| NamedPath::new(self.out_dir.join(name), "--out"))
+        .collect();
         if let Some(path) = &self.csv_findings {
             files.push(NamedPath::new(path, "--csv-findings"));
         }
@@ -552,6 +559,7 @@ impl OutputOptions {
             quiet: a.quiet,
             fail_on,
             color,
+            verbose: a.verbose,
         }
     }
 }

@@ -223,3 +223,47 @@ fn report_csv_leads_with_what_a_reader_sorts_by_and_dates_excel_reads() {
         }
     }
 }
+
+/// `excert report DEMO` as a user runs it, at `columns`.
+fn terminal(columns: Option<&str>, extra: &[&str]) -> String {
+    let dir = std::env::temp_dir().join(format!("excert-reading-{}-term", std::process::id()));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_excert"));
+    cmd.args(["report", DEMO, "--out"]).arg(&dir).args(extra);
+    cmd.env_remove("COLUMNS").env("NO_COLOR", "1");
+    if let Some(c) = columns {
+        cmd.env("COLUMNS", c);
+    }
+    let out = cmd.output().expect("run excert report");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn the_terminal_summary_fits_the_width_with_step_one_and_its_command_alone() {
+    for (columns, width) in [(None, 100), (Some("80"), 80)] {
+        let text = terminal(columns, &[]);
+        // Every line but a command (which must stay whole to be copied)
+        // fits; commands are the only lines that start in column 0 with
+        // a cmdlet name.
+        for line in text.lines() {
+            let command = line.contains("-ExchangeCertificate") && !line.starts_with(' ');
+            if !command {
+                assert!(line.chars().count() <= width, "{width}: {line}");
+            }
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        let step = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("step 1 of 7"))
+            .expect("step 1 of N");
+        assert!(lines[step + 1].starts_with("New-ExchangeCertificate -Server ex03"));
+        // Each server once: the host is not repeated on its line.
+        let ex04 = lines
+            .iter()
+            .find(|l| l.contains("ex04.contoso.lab"))
+            .unwrap();
+        assert_eq!(ex04.matches("ex04.contoso.lab").count(), 1, "{ex04}");
+        assert!(!text.contains("step 2 of"), "step 2 only with --verbose");
+    }
+    let verbose = terminal(None, &["--verbose"]);
+    assert!(verbose.contains("step 2 of 7"), "{verbose}");
+}

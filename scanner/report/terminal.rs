@@ -9,12 +9,9 @@
 use std::fmt::Write as _;
 
 use super::outputs::Written;
-use super::triage::{act_now, counts, organisation_action};
+use super::triage::{counts, organisation_action};
 use crate::model::{Grade, ScanReport, Severity};
 use crate::text as sanitize;
-
-/// Act-now lines shown before the rest is summed up by group.
-const TOP: usize = 8;
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -36,11 +33,55 @@ fn grade_code(grade: Grade) -> &'static str {
     }
 }
 
+/// How the summary is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Severities in ANSI colours.
+    pub color: bool,
+    /// Every server and every step (`--verbose`), not a few per group.
+    pub verbose: bool,
+    /// The terminal's width in columns: every line but a command fits.
+    pub width: usize,
+}
+
+/// The width when `COLUMNS` does not say: what most terminals open at.
+pub const DEFAULT_WIDTH: usize = 100;
+
+/// The terminal width from `COLUMNS`, else [`DEFAULT_WIDTH`]; never under
+/// 40, where nothing useful fits.
+pub fn width_from_env() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(40)
+}
+
+/// Servers shown per act-now group before "and N more" (without
+/// `--verbose`).
+const PER_GROUP: usize = 3;
+
 /// The summary text, ending with a newline. With `color`, severities are
-/// coloured with ANSI codes; without, the text is plain.
+/// coloured with ANSI codes; without, the text is plain. At the default
+/// width, not verbose.
 pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
+    summary_shaped(
+        report,
+        written,
+        Shape {
+            color,
+            verbose: false,
+            width: DEFAULT_WIDTH,
+        },
+    )
+}
+
+/// The summary laid out as `shape` says.
+pub fn summary_shaped(report: &ScanReport, written: &Written, shape: Shape) -> String {
+    let color = shape.color;
     let mut out = header(report, color);
-    out.push_str(&act_now_list(report, color));
+    out.push_str(&act_now_list(report, shape));
     let _ = writeln!(out, "\nReports:");
     let servers_csv = written.servers_csv();
     let mut paths = vec![&written.html, &written.csv, &servers_csv, &written.json];
@@ -51,6 +92,16 @@ pub fn summary(report: &ScanReport, written: &Written, color: bool) -> String {
         let _ = writeln!(out, "  {}", sanitize::visible(&p.display().to_string()));
     }
     out
+}
+
+/// `text` cut to `width` characters, with `…` where it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// Scope, servers by grade, and the notice of an interrupted scan.
@@ -108,91 +159,110 @@ fn header(report: &ScanReport, color: bool) -> String {
 }
 
 /// The organisation first (the Auth certificate, once for every server),
-/// then the servers to act on, worst first, each with its first step.
-fn act_now_list(report: &ScanReport, color: bool) -> String {
+/// then the servers to act on, grouped by the work they need (worst group
+/// first): a heading per group, one line per server (severity, days,
+/// server, why), then the group's step 1 and its command on a line of its
+/// own. Without `--verbose`, a few servers per group and "and N more".
+fn act_now_list(report: &ScanReport, shape: Shape) -> String {
+    let Shape {
+        color,
+        verbose,
+        width,
+    } = shape;
     let mut out = String::new();
-    let actions = act_now(report);
+    let groups = super::groups::act_now_groups(report);
     let organisation = organisation_action(report);
-    if actions.is_empty() && organisation.is_none() {
+    if groups.is_empty() && organisation.is_none() {
         let _ = writeln!(out, "\nNothing to act on now.");
         return out;
     }
     let _ = writeln!(out, "\nAct now:");
     if let Some((severity, headline, fix)) = organisation {
         let label = format!("{:<8}", severity.as_str().to_uppercase());
+        let rest = fit(&sanitize::visible(headline), width.saturating_sub(12));
         let _ = writeln!(
             out,
-            "  {} {:>7}  {}",
-            paint(color, grade_code(Grade::from(severity)), &label),
-            "",
-            sanitize::visible(headline)
+            "  {} {rest}",
+            paint(color, grade_code(Grade::from(severity)), &label)
         );
         if !fix.is_empty() {
-            let _ = writeln!(out, "  {:8} {:7}  fix: {}", "", "", sanitize::visible(&fix));
+            let _ = writeln!(
+                out,
+                "    {}",
+                fit(&sanitize::visible(&fix), width.saturating_sub(4))
+            );
         }
     }
-    let width = actions
-        .iter()
-        .map(|a| sanitize::visible(&a.server.host).chars().count())
-        .max()
-        .unwrap_or(0);
-    for a in actions.iter().take(TOP) {
-        let label = match a.severity {
-            Severity::Critical => "CRITICAL",
-            Severity::Warning => "WARNING ",
-            Severity::Info => "INFO    ",
+    for g in &groups {
+        let label = format!("{:<8}", g.severity.as_str().to_uppercase());
+        let title = fit(&sanitize::visible(&g.title()), width.saturating_sub(11));
+        let _ = writeln!(
+            out,
+            "\n  {} {title}",
+            paint(color, grade_code(Grade::from(g.severity)), &label)
+        );
+        let shown = if verbose { g.actions.len() } else { PER_GROUP };
+        for a in g.actions.iter().take(shown) {
+            let host = sanitize::visible(&a.server.host);
+            let days = a.days_left.map(|d| format!("{d} d")).unwrap_or_default();
+            let sev = match a.severity {
+                Severity::Critical => "CRITICAL",
+                Severity::Warning => "WARNING ",
+                Severity::Info => "INFO    ",
+            };
+            let head = format!("    {sev} {days:>7}  {host}  ");
+            let room = width.saturating_sub(head.chars().count());
+            let why = fit(&sanitize::visible(a.reason()), room);
+            let line = fit(&format!("{head}{why}"), width);
+            let _ = writeln!(
+                out,
+                "{}",
+                if color {
+                    line.replacen(
+                        sev,
+                        &paint(true, grade_code(Grade::from(a.severity)), sev),
+                        1,
+                    )
+                } else {
+                    line
+                }
+            );
+        }
+        if g.actions.len() > shown {
+            let _ = writeln!(
+                out,
+                "    ... and {} more (--verbose lists them)",
+                g.actions.len() - shown
+            );
+        }
+        // The first server's steps stand for the group's: the same work,
+        // with the server's name in the command.
+        let Some(first) = g.actions.first() else {
+            continue;
         };
-        let host = sanitize::visible(&a.server.host);
-        // The headline usually says the days in words; the column
-        // makes the list scannable and shows why it is in this order.
-        let days = a.days_left.map(|d| format!("{d} d")).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} {days:>7}  {host:<width$}  {}",
-            paint(color, grade_code(Grade::from(a.severity)), label),
-            sanitize::visible(a.headline),
-        );
-        let pad = format!("  {:8} {:7}  {:width$}  ", "", "", "");
-        let steps = &a.server.remediation_steps;
-        if let Some(first) = steps.first() {
-            // The first step, said as one of N, with its command on a line
-            // of its own so it can be copied alone.
+        let steps = &first.server.remediation_steps;
+        let listed = if verbose { steps.len() } else { 1 };
+        for (i, step) in steps.iter().take(listed).enumerate() {
+            let text = format!("step {} of {}: {}", i + 1, steps.len(), step.text());
             let _ = writeln!(
                 out,
-                "{pad}fix: step 1 of {}: {}",
-                steps.len(),
-                sanitize::visible(&first.text())
+                "    {}",
+                fit(&sanitize::visible(&text), width.saturating_sub(4))
             );
-            if let Some(c) = first.command() {
-                let _ = writeln!(out, "{pad}  PS> {}", sanitize::visible(c));
-            }
-        } else {
-            let fix = a.fix();
-            if !fix.is_empty() {
-                let _ = writeln!(out, "{pad}fix: {}", sanitize::visible(&fix));
+            // On a line of its own, whole, so it can be copied.
+            if let Some(c) = step.command() {
+                let _ = writeln!(out, "{}", sanitize::visible(c));
             }
         }
-    }
-    if actions.len() > TOP {
-        // A large fleet: the rest as counts of the same work, so the
-        // summary stays a screenful however many servers need action.
-        let _ = writeln!(
-            out,
-            "  ... and {} more; all {} by the work they need:",
-            actions.len() - TOP,
-            actions.len()
-        );
-        for g in super::groups::act_now_groups(report) {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                paint(
-                    color,
-                    grade_code(Grade::from(g.severity)),
-                    &format!("{:<8}", g.severity.as_str().to_uppercase())
-                ),
-                g.title()
-            );
+        if steps.is_empty() {
+            let fix = first.fix();
+            if !fix.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    fit(&sanitize::visible(&fix), width.saturating_sub(4))
+                );
+            }
         }
     }
     out

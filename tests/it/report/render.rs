@@ -128,7 +128,13 @@ fn terminal_summary_cannot_be_hijacked_by_a_certificate() {
         html: "out/report.html".into(),
         csv_findings: None,
     };
-    let plain = summary(&report, &written, false);
+    // Wide enough that no line is cut: the escapes must show, not be cut off.
+    let wide = report::terminal::Shape {
+        color: false,
+        verbose: true,
+        width: 1000,
+    };
+    let plain = report::terminal::summary_shaped(&report, &written, wide);
     assert!(!plain.contains('\u{1b}') && !plain.contains('\u{202E}'));
     assert!(plain.contains("\\u{001B}[31mred"), "{plain}");
     assert!(plain.contains("out/report.html"));
