@@ -95,6 +95,42 @@
 
 (function () {
   "use strict";
+  // The server table sorts by any column with a button in its heading,
+  // like the endpoint table.
+  var doc = document;
+  var table = doc.getElementById("fleet-table");
+  if (!table || !table.tBodies.length) { return; }
+  var body = table.tBodies[0];
+  var rows = Array.prototype.slice.call(body.rows);
+  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+  heads.forEach(function (th, i) {
+    var kind = th.dataset.sort;
+    if (!kind) { return; }
+    var button = doc.createElement("button");
+    button.type = "button";
+    button.className = "sort";
+    button.textContent = th.textContent;
+    button.setAttribute("aria-label", "Sort servers by " + th.textContent.toLowerCase());
+    th.textContent = "";
+    th.appendChild(button);
+    button.addEventListener("click", function () {
+      var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
+      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+      rows.sort(function (a, b) {
+        var ca = a.cells[i], cb = b.cells[i];
+        var x = ca.dataset.key !== undefined ? ca.dataset.key : ca.textContent.trim().toLowerCase();
+        var y = cb.dataset.key !== undefined ? cb.dataset.key : cb.textContent.trim().toLowerCase();
+        var c = kind === "number" ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
+        return c * dir;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+})();
+
+(function () {
+  "use strict";
   // Server cards: filter by severity, verdict, site and the port role with
   // a problem. Reads data-* attributes only; like the table, a link such as
   // report.html#severity=critical&verdict=renew-backend&site=HQ&role=backend

@@ -3,6 +3,8 @@
 //! as one, and a problem certificate never painted healthy.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -266,4 +268,99 @@ fn the_terminal_summary_fits_the_width_with_step_one_and_its_command_alone() {
     }
     let verbose = terminal(None, &["--verbose"]);
     assert!(verbose.contains("step 2 of 7"), "{verbose}");
+}
+
+#[test]
+fn the_server_table_is_on_screen_with_sites_roles_and_folded_host_lists() {
+    let report = common::fleet_of(40);
+    let page =
+        excert::report::html::render(&report, &excert::analyze::catalog::all()).expect("render");
+    // On screen, not print-only, with the columns a manager reads.
+    let table = page
+        .split("<section class=\"section\" id=\"fleet-summary\">")
+        .nth(1)
+        .expect("server table on screen");
+    let head = table.split("id=\"fleet-table\"").nth(1).unwrap();
+    let head = visible_text(head.split("</thead>").next().unwrap());
+    for col in [
+        "Server",
+        "Site",
+        "Exchange role",
+        "Status",
+        "Verdict",
+        "Worst days left",
+        "Ports",
+    ] {
+        assert!(head.contains(col), "{col}: {head}");
+    }
+    assert_eq!(table.matches("<tr class=\"server-row").count(), 40);
+    // Per-site summary: five sites of eight servers each.
+    assert!(page.contains("id=\"site-summary\""));
+    assert_eq!(page.matches("<tr><th scope=\"row\">SITE").count(), 5);
+    // A group of many servers names five, then folds the rest.
+    let groups = excert::report::groups::act_now_groups(&report);
+    let big = groups.iter().map(|g| g.actions.len()).max().unwrap();
+    assert!(big > 5);
+    assert!(page.contains(&format!("<summary>and {} more</summary>", big - 5)));
+}
+
+#[test]
+fn the_role_filter_offers_every_port_role_present() {
+    let dir = report("roles", &[]);
+    let page = html(&dir);
+    let filter = page
+        .split("id=\"c-role\"")
+        .nth(1)
+        .unwrap()
+        .split("</select>")
+        .next()
+        .unwrap();
+    for role in ["frontend", "backend"] {
+        assert!(
+            filter.contains(&format!("value=\"{role}\"")),
+            "{role}: {filter}"
+        );
+    }
+    let report = common::sample_report();
+    let roles: Vec<&str> = report
+        .endpoints
+        .iter()
+        .map(|e| e.endpoint.role.as_str())
+        .collect();
+    let page =
+        excert::report::html::render(&report, &excert::analyze::catalog::all()).expect("render");
+    let filter = page
+        .split("id=\"c-role\"")
+        .nth(1)
+        .unwrap()
+        .split("</select>")
+        .next()
+        .unwrap();
+    for role in roles {
+        assert!(
+            filter.contains(&format!("value=\"{role}\"")),
+            "{role}: {filter}"
+        );
+    }
+}
+
+#[test]
+fn the_appendix_lists_only_the_finding_types_that_fired() {
+    let page = html(&report("appendix", &[]));
+    let appendix = page.split("id=\"appendix\"").nth(1).unwrap();
+    let rows = appendix
+        .split("</table>")
+        .next()
+        .unwrap()
+        .matches("<tr><td class=\"fid")
+        .count();
+    assert!(
+        rows > 0 && rows < excert::analyze::catalog::all().len(),
+        "{rows}"
+    );
+    assert!(!appendix
+        .split("</table>")
+        .next()
+        .unwrap()
+        .contains("auth-cert-expired"));
 }

@@ -18,6 +18,8 @@ pub struct SummaryRow {
     pub anchor: String,
     /// The server's grade: `critical`, `warning`, `info` or `ok`.
     pub grade: &'static str,
+    /// The grade's place, worst first, for sorting.
+    pub grade_rank: u8,
     /// The AD site; empty when unknown.
     pub site: String,
     /// The Exchange server role; empty when unknown.
@@ -31,6 +33,8 @@ pub struct SummaryRow {
     pub worst_days: Option<i64>,
     /// `worst_days` in words (`20 d left`); empty when unknown.
     pub worst_days_text: String,
+    /// `worst_days` as the sort key; unknown sorts last.
+    pub worst_days_key: i64,
     /// The port roles where the server has a warning or critical finding.
     pub problem_roles: String,
     /// Every port of the server, frontends first.
@@ -96,12 +100,19 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
             host: s.host.clone(),
             anchor: anchor(i),
             grade: s.severity.as_str(),
+            grade_rank: match s.severity {
+                crate::model::Grade::Critical => 0,
+                crate::model::Grade::Warning => 1,
+                crate::model::Grade::Info => 2,
+                crate::model::Grade::Ok => 3,
+            },
             site: s.group.site.clone().unwrap_or_default(),
             server_role: s.group.server_role.clone().unwrap_or_default(),
             verdict: s.verdict.as_str(),
             verdict_label: super::labels::verdict_label(s.verdict),
             worst_days: worst_days(report, s),
             worst_days_text: worst_days(report, s).map(days_short).unwrap_or_default(),
+            worst_days_key: worst_days(report, s).unwrap_or(i64::MAX),
             problem_roles: problem_roles(report, s),
             ports: endpoints(report, s)
                 .into_iter()
@@ -174,4 +185,50 @@ pub fn problem_roles(report: &ScanReport, s: &ServerReport) -> String {
         .collect();
     roles.dedup();
     roles.join(" ")
+}
+
+/// One AD site of the per-site summary.
+#[derive(Debug, Default, Serialize)]
+pub struct SiteRow {
+    /// The site's name.
+    pub name: String,
+    /// Servers in the site.
+    pub servers: usize,
+    /// Servers graded critical.
+    pub critical: usize,
+    /// Servers graded warning.
+    pub warning: usize,
+    /// Servers graded info.
+    pub info: usize,
+    /// Healthy servers.
+    pub ok: usize,
+}
+
+/// Servers by grade per AD site, sites sorted; empty when no server has a
+/// known site (a list of names says nothing about sites).
+pub fn sites(report: &ScanReport) -> Vec<SiteRow> {
+    let mut rows: Vec<SiteRow> = Vec::new();
+    for s in &report.servers {
+        let Some(site) = &s.group.site else { continue };
+        let i = match rows.iter().position(|r| &r.name == site) {
+            Some(i) => i,
+            None => {
+                rows.push(SiteRow {
+                    name: site.clone(),
+                    ..SiteRow::default()
+                });
+                rows.len() - 1
+            }
+        };
+        let Some(row) = rows.get_mut(i) else { continue };
+        row.servers += 1;
+        match s.severity {
+            crate::model::Grade::Critical => row.critical += 1,
+            crate::model::Grade::Warning => row.warning += 1,
+            crate::model::Grade::Info => row.info += 1,
+            crate::model::Grade::Ok => row.ok += 1,
+        }
+    }
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    rows
 }

@@ -123,6 +123,9 @@ const ACT_COMMANDS_SLOT: &str = "<!--excert:act-commands-->";
 const SERVERS_SLOT: &str = "<!--excert:servers-->";
 const ROWS_SLOT: &str = "<!--excert:rows-->";
 
+/// Servers named in an act-now group before "and N more".
+const HOSTS_SHOWN: usize = 5;
+
 /// The templates rendered one item at a time, besides the page itself.
 const ITEMS: &[&str] = &[
     "fleet_row",
@@ -151,6 +154,11 @@ pub fn render_to(
         .render("page", &page(report, catalog, !groups.is_empty()))
         .map_err(Box::new)?;
     let mut rest = shell.as_str();
+    if rest.contains(ACT_NOW_SLOT) {
+        rest = fill_slot(rest, ACT_NOW_SLOT, out, |out| {
+            act_now(&hb, report, groups, out)
+        })?;
+    }
     rest = fill_slot(rest, FLEET_SLOT, out, |out| {
         for row in super::fleet_table::rows(report, anchor) {
             hb.render_to_write("fleet_row", &row, &mut *out)
@@ -158,11 +166,6 @@ pub fn render_to(
         }
         Ok(())
     })?;
-    if rest.contains(ACT_NOW_SLOT) {
-        rest = fill_slot(rest, ACT_NOW_SLOT, out, |out| {
-            act_now(&hb, report, groups, out)
-        })?;
-    }
     rest = fill_slot(rest, SERVERS_SLOT, out, |out| {
         for (i, s) in report.servers.iter().enumerate() {
             hb.render_to_write("server", &server_view(report, i, s), &mut *out)
@@ -233,9 +236,21 @@ fn act_now(
         };
         let text = hb.render("act_group", &head).map_err(Box::new)?;
         let mut rest = fill_slot(&text, ACT_HOSTS_SLOT, out, |out| {
-            for a in &g.actions {
+            // A few names, then the rest folded: a group of 2,000 servers
+            // stays a few lines tall until it is opened.
+            for (i, a) in g.actions.iter().enumerate() {
+                if i == HOSTS_SHOWN {
+                    let more = g.actions.len() - HOSTS_SHOWN;
+                    write!(
+                        out,
+                        "<li class=\"more\"><details><summary>and {more} more</summary><ol class=\"actions\">"
+                    )?;
+                }
                 hb.render_to_write("act_host", &action_view(report, a), &mut *out)
                     .map_err(Box::new)?;
+            }
+            if g.actions.len() > HOSTS_SHOWN {
+                write!(out, "</ol></details></li>")?;
             }
             Ok(())
         })?;
@@ -339,6 +354,7 @@ struct Page {
     /// Whether the act-now list has any group (its groups are streamed).
     has_groups: bool,
     filters: super::fleet_table::Filters,
+    sites: Vec<super::fleet_table::SiteRow>,
     timeline: Timeline,
     catalog: Vec<CatalogView>,
     params: ParamsView,
@@ -616,9 +632,13 @@ fn page(report: &ScanReport, catalog: &[Rule], has_groups: bool) -> Page {
         counts: counts_view(report),
         has_groups,
         filters: super::fleet_table::filters(report),
+        sites: super::fleet_table::sites(report),
         timeline: timeline(report),
+        // Only the finding types that fired: the appendix explains this
+        // report, not the whole catalogue.
         catalog: catalog
             .iter()
+            .filter(|e| fired(report, e.id))
             .map(|e| CatalogView {
                 id: e.id.as_str().into(),
                 severity: e.severity.as_str(),
@@ -680,6 +700,17 @@ fn cert_state(report: &ScanReport, e: &EndpointReport) -> &'static str {
         ("ok", EndpointGrade::Warning) => "warning",
         (state, _) => state,
     }
+}
+
+/// Whether any endpoint, store or the organisation has a finding `id`.
+fn fired(report: &ScanReport, id: crate::model::FindingId) -> bool {
+    let endpoints = report.endpoints.iter().flat_map(|e| &e.findings);
+    let stores = report.servers.iter().flat_map(|s| &s.findings);
+    let organisation = report.organisation.iter().flat_map(|o| &o.findings);
+    endpoints
+        .chain(stores)
+        .chain(organisation)
+        .any(|f| f.id == id)
 }
 
 /// The report's counts, as the template reads them.

@@ -422,7 +422,7 @@ fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
             from: format_date(c.from),
             to: format_date(c.to),
             count: c.hosts.len(),
-            hosts: c.hosts.join(", "),
+            hosts: few(&c.hosts),
         });
     }
     (bands, cliffs)
@@ -544,6 +544,19 @@ fn ticks(scale: &Scale, lo: f64, hi: f64, focus_lo: f64, focus_hi: f64) -> Vec<T
         }
     }
     out
+}
+
+/// Names shown in a list before "and N more": a cliff of 200 servers
+/// stays one line.
+const FEW: usize = 5;
+
+/// The first few names, then how many more.
+fn few(hosts: &[String]) -> String {
+    let shown: Vec<&str> = hosts.iter().take(FEW).map(String::as_str).collect();
+    match hosts.len().saturating_sub(FEW) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
 }
 
 #[cfg(test)]
