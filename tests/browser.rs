@@ -604,3 +604,159 @@ fn request_detector_sees_a_page_request() {
     assert_eq!(page_requests(&net), ["http://127.0.0.1:9/x.png"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// axe-core's script: `EXCERT_AXE`, or where `.ci/run` installs it with
+/// npm (`target/axe/node_modules/axe-core/axe.min.js`). `None` skips,
+/// except in CI (`EXCERT_REQUIRE_CHROMIUM`).
+fn axe_or_skip() -> Option<PathBuf> {
+    let path = std::env::var_os("EXCERT_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("axe/node_modules/axe-core/axe.min.js"));
+    if path.is_file() {
+        return Some(path);
+    }
+    let msg = format!(
+        "no axe-core at {}; `npm install --prefix target/axe axe-core` (as .ci/run does) or set EXCERT_AXE",
+        path.display()
+    );
+    assert!(
+        std::env::var_os("EXCERT_REQUIRE_CHROMIUM").is_none(),
+        "{msg}"
+    );
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// What axe-core and the layout say of `html` at 420 px wide: a test-only
+/// copy of the page (its CSP removed so axe can be loaded beside it)
+/// runs axe and writes the violations and the page's scroll width into
+/// the DOM, which Chromium dumps.
+fn axe_at_420(bin: &Path, axe: &Path, html: &Path, label: &str) -> (serde_json::Value, u64) {
+    let page = std::fs::read_to_string(html).expect("page");
+    let csp_start = page
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("CSP");
+    let csp_end = csp_start + page[csp_start..].find('>').unwrap() + 1;
+    let probe = format!(
+        "<script src=\"file://{}\"></script><script>\
+         axe.run(document, {{resultTypes: ['violations']}}).then(function (r) {{\
+           var out = document.createElement('pre'); out.id = 'axe-result';\
+           var wide = Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) {{\
+             var r = e.getBoundingClientRect(), q = e.parentElement.getBoundingClientRect();\
+             return r.right > window.innerWidth + 1 && q.right <= window.innerWidth + 1; }}).slice(0, 6).map(function (e) {{\
+             return e.tagName + '.' + e.className + '#' + e.id; }});\
+           out.textContent = JSON.stringify({{width: document.documentElement.scrollWidth, wide: wide,\
+             violations: r.violations.map(function (v) {{ return {{id: v.id, impact: v.impact,\
+               nodes: v.nodes.slice(0, 3).map(function (n) {{ return n.target.join(' '); }})}}; }})}});\
+           document.body.appendChild(out); parent.postMessage(out.textContent, '*'); }});</script>",
+        axe.display()
+    );
+    let copy = format!("{}{}{}", &page[..csp_start], &page[csp_end..], "").replacen(
+        "</body>",
+        &format!("{probe}</body>"),
+        1,
+    );
+    let inner = html.with_file_name(format!("axe-{label}.html"));
+    std::fs::write(&inner, copy).expect("write test page");
+    // Headless windows are at least 500 px wide: the page runs in a
+    // 420 px frame, so its media queries see a 420 px viewport, and it
+    // posts what it found to this wrapper, which Chromium dumps.
+    let test_page = html.with_file_name(format!("axe-{label}-frame.html"));
+    std::fs::write(
+        &test_page,
+        format!(
+            "<!DOCTYPE html><html lang=\"en\"><body><iframe title=\"page\" width=\"420\" height=\"900\" src=\"axe-{label}.html\"></iframe>\
+             <script>addEventListener('message', function (e) {{ var p = document.createElement('pre');\
+             p.id = 'axe-result'; p.textContent = e.data; document.body.appendChild(p); }});</script></body></html>"
+        ),
+    )
+    .expect("write frame page");
+    let profile = std::env::temp_dir().join(format!("excert-axe-{label}-{}", std::process::id()));
+    let (dom, log) = chromium(
+        bin,
+        &profile,
+        &[
+            "--window-size=1000,1000".into(),
+            "--allow-file-access-from-files".into(),
+            "--virtual-time-budget=30000".into(),
+            "--dump-dom".into(),
+            format!("file://{}", test_page.canonicalize().unwrap().display()),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&profile);
+    let json = dom
+        .split("<pre id=\"axe-result\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .unwrap_or_else(|| panic!("axe did not report:\n{log}"))
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("axe result");
+    let width = v["width"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        width <= 420,
+        "{label}: {width} px wide at 420 px: {}",
+        v["wide"]
+    );
+    (v["violations"].clone(), width)
+}
+
+/// report.html and diff.html pass axe-core with no serious or critical
+/// violation, and read at 420 px without a horizontal scroll.
+#[test]
+fn report_and_diff_pass_axe_and_fit_420_px() {
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
+    let Some(axe) = axe_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("excert-browser-axe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let scan = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/demo-fleet-2026-11-29.scan.json"
+    );
+    let later = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/demo-fleet-2027-06-01.scan.json"
+    );
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_excert"))
+            .args(args)
+            .output()
+            .expect("excert runs");
+        assert!(
+            out.status.code().is_some_and(|c| c < 64),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let report_dir = dir.join("report");
+    run(&["report", "-q", scan, "--out", report_dir.to_str().unwrap()]);
+    let diff_dir = dir.join("diff");
+    run(&[
+        "diff",
+        "-q",
+        scan,
+        later,
+        "--out",
+        diff_dir.to_str().unwrap(),
+    ]);
+    for (label, page) in [
+        ("report", report_dir.join("report.html")),
+        ("diff", diff_dir.join("diff.html")),
+    ] {
+        let (violations, width) = axe_at_420(&bin, &axe, &page, label);
+        let bad: Vec<&serde_json::Value> = violations
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(bad.is_empty(), "{label}: axe-core: {bad:#?}");
+        assert!(width <= 420, "{label}: {width} px wide at 420 px");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
