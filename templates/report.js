@@ -50,6 +50,7 @@
     button.type = "button";
     button.className = "sort";
     button.textContent = th.textContent;
+    button.setAttribute("aria-label", "Sort endpoints by " + th.textContent.toLowerCase());
     th.textContent = "";
     th.appendChild(button);
     button.addEventListener("click", function () {
@@ -203,7 +204,10 @@
   Array.prototype.forEach.call(doc.querySelectorAll("button.copy-button"), function (button) {
     var code = button.parentNode.querySelector("code");
     if (!code) { return; }
-    button.setAttribute("aria-label", "Copy the command");
+    // Each button says which command it copies: a screen reader user
+    // tabbing through a page of "Copy" buttons can tell them apart.
+    var what = code.textContent.replace(/\s+/g, " ").trim().slice(0, 80);
+    button.setAttribute("aria-label", "Copy the command " + what);
     button.addEventListener("click", function () {
       var text = code.textContent;
       if (navigator.clipboard && navigator.clipboard.writeText) {

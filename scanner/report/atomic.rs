@@ -86,11 +86,27 @@ impl Set {
 
 /// `.report.html.tmp-<pid>-<random>` next to `report.html`: hidden, and
 /// clearly ours if a power cut ever leaves one behind.
+///
+/// Its mode is what a plain write would give: an existing file's own mode
+/// (a `.prom` file node_exporter reads stays 0644), else 0666 less the
+/// process umask, not tempfile's private 0600. On Windows the file takes
+/// the folder's inherited ACL, as any new file does.
 fn temp_file(path: &Path) -> io::Result<NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(&temp_prefix(path, std::process::id()))
-        .rand_bytes(6)
-        .tempfile_in(folder_of(path))
+    let prefix = temp_prefix(path, std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).rand_bytes(6);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // open(2) takes the umask off this, as for any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(folder_of(path))?;
+    #[cfg(unix)]
+    if let Ok(existing) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(existing.permissions())?;
+    }
+    Ok(tmp)
 }
 
 fn temp_prefix(path: &Path, pid: u32) -> String {
