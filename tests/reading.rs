@@ -364,3 +364,43 @@ fn the_appendix_lists_only_the_finding_types_that_fired() {
         .unwrap()
         .contains("auth-cert-expired"));
 }
+
+/// `excert diff OLD NEW`: its stdout, and diff.json.
+fn diff(name: &str, old: &str, new: &str) -> (String, serde_json::Value) {
+    let dir = std::env::temp_dir().join(format!("excert-reading-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_excert"))
+        .args(["diff", old, new, "--out"])
+        .arg(&dir)
+        .output()
+        .expect("run excert diff");
+    let json = std::fs::read_to_string(dir.join("diff.json")).expect("diff.json");
+    let html = std::fs::read_to_string(dir.join("diff.html")).expect("diff.html");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for n in v["notices"].as_array().into_iter().flatten() {
+        let first = n.as_str().unwrap().split(':').next().unwrap().to_string();
+        assert!(html.contains(&first), "diff.html lacks {first}");
+    }
+    (String::from_utf8(out.stdout).unwrap(), v)
+}
+
+#[test]
+fn diff_says_when_both_scans_are_one_and_when_they_are_given_backwards() {
+    let later = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/demo-fleet-2027-06-01.scan.json"
+    );
+    let (text, v) = diff("same", DEMO, DEMO);
+    assert!(
+        text.contains("same scan") && text.contains("--as-of"),
+        "{text}"
+    );
+    assert_eq!(v["notices"].as_array().unwrap().len(), 1);
+    // Re-judged later, the scan is still the same scan.
+    let (text, _) = diff("backwards", later, DEMO);
+    let (forwards, v) = diff("forwards", DEMO, later);
+    if v["old"]["started_at"] != v["new"]["started_at"] {
+        assert!(text.contains("older than OLD"), "{text}");
+        assert!(!forwards.contains("NOTE"), "{forwards}");
+    }
+}

@@ -28,6 +28,7 @@ struct Page {
     new_started: String,
     total: usize,
     groups: Vec<Group>,
+    notices: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +145,7 @@ pub fn render(diff: &Diff) -> Result<String, RenderError> {
         new_started: format_time(diff.new.started_at),
         total: diff.changes.len(),
         groups,
+        notices: diff.notices.clone(),
     };
     Ok(hb.render("page", &page).map_err(Box::new)?)
 }

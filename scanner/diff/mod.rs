@@ -193,6 +193,11 @@ pub struct Diff {
     pub counts: DiffCounts,
     /// Regressions first, then fixes, then the rest; by host and port within.
     pub changes: Vec<Change>,
+    /// What makes this comparison say less than it seems, in sentences
+    /// with what to do: OLD and NEW are the same scan, or NEW is older
+    /// than OLD. Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 impl Diff {
@@ -327,6 +332,7 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
     }
     changes.extend(stores::changes(old, new));
     changes.sort_by(|a, b| order(a).cmp(&order(b)));
+    let notices = notices(old, new, &old_ref, &new_ref);
     Diff {
         schema_version: DIFF_SCHEMA_VERSION,
         tool: ToolInfo::default(),
@@ -335,7 +341,60 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
         new: new_ref,
         counts: counts(&changes),
         changes,
+        notices,
     }
+}
+
+/// Same scan times and the same evidence on every endpoint: one scan
+/// given twice (perhaps judged at two dates), which no diff can tell
+/// anything about.
+fn same_scan(old: &ScanReport, new: &ScanReport) -> bool {
+    let evidence = |e: &EndpointReport| {
+        (
+            e.endpoint.host.to_ascii_lowercase(),
+            e.endpoint.port,
+            e.status,
+            e.leaf().map(|c| c.sha1.clone()),
+        )
+    };
+    old.started_at == new.started_at
+        && old.finished_at == new.finished_at
+        && old.endpoints.len() == new.endpoints.len()
+        && old
+            .endpoints
+            .iter()
+            .zip(&new.endpoints)
+            .all(|(a, b)| evidence(a) == evidence(b))
+}
+
+/// The notices of [`Diff::notices`].
+fn notices(
+    old: &ScanReport,
+    new: &ScanReport,
+    old_ref: &ScanRef,
+    new_ref: &ScanRef,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if same_scan(old, new) {
+        out.push(format!(
+            "OLD and NEW are the same scan (started {}, same evidence), so nothing can show as \
+             changed. To see that scan judged at a later date, run: excert report {} --as-of DATE",
+            crate::report::format::format_time(new_ref.started_at),
+            new_ref.file
+        ));
+    } else if new_ref.started_at < old_ref.started_at {
+        out.push(format!(
+            "NEW ({}, started {}) is older than OLD ({}, started {}): regressions and fixes \
+             read backwards. Give the older scan first: excert diff {} {}",
+            new_ref.file,
+            crate::report::format::format_time(new_ref.started_at),
+            old_ref.file,
+            crate::report::format::format_time(old_ref.started_at),
+            new_ref.file,
+            old_ref.file
+        ));
+    }
+    out
 }
 
 /// An endpoint only the new scan has: a regression when it arrives with a

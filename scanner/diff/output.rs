@@ -58,6 +58,9 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
         c.other,
         crate::report::format::format_time(diff.as_of)
     );
+    for notice in &diff.notices {
+        let _ = writeln!(out, "  NOTE: {}", sanitize::visible(notice));
+    }
     for change in diff.changes.iter().take(SHOWN) {
         let tag = match change.impact {
             Impact::Regression => "REGRESSION",
