@@ -404,3 +404,21 @@ fn diff_says_when_both_scans_are_one_and_when_they_are_given_backwards() {
         assert!(!forwards.contains("NOTE"), "{forwards}");
     }
 }
+
+#[test]
+fn a_2000_server_page_stays_under_8_mb_with_cards_only_where_there_is_work() {
+    let report = common::fleet_of(2000);
+    let page =
+        excert::report::html::render(&report, &excert::analyze::catalog::all()).expect("render");
+    assert!(page.len() <= 8_000_000, "{} bytes", page.len());
+    let needing = report
+        .servers
+        .iter()
+        .filter(|s| excert::report::html::needs_card(s))
+        .count();
+    assert_eq!(page.matches("<article class=\"server").count(), needing);
+    // Every server is still in the server table, and report.csv is named
+    // for the endpoints.
+    assert_eq!(page.matches("<tr class=\"server-row").count(), 2000);
+    assert!(page.contains("id=\"endpoints-in-csv\""));
+}

@@ -14,7 +14,8 @@ use crate::model::{EndpointReport, ScanReport, ServerReport, Severity};
 pub struct SummaryRow {
     /// The server, as its card names it.
     pub host: String,
-    /// The id of the server's card, for the row's link.
+    /// The id of the server's card, for the row's link; empty when the
+    /// page has no card for it.
     pub anchor: String,
     /// The server's grade: `critical`, `warning`, `info` or `ok`.
     pub grade: &'static str,
@@ -98,7 +99,13 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
         .enumerate()
         .map(|(i, s)| SummaryRow {
             host: s.host.clone(),
-            anchor: anchor(i),
+            // A large fleet's page has cards only for servers that need
+            // work: no link to a card that is not there.
+            anchor: if super::html::compact(report) && !super::html::needs_card(s) {
+                String::new()
+            } else {
+                anchor(i)
+            },
             grade: s.severity.as_str(),
             grade_rank: match s.severity {
                 crate::model::Grade::Critical => 0,

@@ -123,6 +123,17 @@ const ACT_COMMANDS_SLOT: &str = "<!--excert:act-commands-->";
 const SERVERS_SLOT: &str = "<!--excert:servers-->";
 const ROWS_SLOT: &str = "<!--excert:rows-->";
 
+/// Above this many servers the page is compact: cards only for servers
+/// that need work, without certificate facts, protocol matrix or steps
+/// (their act-now group and remediation.ps1 have them), and no endpoint
+/// table (report.csv has every endpoint), so 2,000 servers stay a few MB.
+pub const COMPACT_ABOVE: usize = 300;
+
+/// Whether `report` is rendered compact (see [`COMPACT_ABOVE`]).
+pub fn compact(report: &ScanReport) -> bool {
+    report.servers.len() > COMPACT_ABOVE
+}
+
 /// Servers named in an act-now group before "and N more".
 const HOSTS_SHOWN: usize = 5;
 
@@ -168,6 +179,9 @@ pub fn render_to(
     })?;
     rest = fill_slot(rest, SERVERS_SLOT, out, |out| {
         for (i, s) in report.servers.iter().enumerate() {
+            if compact(report) && !needs_card(s) {
+                continue;
+            }
             hb.render_to_write("server", &server_view(report, i, s), &mut *out)
                 .map_err(Box::new)?;
         }
@@ -175,6 +189,9 @@ pub fn render_to(
     })?;
     let card = card_of_endpoint(report);
     rest = fill_slot(rest, ROWS_SLOT, out, |out| {
+        if compact(report) {
+            return Ok(());
+        }
         for (i, e) in report.endpoints.iter().enumerate() {
             let row = row_view(report, e, card.get(i).copied().unwrap_or(0));
             hb.render_to_write("row", &row, &mut *out)
@@ -345,6 +362,9 @@ struct Page {
     finished: String,
     as_of: String,
     as_of_differs: bool,
+    /// A large fleet's compact page ([`COMPACT_ABOVE`]).
+    compact: bool,
+    compact_above: usize,
     /// The projection banner when the report is judged at another day
     /// than today; empty otherwise.
     projection: String,
@@ -466,6 +486,11 @@ struct StepView {
 
 #[derive(Serialize)]
 struct ServerView {
+    /// Everything (certificate facts, protocol matrix, steps), or the
+    /// compact card of a large fleet.
+    full: bool,
+    /// How many steps the server has, said on a compact card.
+    step_count: usize,
     host: String,
     anchor: String,
     grade: Grade,
@@ -510,6 +535,9 @@ struct VersionCell {
 
 #[derive(Serialize)]
 struct EndpointView {
+    /// Certificate facts and the protocol matrix; left out of a large
+    /// fleet's cards (report.csv has them).
+    full: bool,
     port: u16,
     role: &'static str,
     role_label: &'static str,
@@ -626,6 +654,8 @@ fn page(report: &ScanReport, catalog: &[Rule], has_groups: bool) -> Page {
         finished: format_time(report.finished_at),
         as_of: format_time(report.as_of),
         as_of_differs: (report.as_of - report.finished_at).abs() > Duration::hours(1),
+        compact: compact(report),
+        compact_above: COMPACT_ABOVE,
         projection: projection(report.as_of, time::OffsetDateTime::now_utc()),
         complete: report.complete,
         incomplete: super::triage::incomplete_notice(report).unwrap_or_default(),
@@ -700,6 +730,11 @@ fn cert_state(report: &ScanReport, e: &EndpointReport) -> &'static str {
         ("ok", EndpointGrade::Warning) => "warning",
         (state, _) => state,
     }
+}
+
+/// Whether a compact page keeps the server's card: it needs work.
+pub fn needs_card(s: &ServerReport) -> bool {
+    matches!(s.severity, Grade::Critical | Grade::Warning)
 }
 
 /// Whether any endpoint, store or the organisation has a finding `id`.
@@ -891,8 +926,23 @@ fn server_view(report: &ScanReport, index: usize, s: &ServerReport) -> ServerVie
     );
     findings.sort_by_key(|f| f.severity);
     let group = group_text(&s.group);
-    let steps = step_views(s.remediation_steps.iter());
+    let full = !compact(report);
+    // A large fleet's card leaves the steps to its act-now group (one
+    // command block for all its servers) and to remediation.ps1.
+    let steps = if full {
+        step_views(s.remediation_steps.iter())
+    } else {
+        Vec::new()
+    };
+    if !full {
+        for f in &mut findings {
+            f.steps.clear();
+            f.remediation.clear();
+        }
+    }
     ServerView {
+        full,
+        step_count: s.remediation_steps.len(),
         host: s.host.clone(),
         anchor: anchor(index),
         grade: s.severity,
@@ -977,6 +1027,7 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
     let tls = e.tls.as_ref();
     let (trust, trust_state) = trust_text(e);
     EndpointView {
+        full: !compact(report),
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
         role_label: role_label(e.endpoint.role),
