@@ -127,7 +127,7 @@ const ROWS_SLOT: &str = "<!--excert:rows-->";
 /// that need work, without certificate facts, protocol matrix or steps
 /// (their act-now group and remediation.ps1 have them), and no endpoint
 /// table (report.csv has every endpoint), so 2,000 servers stay a few MB.
-pub const COMPACT_ABOVE: usize = 300;
+pub const COMPACT_ABOVE: usize = 600;
 
 /// Whether `report` is rendered compact (see [`COMPACT_ABOVE`]).
 pub fn compact(report: &ScanReport) -> bool {
