@@ -37,10 +37,19 @@ pub fn run(cli: Cli) -> i32 {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Scan(a) => scan(a).await,
-            Command::Report(a) => report_cmd(a),
+            Command::Report(a) => {
+                // Nothing to cancel: a signal lets the set being written
+                // finish, as in scan's write phase, rather than ending the
+                // process mid-set.
+                let _finish = writing_only();
+                report_cmd(a)
+            }
             Command::Demo(a) => demo(a).await,
             Command::Targets(a) => dry_run(a).await,
-            Command::Diff(a) => diff_cmd(a),
+            Command::Diff(a) => {
+                let _finish = writing_only();
+                diff_cmd(a)
+            }
         }
     });
     // Don't wait for lingering lab connections or abandoned probes.
@@ -52,6 +61,15 @@ pub fn run(cli: Cli) -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Stop signals (SIGTERM, SIGHUP, Ctrl-C) handled from here on, for a
+/// command that only writes: the handlers replace the default action of
+/// ending the process, so the set being written is finished.
+fn writing_only() -> Signals {
+    let signals = Signals::install();
+    signals.start_writing();
+    signals
 }
 
 fn print_error(e: &Error) {
