@@ -28,7 +28,7 @@ pub fn is_hidden_or_control(c: char) -> bool {
 
 /// Rewrite every hidden or control character as visible `\u{XXXX}` text,
 /// keeping `keep` (e.g. newlines in our own multi-line remediation).
-fn visible_except(text: &str, keep: &[char]) -> String {
+pub(crate) fn visible_except(text: &str, keep: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_hidden_or_control(c) && !keep.contains(&c) {

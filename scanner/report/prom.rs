@@ -25,8 +25,13 @@ fn grade_value(g: Grade) -> u8 {
     }
 }
 
-/// Escape a label value (text exposition format 0.0.4).
+/// Escape a label value (text exposition format 0.0.4), after making
+/// control and bidi characters visible as every other output does: an
+/// export name with ESC, BEL or NUL must not reach a dashboard raw.
 fn escape(value: &str) -> String {
+    // A newline keeps the format's own `\n` escape, so the name reads
+    // back as it was.
+    let value = super::sanitize::visible_except(value, &['\n']);
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -213,6 +218,13 @@ pub fn write(report: &ScanReport, path: &Path) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_label_values_are_made_visible() {
+        let out = escape("ex01\u{1b}[31m\u{7}\u{0}");
+        assert!(!out.chars().any(char::is_control), "{out:?}");
+        assert!(out.contains("u{001B}"), "{out}");
+    }
 
     #[test]
     fn label_values_are_escaped() {
