@@ -50,6 +50,8 @@ struct Row {
     port: String,
     role: &'static str,
     kind: &'static str,
+    /// The change in words.
+    label: &'static str,
     what: String,
     detail: String,
 }
@@ -62,6 +64,18 @@ fn kind_name(k: &Kind) -> &'static str {
         Kind::StatusChanged { .. } => "status_changed",
         Kind::EndpointAdded { .. } => "endpoint_added",
         Kind::EndpointRemoved { .. } => "endpoint_removed",
+    }
+}
+
+/// The change in words, as the page shows it (`data-kind` keeps the id).
+fn kind_label(k: &Kind) -> &'static str {
+    match k {
+        Kind::CertChanged { .. } => "Certificate changed",
+        Kind::FindingAdded { .. } => "New finding",
+        Kind::FindingResolved { .. } => "Finding cleared",
+        Kind::StatusChanged { .. } => "Answer changed",
+        Kind::EndpointAdded { .. } => "Endpoint added",
+        Kind::EndpointRemoved { .. } => "Endpoint removed",
     }
 }
 
@@ -85,6 +99,7 @@ fn row(c: &Change) -> Row {
         },
         role: c.role_label(),
         kind: kind_name(&c.kind),
+        label: kind_label(&c.kind),
         what: c.describe(),
         detail,
     }

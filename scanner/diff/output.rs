@@ -52,10 +52,14 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "excert diff: {} regression(s), {} fix(es), {} other change(s) (both judged as of {})",
-        c.regressions,
-        c.fixes,
-        c.other,
+        "excert diff: {}, {}, {} (both judged as of {})",
+        crate::report::labels::count(c.regressions, "regression"),
+        if c.fixes == 1 {
+            "1 fix".to_string()
+        } else {
+            format!("{} fixes", c.fixes)
+        },
+        crate::report::labels::count(c.other, "other change"),
         crate::report::format::format_time(diff.as_of)
     );
     for notice in &diff.notices {
