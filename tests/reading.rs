@@ -244,10 +244,9 @@ fn the_terminal_summary_fits_the_width_with_step_one_and_its_command_alone() {
     for (columns, width) in [(None, 100), (Some("80"), 80)] {
         let text = terminal(columns, &[]);
         // Every line but a command (which must stay whole to be copied)
-        // fits; commands are the only lines that start in column 0 with
-        // a cmdlet name.
+        // fits; commands are the lines that start with the prompt.
         for line in text.lines() {
-            let command = line.contains("-ExchangeCertificate") && !line.starts_with(' ');
+            let command = line.starts_with("PS> ");
             if !command {
                 assert!(line.chars().count() <= width, "{width}: {line}");
             }
@@ -257,7 +256,7 @@ fn the_terminal_summary_fits_the_width_with_step_one_and_its_command_alone() {
             .iter()
             .position(|l| l.trim_start().starts_with("step 1 of 7"))
             .expect("step 1 of N");
-        assert!(lines[step + 1].starts_with("New-ExchangeCertificate -Server ex03"));
+        assert!(lines[step + 1].starts_with("PS> New-ExchangeCertificate -Server ex03"));
         // Each server once: the host is not repeated on its line.
         let ex04 = lines
             .iter()

@@ -249,9 +249,10 @@ fn act_now_list(report: &ScanReport, shape: Shape) -> String {
                 "    {}",
                 fit(&sanitize::visible(&text), width.saturating_sub(4))
             );
-            // On a line of its own, whole, so it can be copied.
+            // On a line of its own, whole, so it can be copied (after the
+            // prompt, which marks it as the line to paste).
             if let Some(c) = step.command() {
-                let _ = writeln!(out, "{}", sanitize::visible(c));
+                let _ = writeln!(out, "PS> {}", sanitize::visible(c));
             }
         }
         if steps.is_empty() {

@@ -770,7 +770,7 @@ async fn a_store_only_audit_of_an_expired_iis_and_smtp_certificate_is_critical()
     let csv = std::fs::read_to_string(out.join("report.csv")).unwrap();
     assert!(
         csv.lines()
-            .any(|l| l.contains(",store,") && l.contains("critical,store-cert-expired")),
+            .any(|l| l.contains(",store,critical,") && l.contains("store-cert-expired")),
         "{csv}"
     );
     let stdout = String::from_utf8_lossy(&run.stdout);

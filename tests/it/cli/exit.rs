@@ -233,7 +233,7 @@ async fn sigterm_leaves_valid_reports_marked_incomplete() {
         .filter(|n| {
             !matches!(
                 n.as_str(),
-                "scan.json" | "report.csv" | "report.html" | "remediation.ps1"
+                "scan.json" | "report.csv" | "servers.csv" | "report.html" | "remediation.ps1"
             )
         })
         .collect();

@@ -286,7 +286,13 @@ fn a_full_disk_keeps_the_old_set_whole() {
     assert_eq!(now, old, "the folder still holds the old set, not a mix");
     assert_eq!(
         files_in(&out_dir),
-        ["remediation.ps1", "report.csv", "report.html", "scan.json"]
+        [
+            "remediation.ps1",
+            "report.csv",
+            "report.html",
+            "scan.json",
+            "servers.csv"
+        ]
     );
 }
 
