@@ -392,7 +392,7 @@ pub fn write_servers(report: &ScanReport, out: &mut dyn Write) -> Result<(), csv
         let first_step = s
             .remediation_steps
             .first()
-            .map(|st| st.text.clone())
+            .map(|st| st.text().into_owned())
             .or_else(|| s.remediation.first().cloned())
             .unwrap_or_default();
         vec![

@@ -31,7 +31,7 @@ fn grade_value(g: Grade) -> u8 {
 fn escape(value: &str) -> String {
     // A newline keeps the format's own `\n` escape, so the name reads
     // back as it was.
-    let value = super::sanitize::visible_except(value, &['\n']);
+    let value = crate::text::visible_except(value, &['\n']);
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

@@ -2,7 +2,7 @@
 //! process umask, or an existing file's own mode, so node_exporter (its
 //! own user) can read a `.prom` file and a shared report folder stays
 //! readable.
-#![cfg(unix)]
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::os::unix::fs::PermissionsExt;

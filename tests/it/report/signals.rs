@@ -1,9 +1,9 @@
 //! `excert report` and `excert diff` finish the set they are writing when
 //! SIGTERM or SIGHUP arrives (a dropped SSH session), as `scan` does.
-#![cfg(unix)]
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
