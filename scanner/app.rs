@@ -23,7 +23,7 @@ pub fn run(cli: Cli) -> i32 {
     // a fraction of its wall time even on loopback), and on one thread the
     // analysis reuses the memory the finished probes gave back; with worker
     // threads, glibc kept that memory in the workers' arenas and a
-    // 10,000-endpoint scan peaked about 14 MB higher (README "Performance").
+    // 10,000-endpoint scan peaked about 14 MB higher (docs/guide.md "Performance").
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -2,7 +2,7 @@
 //!
 //! These structs are parsed and then handed to [`crate::config`], which
 //! validates them and resolves defaults. Code past `config` never sees raw
-//! flags. Flag names here are a public contract (README "Commands").
+//! flags. Flag names here are a public contract (docs/guide.md "Commands").
 
 use std::path::PathBuf;
 

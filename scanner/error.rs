@@ -1,7 +1,7 @@
 //! The errors that end a command, each one line a person can act on.
 //!
 //! The exit code of each kind is decided here, in [`Error::exit_code`], and
-//! documented in the README's exit-code table.
+//! documented in docs/guide.md's exit-code table.
 
 use std::path::PathBuf;
 
@@ -120,7 +120,7 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error (README "Exit codes"): input
+    /// The process exit code for this error (docs/guide.md "Exit codes"): input
     /// and usage problems are 64, an output that cannot be written is 73
     /// (sysexits' "cannot create output file"), anything else 3.
     pub fn exit_code(&self) -> i32 {

@@ -6,7 +6,7 @@
 //! [`ScanReport`]; because it keeps every certificate's DER, `excert report`
 //! can rebuild the evidence from it and analyse again without the network.
 //!
-//! Field names are a public contract (see README "scan.json"): add, never
+//! Field names are a public contract (see docs/guide.md "scan.json"): add, never
 //! rename or remove.
 
 use std::net::IpAddr;
@@ -581,7 +581,7 @@ pub struct CertFacts {
     pub key_usage: Vec<String>,
     /// Extended key usages, e.g. `serverAuth`; empty when the extension is absent.
     pub extended_key_usage: Vec<String>,
-    /// What kind of certificate this is (see README "What excert checks").
+    /// What kind of certificate this is (see docs/guide.md "What excert checks").
     pub classification: Classification,
     /// Why the certificate got its classification: the Exchange guarantees it
     /// meets (or the first it misses) and the layout, key and hash signals.

@@ -8,7 +8,7 @@
 //! re-addressed server is followed) and lists what differs. Pure: no I/O.
 //!
 //! diff.json is [`Diff`] serialised; its field names are a public contract
-//! (README "excert diff").
+//! (docs/guide.md "excert diff").
 
 pub mod html;
 pub mod output;

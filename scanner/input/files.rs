@@ -1,5 +1,5 @@
 //! Reading input files safely: every kind of input has a size limit
-//! (README "Limits") and special files are refused before they are opened
+//! (docs/guide.md "Limits") and special files are refused before they are opened
 //! for reading. Errors quote input only through
 //! [`crate::text::excerpt`].
 //!

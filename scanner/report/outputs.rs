@@ -1,4 +1,4 @@
-//! Output paths checked before any work starts (README "Output paths").
+//! Output paths checked before any work starts (docs/guide.md "Output paths").
 //!
 //! Evidence must never be destroyed by excert itself: no output may replace
 //! an input (a scan.json, a CA bundle, a targets file) or another output,

@@ -4,7 +4,7 @@
 //! a file.
 //!
 //! One series per presented leaf certificate, per endpoint and per server;
-//! the label sets are listed in the README ("Monitoring"). Label values are
+//! the label sets are listed in docs/guide.md ("Monitoring"). Label values are
 //! escaped as the text exposition format asks (backslash, double quote,
 //! newline), so a hostile host name cannot add a series.
 

@@ -668,7 +668,7 @@ fn a_hybrid_connector_needs_a_valid_certificate_its_name_matches() {
 }
 
 /// Judging is linear: 100,000 store certificates on 2,000 servers. The
-/// time is measured in release (README, "Limits"); debug only has to
+/// time is measured in release (docs/guide.md, "Limits"); debug only has to
 /// finish.
 #[test]
 fn a_hundred_thousand_certificates_are_judged() {
@@ -800,7 +800,7 @@ fn scan_of(inv: &Inventory) -> ScanReport {
 }
 
 /// Merging two 50,000-certificate scans keeps each (server, thumbprint)
-/// once and judges the merged stores (linear: the time is in the README).
+/// once and judges the merged stores (linear: the time is in docs/guide.md).
 #[test]
 fn two_fifty_thousand_certificate_scans_merge() {
     let half = |from: usize| Inventory {
