@@ -100,7 +100,7 @@ fn newest_covering<'l, 'a>(
 
 /// A frontend still presenting an older certificate than the one being
 /// rolled out for its names.
-pub(crate) struct Behind<'a> {
+pub(crate) struct Lag<'a> {
     pub endpoint: usize,
     /// The newest certificate for the same names: the one to bind.
     pub target: &'a CertFacts,
@@ -110,7 +110,7 @@ pub(crate) struct Behind<'a> {
 
 /// Every frontend whose certificate has a newer, in-date successor in its
 /// site (one that covers all its names, and is trusted if it is).
-pub(crate) fn behind<'a>(leaves: &[FrontLeaf<'a>], as_of: OffsetDateTime) -> Vec<Behind<'a>> {
+pub(crate) fn lags<'a>(leaves: &[FrontLeaf<'a>], as_of: OffsetDateTime) -> Vec<Lag<'a>> {
     let mut out = Vec::new();
     // Servers of a rollout share a few certificates: look each up once.
     let mut targets: HashMap<(&str, Option<String>, bool), Option<&'a CertFacts>> = HashMap::new();
@@ -139,7 +139,7 @@ pub(crate) fn behind<'a>(leaves: &[FrontLeaf<'a>], as_of: OffsetDateTime) -> Vec
             .filter(|o| o.leaf.sha1 == target.sha1 && same_site(l.site, o.site))
             .map(|o| o.host.to_ascii_lowercase())
             .collect();
-        out.push(Behind {
+        out.push(Lag {
             endpoint: l.endpoint,
             target,
             on_target: on_target.len(),

@@ -146,9 +146,8 @@ fn judge_endpoints(
     // Frontends behind the fleet's newest public certificate for their
     // names, known before any rule runs, so their findings are made right
     // once.
-    let behind = fleet::behind(&front, as_of);
-    let behind_at: HashMap<usize, &fleet::Behind<'_>> =
-        behind.iter().map(|b| (b.endpoint, b)).collect();
+    let lags = fleet::lags(&front, as_of);
+    let lag_at: HashMap<usize, &fleet::Lag<'_>> = lags.iter().map(|b| (b.endpoint, b)).collect();
     let mut judged: Vec<Judged> = evidence.iter().map(|_| Judged::default()).collect();
     let mut shared = Shared::default();
     let mut publics: Vec<Option<String>> = Vec::new();
@@ -156,7 +155,7 @@ fn judge_endpoints(
         let fleet = FleetView {
             front: &front,
             inferred: &inferred,
-            behind: &behind_at,
+            lags: &lag_at,
             renewals: &renewals,
         };
         publics.push(run_rules(
@@ -176,8 +175,8 @@ fn judge_endpoints(
             slot.findings.push(f);
         }
     }
-    drop(behind_at);
-    drop(behind);
+    drop(lag_at);
+    drop(lags);
     drop(renewals);
     drop(front);
     drop(leaves);
@@ -278,7 +277,7 @@ struct FleetView<'a> {
     inferred: &'a BTreeMap<Option<String>, Vec<String>>,
     /// Frontends on an older public certificate than the site's newest,
     /// by endpoint index.
-    behind: &'a HashMap<usize, &'a fleet::Behind<'a>>,
+    lags: &'a HashMap<usize, &'a fleet::Lag<'a>>,
     /// The steps that bind a renewal waiting in the store (`--inventory`),
     /// by endpoint index.
     renewals: &'a HashMap<usize, &'a [Step]>,
@@ -410,15 +409,15 @@ fn run_rules(
             frontend_exchange,
             public_thumbprint: public.as_deref(),
             expected_names: &expected,
-            rollout: fleet.behind.get(&i).map(|b| b.target),
+            rollout: fleet.lags.get(&i).map(|b| b.target),
             renewal: fleet.renewals.get(&i).copied(),
             settings,
         };
         slot.findings = rules::endpoint_findings(&ctx);
         // The fleet's own finding about this endpoint: a rollout to finish.
-        if let (Some(b), Some(leaf)) = (fleet.behind.get(&i), w.leaf()) {
+        if let (Some(b), Some(leaf)) = (fleet.lags.get(&i), w.leaf()) {
             slot.lags_fleet = true;
-            slot.findings.push(behind_finding(e, leaf, b));
+            slot.findings.push(lag_finding(e, leaf, b));
         }
         // Held for the whole scan: no spare capacity, one copy of each
         // step text.
@@ -589,10 +588,10 @@ fn group_by_host(evidence: &[EndpointEvidence]) -> Vec<(String, Vec<usize>)> {
 
 /// A server still on an older certificate than the newest one for its
 /// names: info, with the step that rolls the newer one out.
-fn behind_finding(
+fn lag_finding(
     e: &EndpointEvidence,
     leaf: &CertFacts,
-    b: &fleet::Behind<'_>,
+    b: &fleet::Lag<'_>,
 ) -> crate::model::Finding {
     let t = b.target;
     let servers = if b.on_target == 1 {
