@@ -81,12 +81,12 @@ pub fn analyze(
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> Analysis {
-    let judged = judge_endpoints(evidence, inventory, settings);
-    judge_servers(judged, inventory, settings)
+    let ruled = rule_endpoints(evidence, inventory, settings);
+    decide_servers(ruled, inventory, settings)
 }
 
-/// Every endpoint judged; what judging the servers needs besides.
-struct JudgedEndpoints {
+/// Every endpoint through the rules; what deciding the servers needs besides.
+struct RuledEndpoints {
     endpoints: Vec<EndpointReport>,
     /// Hosts with the indexes of their endpoints ([`group_by_host`]).
     servers: Vec<(String, Vec<usize>)>,
@@ -102,11 +102,11 @@ struct JudgedEndpoints {
 
 /// Read every chain, run the per-endpoint and fleet rules, and turn each
 /// endpoint's evidence into its report.
-fn judge_endpoints(
+fn rule_endpoints(
     mut evidence: Vec<EndpointEvidence>,
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
-) -> JudgedEndpoints {
+) -> RuledEndpoints {
     let as_of = settings.as_of;
     let chain_facts = read_chain_facts(&evidence, inventory, settings);
     // Every chain is read: the facts keep one DER per distinct certificate,
@@ -148,7 +148,10 @@ fn judge_endpoints(
     // once.
     let lags = fleet::lags(&front, as_of);
     let lag_at: HashMap<usize, &fleet::Lag<'_>> = lags.iter().map(|b| (b.endpoint, b)).collect();
-    let mut judged: Vec<Judged> = evidence.iter().map(|_| Judged::default()).collect();
+    let mut judged: Vec<EndpointFindings> = evidence
+        .iter()
+        .map(|_| EndpointFindings::default())
+        .collect();
     let mut shared = Shared::default();
     let mut publics: Vec<Option<String>> = Vec::new();
     for (_, members) in &servers {
@@ -189,7 +192,7 @@ fn judge_endpoints(
         .map(|((e, facts), judged)| endpoint_report(e, facts, judged, &mut shared))
         .collect();
     endpoints.shrink_to_fit();
-    JudgedEndpoints {
+    RuledEndpoints {
         endpoints,
         servers,
         publics,
@@ -201,12 +204,12 @@ fn judge_endpoints(
 
 /// One verdict per server, decided once from every finding, and the
 /// expiry cliffs.
-fn judge_servers(
-    judged: JudgedEndpoints,
+fn decide_servers(
+    judged: RuledEndpoints,
     inventory: Option<&crate::model::Inventory>,
     settings: &AnalysisSettings,
 ) -> Analysis {
-    let JudgedEndpoints {
+    let RuledEndpoints {
         endpoints,
         servers,
         publics,
@@ -265,7 +268,7 @@ impl ChainFacts {
 
 /// What the rules made of one endpoint.
 #[derive(Default)]
-struct Judged {
+struct EndpointFindings {
     findings: Vec<crate::model::Finding>,
     /// Presents an older public cert than the fleet's newest for its names.
     lags_fleet: bool,
@@ -359,7 +362,7 @@ fn run_rules(
     chain_facts: &[ChainFacts],
     fleet: &FleetView<'_>,
     settings: &AnalysisSettings,
-    judged: &mut [Judged],
+    judged: &mut [EndpointFindings],
     shared: &mut Shared,
 ) -> Option<String> {
     // This server's answered leaves, with their roles.
@@ -432,7 +435,7 @@ fn run_rules(
 fn endpoint_report(
     e: EndpointEvidence,
     facts: ChainFacts,
-    mut judged: Judged,
+    mut judged: EndpointFindings,
     shared: &mut Shared,
 ) -> EndpointReport {
     judged.findings.sort_by_key(|f| f.severity);
@@ -494,7 +497,7 @@ fn server_reports(
                 members.iter().filter_map(|&i| endpoints.get(i)).collect();
             let verify = remediation::verify_command(host, &reports, settings);
             let store_findings = own.map_or(&[][..], |s| s.findings.as_slice());
-            let mut v = verdict::judge(&verdict::ServerInput {
+            let mut v = verdict::decide(&verdict::ServerInput {
                 host,
                 endpoints: &reports,
                 store: store_findings,

@@ -178,7 +178,7 @@ pub(crate) struct ServerInput<'a> {
 
 /// Judge one server, once, from every finding: its endpoints' and its
 /// store's. Nothing changes the verdict or its steps afterwards.
-pub(crate) fn judge(input: &ServerInput<'_>) -> ServerVerdict {
+pub(crate) fn decide(input: &ServerInput<'_>) -> ServerVerdict {
     let ServerInput {
         host,
         endpoints,
