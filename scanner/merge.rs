@@ -154,10 +154,12 @@ fn with_origin(
     seen: &[ScanSeen],
 ) -> EndpointReport {
     let mut e = e.clone();
-    let mut origin = e.endpoint.from_scan.take().unwrap_or(ScanOrigin {
-        file: file.to_string(),
-        started_at: scan.started_at,
-        superseded: Vec::new(),
+    let mut origin = e.endpoint.from_scan.take().unwrap_or_else(|| {
+        Box::new(ScanOrigin {
+            file: file.to_string(),
+            started_at: scan.started_at,
+            superseded: Vec::new(),
+        })
     });
     for older in seen {
         let same = older.file == origin.file && older.started_at == origin.started_at;

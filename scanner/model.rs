@@ -202,9 +202,10 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     /// The scan this observation came from, when `excert report` merged
-    /// several scans.
+    /// several scans. Boxed: most endpoints have none, and a large scan
+    /// holds every endpoint until the reports are written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_scan: Option<ScanOrigin>,
+    pub from_scan: Option<Box<ScanOrigin>>,
 }
 
 /// Which scan.json an observation came from (`excert report A.json B.json`).
@@ -838,7 +839,8 @@ pub struct Step {
     /// What the step achieves, e.g. `renew-backend`.
     pub task: Task,
     /// The server to do it on; empty when it applies to every server.
-    pub server: String,
+    /// Shared: a large fleet names each server in many steps.
+    pub server: Arc<str>,
     /// The port of the IIS site concerned, when the step is about one site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
@@ -848,8 +850,10 @@ pub struct Step {
     #[serde(default, rename = "powershell")]
     pub command: Option<text::Command>,
     /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub thumbprints: Vec<String>,
+    /// Shared, so the copy of a step in its server's verdict costs no
+    /// second list.
+    #[serde(default)]
+    pub thumbprints: Arc<[String]>,
     /// The step as the admin reads it, with names and thumbprints filled
     /// in: read it with [`Step::text`]. Held as a template shared by every
     /// server once the analysis is done ([`template`]), so `server` and
@@ -1490,5 +1494,21 @@ mod name_tests {
     fn classification_names_are_serde_names() {
         as_str_is_serde_name!(Classification: ExchangeSelfSigned, ExchangeAuth, Wmsvc,
             SelfSigned, CaIssued, Unparsable);
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// A large scan holds one `EndpointReport` per endpoint and several
+    /// `Step`s per finding until the reports are written: growing either
+    /// shows at once in peak memory (`bench/run.sh memory`).
+    #[test]
+    fn records_held_per_endpoint_stay_small() {
+        let (endpoint, step) = (size_of::<EndpointReport>(), size_of::<Step>());
+        println!("EndpointReport {endpoint} bytes, Step {step} bytes");
+        assert!(endpoint <= 480, "EndpointReport is {endpoint} bytes");
+        assert!(step <= 88, "Step is {step} bytes");
     }
 }

@@ -149,11 +149,10 @@ impl Step {
     /// command in `shared`: a large scan holds every step until the
     /// reports are written.
     pub(crate) fn compact(&mut self, shared: &mut Shared) {
-        self.server.shrink_to_fit();
+        shared.share(&mut self.server);
         if let Some(Command::Own(c)) = &mut self.command {
             shared.share(c);
         }
-        self.thumbprints.shrink_to_fit();
         if let (StepText::Plain(t), false) = (
             &self.text,
             matches!(self.command, Some(Command::InText { .. })),
@@ -167,7 +166,7 @@ impl Step {
 impl PartialEq for Step {
     fn eq(&self, other: &Step) -> bool {
         self.task == other.task
-            && self.server == other.server
+            && *self.server == *other.server
             && self.port == other.port
             && self.command() == other.command()
             && self.thumbprints == other.thumbprints

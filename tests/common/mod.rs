@@ -188,7 +188,7 @@ fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
             server: host.into(),
             port: None,
             command: None,
-            thumbprints: Vec::new(),
+            thumbprints: Vec::new().into(),
             text: text.as_str().into(),
         })
         .collect()

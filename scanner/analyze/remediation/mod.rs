@@ -40,6 +40,8 @@ pub use other::*;
 pub use public::*;
 pub use store::*;
 
+use std::sync::Arc;
+
 use crate::analyze::commands::{Arg, Cmd, Placeholder, Server, Thumbprint};
 use crate::model::text::Command;
 
@@ -50,10 +52,10 @@ impl Step {
     fn new(task: Task, server: &str, text: String) -> Step {
         Step {
             task,
-            server: server.to_string(),
+            server: Arc::from(server),
             port: None,
             command: None,
-            thumbprints: Vec::new(),
+            thumbprints: Arc::from([]),
             text: text.into(),
         }
     }
@@ -71,7 +73,9 @@ impl Step {
     /// Lists `sha1` among the step's thumbprints when it is one.
     fn thumbprint(mut self, sha1: &str) -> Step {
         if let Some(t) = Thumbprint::parse(sha1) {
-            self.thumbprints.push(t.as_str().to_string());
+            let mut all = self.thumbprints.to_vec();
+            all.push(t.as_str().to_string());
+            self.thumbprints = all.into();
         }
         self
     }

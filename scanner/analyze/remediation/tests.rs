@@ -61,7 +61,7 @@ fn assert_inert(steps: &[Step]) {
             );
         }
         assert!(!s.text().contains('\n'), "prose breaks lines: {}", s.text());
-        for t in &s.thumbprints {
+        for t in s.thumbprints.iter() {
             assert!(t.len() == 40 && t.chars().all(|c| c.is_ascii_hexdigit()));
         }
     }

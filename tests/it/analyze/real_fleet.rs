@@ -658,7 +658,7 @@ fn every_step_names_its_server_and_no_444_fix_moves_iis() {
     let mut checked = 0;
     let mut check = |host: &str, step: &excert::model::Step| {
         let prose = step.text();
-        assert_eq!(step.server, host, "{prose}");
+        assert_eq!(&*step.server, host, "{prose}");
         for text in [Some(&*prose), step.command()].into_iter().flatten() {
             for (i, _) in text.match_indices("-ExchangeCertificate") {
                 let rest = &text[i..];

@@ -400,7 +400,7 @@ fn an_expired_auth_certificate_is_one_organisation_finding() {
     assert!(org
         .remediation_steps
         .iter()
-        .all(|s| s.server == "ex01.contoso.local"));
+        .all(|s| &*s.server == "ex01.contoso.local"));
     // Per server, no Auth expiry, and no store-cert-expired for it either.
     for s in &a.servers {
         assert!(
