@@ -290,18 +290,19 @@ impl Run {
                 "scan interrupted before this endpoint was probed",
             )
         };
-        self.rows
-            .into_iter()
-            .filter_map(|row| {
-                row.evidence.map(|e| *e).or_else(|| {
-                    Some(EndpointEvidence {
-                        endpoint: row.waiting?,
-                        observation: Observation::failed(status, reason),
-                        no_sni: None,
-                    })
+        // Sized up front: grown by doubling, the list of a large fleet
+        // would hold up to twice the room it needs until the analysis.
+        let mut evidence = Vec::with_capacity(self.rows.len());
+        evidence.extend(self.rows.into_iter().filter_map(|row| {
+            row.evidence.map(|e| *e).or_else(|| {
+                Some(EndpointEvidence {
+                    endpoint: row.waiting?,
+                    observation: Observation::failed(status, reason),
+                    no_sni: None,
                 })
             })
-            .collect()
+        }));
+        evidence
     }
 }
 
