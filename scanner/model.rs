@@ -9,6 +9,7 @@
 //! Field names are a public contract (see docs/guide.md "scan.json"): add, never
 //! rename or remove.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -753,8 +754,9 @@ pub struct Finding {
     /// How urgent, from the catalogue; an expiry warning turns critical within
     /// `--critical-days`.
     pub severity: Severity,
-    /// One line saying what is wrong.
-    pub title: String,
+    /// One line saying what is wrong. Borrowed from the catalogue when the
+    /// analysis made the finding: a large scan holds every finding.
+    pub title: Cow<'static, str>,
     /// The concrete facts: dates, days left, thumbprint.
     pub detail: String,
     /// What to do, as read from a scan.json (kept, since a file written by

@@ -9,6 +9,8 @@
 //! a rule and its explanation can never drift apart. Ids are a public contract (scan.json, CSV,
 //! monitoring): add, never rename.
 
+use std::borrow::Cow;
+
 use crate::model::{Finding, FindingId, Severity, Step};
 
 /// One kind of finding.
@@ -459,7 +461,7 @@ pub(crate) fn finding(
     Finding {
         id,
         severity,
-        title: entry(id).title.to_string(),
+        title: Cow::Borrowed(entry(id).title),
         detail,
         // Rendered from the steps when needed (`Finding::remediation_text`).
         remediation: String::new(),

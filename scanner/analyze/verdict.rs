@@ -318,7 +318,7 @@ fn store_summary(host: &str, store: &[StoreFinding], best: (Severity, Verdict)) 
         .iter()
         .filter(|f| (f.finding.severity, f.verdict) == best)
     {
-        if !titles.contains(&f.finding.title.as_str()) {
+        if !titles.contains(&&*f.finding.title) {
             titles.push(&f.finding.title);
         }
     }
@@ -643,7 +643,7 @@ fn transport_summary(host: &str, all: &[(&EndpointReport, &Finding)]) -> String 
             FindingId::SmtpCertInconsistent => {
                 "self-signed where the fleet presents its public certificate"
             }
-            _ => f.title.as_str(),
+            _ => &f.title,
         };
         let part = format!(
             "{} {}: {what}",

@@ -540,7 +540,7 @@ fn finding_changes(o: &EndpointReport, n: &EndpointReport) -> Vec<Change> {
     let ids = |e: &EndpointReport| -> BTreeMap<String, (Severity, String)> {
         e.findings
             .iter()
-            .map(|f| (f.id.to_string(), (f.severity, f.title.clone())))
+            .map(|f| (f.id.to_string(), (f.severity, f.title.to_string())))
             .collect()
     };
     let (before, after) = (ids(o), ids(n));

@@ -73,7 +73,7 @@ fn compare(host: &str, scope: Scope, before: &[Finding], after: &[Finding]) -> V
         let kind = Kind::FindingAdded {
             finding_id: f.id.to_string(),
             severity: f.severity,
-            title: f.title.clone(),
+            title: f.title.to_string(),
         };
         out.push(change(kind, f.severity, Impact::Regression));
     }
@@ -81,7 +81,7 @@ fn compare(host: &str, scope: Scope, before: &[Finding], after: &[Finding]) -> V
         let kind = Kind::FindingResolved {
             finding_id: f.id.to_string(),
             severity: f.severity,
-            title: f.title.clone(),
+            title: f.title.to_string(),
         };
         out.push(change(kind, f.severity, Impact::Fix));
     }

@@ -278,7 +278,7 @@ fn action<'a>(
         server.summary.as_str()
     } else {
         first_urgent
-            .map(|f| f.title.as_str())
+            .map(|f| &*f.title)
             .unwrap_or_else(|| server.verdict.as_str())
     };
     Some(Action {

@@ -156,7 +156,7 @@ fn finding(
     Finding {
         id: serde_json::from_value(serde_json::json!(id)).expect("known finding id"),
         severity,
-        title: title.into(),
+        title: title.to_string().into(),
         detail,
         remediation,
         remediation_steps: Vec::new(),
