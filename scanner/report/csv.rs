@@ -166,7 +166,7 @@ fn worst_title(findings: &[&Finding]) -> Cell {
         findings
             .iter()
             .min_by_key(|f| f.severity)
-            .map_or("", |f| f.title.as_str()),
+            .map_or("", |f| &*f.title),
     )
 }
 
