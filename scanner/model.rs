@@ -19,11 +19,11 @@ use time::OffsetDateTime;
 mod cipher;
 mod connector;
 mod crypto;
+pub mod json;
 mod protocol;
 mod roles;
 mod service;
 pub mod template;
-pub mod text;
 
 pub use cipher::CipherSuite;
 pub use connector::ConnectorKind;
@@ -745,7 +745,7 @@ impl std::fmt::Display for FindingId {
 }
 
 /// One problem found on an endpoint (or, with `--inventory`, on a server's
-/// store). Serialised by hand ([`text`]): scan.json's `remediation` is
+/// store). Serialised by hand ([`json`]): scan.json's `remediation` is
 /// rendered from the steps when it is written, not kept in memory.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Finding {
@@ -834,7 +834,7 @@ pub enum Task {
 }
 
 /// One thing to do, with everything needed to do it. Serialised by hand
-/// ([`text`]): the command is written out as `powershell`. Two steps are
+/// ([`json`]): the command is written out as `powershell`. Two steps are
 /// equal when they read the same, however their text is held.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Step {
@@ -850,7 +850,7 @@ pub struct Step {
     /// `powershell`). Read it with [`Step::command`]: it is usually spelled
     /// out in `text`, and then only its place there is kept.
     #[serde(default, rename = "powershell")]
-    pub command: Option<text::Command>,
+    pub command: Option<json::StepCommand>,
     /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
     /// Shared, so the copy of a step in its server's verdict costs no
     /// second list.
@@ -970,7 +970,7 @@ impl Verdict {
 }
 
 /// One server (host) with its overall verdict. Serialised by hand
-/// ([`text`]), like [`Finding`].
+/// ([`json`]), like [`Finding`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ServerReport {
     /// The host as its first endpoint names it (names differing only in case

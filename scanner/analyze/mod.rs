@@ -43,7 +43,7 @@ use std::sync::Arc;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::config::AnalysisSettings;
-use crate::model::text::Shared;
+use crate::model::json::Shared;
 use crate::model::{
     CertFacts, Classification, Der, EndpointEvidence, EndpointReport, ExpiryCliff, FindingId,
     NoSniReport, Role, ServerReport, Severity, Status, Step,

@@ -31,7 +31,7 @@ mod store;
 
 /// How steps read as text (`1. ...`), beside the steps themselves in the
 /// model, which renders scan.json's remediation text from them.
-pub use crate::model::text::{inline, numbered};
+pub use crate::model::json::{inline, numbered};
 pub use crate::model::{Step, Task};
 
 pub use backend::*;
@@ -43,7 +43,7 @@ pub use store::*;
 use std::sync::Arc;
 
 use crate::analyze::commands::{Arg, Cmd, Placeholder, Server, Thumbprint};
-use crate::model::text::Command;
+use crate::model::json::StepCommand;
 
 /// What to type when the public thumbprint is unknown.
 pub const UNKNOWN_PUBLIC: &str = "<public thumbprint>";
@@ -66,7 +66,7 @@ impl Step {
     }
 
     fn run(mut self, command: Cmd) -> Step {
-        self.command = Some(Command::Own(command.into_string().into()));
+        self.command = Some(StepCommand::Own(command.into_string().into()));
         self
     }
 

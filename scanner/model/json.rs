@@ -1,12 +1,13 @@
-//! The remediation text scan.json carries but memory does not.
+//! How findings, steps and servers are written to scan.json, with the
+//! remediation text scan.json carries but memory does not.
 //!
 //! A finding's `remediation` and a server's `remediation` are renderings of
 //! their `remediation_steps` ([`inline`] and [`numbered`], here because
 //! the model renders them; the steps are written in
 //! `crate::analyze::remediation`). Keeping both the steps and
-//! their text doubled the largest part of a 10,000-endpoint report (issue
-//! 16), so the analysis keeps only the steps and the text is rendered when
-//! scan.json is written or a report asks for it. Text read from a
+//! their text doubled the largest part of a 10,000-endpoint report, so the
+//! analysis keeps only the steps and the text is rendered when scan.json is
+//! written or a report asks for it. Text read from a
 //! scan.json is kept as read, so an older file is written back unchanged.
 //!
 //! The hand-written `Serialize` impls go through borrowing mirrors with the
@@ -70,7 +71,7 @@ impl ServerReport {
 /// no longer spells commands out), or, for a step whose text does hold
 /// it, its place there, so the text is not doubled in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub enum StepCommand {
     /// The command is `text[start..start + len]`.
     InText {
         /// Byte offset in the step's text.
@@ -84,34 +85,34 @@ pub enum Command {
     Own(Arc<str>),
 }
 
-impl Command {
+impl StepCommand {
     /// `command` for a step whose text is `text`: its place there when
     /// the text spells it out.
-    pub fn new(text: &str, command: &str) -> Command {
+    pub fn new(text: &str, command: &str) -> StepCommand {
         match text.find(command) {
-            Some(start) => Command::InText {
+            Some(start) => StepCommand::InText {
                 start,
                 len: command.len(),
             },
-            None => Command::Own(Arc::from(command)),
+            None => StepCommand::Own(Arc::from(command)),
         }
     }
 
     /// The same command once `by` bytes are put in front of the text.
-    pub fn shifted(&self, by: usize) -> Command {
+    pub fn shifted(&self, by: usize) -> StepCommand {
         match self {
-            Command::InText { start, len } => Command::InText {
+            StepCommand::InText { start, len } => StepCommand::InText {
                 start: start + by,
                 len: *len,
             },
-            Command::Own(c) => Command::Own(Arc::clone(c)),
+            StepCommand::Own(c) => StepCommand::Own(Arc::clone(c)),
         }
     }
 }
 
-impl<'de> Deserialize<'de> for Command {
+impl<'de> Deserialize<'de> for StepCommand {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(|c| Command::Own(Arc::from(c)))
+        String::deserialize(d).map(|c| StepCommand::Own(Arc::from(c)))
     }
 }
 
@@ -126,7 +127,7 @@ impl Step {
     pub fn with_command(&self) -> String {
         let text = self.text();
         match (&self.command, self.command()) {
-            (Some(Command::Own(_)), Some(c)) if !text.contains(c) => {
+            (Some(StepCommand::Own(_)), Some(c)) if !text.contains(c) => {
                 format!("{text} Run: {c}")
             }
             _ => text.into_owned(),
@@ -137,11 +138,11 @@ impl Step {
     pub fn command(&self) -> Option<&str> {
         match self.command.as_ref()? {
             // A step whose text holds its command is never made a template.
-            Command::InText { start, len } => match &self.text {
+            StepCommand::InText { start, len } => match &self.text {
                 StepText::Plain(t) => t.get(*start..start.checked_add(*len)?),
                 StepText::Template(_) => None,
             },
-            Command::Own(c) => Some(c),
+            StepCommand::Own(c) => Some(c),
         }
     }
 
@@ -150,12 +151,12 @@ impl Step {
     /// reports are written.
     pub(crate) fn compact(&mut self, shared: &mut Shared) {
         shared.share(&mut self.server);
-        if let Some(Command::Own(c)) = &mut self.command {
+        if let Some(StepCommand::Own(c)) = &mut self.command {
             shared.share(c);
         }
         if let (StepText::Plain(t), false) = (
             &self.text,
-            matches!(self.command, Some(Command::InText { .. })),
+            matches!(self.command, Some(StepCommand::InText { .. })),
         ) {
             self.text = StepText::template(t, &self.server, &self.thumbprints);
         }
