@@ -465,6 +465,17 @@ impl Grade {
             Grade::Ok => "ok",
         }
     }
+
+    /// The severity this grade stands for; None for `ok`. With
+    /// `From<Severity>`, the one place the two are converted.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Grade::Critical => Some(Severity::Critical),
+            Grade::Warning => Some(Severity::Warning),
+            Grade::Info => Some(Severity::Info),
+            Grade::Ok => None,
+        }
+    }
 }
 
 impl From<Severity> for Grade {

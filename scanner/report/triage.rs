@@ -225,11 +225,11 @@ fn action<'a>(
     server_index: usize,
     server: &'a ServerReport,
 ) -> Option<Action<'a>> {
-    let severity = match server.severity {
-        Grade::Critical => Severity::Critical,
-        Grade::Warning => Severity::Warning,
-        Grade::Info | Grade::Ok => return None,
-    };
+    // Act now lists what is at warning or worse.
+    let severity = server
+        .severity
+        .severity()
+        .filter(|s| *s <= Severity::Warning)?;
     let endpoints = server
         .endpoints
         .iter()
