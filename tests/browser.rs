@@ -473,6 +473,7 @@ fn demo_report_in_chromium_agrees_with_scan_json() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(dir.join("scan.json")).expect("scan.json");
+    lab_support::assert_schema("scan.schema.json", &serde_json::from_str(&text).unwrap());
     let report: ScanReport = serde_json::from_str(&text).expect("scan.json parses");
     check_report_in_browser(&bin, &dir.join("report.html"), &report, "demo");
     // Printed for a manager: the counts and the server table, then one

@@ -119,6 +119,7 @@ async fn a_hostile_certificate_name_never_runs_from_any_output() {
         // The CN reached the report: the test exercises the hostile path.
         let json = std::fs::read_to_string(out.join("scan.json")).unwrap();
         let scan: serde_json::Value = serde_json::from_str(&json).unwrap();
+        crate::lab_support::assert_schema("scan.schema.json", &scan);
         assert!(json.contains("calc"), "{cn:?} not in scan.json");
 
         // Terminal: the lines it offers to paste.
@@ -207,6 +208,7 @@ async fn a_target_scanned_by_ip_gets_placeholders_not_its_address() {
         panic!("{}", String::from_utf8_lossy(&run.stderr));
     });
     let scan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    crate::lab_support::assert_schema("scan.schema.json", &scan);
     let mut commands = Vec::new();
     collect_powershell(&scan, &mut commands);
     // The address is never a -Server, a -ComputerName or a -DomainName.

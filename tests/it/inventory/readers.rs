@@ -884,6 +884,7 @@ fn an_adversarial_clixml_stays_within_the_memory_bound() {
         Err(_) => eprintln!("no /usr/bin/time here: the peak was not measured"),
     }
     let text = std::fs::read_to_string(out.join("scan.json")).unwrap();
+    crate::lab_support::assert_schema("scan.schema.json", &serde_json::from_str(&text).unwrap());
     let scan: excert::model::ScanReport = serde_json::from_str(&text).unwrap();
     let inv = scan.inventory.unwrap();
     assert_eq!(inv.certificates.len(), 1);

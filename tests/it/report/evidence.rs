@@ -440,6 +440,7 @@ fn unparsable_certificates_get_no_made_up_dates_and_are_named() {
         );
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out_dir.join("scan.json")).unwrap()).unwrap();
+        crate::lab_support::assert_schema("scan.schema.json", &json);
         let e = &json["endpoints"][0];
         let garbled = &e["chain"][cert];
         assert_eq!(garbled["classification"], "unparsable");

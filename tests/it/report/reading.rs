@@ -376,6 +376,7 @@ fn diff(name: &str, old: &str, new: &str) -> (String, serde_json::Value) {
     let json = std::fs::read_to_string(dir.join("diff.json")).expect("diff.json");
     let html = std::fs::read_to_string(dir.join("diff.html")).expect("diff.html");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    crate::lab_support::assert_schema("diff.schema.json", &v);
     for n in v["notices"].as_array().into_iter().flatten() {
         let first = n.as_str().unwrap().split(':').next().unwrap().to_string();
         assert!(html.contains(&first), "diff.html lacks {first}");
