@@ -571,8 +571,26 @@ fn rebind_summary(
         format!("{host}: 443 presents a self-signed certificate and the backend (444) certificate needs renewing; re-enable IIS on the public certificate and fix 444.")
     } else if lost {
         format!("{host}: 443 presents a self-signed certificate; re-enable IIS on the public certificate.")
-    } else if endpoints.iter().any(|e| e.lags_fleet) {
-        format!("{host}: 443 presents an older public certificate than the one already rolled out to other servers; roll the newest one out here.")
+    } else if let Some(lagging) = endpoints.iter().find(|e| e.lags_fleet) {
+        // Said with its own expiry once a finding says it matters: "older"
+        // alone reads as harmless on a certificate that has expired.
+        let due = |id| lagging.findings.iter().any(|f| f.id == id);
+        let own = lagging
+            .leaf()
+            .and_then(|l| Some((l.days_left?, l.not_after_text())))
+            .and_then(|(days, date)| {
+                if due(FindingId::FrontendCertExpired) {
+                    Some(format!("expired on {date} ({} days ago)", -days))
+                } else if due(FindingId::FrontendCertExpiring) {
+                    Some(format!("expires on {date} ({days} days)"))
+                } else {
+                    None
+                }
+            });
+        match own {
+            Some(own) => format!("{host}: 443 still presents an older public certificate, which {own}, while a newer one is already rolled out to other servers; roll the newest one out here."),
+            None => format!("{host}: 443 presents an older public certificate than the one already rolled out to other servers; roll the newest one out here."),
+        }
     } else {
         format!("{host}: 443 presents a certificate that is not valid yet; bind a valid one.")
     }

@@ -422,3 +422,29 @@ fn a_2000_server_page_stays_under_8_mb_with_cards_only_where_there_is_work() {
     assert_eq!(page.matches("<tr class=\"server-row").count(), 2000);
     assert!(page.contains("id=\"endpoints-in-csv\""));
 }
+
+/// A projection past a lagging server's own expiry says the certificate it
+/// still presents has expired, not only that it is older than the fleet's.
+#[test]
+fn a_lagging_server_past_its_own_expiry_is_told_so() {
+    let dir = report("lag-expired", &["--as-of", "2027-02-27"]);
+    let text = std::fs::read_to_string(dir.join("scan.json")).unwrap();
+    let scan: excert::model::ScanReport = serde_json::from_str(&text).unwrap();
+    let lagging: Vec<_> = scan
+        .servers
+        .iter()
+        .filter(|s| s.summary.contains("already rolled out to other servers"))
+        .collect();
+    assert!(
+        !lagging.is_empty(),
+        "the demo has a server behind the rollout"
+    );
+    for s in lagging {
+        assert!(
+            s.summary.contains("which expired on") && s.summary.contains("days ago"),
+            "{}",
+            s.summary
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
