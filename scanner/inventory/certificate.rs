@@ -242,11 +242,7 @@ fn from_properties(o: &Obj, source: InventorySource) -> Result<StoreCertificate,
         services: None,
         not_before: nb.at,
         not_after: na.at,
-        classification: if self_signed {
-            Classification::SelfSigned
-        } else {
-            Classification::CaIssued
-        },
+        classification: by_shape(self_signed),
         subject,
         issuer,
         self_signed,
@@ -259,6 +255,17 @@ fn from_properties(o: &Obj, source: InventorySource) -> Result<StoreCertificate,
         bound: Vec::new(),
         der_base64: None,
     })
+}
+
+/// A record without the DER (or a name to go by) is classified by its
+/// shape alone, the same way for every export format; the store stage
+/// refines it from the friendly name.
+pub(super) fn by_shape(self_signed: bool) -> Classification {
+    if self_signed {
+        Classification::SelfSigned
+    } else {
+        Classification::CaIssued
+    }
 }
 
 #[cfg(test)]

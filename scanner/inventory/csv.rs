@@ -8,7 +8,7 @@ use super::certificate;
 use super::dates::{self, ExportDate};
 use super::error::{FileError, Problem};
 use crate::input::csv_text::{reader, LineIndex};
-use crate::model::{Classification, Inventory, InventorySource, StoreCertificate};
+use crate::model::{Inventory, InventorySource, StoreCertificate};
 
 /// Most rows read from one file (a fleet of 500 servers with 10
 /// certificates each is 5,000).
@@ -174,11 +174,7 @@ impl Columns {
             // stands in, which no rule reads as a start date.
             not_before: not_before.map_or(not_after.at, |d| d.at),
             not_after: not_after.at,
-            classification: if self_signed {
-                Classification::SelfSigned
-            } else {
-                Classification::CaIssued
-            },
+            classification: certificate::by_shape(self_signed),
             subject,
             issuer,
             self_signed,
