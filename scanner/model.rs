@@ -50,11 +50,22 @@ pub enum Role {
     Imap,
     /// POP3: implicit TLS on 995, STLS elsewhere (`--pop-ports`).
     Pop,
+    /// A load balancer's virtual IP (`--load-balancer`), probed on the
+    /// frontend and SMTP ports and compared with the servers behind it.
+    #[serde(rename = "load_balancer")]
+    LoadBalancer,
+    /// An Edge server's EdgeSync LDAPS port (50636, implicit TLS).
+    Edgesync,
+    /// Any other implicit-TLS port given with `--tls-port LABEL:PORT`
+    /// (WMSvc on 8172, Unified Messaging on 5061); the endpoint's `label`
+    /// says which.
+    Other,
 }
 
 impl Role {
     /// The string scan.json, report.csv and the report's `role=` filter use:
-    /// `frontend`, `backend`, `smtp`, `imap` or `pop`.
+    /// `frontend`, `backend`, `smtp`, `imap`, `pop`, `load_balancer`,
+    /// `edgesync` or `other`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Frontend => "frontend",
@@ -62,6 +73,9 @@ impl Role {
             Role::Smtp => "smtp",
             Role::Imap => "imap",
             Role::Pop => "pop",
+            Role::LoadBalancer => "load_balancer",
+            Role::Edgesync => "edgesync",
+            Role::Other => "other",
         }
     }
 
@@ -1490,7 +1504,7 @@ mod name_tests {
 
     #[test]
     fn role_names_are_serde_names() {
-        as_str_is_serde_name!(Role: Frontend, Backend, Smtp, Imap, Pop);
+        as_str_is_serde_name!(Role: Frontend, Backend, Smtp, Imap, Pop, LoadBalancer, Edgesync, Other);
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
             Role::Smtp | Role::Imap | Role::Pop,
         ) => Verdict::FixTransportCert,
         (AuthCertNotReplicated, _) => Verdict::RotateAuthCert,
+        // Not an Exchange site: a balancer, EdgeSync or another TLS port.
+        (_, Role::LoadBalancer | Role::Edgesync | Role::Other) => Verdict::Review,
     }
 }
 

@@ -868,6 +868,9 @@ fn role_order(e: &EndpointReport) -> (u8, u16) {
         Role::Smtp => 2,
         Role::Imap => 3,
         Role::Pop => 4,
+        Role::Edgesync => 5,
+        Role::Other => 6,
+        Role::LoadBalancer => 7,
     };
     (r, e.endpoint.port)
 }
@@ -1008,6 +1011,9 @@ fn role_label(role: Role) -> &'static str {
         Role::Smtp => "SMTP",
         Role::Imap => "IMAP",
         Role::Pop => "POP3",
+        Role::LoadBalancer => "Load balancer",
+        Role::Edgesync => "EdgeSync LDAPS",
+        Role::Other => "Other TLS port",
     }
 }
 

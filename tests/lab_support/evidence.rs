@@ -58,6 +58,9 @@ pub fn default_port(role: Role) -> u16 {
         Role::Smtp => 25,
         Role::Imap => 143,
         Role::Pop => 110,
+        Role::LoadBalancer => 443,
+        Role::Edgesync => 50636,
+        Role::Other => 8172,
     }
 }
 

@@ -12,6 +12,7 @@ fn service(role: Role) -> &'static str {
         Role::Imap => "IMAP",
         Role::Pop => "POP",
         Role::Smtp | Role::Frontend | Role::Backend => "SMTP",
+        Role::LoadBalancer | Role::Edgesync | Role::Other => "SMTP",
     }
 }
 
@@ -30,6 +31,7 @@ fn enable_at(at: &Server, port: u16, role: Role, thumbprint: &str, missing: Plac
         Role::Imap => " Then restart the MSExchangeIMAP4 and MSExchangeIMAP4BE services.".into(),
         Role::Pop => " Then restart the MSExchangePOP3 and MSExchangePOP3BE services.".into(),
         Role::Frontend | Role::Backend => String::new(),
+        Role::LoadBalancer | Role::Edgesync | Role::Other => String::new(),
     };
     let edge = if at.is_edge() {
         " Run it in the Edge server's own Exchange Management Shell, as a local administrator."

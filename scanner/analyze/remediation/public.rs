@@ -226,6 +226,7 @@ pub fn reissue_sha256(host: &str, port: u16, role: Role) -> Vec<Step> {
             port,
             "Reissue the public certificate signed with SHA-256",
         ),
+        Role::LoadBalancer | Role::Edgesync | Role::Other => Vec::new(),
     }
 }
 
@@ -244,5 +245,6 @@ pub fn stronger_key(host: &str, port: u16, role: Role) -> Vec<Step> {
             port,
             "Request a new public certificate with an RSA 2048-bit (or larger) or P-256 key",
         ),
+        Role::LoadBalancer | Role::Edgesync | Role::Other => Vec::new(),
     }
 }

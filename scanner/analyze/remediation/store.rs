@@ -288,6 +288,7 @@ pub fn enable_renewed(host: &str, port: u16, old: &str, new: &str, role: Role) -
         Role::Imap => "IMAP",
         Role::Pop => "POP",
         Role::Frontend | Role::Backend => "IIS",
+        Role::LoadBalancer | Role::Edgesync | Role::Other => "IIS",
     };
     let note = match role {
         Role::Smtp => {

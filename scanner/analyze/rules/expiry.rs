@@ -54,6 +54,7 @@ pub(super) fn expiry(
         (Role::Backend, false) => (FindingId::BackendCertExpiring, escalate(leaf, s)),
         (Role::Frontend, false) => (FindingId::FrontendCertExpiring, escalate(leaf, s)),
         (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
+        (Role::LoadBalancer | Role::Edgesync | Role::Other, _) => return None,
     };
     let when = expiry_phrase(leaf, days_left, expired);
     let detail = format!("{}, which {when}.", presents(ctx, leaf));
@@ -89,6 +90,7 @@ pub(super) fn expiry(
             None => remediation::renew_public(host, port, &leaf.sha1),
         },
         (Role::Smtp | Role::Imap | Role::Pop, _) => return None,
+        (Role::LoadBalancer | Role::Edgesync | Role::Other, _) => return None,
     };
     Some(finding(id, severity, detail, steps))
 }

@@ -79,6 +79,7 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
         (Role::Pop, true) => FindingId::PopCertExpired,
         (Role::Pop, false) => FindingId::PopCertExpiring,
         (Role::Frontend | Role::Backend, _) => return None,
+        (Role::LoadBalancer | Role::Edgesync | Role::Other, _) => return None,
     };
     let severity = if expired {
         Severity::Critical

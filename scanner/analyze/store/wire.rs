@@ -55,6 +55,7 @@ pub(super) fn renewed(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
             Role::Frontend => Verdict::RebindPublicCert,
             Role::Backend => Verdict::FixBackendBinding,
             Role::Smtp | Role::Imap | Role::Pop => Verdict::FixTransportCert,
+            Role::LoadBalancer | Role::Edgesync | Role::Other => Verdict::Review,
         };
         out.push(StoreFinding {
             finding: super::certs::about(

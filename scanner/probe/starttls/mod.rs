@@ -49,6 +49,7 @@ impl Preamble {
             Role::Imap => Preamble::Imap,
             Role::Pop if port == POP3S => Preamble::None,
             Role::Pop => Preamble::Pop,
+            Role::LoadBalancer | Role::Edgesync | Role::Other => Preamble::None,
         }
     }
 }
