@@ -8,7 +8,7 @@
 use handlebars::Handlebars;
 use serde::Serialize;
 
-use super::{Change, Diff, Impact, Kind};
+use super::{Change, Diff, Event, Impact, Kind};
 use crate::report::format::format_time;
 use crate::report::html::{content_security_policy, RenderError};
 use crate::text as sanitize;
@@ -79,17 +79,24 @@ fn kind_label(k: &Kind) -> &'static str {
     }
 }
 
-fn row(c: &Change) -> Row {
+/// One row per event: the cause's place and label, the whole event in
+/// words, and full thumbprints when a certificate changed.
+fn row(diff: &Diff, event: &Event) -> Option<Row> {
+    let changes = event.changes(diff);
+    let c: &Change = changes.first()?;
     // Full thumbprints, for matching against Get-ExchangeCertificate.
-    let detail = match &c.kind {
-        Kind::CertChanged {
-            old_thumbprint,
-            new_thumbprint,
-            ..
-        } => format!("{old_thumbprint} → {new_thumbprint}"),
-        _ => String::new(),
-    };
-    Row {
+    let detail = changes
+        .iter()
+        .find_map(|c| match &c.kind {
+            Kind::CertChanged {
+                old_thumbprint,
+                new_thumbprint,
+                ..
+            } => Some(format!("{old_thumbprint} → {new_thumbprint}")),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Some(Row {
         host: c.host.clone(),
         old_host: c.old_host.clone().unwrap_or_default(),
         port: if c.scope == super::Scope::Endpoint {
@@ -100,9 +107,9 @@ fn row(c: &Change) -> Row {
         role: c.role_label(),
         kind: kind_name(&c.kind),
         label: kind_label(&c.kind),
-        what: c.describe(),
+        what: event.describe(diff),
         detail,
-    }
+    })
 }
 
 /// Render diff.html.
@@ -113,10 +120,10 @@ pub fn render(diff: &Diff) -> Result<String, RenderError> {
     hb.register_template_string("page", PAGE)
         .map_err(Box::new)?;
     let group = |impact: Impact| -> Vec<Row> {
-        diff.changes
+        diff.events
             .iter()
-            .filter(|c| c.impact == impact)
-            .map(row)
+            .filter(|e| e.impact == impact)
+            .filter_map(|e| row(diff, e))
             .collect()
     };
     let groups = vec![
@@ -158,7 +165,7 @@ pub fn render(diff: &Diff) -> Result<String, RenderError> {
         old_started: format_time(diff.old.started_at),
         new_file: diff.new.file.clone(),
         new_started: format_time(diff.new.started_at),
-        total: diff.changes.len(),
+        total: diff.events.len(),
         groups,
         notices: diff.notices.clone(),
     };

@@ -164,7 +164,18 @@ pub struct Change {
     pub old_host: Option<String>,
 }
 
-/// Changes by impact.
+/// One thing that happened to one endpoint (or to one server store or the
+/// organisation): the changes it went through together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The worst impact among its changes.
+    pub impact: Impact,
+    /// Indices into `changes`, the cause first (an endpoint added or
+    /// removed, a status, a certificate, then the findings).
+    pub changes: Vec<usize>,
+}
+
+/// Changes (or events) by impact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiffCounts {
     /// Changes with impact `regression`.
@@ -193,6 +204,14 @@ pub struct Diff {
     pub counts: DiffCounts,
     /// Regressions first, then fixes, then the rest; by host and port within.
     pub changes: Vec<Change>,
+    /// The changes grouped into what happened, one entry per endpoint (a
+    /// renewal is one event: the certificate changed and its findings
+    /// cleared), as the terminal and diff.html list them; regressions first.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// Events by impact (an event's impact is the worst of its changes').
+    #[serde(default)]
+    pub event_counts: DiffCounts,
     /// What makes this comparison say less than it seems, in sentences
     /// with what to do: OLD and NEW are the same scan, or NEW is older
     /// than OLD. Absent when there is nothing to say.
@@ -282,6 +301,59 @@ impl Change {
     }
 }
 
+impl Event {
+    /// Its changes in `diff`, the cause first.
+    pub fn changes<'a>(&self, diff: &'a Diff) -> Vec<&'a Change> {
+        self.changes
+            .iter()
+            .filter_map(|&i| diff.changes.get(i))
+            .collect()
+    }
+
+    /// The event in a sentence: its cause, then the findings that came or
+    /// went with it ("certificate changed: ... ; clears
+    /// backend-cert-expired (critical)").
+    pub fn describe(&self, diff: &Diff) -> String {
+        let changes = self.changes(diff);
+        let Some((lead, rest)) = changes.split_first() else {
+            return String::new();
+        };
+        let cause = matches!(
+            lead.kind,
+            Kind::CertChanged { .. } | Kind::StatusChanged { .. }
+        );
+        let mut out = lead.describe();
+        let (mut brings, mut clears) = (Vec::new(), Vec::new());
+        for c in rest {
+            match &c.kind {
+                Kind::FindingAdded {
+                    finding_id,
+                    severity,
+                    ..
+                } if cause => brings.push(format!("{finding_id} ({})", severity.as_str())),
+                Kind::FindingResolved {
+                    finding_id,
+                    severity,
+                    ..
+                } if cause => clears.push(format!("{finding_id} ({})", severity.as_str())),
+                _ => {
+                    out.push_str("; ");
+                    out.push_str(&c.describe());
+                }
+            }
+        }
+        if !brings.is_empty() {
+            out.push_str("; brings ");
+            out.push_str(&brings.join(", "));
+        }
+        if !clears.is_empty() {
+            out.push_str("; clears ");
+            out.push_str(&clears.join(", "));
+        }
+        out
+    }
+}
+
 impl ScanRef {
     /// `report` as read from `file`, before it was judged again.
     pub fn of(report: &ScanReport, file: &str) -> ScanRef {
@@ -333,16 +405,56 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
     changes.extend(stores::changes(old, new));
     changes.sort_by(|a, b| order(a).cmp(&order(b)));
     let notices = notices(old, new, &old_ref, &new_ref);
+    let events = events(&changes);
+    let event_counts = counts(events.iter().map(|e| e.impact));
     Diff {
         schema_version: DIFF_SCHEMA_VERSION,
         tool: ToolInfo::default(),
         as_of: new.as_of,
         old: old_ref,
         new: new_ref,
-        counts: counts(&changes),
+        counts: counts(changes.iter().map(|c| c.impact)),
         changes,
+        events,
+        event_counts,
         notices,
     }
+}
+
+/// The changes of one endpoint make one event; a store or organisation
+/// change is an event of its own.
+fn events(changes: &[Change]) -> Vec<Event> {
+    let mut by_key: BTreeMap<(String, u16, Option<Role>), usize> = BTreeMap::new();
+    let mut out: Vec<Event> = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        let key = (c.host.to_ascii_lowercase(), c.port, c.role);
+        let at = match c.scope {
+            Scope::Endpoint => by_key.get(&key).copied(),
+            Scope::Server | Scope::Organisation => None,
+        };
+        match at.and_then(|at| out.get_mut(at)) {
+            Some(event) => {
+                event.impact = event.impact.min(c.impact);
+                event.changes.push(i);
+            }
+            None => {
+                if c.scope == Scope::Endpoint {
+                    by_key.insert(key, out.len());
+                }
+                out.push(Event {
+                    impact: c.impact,
+                    changes: vec![i],
+                });
+            }
+        }
+    }
+    for e in &mut out {
+        e.changes
+            .sort_by_key(|&i| changes.get(i).map(|c| kind_rank(&c.kind)));
+    }
+    // Stable: within an impact, in the order of their first change.
+    out.sort_by_key(|e| e.impact);
+    out
 }
 
 /// Same scan times and the same evidence on every endpoint: one scan
@@ -448,8 +560,8 @@ fn order(
     )
 }
 
-fn counts(changes: &[Change]) -> DiffCounts {
-    let count = |impact: Impact| changes.iter().filter(|c| c.impact == impact).count();
+fn counts(impacts: impl Iterator<Item = Impact> + Clone) -> DiffCounts {
+    let count = |impact: Impact| impacts.clone().filter(|&i| i == impact).count();
     DiffCounts {
         regressions: count(Impact::Regression),
         fixes: count(Impact::Fix),

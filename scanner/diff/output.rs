@@ -48,7 +48,7 @@ pub fn write(diff: &Diff, out_dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
 
 /// Counts, the first changes (regressions first), and where the files are.
 pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
-    let c = &diff.counts;
+    let c = &diff.event_counts;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -65,8 +65,11 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
     for notice in &diff.notices {
         let _ = writeln!(out, "  NOTE: {}", sanitize::visible(notice));
     }
-    for change in diff.changes.iter().take(SHOWN) {
-        let tag = match change.impact {
+    for event in diff.events.iter().take(SHOWN) {
+        let Some(change) = event.changes(diff).first().copied() else {
+            continue;
+        };
+        let tag = match event.impact {
             Impact::Regression => "REGRESSION",
             Impact::Fix => "FIX",
             Impact::Other => "other",
@@ -88,14 +91,14 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
         let _ = writeln!(
             out,
             "  {tag:<10} {place}  {}",
-            sanitize::visible(&change.describe())
+            sanitize::visible(&event.describe(diff))
         );
     }
-    if diff.changes.len() > SHOWN {
+    if diff.events.len() > SHOWN {
         let _ = writeln!(
             out,
             "  ... and {} more in diff.html",
-            diff.changes.len() - SHOWN
+            diff.events.len() - SHOWN
         );
     }
     let _ = writeln!(out, "Wrote {} and {}", json.display(), page.display());

@@ -221,6 +221,28 @@ async fn a_maintenance_window_shows_what_broke_what_was_fixed_and_what_moved() {
     }
     assert_ne!(renewed["old_sha256"], renewed["new_sha256"]);
     assert_eq!(renewed["impact"], "fix");
+    // The renewal is one event: one row in diff.html and one line on the
+    // terminal, saying what the new certificate cleared.
+    let rows: Vec<&str> = d
+        .html
+        .split("<tr class=\"change\"")
+        .skip(1)
+        .filter(|r| r.contains(&fqdn("EX02")))
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].contains("Certificate changed"), "{}", rows[0]);
+    assert!(
+        rows[0].contains("clears backend-cert-expired"),
+        "{}",
+        rows[0]
+    );
+    let lines: Vec<&str> = d
+        .stdout
+        .lines()
+        .filter(|l| l.contains(&fqdn("EX02")))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", d.stdout);
+    assert!(lines[0].starts_with("  FIX"), "{}", d.stdout);
 
     // EX03 was rebound.
     let ex03 = changes_of(j, "EX03");
