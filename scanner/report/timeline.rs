@@ -30,6 +30,10 @@ const AXIS_LABELS_H: f64 = 56.0;
 /// two never overlap.
 const BAND_LABEL_RISE: f64 = 8.0;
 const CLIFF_LABEL_RISE: f64 = 26.0;
+/// Width of one character of a band label (11 px bold), and the room kept
+/// between two labels, for placing cliff labels that never overlap.
+const LABEL_CHAR_W: f64 = 7.0;
+const LABEL_GAP: f64 = 6.0;
 /// A cliff band is drawn at least this wide, so a one-day cliff shows.
 const MIN_CLIFF_W: f64 = 8.0;
 /// Marker labels: first row, and the second row used when "today" and
@@ -108,6 +112,8 @@ struct Band {
     x: f64,
     w: f64,
     class: BandClass,
+    /// The band's full name, for its tooltip; `label` may be shorter.
+    title: String,
     label: String,
     label_x: f64,
     label_y: f64,
@@ -390,6 +396,7 @@ fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
             x,
             w,
             class,
+            title: label.clone(),
             label,
             label_x: x + w / 2.0,
             label_y: TOP - rise,
@@ -410,6 +417,7 @@ fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
         ),
     ];
     let mut cliffs = Vec::new();
+    let mut cliff_bands = Vec::new();
     for c in &report.expiry_cliffs {
         let label = format!("cliff: {} servers", c.hosts.len());
         let mut b = band(secs(c.from), secs(c.to), BandClass::Cliff, label);
@@ -417,7 +425,7 @@ fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
             b.x -= (MIN_CLIFF_W - b.w) / 2.0;
             b.w = MIN_CLIFF_W;
         }
-        bands.push(b);
+        cliff_bands.push(b);
         cliffs.push(CliffView {
             from: format_date(c.from),
             to: format_date(c.to),
@@ -425,7 +433,49 @@ fn bands(report: &ScanReport, scale: &Scale) -> (Vec<Band>, Vec<CliffView>) {
             hosts: few(&c.hosts),
         });
     }
+    place_cliff_labels(&mut cliff_bands);
+    bands.extend(cliff_bands);
     (bands, cliffs)
+}
+
+fn label_w(label: &str) -> f64 {
+    label.chars().count() as f64 * LABEL_CHAR_W
+}
+
+/// Cliff labels side by side on one row, left to right, none overlapping
+/// another or leaving the chart: a label with no room is shortened to the
+/// server count, and dropped when even that has none (the list under the
+/// chart names every cliff, and the band keeps its tooltip).
+fn place_cliff_labels(cliffs: &mut [Band]) {
+    cliffs.sort_by(|a, b| a.label_x.total_cmp(&b.label_x));
+    let mut free_from = LABEL_W;
+    for b in cliffs.iter_mut() {
+        let short = b
+            .label
+            .trim_start_matches("cliff: ")
+            .replace(" servers", "");
+        let fits = |label: &str| {
+            let w = label_w(label);
+            // Not `clamp`, which panics when the row is already full.
+            let x = b.label_x.max(free_from + w / 2.0).min(WIDTH - w / 2.0);
+            // Moved at most half a label off its band, so it still names it.
+            (x - w / 2.0 >= free_from && (x - b.label_x).abs() <= w / 2.0).then_some((x, w))
+        };
+        let full = fits(&b.label);
+        match full
+            .map(|f| (f, None))
+            .or_else(|| fits(&short).map(|f| (f, Some(short))))
+        {
+            Some(((x, w), short)) => {
+                if let Some(short) = short {
+                    b.label = short;
+                }
+                b.label_x = x;
+                free_from = x + w / 2.0 + LABEL_GAP;
+            }
+            None => b.label.clear(),
+        }
+    }
 }
 
 /// "today" and "as-of" lines: one marker when they are the same day.
@@ -603,5 +653,43 @@ mod tests {
             (Some((cx, cw)), Some((wx, _))) => assert!((cx + cw - wx).abs() < 0.01 && cw > 0.0),
             other => panic!("bands missing: {other:?}"),
         }
+    }
+
+    fn cliff(x: f64) -> Band {
+        Band {
+            x,
+            w: MIN_CLIFF_W,
+            class: BandClass::Cliff,
+            title: "cliff: 12 servers".into(),
+            label: "cliff: 12 servers".into(),
+            label_x: x + MIN_CLIFF_W / 2.0,
+            label_y: TOP - CLIFF_LABEL_RISE,
+        }
+    }
+
+    #[test]
+    fn cliff_labels_never_overlap_and_stay_on_the_chart() {
+        // Cliffs a few days apart, one at the right edge.
+        let mut bands: Vec<Band> = [700.0, 704.0, 760.0, 900.0, 1100.0, 1150.0, 1155.0]
+            .into_iter()
+            .map(cliff)
+            .collect();
+        place_cliff_labels(&mut bands);
+        let shown: Vec<(f64, f64)> = bands
+            .iter()
+            .filter(|b| !b.label.is_empty())
+            .map(|b| {
+                let w = label_w(&b.label);
+                (b.label_x - w / 2.0, b.label_x + w / 2.0)
+            })
+            .collect();
+        assert!(shown.len() >= 3, "{shown:?}");
+        for pair in shown.windows(2) {
+            assert!(pair[0].1 <= pair[1].0, "overlap: {shown:?}");
+        }
+        assert!(shown.iter().all(|&(l, r)| l >= LABEL_W && r <= WIDTH));
+        // The second of two cliffs 4 units apart has no room for its words.
+        assert_ne!(bands[1].label, "cliff: 12 servers");
+        assert_eq!(bands[1].title, "cliff: 12 servers");
     }
 }
