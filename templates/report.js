@@ -90,7 +90,13 @@
   text.addEventListener("input", apply);
   controls.hidden = false;
   fromHash();
-  apply();
+  // With no filter set every row stays as written: touching thousands of
+  // rows only to show them would cost the load its speed.
+  if (sev.value || role.value || text.value) {
+    apply();
+  } else {
+    count.textContent = rows.length + " of " + rows.length + " endpoints";
+  }
   doc.documentElement.dataset.js = "ready";
 })();
 
@@ -188,7 +194,11 @@
   }
   names.forEach(function (n) { fields[n].addEventListener("change", apply); });
   bar.hidden = false;
-  apply();
+  if (names.some(function (n) { return fields[n].value; })) {
+    apply();
+  } else {
+    count.textContent = total + " of " + total + " servers";
+  }
 })();
 
 (function () {

@@ -332,7 +332,10 @@ pub fn check_report_in_browser(
     leaves.dedup();
     let chart = dom.split("class=\"chart\"").nth(1).expect("timeline svg");
     let chart = chart.split("</svg>").next().unwrap_or(chart);
-    assert_eq!(chart.matches("<title>").count(), leaves.len().min(40));
+    // One mark per lane, each with its tooltip (a band's is on a rect).
+    let marks =
+        chart.matches("</title></circle>").count() + chart.matches("</title></path>").count();
+    assert_eq!(marks, leaves.len().min(40));
 
     // A card per server, with every finding of its endpoints.
     for server in &report.servers {
