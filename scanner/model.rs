@@ -748,6 +748,13 @@ finding_ids! {
     /// The organisation's current Auth certificate is not in this server's
     /// store (it did not replicate there).
     AuthCertNotReplicated = "auth-cert-not-replicated",
+    /// TLS 1.3 is accepted on a build that does not support it (before
+    /// Exchange 2019 CU15, or 2016 and older).
+    Tls13Unsupported = "tls13-unsupported",
+    /// Servers of one site or namespace accept different TLS versions.
+    TlsVersionsInconsistent = "tls-versions-inconsistent",
+    /// The server's Exchange version is past its end of support.
+    ExchangeOutOfSupport = "exchange-out-of-support",
 }
 
 impl FindingId {
@@ -856,6 +863,8 @@ pub enum Task {
     ImportCertificate,
     /// Restart the services that cache a certificate (Auth rotation).
     RestartServices,
+    /// Plan the move off a version past its end of support.
+    PlanUpgrade,
 }
 
 /// One thing to do, with everything needed to do it. Serialised by hand

@@ -415,6 +415,43 @@ const CATALOGUE: &[Rule] = &[
         fix: "Export the Auth certificate with its private key from a server that holds it and \
               import it on this one.",
     },
+    Rule {
+        id: FindingId::Tls13Unsupported,
+        severity: Severity::Warning,
+        title: "TLS 1.3 accepted on a build that does not support it",
+        why: "Exchange supports TLS 1.3 only from Exchange 2019 CU15 (15.2.1748) and Exchange \
+              SE (15.2.2562), on Windows Server 2022 or later; 2016 and older never do. \
+              HealthChecker reports TLS 1.3 left on elsewhere red, as known to cause issues \
+              between Exchange servers. Windows Server 2022 has TLS 1.3 on unless it is \
+              turned off.",
+        fix: "Disable TLS 1.3 in SCHANNEL on the server (Protocols\\TLS 1.3, Server and \
+              Client alike, since HealthChecker reports a client side that differs from the \
+              server side red: Enabled 0, DisabledByDefault 1) and restart it; or update it to \
+              Exchange 2019 CU15 or Exchange SE.",
+    },
+    Rule {
+        id: FindingId::TlsVersionsInconsistent,
+        severity: Severity::Warning,
+        title: "Servers of one site or namespace accept different TLS versions",
+        why: "Extended Protection (on by default since Exchange 2019 CU14) requires the same TLS \
+              configuration on every Exchange server: CSS-Exchange's \
+              ExchangeExtendedProtectionManagement.ps1 checks it before it enables anything. \
+              Behind one load balancer, clients also get a different protocol depending on the \
+              server they reach.",
+        fix: "Decide the TLS versions the fleet accepts (TLS 1.2; TLS 1.3 only where every \
+              build supports it; TLS 1.0 and 1.1 off once no client needs them), set the same \
+              SCHANNEL protocol keys on every server, and restart each.",
+    },
+    Rule {
+        id: FindingId::ExchangeOutOfSupport,
+        severity: Severity::Info,
+        title: "Exchange version past its end of support",
+        why: "Microsoft no longer ships security updates for this version: Exchange 2010 support \
+              ended on 2020-10-13, Exchange 2013 on 2023-04-11, Exchange 2016 and 2019 on \
+              2025-10-14; Exchange Server SE is current. It changes no certificate verdict, but \
+              matters for migration planning and compliance.",
+        fix: "Plan the move to Exchange Server SE, Microsoft's current version.",
+    },
 ];
 
 // The catalogue's guarantee: an id without an entry does not compile. A
@@ -482,7 +519,7 @@ mod tests {
             assert!(
                 id.as_str()
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{id}"
             );
             assert_eq!(serde_json::to_string(&id).ok(), Some(format!("\"{id}\"")));

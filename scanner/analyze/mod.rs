@@ -19,6 +19,10 @@
 //! - [`catalog`]: every finding id's severity and text ([`catalog::entry`]);
 //! - `rules`: per-endpoint findings;
 //! - [`fleet`]: fleet-wide findings and expiry cliffs;
+//! - `protocols`: the TLS versions each server accepts, against its build
+//!   (`tls13-unsupported`) and its peers (`tls-versions-inconsistent`);
+//! - `support`: Exchange versions, TLS 1.3 by build and end of support
+//!   (`exchange-out-of-support`);
 //! - `store`: the certificate stores and the organisation (`--inventory`),
 //!   a pure stage before the rules and the verdicts;
 //! - [`remediation`]: every remediation step, as data;
@@ -31,9 +35,11 @@ pub mod classify;
 pub mod commands;
 pub mod fleet;
 pub mod hostnames;
+pub(crate) mod protocols;
 pub mod remediation;
 pub(crate) mod rules;
 pub(crate) mod store;
+pub(crate) mod support;
 pub mod trust;
 pub mod verdict;
 
@@ -173,7 +179,18 @@ fn rule_endpoints(
     }
     // The transport side of the renewal trap needs every server's SMTP.
     let leaves: Vec<Option<&CertFacts>> = chain_facts.iter().map(ChainFacts::leaf).collect();
-    for (i, f) in rules::smtp_inconsistent(&evidence, &leaves, settings) {
+    // Beyond certificates: the TLS versions each server accepts, against
+    // its build and its peers, and its Exchange version's support.
+    let server_wide = protocols::tls13_unsupported(&evidence, &servers)
+        .into_iter()
+        .chain(protocols::tls_inconsistent(
+            &evidence, &servers, &inferred, settings,
+        ))
+        .chain(support::out_of_support(&evidence, &servers, settings));
+    for (i, f) in rules::smtp_inconsistent(&evidence, &leaves, settings)
+        .into_iter()
+        .chain(server_wide)
+    {
         if let Some(slot) = judged.get_mut(i) {
             slot.findings.push(f);
         }

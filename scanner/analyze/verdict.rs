@@ -107,6 +107,9 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
             Role::Smtp | Role::Imap | Role::Pop,
         ) => Verdict::FixTransportCert,
         (AuthCertNotReplicated, _) => Verdict::RotateAuthCert,
+        // SCHANNEL settings to look at; end of support is info and never
+        // decides a verdict.
+        (Tls13Unsupported | TlsVersionsInconsistent | ExchangeOutOfSupport, _) => Verdict::Review,
         // Not an Exchange site: a balancer, EdgeSync or another TLS port.
         (_, Role::LoadBalancer | Role::Edgesync | Role::Other) => Verdict::Review,
     }
@@ -363,6 +366,8 @@ fn steps(
     }
     steps.extend(steps_of(all, FindingId::ChainIncomplete));
     steps.extend(steps_of(all, FindingId::LegacyTlsOnly));
+    steps.extend(steps_of(all, FindingId::Tls13Unsupported));
+    steps.extend(steps_of(all, FindingId::TlsVersionsInconsistent));
     for (e, f) in all.iter().filter(|(_, f)| {
         matches!(
             f.id,

@@ -45,6 +45,9 @@ pub enum Service {
     Raw(RawHandler),
     /// An Exchange-like SMTP port (see [`super::smtp`]).
     Smtp(super::smtp::SmtpSpec),
+    /// A TLS server limited to TLS 1.2, as Windows serves Exchange builds
+    /// that do not support TLS 1.3 (before 2019 CU15).
+    Tls12Only(Served),
 }
 
 #[derive(Debug)]
@@ -75,11 +78,19 @@ fn certified(served: &Served) -> Arc<CertifiedKey> {
     Arc::new(CertifiedKey::new(served.chain.clone(), key))
 }
 
-fn tls_config(resolver: Arc<dyn ResolvesServerCert>, tls13_only: bool) -> Arc<ServerConfig> {
-    let versions: &[&rustls::SupportedProtocolVersion] = if tls13_only {
-        &[&rustls::version::TLS13]
-    } else {
-        &[&rustls::version::TLS13, &rustls::version::TLS12]
+/// Which TLS versions a lab listener accepts.
+#[derive(Clone, Copy)]
+enum Versions {
+    Both,
+    Tls13Only,
+    Tls12Only,
+}
+
+fn tls_config(resolver: Arc<dyn ResolvesServerCert>, versions: Versions) -> Arc<ServerConfig> {
+    let versions: &[&rustls::SupportedProtocolVersion] = match versions {
+        Versions::Tls13Only => &[&rustls::version::TLS13],
+        Versions::Tls12Only => &[&rustls::version::TLS12],
+        Versions::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
     };
     let config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(versions)
@@ -107,8 +118,15 @@ fn prepare(service: &Service) -> Option<Prepared> {
     };
     Some(match service {
         Service::Closed => return None,
-        Service::Tls(s) => Prepared::Tls(TlsAcceptor::from(tls_config(single(s), false))),
-        Service::Tls13Only(s) => Prepared::Tls(TlsAcceptor::from(tls_config(single(s), true))),
+        Service::Tls(s) => Prepared::Tls(TlsAcceptor::from(tls_config(single(s), Versions::Both))),
+        Service::Tls13Only(s) => Prepared::Tls(TlsAcceptor::from(tls_config(
+            single(s),
+            Versions::Tls13Only,
+        ))),
+        Service::Tls12Only(s) => Prepared::Tls(TlsAcceptor::from(tls_config(
+            single(s),
+            Versions::Tls12Only,
+        ))),
         Service::BySni { names, default } => {
             let names = names
                 .iter()
@@ -118,7 +136,7 @@ fn prepare(service: &Service) -> Option<Prepared> {
                 names,
                 default: certified(default),
             });
-            Prepared::Tls(TlsAcceptor::from(tls_config(resolver, false)))
+            Prepared::Tls(TlsAcceptor::from(tls_config(resolver, Versions::Both)))
         }
         Service::Silent => Prepared::Silent,
         Service::PlainHttp => Prepared::PlainHttp,
@@ -126,8 +144,12 @@ fn prepare(service: &Service) -> Option<Prepared> {
         Service::Smtp(spec) => {
             let acceptor = match &spec.starttls {
                 super::smtp::Starttls::Tls(s) => {
-                    Some(TlsAcceptor::from(tls_config(single(s), false)))
+                    Some(TlsAcceptor::from(tls_config(single(s), Versions::Both)))
                 }
+                super::smtp::Starttls::Tls12(s) => Some(TlsAcceptor::from(tls_config(
+                    single(s),
+                    Versions::Tls12Only,
+                ))),
                 _ => None,
             };
             Prepared::Smtp(super::smtp::prepare(spec, acceptor))

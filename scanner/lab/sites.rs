@@ -4,6 +4,9 @@
 //! certificate in the shapes real servers carry (a long host name, 4096
 //! bits, an SKI and another extension order), an Exchange 2010 and a
 //! CAS-only 2013 server without 444, and an Edge server with SMTP only.
+//! Every port speaks TLS 1.2 only, as Windows serves these builds: TLS 1.3
+//! is supported from Exchange 2019 CU15, and the one CU15 server keeps it
+//! off like the rest of its site (the same TLS versions on every server).
 //! Healthy throughout: scanned from the CSV with no option, nothing may be
 //! a warning.
 
@@ -92,9 +95,9 @@ pub fn sites_fleet(now: OffsetDateTime) -> SitesFleet {
         .zip(ports)
         .map(|(fqdn, (on_443, on_444, on_25))| HostSpec {
             name: fqdn.split('.').next().unwrap_or("EX").to_string(),
-            frontend: on_443.map_or(Service::Closed, |s| Service::Tls(s.clone())),
-            backend: on_444,
-            smtp: Service::Smtp(SmtpSpec::exchange(fqdn, Starttls::Tls(on_25.clone()))),
+            frontend: on_443.map_or(Service::Closed, |s| Service::Tls12Only(s.clone())),
+            backend: tls12_only(on_444),
+            smtp: Service::Smtp(SmtpSpec::exchange(fqdn, Starttls::Tls12(on_25.clone()))),
         })
         .collect();
     SitesFleet {
@@ -103,6 +106,14 @@ pub fn sites_fleet(now: OffsetDateTime) -> SitesFleet {
         hq_new: sha1(&hq_new),
         hq_old: sha1(&hq_old),
         ca,
+    }
+}
+
+/// The same service, limited to TLS 1.2.
+fn tls12_only(service: Service) -> Service {
+    match service {
+        Service::Tls(s) => Service::Tls12Only(s),
+        other => other,
     }
 }
 

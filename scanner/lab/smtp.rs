@@ -30,6 +30,9 @@ pub enum Starttls {
     NotOffered,
     /// Advertised, but the command gets `454 4.7.0` (no usable certificate).
     Refuse454,
+    /// Advertised; TLS 1.2 only with this chain, as Schannel serves it on
+    /// a build without TLS 1.3 support.
+    Tls12(Served),
 }
 
 /// Every command line the responder received, in order.
@@ -222,7 +225,7 @@ fn answer(spec: &SmtpSpec, verb: &str) -> Next {
             Starttls::Refuse454 => {
                 Next::Reply("454 4.7.0 TLS not available due to temporary reason\r\n".into())
             }
-            Starttls::Tls(_) | Starttls::Relay(_) => Next::StartTls,
+            Starttls::Tls(_) | Starttls::Tls12(_) | Starttls::Relay(_) => Next::StartTls,
         },
         _ => Next::Reply(unrecognized(verb)),
     }
@@ -240,7 +243,7 @@ fn unrecognized(verb: &str) -> String {
 /// The TLS part, after `220` to STARTTLS.
 async fn tls(p: &Prepared, mut tcp: TcpStream) {
     match (&p.spec.starttls, &p.acceptor) {
-        (Starttls::Tls(_), Some(acceptor)) => {
+        (Starttls::Tls(_) | Starttls::Tls12(_), Some(acceptor)) => {
             if let Ok(mut tls) = acceptor.accept(tcp).await {
                 // The scanner closes after the handshake; wait for that.
                 let mut buf = [0u8; 512];

@@ -45,6 +45,7 @@ pub fn task_label(task: Task) -> Option<&'static str> {
         Task::OfferStarttls => "offer STARTTLS again",
         Task::ImportCertificate => "import the certificate from its .pfx",
         Task::CheckConnector => "check the connectors",
+        Task::PlanUpgrade => "plan the move to a supported version",
         Task::Iisreset
         | Task::RepeatOnOtherServers
         | Task::Verify

@@ -28,6 +28,7 @@ mod mail;
 mod other;
 mod public;
 mod store;
+mod versions;
 
 /// How steps read as text (`1. ...`), beside the steps themselves in the
 /// model, which renders scan.json's remediation text from them.
@@ -39,6 +40,7 @@ pub use mail::*;
 pub use other::*;
 pub use public::*;
 pub use store::*;
+pub use versions::*;
 
 use std::sync::Arc;
 
