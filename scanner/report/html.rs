@@ -371,6 +371,8 @@ struct Page {
     complete: bool,
     incomplete: String,
     counts: CountsView,
+    /// The fleet's end-of-support line; empty when no server is past it.
+    end_of_support: String,
     /// Whether the act-now list has any group (its groups are streamed).
     has_groups: bool,
     filters: super::fleet_table::Filters,
@@ -660,6 +662,7 @@ fn page(report: &ScanReport, catalog: &[Rule], has_groups: bool) -> Page {
         complete: report.complete,
         incomplete: super::triage::incomplete_notice(report).unwrap_or_default(),
         counts: counts_view(report),
+        end_of_support: super::triage::end_of_support_line(report).unwrap_or_default(),
         has_groups,
         filters: super::fleet_table::filters(report),
         sites: super::fleet_table::sites(report),

@@ -148,6 +148,10 @@ fn header(report: &ScanReport, color: bool) -> String {
         );
         let _ = writeln!(out, "  {}", paint(color, grade_code(org.severity), &text));
     }
+    if let Some(line) = super::triage::end_of_support_line(report) {
+        let text = format!("end of support: {}", sanitize::visible(&line));
+        let _ = writeln!(out, "  {}", paint(color, grade_code(Grade::Info), &text));
+    }
     if let Some(notice) = super::triage::incomplete_notice(report) {
         let _ = writeln!(
             out,

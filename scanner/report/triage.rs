@@ -131,6 +131,45 @@ pub fn counts(report: &ScanReport) -> Counts {
     c
 }
 
+/// The fleet's end-of-support line, from the servers'
+/// `exchange-out-of-support` findings: `2 of 9 servers run an Exchange
+/// version past its end of support (Exchange 2016: 1, Exchange 2019: 1)`;
+/// `None` when no server does.
+pub fn end_of_support_line(report: &ScanReport) -> Option<String> {
+    let mut by_version: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in &report.servers {
+        let past = s.endpoints.iter().any(|&i| {
+            report.endpoints.get(i).is_some_and(|e| {
+                e.findings
+                    .iter()
+                    .any(|f| f.id == FindingId::ExchangeOutOfSupport)
+            })
+        });
+        if past {
+            let version = match s.group.exchange_version.as_deref() {
+                Some(v) if v.eq_ignore_ascii_case("SE") => "Exchange Server SE".to_string(),
+                Some(v) => format!("Exchange {v}"),
+                None => "version unknown".to_string(),
+            };
+            *by_version.entry(version).or_default() += 1;
+        }
+    }
+    let n: usize = by_version.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let parts: Vec<String> = by_version
+        .iter()
+        .map(|(v, count)| format!("{v}: {count}"))
+        .collect();
+    Some(format!(
+        "{n} of {} {} an Exchange version past its end of support ({})",
+        super::labels::count(report.servers.len(), "server"),
+        if n == 1 { "runs" } else { "run" },
+        parts.join(", ")
+    ))
+}
+
 /// The incomplete-scan warning, or `None` for a complete scan.
 pub fn incomplete_notice(report: &ScanReport) -> Option<String> {
     if report.complete {

@@ -3,3 +3,4 @@ mod mail;
 mod real_fleet;
 mod rules;
 mod store;
+mod versions;
