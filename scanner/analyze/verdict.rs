@@ -33,8 +33,9 @@
 //!    Auth, public, another server's). Nothing is broken today.
 //! 6. `investigate`: an endpoint could not be scanned, or presented garbage.
 //!    Never counted healthy, but a known problem is acted on first.
-//! 7. `review`: other warnings (missing intermediate, TLS 1.2 not enabled)
-//!    that need a look but none of the above.
+//! 7. `review`: other warnings (missing intermediate, TLS 1.2 not enabled,
+//!    TLS 1.3 on a build without it, TLS versions unlike the other
+//!    servers') that need a look but none of the above.
 //! 8. `ok`: nothing at warning or above.
 //!
 //! # Decided once
