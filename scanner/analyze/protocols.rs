@@ -186,6 +186,10 @@ struct Front<'a> {
     known: Known,
 }
 
+/// What makes servers alike for the comparison: site (lowercase),
+/// namespaces and what is known of their versions.
+type Kind<'a> = (Option<String>, &'a BTreeSet<String>, Known);
+
 /// Whether two servers are compared: same site (or one unknown), or a
 /// namespace in common.
 fn compared(a: &Front<'_>, b: &Front<'_>) -> bool {
@@ -227,8 +231,7 @@ pub(crate) fn tls_inconsistent(
         .collect();
     // Servers alike in site, namespaces and versions are judged together:
     // a fleet holds a handful of such kinds, however many servers it has.
-    let mut kinds: BTreeMap<(Option<String>, &BTreeSet<String>, Known), Vec<usize>> =
-        BTreeMap::new();
+    let mut kinds: BTreeMap<Kind<'_>, Vec<usize>> = BTreeMap::new();
     for (i, f) in fronts.iter().enumerate() {
         let site = f.site.map(str::to_ascii_lowercase);
         kinds
