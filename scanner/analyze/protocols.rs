@@ -13,10 +13,12 @@
 //!   the known versions may be just "TLS 1.3 yes or no" and "TLS 1.2 yes".
 //! - Two servers differ only when one accepts a version the other is known
 //!   to refuse: a version known on one side only is no difference.
-//! - Servers are compared on their frontend (443): what clients and the
-//!   load balancer reach, and what Extended Protection protects. A server
-//!   is compared with those of its site (one with no known site with
-//!   everyone) and with those that serve one of its namespaces.
+//! - Servers are compared on their frontend (443; 444 when 443 told
+//!   nothing): what clients and the load balancer reach, and what Extended
+//!   Protection protects. Mail ports are not compared: Exchange 2019 CU15
+//!   brought TLS 1.3 to HTTPS, not yet to SMTP, so they may rightly differ.
+//!   A server is compared with those of its site (one with no known site
+//!   with everyone) and with those that serve one of its namespaces.
 //! - The servers at odds with more of their peers than agree with them get
 //!   the finding (all of them when it is even): one outlier among nine
 //!   servers is named, not the nine. The finding names both sides and never
@@ -208,12 +210,15 @@ pub(crate) fn tls_inconsistent(
     let fronts: Vec<Front<'_>> = servers
         .iter()
         .filter_map(|(host, members)| {
-            let (endpoint, e, known) = members.iter().find_map(|&i| {
-                let e = evidence
-                    .get(i)
-                    .filter(|e| e.endpoint.role == Role::Frontend)?;
-                Some((i, e, known_at(e)?))
-            })?;
+            // The frontend, else the Exchange Back End (IIS too); never a
+            // mail port, whose TLS 1.3 support differs from IIS's.
+            let on = |role: Role| {
+                members.iter().find_map(|&i| {
+                    let e = evidence.get(i).filter(|e| e.endpoint.role == role)?;
+                    Some((i, e, known_at(e)?))
+                })
+            };
+            let (endpoint, e, known) = on(Role::Frontend).or_else(|| on(Role::Backend))?;
             let site = e.endpoint.group.site.as_deref();
             let namespaces = hostnames::expected(site, settings, inferred)
                 .into_iter()
@@ -263,8 +268,12 @@ pub(crate) fn tls_inconsistent(
         if other.is_empty() || other.len() < same.len() {
             continue;
         }
+        // Said once for the kind: a large fleet split in two must not
+        // list every peer for every server.
+        let sides = other_sides(&other);
+        let alike: Vec<&str> = same.iter().take(NAMED + 1).map(|s| s.host).collect();
         for f in members.iter().filter_map(|&i| fronts.get(i)) {
-            let detail = inconsistent_detail(f, &other, &same);
+            let detail = inconsistent_detail(f, &sides, &alike, same.len().saturating_sub(1));
             let steps = vec![remediation::align_tls_versions(f.host, f.port)];
             out.push((
                 f.endpoint,
@@ -281,33 +290,39 @@ pub(crate) fn tls_inconsistent(
     out
 }
 
-/// Up to [`NAMED`] host names, then `and N more`.
-fn listed(hosts: &[&str]) -> String {
-    let mut out = hosts
-        .iter()
-        .take(NAMED)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if hosts.len() > NAMED {
-        out.push_str(&format!(" and {} more", hosts.len() - NAMED));
+/// Up to [`NAMED`] of `hosts`, then `and N more` for the rest of `total`.
+fn listed(hosts: &[&str], total: usize) -> String {
+    let shown: Vec<&str> = hosts.iter().take(NAMED).copied().collect();
+    let mut out = shown.join(", ");
+    if total > shown.len() {
+        out.push_str(&format!(" and {} more", total - shown.len()));
     }
     out
 }
 
-fn inconsistent_detail(f: &Front<'_>, other: &[&Front<'_>], same: &[&Front<'_>]) -> String {
-    // The other side, by what its servers accept.
+/// The other side, by what its servers accept: `EX03, EX04 accept
+/// TLSv1.2; EX05 accept TLSv1.0, TLSv1.2`.
+fn other_sides(other: &[&Front<'_>]) -> String {
     let mut sides: BTreeMap<u8, Vec<&str>> = BTreeMap::new();
     for o in other {
         sides.entry(o.known.accepted).or_default().push(o.host);
     }
-    let others: Vec<String> = sides
+    sides
         .iter()
-        .map(|(accepted, hosts)| format!("{} accept {}", listed(hosts), names(*accepted)))
-        .collect();
-    let alike: Vec<&str> = same
+        .map(|(accepted, hosts)| {
+            format!("{} accept {}", listed(hosts, hosts.len()), names(*accepted))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `f`'s detail: what it accepts, the other side (`sides`), and the
+/// servers on its own side (`alike`, the first few of them; `alike_count`
+/// besides itself).
+fn inconsistent_detail(f: &Front<'_>, sides: &str, alike: &[&str], alike_count: usize) -> String {
+    let alike: Vec<&str> = alike
         .iter()
-        .map(|s| s.host)
+        .copied()
         .filter(|h| !h.eq_ignore_ascii_case(f.host))
         .collect();
     let scope = match f.site {
@@ -315,17 +330,19 @@ fn inconsistent_detail(f: &Front<'_>, other: &[&Front<'_>], same: &[&Front<'_>])
         None => "servers it is compared with".to_string(),
     };
     format!(
-        "{}:{} {}. Among the {scope}, {}{}. Extended Protection requires the same TLS \
+        "{}:{} {}. Among the {scope}, {sides}{}. Extended Protection requires the same TLS \
          configuration on every Exchange server (CSS-Exchange's \
          ExchangeExtendedProtectionManagement.ps1 checks it before it enables anything).",
         f.host,
         f.port,
         f.known.describe(),
-        others.join("; "),
-        if alike.is_empty() {
+        if alike_count == 0 {
             String::new()
         } else {
-            format!("; {} accept the same as this one", listed(&alike))
+            format!(
+                "; {} accept the same as this one",
+                listed(&alike, alike_count)
+            )
         }
     )
 }

@@ -442,3 +442,39 @@ async fn a_lab_site_with_tls13_on_cu14_and_a_tls12_only_server() {
     assert!(html.contains("id=\"end-of-support\""));
     drop(lab);
 }
+
+/// A fleet split down the middle: every server is told, and each detail
+/// stays a few names long, however many servers are on either side.
+#[test]
+fn a_large_split_fleet_gives_short_details() {
+    let hq = group("HQ", Some(SE));
+    let evidence: Vec<EndpointEvidence> = (0..4000)
+        .map(|i| {
+            let versions: &[TlsVersion] = if i % 2 == 0 {
+                &[Tls12, Tls13]
+            } else {
+                &[Tls12]
+            };
+            evidence::ep(&format!("EX{i:04}"), Role::Frontend)
+                .group(hq.clone())
+                .versions(versions)
+                .evidence()
+        })
+        .collect();
+    let ca = LabCa::new(NOW);
+    let started = std::time::Instant::now();
+    let a = analyze(evidence, None, &settings(NOW, &ca));
+    let elapsed = started.elapsed();
+    let found: Vec<&Finding> = a
+        .endpoints
+        .iter()
+        .flat_map(|e| &e.findings)
+        .filter(|f| f.id == FindingId::TlsVersionsInconsistent)
+        .collect();
+    assert_eq!(found.len(), 4000);
+    for f in &found {
+        assert!(f.detail.len() < 700, "{}", f.detail);
+        assert!(f.detail.contains("and 1995 more accept"), "{}", f.detail);
+    }
+    eprintln!("4,000 servers split in two: analysed in {elapsed:?}");
+}
