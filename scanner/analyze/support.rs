@@ -91,6 +91,11 @@ impl Version {
                 text: None,
             });
         };
+        // Digits and dots only, as `AdminDisplayVersion` writes builds: the
+        // text goes into the finding as it is.
+        if !text.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
         let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
         let (major, minor) = (parts.next()??, parts.next()??);
         let build = parts.next().flatten();
@@ -219,6 +224,7 @@ mod tests {
         assert_eq!(tls13(Some("2019"), Some("15.2")), None);
         assert_eq!(tls13(None, None), None);
         assert_eq!(tls13(Some("2019"), Some("banana")), None);
+        assert_eq!(tls13(Some("2019"), Some("15.2.1544.4\u{1b}[31m")), None);
     }
 
     #[test]

@@ -146,10 +146,11 @@ pub fn end_of_support_line(report: &ScanReport) -> Option<String> {
             })
         });
         if past {
+            // Only the names `AdminDisplayVersion` gives: a saved scan's
+            // group is input like any other.
             let version = match s.group.exchange_version.as_deref() {
-                Some(v) if v.eq_ignore_ascii_case("SE") => "Exchange Server SE".to_string(),
-                Some(v) => format!("Exchange {v}"),
-                None => "version unknown".to_string(),
+                Some(v @ ("2010" | "2013" | "2016" | "2019")) => format!("Exchange {v}"),
+                _ => "another version".to_string(),
             };
             *by_version.entry(version).or_default() += 1;
         }
