@@ -440,6 +440,28 @@ async fn a_lab_site_with_tls13_on_cu14_and_a_tls12_only_server() {
     );
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(html.contains("id=\"end-of-support\""));
+
+    // With the first hello alone (no protocol map), TLS 1.3 yes or no is
+    // still known on both sides, and is still the difference.
+    let quick_dir = dir.path().join("quick");
+    let mut quick = args.clone();
+    let at = quick.iter().position(|a| a == "--out").unwrap();
+    quick[at + 1] = quick_dir.to_str().unwrap().to_string();
+    quick.push("--no-protocol-scan".into());
+    lab_support::excert(&quick).await;
+    let r = lab_support::read_scan(&quick_dir);
+    let with = |id: &str| -> Vec<String> {
+        let mut hosts: Vec<String> = r
+            .endpoints
+            .iter()
+            .filter(|e| e.findings.iter().any(|f| f.id.as_str() == id))
+            .map(|e| e.endpoint.host[..4].to_string())
+            .collect();
+        hosts.dedup();
+        hosts
+    };
+    assert_eq!(with("tls-versions-inconsistent"), ["ex02"]);
+    assert_eq!(with("tls13-unsupported"), ["ex01"]);
     drop(lab);
 }
 
