@@ -78,6 +78,9 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (ChainIncomplete | LegacyTlsOnly | LegacyProtocolsEnabled | SniDependentCert, _) => {
             Verdict::Review
         }
+        // SCHANNEL settings to look at; end of support is info and never
+        // decides a verdict.
+        (Tls13Unsupported | TlsVersionsInconsistent | ExchangeOutOfSupport, _) => Verdict::Review,
         (
             SmtpCertExpired | SmtpCertExpiring | ImapCertExpired | ImapCertExpiring
             | PopCertExpired | PopCertExpiring | StarttlsNotOffered | SmtpCertInconsistent,
@@ -108,9 +111,6 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
             Role::Smtp | Role::Imap | Role::Pop,
         ) => Verdict::FixTransportCert,
         (AuthCertNotReplicated, _) => Verdict::RotateAuthCert,
-        // SCHANNEL settings to look at; end of support is info and never
-        // decides a verdict.
-        (Tls13Unsupported | TlsVersionsInconsistent | ExchangeOutOfSupport, _) => Verdict::Review,
         // Not an Exchange site: a balancer, EdgeSync or another TLS port.
         (_, Role::LoadBalancer | Role::Edgesync | Role::Other) => Verdict::Review,
     }
