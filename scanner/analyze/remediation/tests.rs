@@ -127,6 +127,10 @@ fn every_builder(bad: &str) -> Vec<Step> {
         steps.push(check_sni_bindings(host, 443));
         steps.push(enable_tls12(host, 443));
         steps.push(disable_legacy_tls(host, 443));
+        steps.push(disable_tls13(host, false));
+        steps.push(disable_tls13(host, true));
+        steps.push(align_tls_versions(host, 443));
+        steps.push(plan_upgrade(host, bad, bad));
         for edge in [false, true] {
             steps.push(enable_transport(host, 25, Role::Smtp, bad, edge));
             steps.push(offer_starttls(host, 25, Role::Smtp, true, edge));
@@ -345,4 +349,19 @@ fn numbering_is_added_once_and_commands_follow_the_prose() {
         .contains(" Run: Enable-ExchangeCertificate -Server EX01"));
     assert!(s.text().contains(UNKNOWN_PUBLIC));
     assert!(s.thumbprints.is_empty());
+}
+
+#[test]
+fn tls13_goes_off_on_both_sides_on_the_named_server_or_in_the_edge_shell() {
+    let central = disable_tls13("ex01.contoso.lab", false);
+    let c = central.command().unwrap_or_default();
+    assert!(c.starts_with("Invoke-Command -ComputerName ex01.contoso.lab -ScriptBlock {"));
+    assert!(c.contains("'Server','Client'") && c.contains("Protocols\\TLS 1.3\\$side"));
+    assert!(central.text().contains("restart ex01.contoso.lab"));
+    let edge = disable_tls13("edge01.dmz.contoso.com", true);
+    let e = edge.command().unwrap_or_default();
+    assert!(
+        e.starts_with("foreach ($side in") && !e.contains("Invoke-Command"),
+        "{e}"
+    );
 }

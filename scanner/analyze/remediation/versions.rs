@@ -56,7 +56,7 @@ pub fn align_tls_versions(host: &str, port: u16) -> Step {
 
 /// The server runs `product`, whose support ended on `ended`.
 pub fn plan_upgrade(host: &str, product: &str, ended: &str) -> Step {
-    let h = shown(host);
+    let (h, product, ended) = (shown(host), shown(product), shown(ended));
     Step::new(
         Task::PlanUpgrade,
         host,
