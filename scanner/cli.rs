@@ -14,6 +14,9 @@ Examples:
   excert scan ex01.contoso.local ex02.contoso.local
   excert scan --targets-file servers.csv --namespace mail.contoso.com --out report-2026-11
   excert scan 10.1.2.0/28 --sni mail.contoso.com --ca-bundle corp-root.pem
+  excert scan ex01 ex02 --tls-port wmsvc:8172 --tls-port um:5061
+                                                 also read IIS Web Management and UM certificates
+  excert scan edge01 --role edge01=Edge        Edge: SMTP 25 and EdgeSync LDAPS 50636
   excert targets --targets-file servers.txt     dry run: what would be scanned
   excert report excert-report/scan.json --as-of 2027-06-30
                                                  re-judge saved evidence for a migration date
@@ -112,6 +115,20 @@ pub struct TargetArgs {
     /// POP3 ports: implicit TLS on 995, STLS on others (default: none).
     #[arg(long = "pop-ports", value_name = "PORTS", value_delimiter = ',')]
     pub pop_ports: Vec<u16>,
+    /// EdgeSync LDAPS ports (implicit TLS), probed on Edge servers only
+    /// (ServerRole Edge, or --role HOST=Edge); `none` scans none.
+    #[arg(
+        long = "edgesync-ports",
+        value_name = "PORTS",
+        value_delimiter = ',',
+        default_value = "50636"
+    )]
+    pub edgesync_ports: Vec<String>,
+    /// Another implicit-TLS port to probe on every server, named by LABEL
+    /// (lowercase letters, digits, - and _), e.g. wmsvc:8172 or um:5061.
+    /// Repeatable.
+    #[arg(long = "tls-port", value_name = "LABEL:PORT")]
+    pub tls_port: Vec<String>,
     /// Pin HOST to ADDR without DNS (curl's convention). Repeatable.
     #[arg(long, value_name = "HOST:ADDR")]
     pub resolve: Vec<String>,

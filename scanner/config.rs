@@ -109,6 +109,12 @@ pub struct TargetOptions {
     pub imap_ports: Vec<u16>,
     /// POP3 ports (implicit TLS on 995, STLS elsewhere).
     pub pop_ports: Vec<u16>,
+    /// EdgeSync LDAPS ports (implicit TLS), probed on Edge servers only
+    /// (`--edgesync-ports`).
+    pub edgesync_ports: Vec<u16>,
+    /// `--tls-port LABEL:PORT`: implicit-TLS ports probed on every server
+    /// as role `other`, in the order given.
+    pub tls_ports: Vec<crate::model::TlsPort>,
     /// `--column`: the CSV column holding the host, when not the default.
     pub column: Option<String>,
     /// `--resolve` pins, names lowercase.
@@ -224,13 +230,18 @@ impl TargetOptions {
     /// Check the target flags: port lists, `--resolve`, `--sni`, `--role`
     /// and `--site`.
     pub fn from_args(a: &cli::TargetArgs) -> Result<Self, Error> {
-        let smtp_ports = smtp_ports(&a.smtp_ports)?;
-        let lists: [(&str, &[u16]); 5] = [
+        let smtp_ports = ports_or_none("--smtp-ports", &a.smtp_ports, "25,587")?;
+        let edgesync_ports = ports_or_none("--edgesync-ports", &a.edgesync_ports, "50636")?;
+        let tls_ports = tls_ports(&a.tls_port)?;
+        let tls_port_numbers: Vec<u16> = tls_ports.iter().map(|t| t.port).collect();
+        let lists: [(&str, &[u16]); 7] = [
             ("--frontend-ports", &a.frontend_ports),
             ("--backend-ports", &a.backend_ports),
             ("--smtp-ports", &smtp_ports),
             ("--imap-ports", &a.imap_ports),
             ("--pop-ports", &a.pop_ports),
+            ("--edgesync-ports", &edgesync_ports),
+            ("--tls-port", &tls_port_numbers),
         ];
         check_port_lists(&lists)?;
         let pins = a
@@ -249,6 +260,8 @@ impl TargetOptions {
             smtp_ports,
             imap_ports: a.imap_ports.clone(),
             pop_ports: a.pop_ports.clone(),
+            edgesync_ports,
+            tls_ports,
             column: a.column.clone(),
             pins,
             all_addresses: a.all_addresses,
@@ -314,8 +327,8 @@ fn overrides(a: &cli::TargetArgs) -> Result<Overrides, Error> {
     Ok((roles, sites))
 }
 
-/// `--smtp-ports`: port numbers, or `none`.
-fn smtp_ports(items: &[String]) -> Result<Vec<u16>, Error> {
+/// `--smtp-ports` or `--edgesync-ports`: port numbers, or `none`.
+fn ports_or_none(flag: &str, items: &[String], example: &str) -> Result<Vec<u16>, Error> {
     if items.len() == 1 && items.iter().all(|i| i.trim().eq_ignore_ascii_case("none")) {
         return Ok(Vec::new());
     }
@@ -324,11 +337,34 @@ fn smtp_ports(items: &[String]) -> Result<Vec<u16>, Error> {
         .map(|i| {
             i.trim().parse::<u16>().map_err(|_| {
                 Error::usage(format!(
-                    "--smtp-ports {i}: expected port numbers (e.g. 25,587) or none"
+                    "{flag} {}: expected port numbers (e.g. {example}) or none",
+                    crate::text::excerpt(i)
                 ))
             })
         })
         .collect()
+}
+
+/// Each `--tls-port LABEL:PORT`, checked; a port given twice is refused
+/// (one port, one label).
+fn tls_ports(given: &[String]) -> Result<Vec<crate::model::TlsPort>, Error> {
+    let mut out: Vec<crate::model::TlsPort> = Vec::new();
+    for g in given {
+        let t = crate::targets::ports::parse_tls_port(g).map_err(|e| {
+            Error::usage(format!("--tls-port {}: {e}", crate::text::excerpt(g)))
+        })?;
+        if let Some(first) = out.iter().find(|o| o.port == t.port) {
+            return Err(Error::usage(format!(
+                "--tls-port {}: port {} is already given as {}:{}",
+                crate::text::excerpt(g),
+                t.port,
+                first.label,
+                first.port
+            )));
+        }
+        out.push(t);
+    }
+    Ok(out)
 }
 
 /// At least one port, no port 0, and no port in two lists (a port has one
@@ -337,7 +373,7 @@ fn check_port_lists(lists: &[(&str, &[u16])]) -> Result<(), Error> {
     if lists.iter().all(|(_, ports)| ports.is_empty()) {
         return Err(Error::usage(
             "no ports to scan: give --frontend-ports, --backend-ports, --smtp-ports, \
-             --imap-ports or --pop-ports",
+             --imap-ports, --pop-ports or --tls-port",
         ));
     }
     if lists.iter().any(|(_, ports)| ports.contains(&0)) {

@@ -150,5 +150,7 @@ pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSetti
         smtp_ports: t.smtp_ports.clone(),
         imap_ports: t.imap_ports.clone(),
         pop_ports: t.pop_ports.clone(),
+        edgesync_ports: t.edgesync_ports.clone(),
+        tls_ports: t.tls_ports.clone(),
     }
 }

@@ -186,6 +186,8 @@ fn merged_parameters(latest: &ScanReport, scans: &[(String, ScanReport)]) -> Par
             );
         }
         union(&mut parameters.ca_bundles, &s.parameters.ca_bundles);
+        union(&mut parameters.edgesync_ports, &s.parameters.edgesync_ports);
+        union(&mut parameters.tls_ports, &s.parameters.tls_ports);
     }
     parameters
 }

@@ -202,6 +202,11 @@ pub struct Endpoint {
     pub port: u16,
     /// What the port is for; decides which checks apply.
     pub role: Role,
+    /// The name `--tls-port LABEL:PORT` gave an `other` port (`wmsvc`,
+    /// `um`): lowercase letters, digits, `-` and `_`. Absent for every
+    /// other role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The server name sent in the ClientHello, if any. Never an IP literal.
     #[serde(default)]
     pub sni: Option<String>,
@@ -755,6 +760,18 @@ finding_ids! {
     TlsVersionsInconsistent = "tls-versions-inconsistent",
     /// The server's Exchange version is past its end of support.
     ExchangeOutOfSupport = "exchange-out-of-support",
+    /// The certificate an Edge server presents on EdgeSync LDAPS (50636)
+    /// has expired: the Mailbox servers' EdgeSync stops.
+    EdgesyncCertExpired = "edgesync-cert-expired",
+    /// The EdgeSync certificate expires within `--warn-days`.
+    EdgesyncCertExpiring = "edgesync-cert-expiring",
+    /// The certificate a `--tls-port` port presents has expired.
+    OtherCertExpired = "other-cert-expired",
+    /// The certificate a `--tls-port` port presents expires within
+    /// `--warn-days`.
+    OtherCertExpiring = "other-cert-expiring",
+    /// The chain a `--tls-port` port presents does not validate.
+    OtherCertUntrusted = "other-cert-untrusted",
 }
 
 impl FindingId {
@@ -1132,6 +1149,25 @@ pub struct Parameters {
     /// `--pop-ports`; absent when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pop_ports: Vec<u16>,
+    /// `--edgesync-ports`: the ports Edge servers were probed on as
+    /// EdgeSync LDAPS; absent when empty (`none`, or an older scan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edgesync_ports: Vec<u16>,
+    /// `--tls-port LABEL:PORT`: the extra implicit-TLS ports probed on
+    /// every server, with their labels; absent when none was given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_ports: Vec<TlsPort>,
+}
+
+/// One `--tls-port LABEL:PORT`: an implicit-TLS port probed on every
+/// server as role `other`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsPort {
+    /// What the port is, as the admin named it (`wmsvc`, `um`):
+    /// lowercase letters, digits, `-` and `_`.
+    pub label: String,
+    /// The TCP port.
+    pub port: u16,
 }
 
 /// A target line that could not be used (`--skip-invalid`).

@@ -452,6 +452,61 @@ const CATALOGUE: &[Rule] = &[
               matters for migration planning and compliance.",
         fix: "Plan the move to Exchange Server SE, Microsoft's current version.",
     },
+    Rule {
+        id: FindingId::EdgesyncCertExpired,
+        severity: Severity::Critical,
+        title: "EdgeSync (LDAPS) certificate expired",
+        why: "The Edge server presents an expired certificate on EdgeSync LDAPS (50636), the port \
+              the Mailbox servers' EdgeSync uses to copy recipients and configuration to it. It is \
+              the Edge's own certificate, whose public key the Edge Subscription gave the Mailbox \
+              servers, so trust is not the question; its dates are. Recipient lookup, safelists \
+              and configuration on the Edge go stale.",
+        fix: "In the Edge server's own Exchange Management Shell, create a new certificate for \
+              SMTP (it becomes the default SMTP certificate EdgeSync presents), remove the old one, \
+              then subscribe the Edge again: New-EdgeSubscription on the Edge, then on a Mailbox \
+              server Remove-EdgeSubscription, New-EdgeSubscription -FileData ... -Site ... and \
+              Start-EdgeSynchronization.",
+    },
+    Rule {
+        id: FindingId::EdgesyncCertExpiring,
+        severity: Severity::Warning,
+        title: "EdgeSync (LDAPS) certificate expiring",
+        why: "The certificate the Edge server presents on EdgeSync LDAPS (50636) expires soon; \
+              then EdgeSync from the Mailbox servers stops. It is critical within --critical-days.",
+        fix: "Replace it before it expires, the same way as an expired one: a new certificate for \
+              SMTP in the Edge's own shell, then a new Edge Subscription.",
+    },
+    Rule {
+        id: FindingId::OtherCertExpired,
+        severity: Severity::Critical,
+        title: "Certificate on another TLS port expired",
+        why: "A port given with --tls-port (WMSvc on 8172, Unified Messaging on 5061, ...) \
+              presents an expired certificate: its clients (IIS Manager remote administration, \
+              Web Deploy, SIP peers) refuse to connect or warn.",
+        fix: "Bind a valid certificate where that service takes it: for WMSvc in IIS Manager > \
+              Management Service; for Unified Messaging the certificate enabled for the UM and UM \
+              Call Router services.",
+    },
+    Rule {
+        id: FindingId::OtherCertExpiring,
+        severity: Severity::Warning,
+        title: "Certificate on another TLS port expiring",
+        why: "A port given with --tls-port presents a certificate that expires soon. It is \
+              critical within --critical-days.",
+        fix: "Replace it before it expires, where that service takes its certificate.",
+    },
+    Rule {
+        id: FindingId::OtherCertUntrusted,
+        severity: Severity::Warning,
+        title: "Certificate on another TLS port not trusted",
+        why: "The chain a --tls-port port presents does not validate against the public roots, \
+              the OS store or --ca-bundle, for a reason other than expiry. A CA-issued certificate \
+              that does not validate is a warning. A self-signed one (WMSvc's own \
+              \"WMSvc-<host>\" certificate, made at install) is what the service ships with and \
+              clients are asked to accept once: that is only info.",
+        fix: "Bind a certificate from a CA the clients trust, or pass your enterprise root with \
+              --ca-bundle if it is trusted internally.",
+    },
 ];
 
 // The catalogue's guarantee: an id without an entry does not compile. A

@@ -55,6 +55,8 @@ use super::remediation::{self, Step, Task};
 use super::rules::already_renewed;
 use super::store::StoreFinding;
 
+mod ports;
+
 pub use crate::model::Verdict;
 
 /// Which verdict a finding calls for, given the role of its endpoint.
@@ -66,6 +68,12 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
         (NotYetValid, Role::Frontend) => Verdict::RebindPublicCert,
         (NotYetValid, Role::Backend) => Verdict::FixBackendBinding,
         (NameMismatch, Role::Smtp | Role::Imap | Role::Pop) => Verdict::FixTransportCert,
+        // EdgeSync presents the Edge's transport certificate; an `other`
+        // port is no Exchange site, so there is nothing to rebind or renew
+        // through Exchange: review, with the service's own steps.
+        (EdgesyncCertExpired | EdgesyncCertExpiring, _) => Verdict::FixTransportCert,
+        (OtherCertExpired | OtherCertExpiring | OtherCertUntrusted, _) => Verdict::Review,
+        (NameMismatch, Role::Edgesync | Role::Other) => Verdict::Review,
         (FrontendCertExpired | FrontendCertExpiring | FrontendCertUntrusted | NameMismatch, _) => {
             Verdict::RenewPublicCert
         }
@@ -291,6 +299,9 @@ pub(crate) fn decide(input: &ServerInput<'_>) -> ServerVerdict {
             && steps
                 .iter()
                 .any(|s| matches!(s.task, Task::RenewBackend | Task::ReplacePublic))
+            && !steps
+                .iter()
+                .any(|s| s.task == Task::RecreateEdgeSubscription)
         {
             let site = group.and_then(|g| g.site.as_deref());
             steps.extend(remediation::edge_subscription(host, site));
@@ -355,16 +366,17 @@ fn steps(
     }
     // Mail ports: each finding carries its own steps (port, service and
     // thumbprints differ per port); the connector check is given once.
-    for (_, f) in all
-        .iter()
-        .filter(|(e, f)| verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert)
-    {
+    for (_, f) in all.iter().filter(|(e, f)| {
+        verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert
+            && !ports::own_steps(e.endpoint.role)
+    }) {
         for step in &f.remediation_steps {
             if !steps.contains(step) {
                 steps.push(step.clone());
             }
         }
     }
+    ports::add_steps(&mut steps, all);
     steps.extend(steps_of(all, FindingId::ChainIncomplete));
     steps.extend(steps_of(all, FindingId::LegacyTlsOnly));
     steps.extend(steps_of(all, FindingId::Tls13Unsupported));
@@ -534,7 +546,19 @@ fn summary(
             "{host}: 444 presents the wrong certificate; bind the server's own \"Microsoft Exchange\" certificate."
         ),
         Verdict::Investigate => unscanned_summary(host, endpoints),
-        Verdict::Review => format!("{host}: needs a look ({}).", ids(|v| v == Verdict::Review)),
+        Verdict::Review => {
+            let decided: Vec<(&EndpointReport, &Finding)> = all
+                .iter()
+                .filter(|(e, f)| {
+                    f.severity <= Severity::Warning
+                        && verdict_on(e, f, renewed) == Verdict::Review
+                })
+                .copied()
+                .collect();
+            ports::other_summary(host, &decided).unwrap_or_else(|| {
+                format!("{host}: needs a look ({}).", ids(|v| v == Verdict::Review))
+            })
+        }
         Verdict::RotateAuthCert => format!(
             "{host}: the Exchange Server Auth Certificate (OAuth) needs rotating or importing."
         ),
@@ -659,23 +683,21 @@ fn transport_summary(host: &str, all: &[(&EndpointReport, &Finding)]) -> String 
             && verdict_for(f.id, e.endpoint.role) == Verdict::FixTransportCert
     }) {
         let what = match f.id {
-            FindingId::SmtpCertExpired | FindingId::ImapCertExpired | FindingId::PopCertExpired => {
-                "certificate expired"
-            }
+            FindingId::SmtpCertExpired
+            | FindingId::ImapCertExpired
+            | FindingId::PopCertExpired
+            | FindingId::EdgesyncCertExpired => "certificate expired",
             FindingId::SmtpCertExpiring
             | FindingId::ImapCertExpiring
-            | FindingId::PopCertExpiring => "certificate expiring",
+            | FindingId::PopCertExpiring
+            | FindingId::EdgesyncCertExpiring => "certificate expiring",
             FindingId::StarttlsNotOffered => "no STARTTLS",
             FindingId::SmtpCertInconsistent => {
                 "self-signed where the fleet presents its public certificate"
             }
             _ => &f.title,
         };
-        let part = format!(
-            "{} {}: {what}",
-            e.endpoint.role.as_str().to_ascii_uppercase(),
-            e.endpoint.port
-        );
+        let part = format!("{}: {what}", ports::port_name(e));
         if !parts.contains(&part) {
             parts.push(part);
         }

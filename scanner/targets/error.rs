@@ -181,6 +181,35 @@ pub enum RoleError {
     Empty,
 }
 
+/// Why a `--tls-port` value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsPortError {
+    /// No `:` between the label and the port.
+    #[error("expected LABEL:PORT, e.g. wmsvc:8172 or um:5061")]
+    NoColon,
+    /// The label is empty, too long, or has a character outside
+    /// `[a-z0-9_-]` (or starts with `-`).
+    #[error(
+        "label {label:?} must be 1 to {limit} lowercase letters, digits, '-' or '_' \
+         (e.g. wmsvc:8172)"
+    )]
+    BadLabel {
+        /// The label as typed, as an excerpt.
+        label: String,
+        /// The longest label accepted.
+        limit: usize,
+    },
+    /// The port is not 1-65535.
+    #[error("{text:?} is not a port number (1-65535)")]
+    BadPort {
+        /// What followed the colon, as an excerpt.
+        text: String,
+    },
+    /// Port 0.
+    #[error("port 0 cannot be scanned")]
+    PortZero,
+}
+
 /// Why a whole targets file is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {

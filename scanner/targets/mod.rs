@@ -12,7 +12,8 @@
 //! Choices a user may notice:
 //! - Each target becomes one endpoint per `--frontend-ports` port, then one
 //!   per `--backend-ports`, `--smtp-ports`, `--imap-ports` and `--pop-ports`
-//!   port, in input order. `host:port` scans that port only, with the role
+//!   port, one per `--edgesync-ports` port when its role is Edge, and one
+//!   per `--tls-port` (role `other`, with its label), in input order. `host:port` scans that port only, with the role
 //!   of the list the port is in; a port in no list is an error, because the
 //!   role decides which findings apply.
 //! - IPv4 CIDR ranges skip the network and broadcast addresses for prefixes
@@ -25,6 +26,7 @@ pub(crate) mod csv_input;
 mod dry_run;
 pub(crate) mod error;
 pub(crate) mod parse;
+pub(crate) mod ports;
 mod resolve;
 pub(crate) mod roles;
 
@@ -42,7 +44,7 @@ use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source
 
 pub use csv_input::HOST_COLUMNS;
 pub use dry_run::{dry_run_lines, skipped_lines, DryRunLine};
-pub use error::{FileError, NameError, RoleError, TargetError};
+pub use error::{FileError, NameError, RoleError, TargetError, TlsPortError};
 pub use parse::MAX_TARGET_CHARS;
 pub use roles::skip_reason;
 
@@ -98,13 +100,10 @@ pub fn load(opts: &TargetOptions) -> Result<TargetList, Error> {
 /// standard input (tests, or an embedding program). Stdin is read once even
 /// if `-` is given twice.
 pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<TargetList, Error> {
-    if port_lists(opts)
-        .iter()
-        .all(|(_, _, ports)| ports.is_empty())
-    {
+    if port_lists(opts).iter().all(|l| l.ports.is_empty()) {
         return Err(Error::usage(
             "no ports to scan: give --frontend-ports, --backend-ports, --smtp-ports, \
-             --imap-ports or --pop-ports",
+             --imap-ports, --pop-ports or --tls-port",
         ));
     }
     let mut acc = Collector::new(opts);
@@ -267,25 +266,32 @@ impl<'a> Collector<'a> {
         });
     }
 
-    /// The ports an entry is scanned on, with their roles.
-    fn ports(&self, port: Option<u16>) -> Result<Vec<(u16, Role)>, TargetError> {
+    /// The ports an entry is scanned on, with their roles (and labels).
+    fn ports(&self, port: Option<u16>) -> Result<Vec<PortRole>, TargetError> {
         let lists = port_lists(self.opts);
-        let all = lists
-            .iter()
-            .flat_map(|(_, role, ports)| ports.iter().map(move |p| (*p, *role)));
+        let all = lists.iter().flat_map(|l| {
+            l.ports
+                .iter()
+                .map(move |(p, label)| (*p, l.role, label.map(str::to_string)))
+        });
         let Some(p) = port else {
             return Ok(all.collect());
         };
-        let found = all.clone().find(|(q, _)| *q == p);
+        let found = all.clone().find(|(q, _, _)| *q == p);
         found
             .map(|r| vec![r])
             .ok_or_else(|| TargetError::PortNotListed {
                 port: p,
-                // The two IIS lists always, the mail lists when in use.
+                // The two IIS lists always, the others when in use (EdgeSync
+                // is for Edge servers only, so never offered here).
                 lists: lists
                     .iter()
-                    .filter(|(_, role, ports)| !role.is_mail() || !ports.is_empty())
-                    .map(|(flag, _, ports)| (*flag, ports.to_vec()))
+                    .filter(|l| match l.role {
+                        Role::Frontend | Role::Backend => true,
+                        Role::Edgesync => false,
+                        _ => !l.ports.is_empty(),
+                    })
+                    .map(|l| (l.flag, l.ports.iter().map(|(p, _)| *p).collect()))
                     .collect(),
             })
     }
@@ -323,12 +329,19 @@ impl<'a> Collector<'a> {
         self.check_total(hosts.len() as u64, ports.len())?;
         for (host, address, sni) in hosts {
             let group = self.overridden(&host, group);
-            for (port, role) in &ports {
+            for (port, role, label) in &ports {
+                // EdgeSync runs on Edge servers only: other servers are
+                // not probed on its port, and not listed as skipped either
+                // (they never had it). A port typed as host:port is.
+                if *role == Role::Edgesync && entry.port.is_none() && !group.roles().is_edge() {
+                    continue;
+                }
                 let endpoint = Endpoint {
                     host: host.clone(),
                     address,
                     port: *port,
                     role: *role,
+                    label: label.clone(),
                     sni: sni.clone(),
                     aliases: Vec::new(),
                     group: group.clone(),
@@ -450,14 +463,40 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// A port with its role and, for `--tls-port`, its label.
+type PortRole = (u16, Role, Option<String>);
+
+/// One port flag: its name, its role, and its ports with their labels.
+struct PortList<'a> {
+    flag: &'static str,
+    role: Role,
+    ports: Vec<(u16, Option<&'a str>)>,
+}
+
 /// Every port list with its flag and role, in scan order: each target is
-/// scanned on the frontend ports, then backend, SMTP, IMAP and POP.
-fn port_lists(opts: &TargetOptions) -> [(&'static str, Role, &[u16]); 5] {
-    [
-        ("--frontend-ports", Role::Frontend, &opts.frontend_ports),
-        ("--backend-ports", Role::Backend, &opts.backend_ports),
-        ("--smtp-ports", Role::Smtp, &opts.smtp_ports),
-        ("--imap-ports", Role::Imap, &opts.imap_ports),
-        ("--pop-ports", Role::Pop, &opts.pop_ports),
+/// scanned on the frontend ports, then backend, SMTP, IMAP, POP, EdgeSync
+/// (Edge servers only) and the `--tls-port` ports.
+fn port_lists(opts: &TargetOptions) -> Vec<PortList<'_>> {
+    let plain = |flag, role, ports: &[u16]| PortList {
+        flag,
+        role,
+        ports: ports.iter().map(|p| (*p, None)).collect(),
+    };
+    vec![
+        plain("--frontend-ports", Role::Frontend, &opts.frontend_ports),
+        plain("--backend-ports", Role::Backend, &opts.backend_ports),
+        plain("--smtp-ports", Role::Smtp, &opts.smtp_ports),
+        plain("--imap-ports", Role::Imap, &opts.imap_ports),
+        plain("--pop-ports", Role::Pop, &opts.pop_ports),
+        plain("--edgesync-ports", Role::Edgesync, &opts.edgesync_ports),
+        PortList {
+            flag: "--tls-port",
+            role: Role::Other,
+            ports: opts
+                .tls_ports
+                .iter()
+                .map(|t| (t.port, Some(t.label.as_str())))
+                .collect(),
+        },
     ]
 }

@@ -34,6 +34,7 @@ pub fn ep(host: &str, role: Role) -> Ep {
             address: Some(IpAddr::from([127, 0, 0, 1])),
             port: default_port(role),
             role,
+            label: None,
             sni: None,
             aliases: Vec::new(),
             group: Group::default(),
@@ -92,6 +93,12 @@ impl Ep {
     /// Another address (or none, as before resolution).
     pub fn address(mut self, address: Option<IpAddr>) -> Self {
         self.endpoint.address = address;
+        self
+    }
+
+    /// The `--tls-port` label of an `other` port.
+    pub fn label(mut self, label: &str) -> Self {
+        self.endpoint.label = Some(label.into());
         self
     }
 

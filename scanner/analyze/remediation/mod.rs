@@ -26,6 +26,7 @@
 mod backend;
 mod mail;
 mod other;
+mod ports;
 mod public;
 mod store;
 mod versions;
@@ -38,6 +39,7 @@ pub use crate::model::{Step, Task};
 pub use backend::*;
 pub use mail::*;
 pub use other::*;
+pub use ports::*;
 pub use public::*;
 pub use store::*;
 pub use versions::*;

@@ -119,6 +119,21 @@ pub fn verify_command(
             cmd.push_str(&format!(" {flag} {p}"));
         }
     }
+    let edgesync = ports(Role::Edgesync);
+    if !edgesync.is_empty() && edgesync != "50636" {
+        cmd.push_str(&format!(" --edgesync-ports {edgesync}"));
+    }
+    let mut tls_ports: Vec<String> = Vec::new();
+    for e in endpoints.iter().filter(|e| e.endpoint.role == Role::Other) {
+        let label = e.endpoint.label.as_deref().unwrap_or("other");
+        let given = word(&format!("{label}:{}", e.endpoint.port));
+        if !tls_ports.contains(&given) {
+            tls_ports.push(given);
+        }
+    }
+    for t in tls_ports {
+        cmd.push_str(&format!(" --tls-port {t}"));
+    }
     for b in &settings.ca_bundles {
         cmd.push_str(&format!(" --ca-bundle {}", word(b)));
     }
@@ -306,6 +321,30 @@ pub fn check_endpoint(host: &str, port: u16, role: Role, status: Status) -> Step
              scanning host (firewalls often block it between workstations and servers); then \
              scan again.",
             role.as_str().to_ascii_uppercase()
+        ),
+        Status::Refused | Status::Timeout | Status::Unreachable if role == Role::Edgesync => {
+            format!(
+                "If {h} is a subscribed Edge Transport server, check that EdgeSync LDAPS (port \
+                 {port}, the AD LDS instance) answers from the scanning host: perimeter \
+                 firewalls usually open it only from the Mailbox servers, so scan from one of \
+                 them (or give --edgesync-ports none to leave it out); then scan again."
+            )
+        }
+        _ if role == Role::Edgesync => format!(
+            "{h}:{port} answered but gave no readable certificate on EdgeSync LDAPS: check that \
+             the Microsoft Exchange ADAM (AD LDS) service runs on {h} and what listens on port \
+             {port}; then scan again."
+        ),
+        Status::Refused | Status::Timeout | Status::Unreachable if role == Role::Other => {
+            format!(
+                "If {h} should run a TLS service on port {port}, check that it is started and \
+                 reachable from the scanning host; a server without that service refuses the \
+                 port, which needs no action. Then scan again."
+            )
+        }
+        _ if role == Role::Other => format!(
+            "{h}:{port} answered but gave no readable certificate: check which service listens \
+             on port {port} and its certificate binding; then scan again."
         ),
         _ => format!(
             "Check that {h} is up, that port {port} is reachable from the scanning host, and \

@@ -226,7 +226,16 @@ pub fn reissue_sha256(host: &str, port: u16, role: Role) -> Vec<Step> {
             port,
             "Reissue the public certificate signed with SHA-256",
         ),
-        Role::LoadBalancer | Role::Edgesync | Role::Other => Vec::new(),
+        Role::Edgesync => {
+            super::ports::reissue_edgesync(host, port, "Reissue the certificate signed with SHA-256")
+        }
+        Role::Other => super::ports::reissue_port(
+            host,
+            port,
+            None,
+            "Reissue the certificate signed with SHA-256",
+        ),
+        Role::LoadBalancer => Vec::new(),
     }
 }
 
@@ -245,6 +254,17 @@ pub fn stronger_key(host: &str, port: u16, role: Role) -> Vec<Step> {
             port,
             "Request a new public certificate with an RSA 2048-bit (or larger) or P-256 key",
         ),
-        Role::LoadBalancer | Role::Edgesync | Role::Other => Vec::new(),
+        Role::Edgesync => super::ports::reissue_edgesync(
+            host,
+            port,
+            "Make a new certificate with an RSA 2048-bit (or larger) key",
+        ),
+        Role::Other => super::ports::reissue_port(
+            host,
+            port,
+            None,
+            "Request a new certificate with an RSA 2048-bit (or larger) or P-256 key",
+        ),
+        Role::LoadBalancer => Vec::new(),
     }
 }

@@ -44,10 +44,12 @@ pub(crate) struct EndpointCtx<'a> {
     pub settings: &'a AnalysisSettings,
 }
 
-/// `EX01:444 (backend)`, for detail sentences.
+/// `EX01:444 (backend)`, for detail sentences; a `--tls-port` port by
+/// its label (`EX01:8172 (wmsvc)`).
 pub(super) fn where_(ctx: &EndpointCtx<'_>) -> String {
     let e = &ctx.evidence.endpoint;
-    format!("{}:{} ({})", e.host, e.port, e.role.as_str())
+    let what = e.label.as_deref().unwrap_or(e.role.as_str());
+    format!("{}:{} ({what})", e.host, e.port)
 }
 
 pub(super) fn short_host(host: &str) -> String {

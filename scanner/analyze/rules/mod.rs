@@ -27,6 +27,7 @@ mod chain;
 mod crypto;
 mod ctx;
 mod expiry;
+mod ports;
 mod protocol;
 mod transport;
 
@@ -99,6 +100,7 @@ pub(crate) fn endpoint_findings(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
         if role.is_mail() {
             out.extend(transport::mail_checks(ctx, leaf));
         }
+        out.extend(ports::port_checks(ctx, leaf));
         out.extend(weak_signature(ctx));
         out.extend(weak_key(ctx));
     }
@@ -156,12 +158,15 @@ fn not_scanned(ctx: &EndpointCtx<'_>) -> Finding {
     }
     // Many networks block 25 (and IMAP/POP) between the admin's
     // workstation and the servers: an unreachable mail port is worth
-    // knowing, never a reason to act on the server.
+    // knowing, never a reason to act on the server. So is EdgeSync (open
+    // only from the Mailbox servers to the perimeter) and a --tls-port
+    // port, asked of every server though only some run that service.
     let unreachable = matches!(
         obs.status,
         Status::Refused | Status::Timeout | Status::Unreachable
     );
-    let severity = if e.role.is_mail() && unreachable {
+    let quiet_role = e.role.is_mail() || matches!(e.role, Role::Edgesync | Role::Other);
+    let severity = if quiet_role && unreachable {
         Severity::Info
     } else {
         Severity::Warning

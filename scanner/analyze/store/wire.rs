@@ -37,6 +37,12 @@ pub(super) fn renewed(ctx: &Ctx<'_>, v: &View<'_>) -> Vec<StoreFinding> {
         let Some(leaf) = e.leaf.filter(|_| e.answered) else {
             continue;
         };
+        // EdgeSync and --tls-port services do not take their certificate
+        // from Exchange's services: binding a renewal there is not a step
+        // this export can tell.
+        if matches!(e.role, Role::Edgesync | Role::Other) {
+            continue;
+        }
         let Some(c) = v
             .certs(ctx.certs)
             .filter(|c| renews(c, leaf, as_of))
