@@ -350,9 +350,8 @@ fn ports_or_none(flag: &str, items: &[String], example: &str) -> Result<Vec<u16>
 fn tls_ports(given: &[String]) -> Result<Vec<crate::model::TlsPort>, Error> {
     let mut out: Vec<crate::model::TlsPort> = Vec::new();
     for g in given {
-        let t = crate::targets::ports::parse_tls_port(g).map_err(|e| {
-            Error::usage(format!("--tls-port {}: {e}", crate::text::excerpt(g)))
-        })?;
+        let t = crate::targets::ports::parse_tls_port(g)
+            .map_err(|e| Error::usage(format!("--tls-port {}: {e}", crate::text::excerpt(g))))?;
         if let Some(first) = out.iter().find(|o| o.port == t.port) {
             return Err(Error::usage(format!(
                 "--tls-port {}: port {} is already given as {}:{}",

@@ -204,9 +204,10 @@ pub struct Endpoint {
     pub role: Role,
     /// The name `--tls-port LABEL:PORT` gave an `other` port (`wmsvc`,
     /// `um`): lowercase letters, digits, `-` and `_`. Absent for every
-    /// other role.
+    /// other role. A boxed `str`: every endpoint is held until the reports
+    /// are written, and most have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
+    pub label: Option<Box<str>>,
     /// The server name sent in the ClientHello, if any. Never an IP literal.
     #[serde(default)]
     pub sni: Option<String>,

@@ -48,7 +48,7 @@ struct Row {
     old_host: String,
     /// Empty for a store or organisation finding, which has no port.
     port: String,
-    role: &'static str,
+    role: String,
     kind: &'static str,
     /// The change in words.
     label: &'static str,
@@ -104,7 +104,7 @@ fn row(diff: &Diff, event: &Event) -> Option<Row> {
         } else {
             String::new()
         },
-        role: c.role_label(),
+        role: c.role_shown(),
         kind: kind_name(&c.kind),
         label: kind_label(&c.kind),
         what: event.describe(diff),

@@ -162,6 +162,10 @@ pub struct Change {
     /// address under another name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_host: Option<String>,
+    /// A `--tls-port` port's label (`wmsvc`); absent for every other
+    /// port and for server or organisation changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// One thing that happened to one endpoint (or to one server store or the
@@ -244,6 +248,15 @@ impl Change {
             (Scope::Organisation, _) => "organisation",
             (_, Some(r)) => r.as_str(),
             (_, None) => "store",
+        }
+    }
+
+    /// [`Change::role_label`] with a `--tls-port` port's label
+    /// (`other wmsvc`), as the terminal and diff.html show it.
+    pub fn role_shown(&self) -> String {
+        match &self.label {
+            Some(l) => format!("{} {}", self.role_label(), crate::text::visible(l)),
+            None => self.role_label().to_string(),
         }
     }
 
@@ -591,6 +604,7 @@ fn change(e: &EndpointReport, old_host: Option<&str>, kind: Kind, impact: Impact
         old_host: old_host
             .filter(|h| !h.eq_ignore_ascii_case(&e.endpoint.host))
             .map(str::to_string),
+        label: e.endpoint.label.as_deref().map(str::to_string),
     }
 }
 

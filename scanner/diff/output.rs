@@ -80,7 +80,7 @@ pub fn summary(diff: &Diff, json: &Path, page: &Path) -> String {
                 "{}:{} {}",
                 sanitize::visible(&change.host),
                 change.port,
-                change.role_label()
+                change.role_shown()
             ),
             _ => format!(
                 "{} ({})",

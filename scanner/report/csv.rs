@@ -54,6 +54,7 @@ pub const ENDPOINT_COLUMNS: &[&str] = &[
     "dag",
     "friendly_name",
     "services",
+    "label",
 ];
 
 /// The order the row builders fill a row in; [`arrange`] puts it in the
@@ -84,6 +85,7 @@ const BUILT: &[&str] = &[
     "dag",
     "friendly_name",
     "services",
+    "label",
 ];
 
 /// servers.csv columns, in order: one row per server.
@@ -222,6 +224,10 @@ fn endpoint_cells(e: &EndpointReport) -> Vec<Cell> {
     let trust = match &e.trust {
         Some(t) if t.trusted => "trusted".to_string(),
         Some(_) if own_backend => "self-signed, as expected on the back end".to_string(),
+        // EdgeSync's certificate is trusted through the Edge Subscription.
+        Some(_) if e.endpoint.role == crate::model::Role::Edgesync => {
+            "not judged: the Edge Subscription makes it trusted".to_string()
+        }
         Some(t) if crate::analyze::trust::not_checked(t) => t.error.clone().unwrap_or_default(),
         Some(t) => match &t.error {
             Some(err) => format!("untrusted: {err}"),
@@ -272,6 +278,7 @@ fn endpoint_cells(e: &EndpointReport) -> Vec<Cell> {
                 .map(|s| crate::model::ExchangeService::join(s, " "))
                 .unwrap_or_default(),
         ),
+        text(e.endpoint.label.as_deref().unwrap_or_default()),
     ]
 }
 

@@ -543,6 +543,8 @@ struct EndpointView {
     port: u16,
     role: &'static str,
     role_label: &'static str,
+    /// A `--tls-port` port's label; empty otherwise.
+    label: String,
     address: String,
     grade: EndpointGrade,
     status: &'static str,
@@ -600,6 +602,8 @@ struct RowView {
     address: String,
     port: u16,
     role: &'static str,
+    /// A `--tls-port` port's label; empty otherwise.
+    label: String,
     status: &'static str,
     answered: bool,
     subject: String,
@@ -1040,6 +1044,7 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
         role_label: role_label(e.endpoint.role),
+        label: e.endpoint.label.as_deref().unwrap_or_default().to_string(),
         address: e
             .endpoint
             .address
@@ -1102,6 +1107,11 @@ fn trust_text(e: &EndpointReport) -> (String, &'static str) {
         // frontends trust it from the Trusted Root store, not from a CA.
         Some(_) if exchange_backend => (
             "self-signed, as Exchange intends on 444".to_string(),
+            "none",
+        ),
+        // EdgeSync's certificate is trusted through the Edge Subscription.
+        Some(_) if e.endpoint.role == Role::Edgesync => (
+            "not judged: the Edge Subscription makes it trusted".to_string(),
             "none",
         ),
         Some(t) => (
@@ -1186,6 +1196,7 @@ fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
             .unwrap_or_default(),
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
+        label: e.endpoint.label.as_deref().unwrap_or_default().to_string(),
         status: e.status.as_str(),
         answered: e.status == Status::Ok,
         subject: leaf.map(|c| c.subject.clone()).unwrap_or_default(),

@@ -17,8 +17,13 @@ pub struct DryRunLine<'a> {
     pub address: Option<IpAddr>,
     /// The TCP port that would be probed.
     pub port: u16,
-    /// What the port is for (`frontend`, `backend`, `smtp`, `imap`, `pop`).
+    /// What the port is for (`frontend`, `backend`, `smtp`, `imap`, `pop`,
+    /// `edgesync`, `other`).
     pub role: Role,
+    /// An `other` port's `--tls-port` label; the one key left out when
+    /// absent, so the lines of every other role read as they always have.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<&'a str>,
     /// Null for IP literals without `--sni`.
     pub sni: Option<&'a str>,
     /// `{}` when the input had no Site/ServerRole/DAG columns.
@@ -44,6 +49,7 @@ impl<'a> DryRunLine<'a> {
             address: endpoint.address,
             port: endpoint.port,
             role: endpoint.role,
+            label: endpoint.label.as_deref(),
             sni: endpoint.sni.as_deref(),
             group: &endpoint.group,
             file: endpoint.source.as_ref().map(|s| s.file.as_str()),

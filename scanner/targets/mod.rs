@@ -341,7 +341,7 @@ impl<'a> Collector<'a> {
                     address,
                     port: *port,
                     role: *role,
-                    label: label.clone(),
+                    label: label.as_deref().map(Box::from),
                     sni: sni.clone(),
                     aliases: Vec::new(),
                     group: group.clone(),

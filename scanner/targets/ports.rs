@@ -15,10 +15,7 @@ pub const MAX_LABEL_CHARS: usize = 20;
 
 /// One `--tls-port` value, checked.
 pub(crate) fn parse_tls_port(text: &str) -> Result<TlsPort, TlsPortError> {
-    let (label, port) = text
-        .trim()
-        .rsplit_once(':')
-        .ok_or(TlsPortError::NoColon)?;
+    let (label, port) = text.trim().rsplit_once(':').ok_or(TlsPortError::NoColon)?;
     check_label(label)?;
     let port = match port.trim().parse::<u16>() {
         Ok(0) => return Err(TlsPortError::PortZero),

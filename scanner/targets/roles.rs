@@ -33,7 +33,7 @@ pub fn skip_reason(group: &Group, role: Role) -> Option<String> {
     match role {
         Role::Frontend | Role::Backend if roles.is_edge() => Some(
             "an Edge Transport server has no IIS: no Default Web Site (443) and no Exchange Back \
-             End (444); it is checked on SMTP only"
+             End (444); it is checked on SMTP and EdgeSync"
                 .into(),
         ),
         Role::Backend if v2010 => Some("Exchange 2010 has no Exchange Back End site (444)".into()),

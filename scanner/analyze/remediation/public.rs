@@ -226,9 +226,11 @@ pub fn reissue_sha256(host: &str, port: u16, role: Role) -> Vec<Step> {
             port,
             "Reissue the public certificate signed with SHA-256",
         ),
-        Role::Edgesync => {
-            super::ports::reissue_edgesync(host, port, "Reissue the certificate signed with SHA-256")
-        }
+        Role::Edgesync => super::ports::reissue_edgesync(
+            host,
+            port,
+            "Reissue the certificate signed with SHA-256",
+        ),
         Role::Other => super::ports::reissue_port(
             host,
             port,

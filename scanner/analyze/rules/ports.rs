@@ -77,8 +77,7 @@ fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
              recipients and configuration on the Edge stop being updated.",
             presents(ctx, leaf)
         );
-        let steps =
-            remediation::renew_edgesync(&e.host, e.port, leaf, e.group.site.as_deref());
+        let steps = remediation::renew_edgesync(&e.host, e.port, leaf, e.group.site.as_deref());
         return Some(finding(id, severity, detail, steps));
     }
     let detail = format!("{}, which {when}.", presents(ctx, leaf));

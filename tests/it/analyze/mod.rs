@@ -1,5 +1,6 @@
 //! Analyze: evidence to findings, verdicts and steps, at fixed as-of dates.
 mod mail;
+mod ports;
 mod real_fleet;
 mod rules;
 mod store;
