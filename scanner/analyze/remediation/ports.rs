@@ -83,7 +83,14 @@ pub fn renew_edgesync(host: &str, port: u16, old: &CertFacts, site: Option<&str>
             ),
         );
     }
-    steps.push(remove_old_at(&edge, &old.sha1));
+    let mut remove = remove_old_at(&edge, &old.sha1);
+    remove.text = format!(
+        "On {h}, once the new certificate is enabled for SMTP, remove {old_shown}: the new \
+         subscription file must carry the new certificate, and EdgeSync must not present the \
+         old one."
+    )
+    .into();
+    steps.push(remove);
     steps.extend(super::edge_subscription(host, site));
     steps
 }

@@ -5,6 +5,7 @@ mod legacy_scan;
 mod legacy_tls;
 mod no_sign;
 mod politeness;
+mod ports;
 mod smtp;
 mod sni;
 mod statuses;

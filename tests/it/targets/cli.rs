@@ -361,3 +361,142 @@ fn no_targets_is_a_usage_error() {
     assert_eq!(stdout, "");
     assert!(stderr.contains("no targets"), "{stderr}");
 }
+
+/// Every host of the fleet export pinned, so nothing needs DNS.
+const FLEET_PINS: [&str; 16] = [
+    "--resolve",
+    "EX01.contoso.local:10.0.0.1",
+    "--resolve",
+    "EX02.contoso.local:10.0.0.2",
+    "--resolve",
+    "exchange-mailbox01.contoso.local:10.0.0.3",
+    "--resolve",
+    "EX4096.contoso.local:10.0.0.4",
+    "--resolve",
+    "EX2013.contoso.local:10.0.0.5",
+    "--resolve",
+    "EX13CAS.contoso.local:10.0.0.6",
+    "--resolve",
+    "EX2010.contoso.local:10.0.0.7",
+    "--resolve",
+    "EDGE01.dmz.contoso.com:10.0.0.8",
+];
+
+#[test]
+fn edge_servers_get_edgesync_and_every_server_its_tls_ports() {
+    let mut args = vec![
+        "--targets-file",
+        "fixtures/inputs/get-exchangeserver-fleet.csv",
+        "--tls-port",
+        "wmsvc:8172",
+        "--tls-port",
+        "um:5061",
+    ];
+    args.extend(FLEET_PINS);
+    let lines = dry_run(&args, None);
+    let scanned = |host: &str, port: u64| {
+        lines.iter().find(|l| {
+            l["host"].as_str() == Some(host) && l["port"] == port && l["skipped"].is_null()
+        })
+    };
+    // EdgeSync on the Edge server only, by default on 50636.
+    let edge = scanned("EDGE01.dmz.contoso.com", 50636).expect("the Edge on EdgeSync");
+    assert_eq!(edge["role"], "edgesync");
+    assert!(edge.get("label").is_none());
+    assert_eq!(
+        lines.iter().filter(|l| l["port"] == 50636).count(),
+        1,
+        "no Mailbox server is probed on 50636"
+    );
+    assert!(scanned("EX01.contoso.local", 50636).is_none());
+    // The --tls-port ports on every server, each with its label.
+    for host in [
+        "EX01.contoso.local",
+        "EX2010.contoso.local",
+        "EDGE01.dmz.contoso.com",
+    ] {
+        let w = scanned(host, 8172).unwrap_or_else(|| panic!("{host}:8172"));
+        assert_eq!(
+            (w["role"].as_str(), w["label"].as_str()),
+            (Some("other"), Some("wmsvc"))
+        );
+        let u = scanned(host, 5061).unwrap_or_else(|| panic!("{host}:5061"));
+        assert_eq!(u["label"], "um");
+    }
+    // --edgesync-ports none leaves EdgeSync out; another port moves it.
+    let mut args = vec![
+        "--targets-file",
+        "fixtures/inputs/get-exchangeserver-fleet.csv",
+        "--edgesync-ports",
+        "none",
+    ];
+    args.extend(FLEET_PINS);
+    assert!(dry_run(&args, None).iter().all(|l| l["role"] != "edgesync"));
+    let lines = dry_run(
+        &[
+            "edge01",
+            "--role",
+            "edge01=Edge",
+            "--edgesync-ports",
+            "50637",
+            "--resolve",
+            "edge01:10.0.0.8",
+        ],
+        None,
+    );
+    assert_eq!(
+        brief(
+            &lines
+                .iter()
+                .filter(|l| l["skipped"].is_null())
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
+        [
+            "edge01 10.0.0.8 25 smtp edge01 args:1",
+            "edge01 10.0.0.8 50637 edgesync edge01 args:1",
+        ]
+    );
+}
+
+#[test]
+fn bad_tls_ports_and_edgesync_ports_are_refused_with_the_value() {
+    for (args, message) in [
+        (
+            vec!["ex01", "--tls-port", "wmsvc"],
+            "--tls-port wmsvc: expected LABEL:PORT",
+        ),
+        (
+            vec!["ex01", "--tls-port", "WMSvc:8172"],
+            "--tls-port WMSvc:8172: label \"WMSvc\" must be 1 to 20 lowercase letters",
+        ),
+        (
+            vec!["ex01", "--tls-port", "wm svc;calc:8172"],
+            "label \"wm svc;calc\" must be",
+        ),
+        (
+            vec!["ex01", "--tls-port", "wmsvc:99999"],
+            "\"99999\" is not a port number",
+        ),
+        (
+            vec!["ex01", "--tls-port", "wmsvc:0"],
+            "port 0 cannot be scanned",
+        ),
+        (
+            vec!["ex01", "--tls-port", "wmsvc:8172", "--tls-port", "um:8172"],
+            "port 8172 is already given as wmsvc:8172",
+        ),
+        (
+            vec!["ex01", "--tls-port", "web:443"],
+            "port 443 is in both --frontend-ports and --tls-port",
+        ),
+        (
+            vec!["ex01", "--edgesync-ports", "ldaps"],
+            "--edgesync-ports ldaps: expected port numbers",
+        ),
+    ] {
+        let (stdout, stderr) = refused(&args);
+        assert_eq!(stdout, "");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
