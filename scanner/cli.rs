@@ -16,7 +16,7 @@ Examples:
   excert scan 10.1.2.0/28 --sni mail.contoso.com --ca-bundle corp-root.pem
   excert scan ex01 ex02 --tls-port wmsvc:8172 --tls-port um:5061
                                                  also read IIS Web Management and UM certificates
-  excert scan edge01 --role edge01=Edge        Edge: SMTP 25 and EdgeSync LDAPS 50636
+  excert scan edge01 --role edge01=Edge         Edge: SMTP 25 and EdgeSync LDAPS 50636
   excert targets --targets-file servers.txt     dry run: what would be scanned
   excert report excert-report/scan.json --as-of 2027-06-30
                                                  re-judge saved evidence for a migration date
