@@ -401,12 +401,18 @@ fn dry_run_lists_skipped_ports_with_their_reason() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // 443, 444 and SMTP 25 per server; the Edge server on SMTP only.
-    assert_eq!(lines.len(), 24);
-    assert!(lines[..20].iter().all(|l| l["skipped"].is_null()));
+    // 443, 444 and SMTP 25 per server; the Edge server on SMTP and
+    // EdgeSync (50636) only.
+    assert_eq!(lines.len(), 25);
+    assert!(lines[..21].iter().all(|l| l["skipped"].is_null()));
     assert_eq!(lines[19]["host"], "EDGE01.dmz.contoso.com");
     assert_eq!(lines[19]["role"], "smtp");
-    let edge = &lines[22];
+    assert_eq!(lines[20]["host"], "EDGE01.dmz.contoso.com");
+    assert_eq!(
+        (lines[20]["role"].as_str(), &lines[20]["port"]),
+        (Some("edgesync"), &serde_json::json!(50636))
+    );
+    let edge = &lines[23];
     assert_eq!(edge["host"], "EDGE01.dmz.contoso.com");
     assert_eq!(edge["port"], 443);
     assert_eq!(edge["address"], "10.9.1.1");
