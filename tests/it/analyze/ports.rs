@@ -350,3 +350,27 @@ fn a_server_without_the_service_is_only_info() {
     assert_eq!(a.endpoints[0].findings[0].severity, Severity::Info);
     assert_eq!(a.servers[0].verdict, Verdict::Ok);
 }
+
+#[test]
+fn a_hostile_label_from_a_saved_scan_never_runs_and_never_breaks_a_line() {
+    // `excert report` reads labels from a file: they are not checked there.
+    let a = run(
+        &[other("x';calc;$(calc)\n#", own("EX01", -1, 4))],
+        &settings(None),
+    );
+    let commands = commands_check(&a);
+    let verify = commands
+        .iter()
+        .find(|c| c.starts_with("excert scan"))
+        .unwrap();
+    assert!(!verify.contains('\n'), "{verify}");
+    assert!(verify.contains("--tls-port '<value>'"), "{verify}");
+    for s in &a.servers[0].remediation_steps {
+        assert!(!s.text().contains('\n'), "{}", s.text());
+    }
+    assert!(
+        !a.servers[0].summary.contains('\n'),
+        "{}",
+        a.servers[0].summary
+    );
+}

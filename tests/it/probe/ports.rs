@@ -142,3 +142,90 @@ async fn edge_servers_get_edgesync_and_every_server_gets_its_tls_port() {
     assert!(html.contains("other · wmsvc"), "the label is shown");
     assert!(html.contains("EdgeSync LDAPS"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renewed_tls_port_shows_in_the_diff_with_its_label() {
+    let lab = Lab::start(vec![host(
+        "EX01",
+        Service::Tls(own("WMSvc-SHA2-EX01", 45, 5)),
+        Service::Closed,
+    )])
+    .await
+    .unwrap();
+    let (_t, dir) = tmp();
+    let before = dir.join("before");
+    let h = &lab.hosts[0];
+    let args = strings(&[
+        "scan",
+        &h.fqdn,
+        "--resolve",
+        &format!("{}:{}", h.fqdn, h.ip),
+        "--frontend-ports",
+        &lab.smtp_port.to_string(),
+        "--backend-ports",
+        &lab.backend_port.to_string(),
+        "--smtp-ports",
+        "none",
+        "--tls-port",
+        &format!("wmsvc:{}", lab.frontend_port),
+        "--out",
+        &path_arg(&before),
+    ]);
+    let out = excert(&args).await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        ids(&read_scan(&before), "ex01", lab.frontend_port),
+        ["other-cert-expiring", "other-cert-untrusted"]
+    );
+    // The maintenance window: WMSvc got a new certificate.
+    let mut scan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(before.join("scan.json")).unwrap()).unwrap();
+    let renewed = own("WMSvc-SHA2-EX01", 1500, 6);
+    let der = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(renewed.chain[0].as_ref())
+    };
+    for e in scan["endpoints"].as_array_mut().unwrap() {
+        if e["label"] == "wmsvc" {
+            e["chain"][0]["der_base64"] = der.clone().into();
+        }
+    }
+    let after = dir.join("after.json");
+    std::fs::write(&after, serde_json::to_string(&scan).unwrap()).unwrap();
+    let out = excert(&strings(&[
+        "diff",
+        &path_arg(&before.join("scan.json")),
+        &path_arg(&after),
+        "--out",
+        &path_arg(&dir.join("diff")),
+    ]))
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("diff/diff.json")).unwrap())
+            .unwrap();
+    assert_schema("diff.schema.json", &diff);
+    let resolved = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["finding_id"] == "other-cert-expiring")
+        .expect("the expiring certificate is resolved");
+    assert_eq!(resolved["kind"], "finding_resolved");
+    assert_eq!(
+        (resolved["role"].as_str(), resolved["label"].as_str()),
+        (Some("other"), Some("wmsvc"))
+    );
+    let html = std::fs::read_to_string(dir.join("diff/diff.html")).unwrap();
+    assert!(html.contains("other wmsvc"));
+}
