@@ -883,6 +883,10 @@ pub enum Task {
     RestartServices,
     /// Plan the move off a version past its end of support.
     PlanUpgrade,
+    /// Make a new certificate for SMTP on an Edge Transport server, in its
+    /// own shell: it becomes the default SMTP certificate, which EdgeSync
+    /// presents (a new Edge Subscription follows).
+    RenewEdgeCertificate,
 }
 
 /// One thing to do, with everything needed to do it. Serialised by hand

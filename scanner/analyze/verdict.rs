@@ -296,9 +296,12 @@ pub(crate) fn decide(input: &ServerInput<'_>) -> ServerVerdict {
             .map(|e| &e.endpoint.group)
             .find(|g| !g.is_empty());
         if group.is_some_and(|g| g.roles().is_edge())
-            && steps
-                .iter()
-                .any(|s| matches!(s.task, Task::RenewBackend | Task::ReplacePublic))
+            && steps.iter().any(|s| {
+                matches!(
+                    s.task,
+                    Task::RenewBackend | Task::ReplacePublic | Task::RenewEdgeCertificate
+                )
+            })
             && !steps
                 .iter()
                 .any(|s| s.task == Task::RecreateEdgeSubscription)

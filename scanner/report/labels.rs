@@ -26,6 +26,7 @@ pub fn verdict_label(verdict: Verdict) -> &'static str {
 pub fn task_label(task: Task) -> Option<&'static str> {
     Some(match task {
         Task::RenewBackend => "renew the back-end certificate",
+        Task::RenewEdgeCertificate => "make a new Edge certificate",
         Task::TrustCertificate | Task::BindBackend | Task::FindOwnCertificate => {
             "fix the back-end binding"
         }

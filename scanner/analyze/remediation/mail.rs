@@ -129,7 +129,13 @@ pub fn renew_transport(
     if old.self_issued {
         steps.push(
             Step::new(
-                Task::RenewBackend,
+                // On an Edge server it is the Edge's certificate (no back
+                // end there), and a new subscription follows.
+                if edge {
+                    Task::RenewEdgeCertificate
+                } else {
+                    Task::RenewBackend
+                },
                 host,
                 format!(
                     "Create {h}'s new \"Microsoft Exchange\" certificate without IIS (it \

@@ -37,7 +37,7 @@ pub fn renew_edgesync(host: &str, port: u16, old: &CertFacts, site: Option<&str>
     if old.self_issued {
         steps.push(
             Step::new(
-                Task::RenewBackend,
+                Task::RenewEdgeCertificate,
                 host,
                 format!(
                     "On {h}, {shell}, create a new self-signed certificate for SMTP: EdgeSync \

@@ -155,6 +155,10 @@ fn an_expired_edgesync_certificate_is_critical_with_the_subscription_procedure()
         "{}",
         server.summary
     );
+    assert_eq!(
+        server.remediation_steps[0].task,
+        excert::model::Task::RenewEdgeCertificate
+    );
     let commands = commands_check(&a);
     // A new certificate in the Edge's own shell, never -Server; then the
     // subscription again, once.
