@@ -51,6 +51,15 @@ pub(super) fn chain_incomplete(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Optio
     ))
 }
 
+/// The names a leaf covers, for detail sentences: its SANs, else its CN.
+pub(super) fn covered(leaf: &CertFacts) -> String {
+    if leaf.sans.is_empty() {
+        format!("CN {}", leaf.subject_cn.as_deref().unwrap_or("(none)"))
+    } else {
+        leaf.sans.join(", ")
+    }
+}
+
 pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let missing: Vec<String> = ctx
         .expected_names
@@ -61,11 +70,7 @@ pub(super) fn name_mismatch(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<F
     if missing.is_empty() {
         return None;
     }
-    let covered = if leaf.sans.is_empty() {
-        format!("CN {}", leaf.subject_cn.as_deref().unwrap_or("(none)"))
-    } else {
-        leaf.sans.join(", ")
-    };
+    let covered = covered(leaf);
     Some(finding(
         FindingId::NameMismatch,
         Severity::Warning,

@@ -95,6 +95,17 @@ pub(super) fn expiry(
     Some(finding(id, severity, detail, steps))
 }
 
+/// `(expired, days_left)` when the leaf is expired or within
+/// `--warn-days`; `None` when it has time left or no dates (an unparsable
+/// certificate gets `cert-unparsable`; nothing is guessed).
+pub(super) fn due(leaf: &CertFacts, s: &AnalysisSettings) -> Option<(bool, i64)> {
+    let (Some(not_after), Some(days_left)) = (leaf.not_after, leaf.days_left) else {
+        return None;
+    };
+    let expired = not_after <= s.as_of;
+    (expired || days_left < s.warn_days).then_some((expired, days_left))
+}
+
 pub(super) fn escalate(leaf: &CertFacts, s: &AnalysisSettings) -> Severity {
     if leaf.days_left.is_some_and(|d| d < s.critical_days) {
         Severity::Critical

@@ -19,9 +19,9 @@
 
 use crate::model::{CertFacts, Finding, FindingId, Role, Severity};
 
-use super::chain::chain_incomplete;
+use super::chain::{chain_incomplete, covered};
 use super::ctx::{presents, where_, EndpointCtx};
-use super::expiry::{escalate, expiry_phrase};
+use super::expiry::{due, escalate, expiry_phrase};
 use crate::analyze::catalog::finding;
 use crate::analyze::hostnames;
 use crate::analyze::remediation;
@@ -54,14 +54,7 @@ pub(super) fn port_checks(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Vec<Findin
 fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let s = ctx.settings;
     let e = &ctx.evidence.endpoint;
-    // No dates (unparsable): `cert-unparsable` says so; nothing is guessed.
-    let (Some(not_after), Some(days_left)) = (leaf.not_after, leaf.days_left) else {
-        return None;
-    };
-    let expired = not_after <= s.as_of;
-    if !expired && days_left >= s.warn_days {
-        return None;
-    }
+    let (expired, days_left) = due(leaf, s)?;
     let (id, severity) = match (e.role, expired) {
         (Role::Edgesync, true) => (FindingId::EdgesyncCertExpired, Severity::Critical),
         (Role::Edgesync, false) => (FindingId::EdgesyncCertExpiring, escalate(leaf, s)),
@@ -126,11 +119,7 @@ fn name(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     if !hostnames::is_checkable_dns_name(scanned) || hostnames::covers(leaf, scanned) {
         return None;
     }
-    let covered = if leaf.sans.is_empty() {
-        format!("CN {}", leaf.subject_cn.as_deref().unwrap_or("(none)"))
-    } else {
-        leaf.sans.join(", ")
-    };
+    let covered = covered(leaf);
     Some(finding(
         FindingId::NameMismatch,
         Severity::Warning,

@@ -63,14 +63,7 @@ fn how(ctx: &EndpointCtx<'_>) -> &'static str {
 fn expiry(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Option<Finding> {
     let s = ctx.settings;
     let e = &ctx.evidence.endpoint;
-    // No dates (unparsable): `cert-unparsable` says so; nothing is guessed.
-    let (Some(not_after), Some(days_left)) = (leaf.not_after, leaf.days_left) else {
-        return None;
-    };
-    let expired = not_after <= s.as_of;
-    if !expired && days_left >= s.warn_days {
-        return None;
-    }
+    let (expired, days_left) = super::expiry::due(leaf, s)?;
     let id = match (e.role, expired) {
         (Role::Smtp, true) => FindingId::SmtpCertExpired,
         (Role::Smtp, false) => FindingId::SmtpCertExpiring,
