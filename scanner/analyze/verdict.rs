@@ -26,16 +26,22 @@
 //! 4. `fix-transport-cert`: an SMTP, IMAP or POP port presents an expired,
 //!    expiring or not-yet-valid certificate, its own self-signed one where
 //!    the fleet's same port presents the public one (the transport side of
-//!    the renewal trap), or offers no STARTTLS. Mail flow with Exchange
-//!    Online and partners depends on it; a refused or filtered mail port
-//!    is only info and never decides a verdict.
+//!    the renewal trap), or offers no STARTTLS; or an Edge server's
+//!    EdgeSync LDAPS presents an expired or expiring certificate (the
+//!    Edge's default SMTP certificate, fixed with a new one and a new Edge
+//!    Subscription). Mail flow with Exchange Online and partners depends on
+//!    it; a refused or filtered mail or EdgeSync port is only info and
+//!    never decides a verdict.
 //! 5. `fix-backend-binding`: 444 works but presents the wrong cert (WMSvc,
 //!    Auth, public, another server's). Nothing is broken today.
 //! 6. `investigate`: an endpoint could not be scanned, or presented garbage.
 //!    Never counted healthy, but a known problem is acted on first.
 //! 7. `review`: other warnings (missing intermediate, TLS 1.2 not enabled,
 //!    TLS 1.3 on a build without it, TLS versions unlike the other
-//!    servers') that need a look but none of the above.
+//!    servers') that need a look but none of the above, and every finding
+//!    on a `--tls-port` port (WMSvc, UM): no Exchange procedure fixes
+//!    those, so the summary names the port by its label and the steps say,
+//!    in words, where that service takes its certificate.
 //! 8. `ok`: nothing at warning or above.
 //!
 //! # Decided once

@@ -13,9 +13,10 @@
 //! - Each target becomes one endpoint per `--frontend-ports` port, then one
 //!   per `--backend-ports`, `--smtp-ports`, `--imap-ports` and `--pop-ports`
 //!   port, one per `--edgesync-ports` port when its role is Edge, and one
-//!   per `--tls-port` (role `other`, with its label), in input order. `host:port` scans that port only, with the role
-//!   of the list the port is in; a port in no list is an error, because the
-//!   role decides which findings apply.
+//!   per `--tls-port` (role `other`, with its label), in input order.
+//!   `host:port` scans that port only, with the role of the list the port
+//!   is in; a port in no list is an error, because the role decides which
+//!   findings apply.
 //! - IPv4 CIDR ranges skip the network and broadcast addresses for prefixes
 //!   shorter than /31 (no Exchange server lives there, and probing a
 //!   broadcast address is noise); IPv6 ranges include every address.
