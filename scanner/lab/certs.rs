@@ -135,6 +135,27 @@ pub fn exchange_self_signed(
     Served::new(vec![cert.der().clone()], key)
 }
 
+/// The IIS Web Management Service's own certificate as Windows makes it
+/// at install: self-signed `CN=WMSvc-SHA2-<HOST>`, no SAN, no
+/// BasicConstraints, valid ten years (what `--tls-port wmsvc:8172` reads
+/// on a healthy server).
+pub fn wmsvc_self_signed(short: &str, not_before: OffsetDateTime, key: &KeyPair) -> Served {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    let cn = format!("WMSvc-SHA2-{}", short.to_ascii_uppercase());
+    dn.push(DnType::CommonName, cn.as_str());
+    params.distinguished_name = dn;
+    params.not_before = not_before;
+    params.not_after = plus_years(not_before, 10);
+    params.serial_number = Some(serial(&format!("{cn}{not_before}")));
+    params.is_ca = IsCa::NoCa;
+    let server_auth = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]);
+    let eku = CustomExtension::from_oid_content(&[2, 5, 29, 37], tlv(0x30, &server_auth));
+    params.custom_extensions = vec![eku];
+    let cert = params.self_signed(key).expect("lab cert params are valid");
+    Served::new(vec![cert.der().clone()], key)
+}
+
 /// A two-level lab PKI, like an enterprise or public CA.
 pub struct LabCa {
     /// The self-signed root, valid 20 years from three years back.

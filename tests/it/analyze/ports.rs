@@ -11,7 +11,7 @@ use crate::ps_support;
 use excert::analyze::trust::TrustRoots;
 use excert::analyze::{analyze, catalog, Analysis};
 use excert::config::AnalysisSettings;
-use excert::lab::certs::{exchange_self_signed, key, plus_years, LabCa};
+use excert::lab::certs::{exchange_self_signed, key, plus_years, wmsvc_self_signed, LabCa};
 use excert::model::{EndpointEvidence, FindingId, Grade, Group, Role, Severity, Status, Verdict};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -236,13 +236,16 @@ fn an_unreachable_edgesync_port_is_only_info() {
 #[test]
 fn wmsvc_with_its_own_self_signed_certificate_is_healthy() {
     // WMSvc's default: self-signed "WMSvc-SHA2-EX01", ten years, no SAN.
-    let cert = ders(exchange_self_signed(
-        "WMSvc-SHA2-EX01",
-        "contoso.local",
+    let cert = ders(wmsvc_self_signed(
+        "EX01",
         NOW - Duration::days(400),
         &key(4),
     ));
     let a = run(&[other("wmsvc", cert)], &settings(None));
+    assert_eq!(
+        a.endpoints[0].leaf().unwrap().classification,
+        excert::model::Classification::Wmsvc
+    );
     assert_eq!(actionable(&a, 0), [], "{:#?}", a.endpoints[0].findings);
     assert_eq!(ids(&a, 0), [FindingId::OtherCertUntrusted]);
     assert_eq!(a.endpoints[0].findings[0].severity, Severity::Info);

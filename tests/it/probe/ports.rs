@@ -48,7 +48,11 @@ async fn edge_servers_get_edgesync_and_every_server_gets_its_tls_port() {
         host(
             "EX01",
             Service::Tls(own("EX01", 900, 3)),
-            Service::Tls(own("WMSvc-SHA2-EX01", 1500, 4)),
+            Service::Tls(certs::wmsvc_self_signed(
+                "EX01",
+                OffsetDateTime::now_utc() - Duration::days(400),
+                &certs::key(4),
+            )),
         ),
     ])
     .await
