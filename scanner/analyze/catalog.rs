@@ -115,7 +115,7 @@ const CATALOGUE: &[Rule] = &[
         title: "Certificate does not cover a client namespace",
         why: "The 443 certificate does not cover a name clients use (RFC 6125 rules: a wildcard \
               covers exactly one leftmost label). Clients connecting by that name get a certificate \
-              warning.",
+              warning. On a --tls-port port, the name is the one the port was scanned by.",
         fix: "Reissue the public certificate with every namespace (mail, autodiscover, ...) in its \
               SAN and enable IIS on it.",
     },
