@@ -33,11 +33,8 @@ pub(super) fn port_checks(ctx: &EndpointCtx<'_>, leaf: &CertFacts) -> Vec<Findin
         Role::Edgesync => expiry(ctx, leaf).into_iter().collect(),
         Role::Other => {
             let mut out: Vec<Finding> = expiry(ctx, leaf).into_iter().collect();
-            let incomplete = if leaf.self_issued {
-                None
-            } else {
-                chain_incomplete(ctx, leaf)
-            };
+            // A missing intermediate explains an unknown issuer on its own.
+            let incomplete = chain_incomplete(ctx, leaf);
             if incomplete.is_none() {
                 out.extend(untrusted(ctx, leaf));
             }
