@@ -480,14 +480,16 @@ async fn demo(a: DemoArgs) -> Result<i32, Error> {
     let settings = AnalysisSettings::from_args(&analysis, now, None)?;
     let host_count = fleet.hosts.len();
     let fleet_sites = fleet.sites;
-    let lab = lab::Lab::start(fleet.hosts)
+    let balancers = fleet.balancers.len();
+    let lab = lab::Lab::start_with_balancers(fleet.hosts, fleet.balancers)
         .await
         .map_err(|e| Error::usage(format!("cannot start the demo fleet on loopback: {e}")))?;
     if !output.quiet {
         print_out(&format!(
-            "Simulated fleet: {host_count} Exchange servers ({} ... {}), ports {} (Default Web Site), {} (Exchange Back End) and {} (SMTP)\n",
+            "Simulated fleet: {host_count} Exchange servers ({} ... {}) and {balancers} load balancer VIP ({}), ports {} (Default Web Site), {} (Exchange Back End) and {} (SMTP)\n",
             lab.hosts.first().map(|h| h.ip.to_string()).unwrap_or_default(),
             lab.hosts.last().map(|h| h.ip.to_string()).unwrap_or_default(),
+            lab.balancers.iter().map(|b| format!("{} at {}", b.namespace, b.ip)).collect::<Vec<_>>().join(", "),
             lab.frontend_port,
             lab.backend_port,
             lab.smtp_port

@@ -17,6 +17,8 @@ Examples:
   excert scan ex01 ex02 --tls-port wmsvc:8172 --tls-port um:5061
                                                  also read IIS Web Management and UM certificates
   excert scan edge01 --role edge01=Edge         Edge: SMTP 25 and EdgeSync LDAPS 50636
+  excert scan --targets-file servers.csv --load-balancer mail.contoso.com=10.1.2.50
+                                                 also check the balancer's VIP against its servers
   excert targets --targets-file servers.txt     dry run: what would be scanned
   excert report excert-report/scan.json --as-of 2027-06-30
                                                  re-judge saved evidence for a migration date
@@ -152,6 +154,12 @@ pub struct TargetArgs {
     /// --namespace SITE:NAME work per site. Repeatable.
     #[arg(long, value_name = "HOST=SITE")]
     pub site: Vec<String>,
+    /// A load balancer's virtual IP: NAME is the namespace it serves (sent
+    /// as SNI, e.g. mail.contoso.com), ADDR the VIP's address or name
+    /// (default: NAME resolved). Probed on the frontend and SMTP ports and
+    /// compared with the servers. Repeatable.
+    #[arg(long = "load-balancer", value_name = "NAME[=ADDR]")]
+    pub load_balancer: Vec<String>,
 }
 
 /// Settings that change verdicts; shared by `scan`, `report` and `demo`.

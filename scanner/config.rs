@@ -131,6 +131,19 @@ pub struct TargetOptions {
     pub roles: Vec<(String, String)>,
     /// `--site HOST=SITE`: host (lowercase) and site name.
     pub sites: Vec<(String, String)>,
+    /// `--load-balancer NAME[=ADDR]`: the VIPs to probe, in the order given.
+    pub balancers: Vec<Balancer>,
+}
+
+/// One `--load-balancer NAME[=ADDR]`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balancer {
+    /// The namespace the VIP serves, lowercase: sent as SNI, and the name
+    /// its certificate must cover.
+    pub namespace: String,
+    /// The VIP as given: an IP address, or a name to resolve; `None` when
+    /// the namespace itself is resolved.
+    pub vip: Option<String>,
 }
 
 /// Where and how to write.
@@ -251,9 +264,15 @@ impl TargetOptions {
             .collect::<Result<_, _>>()?;
         let sni = sni(a.sni.as_deref())?;
         let (roles, sites) = overrides(a)?;
+        let balancers = a
+            .load_balancer
+            .iter()
+            .map(|b| balancer(b))
+            .collect::<Result<_, _>>()?;
         Ok(TargetOptions {
             roles,
             sites,
+            balancers,
             inputs: inputs(a),
             frontend_ports: a.frontend_ports.clone(),
             backend_ports: a.backend_ports.clone(),
@@ -326,6 +345,48 @@ fn overrides(a: &cli::TargetArgs) -> Result<Overrides, Error> {
     }
     Ok((roles, sites))
 }
+
+/// `--load-balancer NAME[=ADDR]`: NAME a DNS name (no wildcard, not an
+/// address: it is sent as SNI), ADDR an IP address or a host name, without
+/// a port (the port lists decide what is probed).
+fn balancer(text: &str) -> Result<Balancer, Error> {
+    let bad = |why: &str| {
+        Error::usage(format!(
+            "--load-balancer {:?}: {why}; expected NAME[=ADDR], e.g. \
+             mail.contoso.com=10.1.2.50",
+            crate::text::excerpt(text)
+        ))
+    };
+    let (name, vip) = match text.split_once('=') {
+        Some((name, vip)) => (name.trim(), Some(vip.trim())),
+        None => (text.trim(), None),
+    };
+    if name.is_empty() {
+        return Err(bad("the namespace NAME is empty"));
+    }
+    if name.parse::<IpAddr>().is_ok() {
+        return Err(bad(
+            "NAME is the namespace clients use (sent as SNI), not an IP address",
+        ));
+    }
+    let name_ok = crate::targets::parse::check_name(name).is_ok()
+        && rustls_pki_types::DnsName::try_from(name).is_ok();
+    if !name_ok {
+        return Err(bad("NAME is not a DNS name"));
+    }
+    let vip = match vip {
+        None => None,
+        Some("") => return Err(bad("ADDR is empty")),
+        Some(v) if v.parse::<IpAddr>().is_ok() => Some(v.to_string()),
+        Some(v) if crate::targets::parse::check_name(v).is_ok() => Some(v.to_string()),
+        Some(_) => return Err(bad("ADDR is neither an IP address nor a host name")),
+    };
+    Ok(Balancer {
+        namespace: name.trim_end_matches('.').to_ascii_lowercase(),
+        vip,
+    })
+}
+
 
 /// `--smtp-ports` or `--edgesync-ports`: port numbers, or `none`.
 fn ports_or_none(flag: &str, items: &[String], example: &str) -> Result<Vec<u16>, Error> {

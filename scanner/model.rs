@@ -85,6 +85,18 @@ impl Role {
     }
 }
 
+impl Endpoint {
+    /// The role whose protocol the port speaks: its own, or for a load
+    /// balancer's VIP the role of the servers' port it stands for (an SMTP
+    /// VIP needs the SMTP dialogue before STARTTLS).
+    pub fn speaks(&self) -> Role {
+        match (self.role, self.forwards_to) {
+            (Role::LoadBalancer, Some(r)) => r,
+            (role, _) => role,
+        }
+    }
+}
+
 /// What became of one attempt to read an endpoint's chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -222,6 +234,11 @@ pub struct Endpoint {
     /// was not read from a targets file or the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// For a `load_balancer` endpoint, the servers' port this VIP port
+    /// stands for: `frontend` (HTTPS, implicit TLS) or `smtp` (STARTTLS
+    /// first). Absent for every other role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwards_to: Option<Role>,
     /// The scan this observation came from, when `excert report` merged
     /// several scans. Boxed: most endpoints have none, and a large scan
     /// holds every endpoint until the reports are written.
@@ -773,6 +790,17 @@ finding_ids! {
     OtherCertExpiring = "other-cert-expiring",
     /// The chain a `--tls-port` port presents does not validate.
     OtherCertUntrusted = "other-cert-untrusted",
+    /// A load balancer's VIP presents another certificate than the servers
+    /// behind it present on 443 (Extended Protection needs the same one).
+    LbCertMismatch = "lb-cert-mismatch",
+    /// The certificate a load balancer's VIP presents has expired.
+    LbCertExpired = "lb-cert-expired",
+    /// The VIP's certificate expires within `--warn-days`.
+    LbCertExpiring = "lb-cert-expiring",
+    /// The chain a VIP presents does not validate.
+    LbCertUntrusted = "lb-cert-untrusted",
+    /// The VIP's certificate does not cover the namespace it serves.
+    LbNameMismatch = "lb-name-mismatch",
 }
 
 impl FindingId {
@@ -887,6 +915,9 @@ pub enum Task {
     /// own shell: it becomes the default SMTP certificate, which EdgeSync
     /// presents (a new Edge Subscription follows).
     RenewEdgeCertificate,
+    /// Put a certificate on a load balancer's virtual service (not an
+    /// Exchange server: no Exchange cmdlet runs against it).
+    ConfigureLoadBalancer,
 }
 
 /// One thing to do, with everything needed to do it. Serialised by hand
@@ -1006,6 +1037,12 @@ pub enum Verdict {
     Review,
     /// Nothing to do.
     Ok,
+    /// A load balancer's VIP presents a certificate to replace on the
+    /// balancer: expired, expiring, untrusted, misnamed, or another one
+    /// than the servers behind it. Last in declaration only because
+    /// variants are added at the end; a VIP's verdict is decided apart
+    /// from the servers' (`crate::analyze::balancer`).
+    FixLoadBalancerCert,
 }
 
 impl Verdict {
@@ -1021,6 +1058,7 @@ impl Verdict {
             Verdict::Investigate => "investigate",
             Verdict::Review => "review",
             Verdict::Ok => "ok",
+            Verdict::FixLoadBalancerCert => "fix-load-balancer-cert",
         }
     }
 }

@@ -507,6 +507,60 @@ const CATALOGUE: &[Rule] = &[
         fix: "Bind a certificate from a CA the clients trust, or pass your enterprise root with \
               --ca-bundle if it is trusted internally.",
     },
+    Rule {
+        id: FindingId::LbCertMismatch,
+        severity: Severity::Warning,
+        title: "Load balancer presents another certificate than the servers",
+        why: "The VIP (--load-balancer) presents another certificate on HTTPS than the servers \
+              behind it present on 443. Extended Protection, on by default since Exchange 2019 \
+              CU14, binds Windows authentication to the TLS channel the client sees: SSL \
+              offloading is not supported, and with SSL bridging the balancer must present the \
+              same certificate as the servers, or Outlook, EWS and ActiveSync sign-ins fail with \
+              endless password prompts.",
+        fix: "Import the servers' certificate (with its private key) on the load balancer and \
+              select it for the virtual service; or, if the balancer's certificate is the one to \
+              keep, put that one on every server behind it.",
+    },
+    Rule {
+        id: FindingId::LbCertExpired,
+        severity: Severity::Critical,
+        title: "Load balancer certificate expired",
+        why: "Clients connect to the VIP, not to the servers: when its certificate has expired, \
+              browsers, Outlook and mobile devices reject every connection, whatever the servers \
+              behind it present.",
+        fix: "Import a valid certificate on the load balancer (the servers' renewed one, so \
+              Extended Protection keeps working) and select it for the virtual service.",
+    },
+    Rule {
+        id: FindingId::LbCertExpiring,
+        severity: Severity::Warning,
+        title: "Load balancer certificate expiring",
+        why: "The certificate the VIP presents expires soon; every client will then see \
+              certificate errors. A renewal on the servers does not reach the balancer by \
+              itself. It is critical within --critical-days.",
+        fix: "When the servers get the renewed certificate, import the same one on the load \
+              balancer and select it for the virtual service.",
+    },
+    Rule {
+        id: FindingId::LbCertUntrusted,
+        severity: Severity::Warning,
+        title: "Load balancer certificate untrusted",
+        why: "The chain the VIP presents does not validate for a reason other than its dates \
+              (an unknown issuer, a missing intermediate, a self-signed certificate): clients \
+              that connect to the namespace see certificate warnings.",
+        fix: "Import the CA-issued certificate the servers present on the load balancer, with \
+              its intermediate certificates, and select the full chain for the virtual service.",
+    },
+    Rule {
+        id: FindingId::LbNameMismatch,
+        severity: Severity::Warning,
+        title: "Load balancer certificate does not cover its namespace",
+        why: "The certificate the VIP presents does not name the namespace it serves \
+              (--load-balancer NAME): clients that connect to that name see a name warning, and \
+              Autodiscover and ActiveSync fail.",
+        fix: "Import on the load balancer a certificate whose names include the namespace (the \
+              servers' public certificate normally does) and select it for the virtual service.",
+    },
 ];
 
 // The catalogue's guarantee: an id without an entry does not compile. A

@@ -386,6 +386,16 @@ impl Cmd {
         Cmd(line.to_string())
     }
 
+    /// `[System.IO.File]::WriteAllBytes('<path>', $var.Property)`: the
+    /// bytes a cmdlet returned (e.g. `Export-ExchangeCertificate
+    /// -BinaryEncoded`'s `FileData`) written to a file the admin names.
+    pub fn write_all_bytes(path: Placeholder, var: &'static str, property: &'static str) -> Cmd {
+        Cmd(format!(
+            "[System.IO.File]::WriteAllBytes({}, ${var}.{property})",
+            Arg::placeholder(path).0
+        ))
+    }
+
     /// `$var = self`.
     pub fn assign(self, var: &'static str) -> Cmd {
         Cmd(format!("${var} = {}", self.0))

@@ -29,6 +29,7 @@
 //! - [`verdict`]: one verdict per server, with its steps, decided once
 //!   from every finding (wire, fleet, store).
 
+pub(crate) mod balancer;
 pub mod catalog;
 pub mod cert;
 pub mod classify;
@@ -433,7 +434,19 @@ fn run_rules(
             renewal: fleet.renewals.get(&i).copied(),
             settings,
         };
-        slot.findings = rules::endpoint_findings(&ctx);
+        // A VIP is not an Exchange server: its own rules, none of theirs.
+        slot.findings = if e.endpoint.role == Role::LoadBalancer {
+            balancer::findings(&balancer::VipCtx {
+                evidence: e,
+                chain: &w.chain,
+                check: w.check.as_ref(),
+                front: fleet.front,
+                inferred: fleet.inferred,
+                settings,
+            })
+        } else {
+            rules::endpoint_findings(&ctx)
+        };
         // The fleet's own finding about this endpoint: a rollout to finish.
         if let (Some(b), Some(leaf)) = (fleet.lags.get(&i), w.leaf()) {
             slot.lags_fleet = true;
@@ -504,7 +517,7 @@ fn server_reports(
 ) -> Vec<ServerReport> {
     let stores = store.map_or(&[][..], |s| s.servers.as_slice());
     let count = servers.len().max(stores.len());
-    (0..count)
+    let reports: Vec<ServerReport> = (0..count)
         .filter_map(|i| {
             let scanned = servers.get(i);
             let own = stores.get(i);
@@ -512,15 +525,25 @@ fn server_reports(
             let members = scanned.map_or(&[][..], |(_, m)| m.as_slice());
             let reports: Vec<&EndpointReport> =
                 members.iter().filter_map(|&i| endpoints.get(i)).collect();
-            let verify = remediation::verify_command(host, &reports, settings);
+            let vip = balancer::is_balancer(&reports);
+            let verify = if vip {
+                balancer::verify_command(host, &reports, endpoints, settings)
+            } else {
+                remediation::verify_command(host, &reports, settings)
+            };
             let store_findings = own.map_or(&[][..], |s| s.findings.as_slice());
-            let mut v = verdict::decide(&verdict::ServerInput {
+            let input = verdict::ServerInput {
                 host,
                 endpoints: &reports,
                 store: store_findings,
                 public: publics.get(i).and_then(|p| p.as_deref()),
                 verify: Some(&verify),
-            });
+            };
+            let mut v = if vip {
+                balancer::decide(&input)
+            } else {
+                verdict::decide(&input)
+            };
             // Held for the whole scan: no spare capacity.
             v.steps.shrink_to_fit();
             v.steps.iter_mut().for_each(|s| s.compact(shared));
@@ -543,7 +566,21 @@ fn server_reports(
                 store: own.map(|s| s.certs.clone()).unwrap_or_default(),
             })
         })
-        .collect()
+        .collect();
+    // Load balancers first: clients reach the servers through them, and
+    // the report shows each VIP above the servers behind it.
+    let vip = |s: &ServerReport| {
+        let reports: Vec<&EndpointReport> = s
+            .endpoints
+            .iter()
+            .filter_map(|&i| endpoints.get(i))
+            .collect();
+        balancer::is_balancer(&reports)
+    };
+    let (mut out, rest): (Vec<ServerReport>, Vec<ServerReport>) =
+        reports.into_iter().partition(vip);
+    out.extend(rest);
+    out
 }
 
 /// (host, not_after) of every parsed backend leaf that answered.

@@ -125,6 +125,9 @@ pub fn verdict_for(id: FindingId, role: Role) -> Verdict {
             Role::Smtp | Role::Imap | Role::Pop,
         ) => Verdict::FixTransportCert,
         (AuthCertNotReplicated, _) => Verdict::RotateAuthCert,
+        (LbCertMismatch | LbCertExpired | LbCertExpiring | LbCertUntrusted | LbNameMismatch, _) => {
+            Verdict::FixLoadBalancerCert
+        }
         // Not an Exchange site: a balancer, EdgeSync or another TLS port.
         (_, Role::LoadBalancer | Role::Edgesync | Role::Other) => Verdict::Review,
     }
@@ -573,6 +576,12 @@ fn summary(
         ),
         Verdict::FixTransportCert => transport_summary(host, all),
         Verdict::Ok => format!("{host}: no action needed."),
+        // Decided for balancers only (`super::balancer`); a host that
+        // mixes a VIP with a server's ports says it the same way.
+        Verdict::FixLoadBalancerCert => format!(
+            "{host}: the load balancer's certificate needs replacing ({}).",
+            ids(|v| v == Verdict::FixLoadBalancerCert)
+        ),
     }
 }
 

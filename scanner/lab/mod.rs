@@ -36,6 +36,27 @@ pub struct HostSpec {
     pub smtp: Service,
 }
 
+/// A load balancer's VIP in the lab: a loopback address of its own,
+/// listening on the lab's frontend and SMTP ports like the servers.
+#[derive(Clone)]
+pub struct BalancerSpec {
+    /// The namespace it serves, as `--load-balancer NAME` takes it.
+    pub namespace: String,
+    /// What it presents for HTTPS on the lab's frontend port.
+    pub frontend: Service,
+    /// What it does on the lab's SMTP port.
+    pub smtp: Service,
+}
+
+/// A running VIP.
+#[derive(Debug, Clone)]
+pub struct LabBalancer {
+    /// The namespace it serves.
+    pub namespace: String,
+    /// Its loopback address.
+    pub ip: IpAddr,
+}
+
 /// A running host.
 #[derive(Debug, Clone)]
 pub struct LabHost {
@@ -53,6 +74,8 @@ pub struct Lab {
     pub domain: String,
     /// The running hosts, in the order they were given.
     pub hosts: Vec<LabHost>,
+    /// The running VIPs (`--load-balancer`), after the hosts.
+    pub balancers: Vec<LabBalancer>,
     /// The lab's stand-in for 443, the same on every host.
     pub frontend_port: u16,
     /// The lab's stand-in for 444, the same on every host.
@@ -81,6 +104,39 @@ impl Lab {
     /// Bind every host's two ports and start serving. Addresses and ports
     /// are random, and a clash with another lab just means another draw.
     pub async fn start(specs: Vec<HostSpec>) -> io::Result<Lab> {
+        Self::start_with_balancers(specs, Vec::new()).await
+    }
+
+    /// [`Lab::start`], with load balancer VIPs on addresses after the
+    /// hosts'; [`Lab::target_options`] gives them as `--load-balancer`.
+    pub async fn start_with_balancers(
+        specs: Vec<HostSpec>,
+        balancers: Vec<BalancerSpec>,
+    ) -> io::Result<Lab> {
+        let vips: Vec<HostSpec> = balancers
+            .iter()
+            .map(|b| HostSpec {
+                name: b.namespace.clone(),
+                frontend: b.frontend.clone(),
+                backend: Service::Closed,
+                smtp: b.smtp.clone(),
+            })
+            .collect();
+        let all: Vec<HostSpec> = specs.iter().cloned().chain(vips).collect();
+        let mut lab = Self::start_hosts(all).await?;
+        let vip_hosts = lab.hosts.split_off(specs.len());
+        lab.balancers = balancers
+            .into_iter()
+            .zip(vip_hosts)
+            .map(|(b, h)| LabBalancer {
+                namespace: b.namespace,
+                ip: h.ip,
+            })
+            .collect();
+        Ok(lab)
+    }
+
+    async fn start_hosts(specs: Vec<HostSpec>) -> io::Result<Lab> {
         crate::probe::net::raise_fd_limit();
         let mut last_error = None;
         for _ in 0..20 {
@@ -127,6 +183,7 @@ impl Lab {
         Ok(Lab {
             domain: DOMAIN.into(),
             hosts,
+            balancers: Vec::new(),
             frontend_port,
             backend_port,
             smtp_port,
@@ -147,6 +204,14 @@ impl Lab {
             backend_ports: vec![self.backend_port],
             smtp_ports: vec![self.smtp_port],
             pins: self.hosts.iter().map(|h| (h.fqdn.clone(), h.ip)).collect(),
+            balancers: self
+                .balancers
+                .iter()
+                .map(|b| crate::config::Balancer {
+                    namespace: b.namespace.clone(),
+                    vip: Some(b.ip.to_string()),
+                })
+                .collect(),
             ..TargetOptions::default()
         }
     }
@@ -168,6 +233,9 @@ pub struct DemoFleet {
     /// Each host's AD site (short name, site), as `--site HOST=SITE` takes
     /// them.
     pub sites: Vec<(String, String)>,
+    /// The load balancer in front of HQ (`--load-balancer`), for
+    /// [`Lab::start_with_balancers`].
+    pub balancers: Vec<BalancerSpec>,
 }
 
 /// The demo's main site and its branch office.
@@ -187,7 +255,10 @@ pub const DEMO_SITES: [&str; 2] = ["HQ", "Branch"];
 /// | EX08 | the previous public cert, still valid 100 days: a rollout in progress | own self-signed | public cert |
 /// | EX09 (site Branch) | the branch's own public cert (`mail-branch`) | own self-signed | the branch's cert |
 ///
-/// EX01 to EX08 are in site HQ.
+/// EX01 to EX08 are in site HQ. In front of them, a load balancer's VIP for
+/// `mail.contoso.lab` still presents the previous public certificate on
+/// HTTPS (valid 100 days, but not the servers' one: `lb-cert-mismatch`) and
+/// passes SMTP through to a server presenting the public certificate.
 pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
     let ca = LabCa::new(now);
     let certs = DemoCerts::issue(&ca, now);
@@ -196,6 +267,14 @@ pub fn demo_fleet(now: OffsetDateTime) -> DemoFleet {
     let branch_mail = format!("mail-branch.{DOMAIN}");
     let [hq, branch_site] = DEMO_SITES;
     DemoFleet {
+        balancers: vec![BalancerSpec {
+            namespace: mail.clone(),
+            frontend: Service::Tls(certs.previous.clone()),
+            smtp: Service::Smtp(SmtpSpec::exchange(
+                &format!("ex01.{DOMAIN}"),
+                Starttls::Tls(certs.public.clone()),
+            )),
+        }],
         hosts,
         ca,
         namespaces: vec![

@@ -356,7 +356,7 @@ pub async fn probe_endpoint_gated(
             None,
         );
     };
-    let preamble = Preamble::for_port(endpoint.role, endpoint.port);
+    let preamble = Preamble::for_port(endpoint.speaks(), endpoint.port);
     let allowed = match preamble {
         Preamble::None => opts.endpoint_deadline,
         _ => opts.endpoint_deadline * DIALOGUE_DEADLINE_FACTOR,

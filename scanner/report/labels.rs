@@ -17,6 +17,7 @@ pub fn verdict_label(verdict: Verdict) -> &'static str {
         Verdict::Investigate => "Find out why a port did not answer",
         Verdict::Review => "Look into the warnings",
         Verdict::Ok => "Healthy",
+        Verdict::FixLoadBalancerCert => "Put the certificate on the load balancer",
     }
 }
 
@@ -47,6 +48,7 @@ pub fn task_label(task: Task) -> Option<&'static str> {
         Task::ImportCertificate => "import the certificate from its .pfx",
         Task::CheckConnector => "check the connectors",
         Task::PlanUpgrade => "plan the move to a supported version",
+        Task::ConfigureLoadBalancer => "put the certificate on the load balancer",
         Task::Iisreset
         | Task::RepeatOnOtherServers
         | Task::Verify
@@ -108,6 +110,7 @@ mod tests {
             Verdict::Investigate,
             Verdict::Review,
             Verdict::Ok,
+            Verdict::FixLoadBalancerCert,
         ] {
             let words = verdict_label(v).to_lowercase();
             assert!(!words.contains(v.as_str()), "{}", v.as_str());

@@ -233,6 +233,18 @@ impl Action<'_> {
     }
 }
 
+/// Whether `server` is a load balancer's VIP (`--load-balancer`): every
+/// endpoint it has is one.
+pub fn is_balancer(report: &ScanReport, server: &ServerReport) -> bool {
+    !server.endpoints.is_empty()
+        && server.endpoints.iter().all(|&i| {
+            report
+                .endpoints
+                .get(i)
+                .is_some_and(|e| e.endpoint.role == crate::model::Role::LoadBalancer)
+        })
+}
+
 /// Servers graded critical or warning, most urgent first: critical before
 /// warning, then fewest days left (expired certs first), then host name.
 pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
@@ -245,10 +257,14 @@ pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
     // The Auth certificate goes to the top of its severity: where it is
     // missing, OWA/ECP sign-in breaks.
     let auth = |a: &Action<'_>| !a.finding_ids.iter().any(|id| id.is_auth());
+    // A load balancer comes before the servers behind it: every client
+    // goes through it.
+    let server = |a: &Action<'_>| !is_balancer(report, a.server);
     actions.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
             .then_with(|| auth(a).cmp(&auth(b)))
+            .then_with(|| server(a).cmp(&server(b)))
             .then_with(|| match (a.days_left, b.days_left) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => std::cmp::Ordering::Less,

@@ -64,6 +64,9 @@ pub const MAX_ENDPOINTS: u64 = 1 << 21;
 pub const ARGS_FILE: &str = "args";
 /// The `file` of targets read from stdin.
 pub const STDIN_FILE: &str = "-";
+/// The `file` of a `--load-balancer` VIP; its `line` is the flag's
+/// position among the `--load-balancer` flags.
+pub const BALANCER_FILE: &str = "--load-balancer";
 
 /// Most invalid entries one file may hold. Past this it is not a server
 /// list with typos but the wrong file, and listing a million errors helps
@@ -131,6 +134,9 @@ pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<Tar
                 acc.file(STDIN_FILE, path, &bytes)?;
             }
         }
+    }
+    for (i, b) in opts.balancers.iter().enumerate() {
+        acc.balancer(i + 1, b);
     }
     acc.finish()
 }
@@ -347,6 +353,7 @@ impl<'a> Collector<'a> {
                     aliases: Vec::new(),
                     group: group.clone(),
                     source: Some(source.clone()),
+                    forwards_to: None,
                     from_scan: None,
                 };
                 // A port typed as host:port is scanned whatever the role.
@@ -357,6 +364,45 @@ impl<'a> Collector<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A `--load-balancer` VIP: one endpoint per frontend and SMTP port,
+    /// role `load_balancer`, the namespace as SNI whatever `--sni` says
+    /// (the namespace is what the balancer selects its certificate by).
+    fn balancer(&mut self, position: usize, b: &crate::config::Balancer) {
+        let source = Source {
+            file: BALANCER_FILE.to_string(),
+            line: position,
+        };
+        let target = b.vip.as_deref().unwrap_or(&b.namespace);
+        let hosts: Vec<Host> = match target.parse::<IpAddr>() {
+            Ok(a) => vec![(target.to_string(), Some(a), None)],
+            Err(_) => self.named(target.to_string()),
+        };
+        let ports = self
+            .opts
+            .frontend_ports
+            .iter()
+            .map(|p| (*p, Role::Frontend))
+            .chain(self.opts.smtp_ports.iter().map(|p| (*p, Role::Smtp)));
+        let ports: Vec<(u16, Role)> = ports.collect();
+        for (host, address, _) in hosts {
+            for (port, forwards_to) in &ports {
+                self.endpoints.push(Endpoint {
+                    host: host.clone(),
+                    address,
+                    port: *port,
+                    role: Role::LoadBalancer,
+                    sni: Some(b.namespace.clone()),
+                    aliases: Vec::new(),
+                    group: Group::default(),
+                    source: Some(source.clone()),
+                    forwards_to: Some(*forwards_to),
+                    label: None,
+                    from_scan: None,
+                });
+            }
+        }
     }
 
     /// A name's hosts: one per `--resolve` pin (only the first without

@@ -148,14 +148,20 @@ pub(crate) fn dedupe(list: Vec<(Endpoint, Option<String>)>) -> Vec<(Endpoint, Op
     enum Key {
         Addr(IpAddr, u16),
         Name(String, u16),
+        /// A balancer picks its certificate by SNI: one VIP serving two
+        /// namespaces is two endpoints.
+        Balancer(Box<Key>, String),
     }
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut out: Vec<(Endpoint, Option<String>)> = Vec::with_capacity(list.len());
     for (e, err) in list {
-        let key = match e.address {
+        let mut key = match e.address {
             Some(a) => Key::Addr(a, e.port),
             None => Key::Name(name_key(&e.host), e.port),
         };
+        if e.role == crate::model::Role::LoadBalancer {
+            key = Key::Balancer(Box::new(key), e.sni.clone().unwrap_or_default());
+        }
         match index.get(&key).and_then(|i| out.get_mut(*i)) {
             Some((first, _)) => {
                 let known = std::iter::once(&first.host)

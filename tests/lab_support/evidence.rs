@@ -39,6 +39,7 @@ pub fn ep(host: &str, role: Role) -> Ep {
             aliases: Vec::new(),
             group: Group::default(),
             source: None,
+            forwards_to: (role == Role::LoadBalancer).then_some(Role::Frontend),
             from_scan: None,
         },
         observation: Observation {

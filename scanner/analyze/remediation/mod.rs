@@ -24,6 +24,7 @@
 //! - the old certificate is removed last, once nothing refers to it.
 
 mod backend;
+mod balancer;
 mod mail;
 mod other;
 mod ports;
@@ -37,6 +38,7 @@ pub use crate::model::json::{inline, numbered};
 pub use crate::model::{Step, Task};
 
 pub use backend::*;
+pub use balancer::*;
 pub use mail::*;
 pub use other::*;
 pub use ports::*;

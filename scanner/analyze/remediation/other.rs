@@ -163,7 +163,7 @@ pub fn verify_command(
 /// A shell word: as it is when plain (and not read as a number or an
 /// operator), else single-quoted; a value with control characters
 /// becomes `'<value>'`.
-fn word(text: &str) -> String {
+pub(super) fn word(text: &str) -> String {
     let plain = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && text
             .chars()
@@ -368,5 +368,6 @@ pub fn verdict_action(verdict: crate::model::Verdict) -> &'static str {
         Verdict::Investigate => "find out why an endpoint could not be scanned",
         Verdict::Review => "review the findings",
         Verdict::Ok => "no action needed",
+        Verdict::FixLoadBalancerCert => "put the right certificate on the load balancer",
     }
 }
