@@ -1043,7 +1043,11 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         full: !compact(report),
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
-        role_label: role_label(e.endpoint.role),
+        role_label: match (e.endpoint.role, e.endpoint.forwards_to) {
+            (Role::LoadBalancer, Some(Role::Smtp)) => "Load balancer (SMTP)",
+            (Role::LoadBalancer, Some(_)) => "Load balancer (HTTPS)",
+            (role, _) => role_label(role),
+        },
         label: e.endpoint.label.as_deref().unwrap_or_default().to_string(),
         address: e
             .endpoint

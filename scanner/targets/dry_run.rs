@@ -39,6 +39,9 @@ pub struct DryRunLine<'a> {
     /// Why this port is not scanned (the server's role or version has no
     /// such site); null for ports that are scanned.
     pub skipped: Option<&'a str>,
+    /// For a `--load-balancer` VIP, the servers' port it stands for
+    /// (`frontend` or `smtp`); null for every other endpoint.
+    pub forwards_to: Option<Role>,
 }
 
 impl<'a> DryRunLine<'a> {
@@ -57,6 +60,7 @@ impl<'a> DryRunLine<'a> {
             aliases: &endpoint.aliases,
             error,
             skipped: None,
+            forwards_to: endpoint.forwards_to,
         }
     }
 }

@@ -231,6 +231,17 @@ fn servers<'a>(ctx: &VipCtx<'a>, namespace: &str) -> Option<Servers<'a>> {
     })
 }
 
+/// What is wrong with the VIP's certificate, for the fix.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wrong {
+    /// Expired, expiring or not valid yet.
+    Dates,
+    /// The chain does not validate.
+    Trust,
+    /// It does not cover the namespace.
+    Names,
+}
+
 /// In date at `as_of`.
 fn in_date(c: &CertFacts, as_of: OffsetDateTime) -> bool {
     c.not_before.is_some_and(|t| t <= as_of) && c.not_after.is_some_and(|t| t > as_of)
@@ -244,7 +255,7 @@ fn fix(
     vip: &Vip<'_>,
     leaf: &CertFacts,
     servers: Option<&Servers<'_>>,
-    why: &str,
+    (wrong, why): (Wrong, &str),
 ) -> Vec<Step> {
     let as_of = ctx.settings.as_of;
     let fits = |s: &&Servers<'_>| {
@@ -262,8 +273,16 @@ fn fix(
                 remediation::import_on_balancer(vip, s.cert, leaf),
             ]
         }
-        None if servers.is_some_and(|s| s.cert.sha1 == leaf.sha1) => {
+        // The servers' own certificate: a renewal reaches the balancer
+        // with theirs; a chain is completed on the balancer alone.
+        None if wrong == Wrong::Dates && servers.is_some_and(|s| s.cert.sha1 == leaf.sha1) => {
             vec![remediation::follow_servers_renewal(vip, leaf)]
+        }
+        None if wrong == Wrong::Trust
+            && !leaf.self_issued
+            && ctx.check.is_some_and(|c| !c.issuer_known) =>
+        {
+            vec![remediation::complete_balancer_chain(vip, leaf)]
         }
         None => vec![remediation::new_balancer_cert(vip, leaf, why)],
     }
@@ -288,7 +307,7 @@ fn not_yet_valid(
             from.date(),
             ctx.settings.as_of.date()
         ),
-        fix(ctx, vip, leaf, servers, &why),
+        fix(ctx, vip, leaf, servers, (Wrong::Dates, &why)),
     ))
 }
 
@@ -326,7 +345,7 @@ fn expiry(
             leaf.classification.label(),
             leaf.sha1
         ),
-        fix(ctx, vip, leaf, servers, &when),
+        fix(ctx, vip, leaf, servers, (Wrong::Dates, &when)),
     ))
 }
 
@@ -359,7 +378,7 @@ fn untrusted(
             leaf.issuer,
             why.trim_end_matches('.')
         ),
-        fix(ctx, vip, leaf, servers, "does not validate"),
+        fix(ctx, vip, leaf, servers, (Wrong::Trust, "does not validate")),
     ))
 }
 
@@ -389,7 +408,7 @@ fn name_mismatch(
             leaf.sha1,
             vip.namespace
         ),
-        fix(ctx, vip, leaf, servers, &why),
+        fix(ctx, vip, leaf, servers, (Wrong::Names, &why)),
     ))
 }
 

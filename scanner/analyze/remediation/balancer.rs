@@ -154,6 +154,27 @@ pub fn follow_servers_renewal(vip: &Vip<'_>, current: &CertFacts) -> Step {
     .thumbprint(&current.sha1)
 }
 
+/// The VIP presents its leaf without the intermediate it was issued by.
+pub fn complete_balancer_chain(vip: &Vip<'_>, current: &CertFacts) -> Step {
+    Step::new(
+        Task::ConfigureLoadBalancer,
+        vip.host,
+        format!(
+            "On the load balancer, import the intermediate certificate of \"{}\" and select \
+             the full chain (leaf and intermediates) for {}, which presents {} alone. Check by \
+             hand with: openssl s_client -connect {}:{} -servername {} -showcerts",
+            shown(&current.issuer),
+            vip.service(),
+            described(current),
+            shown(vip.host),
+            vip.port,
+            shown(vip.namespace)
+        ),
+    )
+    .port(vip.port)
+    .thumbprint(&current.sha1)
+}
+
 /// No certificate of the servers fits: the balancer needs a certificate
 /// from the CA (`why` says what the current one lacks).
 pub fn new_balancer_cert(vip: &Vip<'_>, current: &CertFacts, why: &str) -> Step {

@@ -1,4 +1,5 @@
 //! Analyze: evidence to findings, verdicts and steps, at fixed as-of dates.
+mod balancer;
 mod mail;
 mod ports;
 mod real_fleet;

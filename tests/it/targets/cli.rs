@@ -138,8 +138,18 @@ fn export_csv_shows_groups_and_exact_keys() {
         .map(String::as_str)
         .collect();
     let mut expected = [
-        "host", "address", "port", "role", "sni", "group", "file", "line", "aliases", "error",
+        "host",
+        "address",
+        "port",
+        "role",
+        "sni",
+        "group",
+        "file",
+        "line",
+        "aliases",
+        "error",
         "skipped",
+        "forwards_to",
     ];
     // serde_json's map may sort keys; the set is the contract here.
     let mut got = keys.clone();
