@@ -16,14 +16,25 @@ use crate::model::{
     EndpointReport, MergedScan, Parameters, Role, ScanOrigin, ScanReport, ScanSeen, ToolInfo,
 };
 
-type Key = (String, u16, Role);
+/// Host, port, role, and for a load balancer's VIP the namespace (one VIP
+/// serves several, each with its own certificate).
+type Key = (String, u16, Role, String);
 
 fn key(e: &EndpointReport) -> Key {
     (
         e.endpoint.host.to_ascii_lowercase(),
         e.endpoint.port,
         e.endpoint.role,
+        vip_namespace(e),
     )
+}
+
+/// The namespace a VIP endpoint serves, lowercase; empty for any other.
+fn vip_namespace(e: &EndpointReport) -> String {
+    match (e.endpoint.role, &e.endpoint.sni) {
+        (Role::LoadBalancer, Some(sni)) => sni.to_ascii_lowercase(),
+        _ => String::new(),
+    }
 }
 
 /// When this observation was made: its own origin when the input was

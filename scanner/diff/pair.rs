@@ -37,12 +37,18 @@ impl Pairing {
     /// Pair by host, port and role, preferring the same address; returns
     /// the new endpoints left unpaired.
     fn by_key(&mut self, old: &[EndpointReport], new: &[EndpointReport]) -> Vec<usize> {
-        type Key = (String, u16, Role);
+        // A VIP serves several namespaces on one port: each pairs with its own.
+        type Key = (String, u16, Role, String);
         let key = |e: &EndpointReport| -> Key {
+            let namespace = match (e.endpoint.role, &e.endpoint.sni) {
+                (Role::LoadBalancer, Some(sni)) => sni.to_ascii_lowercase(),
+                _ => String::new(),
+            };
             (
                 e.endpoint.host.to_ascii_lowercase(),
                 e.endpoint.port,
                 e.endpoint.role,
+                namespace,
             )
         };
         let mut by_key: BTreeMap<Key, Vec<usize>> = BTreeMap::new();

@@ -1,3 +1,4 @@
 //! The binary end to end: exit codes, streams, the demo fleet.
+mod balancer;
 mod e2e;
 mod exit;

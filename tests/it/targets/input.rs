@@ -607,7 +607,7 @@ async fn dry_run_lines_have_fixed_keys_in_order() {
              \"group\":{{\"site\":\"HQ\",\"dag\":\"DAG01\",\"server_role\":\"Mailbox\",\
              \"exchange_version\":\"2019\",\"exchange_build\":\"15.2.1544.4\"}},\
              \"file\":{file},\"line\":3,\"aliases\":[\"EX03.contoso.local\"],\"error\":null,\
-             \"skipped\":null}}"
+             \"skipped\":null,\"forwards_to\":null}}"
         )
     );
     let last: serde_json::Value = serde_json::from_str(&lines[2]).unwrap();
