@@ -346,44 +346,14 @@ fn overrides(a: &cli::TargetArgs) -> Result<Overrides, Error> {
     Ok((roles, sites))
 }
 
-/// `--load-balancer NAME[=ADDR]`: NAME a DNS name (no wildcard, not an
-/// address: it is sent as SNI), ADDR an IP address or a host name, without
-/// a port (the port lists decide what is probed).
+/// `--load-balancer NAME[=ADDR]`, checked (`crate::targets::balancer`).
 fn balancer(text: &str) -> Result<Balancer, Error> {
-    let bad = |why: &str| {
+    crate::targets::balancer::parse(text).map_err(|why| {
         Error::usage(format!(
             "--load-balancer {:?}: {why}; expected NAME[=ADDR], e.g. \
              mail.contoso.com=10.1.2.50",
             crate::text::excerpt(text)
         ))
-    };
-    let (name, vip) = match text.split_once('=') {
-        Some((name, vip)) => (name.trim(), Some(vip.trim())),
-        None => (text.trim(), None),
-    };
-    if name.is_empty() {
-        return Err(bad("the namespace NAME is empty"));
-    }
-    if name.parse::<IpAddr>().is_ok() {
-        return Err(bad(
-            "NAME is the namespace clients use (sent as SNI), not an IP address",
-        ));
-    }
-    let name_ok = crate::targets::parse::check_name(name).is_ok()
-        && rustls_pki_types::DnsName::try_from(name).is_ok();
-    if !name_ok {
-        return Err(bad("NAME is not a DNS name"));
-    }
-    let vip = match vip {
-        None => None,
-        Some("") => return Err(bad("ADDR is empty")),
-        Some(v) if v.parse::<IpAddr>().is_ok() => Some(v.to_string()),
-        Some(v) if crate::targets::parse::check_name(v).is_ok() => Some(v.to_string()),
-        Some(_) => return Err(bad("ADDR is neither an IP address nor a host name")),
-    };
-    Ok(Balancer {
-        namespace: name.trim_end_matches('.').to_ascii_lowercase(),
-        vip,
     })
 }
 

@@ -109,9 +109,20 @@ fn header(report: &ScanReport, color: bool) -> String {
     let c = counts(report);
     let mut out = String::new();
     let as_of = super::format::format_time(report.as_of);
+    // Load balancer VIPs are counted with the servers, and said apart.
+    let vips = report
+        .servers
+        .iter()
+        .filter(|s| super::triage::is_balancer(report, s))
+        .count();
+    let vips = match vips {
+        0 => String::new(),
+        1 => " (1 a load balancer)".to_string(),
+        n => format!(" ({n} load balancers)"),
+    };
     let _ = writeln!(
         out,
-        "{} {} servers, {} endpoints, {} answered (as of {as_of})",
+        "{} {} servers{vips}, {} endpoints, {} answered (as of {as_of})",
         paint(color, BOLD, "excert:"),
         c.servers,
         c.endpoints,

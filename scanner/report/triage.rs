@@ -246,7 +246,8 @@ pub fn is_balancer(report: &ScanReport, server: &ServerReport) -> bool {
 }
 
 /// Servers graded critical or warning, most urgent first: critical before
-/// warning, then fewest days left (expired certs first), then host name.
+/// warning, then the Auth certificate, then load balancers (every client
+/// goes through them), then fewest days left (expired certs first), then host name.
 pub fn act_now(report: &ScanReport) -> Vec<Action<'_>> {
     let mut actions: Vec<Action<'_>> = report
         .servers

@@ -18,6 +18,9 @@ pub(crate) struct Row {
     pub line: usize,
     pub host: String,
     pub group: Group,
+    /// The `LoadBalancer` cell, `NAME[=ADDR]`: the VIP this server is
+    /// behind; `None` when the column is absent or the cell empty.
+    pub balancer: Option<String>,
 }
 
 /// A row that cannot be used.
@@ -104,6 +107,7 @@ struct Columns {
     role: Option<usize>,
     dag: Option<usize>,
     version: Option<usize>,
+    balancer: Option<usize>,
 }
 
 impl Columns {
@@ -129,6 +133,7 @@ impl Columns {
             role: find("ServerRole"),
             dag: find("DatabaseAvailabilityGroup").or_else(|| find("DAG")),
             version: find("AdminDisplayVersion"),
+            balancer: find("LoadBalancer"),
             names,
         })
     }
@@ -155,6 +160,7 @@ impl Columns {
             self.role,
             self.dag,
             self.version,
+            self.balancer,
         ]
         .iter()
         .any(|&i| cell(i).contains(['\n', '\r']))
@@ -191,6 +197,7 @@ impl Columns {
             line,
             host: host.to_string(),
             group,
+            balancer: optional(cell(self.balancer)),
         }))
     }
 }

@@ -128,6 +128,12 @@ pub enum TargetError {
     /// A grouping cell with escape sequences or the like.
     #[error("a Site, ServerRole or DAG cell contains control characters")]
     ControlInGroup,
+    /// A `LoadBalancer` cell that is not `NAME[=ADDR]`.
+    #[error("LoadBalancer cell: {reason}; expected NAME[=ADDR], e.g. mail.contoso.com=10.1.2.50")]
+    BadBalancer {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 /// Why a host part is not a DNS name or short name.

@@ -23,6 +23,7 @@
 //! - The SNI is the name as given, lowercased and without a trailing dot;
 //!   IP literals get none. `--sni` replaces it for every endpoint.
 
+pub(crate) mod balancer;
 pub(crate) mod csv_input;
 mod dry_run;
 pub(crate) mod error;
@@ -136,7 +137,18 @@ pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<Tar
         }
     }
     for (i, b) in opts.balancers.iter().enumerate() {
-        acc.balancer(i + 1, b);
+        let source = Source {
+            file: BALANCER_FILE.to_string(),
+            line: i + 1,
+        };
+        acc.balancer(source, b, Group::default());
+    }
+    for (b, source, site) in std::mem::take(&mut acc.csv_balancers) {
+        let group = Group {
+            site,
+            ..Group::default()
+        };
+        acc.balancer(source, &b, group);
     }
     acc.finish()
 }
@@ -185,6 +197,10 @@ struct Collector<'a> {
     endpoints: Vec<Endpoint>,
     skipped: Vec<SkippedEndpoint>,
     bad: Vec<Bad>,
+    /// VIPs named in a CSV's `LoadBalancer` column, once each, with where
+    /// they were first named and the site of the servers behind them
+    /// (`None` once two sites name the same VIP).
+    csv_balancers: Vec<(crate::config::Balancer, Source, Option<String>)>,
 }
 
 impl<'a> Collector<'a> {
@@ -203,6 +219,7 @@ impl<'a> Collector<'a> {
             endpoints: Vec::new(),
             skipped: Vec::new(),
             bad: Vec::new(),
+            csv_balancers: Vec::new(),
         }
     }
 
@@ -219,7 +236,12 @@ impl<'a> Collector<'a> {
         if csv_input::looks_like_csv(&text, column) {
             for row in csv_input::rows(&text, column).map_err(refuse)? {
                 match row {
-                    Ok(r) => self.target(name, r.line, &r.host, r.group),
+                    Ok(r) => {
+                        if let Some(cell) = &r.balancer {
+                            self.csv_balancer(name, r.line, cell, r.group.site.as_deref());
+                        }
+                        self.target(name, r.line, &r.host, r.group)
+                    }
                     Err(b) => self.bad(name, b.line, &b.text, b.error),
                 }
                 self.check_bad(bad_before).map_err(refuse)?;
@@ -366,14 +388,43 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
+    /// A CSV row's `LoadBalancer` cell: the VIP is probed once, however
+    /// many rows name it, in the site of its servers when they agree.
+    fn csv_balancer(&mut self, file: &str, line: usize, cell: &str, site: Option<&str>) {
+        let b = match balancer::parse(cell) {
+            Ok(b) => b,
+            Err(reason) => {
+                return self.bad(file, line, cell, TargetError::BadBalancer { reason });
+            }
+        };
+        let same = |known: &crate::config::Balancer| {
+            known.namespace == b.namespace
+                && known.vip.as_deref().map(str::to_ascii_lowercase)
+                    == b.vip.as_deref().map(str::to_ascii_lowercase)
+        };
+        match self.csv_balancers.iter_mut().find(|(k, _, _)| same(k)) {
+            Some((_, _, known_site)) => {
+                let agrees =
+                    matches!((&*known_site, site), (Some(a), Some(s)) if a.eq_ignore_ascii_case(s));
+                if !agrees {
+                    *known_site = None;
+                }
+            }
+            None => self.csv_balancers.push((
+                b,
+                Source {
+                    file: file.to_string(),
+                    line,
+                },
+                site.map(str::to_string),
+            )),
+        }
+    }
+
     /// A `--load-balancer` VIP: one endpoint per frontend and SMTP port,
     /// role `load_balancer`, the namespace as SNI whatever `--sni` says
     /// (the namespace is what the balancer selects its certificate by).
-    fn balancer(&mut self, position: usize, b: &crate::config::Balancer) {
-        let source = Source {
-            file: BALANCER_FILE.to_string(),
-            line: position,
-        };
+    fn balancer(&mut self, source: Source, b: &crate::config::Balancer, group: Group) {
         let target = b.vip.as_deref().unwrap_or(&b.namespace);
         let hosts: Vec<Host> = match target.parse::<IpAddr>() {
             Ok(a) => vec![(target.to_string(), Some(a), None)],
@@ -395,7 +446,7 @@ impl<'a> Collector<'a> {
                     role: Role::LoadBalancer,
                     sni: Some(b.namespace.clone()),
                     aliases: Vec::new(),
-                    group: Group::default(),
+                    group: group.clone(),
                     source: Some(source.clone()),
                     forwards_to: Some(*forwards_to),
                     label: None,

@@ -4,9 +4,11 @@
 //! rules (and none of their Exchange cmdlets) apply to it.
 //!
 //! Decisions worth knowing:
-//! - The servers behind a VIP are those of the sites whose namespaces name
-//!   it (`--namespace SITE:NAME`, else the names the site's certificates
-//!   hold), else every scanned server. Their certificate is the one most of
+//! - The servers behind a VIP are those of its site (the rows of a targets
+//!   CSV that name it in a `LoadBalancer` column, when they agree on one),
+//!   else of the sites whose namespaces name it (`--namespace SITE:NAME`,
+//!   else the names the site's certificates hold), else every scanned
+//!   server. Their certificate is the one most of
 //!   them present on 443 (the newest on a tie).
 //! - `lb-cert-mismatch` compares the HTTPS VIP only. Extended Protection,
 //!   on by default since Exchange 2019 CU14, binds Windows authentication
@@ -154,9 +156,14 @@ fn not_scanned(ctx: &VipCtx<'_>, vip: &Vip<'_>) -> Finding {
     )
 }
 
-/// The sites whose servers serve `namespace`: named by `--namespace
-/// SITE:NAME`, else by the site's certificates; `None` for every server.
+/// The sites whose servers serve `namespace`: the VIP's own (a targets
+/// CSV's `LoadBalancer` column on the rows of one site), else those named
+/// by `--namespace SITE:NAME`, else by the site's certificates; `None` for
+/// every server.
 fn serving_sites(ctx: &VipCtx<'_>, namespace: &str) -> Option<Vec<Option<String>>> {
+    if let Some(site) = &ctx.evidence.endpoint.group.site {
+        return Some(vec![Some(site.clone())]);
+    }
     let s = ctx.settings;
     let named = |names: &[String]| names.iter().any(|n| n.eq_ignore_ascii_case(namespace));
     let explicit: Vec<Option<String>> = s

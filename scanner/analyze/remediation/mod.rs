@@ -12,6 +12,8 @@
 //!
 //! Rules every step follows (Microsoft's documented procedure for each
 //! cmdlet; the parameters are checked against the cmdlet's own):
+//! - a load balancer's VIP is no Exchange server: no Exchange cmdlet runs
+//!   against it (`balancer.rs`);
 //! - every Exchange cmdlet names its server with `-Server`, except on an
 //!   Edge Transport server, whose commands run in its own shell; commands
 //!   that are not Exchange cmdlets run through `Invoke-Command`;

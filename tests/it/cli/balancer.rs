@@ -178,3 +178,65 @@ async fn the_demo_vip_shows_in_every_output_and_in_the_diff() {
     assert!(text.contains("\"role\":\"load_balancer\""), "{text}");
     drop(lab);
 }
+
+#[tokio::test]
+async fn a_targets_csv_names_each_servers_vip_in_a_load_balancer_column() {
+    let (_tmp, dir) = tmp();
+    let csv = dir.join("servers.csv");
+    std::fs::write(
+        &csv,
+        "\"Fqdn\",\"Site\",\"LoadBalancer\"\r\n\
+         \"10.0.0.11\",\"HQ\",\"mail.contoso.com=10.1.2.50\"\r\n\
+         \"10.0.0.12\",\"HQ\",\"mail.contoso.com=10.1.2.50\"\r\n\
+         \"10.0.0.21\",\"Branch\",\"mail-branch.contoso.com=10.2.0.50\"\r\n\
+         \"10.0.0.22\",\"Branch\",\"\"\r\n",
+    )
+    .unwrap();
+    let out = excert(&strings(&["targets", "--targets-file", &path_arg(&csv)])).await;
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let vips: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["role"] == "load_balancer")
+        .collect();
+    // Each VIP once (two rows name the first), on 443 and 25, in the site
+    // of the servers behind it, sourced to the first row naming it.
+    assert_eq!(lines.len(), 4 * 3 + 2 * 2);
+    assert_eq!(vips.len(), 4);
+    let seen: Vec<(&str, &str, &str, u64)> = vips
+        .iter()
+        .map(|l| {
+            (
+                l["address"].as_str().unwrap(),
+                l["sni"].as_str().unwrap(),
+                l["group"]["site"].as_str().unwrap(),
+                l["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("10.1.2.50", "mail.contoso.com", "HQ", 2),
+            ("10.1.2.50", "mail.contoso.com", "HQ", 2),
+            ("10.2.0.50", "mail-branch.contoso.com", "Branch", 4),
+            ("10.2.0.50", "mail-branch.contoso.com", "Branch", 4),
+        ]
+    );
+
+    // A bad cell is refused with its file and line, before anything is sent.
+    std::fs::write(
+        &csv,
+        "\"Fqdn\",\"LoadBalancer\"\r\n\"10.0.0.11\",\"10.1.2.50\"\r\n",
+    )
+    .unwrap();
+    let out = excert(&strings(&["targets", "--targets-file", &path_arg(&csv)])).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{err}");
+    assert!(err.contains("servers.csv") && err.contains(":2"), "{err}");
+    assert!(err.contains("LoadBalancer"), "{err}");
+    assert!(out.stdout.is_empty());
+}
