@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::certs::{self, LabCa, Served};
 use super::smtp::{SmtpSpec, Starttls};
-use super::{HostSpec, Service};
+use super::{BalancerSpec, HostSpec, Service};
 
 /// The fleet, in the CSV's row order.
 pub struct SitesFleet {
@@ -28,6 +28,9 @@ pub struct SitesFleet {
     pub hq_new: String,
     /// ... and of the one it replaces, still valid for 90 days.
     pub hq_old: String,
+    /// A load balancer VIP per site's namespace, each presenting its
+    /// site's newest certificate on HTTPS and SMTP: healthy too.
+    pub balancers: Vec<BalancerSpec>,
 }
 
 /// The CSV's FQDNs, row by row.
@@ -100,7 +103,20 @@ pub fn sites_fleet(now: OffsetDateTime) -> SitesFleet {
             smtp: Service::Smtp(SmtpSpec::exchange(fqdn, Starttls::Tls12(on_25.clone()))),
         })
         .collect();
+    let vip = |namespace: &str, cert: &Served| BalancerSpec {
+        namespace: namespace.to_string(),
+        frontend: Service::Tls(cert.clone()),
+        smtp: Service::Smtp(SmtpSpec::exchange(
+            "EX01.contoso.local",
+            Starttls::Tls(cert.clone()),
+        )),
+    };
+    let balancers = vec![
+        vip("mail.contoso.com", &hq_new),
+        vip("mail-eu.contoso.com", &eu),
+    ];
     SitesFleet {
+        balancers,
         hosts,
         fqdns: FQDNS.to_vec(),
         hq_new: sha1(&hq_new),

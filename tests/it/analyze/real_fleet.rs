@@ -452,7 +452,9 @@ async fn healthy_two_site_fleet_from_get_exchangeserver_csv_is_healthy() {
     use excert::model::{Grade, Task};
     let as_of = datetime!(2025-06-01 12:00 UTC);
     let fleet = sites_fleet(as_of);
-    let lab = Lab::start(fleet.hosts).await.expect("lab starts");
+    let lab = Lab::start_with_balancers(fleet.hosts, fleet.balancers)
+        .await
+        .expect("lab starts");
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("root.pem");
     std::fs::write(&ca, fleet.ca.root_pem()).unwrap();
@@ -479,6 +481,12 @@ async fn healthy_two_site_fleet_from_get_exchangeserver_csv_is_healthy() {
         args.push("--resolve".into());
         args.push(format!("{}:{}", fqdn.to_ascii_lowercase(), host.ip));
     }
+    // The load balancers in front of each site, presenting the site's
+    // newest certificate (HQ is mid-rollout: two servers on each).
+    for b in &lab.balancers {
+        args.push("--load-balancer".into());
+        args.push(format!("{}={}", b.namespace, b.ip));
+    }
     let out = lab_support::excert(&args).await;
     let r = lab_support::read_scan(&out_dir);
     let bad: Vec<String> = r
@@ -488,6 +496,14 @@ async fn healthy_two_site_fleet_from_get_exchangeserver_csv_is_healthy() {
         .map(|s| format!("{}: {}", s.host, s.summary))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
+    let vips = r
+        .endpoints
+        .iter()
+        .filter(|e| e.endpoint.role == Role::LoadBalancer);
+    assert_eq!(vips.clone().count(), 4, "2 VIPs on HTTPS and SMTP");
+    for e in vips {
+        assert!(e.findings.is_empty(), "{:?}", e.findings);
+    }
     assert_eq!(
         out.status.code(),
         Some(0),
