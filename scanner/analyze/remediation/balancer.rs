@@ -22,6 +22,25 @@ pub struct Vip<'a> {
 }
 
 impl Vip<'_> {
+    /// `openssl s_client -connect ADDR:PORT -servername NAME`, for prose:
+    /// what the VIP presents, seen by hand (`-starttls smtp` on SMTP).
+    fn openssl(&self, extra: &str) -> String {
+        let starttls = if self.forwards_to == Role::Smtp {
+            " -starttls smtp"
+        } else {
+            ""
+        };
+        let host = match self.host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(a)) => format!("[{a}]"),
+            _ => shown(self.host),
+        };
+        format!(
+            "openssl s_client -connect {host}:{} -servername {}{starttls}{extra}",
+            self.port,
+            shown(self.namespace)
+        )
+    }
+
     /// `the virtual service of mail.contoso.com at 10.1.2.50:443 (HTTPS)`.
     fn service(&self) -> String {
         let what = if self.forwards_to == Role::Smtp {
@@ -100,12 +119,10 @@ pub fn import_on_balancer(vip: &Vip<'_>, cert: &CertFacts, current: &CertFacts) 
             "On the load balancer, import that .pfx and select it, with its intermediate \
              certificates, for {}, in place of {}. Keep SSL bridging (re-encryption to the \
              servers) or passthrough: Extended Protection does not support SSL offloading. \
-             Check by hand with: openssl s_client -connect {}:{} -servername {}",
+             Check by hand with: {}",
             vip.service(),
             described(current),
-            shown(vip.host),
-            vip.port,
-            shown(vip.namespace)
+            vip.openssl("")
         ),
     )
     .port(vip.port)
@@ -162,13 +179,11 @@ pub fn complete_balancer_chain(vip: &Vip<'_>, current: &CertFacts) -> Step {
         format!(
             "On the load balancer, import the intermediate certificate of \"{}\" and select \
              the full chain (leaf and intermediates) for {}, which presents {} alone. Check by \
-             hand with: openssl s_client -connect {}:{} -servername {} -showcerts",
+             hand with: {}",
             shown(&current.issuer),
             vip.service(),
             described(current),
-            shown(vip.host),
-            vip.port,
-            shown(vip.namespace)
+            vip.openssl(" -showcerts")
         ),
     )
     .port(vip.port)
