@@ -109,6 +109,12 @@ impl Ep {
         self
     }
 
+    /// For a load balancer's VIP, the servers' port it stands for.
+    pub fn forwards_to(mut self, role: Role) -> Self {
+        self.endpoint.forwards_to = Some(role);
+        self
+    }
+
     /// Site, DAG and role grouping.
     pub fn group(mut self, group: Group) -> Self {
         self.endpoint.group = group;

@@ -2,8 +2,10 @@
 //! `lb-*` finding fires on its own VIP and stays silent on the healthy twin
 //! (a VIP presenting the servers' certificate), the VIP's verdict and
 //! steps never run an Exchange cmdlet against the balancer, and every
-//! command they print parses and uses real parameters. A fixed as-of time;
-//! the lab's certificates are dated from it.
+//! command they print parses and uses real parameters. On saved evidence:
+//! which servers a VIP is compared with, a balancer ahead of its servers,
+//! and a VIP that does not answer. A fixed as-of time; the lab's
+//! certificates are dated from it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::sync::Arc;
@@ -249,5 +251,135 @@ async fn a_vip_gets_no_exchange_cmdlet_and_every_command_is_real() {
                 assert!(!cmd.contains("Enable-ExchangeCertificate"), "{cmd}");
             }
         }
+    }
+}
+
+/// Saved evidence: the VIP's own cases that need no live server.
+mod saved {
+    use super::*;
+    use crate::lab_support::evidence::ep;
+    use excert::analyze::analyze;
+    use excert::model::{EndpointEvidence, Group, Status, Task};
+
+    fn der(s: &Served) -> Vec<Vec<u8>> {
+        s.chain.iter().map(|c| c.as_ref().to_vec()).collect()
+    }
+
+    fn settings(ca: &LabCa, site_namespaces: &[(&str, &str)]) -> AnalysisSettings {
+        let mut by_site = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for (site, name) in site_namespaces {
+            by_site
+                .entry(site.to_string())
+                .or_default()
+                .push(name.to_string());
+        }
+        AnalysisSettings {
+            as_of: NOW,
+            warn_days: 60,
+            critical_days: 30,
+            namespaces: Vec::new(),
+            site_namespaces: by_site,
+            roots: Arc::new(TrustRoots::from_der([ca.root.as_ref()]).unwrap()),
+            ca_bundles: Vec::new(),
+        }
+    }
+
+    fn frontend(host: &str, site: &str, cert: &Served) -> EndpointEvidence {
+        ep(host, Role::Frontend)
+            .group(Group {
+                site: Some(site.into()),
+                ..Group::default()
+            })
+            .chain(der(cert))
+            .evidence()
+    }
+
+    fn vip(namespace: &str, role: Role, port: u16) -> crate::lab_support::evidence::Ep {
+        ep("10.1.2.50", Role::LoadBalancer)
+            .sni(Some(namespace))
+            .port(port)
+            .forwards_to(role)
+    }
+
+    #[test]
+    fn a_vip_is_compared_with_the_site_that_serves_its_namespace() {
+        let ca = LabCa::new(NOW);
+        let hq = issue(&ca, &[MAIL], -30, 300);
+        let branch = issue(&ca, &["branch.contoso.lab", MAIL], -20, 310);
+        let evidence = vec![
+            vip(MAIL, Role::Frontend, 443).chain(der(&hq)).evidence(),
+            frontend("ex01.contoso.lab", "HQ", &hq),
+            frontend("ex02.contoso.lab", "Branch", &branch),
+            frontend("ex03.contoso.lab", "Branch", &branch),
+        ];
+        // The branch has more servers, but HQ serves the namespace.
+        let a = analyze(evidence.clone(), None, &settings(&ca, &[("HQ", MAIL)]));
+        assert!(
+            a.endpoints[0].findings.is_empty(),
+            "{:?}",
+            a.endpoints[0].findings
+        );
+        // Without --namespace, both sites' certificates name it: the
+        // majority (the branch's) is what the VIP must present.
+        let a = analyze(evidence, None, &settings(&ca, &[]));
+        let ids: Vec<FindingId> = a.endpoints[0].findings.iter().map(|f| f.id).collect();
+        assert_eq!(ids, [FindingId::LbCertMismatch]);
+        assert!(a.endpoints[0].findings[0]
+            .detail
+            .contains("ex02.contoso.lab"));
+    }
+
+    #[test]
+    fn a_balancer_ahead_of_its_servers_is_followed_by_them() {
+        let ca = LabCa::new(NOW);
+        let old = issue(&ca, &[MAIL], -300, 100);
+        let renewed = issue(&ca, &[MAIL], -5, 360);
+        let evidence = vec![
+            vip(MAIL, Role::Frontend, 443)
+                .chain(der(&renewed))
+                .evidence(),
+            frontend("ex01.contoso.lab", "HQ", &old),
+            frontend("ex02.contoso.lab", "HQ", &old),
+        ];
+        let a = analyze(evidence, None, &settings(&ca, &[]));
+        let f = &a.endpoints[0].findings[0];
+        assert_eq!(f.id, FindingId::LbCertMismatch);
+        // The servers take the balancer's newer certificate; nothing is
+        // exported from them to the balancer.
+        assert_eq!(f.remediation_steps.len(), 1);
+        let step = &f.remediation_steps[0];
+        assert_eq!(step.task, Task::ImportCertificate);
+        assert!(step.command().is_none());
+        assert!(step.text().contains("ex01.contoso.lab, ex02.contoso.lab"));
+    }
+
+    #[test]
+    fn an_unreachable_vip_is_investigated_and_a_filtered_smtp_vip_is_info() {
+        let ca = LabCa::new(NOW);
+        let cert = issue(&ca, &[MAIL], -30, 300);
+        let evidence = vec![
+            vip(MAIL, Role::Frontend, 443)
+                .address(None)
+                .failed(Status::DnsFailed, "cannot resolve mail.contoso.lab")
+                .evidence(),
+            vip(MAIL, Role::Smtp, 25)
+                .address(None)
+                .failed(Status::Timeout, "no greeting")
+                .evidence(),
+            frontend("ex01.contoso.lab", "HQ", &cert),
+        ];
+        let a = analyze(evidence, None, &settings(&ca, &[]));
+        let s = &a.servers[0];
+        assert_eq!(s.host, "10.1.2.50");
+        assert_eq!(s.verdict, Verdict::Investigate);
+        assert_eq!(s.severity, Grade::Warning);
+        assert_eq!(a.endpoints[1].findings[0].severity, Severity::Info);
+        let first = s.remediation_steps[0].text();
+        assert!(
+            first.contains("--load-balancer mail.contoso.lab=ADDR"),
+            "{first}"
+        );
+        // The VIP comes before the server behind it.
+        assert_eq!(a.servers[1].host, "ex01.contoso.lab");
     }
 }
