@@ -382,4 +382,47 @@ mod saved {
         // The VIP comes before the server behind it.
         assert_eq!(a.servers[1].host, "ex01.contoso.lab");
     }
+
+    /// A VIP's certificate and a saved scan's VIP host and namespace are
+    /// hostile text: none of it reaches a command unquoted.
+    #[test]
+    fn hostile_names_on_a_vip_never_run() {
+        let ca = LabCa::new(NOW);
+        let public = issue(&ca, &[MAIL], -30, 300);
+        let k = key(3);
+        let mut params = rcgen::CertificateParams::new(vec!["X;calc;#".to_string()]).unwrap();
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(rcgen::DnType::CommonName, "X'; calc; '");
+        params.distinguished_name = dn;
+        params.not_before = NOW - Duration::days(30);
+        params.not_after = NOW - Duration::days(1);
+        let hostile = params.self_signed(&k).unwrap().der().to_vec();
+        let evidence = vec![
+            ep("10.1.2.50;calc", Role::LoadBalancer)
+                .sni(Some("$(calc).contoso.lab"))
+                .forwards_to(Role::Frontend)
+                .chain(vec![hostile])
+                .evidence(),
+            frontend("ex01.contoso.lab", "HQ", &public),
+        ];
+        let a = analyze(evidence, None, &settings(&ca, &[]));
+        let ids: Vec<FindingId> = a.endpoints[0].findings.iter().map(|f| f.id).collect();
+        assert!(ids.contains(&FindingId::LbCertExpired), "{ids:?}");
+        assert!(ids.contains(&FindingId::LbCertMismatch), "{ids:?}");
+        let reference = ps_support::reference();
+        let steps = a.servers[0].remediation_steps.iter().chain(
+            a.endpoints[0]
+                .findings
+                .iter()
+                .flat_map(|f| &f.remediation_steps),
+        );
+        for step in steps {
+            let Some(cmd) = step.command() else {
+                continue;
+            };
+            ps_support::check(&reference, cmd).unwrap();
+            let bare = ps_support::outside_quotes(cmd);
+            assert!(!bare.contains("calc"), "{cmd}");
+        }
+    }
 }
