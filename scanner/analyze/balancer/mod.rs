@@ -22,6 +22,7 @@
 //! - Every fix says which certificate to put on the balancer: the servers'
 //!   one when it would fix the finding, else a new one from the CA.
 
+mod protocols;
 mod verdict;
 
 use std::collections::BTreeMap;
@@ -108,6 +109,7 @@ pub(crate) fn findings(ctx: &VipCtx<'_>) -> Vec<Finding> {
     if https {
         out.extend(servers.and_then(|s| mismatch(&vip, leaf, &s)));
     }
+    out.extend(protocols::findings(&vip, &where_(&vip), obs.tls.as_ref()));
     out
 }
 

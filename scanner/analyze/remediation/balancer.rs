@@ -215,6 +215,27 @@ pub fn new_balancer_cert(vip: &Vip<'_>, current: &CertFacts, why: &str) -> Step 
     .thumbprint(&current.sha1)
 }
 
+/// The VIP accepts TLS 1.0 or 1.1 (`only`: nothing newer): the
+/// balancer's own TLS settings for the service, not the servers'.
+pub fn balancer_protocols(vip: &Vip<'_>, only: bool) -> Step {
+    let text = if only {
+        format!(
+            "In the load balancer's TLS (SSL profile) settings for {}, enable TLS 1.2: clients \
+             and Exchange Online need it. The servers' Schannel settings do not change what the \
+             balancer accepts.",
+            vip.service()
+        )
+    } else {
+        format!(
+            "Once every client speaks TLS 1.2, disable TLS 1.0 and 1.1 in the load balancer's \
+             TLS (SSL profile) settings for {}, as on the servers behind it (Extended \
+             Protection wants one TLS configuration).",
+            vip.service()
+        )
+    };
+    Step::new(Task::ConfigureProtocols, vip.host, text).port(vip.port)
+}
+
 /// The VIP could not be read, or presented no certificate that parses.
 pub fn check_vip(vip: &Vip<'_>, status: Status) -> Step {
     let h = shown(vip.host);

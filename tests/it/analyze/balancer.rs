@@ -425,4 +425,45 @@ mod saved {
             assert!(!bare.contains("calc"), "{cmd}");
         }
     }
+
+    /// Clients meet the balancer's TLS: its old versions are its own, and
+    /// the fix is in its TLS settings, not in the servers' registry.
+    #[test]
+    fn old_tls_versions_on_a_vip_are_the_balancers_to_turn_off() {
+        use excert::model::TlsVersion::{Tls10, Tls12};
+        let ca = LabCa::new(NOW);
+        let cert = issue(&ca, &[MAIL], -30, 300);
+        let evidence = vec![
+            vip(MAIL, Role::Frontend, 443)
+                .chain(der(&cert))
+                .versions(&[Tls10, Tls12])
+                .evidence(),
+            ep("10.1.2.60", Role::LoadBalancer)
+                .sni(Some(MAIL))
+                .forwards_to(Role::Frontend)
+                .chain(der(&cert))
+                .versions(&[Tls10])
+                .evidence(),
+            frontend("ex01.contoso.lab", "HQ", &cert),
+        ];
+        let a = analyze(evidence, None, &settings(&ca, &[]));
+        let only = |i: usize| -> Vec<(FindingId, Severity)> {
+            a.endpoints[i]
+                .findings
+                .iter()
+                .map(|f| (f.id, f.severity))
+                .collect()
+        };
+        assert_eq!(
+            only(0),
+            [(FindingId::LegacyProtocolsEnabled, Severity::Info)]
+        );
+        assert_eq!(only(1), [(FindingId::LegacyTlsOnly, Severity::Warning)]);
+        assert_eq!(a.servers[0].verdict, Verdict::Ok);
+        assert_eq!(a.servers[1].verdict, Verdict::Review);
+        let step = &a.servers[1].remediation_steps[0];
+        assert_eq!(step.task, Task::ConfigureProtocols);
+        assert!(step.command().is_none());
+        assert!(step.text().contains("load balancer"));
+    }
 }
