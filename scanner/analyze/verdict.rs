@@ -44,6 +44,10 @@
 //!    in words, where that service takes its certificate.
 //! 8. `ok`: nothing at warning or above.
 //!
+//! A load balancer's VIP (`--load-balancer`) is no Exchange server: its
+//! verdict (`fix-load-balancer-cert`, `investigate`, `review` or `ok`) and
+//! steps are decided apart, in `super::balancer`.
+//!
 //! # Decided once
 //!
 //! `judge` sees every finding of a server at once: its endpoints' (wire
