@@ -254,7 +254,8 @@ fn distinct_leaves(report: &ScanReport) -> (Vec<Seen<'_>>, usize, String) {
         // The port matters more than the domain suffix, so the host is
         // shortened and the port kept.
         let place = format!("{}:{}", truncate(&e.endpoint.host, 13), e.endpoint.port);
-        let frontend = e.endpoint.role == Role::Frontend;
+        // A VIP's HTTPS certificate is a public one, as on 443.
+        let frontend = e.endpoint.speaks() == Role::Frontend;
         match by_sha1
             .get(leaf.sha1.as_str())
             .and_then(|&i| seen.get_mut(i))

@@ -201,6 +201,9 @@ struct Collector<'a> {
     /// they were first named and the site of the servers behind them
     /// (`None` once two sites name the same VIP).
     csv_balancers: Vec<(crate::config::Balancer, Source, Option<String>)>,
+    /// Each CSV VIP's place in `csv_balancers`, by namespace and address
+    /// (lowercase), so a large file stays linear.
+    csv_balancer_index: HashMap<(String, Option<String>), usize>,
 }
 
 impl<'a> Collector<'a> {
@@ -220,6 +223,7 @@ impl<'a> Collector<'a> {
             skipped: Vec::new(),
             bad: Vec::new(),
             csv_balancers: Vec::new(),
+            csv_balancer_index: HashMap::new(),
         }
     }
 
@@ -397,12 +401,15 @@ impl<'a> Collector<'a> {
                 return self.bad(file, line, cell, TargetError::BadBalancer { reason });
             }
         };
-        let same = |known: &crate::config::Balancer| {
-            known.namespace == b.namespace
-                && known.vip.as_deref().map(str::to_ascii_lowercase)
-                    == b.vip.as_deref().map(str::to_ascii_lowercase)
-        };
-        match self.csv_balancers.iter_mut().find(|(k, _, _)| same(k)) {
+        let key = (
+            b.namespace.clone(),
+            b.vip.as_deref().map(str::to_ascii_lowercase),
+        );
+        let known = self
+            .csv_balancer_index
+            .get(&key)
+            .and_then(|&i| self.csv_balancers.get_mut(i));
+        match known {
             Some((_, _, known_site)) => {
                 let agrees =
                     matches!((&*known_site, site), (Some(a), Some(s)) if a.eq_ignore_ascii_case(s));
@@ -410,14 +417,18 @@ impl<'a> Collector<'a> {
                     *known_site = None;
                 }
             }
-            None => self.csv_balancers.push((
-                b,
-                Source {
-                    file: file.to_string(),
-                    line,
-                },
-                site.map(str::to_string),
-            )),
+            None => {
+                self.csv_balancer_index
+                    .insert(key, self.csv_balancers.len());
+                self.csv_balancers.push((
+                    b,
+                    Source {
+                        file: file.to_string(),
+                        line,
+                    },
+                    site.map(str::to_string),
+                ));
+            }
         }
     }
 
@@ -437,6 +448,13 @@ impl<'a> Collector<'a> {
             .map(|p| (*p, Role::Frontend))
             .chain(self.opts.smtp_ports.iter().map(|p| (*p, Role::Smtp)));
         let ports: Vec<(u16, Role)> = ports.collect();
+        if let Err(error) = self.check_total(hosts.len() as u64, ports.len()) {
+            let text = match &b.vip {
+                Some(v) => format!("{}={v}", b.namespace),
+                None => b.namespace.clone(),
+            };
+            return self.bad(&source.file, source.line, &text, error);
+        }
         for (host, address, _) in hosts {
             for (port, forwards_to) in &ports {
                 self.endpoints.push(Endpoint {
