@@ -107,7 +107,7 @@ pub(crate) fn findings(ctx: &VipCtx<'_>) -> Vec<Finding> {
         out.extend(name_mismatch(ctx, &vip, leaf, servers.as_ref()));
     }
     if https {
-        out.extend(servers.and_then(|s| mismatch(&vip, leaf, &s)));
+        out.extend(servers.and_then(|s| mismatch(ctx, &vip, leaf, &s)));
     }
     out.extend(protocols::findings(&vip, &where_(&vip), obs.tls.as_ref()));
     out
@@ -293,7 +293,14 @@ fn fix(
         {
             vec![remediation::complete_balancer_chain(vip, leaf)]
         }
-        None => vec![remediation::new_balancer_cert(vip, leaf, why)],
+        // The servers' certificate is out of date too: both take its
+        // renewal (the same step as the mismatch's, so it is said once).
+        None => match servers
+            .filter(|s| !in_date(s.cert, as_of) && hostnames::covers(s.cert, vip.namespace))
+        {
+            Some(s) => vec![remediation::after_servers_renewal(vip, s.cert, leaf)],
+            None => vec![remediation::new_balancer_cert(vip, leaf, why)],
+        },
     }
 }
 
@@ -421,7 +428,7 @@ fn name_mismatch(
     ))
 }
 
-fn mismatch(vip: &Vip<'_>, leaf: &CertFacts, s: &Servers<'_>) -> Option<Finding> {
+fn mismatch(ctx: &VipCtx<'_>, vip: &Vip<'_>, leaf: &CertFacts, s: &Servers<'_>) -> Option<Finding> {
     if s.cert.sha1 == leaf.sha1 {
         return None;
     }
@@ -449,9 +456,13 @@ fn mismatch(vip: &Vip<'_>, leaf: &CertFacts, s: &Servers<'_>) -> Option<Finding>
     // The balancer already has the renewal the servers lack: they follow it.
     let balancer_newer = (leaf.not_before, leaf.not_after) > (s.cert.not_before, s.cert.not_after)
         && leaf.classification == Classification::CaIssued
+        && in_date(leaf, ctx.settings.as_of)
         && hostnames::covers(leaf, vip.namespace);
     let steps = if balancer_newer {
         vec![remediation::servers_follow_balancer(vip, leaf, &s.hosts)]
+    } else if !in_date(s.cert, ctx.settings.as_of) {
+        // Never export a certificate that is out of date itself.
+        vec![remediation::after_servers_renewal(vip, s.cert, leaf)]
     } else {
         vec![
             remediation::export_for_balancer(from, s.cert),

@@ -171,6 +171,27 @@ pub fn follow_servers_renewal(vip: &Vip<'_>, current: &CertFacts) -> Step {
     .thumbprint(&current.sha1)
 }
 
+/// The VIP presents another certificate than the servers, whose own is
+/// out of date too: the balancer takes the servers' renewed one.
+pub fn after_servers_renewal(vip: &Vip<'_>, servers: &CertFacts, current: &CertFacts) -> Step {
+    Step::new(
+        Task::ConfigureLoadBalancer,
+        vip.host,
+        format!(
+            "The servers' certificate {} is not valid now. Renew it for the servers \
+             (their own steps), then export the renewed certificate from one of them \
+             (Export-ExchangeCertificate -BinaryEncoded) and import the same .pfx on the load \
+             balancer for {}, in place of {}, so Extended Protection works.",
+            described(servers),
+            vip.service(),
+            described(current)
+        ),
+    )
+    .port(vip.port)
+    .thumbprint(&servers.sha1)
+    .thumbprint(&current.sha1)
+}
+
 /// The VIP presents its leaf without the intermediate it was issued by.
 pub fn complete_balancer_chain(vip: &Vip<'_>, current: &CertFacts) -> Step {
     Step::new(
