@@ -22,7 +22,10 @@ const EVIDENCE: &str = "fixtures/evidence/demo-fleet.json";
 
 /// Today's demo, saved with `excert demo --as-of 2026-12-06T12:00:00Z`: 9
 /// servers in sites HQ and Branch, 443, 444 and SMTP each, one backend port
-/// refused. Its CA bundle path is relative to the crate root.
+/// refused; and, as the demo now has it, the load balancer's VIP for
+/// mail.contoso.lab (its two endpoints added to the saved evidence: EX08's
+/// previous certificate on HTTPS, the public one on SMTP). Its CA bundle
+/// path is relative to the crate root.
 const EVIDENCE_MAIL: &str = "fixtures/evidence/demo-fleet-2026-12-06.json";
 
 /// Store exports joined with it: a remote `Get-ExchangeCertificate`
