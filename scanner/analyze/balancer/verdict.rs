@@ -5,7 +5,6 @@
 use crate::model::{EndpointReport, Finding, FindingId, Grade, Role, Severity};
 
 use crate::analyze::hostnames;
-
 use crate::analyze::remediation::{self, Step};
 use crate::analyze::verdict::{ServerInput, ServerVerdict, Verdict};
 
@@ -44,10 +43,13 @@ pub(crate) fn decide(input: &ServerInput<'_>) -> ServerVerdict {
         .map(|(_, f)| Grade::from(f.severity))
         .min()
         .unwrap_or(Grade::Ok);
-    let actionable: Vec<&(&EndpointReport, &Finding)> = all
+    let mut actionable: Vec<&(&EndpointReport, &Finding)> = all
         .iter()
         .filter(|(_, f)| f.severity <= Severity::Warning)
         .collect();
+    // The worst first, the balancer's certificate before the rest, so the
+    // first step is what the verdict says.
+    actionable.sort_by_key(|(_, f)| (f.severity, !on_balancer(f.id)));
     let verdict = if actionable.iter().any(|(_, f)| on_balancer(f.id)) {
         Verdict::FixLoadBalancerCert
     } else if actionable
