@@ -357,7 +357,6 @@ fn balancer(text: &str) -> Result<Balancer, Error> {
     })
 }
 
-
 /// `--smtp-ports` or `--edgesync-ports`: port numbers, or `none`.
 fn ports_or_none(flag: &str, items: &[String], example: &str) -> Result<Vec<u16>, Error> {
     if items.len() == 1 && items.iter().all(|i| i.trim().eq_ignore_ascii_case("none")) {
