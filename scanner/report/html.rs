@@ -540,6 +540,9 @@ struct EndpointView {
     /// Certificate facts and the protocol matrix; left out of a large
     /// fleet's cards (report.csv has them).
     full: bool,
+    /// One line instead of a panel: a healthy port on a large fleet's card,
+    /// where the card is about the ports that need work.
+    brief: bool,
     port: u16,
     role: &'static str,
     role_label: &'static str,
@@ -1039,8 +1042,10 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
     let leaf = e.leaf();
     let tls = e.tls.as_ref();
     let (trust, trust_state) = trust_text(e);
+    let grade = endpoint_grade(e);
     EndpointView {
         full: !compact(report),
+        brief: compact(report) && grade == EndpointGrade::Ok && leaf.is_some(),
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
         role_label: match (e.endpoint.role, e.endpoint.forwards_to) {
@@ -1054,7 +1059,7 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
             .address
             .map(|a| a.to_string())
             .unwrap_or_else(|| "unresolved".into()),
-        grade: endpoint_grade(e),
+        grade,
         status: e.status.as_str(),
         answered: e.status == Status::Ok,
         error: e.error.clone().unwrap_or_default(),

@@ -71,3 +71,29 @@ fn the_terminal_summary_stays_a_screenful_for_a_large_fleet() {
         assert!(text.contains(&g.title()), "{}\n{text}", g.title());
     }
 }
+
+/// Above `COMPACT_ABOVE` servers a card is about the ports that need work:
+/// a healthy port is one line, never a panel, and never hides a problem.
+#[test]
+fn a_large_fleets_cards_keep_healthy_ports_to_one_line() {
+    let r = fleet_of(html::COMPACT_ABOVE + 10);
+    let html = page(&r);
+    let cards = html.split("id=\"servers\"").nth(1).unwrap();
+    let briefs = cards.matches("class=\"port port-brief").count();
+    assert!(briefs > 0, "no one-line healthy port");
+    // Every one-line port is a healthy one; every port with a finding keeps
+    // its panel.
+    for piece in cards.split("class=\"port port-brief").skip(1) {
+        let line = piece.split("</div>").next().unwrap();
+        assert!(line.contains("grade-ok"), "{line}");
+        assert!(line.contains("d left"), "{line}");
+    }
+    assert!(cards.contains("<div class=\"port role-") && cards.contains("grade-critical"));
+    // The small demo keeps every panel.
+    assert_eq!(
+        page(&sample_report())
+            .matches("class=\"port port-brief")
+            .count(),
+        0
+    );
+}
