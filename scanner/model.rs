@@ -354,6 +354,23 @@ pub struct TlsInfo {
     pub starttls: bool,
 }
 
+impl TlsInfo {
+    /// Every named version the endpoint was seen to accept, the negotiated
+    /// one included, oldest first and each once.
+    pub fn known_versions(&self) -> Vec<TlsVersion> {
+        let mut known: Vec<TlsVersion> = self
+            .versions
+            .iter()
+            .chain([&self.version])
+            .copied()
+            .filter(|v| v.is_known())
+            .collect();
+        known.sort();
+        known.dedup();
+        known
+    }
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }

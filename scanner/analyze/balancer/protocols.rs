@@ -1,7 +1,7 @@
 //! The TLS versions a VIP accepts: clients meet the balancer's TLS, not
 //! the servers', so its old versions are its own to turn off.
 
-use crate::model::{Finding, FindingId, Severity, TlsInfo, TlsVersion};
+use crate::model::{Finding, FindingId, Severity, TlsInfo};
 
 use crate::analyze::catalog::finding;
 use crate::analyze::remediation::{self, Vip};
@@ -10,15 +10,7 @@ use crate::analyze::remediation::{self, Vip};
 /// `legacy-protocols-enabled` (info) when TLS 1.0 or 1.1 still is.
 pub(super) fn findings(vip: &Vip<'_>, at: &str, tls: Option<&TlsInfo>) -> Option<Finding> {
     let tls = tls?;
-    let mut known: Vec<TlsVersion> = tls
-        .versions
-        .iter()
-        .chain([&tls.version])
-        .copied()
-        .filter(|v| v.is_known())
-        .collect();
-    known.sort();
-    known.dedup();
+    let known = tls.known_versions();
     let best = known.last().copied()?;
     let legacy: Vec<String> = known
         .iter()

@@ -1,7 +1,7 @@
 //! What the handshakes showed: old protocol versions, and a different
 //! certificate without SNI.
 
-use crate::model::{Finding, FindingId, Severity, Status, TlsVersion};
+use crate::model::{Finding, FindingId, Severity, Status};
 
 use super::ctx::{where_, EndpointCtx};
 use crate::analyze::catalog::finding;
@@ -11,15 +11,7 @@ pub(super) fn protocols(ctx: &EndpointCtx<'_>) -> Vec<Finding> {
     let Some(tls) = ctx.evidence.observation.tls.as_ref() else {
         return Vec::new();
     };
-    let mut known: Vec<TlsVersion> = tls
-        .versions
-        .iter()
-        .chain([&tls.version])
-        .copied()
-        .filter(|v| v.is_known())
-        .collect();
-    known.sort();
-    known.dedup();
+    let known = tls.known_versions();
     let Some(best) = known.last().copied() else {
         return Vec::new();
     };
