@@ -940,7 +940,7 @@ pub enum Task {
 /// One thing to do, with everything needed to do it. Serialised by hand
 /// ([`json`]): the command is written out as `powershell`. Two steps are
 /// equal when they read the same, however their text is held.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Step {
     /// What the step achieves, e.g. `renew-backend`.
     pub task: Task,
@@ -948,24 +948,18 @@ pub struct Step {
     /// Shared: a large fleet names each server in many steps.
     pub server: Arc<str>,
     /// The port of the IIS site concerned, when the step is about one site.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    /// The PowerShell command to run, when the step has one (scan.json's
-    /// `powershell`). Read it with [`Step::command`]: it is usually spelled
-    /// out in `text`, and then only its place there is kept.
-    #[serde(default, rename = "powershell")]
-    pub command: Option<json::StepCommand>,
     /// SHA-1 thumbprints the step names, as Get-ExchangeCertificate shows them.
     /// Shared, so the copy of a step in its server's verdict costs no
     /// second list.
-    #[serde(default)]
     pub thumbprints: Arc<[String]>,
-    /// The step as the admin reads it, with names and thumbprints filled
-    /// in: read it with [`Step::text`]. Held as a template shared by every
-    /// server once the analysis is done ([`template`]), so `server` and
-    /// the thumbprints already listed are not changed after that (a
-    /// thumbprint may still be added).
-    pub text: template::StepText,
+    /// The prose and the command, held together and shared: once the
+    /// analysis is done the prose is a template ([`template`]) and the
+    /// command names its server only as `'<server>'`, so the same step on
+    /// every server is one record. Read them with [`Step::text`] and
+    /// [`Step::command`]; `server` and the thumbprints already listed are
+    /// not changed after that (a thumbprint may still be added).
+    pub words: Arc<json::StepWords>,
 }
 
 /// The no-SNI probe of an endpoint, analysed (`--also-no-sni`).
@@ -1641,6 +1635,6 @@ mod size_tests {
         let (endpoint, step) = (size_of::<EndpointReport>(), size_of::<Step>());
         println!("EndpointReport {endpoint} bytes, Step {step} bytes");
         assert!(endpoint <= 480, "EndpointReport is {endpoint} bytes");
-        assert!(step <= 88, "Step is {step} bytes");
+        assert!(step <= 48, "Step is {step} bytes");
     }
 }

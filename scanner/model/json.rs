@@ -70,7 +70,7 @@ impl ServerReport {
 /// Where a step's PowerShell command is kept: its own string (the prose
 /// no longer spells commands out), or, for a step whose text does hold
 /// it, its place there, so the text is not doubled in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StepCommand {
     /// The command is `text[start..start + len]`.
     InText {
@@ -116,17 +116,63 @@ impl<'de> Deserialize<'de> for StepCommand {
     }
 }
 
+/// A step's prose and command: what two steps that read alike share.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StepWords {
+    /// The step as the admin reads it, with names and thumbprints filled
+    /// in by [`Step::text`]. A template once the analysis is done.
+    pub text: StepText,
+    /// The PowerShell command to run, when the step has one (scan.json's
+    /// `powershell`). Read it with [`Step::command`].
+    pub command: Option<StepCommand>,
+}
+
 impl Step {
+    /// A step with this prose and no command.
+    pub fn with_words(
+        task: super::Task,
+        server: Arc<str>,
+        port: Option<u16>,
+        thumbprints: Arc<[String]>,
+        text: impl Into<StepText>,
+    ) -> Step {
+        Step {
+            task,
+            server,
+            port,
+            thumbprints,
+            words: Arc::new(StepWords {
+                text: text.into(),
+                command: None,
+            }),
+        }
+    }
+
     /// The step as the admin reads it, with names and thumbprints filled in.
     pub fn text(&self) -> Cow<'_, str> {
-        self.text.fill(&self.server, &self.thumbprints)
+        self.words.text.fill(&self.server, &self.thumbprints)
+    }
+
+    /// Say the step with this prose instead.
+    pub fn set_text(&mut self, text: impl Into<StepText>) {
+        Arc::make_mut(&mut self.words).text = text.into();
+    }
+
+    /// Give the step this command (scan.json's `powershell`).
+    pub fn set_command(&mut self, command: Option<StepCommand>) {
+        Arc::make_mut(&mut self.words).command = command;
+    }
+
+    /// Where the command is kept, when the step has one.
+    pub fn command_held(&self) -> Option<&StepCommand> {
+        self.words.command.as_ref()
     }
 
     /// The prose, then ` Run: <command>` when the step has a command the
     /// prose does not hold.
     pub fn with_command(&self) -> String {
         let text = self.text();
-        match (&self.command, self.command()) {
+        match (self.command_held(), self.command()) {
             (Some(StepCommand::Own(_)), Some(c)) if !text.contains(c) => {
                 format!("{text} Run: {c}")
             }
@@ -136,9 +182,9 @@ impl Step {
 
     /// The PowerShell command to run, when the step has one.
     pub fn command(&self) -> Option<&str> {
-        match self.command.as_ref()? {
+        match self.command_held()? {
             // A step whose text holds its command is never made a template.
-            StepCommand::InText { start, len } => match &self.text {
+            StepCommand::InText { start, len } => match &self.words.text {
                 StepText::Plain(t) => t.get(*start..start.checked_add(*len)?),
                 StepText::Template(_) => None,
             },
@@ -146,21 +192,51 @@ impl Step {
         }
     }
 
-    /// Give back spare capacity and keep one copy of each text and
-    /// command in `shared`: a large scan holds every step until the
-    /// reports are written.
+    /// Give back spare capacity and keep one copy of each text, command
+    /// and step wording in `shared`: a large scan holds every step until
+    /// the reports are written.
     pub(crate) fn compact(&mut self, shared: &mut Shared) {
         shared.share(&mut self.server);
-        if let Some(StepCommand::Own(c)) = &mut self.command {
+        let in_text = matches!(self.command_held(), Some(StepCommand::InText { .. }));
+        let mut words = StepWords::clone(&self.words);
+        if let Some(StepCommand::Own(c)) = &mut words.command {
             shared.share(c);
         }
-        if let (StepText::Plain(t), false) = (
-            &self.text,
-            matches!(self.command, Some(StepCommand::InText { .. })),
-        ) {
-            self.text = StepText::template(t, &self.server, &self.thumbprints);
+        if let (StepText::Plain(t), false) = (&words.text, in_text) {
+            words.text = StepText::template(t, &self.server, &self.thumbprints);
         }
-        shared.share(self.text.held());
+        shared.share(words.text.held());
+        self.words = shared.share_words(words);
+    }
+}
+
+/// [`Step`] as scan.json spells it, for reading.
+#[derive(Deserialize)]
+struct StepIn {
+    task: super::Task,
+    server: Arc<str>,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default, rename = "powershell")]
+    command: Option<StepCommand>,
+    #[serde(default)]
+    thumbprints: Arc<[String]>,
+    text: StepText,
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = StepIn::deserialize(d)?;
+        Ok(Step {
+            task: s.task,
+            server: s.server,
+            port: s.port,
+            thumbprints: s.thumbprints,
+            words: Arc::new(StepWords {
+                text: s.text,
+                command: s.command,
+            }),
+        })
     }
 }
 
@@ -191,18 +267,34 @@ impl Finding {
 
 /// One copy of each distinct text, for the texts a scan holds many times
 /// over (steps repeated across findings and verdicts, commands that name
-/// their server only as a placeholder, probe evidence lines).
+/// their server only as a placeholder, probe evidence lines), and of each
+/// distinct step wording.
 #[derive(Debug, Default)]
-pub struct Shared(HashSet<Arc<str>>);
+pub struct Shared {
+    texts: HashSet<Arc<str>>,
+    words: HashSet<Arc<StepWords>>,
+}
 
 impl Shared {
     /// Point `text` at the kept copy of the same text, keeping it when it
     /// is the first.
     pub fn share(&mut self, text: &mut Arc<str>) {
-        match self.0.get(text) {
+        match self.texts.get(text) {
             Some(kept) => *text = Arc::clone(kept),
             None => {
-                self.0.insert(Arc::clone(text));
+                self.texts.insert(Arc::clone(text));
+            }
+        }
+    }
+
+    /// The kept copy of `words`, keeping it when it is the first.
+    pub fn share_words(&mut self, words: StepWords) -> Arc<StepWords> {
+        match self.words.get(&words) {
+            Some(kept) => Arc::clone(kept),
+            None => {
+                let kept = Arc::new(words);
+                self.words.insert(Arc::clone(&kept));
+                kept
             }
         }
     }

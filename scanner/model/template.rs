@@ -21,7 +21,7 @@ const THUMBPRINT: u32 = 0xE001;
 const MAX_THUMBPRINTS: usize = 16;
 
 /// What a step says, as written or as a template.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StepText {
     /// The text itself.
     Plain(Arc<str>),

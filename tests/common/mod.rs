@@ -183,13 +183,14 @@ fn renew(sha1: &str) -> String {
 fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
     texts
         .iter()
-        .map(|text| Step {
-            task: Task::RenewBackend,
-            server: host.into(),
-            port: None,
-            command: None,
-            thumbprints: Vec::new().into(),
-            text: text.as_str().into(),
+        .map(|text| {
+            Step::with_words(
+                Task::RenewBackend,
+                host.into(),
+                None,
+                Vec::new().into(),
+                text.as_str(),
+            )
         })
         .collect()
 }

@@ -202,12 +202,12 @@ pub fn fix_backend_binding(host: &str, port: u16) -> Vec<Step> {
 pub fn bind_own_backend(host: &str, port: u16, wrong: &str) -> Vec<Step> {
     let mut steps = fix_backend_binding(host, port);
     if let Some(first) = steps.first_mut() {
-        first.text = format!(
+        let text = format!(
             "{} It replaces {} on the Exchange Back End binding.",
             first.text(),
             shown_thumb(wrong, Placeholder::Thumbprint)
-        )
-        .into();
+        );
+        first.set_text(text);
         *first = first.clone().thumbprint(wrong);
     }
     steps
@@ -218,13 +218,13 @@ pub fn bind_own_backend(host: &str, port: u16, wrong: &str) -> Vec<Step> {
 pub fn do_not_renew_backend(host: &str, port: u16, wrong: &str) -> Vec<Step> {
     let mut steps = fix_backend_binding(host, port);
     if let Some(first) = steps.first_mut() {
-        first.text = format!(
+        let text = format!(
             "Do not renew {} for the Exchange Back End: it is not {}'s own certificate. {}",
             shown_thumb(wrong, Placeholder::Thumbprint),
             Server::new(host).shown(),
             first.text()
-        )
-        .into();
+        );
+        first.set_text(text);
         *first = first.clone().thumbprint(wrong);
     }
     steps

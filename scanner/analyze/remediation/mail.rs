@@ -224,7 +224,7 @@ pub fn offer_starttls(host: &str, port: u16, role: Role, exchange: bool, edge: b
         (Role::Imap | Role::Pop, true) => {
             let mut s = enable_at(&at, port, role, "", Placeholder::Thumbprint);
             s.task = Task::OfferStarttls;
-            s.text = format!(
+            let text = format!(
                 "Make {h}:{port} offer {} again: enable a valid certificate for {}. {}",
                 if role == Role::Pop {
                     "STLS"
@@ -233,8 +233,8 @@ pub fn offer_starttls(host: &str, port: u16, role: Role, exchange: bool, edge: b
                 },
                 service(role),
                 s.text()
-            )
-            .into();
+            );
+            s.set_text(text);
             s
         }
         _ => Step::new(

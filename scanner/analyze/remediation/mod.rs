@@ -58,14 +58,7 @@ pub const UNKNOWN_PUBLIC: &str = "<public thumbprint>";
 
 impl Step {
     fn new(task: Task, server: &str, text: String) -> Step {
-        Step {
-            task,
-            server: Arc::from(server),
-            port: None,
-            command: None,
-            thumbprints: Arc::from([]),
-            text: text.into(),
-        }
+        Step::with_words(task, Arc::from(server), None, Arc::from([]), text)
     }
 
     fn port(mut self, port: u16) -> Step {
@@ -74,7 +67,7 @@ impl Step {
     }
 
     fn run(mut self, command: Cmd) -> Step {
-        self.command = Some(StepCommand::Own(command.into_string().into()));
+        self.set_command(Some(StepCommand::Own(command.into_string().into())));
         self
     }
 

@@ -10,9 +10,10 @@ pub fn at_endpoint(host: &str, port: u16, steps: &[Step]) -> Vec<Step> {
     let at = format!("{}:{port}: ", shown(host));
     steps
         .iter()
-        .map(|s| Step {
-            text: format!("{at}{}", s.text()).into(),
-            ..s.clone()
+        .map(|s| {
+            let mut s = s.clone();
+            s.set_text(format!("{at}{}", s.text()));
+            s
         })
         .collect()
 }
