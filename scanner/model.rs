@@ -852,8 +852,10 @@ pub struct Finding {
     /// One line saying what is wrong. Borrowed from the catalogue when the
     /// analysis made the finding: a large scan holds every finding.
     pub title: Cow<'static, str>,
-    /// The concrete facts: dates, days left, thumbprint.
-    pub detail: String,
+    /// The concrete facts: dates, days left, thumbprint. Held as a
+    /// template once the analysis is done: read it with `text()` or
+    /// `Display`.
+    pub detail: template::Detail,
     /// What to do, as read from a scan.json (kept, since a file written by
     /// an older excert may have the text and no steps). Empty when the
     /// analysis made the finding: the text is then rendered from

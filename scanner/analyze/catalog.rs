@@ -608,7 +608,7 @@ pub(crate) fn finding(
         id,
         severity,
         title: Cow::Borrowed(entry(id).title),
-        detail,
+        detail: detail.into(),
         // Rendered from the steps when needed (`Finding::remediation_text`).
         remediation: String::new(),
         remediation_steps: steps,

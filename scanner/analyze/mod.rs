@@ -455,7 +455,9 @@ fn run_rules(
         // Held for the whole scan: no spare capacity, one copy of each
         // step text.
         slot.findings.shrink_to_fit();
-        slot.findings.iter_mut().for_each(|f| f.compact(shared));
+        slot.findings
+            .iter_mut()
+            .for_each(|f| f.compact(&e.endpoint.host, shared));
     }
     public
 }
@@ -471,7 +473,10 @@ fn endpoint_report(
     judged.findings.sort_by_key(|f| f.severity);
     // The few added after the rules (fleet checks) are compacted here.
     judged.findings.shrink_to_fit();
-    judged.findings.iter_mut().for_each(|f| f.compact(shared));
+    judged
+        .findings
+        .iter_mut()
+        .for_each(|f| f.compact(&e.endpoint.host, shared));
     let EndpointEvidence {
         endpoint,
         observation,

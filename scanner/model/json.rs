@@ -254,9 +254,12 @@ impl PartialEq for Step {
 impl Eq for Step {}
 
 impl Finding {
-    /// [`Step::compact`] for the finding's text and steps.
-    pub(crate) fn compact(&mut self, shared: &mut Shared) {
-        self.detail.shrink_to_fit();
+    /// [`Step::compact`] for the finding's text and steps; the detail is
+    /// held as a template for `host`, the endpoint it names.
+    pub(crate) fn compact(&mut self, host: &str, shared: &mut Shared) {
+        let mut host = Arc::from(host);
+        shared.share(&mut host);
+        self.detail.compact(&host, |t| shared.share(t));
         self.remediation.shrink_to_fit();
         self.remediation_steps.shrink_to_fit();
         self.remediation_steps
@@ -310,7 +313,7 @@ struct FindingJson<'a> {
     id: FindingId,
     severity: Severity,
     title: &'a str,
-    detail: &'a str,
+    detail: Cow<'a, str>,
     remediation: Cow<'a, str>,
     #[serde(skip_serializing_if = "no_steps")]
     remediation_steps: &'a [Step],
@@ -324,7 +327,7 @@ impl Serialize for Finding {
             id: self.id,
             severity: self.severity,
             title: &self.title,
-            detail: &self.detail,
+            detail: self.detail.text(),
             remediation: self.remediation_text(),
             remediation_steps: &self.remediation_steps,
             thumbprint: self.thumbprint.as_deref(),

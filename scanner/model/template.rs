@@ -118,6 +118,85 @@ impl<'de> Deserialize<'de> for StepText {
     }
 }
 
+/// A finding's detail: the text, or, once the analysis is done, a
+/// template with its endpoint's host as a marker. The details of a fleet
+/// differ mostly in the host they name, so the same detail on every
+/// server is then one shared string.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    /// The host the template's marker stands for; empty for plain text.
+    host: Arc<str>,
+    text: StepText,
+}
+
+impl Detail {
+    /// The detail as written, with the host filled in.
+    pub fn text(&self) -> Cow<'_, str> {
+        self.text.fill(&self.host, &[])
+    }
+
+    /// Whether the detail says `pattern`.
+    pub fn contains(&self, pattern: &str) -> bool {
+        self.text().contains(pattern)
+    }
+
+    /// True when there is no detail.
+    pub fn is_empty(&self) -> bool {
+        self.text().is_empty()
+    }
+
+    /// Held as a template for `host` when that gives the same text back,
+    /// with one copy of each template kept in `share`.
+    pub(crate) fn compact(&mut self, host: &Arc<str>, share: impl FnOnce(&mut Arc<str>)) {
+        if let StepText::Plain(t) = &self.text {
+            let text = StepText::template(t, host, &[]);
+            if matches!(text, StepText::Template(_)) {
+                self.text = text;
+                self.host = Arc::clone(host);
+            }
+        }
+        share(self.text.held());
+    }
+}
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Detail) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for Detail {}
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl From<String> for Detail {
+    fn from(text: String) -> Detail {
+        Detail {
+            host: Arc::from(""),
+            text: text.into(),
+        }
+    }
+}
+
+impl From<&str> for Detail {
+    fn from(text: &str) -> Detail {
+        Detail {
+            host: Arc::from(""),
+            text: text.into(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Detail {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Detail::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -904,7 +904,7 @@ fn finding_view(f: &Finding, port: u16, listed: &[Step]) -> FindingView {
         id: f.id.as_str().to_string(),
         severity: f.severity,
         title: f.title.to_string(),
-        detail: f.detail.clone(),
+        detail: f.detail.to_string(),
         remediation: if f.remediation_steps.is_empty() {
             f.remediation_text().into_owned()
         } else {

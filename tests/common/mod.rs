@@ -157,7 +157,7 @@ fn finding(
         id: serde_json::from_value(serde_json::json!(id)).expect("known finding id"),
         severity,
         title: title.to_string().into(),
-        detail,
+        detail: detail.into(),
         remediation,
         remediation_steps: Vec::new(),
         thumbprint: None,
