@@ -522,56 +522,57 @@ fn server_reports(
 ) -> Vec<ServerReport> {
     let stores = store.map_or(&[][..], |s| s.servers.as_slice());
     let count = servers.len().max(stores.len());
-    let reports: Vec<ServerReport> = (0..count)
-        .filter_map(|i| {
-            let scanned = servers.get(i);
-            let own = stores.get(i);
-            let host = scanned.map(|(h, _)| h).or(own.map(|s| &s.host))?;
-            let members = scanned.map_or(&[][..], |(_, m)| m.as_slice());
-            let reports: Vec<&EndpointReport> =
-                members.iter().filter_map(|&i| endpoints.get(i)).collect();
-            let vip = balancer::is_balancer(&reports);
-            let verify = if vip {
-                balancer::verify_command(host, &reports, endpoints, settings)
-            } else {
-                remediation::verify_command(host, &reports, settings)
-            };
-            let store_findings = own.map_or(&[][..], |s| s.findings.as_slice());
-            let input = verdict::ServerInput {
-                host,
-                endpoints: &reports,
-                store: store_findings,
-                public: publics.get(i).and_then(|p| p.as_deref()),
-                verify: Some(&verify),
-            };
-            let mut v = if vip {
-                balancer::decide(&input)
-            } else {
-                verdict::decide(&input)
-            };
-            // Held for the whole scan: no spare capacity.
-            v.steps.shrink_to_fit();
-            v.steps.iter_mut().for_each(|s| s.compact(shared));
-            v.summary.shrink_to_fit();
-            Some(ServerReport {
-                host: host.clone(),
-                severity: v.grade,
-                verdict: v.verdict,
-                summary: v.summary,
-                // Rendered from the steps when needed.
-                remediation: Vec::new(),
-                remediation_steps: v.steps,
-                endpoints: members.to_vec(),
-                group: reports
-                    .iter()
-                    .map(|r| r.endpoint.group.clone())
-                    .find(|g| !g.is_empty())
-                    .unwrap_or_default(),
-                findings: store_findings.iter().map(|f| f.finding.clone()).collect(),
-                store: own.map(|s| s.certs.clone()).unwrap_or_default(),
-            })
+    // Sized up front: grown by doubling, a large fleet's list would hold
+    // up to twice the room it needs until the reports are written.
+    let mut reports: Vec<ServerReport> = Vec::with_capacity(count);
+    reports.extend((0..count).filter_map(|i| {
+        let scanned = servers.get(i);
+        let own = stores.get(i);
+        let host = scanned.map(|(h, _)| h).or(own.map(|s| &s.host))?;
+        let members = scanned.map_or(&[][..], |(_, m)| m.as_slice());
+        let reports: Vec<&EndpointReport> =
+            members.iter().filter_map(|&i| endpoints.get(i)).collect();
+        let vip = balancer::is_balancer(&reports);
+        let verify = if vip {
+            balancer::verify_command(host, &reports, endpoints, settings)
+        } else {
+            remediation::verify_command(host, &reports, settings)
+        };
+        let store_findings = own.map_or(&[][..], |s| s.findings.as_slice());
+        let input = verdict::ServerInput {
+            host,
+            endpoints: &reports,
+            store: store_findings,
+            public: publics.get(i).and_then(|p| p.as_deref()),
+            verify: Some(&verify),
+        };
+        let mut v = if vip {
+            balancer::decide(&input)
+        } else {
+            verdict::decide(&input)
+        };
+        // Held for the whole scan: no spare capacity.
+        v.steps.shrink_to_fit();
+        v.steps.iter_mut().for_each(|s| s.compact(shared));
+        v.summary.shrink_to_fit();
+        Some(ServerReport {
+            host: host.clone(),
+            severity: v.grade,
+            verdict: v.verdict,
+            summary: v.summary,
+            // Rendered from the steps when needed.
+            remediation: Vec::new(),
+            remediation_steps: v.steps,
+            endpoints: members.to_vec(),
+            group: reports
+                .iter()
+                .map(|r| r.endpoint.group.clone())
+                .find(|g| !g.is_empty())
+                .unwrap_or_default(),
+            findings: store_findings.iter().map(|f| f.finding.clone()).collect(),
+            store: own.map(|s| s.certs.clone()).unwrap_or_default(),
         })
-        .collect();
+    }));
     // Load balancers first: clients reach the servers through them, and
     // the report shows each VIP above the servers behind it.
     let vip = |s: &ServerReport| {
@@ -582,10 +583,9 @@ fn server_reports(
             .collect();
         balancer::is_balancer(&reports)
     };
-    let (mut out, rest): (Vec<ServerReport>, Vec<ServerReport>) =
-        reports.into_iter().partition(vip);
-    out.extend(rest);
-    out
+    // In place and stable: the servers keep their order behind the VIPs.
+    reports.sort_by_key(|s| !vip(s));
+    reports
 }
 
 /// (host, not_after) of every parsed backend leaf that answered.

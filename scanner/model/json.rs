@@ -197,6 +197,7 @@ impl Step {
     /// the reports are written.
     pub(crate) fn compact(&mut self, shared: &mut Shared) {
         shared.share(&mut self.server);
+        shared.share_thumbprints(&mut self.thumbprints);
         let in_text = matches!(self.command_held(), Some(StepCommand::InText { .. }));
         let mut words = StepWords::clone(&self.words);
         if let Some(StepCommand::Own(c)) = &mut words.command {
@@ -276,6 +277,7 @@ impl Finding {
 pub struct Shared {
     texts: HashSet<Arc<str>>,
     words: HashSet<Arc<StepWords>>,
+    thumbprints: HashSet<Arc<[String]>>,
 }
 
 impl Shared {
@@ -286,6 +288,17 @@ impl Shared {
             Some(kept) => *text = Arc::clone(kept),
             None => {
                 self.texts.insert(Arc::clone(text));
+            }
+        }
+    }
+
+    /// Point `list` at the kept copy of the same thumbprint list (an
+    /// empty list too: each is an allocation of its own).
+    pub fn share_thumbprints(&mut self, list: &mut Arc<[String]>) {
+        match self.thumbprints.get(list) {
+            Some(kept) => *list = Arc::clone(kept),
+            None => {
+                self.thumbprints.insert(Arc::clone(list));
             }
         }
     }

@@ -84,12 +84,11 @@ pub fn renew_edgesync(host: &str, port: u16, old: &CertFacts, site: Option<&str>
         );
     }
     let mut remove = remove_old_at(&edge, &old.sha1);
-    remove.text = format!(
+    remove.set_text(format!(
         "On {h}, once the new certificate is enabled for SMTP, remove {old_shown}: the new \
          subscription file must carry the new certificate, and EdgeSync must not present the \
          old one."
-    )
-    .into();
+    ));
     steps.push(remove);
     steps.extend(super::edge_subscription(host, site));
     steps
