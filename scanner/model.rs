@@ -464,8 +464,9 @@ pub struct EndpointEvidence {
     pub endpoint: Endpoint,
     /// The probe with SNI (or without, when the endpoint has none).
     pub observation: Observation,
-    /// A second probe without SNI (`--also-no-sni`).
-    pub no_sni: Option<Observation>,
+    /// A second probe without SNI (`--also-no-sni`). Boxed: most scans
+    /// have none, and every endpoint's evidence is held until analysis.
+    pub no_sni: Option<Box<Observation>>,
 }
 
 /// Severity of a finding, worst first in `Ord`.
@@ -1344,12 +1345,14 @@ impl EndpointReport {
                 chain: self.chain.iter().map(|c| c.der_base64.clone()).collect(),
                 dialogue: self.dialogue.clone(),
             },
-            no_sni: self.no_sni.as_ref().map(|n| Observation {
-                status: n.status,
-                error: n.error.clone(),
-                tls: n.tls.clone(),
-                chain: n.chain.iter().map(|c| c.der_base64.clone()).collect(),
-                dialogue: Dialogue::default(),
+            no_sni: self.no_sni.as_ref().map(|n| {
+                Box::new(Observation {
+                    status: n.status,
+                    error: n.error.clone(),
+                    tls: n.tls.clone(),
+                    chain: n.chain.iter().map(|c| c.der_base64.clone()).collect(),
+                    dialogue: Dialogue::default(),
+                })
             }),
         }
     }

@@ -497,6 +497,7 @@ fn endpoint_report(
         chain: facts.chain,
         dialogue: observation.dialogue,
         no_sni: no_sni.map(|n| {
+            let n = *n;
             Box::new(NoSniReport {
                 status: n.status,
                 error: n.error,

@@ -86,18 +86,20 @@ struct Shared {
     progress: Progress,
 }
 
-/// One endpoint's row, by input index.
-#[derive(Default)]
-struct Row {
-    /// The evidence, once there is some. Boxed: a row waits far longer
-    /// than it holds evidence, and 10,000 rows of the full record would
-    /// reserve its size for every endpoint from the start.
-    evidence: Option<Box<EndpointEvidence>>,
-    /// The endpoint while no task holds it: not yet started, or given back
-    /// by a probe that failed or was abandoned.
-    waiting: Option<Endpoint>,
-    /// The resolver's error, for an endpoint with no address.
-    dns_error: Option<String>,
+/// One endpoint's row, by input index: its endpoint, then its evidence.
+/// Held in the row itself, not boxed: every row ends up with evidence, and
+/// the list of rows becomes the list the analysis takes in place, where
+/// boxed evidence was copied into a new list, beside the boxes, at the
+/// largest moment of a large scan.
+enum Row {
+    /// No task holds the endpoint: not yet started, or given back by a
+    /// probe that failed or was abandoned. With the resolver's error, for
+    /// an endpoint with no address.
+    Waiting(Endpoint, Option<String>),
+    /// A probe task holds the endpoint.
+    Running,
+    /// The evidence.
+    Done(EndpointEvidence),
 }
 
 /// The state of one [`probe_all`]: every row, the start order, the tasks.
@@ -135,10 +137,9 @@ impl Run {
         let mut order = spawn_order(&endpoints).into_iter();
         let rows = endpoints
             .into_iter()
-            .map(|(endpoint, dns_error)| Row {
-                evidence: None,
-                dns_error: dns_error.filter(|_| endpoint.address.is_none()),
-                waiting: Some(endpoint),
+            .map(|(endpoint, dns_error)| {
+                let dns_error = dns_error.filter(|_| endpoint.address.is_none());
+                Row::Waiting(endpoint, dns_error)
             })
             .collect();
         Run {
@@ -186,16 +187,20 @@ impl Run {
     /// A name that did not resolve needs no task: record it and move on.
     fn skip_unresolved(&mut self) {
         while let Some(index) = self.next {
-            let Some(row) = self.rows.get_mut(index).filter(|r| r.dns_error.is_some()) else {
+            let Some(row) = self
+                .rows
+                .get_mut(index)
+                .filter(|r| matches!(r, Row::Waiting(_, Some(_))))
+            else {
                 return;
             };
-            if let (Some(endpoint), Some(message)) = (row.waiting.take(), row.dns_error.take()) {
+            if let Row::Waiting(endpoint, Some(message)) = std::mem::replace(row, Row::Running) {
                 self.shared.progress.unresolved();
-                row.evidence = Some(Box::new(EndpointEvidence {
+                *row = Row::Done(EndpointEvidence {
                     endpoint,
                     observation: Observation::failed(Status::DnsFailed, message),
                     no_sni: None,
-                }));
+                });
             }
             self.next = self.order.next();
         }
@@ -205,8 +210,15 @@ impl Run {
     fn start(&mut self, socket: OwnedSemaphorePermit) {
         let Some(index) = self.next else { return };
         self.next = self.order.next();
-        let Some(endpoint) = self.rows.get_mut(index).and_then(|r| r.waiting.take()) else {
+        let Some(row) = self.rows.get_mut(index) else {
             return;
+        };
+        let endpoint = match std::mem::replace(row, Row::Running) {
+            Row::Waiting(endpoint, _) => endpoint,
+            other => {
+                *row = other;
+                return;
+            }
         };
         let host_limit = endpoint.address.map(|ip| {
             self.per_address
@@ -228,7 +240,7 @@ impl Run {
                 self.running.remove(&id);
                 self.share_certificates(&mut evidence);
                 if let Some(row) = self.rows.get_mut(index) {
-                    row.evidence = Some(Box::new(evidence));
+                    *row = Row::Done(evidence);
                 }
             }
             Err(e) => {
@@ -243,7 +255,7 @@ impl Run {
     /// already kept, or keep this one.
     fn share_certificates(&mut self, evidence: &mut EndpointEvidence) {
         let chains = std::iter::once(&mut evidence.observation)
-            .chain(evidence.no_sni.as_mut())
+            .chain(evidence.no_sni.as_deref_mut())
             .flat_map(|o| o.chain.iter_mut());
         for der in chains {
             match self.certificates.get(&der.0) {
@@ -254,7 +266,7 @@ impl Run {
             }
         }
         let lines = std::iter::once(&mut evidence.observation)
-            .chain(evidence.no_sni.as_mut())
+            .chain(evidence.no_sni.as_deref_mut())
             .filter_map(|o| o.tls.as_mut())
             .flat_map(|t| t.evidence.iter_mut());
         for line in lines {
@@ -268,8 +280,12 @@ impl Run {
     }
 
     fn give_back(&mut self, index: usize, endpoint: Endpoint) {
-        if let Some(row) = self.rows.get_mut(index) {
-            row.waiting = Some(endpoint);
+        if let Some(row) = self
+            .rows
+            .get_mut(index)
+            .filter(|r| matches!(r, Row::Running))
+        {
+            *row = Row::Waiting(endpoint, None);
         }
     }
 
@@ -290,19 +306,20 @@ impl Run {
                 "scan interrupted before this endpoint was probed",
             )
         };
-        // Sized up front: grown by doubling, the list of a large fleet
-        // would hold up to twice the room it needs until the analysis.
-        let mut evidence = Vec::with_capacity(self.rows.len());
-        evidence.extend(self.rows.into_iter().filter_map(|row| {
-            row.evidence.map(|e| *e).or_else(|| {
-                Some(EndpointEvidence {
-                    endpoint: row.waiting?,
+        // Collected in place: the rows' buffer becomes the evidence list,
+        // so a large fleet's evidence is never held twice.
+        self.rows
+            .into_iter()
+            .filter_map(|row| match row {
+                Row::Done(evidence) => Some(evidence),
+                Row::Waiting(endpoint, _) => Some(EndpointEvidence {
+                    endpoint,
                     observation: Observation::failed(status, reason),
                     no_sni: None,
-                })
+                }),
+                Row::Running => None,
             })
-        }));
-        evidence
+            .collect()
     }
 }
 
@@ -328,7 +345,7 @@ async fn probe_one(
         EndpointEvidence {
             endpoint,
             observation,
-            no_sni,
+            no_sni: no_sni.map(Box::new),
         },
     )
 }

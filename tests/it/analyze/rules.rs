@@ -1009,14 +1009,14 @@ fn legacy_protocol_rules() {
 fn different_chain_without_sni_is_info() {
     let ca = ca();
     let mut e = ev("mail.contoso.com", Role::Frontend, healthy_public(&ca));
-    e.no_sni = Some(
+    e.no_sni = Some(Box::new(
         evidence::ep("mail.contoso.com", Role::Frontend)
             .chain(exchange("EX47", 900, 3))
             .observation(),
-    );
+    ));
     let same = {
         let mut s = ev("EX48", Role::Frontend, healthy_public(&ca));
-        s.no_sni = Some(s.observation.clone());
+        s.no_sni = Some(Box::new(s.observation.clone()));
         s
     };
     let a = run(&[e, same], &settings(NOW, roots(&ca), &NAMESPACES));
