@@ -133,7 +133,7 @@ impl Step {
         task: super::Task,
         server: Arc<str>,
         port: Option<u16>,
-        thumbprints: Arc<[String]>,
+        thumbprints: Arc<Vec<String>>,
         text: impl Into<StepText>,
     ) -> Step {
         Step {
@@ -221,7 +221,7 @@ struct StepIn {
     #[serde(default, rename = "powershell")]
     command: Option<StepCommand>,
     #[serde(default)]
-    thumbprints: Arc<[String]>,
+    thumbprints: Arc<Vec<String>>,
     text: StepText,
 }
 
@@ -277,7 +277,7 @@ impl Finding {
 pub struct Shared {
     texts: HashSet<Arc<str>>,
     words: HashSet<Arc<StepWords>>,
-    thumbprints: HashSet<Arc<[String]>>,
+    thumbprints: HashSet<Arc<Vec<String>>>,
 }
 
 impl Shared {
@@ -294,7 +294,7 @@ impl Shared {
 
     /// Point `list` at the kept copy of the same thumbprint list (an
     /// empty list too: each is an allocation of its own).
-    pub fn share_thumbprints(&mut self, list: &mut Arc<[String]>) {
+    pub fn share_thumbprints(&mut self, list: &mut Arc<Vec<String>>) {
         match self.thumbprints.get(list) {
             Some(kept) => *list = Arc::clone(kept),
             None => {

@@ -289,7 +289,7 @@ fn expired_backend_is_critical_with_renewal_steps_and_thumbprints() {
     let renew = &s.remediation_steps[0];
     assert_eq!(renew.task, Task::RenewBackend);
     assert_eq!(&*renew.server, "EX02");
-    assert_eq!(&*renew.thumbprints, std::slice::from_ref(&old));
+    assert_eq!(renew.thumbprints.as_slice(), std::slice::from_ref(&old));
     assert_eq!(renew.command(), Some(create));
     assert!(s
         .remediation_steps
