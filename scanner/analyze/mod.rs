@@ -201,15 +201,7 @@ fn rule_endpoints(
     drop(renewals);
     drop(front);
     drop(leaves);
-    // Collected in place (the reports reuse the evidence's buffer), then
-    // the spare room is given back.
-    let mut endpoints: Vec<EndpointReport> = evidence
-        .into_iter()
-        .zip(chain_facts)
-        .zip(judged)
-        .map(|((e, facts), judged)| endpoint_report(e, facts, judged, &mut shared))
-        .collect();
-    endpoints.shrink_to_fit();
+    let endpoints = endpoint_reports(evidence, chain_facts, judged, &mut shared);
     RuledEndpoints {
         endpoints,
         servers,
@@ -460,6 +452,36 @@ fn run_rules(
             .for_each(|f| f.compact(&e.endpoint.host, shared));
     }
     public
+}
+
+/// Every endpoint's report, in input order. Made from the back, so the
+/// evidence list gives its room back as the reports list fills: a report
+/// is larger than its evidence, so it cannot take the evidence's place,
+/// and a large fleet held both lists in full for a moment.
+fn endpoint_reports(
+    mut evidence: Vec<EndpointEvidence>,
+    mut facts: Vec<ChainFacts>,
+    mut judged: Vec<EndpointFindings>,
+    shared: &mut Shared,
+) -> Vec<EndpointReport> {
+    /// How many endpoints between two give-backs of the evidence's room.
+    const GIVE_BACK_EVERY: usize = 1024;
+    let n = evidence.len().min(facts.len()).min(judged.len());
+    evidence.truncate(n);
+    facts.truncate(n);
+    judged.truncate(n);
+    // Untouched room costs no memory until a report is written into it.
+    let mut reports = Vec::with_capacity(n);
+    while let (Some(e), Some(f), Some(j)) = (evidence.pop(), facts.pop(), judged.pop()) {
+        reports.push(endpoint_report(e, f, j, shared));
+        if evidence.len() % GIVE_BACK_EVERY == 0 {
+            evidence.shrink_to_fit();
+            facts.shrink_to_fit();
+            judged.shrink_to_fit();
+        }
+    }
+    reports.reverse();
+    reports
 }
 
 /// One endpoint's part of scan.json: the evidence, the facts and findings.
