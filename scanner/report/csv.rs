@@ -442,7 +442,7 @@ pub fn write_findings(report: &ScanReport, out: &mut dyn Write) -> Result<(), cs
                     text(f.id.as_str()),
                     text(f.severity.as_str()),
                     text(&f.title),
-                    text(&f.detail.text()),
+                    text(f.detail.text()),
                     text(f.remediation_text()),
                     text(leaf.map(|c| c.sha1.as_str()).unwrap_or_default()),
                     leaf.map_or(text(""), |c| date(c.not_after)),
@@ -460,7 +460,7 @@ pub fn write_findings(report: &ScanReport, out: &mut dyn Write) -> Result<(), cs
                     text(f.id.as_str()),
                     text(f.severity.as_str()),
                     text(&f.title),
-                    text(&f.detail.text()),
+                    text(f.detail.text()),
                     text(f.remediation_text()),
                     text(f.thumbprint.as_deref().unwrap_or_else(|| {
                         f.remediation_steps
@@ -484,7 +484,7 @@ pub fn write_findings(report: &ScanReport, out: &mut dyn Write) -> Result<(), cs
                     text(f.id.as_str()),
                     text(f.severity.as_str()),
                     text(&f.title),
-                    text(&f.detail.text()),
+                    text(f.detail.text()),
                     text(f.remediation_text()),
                     text(o.auth_thumbprint.as_deref().unwrap_or_default()),
                     date(o.auth_not_after),
