@@ -429,3 +429,37 @@ impl Serialize for ServerReport {
         .serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same step on two servers is one wording and one thumbprint
+    /// list once compacted, and still reads as each server's own.
+    #[test]
+    fn steps_alike_but_for_their_server_share_their_words() {
+        let mut shared = Shared::default();
+        let mut steps = ["EX01", "EX02"].map(|host| {
+            let mut s = Step::with_words(
+                Task::Iisreset,
+                Arc::from(host),
+                None,
+                Arc::default(),
+                format!("Restart IIS on {host} off-hours."),
+            );
+            s.set_command(Some(StepCommand::Own(Arc::from("iisreset '<server>'"))));
+            s
+        });
+        steps.iter_mut().for_each(|s| s.compact(&mut shared));
+        let [one, two] = &steps;
+        assert!(Arc::ptr_eq(&one.words, &two.words));
+        assert!(Arc::ptr_eq(&one.thumbprints, &two.thumbprints));
+        assert_eq!(one.text(), "Restart IIS on EX01 off-hours.");
+        assert_eq!(two.text(), "Restart IIS on EX02 off-hours.");
+        assert_eq!(two.command(), Some("iisreset '<server>'"));
+        assert_eq!(
+            two.with_command(),
+            "Restart IIS on EX02 off-hours. Run: iisreset '<server>'"
+        );
+    }
+}

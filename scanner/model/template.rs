@@ -237,4 +237,36 @@ mod tests {
             text
         );
     }
+
+    #[test]
+    fn details_alike_but_for_their_host_are_one_string() {
+        let mut kept: Vec<Arc<str>> = Vec::new();
+        let mut share = |t: &mut Arc<str>| match kept.iter().find(|k| ***k == **t) {
+            Some(k) => *t = Arc::clone(k),
+            None => kept.push(Arc::clone(t)),
+        };
+        let mut details = ["EX01", "EX02"].map(|host| {
+            let mut d = Detail::from(format!("{host}:444 presents CN={host}, expired."));
+            d.compact(&Arc::from(host), &mut share);
+            d
+        });
+        assert_eq!(details[0].text(), "EX01:444 presents CN=EX01, expired.");
+        assert_eq!(
+            details[1].to_string(),
+            "EX02:444 presents CN=EX02, expired."
+        );
+        assert!(details[1].contains("CN=EX02") && !details[1].contains("EX01"));
+        // Compacting again changes nothing; a detail without its host
+        // stays as written.
+        details[0].compact(&Arc::from("EX01"), &mut share);
+        assert_eq!(details[0].text(), "EX01:444 presents CN=EX01, expired.");
+        let mut plain = Detail::from("No next certificate is staged.");
+        plain.compact(&Arc::from("EX01"), &mut share);
+        assert_eq!(plain, Detail::from("No next certificate is staged."));
+        assert_eq!(
+            kept.len(),
+            2,
+            "one template for both details, one plain text"
+        );
+    }
 }
