@@ -131,7 +131,7 @@ impl Step {
     /// A step with this prose and no command.
     pub fn with_words(
         task: super::Task,
-        server: Arc<str>,
+        server: Arc<String>,
         port: Option<u16>,
         thumbprints: Arc<Vec<String>>,
         text: impl Into<StepText>,
@@ -196,7 +196,7 @@ impl Step {
     /// and step wording in `shared`: a large scan holds every step until
     /// the reports are written.
     pub(crate) fn compact(&mut self, shared: &mut Shared) {
-        shared.share(&mut self.server);
+        shared.share_server(&mut self.server);
         shared.share_thumbprints(&mut self.thumbprints);
         let in_text = matches!(self.command_held(), Some(StepCommand::InText { .. }));
         let mut words = StepWords::clone(&self.words);
@@ -215,7 +215,7 @@ impl Step {
 #[derive(Deserialize)]
 struct StepIn {
     task: super::Task,
-    server: Arc<str>,
+    server: Arc<String>,
     #[serde(default)]
     port: Option<u16>,
     #[serde(default, rename = "powershell")]
@@ -278,6 +278,7 @@ pub struct Shared {
     texts: HashSet<Arc<str>>,
     words: HashSet<Arc<StepWords>>,
     thumbprints: HashSet<Arc<Vec<String>>>,
+    servers: HashSet<Arc<String>>,
 }
 
 impl Shared {
@@ -288,6 +289,16 @@ impl Shared {
             Some(kept) => *text = Arc::clone(kept),
             None => {
                 self.texts.insert(Arc::clone(text));
+            }
+        }
+    }
+
+    /// Point `server` at the kept copy of the same name.
+    pub fn share_server(&mut self, server: &mut Arc<String>) {
+        match self.servers.get(server) {
+            Some(kept) => *server = Arc::clone(kept),
+            None => {
+                self.servers.insert(Arc::clone(server));
             }
         }
     }
@@ -442,7 +453,7 @@ mod tests {
         let mut steps = ["EX01", "EX02"].map(|host| {
             let mut s = Step::with_words(
                 Task::Iisreset,
-                Arc::from(host),
+                Arc::new(host.to_string()),
                 None,
                 Arc::default(),
                 format!("Restart IIS on {host} off-hours."),

@@ -186,7 +186,7 @@ fn typed_steps(host: &str, texts: &[String]) -> Vec<Step> {
         .map(|text| {
             Step::with_words(
                 Task::RenewBackend,
-                host.into(),
+                std::sync::Arc::new(host.to_string()),
                 None,
                 Vec::new().into(),
                 text.as_str(),

@@ -58,7 +58,13 @@ pub const UNKNOWN_PUBLIC: &str = "<public thumbprint>";
 
 impl Step {
     fn new(task: Task, server: &str, text: String) -> Step {
-        Step::with_words(task, Arc::from(server), None, Arc::default(), text)
+        Step::with_words(
+            task,
+            Arc::new(server.to_string()),
+            None,
+            Arc::default(),
+            text,
+        )
     }
 
     fn port(mut self, port: u16) -> Step {
