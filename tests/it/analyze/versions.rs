@@ -495,7 +495,7 @@ fn a_large_split_fleet_gives_short_details() {
         .collect();
     assert_eq!(found.len(), 4000);
     for f in &found {
-        assert!(f.detail.len() < 700, "{}", f.detail);
+        assert!(f.detail.text().len() < 700, "{}", f.detail);
         assert!(f.detail.contains("and 1995 more accept"), "{}", f.detail);
     }
     eprintln!("4,000 servers split in two: analysed in {elapsed:?}");
