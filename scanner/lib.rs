@@ -152,5 +152,13 @@ pub fn parameters(t: &TargetOptions, p: Option<&ProbeOptions>, s: &AnalysisSetti
         pop_ports: t.pop_ports.clone(),
         edgesync_ports: t.edgesync_ports.clone(),
         tls_ports: t.tls_ports.clone(),
+        load_balancers: t
+            .balancers
+            .iter()
+            .map(|b| model::LoadBalancer {
+                namespace: b.namespace.clone(),
+                address: b.vip.clone(),
+            })
+            .collect(),
     }
 }

@@ -182,8 +182,8 @@ fn with_origin(
     e
 }
 
-/// The newest scan's parameters, with every scan's ports, namespaces and
-/// CA bundles added.
+/// The newest scan's parameters, with every scan's ports, namespaces, CA
+/// bundles and load balancers added.
 fn merged_parameters(latest: &ScanReport, scans: &[(String, ScanReport)]) -> Parameters {
     let mut parameters = latest.parameters.clone();
     for (_, s) in scans {
@@ -199,6 +199,7 @@ fn merged_parameters(latest: &ScanReport, scans: &[(String, ScanReport)]) -> Par
         union(&mut parameters.ca_bundles, &s.parameters.ca_bundles);
         union(&mut parameters.edgesync_ports, &s.parameters.edgesync_ports);
         union(&mut parameters.tls_ports, &s.parameters.tls_ports);
+        union(&mut parameters.load_balancers, &s.parameters.load_balancers);
     }
     parameters
 }

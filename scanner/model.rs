@@ -1043,7 +1043,8 @@ pub enum Verdict {
     /// The organisation's Auth certificate needs rotating (`--inventory`).
     RotateAuthCert,
     /// An SMTP, IMAP or POP port presents an expired, expiring or wrong
-    /// certificate, or offers no STARTTLS.
+    /// certificate, or offers no STARTTLS; or an Edge server's EdgeSync
+    /// LDAPS presents an expired or expiring one.
     FixTransportCert,
     /// 444 is bound to the wrong certificate.
     FixBackendBinding,
@@ -1216,6 +1217,22 @@ pub struct Parameters {
     /// every server, with their labels; absent when none was given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tls_ports: Vec<TlsPort>,
+    /// `--load-balancer NAME[=ADDR]`, in the order given; absent when none
+    /// was given. VIPs named in a targets CSV's `LoadBalancer` column are
+    /// not repeated here: their endpoints' `source` names the file and row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancers: Vec<LoadBalancer>,
+}
+
+/// One `--load-balancer NAME[=ADDR]`, as a saved scan records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    /// The namespace the VIP serves, lowercase: sent as SNI.
+    pub namespace: String,
+    /// The VIP's address or name as given (`ADDR`); null when the
+    /// namespace itself was resolved.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// One `--tls-port LABEL:PORT`: an implicit-TLS port probed on every

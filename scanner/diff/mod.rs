@@ -166,6 +166,10 @@ pub struct Change {
     /// port and for server or organisation changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// A load balancer VIP's namespace (the SNI it was probed with), since
+    /// its host is the VIP's address; absent for every other port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// One thing that happened to one endpoint (or to one server store or the
@@ -252,9 +256,10 @@ impl Change {
     }
 
     /// [`Change::role_label`] with a `--tls-port` port's label
-    /// (`other wmsvc`), as the terminal and diff.html show it.
+    /// (`other wmsvc`) or a VIP's namespace (`load_balancer
+    /// mail.contoso.com`), as the terminal and diff.html show it.
     pub fn role_shown(&self) -> String {
-        match &self.label {
+        match self.label.as_ref().or(self.namespace.as_ref()) {
             Some(l) => format!("{} {}", self.role_label(), crate::text::visible(l)),
             None => self.role_label().to_string(),
         }
@@ -605,6 +610,12 @@ fn change(e: &EndpointReport, old_host: Option<&str>, kind: Kind, impact: Impact
             .filter(|h| !h.eq_ignore_ascii_case(&e.endpoint.host))
             .map(str::to_string),
         label: e.endpoint.label.as_deref().map(str::to_string),
+        namespace: e
+            .endpoint
+            .sni
+            .as_deref()
+            .filter(|_| e.endpoint.role == Role::LoadBalancer)
+            .map(str::to_string),
     }
 }
 

@@ -68,6 +68,7 @@ fn compare(host: &str, scope: Scope, before: &[Finding], after: &[Finding]) -> V
         impact: impact_of(severity, serious),
         old_host: None,
         label: None,
+        namespace: None,
     };
     let mut out = Vec::new();
     for (_, f) in after.iter().filter(|(k, _)| !before.contains_key(*k)) {

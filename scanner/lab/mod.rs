@@ -216,6 +216,42 @@ impl Lab {
         }
     }
 
+    /// Serve one more port, the same number on every host (`services[i]` on
+    /// host `i`; a host past the list, or given [`Service::Closed`],
+    /// refuses it), as EdgeSync's 50636 or a `--tls-port` port: returns
+    /// the port. A port another program holds on some host just means
+    /// another draw.
+    pub async fn add_port(&mut self, services: Vec<Service>) -> io::Result<u16> {
+        let mut last_error = None;
+        for _ in 0..20 {
+            let port = 20000 + (random_u32() % 40000) as u16;
+            let mut listeners = Vec::new();
+            let mut bound = Ok(());
+            for (host, service) in self.hosts.iter().zip(&services) {
+                if matches!(service, Service::Closed) {
+                    continue;
+                }
+                match TcpListener::bind(SocketAddr::new(host.ip, port)).await {
+                    Ok(l) => listeners.push((l, service.clone())),
+                    Err(e) => {
+                        bound = Err(e);
+                        break;
+                    }
+                }
+            }
+            match bound {
+                Ok(()) => {
+                    for (listener, service) in listeners {
+                        self.tasks.spawn(server::serve(listener, service));
+                    }
+                    return Ok(port);
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| io::Error::other("no free port for every host")))
+    }
+
     /// Stop every listener now.
     pub fn stop(&mut self) {
         self.tasks.abort_all();

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +49,17 @@ pub enum Service {
     /// A TLS server limited to TLS 1.2, as Windows serves Exchange builds
     /// that do not support TLS 1.3 (before 2019 CU15).
     Tls12Only(Served),
+    /// `before` until `switched` is set, then `after`: a fleet that changes
+    /// between two scans on the same addresses and ports, as between two
+    /// scans `excert diff` compares.
+    Switch {
+        /// Served first.
+        before: Box<Service>,
+        /// Served once `switched` is set.
+        after: Box<Service>,
+        /// Set it to change over; connections already open are not cut.
+        switched: Arc<AtomicBool>,
+    },
 }
 
 #[derive(Debug)]
@@ -107,6 +119,13 @@ enum Prepared {
     PlainHttp,
     Raw(RawHandler),
     Smtp(super::smtp::Prepared),
+    /// Closes every connection (the `Closed` side of a switch).
+    Close,
+    Switch {
+        before: Box<Prepared>,
+        after: Box<Prepared>,
+        switched: Arc<AtomicBool>,
+    },
 }
 
 fn prepare(service: &Service) -> Option<Prepared> {
@@ -138,6 +157,18 @@ fn prepare(service: &Service) -> Option<Prepared> {
             });
             Prepared::Tls(TlsAcceptor::from(tls_config(resolver, Versions::Both)))
         }
+        Service::Switch {
+            before,
+            after,
+            switched,
+        } => {
+            let side = |s: &Service| Box::new(prepare(s).unwrap_or(Prepared::Close));
+            Prepared::Switch {
+                before: side(before),
+                after: side(after),
+                switched: switched.clone(),
+            }
+        }
         Service::Silent => Prepared::Silent,
         Service::PlainHttp => Prepared::PlainHttp,
         Service::Raw(h) => Prepared::Raw(h.clone()),
@@ -162,7 +193,21 @@ fn prepare(service: &Service) -> Option<Prepared> {
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 
 async fn handle(prepared: Arc<Prepared>, mut stream: TcpStream) {
-    match &*prepared {
+    let current = match &*prepared {
+        Prepared::Switch {
+            before,
+            after,
+            switched,
+        } => {
+            if switched.load(Ordering::SeqCst) {
+                &**after
+            } else {
+                &**before
+            }
+        }
+        other => other,
+    };
+    match current {
         Prepared::Tls(acceptor) => {
             if let Ok(mut tls) = acceptor.accept(stream).await {
                 // The scanner closes after the handshake; wait for that.
@@ -187,6 +232,8 @@ async fn handle(prepared: Arc<Prepared>, mut stream: TcpStream) {
         }
         Prepared::Raw(handler) => handler(stream).await,
         Prepared::Smtp(p) => super::smtp::session(p, stream).await,
+        // A switch inside a switch is not made by the lab.
+        Prepared::Close | Prepared::Switch { .. } => {}
     }
 }
 

@@ -405,7 +405,12 @@ pub fn write_servers(report: &ScanReport, out: &mut dyn Write) -> Result<(), csv
         vec![
             text(&s.host),
             text(s.group.site.as_deref().unwrap_or_default()),
-            text(s.group.server_role.as_deref().unwrap_or_default()),
+            // A VIP runs no Exchange role: its row says what it is.
+            text(if super::triage::is_balancer(report, s) {
+                "load_balancer"
+            } else {
+                s.group.server_role.as_deref().unwrap_or_default()
+            }),
             text(s.verdict.as_str()),
             text(s.severity.as_str()),
             text(super::groups::work_text(s)),

@@ -12,7 +12,7 @@ pub fn verdict_label(verdict: Verdict) -> &'static str {
         Verdict::RebindPublicCert => "Bind the public certificate again",
         Verdict::RenewPublicCert => "Renew the public certificate",
         Verdict::RotateAuthCert => "Rotate the Exchange Auth certificate",
-        Verdict::FixTransportCert => "Fix the SMTP, IMAP or POP certificate",
+        Verdict::FixTransportCert => "Fix the SMTP, IMAP, POP or EdgeSync certificate",
         Verdict::FixBackendBinding => "Fix the back-end binding",
         Verdict::Investigate => "Find out why a port did not answer",
         Verdict::Review => "Look into the warnings",

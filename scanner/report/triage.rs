@@ -137,7 +137,14 @@ pub fn counts(report: &ScanReport) -> Counts {
 /// `None` when no server does.
 pub fn end_of_support_line(report: &ScanReport) -> Option<String> {
     let mut by_version: std::collections::BTreeMap<String, usize> = Default::default();
-    for s in &report.servers {
+    // A load balancer runs no Exchange version: it is not one of the
+    // servers counted.
+    let servers: Vec<&ServerReport> = report
+        .servers
+        .iter()
+        .filter(|s| !is_balancer(report, s))
+        .collect();
+    for s in &servers {
         let past = s.endpoints.iter().any(|&i| {
             report.endpoints.get(i).is_some_and(|e| {
                 e.findings
@@ -165,7 +172,7 @@ pub fn end_of_support_line(report: &ScanReport) -> Option<String> {
         .collect();
     Some(format!(
         "{n} of {} {} an Exchange version past its end of support ({})",
-        super::labels::count(report.servers.len(), "server"),
+        super::labels::count(servers.len(), "server"),
         if n == 1 { "runs" } else { "run" },
         parts.join(", ")
     ))

@@ -364,7 +364,7 @@ pub fn verdict_action(verdict: crate::model::Verdict) -> &'static str {
         Verdict::RebindPublicCert => "bind the public certificate to the Default Web Site again",
         Verdict::RenewPublicCert => "renew the public certificate",
         Verdict::RotateAuthCert => "rotate the Exchange Auth certificate",
-        Verdict::FixTransportCert => "fix the certificate on SMTP, IMAP or POP",
+        Verdict::FixTransportCert => "fix the certificate on SMTP, IMAP, POP or EdgeSync",
         Verdict::FixBackendBinding => "bind the server's own certificate to the Exchange Back End",
         Verdict::Investigate => "find out why an endpoint could not be scanned",
         Verdict::Review => "review the findings",

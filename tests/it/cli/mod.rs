@@ -2,3 +2,4 @@
 mod balancer;
 mod e2e;
 mod exit;
+mod whole_fleet;
