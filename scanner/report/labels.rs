@@ -32,7 +32,9 @@ pub fn task_label(task: Task) -> Option<&'static str> {
             "fix the back-end binding"
         }
         Task::EnablePublic => "bind the public certificate again",
-        Task::ReplacePublic => "get a new public certificate",
+        // Also the step of EdgeSync and `--tls-port` ports, whose
+        // certificate may be self-signed: no "public" here.
+        Task::ReplacePublic => "get a new certificate",
         Task::ImportIntermediate => "fix the chain",
         Task::BindValidCertificate => "bind a valid certificate",
         Task::CheckBinding => "check the IIS bindings",

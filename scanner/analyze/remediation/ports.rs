@@ -199,7 +199,8 @@ pub(super) fn reissue_edgesync(host: &str, port: u16, what: &str) -> Vec<Step> {
         Task::ReplacePublic,
         host,
         format!(
-            "{what} for EdgeSync (port {port}) on {h}; in {h}'s own Exchange Management Shell              enable it for SMTP and answer Y to \"overwrite the existing default SMTP \
+            "{what} for EdgeSync (port {port}) on {h}; in {h}'s own Exchange Management Shell, \
+             enable it for SMTP and answer Y to \"overwrite the existing default SMTP \
              certificate?\" (the default SMTP certificate is the one EdgeSync presents), then \
              subscribe the Edge again."
         ),

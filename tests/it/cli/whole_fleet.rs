@@ -214,16 +214,15 @@ fn edgesync(r: &Row, k: usize) -> Service {
 }
 
 /// WMSvc on every server with IIS: its own self-signed certificate, valid
-/// ten years.
+/// ten years. It accepts TLS 1.3 even where Exchange's ports do not: a
+/// `--tls-port` port is never taken for the server's own TLS (neither
+/// compared with its peers nor held against its build).
 fn wmsvc(r: &Row, k: usize) -> Service {
     match r.role {
         "Edge" => Service::Closed,
         _ => {
             let not_after = NOW + days(r.extra_days_left);
-            tls(
-                r,
-                wmsvc_self_signed(r.name, not_after - days(3650), &key(k)),
-            )
+            Service::Tls(wmsvc_self_signed(r.name, not_after - days(3650), &key(k)))
         }
     }
 }
@@ -655,6 +654,12 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
         "{terminal}"
     );
     assert!(terminal.contains(&format!("wmsvc {wmsvc}")), "{terminal}");
+    // WMSvc's own certificate is no public certificate: the group's
+    // headline does not call it one.
+    let lines: Vec<&str> = terminal.lines().collect();
+    let ex04 = lines.iter().position(|l| l.contains(&fqdn(3))).unwrap();
+    assert!(lines[ex04 - 1].contains("1 server: "), "{terminal}");
+    assert!(!lines[ex04 - 1].contains("public"), "{terminal}");
 
     // The diff: one row per endpoint event, with the new roles and ids.
     let diff_dir = dir.join("diff");
