@@ -405,12 +405,7 @@ pub fn write_servers(report: &ScanReport, out: &mut dyn Write) -> Result<(), csv
         vec![
             text(&s.host),
             text(s.group.site.as_deref().unwrap_or_default()),
-            // A VIP runs no Exchange role: its row says what it is.
-            text(if super::triage::is_balancer(report, s) {
-                "load_balancer"
-            } else {
-                s.group.server_role.as_deref().unwrap_or_default()
-            }),
+            text(super::triage::server_role(report, s)),
             text(s.verdict.as_str()),
             text(s.severity.as_str()),
             text(super::groups::work_text(s)),

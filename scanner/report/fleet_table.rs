@@ -114,7 +114,7 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
                 crate::model::Grade::Ok => 3,
             },
             site: s.group.site.clone().unwrap_or_default(),
-            server_role: s.group.server_role.clone().unwrap_or_default(),
+            server_role: super::triage::server_role(report, s).to_string(),
             verdict: s.verdict.as_str(),
             verdict_label: super::labels::verdict_label(s.verdict),
             worst_days: worst_days(report, s),
@@ -166,10 +166,9 @@ pub fn filters(report: &ScanReport) -> Filters {
                 f.sites.push(site.clone());
             }
         }
-        if let Some(role) = &s.group.server_role {
-            if !f.server_roles.contains(role) {
-                f.server_roles.push(role.clone());
-            }
+        let role = super::triage::server_role(report, s);
+        if !role.is_empty() && !f.server_roles.iter().any(|r| r == role) {
+            f.server_roles.push(role.to_string());
         }
     }
     let mut roles: Vec<_> = report.endpoints.iter().map(|e| e.endpoint.role).collect();

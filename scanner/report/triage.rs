@@ -252,6 +252,16 @@ pub fn is_balancer(report: &ScanReport, server: &ServerReport) -> bool {
         })
 }
 
+/// The server's role as the reports show it (servers.csv, the server
+/// table, the cards and the role filter): the Exchange role, or
+/// `load_balancer` for a VIP, which runs none; empty when unknown.
+pub fn server_role<'a>(report: &ScanReport, server: &'a ServerReport) -> &'a str {
+    if is_balancer(report, server) {
+        return crate::model::Role::LoadBalancer.as_str();
+    }
+    server.group.server_role.as_deref().unwrap_or_default()
+}
+
 /// Servers graded critical or warning, most urgent first: critical before
 /// warning, then the Auth certificate, then load balancers (every client
 /// goes through them), then fewest days left (expired certs first), then host name.

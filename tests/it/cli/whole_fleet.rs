@@ -576,7 +576,12 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
     for vip in [&hq_vip, &branch_vip] {
         assert!(html.find(vip.as_str()).unwrap() < first_server, "{vip}");
     }
-    for words in ["Load balancer (HTTPS)", "EdgeSync LDAPS", "other · wmsvc"] {
+    for words in [
+        "Load balancer (HTTPS)",
+        "EdgeSync LDAPS",
+        "other · wmsvc",
+        "data-server-role=\"load_balancer\"",
+    ] {
         assert!(html.contains(words), "{words}");
     }
 
