@@ -77,21 +77,52 @@ pub fn edge_subscription(host: &str, site: Option<&str>) -> Vec<Step> {
 
 /// The last step: scan again with the same options.
 pub fn verify(host: &str, command: &str) -> Step {
-    Step::new(
-        Task::Verify,
-        host,
+    let text = if command.starts_with("excert scan --targets-file ") {
+        format!(
+            "Verify: once the steps above are done, scan the targets file {} came from again \
+             with this scan's options: its TLS versions are judged against its Exchange build \
+             and the other servers of its site, which the file gives.",
+            shown(host)
+        )
+    } else {
         format!(
             "Verify: excert scan {} again with this scan's options, once the steps above are \
              done.",
             shown(host)
-        ),
-    )
-    .run(Cmd::verbatim_excert(command))
+        )
+    };
+    Step::new(Task::Verify, host, text).run(Cmd::verbatim_excert(command))
+}
+
+/// The targets file to scan again instead of the server alone, when the
+/// server's TLS versions were judged against its build (the CSV's
+/// `AdminDisplayVersion`) or against its peers: a scan of the one name
+/// knows neither, so it could never show those findings again. `None`
+/// when no such finding fired, or the server was not read from a file
+/// (`args`, stdin `-`, or a `--load-balancer` flag).
+fn fleet_file<'a>(endpoints: &[&'a crate::model::EndpointReport]) -> Option<&'a str> {
+    use crate::model::FindingId;
+    let needs_fleet = endpoints.iter().flat_map(|e| &e.findings).any(|f| {
+        matches!(
+            f.id,
+            FindingId::Tls13Unsupported | FindingId::TlsVersionsInconsistent
+        )
+    });
+    if !needs_fleet {
+        return None;
+    }
+    endpoints
+        .iter()
+        .find_map(|e| e.endpoint.source.as_ref())
+        .map(|s| s.file.as_str())
+        .filter(|f| !matches!(*f, "args" | "-" | "--load-balancer"))
 }
 
 /// `excert scan HOST` with the options this scan used for it: its ports,
-/// trust roots, namespaces, role and site. Every value is a plain word or
-/// single-quoted, so the line is safe in PowerShell and POSIX shells.
+/// trust roots, namespaces, role and site; `excert scan --targets-file
+/// FILE` instead when its TLS versions need the fleet's file to be judged
+/// ([`fleet_file`]). Every value is a plain word or single-quoted, so the
+/// line is safe in PowerShell and POSIX shells.
 pub fn verify_command(
     host: &str,
     endpoints: &[&crate::model::EndpointReport],
@@ -106,7 +137,10 @@ pub fn verify_command(
         p.dedup();
         p.join(",")
     };
-    let mut cmd = format!("excert scan {}", word(host));
+    let mut cmd = match fleet_file(endpoints) {
+        Some(file) => format!("excert scan --targets-file {}", word(file)),
+        None => format!("excert scan {}", word(host)),
+    };
     // Each port list with its default, said only when it differs.
     for (flag, role, default) in [
         ("--frontend-ports", Role::Frontend, "443"),

@@ -659,6 +659,23 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
         "{terminal}"
     );
     assert!(terminal.contains(&format!("wmsvc {wmsvc}")), "{terminal}");
+    // A fix of the TLS versions is checked against the build and the
+    // peers: the fleet's file is scanned again, not the server alone.
+    for i in [1, 2] {
+        let s = sick.servers.iter().find(|s| s.host == fqdn(i)).unwrap();
+        let verify = s.remediation_steps.last().unwrap().command().unwrap();
+        assert!(
+            verify.starts_with("excert scan --targets-file ")
+                && verify.contains(&path_arg(&fleet.csv)),
+            "{verify}"
+        );
+    }
+    let ex04 = sick.servers.iter().find(|s| s.host == fqdn(3)).unwrap();
+    let verify = ex04.remediation_steps.last().unwrap().command().unwrap();
+    assert!(
+        verify.starts_with(&format!("excert scan {} ", fqdn(3))),
+        "{verify}"
+    );
     // WMSvc's own certificate is no public certificate: the group's
     // headline does not call it one.
     let lines: Vec<&str> = terminal.lines().collect();
