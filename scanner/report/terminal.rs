@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use super::outputs::Written;
-use super::triage::{counts, organisation_action};
+use super::triage::{counts, organisation_action, Action};
 use crate::model::{Grade, ScanReport, Severity};
 use crate::text as sanitize;
 
@@ -173,6 +173,27 @@ fn header(report: &ScanReport, color: bool) -> String {
     out
 }
 
+/// An act-now line's server and reason. A VIP's host is its address, so
+/// its namespaces stand beside it, where a narrow terminal cannot cut them
+/// (and leave the reason, which would repeat them).
+fn who_and_why(report: &ScanReport, a: &Action<'_>) -> (String, String) {
+    let host = sanitize::visible(&a.server.host);
+    let reason = a.reason();
+    let names = super::triage::balancer_namespaces(report, a.server).join(", ");
+    if names.is_empty() {
+        return (host, sanitize::visible(reason));
+    }
+    let rest = reason
+        .strip_prefix("load balancer for ")
+        .and_then(|r| r.strip_prefix(names.as_str()))
+        .and_then(|r| r.strip_prefix("; "))
+        .unwrap_or(reason);
+    (
+        format!("{host} ({})", sanitize::visible(&names)),
+        sanitize::visible(rest),
+    )
+}
+
 /// The organisation first (the Auth certificate, once for every server),
 /// then the servers to act on, grouped by the work they need (worst group
 /// first): a heading per group, one line per server (severity, days,
@@ -218,7 +239,7 @@ fn act_now_list(report: &ScanReport, shape: Shape) -> String {
         );
         let shown = if verbose { g.actions.len() } else { PER_GROUP };
         for a in g.actions.iter().take(shown) {
-            let host = sanitize::visible(&a.server.host);
+            let (host, why) = who_and_why(report, a);
             let days = a.days_left.map(|d| format!("{d} d")).unwrap_or_default();
             let sev = match a.severity {
                 Severity::Critical => "CRITICAL",
@@ -227,7 +248,7 @@ fn act_now_list(report: &ScanReport, shape: Shape) -> String {
             };
             let head = format!("    {sev} {days:>7}  {host}  ");
             let room = width.saturating_sub(head.chars().count());
-            let why = fit(&sanitize::visible(a.reason()), room);
+            let why = fit(&why, room);
             let line = fit(&format!("{head}{why}"), width);
             let _ = writeln!(
                 out,

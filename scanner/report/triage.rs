@@ -252,6 +252,27 @@ pub fn is_balancer(report: &ScanReport, server: &ServerReport) -> bool {
         })
 }
 
+/// The namespaces a VIP serves (the SNI it was probed with), in endpoint
+/// order; empty for a server. Its host is its address, so the namespaces
+/// say which VIP it is.
+pub fn balancer_namespaces<'a>(report: &'a ScanReport, server: &ServerReport) -> Vec<&'a str> {
+    if !is_balancer(report, server) {
+        return Vec::new();
+    }
+    let mut out: Vec<&str> = Vec::new();
+    for e in server
+        .endpoints
+        .iter()
+        .filter_map(|&i| report.endpoints.get(i))
+    {
+        let n = e.endpoint.sni.as_deref().unwrap_or(&e.endpoint.host);
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(n)) {
+            out.push(n);
+        }
+    }
+    out
+}
+
 /// The server's role as the reports show it (servers.csv, the server
 /// table, the cards and the role filter): the Exchange role, or
 /// `load_balancer` for a VIP, which runs none; empty when unknown.

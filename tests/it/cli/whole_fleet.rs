@@ -649,7 +649,12 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
         .lines()
         .find(|l| l.contains(&hq_vip) && l.contains("WARNING"))
         .expect("the VIP's line");
-    assert!(vip_line.contains(MAIL), "{vip_line}");
+    assert!(
+        vip_line.contains(&format!(
+            "{hq_vip} ({MAIL})  it presents another certificate"
+        )),
+        "{vip_line}"
+    );
     assert!(
         terminal.contains("1 server: Fix the SMTP, IMAP, POP or EdgeSync certificate"),
         "{terminal}"
