@@ -440,12 +440,19 @@ pub fn compare(old: &ScanReport, new: &ScanReport, old_ref: ScanRef, new_ref: Sc
 }
 
 /// The changes of one endpoint make one event; a store or organisation
-/// change is an event of its own.
+/// change is an event of its own. A VIP serving two namespaces on one
+/// address and port is two endpoints, so two events.
 fn events(changes: &[Change]) -> Vec<Event> {
-    let mut by_key: BTreeMap<(String, u16, Option<Role>), usize> = BTreeMap::new();
+    type Key = (String, u16, Option<Role>, Option<String>);
+    let mut by_key: BTreeMap<Key, usize> = BTreeMap::new();
     let mut out: Vec<Event> = Vec::new();
     for (i, c) in changes.iter().enumerate() {
-        let key = (c.host.to_ascii_lowercase(), c.port, c.role);
+        let key = (
+            c.host.to_ascii_lowercase(),
+            c.port,
+            c.role,
+            c.namespace.as_deref().map(str::to_ascii_lowercase),
+        );
         let at = match c.scope {
             Scope::Endpoint => by_key.get(&key).copied(),
             Scope::Server | Scope::Organisation => None,

@@ -54,10 +54,11 @@ fn labels(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The labels that name an endpoint. The address is there because
-/// `--all-addresses` scans one name:port at several addresses, and two
-/// series with the same labels would be rejected.
+/// `--all-addresses` scans one name:port at several addresses, and a
+/// load balancer's namespace because one VIP serves several on one
+/// address and port: two series with the same labels would be rejected.
 fn endpoint_labels(e: &EndpointReport) -> Vec<(&'static str, String)> {
-    vec![
+    let mut labels = vec![
         ("host", e.endpoint.host.clone()),
         ("port", e.endpoint.port.to_string()),
         ("role", e.endpoint.role.as_str().to_string()),
@@ -68,7 +69,13 @@ fn endpoint_labels(e: &EndpointReport) -> Vec<(&'static str, String)> {
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
         ),
-    ]
+    ];
+    // Absent elsewhere, which Prometheus reads as empty.
+    if e.endpoint.role == crate::model::Role::LoadBalancer {
+        let namespace = e.endpoint.sni.as_deref().unwrap_or_default();
+        labels.push(("namespace", namespace.to_string()));
+    }
+    labels
 }
 
 fn join(base: &[(&'static str, String)], extra: &[(&'static str, &str)]) -> String {

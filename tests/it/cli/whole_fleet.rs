@@ -324,7 +324,7 @@ impl Fleet {
 /// `excert scan` of the fleet with its defaults, into `out`.
 async fn scan(f: &Fleet, out: &Path) -> (Option<i32>, String) {
     let lab = &f.lab;
-    let branch_vip = &lab.balancers[1];
+    let (hq_vip, branch_vip) = (&lab.balancers[0], &lab.balancers[1]);
     let mut args = strings(&[
         "scan",
         "--targets-file",
@@ -341,6 +341,11 @@ async fn scan(f: &Fleet, out: &Path) -> (Option<i32>, String) {
         &format!("wmsvc:{}", f.wmsvc),
         "--load-balancer",
         &format!("{}={}", branch_vip.namespace, branch_vip.ip),
+        // HQ's VIP serves autodiscover too: the same address and ports.
+        "--load-balancer",
+        &format!("{AUTODISCOVER}={}", hq_vip.ip),
+        "--prom",
+        &path_arg(&out.join("excert.prom")),
         "--ca-bundle",
         &path_arg(&f.ca),
         "--as-of",
@@ -505,7 +510,12 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
     let lb = |fwd, ns: &str| (Role::LoadBalancer, Some(fwd), Some(ns.to_string()));
     assert_eq!(
         roles(&hq_vip),
-        [lb(Role::Frontend, MAIL), lb(Role::Smtp, MAIL)]
+        [
+            lb(Role::Frontend, AUTODISCOVER),
+            lb(Role::Smtp, AUTODISCOVER),
+            lb(Role::Frontend, MAIL),
+            lb(Role::Smtp, MAIL),
+        ]
     );
     assert_eq!(
         roles(&branch_vip),
@@ -545,10 +555,32 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
     );
     assert_eq!(
         p.load_balancers,
-        [excert::model::LoadBalancer {
-            namespace: BRANCH_MAIL.into(),
-            address: Some(branch_vip.clone()),
-        }]
+        [
+            excert::model::LoadBalancer {
+                namespace: BRANCH_MAIL.into(),
+                address: Some(branch_vip.clone()),
+            },
+            excert::model::LoadBalancer {
+                namespace: AUTODISCOVER.into(),
+                address: Some(hq_vip.clone()),
+            },
+        ]
+    );
+    // The .prom file: one VIP address with two namespaces is two series,
+    // never one series twice (the collector would drop the whole file).
+    let prom = std::fs::read_to_string(healthy_dir.join("excert.prom")).unwrap();
+    let mut series: Vec<&str> = prom
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' ').map(|(s, _)| s))
+        .collect();
+    let all = series.len();
+    series.sort_unstable();
+    series.dedup();
+    assert_eq!(series.len(), all, "{prom}");
+    assert!(
+        prom.contains(&format!("namespace=\"{AUTODISCOVER}\"")),
+        "{prom}"
     );
     // report.csv and servers.csv carry the roles and the label.
     let rows = csv_rows(&healthy_dir);
@@ -559,7 +591,7 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
             .collect()
     };
     let pair = |a: &str, b: &str| vec![(a.to_string(), b.to_string())];
-    assert_eq!(role_of(&hq_vip, front), pair("load_balancer", ""));
+    assert_eq!(role_of(&branch_vip, front), pair("load_balancer", ""));
     assert_eq!(role_of(&edge, edgesync), pair("edgesync", ""));
     assert_eq!(role_of(&fqdn(0), wmsvc), pair("other", "wmsvc"));
     let servers = server_rows(&healthy_dir);
@@ -594,6 +626,7 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
     let mut got = urgent(&sick);
     got.sort();
     let mut want = vec![
+        (hq_vip.clone(), front, FindingId::LbCertMismatch),
         (hq_vip.clone(), front, FindingId::LbCertMismatch),
         (fqdn(1), front, FindingId::Tls13Unsupported),
         (fqdn(2), front, FindingId::TlsVersionsInconsistent),
@@ -650,9 +683,7 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
         .find(|l| l.contains(&hq_vip) && l.contains("WARNING"))
         .expect("the VIP's line");
     assert!(
-        vip_line.contains(&format!(
-            "{hq_vip} ({MAIL})  it presents another certificate"
-        )),
+        vip_line.contains(&format!("{hq_vip} ({AUTODISCOVER}, {MAIL})  it presents")),
         "{vip_line}"
     );
     assert!(
@@ -753,6 +784,14 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
             &hq_vip,
             front,
             "load_balancer",
+            AUTODISCOVER,
+            "lb-cert-mismatch",
+        ),
+        ev(
+            "regression",
+            &hq_vip,
+            front,
+            "load_balancer",
             MAIL,
             "lb-cert-mismatch",
         ),
@@ -801,10 +840,11 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
     want_events.sort();
     got_events.sort();
     assert_eq!(got_events, want_events, "{diff_terminal}");
-    assert_eq!(diff["event_counts"]["regressions"], 5);
+    assert_eq!(diff["event_counts"]["regressions"], 6);
     assert_eq!(diff["event_counts"]["other"], 1);
     for words in [
         format!("{hq_vip}:{front} load_balancer {MAIL}"),
+        format!("{hq_vip}:{front} load_balancer {AUTODISCOVER}"),
         format!("{edge}:{edgesync} edgesync"),
         format!("{}:{wmsvc} other wmsvc", fqdn(3)),
     ] {
