@@ -545,7 +545,8 @@ struct EndpointView {
     brief: bool,
     port: u16,
     role: &'static str,
-    role_label: &'static str,
+    /// The role in words; a VIP's with its namespace.
+    role_label: String,
     /// A `--tls-port` port's label; empty otherwise.
     label: String,
     address: String,
@@ -607,6 +608,8 @@ struct RowView {
     role: &'static str,
     /// A `--tls-port` port's label; empty otherwise.
     label: String,
+    /// A VIP's namespace (its host is its address); empty otherwise.
+    namespace: String,
     status: &'static str,
     answered: bool,
     subject: String,
@@ -1049,9 +1052,16 @@ fn endpoint_view(report: &ScanReport, e: &EndpointReport) -> EndpointView {
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
         role_label: match (e.endpoint.role, e.endpoint.forwards_to) {
-            (Role::LoadBalancer, Some(Role::Smtp)) => "Load balancer (SMTP)",
-            (Role::LoadBalancer, Some(_)) => "Load balancer (HTTPS)",
-            (role, _) => role_label(role),
+            (Role::LoadBalancer, forwards_to) => format!(
+                "Load balancer ({}) for {}",
+                if forwards_to == Some(Role::Smtp) {
+                    "SMTP"
+                } else {
+                    "HTTPS"
+                },
+                vip_namespace(e)
+            ),
+            (role, _) => role_label(role).to_string(),
         },
         label: e.endpoint.label.as_deref().unwrap_or_default().to_string(),
         address: e
@@ -1190,6 +1200,11 @@ fn matrix(tls: Option<&TlsInfo>) -> Vec<VersionCell> {
 }
 
 /// One row of the endpoint table; `card` is the index of its server card.
+/// A VIP's namespace, as shown: the SNI it was probed with, else its host.
+fn vip_namespace(e: &EndpointReport) -> String {
+    crate::text::visible(e.endpoint.sni.as_deref().unwrap_or(&e.endpoint.host))
+}
+
 fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
     let leaf = e.leaf();
     let grade = endpoint_grade(e);
@@ -1206,6 +1221,11 @@ fn row_view(report: &ScanReport, e: &EndpointReport, card: usize) -> RowView {
         port: e.endpoint.port,
         role: e.endpoint.role.as_str(),
         label: e.endpoint.label.as_deref().unwrap_or_default().to_string(),
+        namespace: if e.endpoint.role == Role::LoadBalancer {
+            vip_namespace(e)
+        } else {
+            String::new()
+        },
         status: e.status.as_str(),
         answered: e.status == Status::Ok,
         subject: leaf.map(|c| c.subject.clone()).unwrap_or_default(),

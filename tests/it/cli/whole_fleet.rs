@@ -609,7 +609,9 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
         assert!(html.find(vip.as_str()).unwrap() < first_server, "{vip}");
     }
     for words in [
-        "Load balancer (HTTPS)",
+        "Load balancer (HTTPS) for mail.contoso.lab",
+        "Load balancer (SMTP) for autodiscover.contoso.lab",
+        "load_balancer · mail-branch.contoso.lab",
         "EdgeSync LDAPS",
         "other · wmsvc",
         "data-server-role=\"load_balancer\"",
