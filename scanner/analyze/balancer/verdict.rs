@@ -68,13 +68,18 @@ pub(crate) fn decide(input: &ServerInput<'_>) -> ServerVerdict {
             steps.push(step.clone());
         }
     }
+    // A balancer ahead of its servers is followed by them: the summary
+    // says the direction the first step takes.
+    let servers_follow = steps
+        .first()
+        .is_some_and(|s| s.task == crate::model::Task::ImportCertificate);
     if let Some(verify) = input.verify.filter(|_| !steps.is_empty()) {
         steps.push(remediation::verify_balancer(host, verify));
     }
     ServerVerdict {
         verdict,
         grade,
-        summary: summary(host, verdict, &actionable, input.endpoints),
+        summary: summary(host, verdict, &actionable, input.endpoints, servers_follow),
         steps,
     }
 }
@@ -138,6 +143,7 @@ fn summary(
     verdict: Verdict,
     actionable: &[&(&EndpointReport, &Finding)],
     endpoints: &[&EndpointReport],
+    servers_follow: bool,
 ) -> String {
     let what = format!(
         "{host}: load balancer for {}",
@@ -149,9 +155,16 @@ fn summary(
             ids.push(f.id.as_str());
         }
     }
+    let mismatch = ids.contains(&FindingId::LbCertMismatch.as_str());
     match verdict {
         Verdict::Ok => format!("{what}; no action needed."),
-        Verdict::FixLoadBalancerCert if ids.contains(&FindingId::LbCertMismatch.as_str()) => {
+        Verdict::FixLoadBalancerCert if mismatch && servers_follow => format!(
+            "{what}; it presents a newer certificate than the servers behind it, and \
+             Extended Protection needs the same one on both: put the balancer's certificate on \
+             the servers ({}).",
+            ids.join(", ")
+        ),
+        Verdict::FixLoadBalancerCert if mismatch => {
             format!(
                 "{what}; it presents another certificate than the servers behind it, which \
                  Extended Protection does not allow: put the servers' certificate on the \

@@ -40,8 +40,9 @@ struct Certs {
     ca: LabCa,
     /// HQ's public certificate (mail, autodiscover), 300 days left.
     hq: Served,
-    /// The one before it, still valid for 100 days.
-    hq_previous: Served,
+    /// A newer one for the same names, which only the balancer got: were
+    /// the VIP counted with the servers, they would be told to roll it out.
+    hq_newer: Served,
     /// Branch's own public certificate (mail-branch).
     branch: Served,
 }
@@ -55,10 +56,10 @@ impl Certs {
             NOW + days(300),
             &key(8),
         );
-        let hq_previous = ca.issue(
+        let hq_newer = ca.issue(
             &[MAIL, AUTODISCOVER],
-            NOW - days(300),
-            NOW + days(100),
+            NOW - days(5),
+            NOW + days(360),
             &key(8),
         );
         // Branch's clients use its own name alone: sharing autodiscover
@@ -67,7 +68,7 @@ impl Certs {
         Certs {
             ca,
             hq,
-            hq_previous,
+            hq_newer,
             branch,
         }
     }
@@ -167,8 +168,8 @@ fn host(c: &Certs, r: &Row, k: usize) -> HostSpec {
     }
 }
 
-/// A VIP per site, presenting its site's certificate (HQ's the previous
-/// one when `mismatch`), and passing SMTP through to a server.
+/// A VIP per site, presenting its site's certificate (HQ's newer one when
+/// `mismatch`), and passing SMTP through to a server.
 fn vips(c: &Certs, mismatch: bool) -> Vec<BalancerSpec> {
     let vip = |namespace: &str, https: &Served, smtp: &Served| BalancerSpec {
         namespace: namespace.into(),
@@ -178,7 +179,7 @@ fn vips(c: &Certs, mismatch: bool) -> Vec<BalancerSpec> {
             Starttls::Tls(smtp.clone()),
         )),
     };
-    let hq_https = if mismatch { &c.hq_previous } else { &c.hq };
+    let hq_https = if mismatch { &c.hq_newer } else { &c.hq };
     vec![
         vip(MAIL, hq_https, &c.hq),
         // The balancer accepts TLS 1.3 though Branch's servers do not: its
@@ -653,6 +654,47 @@ async fn healthy_fleet_and_its_twin_with_everything_on() {
     want_verdicts.sort();
     got_verdicts.sort();
     assert_eq!(got_verdicts, want_verdicts);
+    // Nothing leaks to a neighbour at info either: the VIP's newer
+    // certificate is no rollout for the servers, and Branch is not HQ.
+    let infos: Vec<(String, FindingId)> = sick
+        .endpoints
+        .iter()
+        .flat_map(|e| {
+            e.findings
+                .iter()
+                .map(move |f| (e.endpoint.host.clone(), f.id))
+        })
+        .filter(|(_, id)| {
+            !matches!(
+                id,
+                FindingId::OtherCertUntrusted | FindingId::EndpointNotScanned
+            )
+        })
+        .filter(|(h, id)| !urgent(&sick).iter().any(|u| &u.0 == h && &u.2 == id))
+        .collect();
+    assert_eq!(
+        infos,
+        [
+            (fqdn(1), FindingId::ExchangeOutOfSupport),
+            (fqdn(4), FindingId::ExchangeOutOfSupport),
+        ]
+    );
+    // The balancer is ahead of its servers: they follow it, and its
+    // summary says so, as its first step does.
+    let vip = sick.servers.iter().find(|s| s.host == hq_vip).unwrap();
+    assert!(
+        vip.summary
+            .contains("newer certificate than the servers behind it")
+            && vip
+                .summary
+                .contains("put the balancer's certificate on the servers"),
+        "{}",
+        vip.summary
+    );
+    assert_eq!(
+        vip.remediation_steps[0].task,
+        excert::model::Task::ImportCertificate
+    );
     let ex05 = sick.servers.iter().find(|s| s.host == fqdn(4)).unwrap();
     assert_eq!(ex05.severity, Grade::Info);
     // The odd server out names its site's servers, never a VIP, the Edge
