@@ -112,7 +112,8 @@ fn healthy_rows() -> Vec<Row> {
 /// The unhealthy twin, one change per check: EX02 is on 2019 CU14 and still
 /// accepts TLS 1.3; EX03 alone in HQ turned TLS 1.3 off; EX05 is Exchange
 /// 2016; EDGE01's EdgeSync certificate has 45 days left; EX04's WMSvc 40.
-/// (And HQ's VIP presents the previous certificate: see [`vips`].)
+/// (And HQ's VIP presents a newer certificate than its servers: see
+/// [`vips`].)
 fn unhealthy_rows() -> Vec<Row> {
     let mut rows = healthy_rows();
     rows[1].version = CU14;
