@@ -55,6 +55,7 @@ pub const ENDPOINT_COLUMNS: &[&str] = &[
     "friendly_name",
     "services",
     "label",
+    "namespace",
 ];
 
 /// The order the row builders fill a row in; [`arrange`] puts it in the
@@ -86,6 +87,7 @@ const BUILT: &[&str] = &[
     "friendly_name",
     "services",
     "label",
+    "namespace",
 ];
 
 /// servers.csv columns, in order: one row per server.
@@ -279,6 +281,12 @@ fn endpoint_cells(e: &EndpointReport) -> Vec<Cell> {
                 .unwrap_or_default(),
         ),
         text(e.endpoint.label.as_deref().unwrap_or_default()),
+        // A VIP's namespace: one VIP address serves several on one port.
+        text(if e.endpoint.role == crate::model::Role::LoadBalancer {
+            e.endpoint.sni.as_deref().unwrap_or_default()
+        } else {
+            ""
+        }),
     ]
 }
 

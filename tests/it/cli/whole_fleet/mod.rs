@@ -66,7 +66,7 @@ fn seen(r: &ScanReport) -> Vec<Seen> {
         .collect()
 }
 
-/// report.csv's rows as (server, port, role, label, finding_ids).
+/// report.csv's rows as (server, port, role, label, namespace).
 fn csv_rows(dir: &Path) -> Vec<(String, String, String, String, String)> {
     let text = std::fs::read_to_string(dir.join("report.csv")).unwrap();
     let mut rows = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
@@ -77,7 +77,7 @@ fn csv_rows(dir: &Path) -> Vec<(String, String, String, String, String)> {
         col("port"),
         col("role"),
         col("label"),
-        col("finding_ids"),
+        col("namespace"),
     ];
     rows.records()
         .map(|r| {
@@ -273,18 +273,31 @@ fn healthy_in_every_output(n: &Names, healthy_dir: &Path, code: Option<i32>, ter
         prom.contains(&format!("namespace=\"{AUTODISCOVER}\"")),
         "{prom}"
     );
-    // report.csv and servers.csv carry the roles and the label.
+    // report.csv and servers.csv carry the roles, the label and a VIP's
+    // namespace.
     let rows = csv_rows(healthy_dir);
-    let role_of = |host: &str, port: u16| -> Vec<(String, String)> {
+    let role_of = |host: &str, port: u16| -> Vec<[String; 3]> {
         rows.iter()
             .filter(|r| r.0 == host && r.1 == port.to_string())
-            .map(|r| (r.2.clone(), r.3.clone()))
+            .map(|r| [r.2.clone(), r.3.clone(), r.4.clone()])
             .collect()
     };
-    let pair = |a: &str, b: &str| vec![(a.to_string(), b.to_string())];
-    assert_eq!(role_of(&branch_vip, front), pair("load_balancer", ""));
-    assert_eq!(role_of(&edge, edgesync), pair("edgesync", ""));
-    assert_eq!(role_of(&fqdn(0), wmsvc), pair("other", "wmsvc"));
+    let row = |role: &str, label: &str, namespace: &str| {
+        [role.to_string(), label.to_string(), namespace.to_string()]
+    };
+    assert_eq!(
+        role_of(&hq_vip, front),
+        [
+            row("load_balancer", "", AUTODISCOVER),
+            row("load_balancer", "", MAIL)
+        ]
+    );
+    assert_eq!(
+        role_of(&branch_vip, front),
+        [row("load_balancer", "", BRANCH_MAIL)]
+    );
+    assert_eq!(role_of(&edge, edgesync), [row("edgesync", "", "")]);
+    assert_eq!(role_of(&fqdn(0), wmsvc), [row("other", "wmsvc", "")]);
     let servers = server_rows(healthy_dir);
     for vip in [&hq_vip, &branch_vip] {
         assert!(
