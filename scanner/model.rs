@@ -938,6 +938,10 @@ pub enum Task {
     /// Put a certificate on a load balancer's virtual service (not an
     /// Exchange server: no Exchange cmdlet runs against it).
     ConfigureLoadBalancer,
+    /// Turn TLS 1.3 off (SCHANNEL, server and client) where the Exchange
+    /// build does not support it: one command, the same on every such
+    /// server, unlike aligning a server's TLS versions with its peers.
+    DisableTls13,
 }
 
 /// One thing to do, with everything needed to do it. Serialised by hand

@@ -51,6 +51,7 @@ pub fn task_label(task: Task) -> Option<&'static str> {
         Task::CheckConnector => "check the connectors",
         Task::PlanUpgrade => "plan the move to a supported version",
         Task::ConfigureLoadBalancer => "put the certificate on the load balancer",
+        Task::DisableTls13 => "turn TLS 1.3 off",
         Task::Iisreset
         | Task::RepeatOnOtherServers
         | Task::Verify

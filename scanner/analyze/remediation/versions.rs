@@ -23,7 +23,7 @@ pub fn disable_tls13(host: &str, edge: bool) -> Step {
     let at = Server::at(host, edge);
     let h = at.shown();
     Step::new(
-        Task::ConfigureProtocols,
+        Task::DisableTls13,
         host,
         format!(
             "Disable TLS 1.3 on {h}, whose Exchange build does not support it: the command sets \

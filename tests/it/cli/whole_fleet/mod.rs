@@ -444,6 +444,14 @@ fn each_finding_where_it_belongs(n: &Names, sick_dir: &Path, code: Option<i32>, 
         "{terminal}"
     );
     assert!(terminal.contains(&format!("wmsvc {wmsvc}")), "{terminal}");
+    // Turning TLS 1.3 off (one command, the same everywhere) and aligning
+    // a server with its peers (the admin's call) are two pieces of work.
+    for headline in [
+        "1 server: Look into the warnings, and turn TLS 1.3 off",
+        "1 server: Look into the warnings, and change the TLS versions",
+    ] {
+        assert!(terminal.contains(headline), "{headline}: {terminal}");
+    }
     // A fix of the TLS versions is checked against the build and the
     // peers: the fleet's file is scanned again, not the server alone.
     for i in [1, 2] {
