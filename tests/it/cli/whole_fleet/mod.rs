@@ -1,7 +1,8 @@
 //! Everything at once, as an admin runs it on a fleet behind load
-//! balancers: a targets CSV with sites, roles and versions (one VIP in its
-//! `LoadBalancer` column, one given with `--load-balancer`), an Edge server
-//! with EdgeSync, and `--tls-port wmsvc:PORT` on every server. The healthy
+//! balancers: a targets CSV with sites, roles and versions (HQ's VIP in its
+//! `LoadBalancer` column, Branch's and a second namespace of HQ's VIP given
+//! with `--load-balancer`), an Edge server with EdgeSync, and `--tls-port
+//! wmsvc:PORT` on every server, with `--prom`. The healthy
 //! fleet comes out healthy in every output; its twin, with one change per
 //! check, gets each finding on the one place it belongs and nowhere else;
 //! `excert diff` between them and `excert report` on the saved scan say
