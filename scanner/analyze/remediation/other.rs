@@ -121,7 +121,7 @@ fn fleet_file<'a>(endpoints: &[&'a crate::model::EndpointReport]) -> Option<&'a 
 /// `excert scan HOST` with the options this scan used for it: its ports,
 /// trust roots, namespaces, role and site; `excert scan --targets-file
 /// FILE` instead when its TLS versions need the fleet's file to be judged
-/// ([`fleet_file`]). Every value is a plain word or single-quoted, so the
+/// (`fleet_file`). Every value is a plain word or single-quoted, so the
 /// line is safe in PowerShell and POSIX shells.
 pub fn verify_command(
     host: &str,
