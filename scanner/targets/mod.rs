@@ -310,7 +310,10 @@ impl<'a> Collector<'a> {
         let Some(p) = port else {
             return Ok(all.collect());
         };
-        let found = all.clone().find(|(q, _, _)| *q == p);
+        let found = all
+            .clone()
+            .find(|(q, _, _)| *q == p)
+            .or_else(|| well_known(p));
         found
             .map(|r| vec![r])
             .ok_or_else(|| TargetError::PortNotListed {
@@ -581,6 +584,20 @@ impl<'a> Collector<'a> {
 
 /// A port with its role and, for `--tls-port`, its label.
 type PortRole = (u16, Role, Option<String>);
+
+/// A port typed as `host:port` that is in no list but that Exchange
+/// servers are known to serve with implicit TLS: scanned as `--tls-port`
+/// would (role `other`), under the label the guide gives it.
+fn well_known(port: u16) -> Option<PortRole> {
+    let label = match port {
+        // IIS Web Management Service (remote IIS Manager, Web Deploy).
+        8172 => "wmsvc",
+        // Unified Messaging's SIP over TLS (Exchange 2013 and 2016).
+        5061 => "um",
+        _ => return None,
+    };
+    Some((port, Role::Other, Some(label.to_string())))
+}
 
 /// One port flag: its name, its role, and its ports with their labels.
 struct PortList<'a> {

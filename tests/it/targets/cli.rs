@@ -469,6 +469,46 @@ fn edge_servers_get_edgesync_and_every_server_its_tls_ports() {
     );
 }
 
+/// A typed `host:8172` or `host:5061` is the Web Management Service or
+/// Unified Messaging, which Exchange servers serve with implicit TLS: it is
+/// scanned as `--tls-port` would, not refused as in no port list; any other
+/// unlisted port still is.
+#[test]
+fn a_typed_wmsvc_or_um_port_is_scanned_with_its_label() {
+    let lines = dry_run(
+        &[
+            "ex01:8172",
+            "ex01:5061",
+            "edge01:50636",
+            "--resolve",
+            "ex01:10.0.0.1",
+            "--resolve",
+            "edge01:10.0.0.8",
+        ],
+        None,
+    );
+    let got: Vec<(u64, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["port"].as_u64().unwrap(),
+                l["role"].as_str().unwrap(),
+                l["label"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (8172, "other", "wmsvc"),
+            (5061, "other", "um"),
+            (50636, "edgesync", "")
+        ]
+    );
+    let (_, stderr) = refused(&["ex01:9443"]);
+    assert!(stderr.contains("port 9443 is in none of"), "{stderr}");
+}
+
 #[test]
 fn bad_tls_ports_and_edgesync_ports_are_refused_with_the_value() {
     for (args, message) in [
