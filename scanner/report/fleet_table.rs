@@ -23,8 +23,14 @@ pub struct SummaryRow {
     pub grade_rank: u8,
     /// The AD site; empty when unknown.
     pub site: String,
-    /// The Exchange server role; empty when unknown.
+    /// The Exchange server role (`load_balancer` for a VIP; the filters
+    /// match it); empty when unknown.
     pub server_role: String,
+    /// The role as the page shows it ("Load balancer" for a VIP).
+    pub server_role_label: String,
+    /// The namespaces a load balancer's VIP serves, comma-separated; empty
+    /// for a server.
+    pub namespaces: String,
     /// The verdict, e.g. `renew-backend` (the filters match it).
     pub verdict: &'static str,
     /// The verdict in words, as the page shows it.
@@ -60,24 +66,34 @@ pub struct PortCell {
 #[derive(Debug, Default, Serialize)]
 pub struct Filters {
     /// Every verdict some server has, sorted by id.
-    pub verdicts: Vec<VerdictOption>,
+    pub verdicts: Vec<Choice>,
     /// Every AD site some server is in, sorted.
     pub sites: Vec<String>,
     /// Every port role some endpoint has (`frontend`, `backend`, `smtp`,
     /// `imap`, `pop`, ...), in role order.
-    pub roles: Vec<&'static str>,
-    /// Every Exchange server role some server has (Mailbox, Edge), sorted.
-    pub server_roles: Vec<String>,
+    pub roles: Vec<Choice>,
+    /// Every Exchange server role some server has (Mailbox, Edge, and
+    /// `load_balancer` for a VIP), sorted.
+    pub server_roles: Vec<Choice>,
 }
 
-/// One choice of the Verdict filter: the id it matches and the words
-/// shown (an id is never shown as text).
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct VerdictOption {
-    /// The verdict id, e.g. `renew-backend`.
-    pub id: &'static str,
-    /// The verdict in words.
-    pub label: &'static str,
+/// One choice of a filter: the id it matches and the words shown (an id
+/// such as `renew-backend` or `load_balancer` is never shown as text).
+#[derive(Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Choice {
+    /// What the filter matches, e.g. `renew-backend`.
+    pub id: String,
+    /// The choice in words.
+    pub label: String,
+}
+
+impl Choice {
+    fn new(id: &str, label: &str) -> Choice {
+        Choice {
+            id: id.to_string(),
+            label: label.to_string(),
+        }
+    }
 }
 
 /// The servers' endpoints, frontends first.
@@ -115,6 +131,9 @@ pub fn rows(report: &ScanReport, anchor: impl Fn(usize) -> String) -> Vec<Summar
             },
             site: s.group.site.clone().unwrap_or_default(),
             server_role: super::triage::server_role(report, s).to_string(),
+            server_role_label: super::labels::server_role(super::triage::server_role(report, s))
+                .to_string(),
+            namespaces: super::triage::balancer_namespaces(report, s).join(", "),
             verdict: s.verdict.as_str(),
             verdict_label: super::labels::verdict_label(s.verdict),
             worst_days: worst_days(report, s),
@@ -154,10 +173,7 @@ pub fn worst_days(report: &ScanReport, s: &ServerReport) -> Option<i64> {
 pub fn filters(report: &ScanReport) -> Filters {
     let mut f = Filters::default();
     for s in &report.servers {
-        let v = VerdictOption {
-            id: s.verdict.as_str(),
-            label: super::labels::verdict_label(s.verdict),
-        };
+        let v = Choice::new(s.verdict.as_str(), super::labels::verdict_label(s.verdict));
         if !f.verdicts.contains(&v) {
             f.verdicts.push(v);
         }
@@ -167,15 +183,19 @@ pub fn filters(report: &ScanReport) -> Filters {
             }
         }
         let role = super::triage::server_role(report, s);
-        if !role.is_empty() && !f.server_roles.iter().any(|r| r == role) {
-            f.server_roles.push(role.to_string());
+        if !role.is_empty() && !f.server_roles.iter().any(|r| r.id == role) {
+            f.server_roles
+                .push(Choice::new(role, super::labels::server_role(role)));
         }
     }
     let mut roles: Vec<_> = report.endpoints.iter().map(|e| e.endpoint.role).collect();
     roles.sort();
     roles.dedup();
-    f.roles = roles.into_iter().map(|r| r.as_str()).collect();
-    f.verdicts.sort_unstable_by_key(|v| v.id);
+    f.roles = roles
+        .into_iter()
+        .map(|r| Choice::new(r.as_str(), super::labels::port_role(r)))
+        .collect();
+    f.verdicts.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     f.sites.sort();
     f.server_roles.sort();
     f

@@ -3,7 +3,7 @@
 //! the terminal and the CSV's `action` column say the same thing, and a
 //! verdict id never shows as text in report.html.
 
-use crate::model::{Task, Verdict};
+use crate::model::{Role, Task, Verdict};
 
 /// A verdict as a heading: `Renew the back-end certificate`.
 pub fn verdict_label(verdict: Verdict) -> &'static str {
@@ -87,6 +87,26 @@ pub fn capitalise(text: &str) -> String {
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// An Exchange server role as the page shows it: Exchange's own words
+/// (`Mailbox, ClientAccess`), and "Load balancer" for a VIP.
+pub fn server_role(role: &str) -> &str {
+    if role == Role::LoadBalancer.as_str() {
+        "Load balancer"
+    } else {
+        role
+    }
+}
+
+/// A port role as the filters offer it.
+pub fn port_role(role: Role) -> &'static str {
+    match role {
+        Role::LoadBalancer => "load balancer",
+        Role::Edgesync => "EdgeSync",
+        Role::Other => "other TLS port",
+        other => other.as_str(),
     }
 }
 

@@ -140,6 +140,20 @@ async fn the_demo_vip_shows_in_every_output_and_in_the_diff() {
     let ex01 = html.find("ex01.contoso.lab").unwrap();
     assert!(html.find(&host).unwrap() < ex01);
     assert!(card > 0);
+    // The server table names the VIP's namespace under its address and its
+    // role in words; the id stays a filter value, never visible text.
+    let table = html.split("id=\"fleet-table\"").nth(1).unwrap();
+    let row = table
+        .split("<tr class=\"server-row")
+        .find(|r| r.contains(&host))
+        .expect("VIP row in the server table");
+    assert!(row.contains("mail.contoso.lab</div>"), "{row}");
+    assert!(row.contains("<td>Load balancer</td>"), "{row}");
+    let shown = html.replace("\"load_balancer\"", "");
+    assert!(
+        !shown.contains(">load_balancer<"),
+        "load_balancer shown as text"
+    );
 
     // The diff: before, the VIP presented the servers' certificate.
     let before: serde_json::Value =
