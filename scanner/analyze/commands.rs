@@ -19,6 +19,7 @@
 //! Anything that fails its check becomes the placeholder for its kind.
 
 use std::fmt;
+use std::io;
 
 /// A value for the admin to fill in. Written into commands as a quoted
 /// string (`'<new thumbprint>'`) and into prose as `<new thumbprint>`.
@@ -412,14 +413,7 @@ impl Cmd {
     pub fn foreach_server(hosts: &[&str], body: impl Fn(&Server) -> Cmd) -> Cmd {
         // In a `foreach` list a bare word would run as a command: each
         // name is a quoted string.
-        let names: Vec<String> = hosts
-            .iter()
-            .map(|h| {
-                Host::parse(h)
-                    .and_then(|h| quoted(&h.0))
-                    .unwrap_or_else(|| Arg::placeholder(Placeholder::Server).0)
-            })
-            .collect();
+        let names: Vec<String> = hosts.iter().map(|h| foreach_name(h)).collect();
         let var = Server {
             name: Arg::fixed("$s"),
             shown: "$s".to_string(),
@@ -449,12 +443,33 @@ impl fmt::Display for Cmd {
     }
 }
 
+/// `host` as an item of a `foreach` list: a quoted string (a bare word
+/// would run as a command), or the server placeholder.
+fn foreach_name(host: &str) -> String {
+    Host::parse(host)
+        .and_then(|h| quoted(&h.0))
+        .unwrap_or_else(|| Arg::placeholder(Placeholder::Server).0)
+}
+
 /// `commands` (one per server, built for `hosts`, in the same order) as
 /// one `foreach ($s in 'EX01','EX02') { ... }` line, when they differ only
 /// in the server's name where a command names its server (`-Server`,
 /// `-ComputerName`, `-Identity`, `iisreset`) and hold no placeholder,
 /// which would need a value per server.
 pub fn for_each_server(hosts: &[&str], commands: &[&str]) -> Option<String> {
+    let body = for_each_body(hosts, commands)?;
+    let mut line = String::new();
+    let _ = write_for_each(hosts, &body, &mut |piece| {
+        line.push_str(piece);
+        Ok(())
+    });
+    Some(line)
+}
+
+/// The one command, naming its server `$s`, that [`for_each_server`]
+/// runs for each of `hosts`; `None` when the commands differ in more than
+/// the server's name.
+pub fn for_each_body(hosts: &[&str], commands: &[&str]) -> Option<String> {
     if hosts.len() < 2 || hosts.len() != commands.len() {
         return None;
     }
@@ -471,8 +486,27 @@ pub fn for_each_server(hosts: &[&str], commands: &[&str]) -> Option<String> {
             None => template = Some(t),
         }
     }
-    let body = template?;
-    Some(Cmd::foreach_server(hosts, |_| Cmd(body.clone())).0)
+    template
+}
+
+/// The [`for_each_server`] line for `hosts` and `body`, written a piece
+/// at a time: a group of thousands of servers names them all, and the
+/// line need never be held whole.
+pub fn write_for_each(
+    hosts: &[&str],
+    body: &str,
+    out: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    out("foreach ($s in ")?;
+    for (i, host) in hosts.iter().enumerate() {
+        if i > 0 {
+            out(",")?;
+        }
+        out(&foreach_name(host))?;
+    }
+    out(") { ")?;
+    out(body)?;
+    out(" }")
 }
 
 /// `cmd` with `host` replaced by `$s` where a command names its server;

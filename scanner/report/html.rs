@@ -120,6 +120,7 @@ const FLEET_SLOT: &str = "<!--excert:fleet-->";
 const ACT_NOW_SLOT: &str = "<!--excert:act-now-->";
 const ACT_HOSTS_SLOT: &str = "<!--excert:act-hosts-->";
 const ACT_COMMANDS_SLOT: &str = "<!--excert:act-commands-->";
+const ACT_BLOCK_SLOT: &str = "<!--excert:act-block-->";
 const SERVERS_SLOT: &str = "<!--excert:servers-->";
 const ROWS_SLOT: &str = "<!--excert:rows-->";
 
@@ -273,14 +274,18 @@ fn act_now(
         })?;
         rest = fill_slot(rest, ACT_COMMANDS_SLOT, out, |out| {
             // One block for the whole group: a `foreach` over its servers
-            // where their commands differ only in the server's name.
+            // where their commands differ only in the server's name. It
+            // names every server of the group, so it is written and
+            // escaped a piece at a time, never held whole.
             let servers: Vec<&ServerReport> = g.actions.iter().map(|a| a.server).collect();
-            let view = GroupCommandView {
-                block: super::script::group_block(&servers),
-                fix: g.actions.first().map(|a| a.fix()).unwrap_or_default(),
-            };
-            hb.render_to_write("act_command", &view, &mut *out)
-                .map_err(Box::new)?;
+            let text = hb.render("act_command", &()).map_err(Box::new)?;
+            let rest = fill_slot(&text, ACT_BLOCK_SLOT, out, |out| {
+                super::script::write_group_block(&servers, &mut |piece| {
+                    out.write_all(sanitize::html(piece).as_bytes())
+                })?;
+                Ok(())
+            })?;
+            out.write_all(rest.as_bytes())?;
             Ok(())
         })?;
         out.write_all(rest.as_bytes())?;
@@ -464,16 +469,6 @@ struct ActionView {
     days: String,
     headline: String,
     ids: Vec<String>,
-}
-
-/// An act-now group's one command block.
-#[derive(Serialize)]
-struct GroupCommandView {
-    /// Every step's command for all the group's servers (see
-    /// `script::group_block`).
-    block: String,
-    /// The first step in words, when no step has a command.
-    fix: String,
 }
 
 /// One step: `Step n of total`, its prose, and its command apart.

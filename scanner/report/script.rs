@@ -10,7 +10,7 @@
 
 use std::io::{self, Write};
 
-use crate::analyze::commands::{for_each_server, shown, Host};
+use crate::analyze::commands::{for_each_body, shown, write_for_each, Host};
 use crate::analyze::remediation::{organisation_wide, restart_everywhere};
 use crate::model::{ScanReport, ServerReport, Step, Task};
 
@@ -215,9 +215,24 @@ pub fn write(report: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
 /// the server's name, else one line per server. Steps without a command
 /// are left to the server cards.
 pub fn group_block(servers: &[&ServerReport]) -> String {
-    let mut out = String::new();
+    let mut block = String::new();
+    let _ = write_group_block(servers, &mut |piece| {
+        block.push_str(piece);
+        Ok(())
+    });
+    block
+}
+
+/// [`group_block`] handed to `out` a piece at a time (a line, or one
+/// server's name in a `foreach` list): the block of a group of 25,000
+/// servers names each of them once a step, and is never held whole.
+pub fn write_group_block(
+    servers: &[&ServerReport],
+    out: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut line = String::new();
     comment(
-        &mut out,
+        &mut line,
         "",
         "Run one step at a time; fill in each '<...>' value first (the server cards say what \
          each step does).",
@@ -244,11 +259,13 @@ pub fn group_block(servers: &[&ServerReport]) -> String {
             .next()
             .map(|s| task_name(s))
             .unwrap_or_default();
-        comment(&mut out, "", &format!("Step {} of {n}: {task}", i + 1));
+        comment(&mut line, "", &format!("Step {} of {n}: {task}", i + 1));
         if commands.len() == hosts.len() {
-            if let Some(line) = for_each_server(&hosts, &commands) {
-                out.push_str(&line);
-                out.push('\n');
+            if let Some(body) = for_each_body(&hosts, &commands) {
+                out(&line)?;
+                line.clear();
+                write_for_each(&hosts, &body, out)?;
+                out("\n")?;
                 continue;
             }
         }
@@ -268,13 +285,15 @@ pub fn group_block(servers: &[&ServerReport]) -> String {
         for c in commands {
             // An organisation-wide command (Set-AuthConfig) once.
             if !seen.contains(&c) {
-                out.push_str(&shown(c));
-                out.push('\n');
+                line.push_str(&shown(c));
+                line.push('\n');
+                out(&line)?;
+                line.clear();
                 seen.push(c);
             }
         }
     }
-    out
+    out(&line)
 }
 
 /// The step's task as scan.json spells it (`renew-backend`).
