@@ -194,6 +194,71 @@ impl Group {
     }
 }
 
+impl Group {
+    /// No grouping at all, as a constant [`SharedGroup`] can point at.
+    pub const EMPTY: Group = Group {
+        site: None,
+        dag: None,
+        server_role: None,
+        exchange_version: None,
+        exchange_build: None,
+    };
+}
+
+/// A [`Group`] behind one pointer, shared by the endpoints and the server
+/// it was read for, and nothing at all when empty: every endpoint and
+/// server report holds one until the reports are written, and most inputs
+/// carry no grouping (a `Group` is 120 bytes even then). Reads as a
+/// `Group` (`Deref`); serialises exactly as one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedGroup(Option<Arc<Group>>);
+
+impl SharedGroup {
+    /// True when the input carried no grouping at all; scan.json then
+    /// leaves `group` out.
+    pub fn is_empty(&self) -> bool {
+        Group::is_empty(self)
+    }
+}
+
+impl From<Group> for SharedGroup {
+    fn from(group: Group) -> Self {
+        SharedGroup((!group.is_empty()).then(|| Arc::new(group)))
+    }
+}
+
+impl PartialEq<Group> for SharedGroup {
+    fn eq(&self, other: &Group) -> bool {
+        **self == *other
+    }
+}
+
+impl std::ops::Deref for SharedGroup {
+    type Target = Group;
+    fn deref(&self) -> &Group {
+        self.0.as_deref().unwrap_or(&Group::EMPTY)
+    }
+}
+
+impl std::ops::DerefMut for SharedGroup {
+    /// A group of its own to change (copied when shared).
+    fn deref_mut(&mut self) -> &mut Group {
+        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+}
+
+impl Serialize for SharedGroup {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Group::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SharedGroup {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Group::deserialize(deserializer).map(SharedGroup::from)
+    }
+}
+
 /// Where a target came from, for error messages and the dry run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
@@ -228,8 +293,8 @@ pub struct Endpoint {
     pub aliases: Vec<String>,
     /// DAG, site, role and version carried from the input; absent when the
     /// input said nothing about them.
-    #[serde(default, skip_serializing_if = "Group::is_empty")]
-    pub group: Group,
+    #[serde(default, skip_serializing_if = "SharedGroup::is_empty")]
+    pub group: SharedGroup,
     /// The file and line the target was read from; absent when the endpoint
     /// was not read from a targets file or the command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1110,8 +1175,8 @@ pub struct ServerReport {
     /// Indexes into `endpoints`.
     pub endpoints: Vec<usize>,
     /// DAG, site, role and version carried from the input; absent when empty.
-    #[serde(default, skip_serializing_if = "Group::is_empty")]
-    pub group: Group,
+    #[serde(default, skip_serializing_if = "SharedGroup::is_empty")]
+    pub group: SharedGroup,
     /// Findings about the server's certificate store (`--inventory`),
     /// shaped like endpoint findings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1661,8 +1726,31 @@ mod size_tests {
     #[test]
     fn records_held_per_endpoint_stay_small() {
         let (endpoint, step) = (size_of::<EndpointReport>(), size_of::<Step>());
-        println!("EndpointReport {endpoint} bytes, Step {step} bytes");
-        assert!(endpoint <= 480, "EndpointReport is {endpoint} bytes");
+        let server = size_of::<ServerReport>();
+        println!("EndpointReport {endpoint} bytes, Step {step} bytes, ServerReport {server} bytes");
+        assert!(endpoint <= 368, "EndpointReport is {endpoint} bytes");
         assert!(step <= 32, "Step is {step} bytes");
+        assert!(server <= 184, "ServerReport is {server} bytes");
+        assert_eq!(size_of::<SharedGroup>(), size_of::<usize>());
+    }
+
+    /// A shared group reads, serialises and changes as a `Group` of its
+    /// own would.
+    #[test]
+    fn a_shared_group_is_a_group() -> Result<(), serde_json::Error> {
+        let empty = SharedGroup::from(Group::default());
+        assert!(empty.is_empty() && empty.0.is_none());
+        assert_eq!(serde_json::to_string(&empty)?, "{}");
+        let hq = SharedGroup::from(Group {
+            site: Some("HQ".into()),
+            ..Group::default()
+        });
+        let mut other = hq.clone();
+        other.site = Some("Branch".into());
+        assert_eq!(hq.site.as_deref(), Some("HQ"));
+        assert_eq!(serde_json::to_string(&other)?, r#"{"site":"Branch"}"#);
+        let read: SharedGroup = serde_json::from_str(r#"{"site":"HQ"}"#)?;
+        assert_eq!(read, hq);
+        Ok(())
     }
 }

@@ -157,7 +157,7 @@ pub(crate) fn group_of<'a>(
     members
         .iter()
         .filter_map(|&i| evidence.get(i))
-        .map(|e| &e.endpoint.group)
+        .map(|e| &*e.endpoint.group)
         .find(|g| !g.is_empty())
 }
 

@@ -42,7 +42,7 @@ use ipnet::IpNet;
 use crate::config::{Input, TargetOptions};
 use crate::error::Error;
 use crate::input::files;
-use crate::model::{Endpoint, Group, InvalidTarget, Role, SkippedEndpoint, Source};
+use crate::model::{Endpoint, Group, InvalidTarget, Role, SharedGroup, SkippedEndpoint, Source};
 
 pub use csv_input::HOST_COLUMNS;
 pub use dry_run::{dry_run_lines, skipped_lines, DryRunLine};
@@ -364,7 +364,8 @@ impl<'a> Collector<'a> {
         };
         self.check_total(hosts.len() as u64, ports.len())?;
         for (host, address, sni) in hosts {
-            let group = self.overridden(&host, group);
+            // One copy for all of the host's ports.
+            let group = SharedGroup::from(self.overridden(&host, group));
             for (port, role, label) in &ports {
                 // EdgeSync runs on Edge servers only: other servers are
                 // not probed on its port, and not listed as skipped either
@@ -439,6 +440,7 @@ impl<'a> Collector<'a> {
     /// role `load_balancer`, the namespace as SNI whatever `--sni` says
     /// (the namespace is what the balancer selects its certificate by).
     fn balancer(&mut self, source: Source, b: &crate::config::Balancer, group: Group) {
+        let group = SharedGroup::from(group);
         let target = b.vip.as_deref().unwrap_or(&b.namespace);
         let hosts: Vec<Host> = match target.parse::<IpAddr>() {
             Ok(a) => vec![(target.to_string(), Some(a), None)],

@@ -216,7 +216,8 @@ fn server(
             dag: Some("DAG01".into()),
             server_role: None,
             ..Group::default()
-        },
+        }
+        .into(),
         findings: Vec::new(),
         store: Vec::new(),
     }

@@ -37,7 +37,7 @@ pub fn ep(host: &str, role: Role) -> Ep {
             label: None,
             sni: None,
             aliases: Vec::new(),
-            group: Group::default(),
+            group: Default::default(),
             source: None,
             forwards_to: (role == Role::LoadBalancer).then_some(Role::Frontend),
             from_scan: None,
@@ -117,7 +117,7 @@ impl Ep {
 
     /// Site, DAG and role grouping.
     pub fn group(mut self, group: Group) -> Self {
-        self.endpoint.group = group;
+        self.endpoint.group = group.into();
         self
     }
 
