@@ -742,8 +742,10 @@ pub struct Trust {
     /// The chain validates for TLS server use at the as-of time, against
     /// webpki-roots, the system store and `--ca-bundle` roots.
     pub trusted: bool,
-    /// Why it does not validate (expired, unknown issuer, ...); null when trusted.
-    pub error: Option<String>,
+    /// Why it does not validate (expired, unknown issuer, ...); null when
+    /// trusted. Shared: a fleet's endpoints that serve one chain hold one
+    /// copy.
+    pub error: Option<Arc<str>>,
 }
 
 /// Declares [`FindingId`] from one table, so each id's string is written

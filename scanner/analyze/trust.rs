@@ -8,6 +8,7 @@
 //! never hides the other.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
@@ -164,7 +165,7 @@ pub struct ChainCheck {
     /// the first failure was expiry, the chain is checked again at a time
     /// inside the leaf's validity, so an expired cert from an unknown CA is
     /// still reported as untrusted.
-    pub non_date_error: Option<String>,
+    pub non_date_error: Option<Arc<str>>,
     /// Whether the leaf's issuer is in the presented chain or is a trust
     /// anchor. False means an intermediate is missing (or an unknown CA).
     pub issuer_known: bool,
@@ -193,15 +194,15 @@ pub fn check_chain(chain: &[Der], roots: &TrustRoots, as_of: OffsetDateTime) -> 
             Some(t) => verify_at(chain, roots, t)
                 .err()
                 .filter(|e| !is_date_error(e))
-                .map(|e| words::describe(&e)),
+                .map(|e| words::describe(&e).into()),
             None => None,
         },
-        Err(e) => Some(words::describe(e)),
+        Err(e) => Some(words::describe(e).into()),
     };
     ChainCheck {
         trust: Trust {
             trusted: first.is_ok(),
-            error: first.err().map(|e| words::describe(&e)),
+            error: first.err().map(|e| words::describe(&e).into()),
         },
         non_date_error,
         issuer_known,
@@ -240,18 +241,21 @@ fn check_large(
             .first()
             .and_then(|leaf| validity_midpoint(&leaf.0))
             .and_then(|t| match large::verify_at(chain, roots, t) {
-                Err(Problem::Other(why)) => Some(why.to_string()),
+                Err(Problem::Other(why)) => Some(why.into()),
                 _ => None,
             }),
-        Err(Problem::Other(why)) => Some(why.to_string()),
+        Err(Problem::Other(why)) => Some(Arc::from(*why)),
     };
     let error = match first {
         Ok(()) => None,
-        Err(Problem::Unchecked) => Some(format!(
-            "{NOT_CHECKED}: certificate of {} KB is over the verifier's 64 KB limit",
-            size.div_ceil(1024)
-        )),
-        Err(Problem::Date(why) | Problem::Other(why)) => Some(why.to_string()),
+        Err(Problem::Unchecked) => Some(
+            format!(
+                "{NOT_CHECKED}: certificate of {} KB is over the verifier's 64 KB limit",
+                size.div_ceil(1024)
+            )
+            .into(),
+        ),
+        Err(Problem::Date(why) | Problem::Other(why)) => Some(why.into()),
     };
     ChainCheck {
         trust: Trust {

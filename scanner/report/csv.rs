@@ -230,7 +230,9 @@ fn endpoint_cells(e: &EndpointReport) -> Vec<Cell> {
         Some(_) if e.endpoint.role == crate::model::Role::Edgesync => {
             "not judged: the Edge Subscription makes it trusted".to_string()
         }
-        Some(t) if crate::analyze::trust::not_checked(t) => t.error.clone().unwrap_or_default(),
+        Some(t) if crate::analyze::trust::not_checked(t) => {
+            t.error.as_deref().unwrap_or_default().to_string()
+        }
         Some(t) => match &t.error {
             Some(err) => format!("untrusted: {err}"),
             None => "untrusted".to_string(),

@@ -1115,7 +1115,7 @@ fn trust_text(e: &EndpointReport) -> (String, &'static str) {
     match &e.trust {
         Some(t) if t.trusted => ("trusted".to_string(), "ok"),
         Some(t) if crate::analyze::trust::not_checked(t) => {
-            (t.error.clone().unwrap_or_default(), "none")
+            (t.error.as_deref().unwrap_or_default().to_string(), "none")
         }
         // Exchange's own cert on 444 is self-signed by design: the
         // frontends trust it from the Trusted Root store, not from a CA.

@@ -139,7 +139,7 @@ fn endpoint(
         no_sni: None,
         trust: Some(Trust {
             trusted: role == Role::Frontend,
-            error: (role == Role::Backend).then(|| "self-signed".to_string()),
+            error: (role == Role::Backend).then(|| "self-signed".into()),
         }),
         findings,
         lags_fleet: false,
