@@ -262,9 +262,8 @@ impl<'de> Deserialize<'de> for SharedGroup {
 /// Where a target came from, for error messages and the dry run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
-    /// File name, `-` for stdin, or `args` for the command line; one
-    /// copy shared by every endpoint read from the file.
-    pub file: Arc<str>,
+    /// File name, `-` for stdin, or `args` for the command line.
+    pub file: String,
     /// 1-based line number.
     pub line: usize,
 }

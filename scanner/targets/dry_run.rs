@@ -55,7 +55,7 @@ impl<'a> DryRunLine<'a> {
             label: endpoint.label.as_deref(),
             sni: endpoint.sni.as_deref(),
             group: &endpoint.group,
-            file: endpoint.source.as_ref().map(|s| &*s.file),
+            file: endpoint.source.as_ref().map(|s| s.file.as_str()),
             line: endpoint.source.as_ref().map(|s| s.line),
             aliases: &endpoint.aliases,
             error,

@@ -36,7 +36,6 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
 
 use ipnet::IpNet;
 
@@ -139,7 +138,7 @@ pub fn load_with_stdin(opts: &TargetOptions, stdin: &mut dyn Read) -> Result<Tar
     }
     for (i, b) in opts.balancers.iter().enumerate() {
         let source = Source {
-            file: Arc::from(BALANCER_FILE),
+            file: BALANCER_FILE.to_string(),
             line: i + 1,
         };
         acc.balancer(source, b, Group::default());
@@ -205,9 +204,6 @@ struct Collector<'a> {
     /// Each CSV VIP's place in `csv_balancers`, by namespace and address
     /// (lowercase), so a large file stays linear.
     csv_balancer_index: HashMap<(String, Option<String>), usize>,
-    /// The name of the file being read, shared by the sources of all its
-    /// endpoints.
-    file_name: Arc<str>,
 }
 
 impl<'a> Collector<'a> {
@@ -228,7 +224,6 @@ impl<'a> Collector<'a> {
             bad: Vec::new(),
             csv_balancers: Vec::new(),
             csv_balancer_index: HashMap::new(),
-            file_name: Arc::from(""),
         }
     }
 
@@ -276,11 +271,8 @@ impl<'a> Collector<'a> {
     }
 
     fn target(&mut self, file: &str, line: usize, text: &str, group: Group) {
-        if *self.file_name != *file {
-            self.file_name = Arc::from(file);
-        }
         let source = Source {
-            file: self.file_name.clone(),
+            file: file.to_string(),
             line,
         };
         let result = parse::parse_entry(text).and_then(|e| self.expand(e, &source, &group));
@@ -299,7 +291,7 @@ impl<'a> Collector<'a> {
         };
         self.bad.push(Bad {
             source: Source {
-                file: Arc::from(file),
+                file: file.to_string(),
                 line,
             },
             text,
@@ -435,7 +427,7 @@ impl<'a> Collector<'a> {
                 self.csv_balancers.push((
                     b,
                     Source {
-                        file: Arc::from(file),
+                        file: file.to_string(),
                         line,
                     },
                     site.map(str::to_string),
@@ -550,7 +542,7 @@ impl<'a> Collector<'a> {
             Error::BadTargets(
                 bad.into_iter()
                     .map(|b| Error::BadTarget {
-                        file: b.source.file.to_string(),
+                        file: b.source.file,
                         line: b.source.line,
                         text: b.text,
                         error: b.error,
@@ -582,7 +574,7 @@ impl<'a> Collector<'a> {
                 .bad
                 .into_iter()
                 .map(|b| InvalidTarget {
-                    file: b.source.file.to_string(),
+                    file: b.source.file,
                     line: b.source.line,
                     text: b.text,
                     error: b.error.to_string(),

@@ -114,7 +114,7 @@ fn fleet_file<'a>(endpoints: &[&'a crate::model::EndpointReport]) -> Option<&'a 
     endpoints
         .iter()
         .find_map(|e| e.endpoint.source.as_ref())
-        .map(|s| &*s.file)
+        .map(|s| s.file.as_str())
         .filter(|f| !matches!(*f, "args" | "-" | "--load-balancer"))
 }
 

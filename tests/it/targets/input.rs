@@ -93,7 +93,7 @@ fn utf16_file_from_a_powershell_redirect_loads_as_is() {
         ]
     );
     let source = list.endpoints[0].source.as_ref().unwrap();
-    assert_eq!(&*source.file, path.display().to_string());
+    assert_eq!(source.file, path.display().to_string());
     assert!(list.invalid.is_empty());
 }
 
@@ -436,7 +436,7 @@ fn stdin_is_read_like_a_file() {
     let files: Vec<&str> = list
         .endpoints
         .iter()
-        .map(|e| e.source.as_ref().unwrap().file.as_ref())
+        .map(|e| e.source.as_ref().unwrap().file.as_str())
         .collect();
     assert_eq!(files, ["args", "-", "-"]);
 }
