@@ -1,5 +1,51 @@
 (function () {
   "use strict";
+
+  // A table whose headings with data-sort get a button that sorts its rows
+  // by that column (data-key when a cell has one, else its text); "noun"
+  // names the rows for screen readers. Returns the heading cells.
+  function sortable(table, rows, noun) {
+    var body = table.tBodies[0];
+    function key(row, i, numeric) {
+      var cell = row.cells[i];
+      if (!cell) { return numeric ? 0 : ""; }
+      var k = cell.dataset.key !== undefined ? cell.dataset.key : cell.textContent.trim();
+      if (numeric) {
+        var n = parseFloat(k);
+        return isNaN(n) ? Number.MAX_VALUE : n;
+      }
+      return k.toLowerCase();
+    }
+    var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+    heads.forEach(function (th, i) {
+      var kind = th.dataset.sort;
+      if (!kind) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      button.textContent = th.textContent;
+      button.setAttribute("aria-label", "Sort " + noun + " by " + th.textContent.toLowerCase());
+      th.textContent = "";
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
+        heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+        var numeric = kind === "number";
+        rows.sort(function (a, b) {
+          var x = key(a, i, numeric);
+          var y = key(b, i, numeric);
+          var c = numeric ? x - y : x.localeCompare(y);
+          return c * dir;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+    return heads;
+  }
+
+(function () {
+  "use strict";
   // Progressive enhancement only: the page is complete without this script.
   // It reads rows from the DOM and never receives scan data any other way.
   var doc = document;
@@ -31,42 +77,7 @@
     count.textContent = shown + " of " + rows.length + " endpoints";
   }
 
-  function key(row, i, numeric) {
-    var cell = row.cells[i];
-    if (!cell) { return numeric ? 0 : ""; }
-    var k = cell.dataset.key !== undefined ? cell.dataset.key : cell.textContent.trim();
-    if (numeric) {
-      var n = parseFloat(k);
-      return isNaN(n) ? Number.MAX_VALUE : n;
-    }
-    return k.toLowerCase();
-  }
-
-  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  heads.forEach(function (th, i) {
-    var kind = th.dataset.sort;
-    if (!kind) { return; }
-    var button = doc.createElement("button");
-    button.type = "button";
-    button.className = "sort";
-    button.textContent = th.textContent;
-    button.setAttribute("aria-label", "Sort endpoints by " + th.textContent.toLowerCase());
-    th.textContent = "";
-    th.appendChild(button);
-    button.addEventListener("click", function () {
-      var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
-      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
-      th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
-      var numeric = kind === "number";
-      rows.sort(function (a, b) {
-        var x = key(a, i, numeric);
-        var y = key(b, i, numeric);
-        var c = numeric ? x - y : x.localeCompare(y);
-        return c * dir;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
+  var heads = sortable(table, rows, "endpoints");
 
   // A link such as report.html#severity=critical&role=backend&q=ex01&sort=days
   // opens the table filtered and sorted. Only form values are set from it;
@@ -109,31 +120,7 @@
   if (!table || !table.tBodies.length) { return; }
   var body = table.tBodies[0];
   var rows = Array.prototype.slice.call(body.rows);
-  var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
-  heads.forEach(function (th, i) {
-    var kind = th.dataset.sort;
-    if (!kind) { return; }
-    var button = doc.createElement("button");
-    button.type = "button";
-    button.className = "sort";
-    button.textContent = th.textContent;
-    button.setAttribute("aria-label", "Sort servers by " + th.textContent.toLowerCase());
-    th.textContent = "";
-    th.appendChild(button);
-    button.addEventListener("click", function () {
-      var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
-      heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
-      th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
-      rows.sort(function (a, b) {
-        var ca = a.cells[i], cb = b.cells[i];
-        var x = ca.dataset.key !== undefined ? ca.dataset.key : ca.textContent.trim().toLowerCase();
-        var y = cb.dataset.key !== undefined ? cb.dataset.key : cb.textContent.trim().toLowerCase();
-        var c = kind === "number" ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
-        return c * dir;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
+  sortable(table, rows, "servers");
 })();
 
 (function () {
@@ -247,4 +234,5 @@
   var root = document.documentElement;
   void document.body.offsetHeight;
   root.dataset.readyMs = String(Math.round(performance.now()));
+})();
 })();
